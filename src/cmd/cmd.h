@@ -1,0 +1,50 @@
+/*
+ * cmd.h — what every subcommand gets from the dispatcher in kasi.c.
+ *
+ * A command is a row of the table in kasi.c: its name, its handler, the
+ * set-up the dispatcher does for it (flags), and its usage and help,
+ * which live next to the handler in src/cmd/<name>.c. A handler parses
+ * its own options, calls one stage, prints, and returns an exit status
+ * of SPEC §9 (enum kasi_status).
+ */
+#ifndef KASI_CMD_H
+#define KASI_CMD_H
+
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "io/schema.h"
+
+struct kasi_ctx {
+	const char *db_path;		/* --db, $KASI_DB, else ./kasi.db */
+	char *schemas_dir;		/* --schemas, $KASI_SCHEMAS, beside the binary, installed */
+	struct schema_set *schemas;	/* loaded by cmd_load_schemas() */
+};
+
+enum cmd_flags {
+	CMD_NEEDS_DB = 1 << 0,		/* the store must exist (kasi init) */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct kasi_ctx *ctx);
+	unsigned flags;
+	const char *usage;	/* one line: "kasi validate FILE [--schema NAME] [--json]" */
+	const char *summary;	/* one line for `kasi help` */
+	const char *help;	/* the full text for `kasi help CMD` */
+};
+
+extern const struct command cmd_validate;
+
+/* Load the schema set from ctx->schemas_dir (once). Returns 0, or
+ * -KASI_ECONFIG with a message in e. */
+int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
+
+/* Print "kasi: error: <msg>" and the command's usage; returns 64. */
+int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print the command's full help to stdout; returns 0. */
+int cmd_print_help(const struct command *cmd);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * common.h — included first by every kasi source file.
+ *
+ * It pulls in the C and POSIX headers the project uses and then
+ * core/banned.h, so that the unsafe functions listed there fail to build
+ * anywhere in src/ (the same arrangement as git's git-compat-util.h: once
+ * the system headers have been seen, their include guards make any later
+ * #include of them a no-op, so the banned macros cannot clash with the
+ * system declarations).
+ */
+#ifndef KASI_COMMON_H
+#define KASI_COMMON_H
+
+#define _GNU_SOURCE 1
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#include "core/banned.h"
+
+#endif

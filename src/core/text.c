@@ -1,0 +1,157 @@
+/*
+ * text.c — UTF-8 scanning and value rendering (see text.h).
+ *
+ * text_scan runs once per field of every file, so it checks eight ASCII
+ * bytes at a time and only decodes where a high bit is set.
+ */
+#include "core/common.h"
+#include "core/text.h"
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Length of the well-formed sequence at s[0..n) (1..4), or 0 if there is
+ * none (RFC 3629 table 3-7). */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	unsigned lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+size_t text_utf8_len(const char *s, size_t n)
+{
+	return utf8_seq_len((const unsigned char *)s, n);
+}
+
+enum text_status text_scan(const char *str, size_t n, uint32_t *codepoints)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t cps = 0;
+	bool nul = false;
+	size_t i = 0;
+	while (i < n) {
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			bool ascii = (w & HIGHS) == 0;
+			bool zero = ((w - ONES) & ~w & HIGHS) != 0;
+			if (ascii && !zero) {
+				cps += 8;
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			nul |= s[i] == 0;
+			cps++;
+			i++;
+			continue;
+		}
+		size_t len = utf8_seq_len(s + i, n - i);
+		if (!len) {
+			*codepoints = cps;
+			return TEXT_BAD_UTF8;
+		}
+		cps++;
+		i += len;
+	}
+	*codepoints = cps;
+	return nul ? TEXT_NUL : TEXT_OK;
+}
+
+struct out {
+	char *p;
+	size_t size, len;
+};
+
+static void out_bytes(struct out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && o->len + 1 < o->size; i++)
+		o->p[o->len++] = s[i];
+	o->p[o->len] = '\0';
+}
+
+static void out_escape(struct out *o, unsigned char c)
+{
+	char buf[8];
+	switch (c) {
+	case '\n': out_bytes(o, "\\n", 2); return;
+	case '\r': out_bytes(o, "\\r", 2); return;
+	case '\t': out_bytes(o, "\\t", 2); return;
+	case '\\': out_bytes(o, "\\\\", 2); return;
+	}
+	int k = snprintf(buf, sizeof(buf), "\\x%02X", c);
+	out_bytes(o, buf, (size_t)k);
+}
+
+/* Split s into characters: each well-formed sequence, or a lone invalid
+ * byte, is one. Returns the byte length of the character at s. */
+static size_t char_len(const unsigned char *s, size_t n)
+{
+	size_t len = utf8_seq_len(s, n);
+	return len ? len : 1;
+}
+
+size_t text_render(const char *str, size_t n, bool mask, char *outbuf,
+		   size_t outsz)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	struct out o = { outbuf, outsz, 0 };
+	if (!outsz)
+		return 0;
+	outbuf[0] = '\0';
+
+	size_t total = 0;
+	for (size_t i = 0; i < n; i += char_len(s + i, n - i))
+		total++;
+
+	/* With a mask, the characters before the last four become '*'. */
+	size_t hidden = mask && total > 4 ? total - 4 : (mask ? total : 0);
+	size_t shown = 0, idx = 0;
+	for (size_t i = 0; i < n; idx++) {
+		size_t len = char_len(s + i, n - i);
+		if (shown == TEXT_RENDER_MAX) {
+			char tail[48];
+			int k = snprintf(tail, sizeof(tail), "...(%zu chars)", total);
+			out_bytes(&o, tail, (size_t)k);
+			break;
+		}
+		if (idx < hidden) {
+			out_bytes(&o, "*", 1);
+		} else if (len == 1 && (s[i] < 0x20 || s[i] == 0x7F ||
+					s[i] == '\\' || s[i] >= 0x80)) {
+			out_escape(&o, s[i]);
+		} else {
+			out_bytes(&o, (const char *)s + i, len);
+		}
+		shown++;
+		i += len;
+	}
+	return o.len;
+}

@@ -1,0 +1,45 @@
+/*
+ * text.h — UTF-8 checks and the safe rendering of field values.
+ *
+ * Files are UTF-8 (SPEC §3); lengths count code points, not bytes
+ * (SPEC §11). A value quoted in an error message or report is rendered
+ * so that it can neither break the line nor leak personal data: control
+ * characters and invalid bytes are escaped, long values are cut, and
+ * personal values (ID and account numbers) keep only their last four
+ * characters (SPEC §2.7).
+ */
+#ifndef KASI_TEXT_H
+#define KASI_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum text_status {
+	TEXT_OK = 0,
+	TEXT_NUL = 1,		/* well-formed, but holds a NUL byte */
+	TEXT_BAD_UTF8 = 2,	/* not well-formed UTF-8 */
+};
+
+/* Check s[0..n) and count its code points into *codepoints (counted up
+ * to the first bad byte when the text is not well-formed). Overlong
+ * forms, surrogates and values above U+10FFFF are not well-formed. */
+enum text_status text_scan(const char *s, size_t n, uint32_t *codepoints);
+
+/* Byte length (1..4) of the well-formed UTF-8 character at s[0..n), or 0
+ * when s does not start with one. n must be at least 1. */
+size_t text_utf8_len(const char *s, size_t n);
+
+/* Most code points of a value shown in a message before it is cut. */
+#define TEXT_RENDER_MAX 64
+/* A buffer always big enough for text_render's output. */
+#define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 4 + 64)
+
+/* Render s[0..n) into out (NUL-terminated, returns the length): control
+ * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the rest as
+ * is, cut after TEXT_RENDER_MAX code points with "...(N chars)". With
+ * `mask`, all but the last four characters become '*' (a value of four
+ * characters or fewer is hidden entirely: its last four are all of it). */
+size_t text_render(const char *s, size_t n, bool mask, char *out, size_t outsz);
+
+#endif

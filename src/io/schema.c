@@ -1,0 +1,868 @@
+/*
+ * schema.c — parsing schema files (see schema.h and schemas/README.md).
+ *
+ * The grammar, one directive per line ('#' starts a comment line; blank
+ * lines are ignored; leading white space is ignored):
+ *
+ *   description TEXT          channel NAME
+ *   file_name REGEX           file_date FORMAT
+ *   max_bytes SIZE            max_rows N
+ *   extra_columns allow|reject
+ *   column NAME               then the column's attributes:
+ *       required | optional | empty | absent_ok | mask
+ *       max_length N | min_length N | pattern REGEX | values A|B|C
+ *       luhn | money OPTS | integer OPTS | date FORMAT | time hhmmss
+ *       timestamp | within_file_date | unique
+ *       when COL=A|B ATTRIBUTE
+ *   key COL COL ...           map FIELD COL
+ *
+ * Parsing is two passes over the model: lines are read into it as they
+ * come, then references between lines (when, key, map, within_file_date)
+ * are resolved and checked, each error naming the line it came from.
+ */
+#include "core/common.h"
+#include "core/text.h"
+#include "io/schema.h"
+
+#include <dirent.h>
+
+#define MAX_LINE 4096
+
+static const char *const check_names[CHECK_KIND_COUNT] = {
+	[CHECK_REQUIRED] = "required",
+	[CHECK_EMPTY] = "empty",
+	[CHECK_MAX_LENGTH] = "max_length",
+	[CHECK_MIN_LENGTH] = "min_length",
+	[CHECK_PATTERN] = "pattern",
+	[CHECK_VALUES] = "values",
+	[CHECK_LUHN] = "luhn",
+	[CHECK_MONEY] = "money",
+	[CHECK_INTEGER] = "integer",
+	[CHECK_DATE] = "date",
+	[CHECK_TIME] = "time",
+	[CHECK_TIMESTAMP] = "timestamp",
+	[CHECK_WITHIN_FILE_DATE] = "within_file_date",
+};
+
+static const char *const canon_names[CANON_COUNT] = {
+	[CANON_TRANSACTION_ID] = "transaction_id",
+	[CANON_REFERENCE] = "reference",
+	[CANON_DATE] = "date",
+	[CANON_TIME] = "time",
+	[CANON_AMOUNT] = "amount",
+	[CANON_REQUESTED_AMOUNT] = "requested_amount",
+	[CANON_STATUS] = "status",
+	[CANON_TYPE] = "type",
+	[CANON_REASON] = "reason",
+	[CANON_REASON_TEXT] = "reason_text",
+	[CANON_ORIGINAL_ID] = "original_id",
+	[CANON_CYCLE_DATE] = "cycle_date",
+	[CANON_STATUS_DATE] = "status_date",
+	[CANON_STATUS_TIME] = "status_time",
+	[CANON_CHANNEL] = "channel",
+};
+
+const char *check_kind_name(enum check_kind kind)
+{
+	return kind < CHECK_KIND_COUNT ? check_names[kind] : "?";
+}
+
+const char *canon_field_name(enum canon_field f)
+{
+	return f < CANON_COUNT ? canon_names[f] : "?";
+}
+
+/* Names referenced before the columns they name may be declared; kept
+ * with their line until resolve() turns them into indexes. */
+struct pending_ref {
+	int line;
+	char *text;		/* "COL=A|B" for when, "COL COL" for key, "FIELD COL" for map */
+	size_t column;		/* the column a `when` belongs to */
+	size_t check;		/* and the check it guards */
+};
+
+struct parser {
+	struct schema *s;
+	const char *path;
+	int line;
+	struct err *e;
+	int file_date_line;
+	int file_name_line;
+	struct pending_ref *whens, *keys, *maps;
+	size_t nwhens, nkeys, nmaps;
+};
+
+static int perr(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!p->line)
+		return err_set(p->e, KASI_ECONFIG, "%s: %s", p->path, msg);
+	return err_set(p->e, KASI_ECONFIG, "%s:%d: %s", p->path, p->line, msg);
+}
+
+static char *skip_ws(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* Split off the first word of *rest (NUL-terminating it); *rest then
+ * points at the text after the white space that follows it. */
+static char *next_word(char **rest)
+{
+	char *w = skip_ws(*rest);
+	char *end = w;
+	while (*end && *end != ' ' && *end != '\t')
+		end++;
+	char *after = end;
+	if (*after) {
+		*after++ = '\0';
+		after = skip_ws(after);
+	}
+	*rest = after;
+	return w;
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!*s || !isdigit((unsigned char)*s))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+	if (!*s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1]))))
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "100MB" -> 100000000; suffixes kB MB GB (powers of 1000) and KiB MiB
+ * GiB (powers of 1024); no suffix is bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "kB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
+		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 },
+		{ "", 1 },
+	};
+	size_t ndig = strspn(s, "0123456789");
+	if (!ndig || ndig > 18)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(s + ndig, units[i].suffix))
+			continue;
+		uint64_t v = 0;
+		for (size_t k = 0; k < ndig; k++)
+			v = v * 10 + (uint64_t)(s[k] - '0');
+		if (v > UINT64_MAX / units[i].mult)
+			return -1;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+/* Split "A|B|C" into a fresh array of fresh strings. */
+static int split_bar(const char *s, char ***items, size_t *n)
+{
+	size_t count = 1;
+	for (const char *c = s; *c; c++)
+		count += *c == '|';
+	char **arr = calloc(count, sizeof(*arr));
+	if (!arr)
+		return -1;
+	const char *start = s;
+	for (size_t i = 0; i < count; i++) {
+		const char *bar = strchr(start, '|');
+		size_t len = bar ? (size_t)(bar - start) : strlen(start);
+		arr[i] = strndup(start, len);
+		if (!arr[i]) {
+			for (size_t k = 0; k < i; k++)
+				free(arr[k]);
+			free(arr);
+			return -1;
+		}
+		start = bar ? bar + 1 : start + len;
+	}
+	*items = arr;
+	*n = count;
+	return 0;
+}
+
+static void free_strings(char **items, size_t n)
+{
+	for (size_t i = 0; items && i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+static int push_ref(struct parser *p, struct pending_ref **arr, size_t *n,
+		    const char *text, size_t column, size_t check)
+{
+	struct pending_ref *na = realloc(*arr, (*n + 1) * sizeof(**arr));
+	if (!na)
+		return perr(p, "out of memory");
+	*arr = na;
+	na[*n] = (struct pending_ref){ p->line, strdup(text), column, check };
+	if (!na[*n].text)
+		return perr(p, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+static struct schema_column *current_column(struct parser *p)
+{
+	return p->s->ncolumns ? &p->s->columns[p->s->ncolumns - 1] : NULL;
+}
+
+static int add_key(struct parser *p, const size_t *cols, size_t n)
+{
+	struct schema *s = p->s;
+	struct schema_key *nk = realloc(s->keys, (s->nkeys + 1) * sizeof(*nk));
+	if (!nk)
+		return perr(p, "out of memory");
+	s->keys = nk;
+	size_t *copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return perr(p, "out of memory");
+	memcpy(copy, cols, n * sizeof(*copy));
+	s->keys[s->nkeys++] = (struct schema_key){ copy, n, p->line };
+	return 0;
+}
+
+/* money decimals=2|0-2 [min=AMOUNT] [max=AMOUNT] */
+static int parse_money_opts(struct parser *p, char *args, struct schema_check *c)
+{
+	bool have_decimals = false;
+	c->u.money.rule.allow_negative = true;
+	const struct money_rule bound_rule = { 0, 2, true };
+	for (char *w; *(w = next_word(&args));) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			return perr(p, "money: expected name=value, got '%s'", w);
+		*eq = '\0';
+		const char *v = eq + 1;
+		if (!strcmp(w, "decimals")) {
+			if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '2') {
+				c->u.money.rule.min_decimals = c->u.money.rule.max_decimals =
+					(uint8_t)(v[0] - '0');
+			} else if (strlen(v) == 3 && v[1] == '-' && v[0] >= '0' &&
+				   v[0] <= v[2] && v[2] <= '2') {
+				c->u.money.rule.min_decimals = (uint8_t)(v[0] - '0');
+				c->u.money.rule.max_decimals = (uint8_t)(v[2] - '0');
+			} else {
+				return perr(p, "money: decimals must be 0, 1, 2 or a range like 0-2, got '%s'", v);
+			}
+			have_decimals = true;
+		} else if (!strcmp(w, "min") || !strcmp(w, "max")) {
+			int64_t cents;
+			if (money_parse(v, strlen(v), &bound_rule, &cents) != MONEY_OK)
+				return perr(p, "money: %s must be an amount like 0.01, got '%s'", w, v);
+			if (w[1] == 'i') {
+				c->u.money.has_min = true;
+				c->u.money.min = cents;
+			} else {
+				c->u.money.has_max = true;
+				c->u.money.max = cents;
+			}
+		} else {
+			return perr(p, "money: unknown option '%s' (decimals, min, max)", w);
+		}
+	}
+	if (!have_decimals)
+		return perr(p, "money: decimals= is required (e.g. decimals=2)");
+	if (c->u.money.has_min && c->u.money.has_max && c->u.money.min > c->u.money.max)
+		return perr(p, "money: min is above max");
+	/* A '-' is allowed only when negative amounts can be in range. */
+	c->u.money.rule.allow_negative = !c->u.money.has_min || c->u.money.min < 0;
+	return 0;
+}
+
+/* integer [min=N] [max=N] */
+static int parse_integer_opts(struct parser *p, char *args, struct schema_check *c)
+{
+	for (char *w; *(w = next_word(&args));) {
+		char *eq = strchr(w, '=');
+		int64_t v;
+		if (!eq)
+			return perr(p, "integer: expected min=N or max=N, got '%s'", w);
+		*eq = '\0';
+		if (parse_i64(eq + 1, &v))
+			return perr(p, "integer: %s must be a whole number, got '%s'", w, eq + 1);
+		if (!strcmp(w, "min")) {
+			c->u.integer.has_min = true;
+			c->u.integer.min = v;
+		} else if (!strcmp(w, "max")) {
+			c->u.integer.has_max = true;
+			c->u.integer.max = v;
+		} else {
+			return perr(p, "integer: unknown option '%s' (min, max)", w);
+		}
+	}
+	if (c->u.integer.has_min && c->u.integer.has_max && c->u.integer.min > c->u.integer.max)
+		return perr(p, "integer: min is above max");
+	return 0;
+}
+
+static int parse_attribute(struct parser *p, char *rest, const char *when);
+
+static int add_check(struct parser *p, struct schema_check c, const char *when)
+{
+	struct schema_column *col = current_column(p);
+	struct schema_check *nc = realloc(col->checks, (col->nchecks + 1) * sizeof(*nc));
+	if (!nc)
+		return perr(p, "out of memory");
+	col->checks = nc;
+	c.line = p->line;
+	nc[col->nchecks++] = c;
+	if (when)
+		return push_ref(p, &p->whens, &p->nwhens, when,
+				(size_t)(col - p->s->columns), col->nchecks - 1);
+	return 0;
+}
+
+static int parse_attribute(struct parser *p, char *rest, const char *when)
+{
+	struct schema_column *col = current_column(p);
+	char *kw = next_word(&rest);
+	struct schema_check c = { 0 };
+
+	if (!strcmp(kw, "when")) {
+		if (when)
+			return perr(p, "when: cannot be nested");
+		char *cond = next_word(&rest);
+		if (!strchr(cond, '=') || cond[0] == '=')
+			return perr(p, "when: expected COLUMN=VALUE[|VALUE...], got '%s'", cond);
+		if (!*rest)
+			return perr(p, "when: an attribute must follow the condition");
+		return parse_attribute(p, rest, cond);
+	}
+	bool flag = !strcmp(kw, "optional") || !strcmp(kw, "absent_ok") ||
+		    !strcmp(kw, "mask") || !strcmp(kw, "unique");
+	if (flag && when)
+		return perr(p, "%s: cannot be conditional", kw);
+	if (!strcmp(kw, "optional")) {
+		/* The default; written for the reader. */
+	} else if (!strcmp(kw, "absent_ok")) {
+		col->absent_ok = true;
+	} else if (!strcmp(kw, "mask")) {
+		col->mask = true;
+	} else if (!strcmp(kw, "unique")) {
+		size_t idx = (size_t)(col - p->s->columns);
+		return add_key(p, &idx, 1);
+	} else if (!strcmp(kw, "required")) {
+		c.kind = CHECK_REQUIRED;
+	} else if (!strcmp(kw, "empty")) {
+		c.kind = CHECK_EMPTY;
+	} else if (!strcmp(kw, "max_length") || !strcmp(kw, "min_length")) {
+		uint64_t n;
+		char *arg = next_word(&rest);
+		if (parse_u64(arg, &n) || n > UINT32_MAX || (kw[1] == 'a' && n == 0))
+			return perr(p, "%s: expected a positive whole number, got '%s'", kw, arg);
+		c.kind = kw[1] == 'a' ? CHECK_MAX_LENGTH : CHECK_MIN_LENGTH;
+		c.u.length = (uint32_t)n;
+	} else if (!strcmp(kw, "pattern")) {
+		/* The rest of the line, verbatim but for trailing white space. */
+		size_t len = strlen(rest);
+		while (len && (rest[len - 1] == ' ' || rest[len - 1] == '\t'))
+			len--;
+		if (!len)
+			return perr(p, "pattern: a regular expression must follow");
+		struct err re_err = { 0 };
+		c.kind = CHECK_PATTERN;
+		if (regex_compile(&c.u.pattern, rest, len, &re_err))
+			return perr(p, "%s", re_err.msg);
+		rest += len;
+		*rest = '\0';
+	} else if (!strcmp(kw, "values")) {
+		char *list = next_word(&rest);
+		if (!*list)
+			return perr(p, "values: expected A|B|..., got nothing");
+		c.kind = CHECK_VALUES;
+		if (split_bar(list, &c.u.values.items, &c.u.values.n))
+			return perr(p, "out of memory");
+	} else if (!strcmp(kw, "luhn")) {
+		c.kind = CHECK_LUHN;
+	} else if (!strcmp(kw, "money")) {
+		c.kind = CHECK_MONEY;
+		int rc = parse_money_opts(p, rest, &c);
+		if (rc)
+			return rc;
+		rest = (char *)"";
+	} else if (!strcmp(kw, "integer")) {
+		c.kind = CHECK_INTEGER;
+		int rc = parse_integer_opts(p, rest, &c);
+		if (rc)
+			return rc;
+		rest = (char *)"";
+	} else if (!strcmp(kw, "date")) {
+		char *fmt = next_word(&rest);
+		c.kind = CHECK_DATE;
+		if (date_format_from_name(fmt, &c.u.date))
+			return perr(p, "date: unknown format '%s' (yyyy-mm-dd, yyyymmdd, "
+				    "yyyy-mm-ddThh:mm:ss, yyyy-mm)", fmt);
+	} else if (!strcmp(kw, "time")) {
+		char *fmt = next_word(&rest);
+		if (strcmp(fmt, "hhmmss"))
+			return perr(p, "time: unknown format '%s' (hhmmss)", fmt);
+		c.kind = CHECK_TIME;
+	} else if (!strcmp(kw, "timestamp")) {
+		c.kind = CHECK_TIMESTAMP;
+	} else if (!strcmp(kw, "within_file_date")) {
+		c.kind = CHECK_WITHIN_FILE_DATE;
+	} else {
+		return perr(p, "unknown column attribute '%s'", kw);
+	}
+	if (*rest)
+		return perr(p, "%s: unexpected '%s'", kw, rest);
+	if (flag)
+		return 0;
+	return add_check(p, c, when);
+}
+
+static int parse_column(struct parser *p, char *rest)
+{
+	struct schema *s = p->s;
+	char *name = next_word(&rest);
+	if (!*name || *rest)
+		return perr(p, "column: expected one name");
+	for (size_t i = 0; i < s->ncolumns; i++)
+		if (!strcmp(s->columns[i].name, name))
+			return perr(p, "column '%s' is declared twice", name);
+	struct schema_column *nc = realloc(s->columns, (s->ncolumns + 1) * sizeof(*nc));
+	if (!nc)
+		return perr(p, "out of memory");
+	s->columns = nc;
+	nc[s->ncolumns] = (struct schema_column){ .name = strdup(name) };
+	if (!nc[s->ncolumns].name)
+		return perr(p, "out of memory");
+	s->ncolumns++;
+	return 0;
+}
+
+static int set_text(struct parser *p, char **field, const char *kw, char *rest)
+{
+	if (*field)
+		return perr(p, "%s: given twice", kw);
+	if (!*rest)
+		return perr(p, "%s: a value must follow", kw);
+	*field = strdup(rest);
+	return *field ? 0 : perr(p, "out of memory");
+}
+
+static int parse_line(struct parser *p, char *line)
+{
+	struct schema *s = p->s;
+	char *rest = skip_ws(line);
+	size_t len = strlen(rest);
+	while (len && (rest[len - 1] == '\n' || rest[len - 1] == '\r'))
+		rest[--len] = '\0';
+	if (!*rest || *rest == '#')
+		return 0;
+
+	char *attr_start = rest;
+	char *kw = next_word(&rest);
+	if (!strcmp(kw, "description")) {
+		return set_text(p, &s->description, kw, rest);
+	} else if (!strcmp(kw, "channel")) {
+		if (!is_identifier(rest))
+			return perr(p, "channel: expected a name, got '%s'", rest);
+		return set_text(p, &s->channel, kw, rest);
+	} else if (!strcmp(kw, "file_name")) {
+		if (s->file_name)
+			return perr(p, "file_name: given twice");
+		if (!*rest)
+			return perr(p, "file_name: a regular expression must follow");
+		struct err re_err = { 0 };
+		if (regex_compile(&s->file_name, rest, strlen(rest), &re_err))
+			return perr(p, "%s", re_err.msg);
+		p->file_name_line = p->line;
+	} else if (!strcmp(kw, "file_date")) {
+		if (date_format_from_name(rest, &s->file_date_format) ||
+		    s->file_date_format == DATE_FMT_API)
+			return perr(p, "file_date: unknown format '%s' (yyyymmdd, yyyy-mm-dd, yyyy-mm)", rest);
+		p->file_date_line = p->line;
+	} else if (!strcmp(kw, "max_bytes")) {
+		if (parse_size(rest, &s->max_bytes) || !s->max_bytes)
+			return perr(p, "max_bytes: expected a size like 100MB, got '%s'", rest);
+	} else if (!strcmp(kw, "max_rows")) {
+		if (parse_u64(rest, &s->max_rows) || !s->max_rows)
+			return perr(p, "max_rows: expected a positive whole number, got '%s'", rest);
+	} else if (!strcmp(kw, "extra_columns")) {
+		if (strcmp(rest, "allow") && strcmp(rest, "reject"))
+			return perr(p, "extra_columns: expected allow or reject, got '%s'", rest);
+		s->extra_columns = !strcmp(rest, "allow");
+	} else if (!strcmp(kw, "column")) {
+		return parse_column(p, rest);
+	} else if (!strcmp(kw, "key")) {
+		return push_ref(p, &p->keys, &p->nkeys, rest, 0, 0);
+	} else if (!strcmp(kw, "map")) {
+		return push_ref(p, &p->maps, &p->nmaps, rest, 0, 0);
+	} else {
+		if (!current_column(p))
+			return perr(p, "unknown directive '%s'", kw);
+		/* Restore the split, then parse as a column attribute. */
+		if (*rest)
+			kw[strlen(kw)] = ' ';
+		return parse_attribute(p, attr_start, NULL);
+	}
+	return 0;
+}
+
+static int resolve(struct parser *p)
+{
+	struct schema *s = p->s;
+	int rc;
+
+	p->line = p->file_name_line;
+	if (!s->file_name) {
+		p->line = 0;
+		return perr(p, "file_name is missing");
+	}
+	/* A (?<date>...) group makes the schema dated. */
+	s->file_dated = regex_has_group(s->file_name, "date");
+	if (s->file_dated && !p->file_date_line)
+		return perr(p, "file_name has a (?<date>...) group, so file_date is required");
+	if (!s->file_dated && p->file_date_line) {
+		p->line = p->file_date_line;
+		return perr(p, "file_date is given but file_name has no (?<date>...) group");
+	}
+	if (!s->ncolumns) {
+		p->line = 0;
+		return perr(p, "no columns are declared");
+	}
+
+	for (size_t i = 0; i < p->nwhens; i++) {
+		struct pending_ref *w = &p->whens[i];
+		p->line = w->line;
+		char *eq = strchr(w->text, '=');
+		*eq = '\0';
+		int col = schema_column_index(s, w->text);
+		if (col < 0)
+			return perr(p, "when: no column named '%s'", w->text);
+		if ((size_t)col == w->column)
+			return perr(p, "when: a column cannot depend on itself");
+		struct schema_cond *cond = calloc(1, sizeof(*cond));
+		if (!cond)
+			return perr(p, "out of memory");
+		s->columns[w->column].checks[w->check].when = cond;
+		cond->column = (size_t)col;
+		if (split_bar(eq + 1, &cond->values, &cond->nvalues))
+			return perr(p, "out of memory");
+	}
+
+	for (size_t i = 0; i < p->nkeys; i++) {
+		struct pending_ref *k = &p->keys[i];
+		p->line = k->line;
+		size_t cols[16], n = 0;
+		char *rest = k->text;
+		for (char *w; *(w = next_word(&rest));) {
+			if (n == ARRAY_SIZE(cols))
+				return perr(p, "key: at most %zu columns", ARRAY_SIZE(cols));
+			int col = schema_column_index(s, w);
+			if (col < 0)
+				return perr(p, "key: no column named '%s'", w);
+			cols[n++] = (size_t)col;
+		}
+		if (!n)
+			return perr(p, "key: expected column names");
+		if ((rc = add_key(p, cols, n)))
+			return rc;
+	}
+
+	for (size_t i = 0; i < CANON_COUNT; i++)
+		s->map[i] = -1;
+	for (size_t i = 0; i < p->nmaps; i++) {
+		struct pending_ref *m = &p->maps[i];
+		p->line = m->line;
+		char *rest = m->text;
+		char *field = next_word(&rest);
+		char *colname = next_word(&rest);
+		if (!*colname || *rest)
+			return perr(p, "map: expected FIELD COLUMN");
+		size_t f = 0;
+		while (f < CANON_COUNT && strcmp(canon_names[f], field))
+			f++;
+		if (f == CANON_COUNT)
+			return perr(p, "map: unknown field '%s'", field);
+		if (s->map[f] >= 0)
+			return perr(p, "map: '%s' is mapped twice", field);
+		int col = schema_column_index(s, colname);
+		if (col < 0)
+			return perr(p, "map: no column named '%s'", colname);
+		s->map[f] = col;
+	}
+
+	/* within_file_date needs a dated file and a date or timestamp
+	 * check before it on the same column. */
+	for (size_t i = 0; i < s->ncolumns; i++) {
+		const struct schema_column *col = &s->columns[i];
+		bool dated = false;
+		for (size_t k = 0; k < col->nchecks; k++) {
+			const struct schema_check *c = &col->checks[k];
+			p->line = c->line;
+			if (c->kind == CHECK_DATE || c->kind == CHECK_TIMESTAMP)
+				dated = true;
+			if (c->kind != CHECK_WITHIN_FILE_DATE)
+				continue;
+			if (!s->file_dated)
+				return perr(p, "within_file_date: file_name carries no date");
+			if (!dated)
+				return perr(p, "within_file_date: needs a date or timestamp check before it");
+		}
+	}
+	return 0;
+}
+
+static void free_refs(struct pending_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(refs[i].text);
+	free(refs);
+}
+
+int schema_load(struct schema **out, const char *path, struct err *e)
+{
+	int rc = 0;
+	FILE *f = NULL;
+	char *line = NULL;
+	struct parser p = { .path = path, .e = e };
+	struct schema *s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	p.s = s;
+	s->path = strdup(path);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	s->name = strndup(base, dot ? (size_t)(dot - base) : strlen(base));
+	line = malloc(MAX_LINE + 2);
+	if (!s->path || !s->name || !line) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	if (!is_identifier(s->name)) {
+		rc = err_set(e, KASI_ECONFIG, "%s: a schema's file name must be NAME.schema "
+			     "with NAME made of letters, digits and '_'", path);
+		goto out;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		rc = err_sys(e, KASI_ECONFIG, "cannot open schema '%s'", path);
+		goto out;
+	}
+	while (fgets(line, MAX_LINE + 2, f)) {
+		p.line++;
+		size_t len = strlen(line);
+		if (len > MAX_LINE && line[len - 1] != '\n') {
+			rc = perr(&p, "line longer than %d characters", MAX_LINE);
+			goto out;
+		}
+		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+			rc = perr(&p, "NUL byte in line");
+			goto out;
+		}
+		if ((rc = parse_line(&p, line)))
+			goto out;
+	}
+	if (ferror(f)) {
+		rc = err_sys(e, KASI_ECONFIG, "cannot read schema '%s'", path);
+		goto out;
+	}
+	rc = resolve(&p);
+out:
+	if (f)
+		fclose(f);
+	free(line);
+	free_refs(p.whens, p.nwhens);
+	free_refs(p.keys, p.nkeys);
+	free_refs(p.maps, p.nmaps);
+	if (rc) {
+		schema_free(s);
+		s = NULL;
+	}
+	*out = s;
+	return rc;
+}
+
+static void check_release(struct schema_check *c)
+{
+	if (c->when) {
+		free_strings(c->when->values, c->when->nvalues);
+		free(c->when);
+	}
+	if (c->kind == CHECK_PATTERN)
+		regex_free(c->u.pattern);
+	else if (c->kind == CHECK_VALUES)
+		free_strings(c->u.values.items, c->u.values.n);
+}
+
+void schema_free(struct schema *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ncolumns; i++) {
+		for (size_t k = 0; k < s->columns[i].nchecks; k++)
+			check_release(&s->columns[i].checks[k]);
+		free(s->columns[i].checks);
+		free(s->columns[i].name);
+	}
+	for (size_t i = 0; i < s->nkeys; i++)
+		free(s->keys[i].columns);
+	free(s->keys);
+	free(s->columns);
+	regex_free(s->file_name);
+	free(s->name);
+	free(s->path);
+	free(s->description);
+	free(s->channel);
+	free(s);
+}
+
+int schema_column_index(const struct schema *s, const char *name)
+{
+	for (size_t i = 0; i < s->ncolumns; i++)
+		if (!strcmp(s->columns[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int has_schema_suffix(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 7 && !strcmp(d->d_name + n - 7, ".schema") && d->d_name[0] != '.';
+}
+
+int schema_set_load(struct schema_set **out, const char *dir, struct err *e)
+{
+	int rc = 0;
+	struct dirent **names = NULL;
+	int n = -1;
+	struct schema_set *set = calloc(1, sizeof(*set));
+	if (!set || !(set->dir = strdup(dir))) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	n = scandir(dir, &names, has_schema_suffix, alphasort);
+	if (n < 0) {
+		rc = err_sys(e, KASI_ECONFIG, "cannot read schema directory '%s'", dir);
+		goto out;
+	}
+	if (n == 0) {
+		rc = err_set(e, KASI_ECONFIG, "no *.schema files in '%s'", dir);
+		goto out;
+	}
+	set->items = calloc((size_t)n, sizeof(*set->items));
+	if (!set->items) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if ((rc = schema_load(&set->items[set->n], path, e)))
+			goto out;
+		set->n++;
+	}
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc) {
+		schema_set_free(set);
+		set = NULL;
+	}
+	*out = set;
+	return rc;
+}
+
+void schema_set_free(struct schema_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		schema_free(set->items[i]);
+	free(set->items);
+	free(set->dir);
+	free(set);
+}
+
+const struct schema *schema_set_find(const struct schema_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->items[i]->name, name))
+			return set->items[i];
+	return NULL;
+}
+
+enum schema_name_match schema_match_name(const struct schema *s,
+					 struct regex_matcher *m,
+					 const char *base, int32_t *file_date)
+{
+	size_t n = strlen(base);
+	uint32_t cps;
+	/* A name that is not UTF-8 matches nothing (and must not reach
+	 * PCRE2, which was told the subject is valid). */
+	if (text_scan(base, n, &cps) != TEXT_OK)
+		return SCHEMA_NAME_NOMATCH;
+	if (regex_match(s->file_name, m, base, n) != REGEX_MATCH)
+		return SCHEMA_NAME_NOMATCH;
+	if (!s->file_dated)
+		return SCHEMA_NAME_MATCH;
+	size_t start, len;
+	if (!regex_group(s->file_name, m, "date", &start, &len) ||
+	    date_parse(base + start, len, s->file_date_format, file_date) != DATE_OK)
+		return SCHEMA_NAME_BAD_DATE;
+	return SCHEMA_NAME_MATCH;
+}
+
+size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m,
+			const char *base, const struct schema **found, size_t max)
+{
+	size_t count = 0;
+	int32_t date;
+	for (size_t i = 0; i < set->n; i++) {
+		if (schema_match_name(set->items[i], m, base, &date) == SCHEMA_NAME_NOMATCH)
+			continue;
+		if (count < max)
+			found[count] = set->items[i];
+		count++;
+	}
+	return count;
+}

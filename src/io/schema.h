@@ -1,0 +1,169 @@
+/*
+ * schema.h — file kinds described as data (SPEC §4).
+ *
+ * A schema file (schemas/NAME.schema) says how a kind of file is named
+ * and what its columns must hold; kasi holds no per-channel code for
+ * validation. The language is line-oriented and documented, with an
+ * example per check, in schemas/README.md. This module parses it into
+ * the model below; stage/validate.c applies it.
+ *
+ * A schema that cannot be parsed is a configuration error (exit 78)
+ * reported as "path:line: message".
+ */
+#ifndef KASI_SCHEMA_H
+#define KASI_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dates.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "io/regex.h"
+
+enum check_kind {
+	CHECK_REQUIRED,		/* the value must not be empty */
+	CHECK_EMPTY,		/* the value must be empty */
+	CHECK_MAX_LENGTH,	/* at most N characters */
+	CHECK_MIN_LENGTH,	/* at least N characters */
+	CHECK_PATTERN,		/* matches a PCRE2 pattern (whole value) */
+	CHECK_VALUES,		/* one of a list */
+	CHECK_LUHN,		/* digits ending in a Luhn check digit */
+	CHECK_MONEY,		/* an amount, parsed to cents */
+	CHECK_INTEGER,		/* a whole number in a range */
+	CHECK_DATE,		/* a date in a named format */
+	CHECK_TIME,		/* a time of day, hhmmss */
+	CHECK_TIMESTAMP,	/* ISO 8601 with an offset */
+	CHECK_WITHIN_FILE_DATE,	/* its SAST date is the file name's date */
+	CHECK_KIND_COUNT
+};
+
+/* "when COL=A|B": the check applies only on rows where column COL holds
+ * one of the values (an empty alternative stands for an empty value). */
+struct schema_cond {
+	size_t column;
+	char **values;
+	size_t nvalues;
+};
+
+struct schema_check {
+	enum check_kind kind;
+	int line;			/* in the schema file */
+	struct schema_cond *when;	/* NULL: on every row */
+	union {
+		uint32_t length;
+		struct regex *pattern;
+		struct {
+			char **items;
+			size_t n;
+		} values;
+		struct {
+			struct money_rule rule;
+			bool has_min, has_max;
+			int64_t min, max;	/* cents */
+		} money;
+		struct {
+			bool has_min, has_max;
+			int64_t min, max;
+		} integer;
+		enum date_format date;
+	} u;
+};
+
+struct schema_column {
+	char *name;
+	bool absent_ok;		/* the column may be missing from the header */
+	bool mask;		/* personal: show only the last 4 characters */
+	struct schema_check *checks;
+	size_t nchecks;
+};
+
+/* Values that must be unique within a file: one column (`unique`) or a
+ * composite (`key a b`). */
+struct schema_key {
+	size_t *columns;
+	size_t ncolumns;
+	int line;
+};
+
+/* The canonical record every channel's rows are mapped onto (`map`). */
+enum canon_field {
+	CANON_TRANSACTION_ID,
+	CANON_REFERENCE,
+	CANON_DATE,
+	CANON_TIME,
+	CANON_AMOUNT,
+	CANON_REQUESTED_AMOUNT,
+	CANON_STATUS,
+	CANON_TYPE,
+	CANON_REASON,
+	CANON_REASON_TEXT,
+	CANON_ORIGINAL_ID,
+	CANON_CYCLE_DATE,
+	CANON_STATUS_DATE,
+	CANON_STATUS_TIME,
+	CANON_CHANNEL,
+	CANON_COUNT
+};
+
+struct schema {
+	char *name;		/* the file's stem: easypay_recon */
+	char *path;
+	char *description;
+	char *channel;		/* NULL for reference data */
+
+	struct regex *file_name;	/* matched against the base name */
+	bool file_dated;		/* file_name has a (?<date>...) group */
+	enum date_format file_date_format;
+
+	uint64_t max_bytes;	/* 0: no limit */
+	uint64_t max_rows;	/* data rows; 0: no limit */
+	bool extra_columns;	/* unknown header columns allowed */
+
+	struct schema_column *columns;
+	size_t ncolumns;
+	struct schema_key *keys;
+	size_t nkeys;
+	int map[CANON_COUNT];	/* column index, or -1 */
+};
+
+struct schema_set {
+	char *dir;
+	struct schema **items;	/* sorted by name */
+	size_t n;
+};
+
+/* Parse one schema file. Returns 0, or -KASI_ECONFIG with
+ * "path:line: message" in e. Freed with schema_free. */
+int schema_load(struct schema **out, const char *path, struct err *e);
+void schema_free(struct schema *s);
+
+/* Load every *.schema in dir. Returns 0, -KASI_ECONFIG (a bad schema,
+ * no schemas, no such directory). Freed with schema_set_free. */
+int schema_set_load(struct schema_set **out, const char *dir, struct err *e);
+void schema_set_free(struct schema_set *set);
+const struct schema *schema_set_find(const struct schema_set *set, const char *name);
+
+enum schema_name_match {
+	SCHEMA_NAME_NOMATCH = 0,
+	SCHEMA_NAME_MATCH = 1,
+	SCHEMA_NAME_BAD_DATE = 2,	/* matches, but the date in it is not a real date */
+};
+
+/* Match a file's base name against s's file_name pattern; when the
+ * schema is dated and the name matches, *file_date gets the date. */
+enum schema_name_match schema_match_name(const struct schema *s,
+					 struct regex_matcher *m,
+					 const char *base, int32_t *file_date);
+
+/* The schemas whose file_name matches base (SCHEMA_NAME_MATCH or
+ * BAD_DATE); up to max written to found. Returns how many matched. */
+size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m,
+			const char *base, const struct schema **found, size_t max);
+
+int schema_column_index(const struct schema *s, const char *name);
+const char *check_kind_name(enum check_kind kind);
+const char *canon_field_name(enum canon_field f);
+
+#endif
