@@ -17,7 +17,8 @@ packages=(
 	libcmocka-dev              # unit tests
 	openssh-server openssh-client  # a real sshd for the SFTP tests
 	clang libclang-rt-14-dev   # libFuzzer (make fuzz) and sanitizer runtimes
-	time                       # /usr/bin/time -v for peak RSS in make bench
+	time                       # /usr/bin/time for peak RSS in make bench
+	jq                         # the tests check --json output with it
 )
 
 missing=()

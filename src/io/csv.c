@@ -214,6 +214,11 @@ static __attribute__((noinline)) void on_field_slow(struct csv_reader *r,
 	struct batch *b = r->cur;
 	if (r->problem || r->cur_nfields > r->lim.max_fields || r->row_overflow)
 		return;
+	if (len > r->lim.max_field_bytes) {
+		set_problem(r, CSV_EFIELD, "field %zu is longer than %zu bytes",
+			    r->cur_nfields, r->lim.max_field_bytes);
+		return;
+	}
 	if (b->arena_len - r->row_start + len > r->max_row_bytes) {
 		r->row_overflow = true;
 		return;
@@ -236,6 +241,7 @@ static void on_field(void *s, size_t len, void *data)
 	r->cur_nfields++;
 	if (__builtin_expect(r->cur_nfields > r->lim.max_fields || r->row_overflow ||
 			     r->problem || b->nspans == b->spans_cap ||
+			     len > r->lim.max_field_bytes ||
 			     len > b->arena_cap - b->arena_len ||
 			     b->arena_len - r->row_start + len > r->max_row_bytes, 0)) {
 		on_field_slow(r, s, len);
@@ -297,6 +303,19 @@ static void on_row(int c, void *data)
 		ship_batch(r, false);
 }
 
+/* zlib's message, without the "<fd:N>: " it puts before it for streams
+ * opened with gzdopen. */
+static const char *gz_message(gzFile gz, int *errnum)
+{
+	const char *msg = gzerror(gz, errnum);
+	if (!strncmp(msg, "<fd:", 4)) {
+		const char *colon = strstr(msg, ": ");
+		if (colon)
+			msg = colon + 2;
+	}
+	return msg;
+}
+
 /* Read the next chunk of content into r->buf; returns its length, 0 at
  * the end, -1 after recording a problem. */
 static ssize_t read_chunk(struct csv_reader *r)
@@ -304,7 +323,7 @@ static ssize_t read_chunk(struct csv_reader *r)
 	int n = gzread(r->gz, r->buf, READ_CHUNK);
 	if (n < 0) {
 		int errnum;
-		const char *msg = gzerror(r->gz, &errnum);
+		const char *msg = gz_message(r->gz, &errnum);
 		if (errnum == Z_ERRNO)
 			set_problem(r, CSV_EREAD, "read error: %s", strerror(errno));
 		else
@@ -314,6 +333,17 @@ static ssize_t read_chunk(struct csv_reader *r)
 	if (r->first_chunk) {
 		r->first_chunk = false;
 		r->compressed = !gzdirect(r->gz);
+	}
+	if (n == 0) {
+		/* gzread treats a truncated stream as a soft end of file
+		 * (Z_BUF_ERROR, so that growing files can be followed); a file
+		 * that stops mid-stream has lost data, so it is an error here. */
+		int errnum;
+		const char *msg = gz_message(r->gz, &errnum);
+		if (errnum == Z_BUF_ERROR) {
+			set_problem(r, CSV_EGZIP, "compressed data is truncated: %s", msg);
+			return -1;
+		}
 	}
 	r->bytes += (uint64_t)n;
 	if (r->lim.max_bytes && r->bytes > r->lim.max_bytes) {
