@@ -1,0 +1,243 @@
+/* Unit tests for io/schema: the language, its errors, the shipped set. */
+#include "unit.h"
+#include "io/schema.h"
+
+static const char *good =
+	"# a comment\n"
+	"description Test kind\n"
+	"channel easypay\n"
+	"file_name ^test_(?<date>[0-9]{8})\\.csv(\\.gz)?$\n"
+	"file_date yyyymmdd\n"
+	"max_bytes 2MB\n"
+	"max_rows 10\n"
+	"\n"
+	"column id\n"
+	"\trequired\n"
+	"\tmax_length 10\n"
+	"\tpattern ^[A-Z] [0-9]+$\n"
+	"\tunique\n"
+	"column kind\n"
+	"\tvalues a|b|\n"
+	"column ref\n"
+	"  when kind=a required\n"
+	"  when kind=b|c empty\n"
+	"  mask\n"
+	"column amount\n"
+	"\tmoney decimals=0-2 min=-5.00 max=100\n"
+	"column at\n"
+	"\ttimestamp\n"
+	"\twithin_file_date\n"
+	"key kind ref\n"
+	"map transaction_id id\n"
+	"map amount amount\n";
+
+static struct schema *load_text(const char *name, const char *text, struct err *e, int *rc)
+{
+	const char *path = unit_write_str(name, text);
+	struct schema *s = NULL;
+	*rc = schema_load(&s, path, e);
+	return s;
+}
+
+static void test_parses_every_part(void **state)
+{
+	(void)state;
+	struct err e = { 0 };
+	int rc;
+	struct schema *s = load_text("test.schema", good, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(s->name, "test");
+	assert_string_equal(s->description, "Test kind");
+	assert_string_equal(s->channel, "easypay");
+	assert_true(s->file_dated);
+	assert_int_equal(s->file_date_format, DATE_FMT_COMPACT);
+	assert_int_equal(s->max_bytes, 2000000);
+	assert_int_equal(s->max_rows, 10);
+	assert_false(s->extra_columns);
+	assert_int_equal(s->ncolumns, 5);
+
+	const struct schema_column *id = &s->columns[0];
+	assert_string_equal(id->name, "id");
+	assert_int_equal(id->nchecks, 3);
+	assert_int_equal(id->checks[0].kind, CHECK_REQUIRED);
+	assert_int_equal(id->checks[1].kind, CHECK_MAX_LENGTH);
+	assert_int_equal(id->checks[1].u.length, 10);
+	assert_int_equal(id->checks[2].kind, CHECK_PATTERN);
+	/* The pattern is the rest of the line, spaces included. */
+	assert_string_equal(regex_source(id->checks[2].u.pattern), "^[A-Z] [0-9]+$");
+	assert_int_equal(id->checks[2].line, 12);
+
+	const struct schema_column *kind = &s->columns[1];
+	assert_int_equal(kind->checks[0].u.values.n, 3);
+	assert_string_equal(kind->checks[0].u.values.items[2], "");
+
+	const struct schema_column *ref = &s->columns[2];
+	assert_true(ref->mask);
+	assert_int_equal(ref->nchecks, 2);
+	assert_non_null(ref->checks[0].when);
+	assert_int_equal(ref->checks[0].when->column, 1);
+	assert_int_equal(ref->checks[1].when->nvalues, 2);
+	assert_string_equal(ref->checks[1].when->values[1], "c");
+
+	const struct schema_check *money = &s->columns[3].checks[0];
+	assert_int_equal(money->u.money.rule.min_decimals, 0);
+	assert_int_equal(money->u.money.rule.max_decimals, 2);
+	assert_true(money->u.money.rule.allow_negative);
+	assert_int_equal(money->u.money.min, -500);
+	assert_int_equal(money->u.money.max, 10000);
+
+	assert_int_equal(s->nkeys, 2);	/* `unique` on id, then `key kind ref` */
+	assert_int_equal(s->keys[0].ncolumns, 1);
+	assert_int_equal(s->keys[1].ncolumns, 2);
+	assert_int_equal(s->keys[1].columns[1], 2);
+	assert_int_equal(s->map[CANON_TRANSACTION_ID], 0);
+	assert_int_equal(s->map[CANON_AMOUNT], 3);
+	assert_int_equal(s->map[CANON_REFERENCE], -1);
+	schema_free(s);
+}
+
+/* Replace line `line` (1-based) of the good schema with `with`, or insert
+ * it before that line when `insert` is set. */
+static char *edit_good(int line, const char *with, bool insert)
+{
+	static char buf[8192];
+	size_t len = 0;
+	const char *p = good;
+	for (int n = 1; *p; n++) {
+		const char *end = strchr(p, '\n');
+		size_t l = (size_t)(end - p) + 1;
+		if (n == line) {
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", with);
+			if (!insert) {
+				p += l;
+				continue;
+			}
+		}
+		memcpy(buf + len, p, l);
+		len += l;
+		p += l;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static void expect_error(const char *text, const char *where, const char *what)
+{
+	struct err e = { 0 };
+	int rc;
+	struct schema *s = load_text("bad.schema", text, &e, &rc);
+	assert_null(s);
+	assert_int_equal(rc, -KASI_ECONFIG);
+	if (!strstr(e.msg, where) || !strstr(e.msg, what))
+		fail_msg("expected '%s' ... '%s', got '%s'", where, what, e.msg);
+}
+
+static void test_errors_name_the_line(void **state)
+{
+	(void)state;
+	expect_error(edit_good(2, "descriptoin Test", false), "bad.schema:2:",
+		     "unknown directive 'descriptoin'");
+	expect_error(edit_good(11, "\tmax_length ten", false), "bad.schema:11:",
+		     "max_length: expected a positive whole number");
+	expect_error(edit_good(11, "\tmax_length 0", false), "bad.schema:11:", "max_length");
+	expect_error(edit_good(12, "\tpattern ^[A-Z", false), "bad.schema:12:", "missing terminating ]");
+	expect_error(edit_good(12, "\tpattern", false), "bad.schema:12:", "a regular expression must follow");
+	expect_error(edit_good(12, "\tfrobnicate", false), "bad.schema:12:",
+		     "unknown column attribute 'frobnicate'");
+	expect_error(edit_good(21, "\tmoney min=1.00", false), "bad.schema:21:", "decimals= is required");
+	expect_error(edit_good(21, "\tmoney decimals=3", false), "bad.schema:21:", "decimals must be");
+	expect_error(edit_good(21, "\tmoney decimals=2 min=5.00 max=1.00", false), "bad.schema:21:",
+		     "min is above max");
+	expect_error(edit_good(21, "\tmoney decimals=2 min=1,00", false), "bad.schema:21:",
+		     "min must be an amount");
+	expect_error(edit_good(21, "\tinteger min=x", false), "bad.schema:21:", "whole number");
+	expect_error(edit_good(23, "\tdate dd/mm/yyyy", false), "bad.schema:23:", "unknown format");
+	expect_error(edit_good(17, "  when nosuch=a required", false), "bad.schema:17:",
+		     "no column named 'nosuch'");
+	expect_error(edit_good(17, "  when ref=a required", false), "bad.schema:17:",
+		     "cannot depend on itself");
+	expect_error(edit_good(17, "  when kind required", false), "bad.schema:17:",
+		     "expected COLUMN=VALUE");
+	expect_error(edit_good(17, "  when kind=a", false), "bad.schema:17:", "an attribute must follow");
+	expect_error(edit_good(17, "  when kind=a unique", false), "bad.schema:17:", "cannot be conditional");
+	expect_error(edit_good(25, "key kind nosuch", false), "bad.schema:25:", "no column named 'nosuch'");
+	expect_error(edit_good(26, "map txn id", false), "bad.schema:26:", "unknown field 'txn'");
+	expect_error(edit_good(27, "map transaction_id kind", false), "bad.schema:27:",
+		     "'transaction_id' is mapped twice");
+	/* The second declaration is the one at fault. */
+	expect_error(edit_good(9, "column kind", false), "bad.schema:14:", "declared twice");
+	expect_error(edit_good(5, "# no file_date", false), "bad.schema:4:", "file_date is required");
+	expect_error(edit_good(4, "file_name ^test\\.csv$", false), "bad.schema:5:",
+		     "file_date is given but file_name has no");
+	expect_error(edit_good(6, "max_bytes 2 MB", false), "bad.schema:6:", "max_bytes");
+	expect_error(edit_good(7, "max_rows -1", false), "bad.schema:7:", "max_rows");
+	expect_error(edit_good(10, "\tvalues", false), "bad.schema:10:", "values: expected");
+	expect_error(edit_good(10, "\trequired please", false), "bad.schema:10:", "unexpected 'please'");
+	expect_error(edit_good(2, "required", false), "bad.schema:2:", "unknown directive 'required'");
+	expect_error("description only\nfile_name ^x$\n", "bad.schema:", "no columns are declared");
+	expect_error("column a\n", "bad.schema:", "file_name is missing");
+	expect_error("file_name ^x$\ncolumn at\n\ttimestamp\n\twithin_file_date\n", "bad.schema:4:",
+		     "file_name carries no date");
+	expect_error("file_name ^x_(?<date>[0-9]{8})$\nfile_date yyyymmdd\ncolumn at\n\twithin_file_date\n",
+		     "bad.schema:4:", "needs a date or timestamp check before it");
+}
+
+static void test_schema_name_from_file(void **state)
+{
+	(void)state;
+	struct err e = { 0 };
+	int rc;
+	assert_null(load_text("bad-name.schema", "file_name ^x$\ncolumn a\n", &e, &rc));
+	assert_int_equal(rc, -KASI_ECONFIG);
+	assert_non_null(strstr(e.msg, "NAME.schema"));
+}
+
+static void test_shipped_schemas(void **state)
+{
+	(void)state;
+	const char *dir = getenv("KASI_SCHEMAS");
+	assert_non_null(dir);
+	struct schema_set *set;
+	struct err e = { 0 };
+	if (schema_set_load(&set, dir, &e) != 0)
+		fail_msg("%s", e.msg);
+	static const char *const kinds[] = { "products", "policies", "ledger", "easypay_recon",
+					     "softycomp_transactions", "collexia_results",
+					     "unpaid_reasons" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		assert_non_null(schema_set_find(set, kinds[i]));
+
+	struct regex_matcher *m = regex_matcher_new();
+	const struct schema *found[4];
+	int32_t date;
+	assert_int_equal(schema_set_match(set, m, "easypay_recon_20261005.csv", found, 4), 1);
+	assert_string_equal(found[0]->name, "easypay_recon");
+	assert_int_equal(schema_match_name(found[0], m, "easypay_recon_20261005.csv.gz", &date),
+			 SCHEMA_NAME_MATCH);
+	assert_int_equal(date, date_from_civil(2026, 10, 5));
+	assert_int_equal(schema_match_name(found[0], m, "easypay_recon_20261305.csv", &date),
+			 SCHEMA_NAME_BAD_DATE);
+	assert_int_equal(schema_set_match(set, m, "easypay_recon_20261005.csv.bak", found, 4), 0);
+	assert_int_equal(schema_set_match(set, m, "EASYPAY_RECON_20261005.csv", found, 4), 0);
+	assert_int_equal(schema_set_match(set, m, "easypay_recon_2026105.csv", found, 4), 0);
+	assert_int_equal(schema_set_match(set, m, "collexia_results_20261015.csv", found, 4), 1);
+	assert_string_equal(found[0]->name, "collexia_results");
+	assert_int_equal(schema_set_match(set, m, "softycomp_transactions_20261001.csv.gz", found, 4), 1);
+	assert_int_equal(schema_set_match(set, m, "policies.csv", found, 4), 1);
+	assert_int_equal(schema_set_match(set, m, "products_2026.csv", found, 4), 1);
+	assert_int_equal(schema_set_match(set, m, "ledger.csv", found, 4), 1);
+	assert_int_equal(schema_set_match(set, m, "bad\xC3(name.csv", found, 4), 0);
+	regex_matcher_free(m);
+	schema_set_free(set);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parses_every_part),
+		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_schema_name_from_file),
+		cmocka_unit_test(test_shipped_schemas),
+	};
+	return cmocka_run_group_tests_name("schema", tests, unit_tmpdir_setup, unit_tmpdir_teardown);
+}

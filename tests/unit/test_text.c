@@ -1,0 +1,139 @@
+/* Unit tests for core/text (UTF-8 checks, rendering) and core/json. */
+#include "unit.h"
+#include "core/json.h"
+#include "core/text.h"
+
+static enum text_status scan(const char *s, size_t n, uint32_t *cps)
+{
+	return text_scan(s, n, cps);
+}
+
+static void test_scan_counts_code_points(void **state)
+{
+	(void)state;
+	uint32_t cps;
+	assert_int_equal(scan("topup", 5, &cps), TEXT_OK);
+	assert_int_equal(cps, 5);
+	assert_int_equal(scan("Caf\xC3\xA9", 5, &cps), TEXT_OK);	/* é: 2 bytes */
+	assert_int_equal(cps, 4);
+	assert_int_equal(scan("\xE2\x80\x93", 3, &cps), TEXT_OK);	/* –: 3 bytes */
+	assert_int_equal(cps, 1);
+	assert_int_equal(scan("\xF0\x9F\x92\xB0", 4, &cps), TEXT_OK);	/* 💰: 4 bytes */
+	assert_int_equal(cps, 1);
+	assert_int_equal(scan("", 0, &cps), TEXT_OK);
+	assert_int_equal(cps, 0);
+	/* Past the 8-byte fast path, with multi-byte text at its edges. */
+	const char *mixed = "abcdefgh\xC3\xA9ijklmnopq\xE2\x80\x93rstuvwx";
+	assert_int_equal(scan(mixed, strlen(mixed), &cps), TEXT_OK);
+	assert_int_equal(cps, 8 + 1 + 9 + 1 + 7);
+}
+
+static void test_scan_rejects_malformed(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t n;
+	} bad[] = {
+		{ "\xC0\x80", 2 },		/* overlong NUL */
+		{ "\xC1\xBF", 2 },		/* overlong */
+		{ "\xE0\x80\xAF", 3 },		/* overlong */
+		{ "\xED\xA0\x80", 3 },		/* surrogate */
+		{ "\xF4\x90\x80\x80", 4 },	/* above U+10FFFF */
+		{ "\xF5\x80\x80\x80", 4 },
+		{ "\xFF", 1 },
+		{ "\x80", 1 },			/* lone continuation */
+		{ "\xE2\x82", 2 },		/* truncated */
+		{ "Caf\xC3(", 5 },
+		{ "abcdefghij\xC3", 11 },	/* truncated after the fast path */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint32_t cps;
+		if (scan(bad[i].s, bad[i].n, &cps) != TEXT_BAD_UTF8)
+			fail_msg("case %zu was accepted", i);
+	}
+}
+
+static void test_scan_finds_nul(void **state)
+{
+	(void)state;
+	uint32_t cps;
+	assert_int_equal(scan("a\0b", 3, &cps), TEXT_NUL);
+	assert_int_equal(scan("abcdefghijk\0", 12, &cps), TEXT_NUL);
+	assert_int_equal(scan("abcdefg\0ijklmnop", 16, &cps), TEXT_NUL);
+	assert_int_equal(cps, 16);
+}
+
+static const char *render(const char *s, size_t n, bool mask)
+{
+	static char buf[TEXT_RENDER_BUFSZ];
+	size_t len = text_render(s, n, mask, buf, sizeof(buf));
+	assert_int_equal(len, strlen(buf));
+	return buf;
+}
+
+static void test_render_masks_personal_values(void **state)
+{
+	(void)state;
+	assert_string_equal(render("8001015009087", 13, true), "*********9087");
+	assert_string_equal(render("62001234567", 11, true), "*******4567");
+	assert_string_equal(render("12345", 5, true), "*2345");
+	assert_string_equal(render("1234", 4, true), "****");
+	assert_string_equal(render("12", 2, true), "**");
+	assert_string_equal(render("", 0, true), "");
+	/* Characters, not bytes: the last four of "José Ñkosi". */
+	assert_string_equal(render("Jos\xC3\xA9 \xC3\x91kosi", 12, true), "******kosi");
+	assert_string_equal(render("8001015009087", 13, false), "8001015009087");
+}
+
+static void test_render_escapes_and_cuts(void **state)
+{
+	(void)state;
+	assert_string_equal(render("a\nb\tc\rd", 7, false), "a\\nb\\tc\\rd");
+	assert_string_equal(render("Caf\xC3(", 5, false), "Caf\\xC3(");
+	assert_string_equal(render("x\x01y\x7F", 4, false), "x\\x01y\\x7F");
+	assert_string_equal(render("a\\b", 3, false), "a\\\\b");
+	assert_string_equal(render("a\0b", 3, false), "a\\x00b");
+	assert_string_equal(render("Caf\xC3\xA9", 5, false), "Caf\xC3\xA9");
+
+	char longval[200];
+	memset(longval, 'A', sizeof(longval));
+	const char *r = render(longval, sizeof(longval), false);
+	assert_int_equal(strspn(r, "A"), TEXT_RENDER_MAX);
+	assert_string_equal(r + TEXT_RENDER_MAX, "...(200 chars)");
+}
+
+static const char *json(const char *s, size_t n)
+{
+	static char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(f);
+	json_string(f, s, n);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_json_strings(void **state)
+{
+	(void)state;
+	assert_string_equal(json("plain", 5), "\"plain\"");
+	assert_string_equal(json("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
+	assert_string_equal(json("l1\nl2\tx\r", 8), "\"l1\\nl2\\tx\\r\"");
+	assert_string_equal(json("\x01\x1F\x7F", 3), "\"\\u0001\\u001f\\u007f\"");
+	assert_string_equal(json("Caf\xC3\xA9", 5), "\"Caf\xC3\xA9\"");
+	assert_string_equal(json("bad\xC3(", 5), "\"bad\\ufffd(\"");
+	assert_string_equal(json("\xFF", 1), "\"\\ufffd\"");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scan_counts_code_points),
+		cmocka_unit_test(test_scan_rejects_malformed),
+		cmocka_unit_test(test_scan_finds_nul),
+		cmocka_unit_test(test_render_masks_personal_values),
+		cmocka_unit_test(test_render_escapes_and_cuts),
+		cmocka_unit_test(test_json_strings),
+	};
+	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
+}
