@@ -59,7 +59,8 @@ static void print_overview(FILE *out)
 {
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n\n"
 	      "kasi reconciles collections against expected premiums and settles\n"
-	      "what each provider is owed.\n\ncommands:\n", out);
+	      "what each provider is owed.\n\ncommands:\n",
+	      out);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\nglobal options (before COMMAND):\n"
@@ -73,7 +74,8 @@ static void print_overview(FILE *out)
 	      "  66 input missing        69 remote unavailable\n"
 	      "  74 I/O error            75 another run holds the lock\n"
 	      "  78 bad configuration\n"
-	      "\n'kasi help COMMAND' shows a command's options.\n", out);
+	      "\n'kasi help COMMAND' shows a command's options.\n",
+	      out);
 }
 
 static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
@@ -134,8 +136,7 @@ static char *resolve_schemas_dir(const char *given)
 
 /* Match "--name VALUE" or "--name=VALUE" at argv[*i]; on a match, set
  * *value and advance *i past what was used. -1: the value is missing. */
-static int global_option(int argc, char **argv, int *i, const char *name,
-			 const char **value)
+static int global_option(int argc, char **argv, int *i, const char *name, const char **value)
 {
 	size_t len = strlen(name);
 	const char *arg = argv[*i];
@@ -164,7 +165,8 @@ static int top_usage(const char *fmt, ...)
 	va_end(ap);
 	log_error("%s", msg);
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n"
-	      "(see 'kasi help')\n", stderr);
+	      "(see 'kasi help')\n",
+	      stderr);
 	return KASI_EUSAGE;
 }
 

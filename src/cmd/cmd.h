@@ -16,22 +16,22 @@
 #include "io/schema.h"
 
 struct kasi_ctx {
-	const char *db_path;		/* --db, $KASI_DB, else ./kasi.db */
-	char *schemas_dir;		/* --schemas, $KASI_SCHEMAS, beside the binary, installed */
-	struct schema_set *schemas;	/* loaded by cmd_load_schemas() */
+	const char *db_path;	    /* --db, $KASI_DB, else ./kasi.db */
+	char *schemas_dir;	    /* --schemas, $KASI_SCHEMAS, beside the binary, installed */
+	struct schema_set *schemas; /* loaded by cmd_load_schemas() */
 };
 
 enum cmd_flags {
-	CMD_NEEDS_DB = 1 << 0,		/* the store must exist (kasi init) */
+	CMD_NEEDS_DB = 1 << 0, /* the store must exist (kasi init) */
 };
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct kasi_ctx *ctx);
 	unsigned flags;
-	const char *usage;	/* one line: "kasi validate FILE [--schema NAME] [--json]" */
-	const char *summary;	/* one line for `kasi help` */
-	const char *help;	/* the full text for `kasi help CMD` */
+	const char *usage;   /* one line: "kasi validate FILE [--schema NAME] [--json]" */
+	const char *summary; /* one line for `kasi help` */
+	const char *help;    /* the full text for `kasi help CMD` */
 };
 
 extern const struct command cmd_validate;

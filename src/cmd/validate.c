@@ -21,24 +21,23 @@ const struct command cmd_validate = {
 	.fn = cmd_validate_fn,
 	.usage = "kasi validate FILE [--schema NAME] [--json]",
 	.summary = "check a file against its schema and report every error",
-	.help =
-	"usage: kasi validate FILE [--schema NAME] [--json]\n"
-	"\n"
-	"Check FILE (CSV, or CSV compressed with gzip) against a schema and\n"
-	"report every error: file, row, column, rule, what was expected and the\n"
-	"value received (ID and account numbers masked). The first 100 errors\n"
-	"are listed in full, then the count of errors per rule. A valid file\n"
-	"gets a one-line summary: rows, bytes, schema and the file's date.\n"
-	"\n"
-	"Rows are numbered as a spreadsheet shows them: the header is row 1.\n"
-	"\n"
-	"  --schema NAME  use schemas/NAME.schema instead of the schema whose\n"
-	"                 file-name pattern matches FILE's name\n"
-	"  --json         print the report as one JSON document; each error has\n"
-	"                 code, message, and details {field, expected, received}\n"
-	"\n"
-	"exit: 0 valid, 65 invalid (or no schema for the name), 66 missing or\n"
-	"unreadable, 74 I/O error, 78 bad schema, 64 usage\n",
+	.help = "usage: kasi validate FILE [--schema NAME] [--json]\n"
+		"\n"
+		"Check FILE (CSV, or CSV compressed with gzip) against a schema and\n"
+		"report every error: file, row, column, rule, what was expected and the\n"
+		"value received (ID and account numbers masked). The first 100 errors\n"
+		"are listed in full, then the count of errors per rule. A valid file\n"
+		"gets a one-line summary: rows, bytes, schema and the file's date.\n"
+		"\n"
+		"Rows are numbered as a spreadsheet shows them: the header is row 1.\n"
+		"\n"
+		"  --schema NAME  use schemas/NAME.schema instead of the schema whose\n"
+		"                 file-name pattern matches FILE's name\n"
+		"  --json         print the report as one JSON document; each error has\n"
+		"                 code, message, and details {field, expected, received}\n"
+		"\n"
+		"exit: 0 valid, 65 invalid (or no schema for the name), 66 missing or\n"
+		"unreadable, 74 I/O error, 78 bad schema, 64 usage\n",
 };
 
 static const char *json_code(int status)
@@ -120,30 +119,36 @@ static int cmd_validate_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		if (!schema) {
 			close(fd);
 			if (!json)
-				return cmd_usage_error(&cmd_validate, "no schema named '%s' in '%s'",
-						       schema_name, ctx->schemas_dir);
-			snprintf(e.msg, sizeof(e.msg), "no schema named '%s' in '%s'",
-				 schema_name, ctx->schemas_dir);
-			return fail(json, KASI_EUSAGE, "schema", "a schema name", schema_name, e.msg);
+				return cmd_usage_error(&cmd_validate,
+						       "no schema named '%s' in '%s'", schema_name,
+						       ctx->schemas_dir);
+			snprintf(e.msg, sizeof(e.msg), "no schema named '%s' in '%s'", schema_name,
+				 ctx->schemas_dir);
+			return fail(json, KASI_EUSAGE, "schema", "a schema name", schema_name,
+				    e.msg);
 		}
 	} else {
 		const struct schema *found[8];
 		struct regex_matcher *m = regex_matcher_new();
-		size_t n = m ? schema_set_match(ctx->schemas, m, base, found, ARRAY_SIZE(found)) : 0;
+		size_t n =
+			m ? schema_set_match(ctx->schemas, m, base, found, ARRAY_SIZE(found)) : 0;
 		regex_matcher_free(m);
 		if (n == 0) {
 			close(fd);
 			snprintf(e.msg, sizeof(e.msg),
-				 "no schema's file name pattern matches '%s' (name one with --schema)",
+				 "no schema's file name pattern matches '%s' (name one with "
+				 "--schema)",
 				 base);
 			return fail(json, KASI_EDATA, "file_name", "a file name a schema knows",
 				    base, e.msg);
 		}
 		if (n > 1) {
 			close(fd);
-			snprintf(e.msg, sizeof(e.msg), "'%s' matches more than one schema (%s, %s%s)",
-				 base, found[0]->name, found[1]->name, n > 2 ? ", ..." : "");
-			return fail(json, KASI_ECONFIG, "file_name", "one matching schema", base, e.msg);
+			snprintf(e.msg, sizeof(e.msg),
+				 "'%s' matches more than one schema (%s, %s%s)", base,
+				 found[0]->name, found[1]->name, n > 2 ? ", ..." : "");
+			return fail(json, KASI_ECONFIG, "file_name", "one matching schema", base,
+				    e.msg);
 		}
 		schema = found[0];
 	}

@@ -29,8 +29,8 @@ static int days_in_month(int y, int m)
 
 bool date_is_valid(int year, int month, int day)
 {
-	return year >= 1 && year <= 9999 && month >= 1 && month <= 12 &&
-	       day >= 1 && day <= days_in_month(year, month);
+	return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
+	       day <= days_in_month(year, month);
 }
 
 int32_t date_from_civil(int year, int month, int day)
@@ -239,7 +239,7 @@ int timestamp_parse(const char *s, size_t n, int64_t *utc_seconds)
 		offset = sign * (oh * 3600 + om * 60);
 		i = n;
 	} else {
-		return DATE_ESYNTAX;	/* an offset is mandatory */
+		return DATE_ESYNTAX; /* an offset is mandatory */
 	}
 	if (i != n)
 		return DATE_ESYNTAX;

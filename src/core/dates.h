@@ -18,21 +18,21 @@
 #include <stdint.h>
 
 #define SAST_OFFSET_SECONDS (2 * 3600)
-#define DATE_BUFSZ 11	/* "YYYY-MM-DD" + NUL */
-#define PERIOD_BUFSZ 8	/* "YYYY-MM" + NUL */
+#define DATE_BUFSZ	    11 /* "YYYY-MM-DD" + NUL */
+#define PERIOD_BUFSZ	    8  /* "YYYY-MM" + NUL */
 
 enum date_status {
 	DATE_OK = 0,
-	DATE_ESYNTAX = -1,	/* not the expected shape */
-	DATE_ERANGE = -2,	/* right shape, impossible value (2026-02-30) */
+	DATE_ESYNTAX = -1, /* not the expected shape */
+	DATE_ERANGE = -2,  /* right shape, impossible value (2026-02-30) */
 };
 
 /* The written forms a schema can name for a date column. */
 enum date_format {
-	DATE_FMT_ISO,		/* YYYY-MM-DD */
-	DATE_FMT_COMPACT,	/* yyyymmdd (Collexia, file names) */
-	DATE_FMT_API,		/* YYYY-MM-DDThh:mm:ss[.f] (Softy Comp API, local) */
-	DATE_FMT_PERIOD,	/* YYYY-MM */
+	DATE_FMT_ISO,	  /* YYYY-MM-DD */
+	DATE_FMT_COMPACT, /* yyyymmdd (Collexia, file names) */
+	DATE_FMT_API,	  /* YYYY-MM-DDThh:mm:ss[.f] (Softy Comp API, local) */
+	DATE_FMT_PERIOD,  /* YYYY-MM */
 };
 
 bool date_is_valid(int year, int month, int day);

@@ -4,16 +4,14 @@
 #include "core/common.h"
 #include "core/err.h"
 
-static int err_vset(struct err *e, enum kasi_status status, int errnum,
-		    const char *fmt, va_list ap)
+static int err_vset(struct err *e, enum kasi_status status, int errnum, const char *fmt, va_list ap)
 {
 	if (!e)
 		return -(int)status;
 	e->status = (int)status;
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
-		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s",
-			 strerror(errnum));
+		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(errnum));
 	return -(int)status;
 }
 

@@ -23,7 +23,7 @@ enum kasi_status {
 };
 
 struct err {
-	int status;	/* an enum kasi_status, 0 while no error is recorded */
+	int status; /* an enum kasi_status, 0 while no error is recorded */
 	char msg[1024];
 };
 

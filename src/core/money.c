@@ -7,8 +7,7 @@
 #include "core/common.h"
 #include "core/money.h"
 
-int money_parse(const char *s, size_t n, const struct money_rule *rule,
-		int64_t *cents)
+int money_parse(const char *s, size_t n, const struct money_rule *rule, int64_t *cents)
 {
 	size_t i = 0;
 	bool negative = false;

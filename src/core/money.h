@@ -19,24 +19,23 @@
  * whether a leading '-' may appear. "150.00" needs min=max=2; Softy Comp's
  * API prints "55", "-1200" and "-724.19", which is min=0 max=2. */
 struct money_rule {
-	uint8_t min_decimals;	/* 0..2 */
-	uint8_t max_decimals;	/* min_decimals..2 */
+	uint8_t min_decimals; /* 0..2 */
+	uint8_t max_decimals; /* min_decimals..2 */
 	bool allow_negative;
 };
 
 enum money_status {
 	MONEY_OK = 0,
-	MONEY_ESYNTAX = -1,	/* not [-]digits[.digits] */
-	MONEY_EDECIMALS = -2,	/* wrong number of digits after the point */
-	MONEY_ENEGATIVE = -3,	/* a '-' where the rule allows none */
-	MONEY_ERANGE = -4,	/* does not fit in int64_t cents */
+	MONEY_ESYNTAX = -1,   /* not [-]digits[.digits] */
+	MONEY_EDECIMALS = -2, /* wrong number of digits after the point */
+	MONEY_ENEGATIVE = -3, /* a '-' where the rule allows none */
+	MONEY_ERANGE = -4,    /* does not fit in int64_t cents */
 };
 
 /* Parse s[0..n) — no spaces, no '+', no thousands separators — into
  * *cents. Returns MONEY_OK or one of the negative statuses above, in which
  * case *cents is untouched. */
-int money_parse(const char *s, size_t n, const struct money_rule *rule,
-		int64_t *cents);
+int money_parse(const char *s, size_t n, const struct money_rule *rule, int64_t *cents);
 
 /* Write cents as "-724.19" (exactly two decimals, '.' separator) into buf,
  * NUL-terminated; returns the length. Correct for every int64_t. */

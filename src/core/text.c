@@ -7,7 +7,7 @@
 #include "core/common.h"
 #include "core/text.h"
 
-#define ONES 0x0101010101010101ULL
+#define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
 /* Length of the well-formed sequence at s[0..n) (1..4), or 0 if there is
@@ -118,8 +118,7 @@ static size_t char_len(const unsigned char *s, size_t n)
 	return len ? len : 1;
 }
 
-size_t text_render(const char *str, size_t n, bool mask, char *outbuf,
-		   size_t outsz)
+size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t outsz)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	struct out o = { outbuf, outsz, 0 };
@@ -144,8 +143,8 @@ size_t text_render(const char *str, size_t n, bool mask, char *outbuf,
 		}
 		if (idx < hidden) {
 			out_bytes(&o, "*", 1);
-		} else if (len == 1 && (s[i] < 0x20 || s[i] == 0x7F ||
-					s[i] == '\\' || s[i] >= 0x80)) {
+		} else if (len == 1 &&
+			   (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\' || s[i] >= 0x80)) {
 			out_escape(&o, s[i]);
 		} else {
 			out_bytes(&o, (const char *)s + i, len);

@@ -17,8 +17,8 @@
 
 enum text_status {
 	TEXT_OK = 0,
-	TEXT_NUL = 1,		/* well-formed, but holds a NUL byte */
-	TEXT_BAD_UTF8 = 2,	/* not well-formed UTF-8 */
+	TEXT_NUL = 1,	   /* well-formed, but holds a NUL byte */
+	TEXT_BAD_UTF8 = 2, /* not well-formed UTF-8 */
 };
 
 /* Check s[0..n) and count its code points into *codepoints (counted up

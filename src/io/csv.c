@@ -41,18 +41,18 @@
 #include <stdatomic.h>
 #include <zlib.h>
 
-#define READ_CHUNK (256 * 1024)
-#define GZ_BUFFER (128 * 1024)
-#define LIBCSV_BLOCK (16 * 1024)
+#define READ_CHUNK	 (256 * 1024)
+#define GZ_BUFFER	 (128 * 1024)
+#define LIBCSV_BLOCK	 (16 * 1024)
 #define ROW_BYTES_FACTOR 4
-#define NBATCH 4
-#define BATCH_BYTES (128 * 1024)
-#define BATCH_ROWS 2048
+#define NBATCH		 4
+#define BATCH_BYTES	 (128 * 1024)
+#define BATCH_ROWS	 2048
 
 /* A batch's arena never passes BATCH_BYTES plus one record (at most
  * ROW_BYTES_FACTOR * max_field_bytes), so 32-bit offsets suffice. */
 struct field_span {
-	uint32_t off;		/* into the batch's arena */
+	uint32_t off; /* into the batch's arena */
 	uint32_t len;
 };
 
@@ -71,7 +71,7 @@ struct batch {
 	size_t nspans, spans_cap;
 	struct batch_row *rows;
 	size_t nrows, rows_cap;
-	bool last;		/* the producer's final batch */
+	bool last; /* the producer's final batch */
 };
 
 struct queue {
@@ -88,17 +88,17 @@ struct csv_reader {
 	char *name;
 
 	/* Producer state. */
-	char *buf;		/* READ_CHUNK bytes */
-	uint64_t bytes;		/* content bytes read */
+	char *buf;	/* READ_CHUNK bytes */
+	uint64_t bytes; /* content bytes read */
 	bool first_chunk, had_bom, compressed;
-	struct batch *cur;	/* the batch being filled */
-	size_t row_start;	/* arena offset where the current record began */
+	struct batch *cur; /* the batch being filled */
+	size_t row_start;  /* arena offset where the current record began */
 	size_t row_first_span;
 	size_t cur_nfields;
-	bool row_overflow;	/* the record passed max_row_bytes */
+	bool row_overflow; /* the record passed max_row_bytes */
 	int last_term;
 	uint64_t pending_blank;
-	uint64_t record;	/* records closed so far */
+	uint64_t record; /* records closed so far */
 	enum csv_result problem;
 	uint64_t problem_record;
 	char problem_msg[256];
@@ -121,11 +121,10 @@ static int never_space(unsigned char c)
 	return 0;
 }
 
-static void set_problem(struct csv_reader *r, enum csv_result res,
-			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_problem(struct csv_reader *r, enum csv_result res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void set_problem(struct csv_reader *r, enum csv_result res,
-			const char *fmt, ...)
+static void set_problem(struct csv_reader *r, enum csv_result res, const char *fmt, ...)
 {
 	if (r->problem)
 		return;
@@ -208,15 +207,14 @@ static void ship_batch(struct csv_reader *r, bool last)
 }
 
 /* The rare cases of on_field: over the limits, or out of room. */
-static __attribute__((noinline)) void on_field_slow(struct csv_reader *r,
-						    const void *s, size_t len)
+static __attribute__((noinline)) void on_field_slow(struct csv_reader *r, const void *s, size_t len)
 {
 	struct batch *b = r->cur;
 	if (r->problem || r->cur_nfields > r->lim.max_fields || r->row_overflow)
 		return;
 	if (len > r->lim.max_field_bytes) {
-		set_problem(r, CSV_EFIELD, "field %zu is longer than %zu bytes",
-			    r->cur_nfields, r->lim.max_field_bytes);
+		set_problem(r, CSV_EFIELD, "field %zu is longer than %zu bytes", r->cur_nfields,
+			    r->lim.max_field_bytes);
 		return;
 	}
 	if (b->arena_len - r->row_start + len > r->max_row_bytes) {
@@ -239,11 +237,11 @@ static void on_field(void *s, size_t len, void *data)
 	struct csv_reader *r = data;
 	struct batch *b = r->cur;
 	r->cur_nfields++;
-	if (__builtin_expect(r->cur_nfields > r->lim.max_fields || r->row_overflow ||
-			     r->problem || b->nspans == b->spans_cap ||
-			     len > r->lim.max_field_bytes ||
-			     len > b->arena_cap - b->arena_len ||
-			     b->arena_len - r->row_start + len > r->max_row_bytes, 0)) {
+	if (__builtin_expect(r->cur_nfields > r->lim.max_fields || r->row_overflow || r->problem ||
+				     b->nspans == b->spans_cap || len > r->lim.max_field_bytes ||
+				     len > b->arena_cap - b->arena_len ||
+				     b->arena_len - r->row_start + len > r->max_row_bytes,
+			     0)) {
 		on_field_slow(r, s, len);
 		return;
 	}
@@ -275,7 +273,7 @@ static void on_row(int c, void *data)
 		return;
 	if (r->cur_nfields == 0) {
 		if (c == '\n' && r->last_term == '\r')
-			r->last_term = '\n';	/* the LF of a CRLF */
+			r->last_term = '\n'; /* the LF of a CRLF */
 		else {
 			r->pending_blank++;
 			r->last_term = c;
@@ -292,8 +290,7 @@ static void on_row(int c, void *data)
 		if (!add_row(r, 0, 0))
 			return;
 	}
-	size_t nstored = r->cur_nfields < r->lim.max_fields ? r->cur_nfields
-							   : r->lim.max_fields;
+	size_t nstored = r->cur_nfields < r->lim.max_fields ? r->cur_nfields : r->lim.max_fields;
 	if (!add_row(r, r->cur_nfields, nstored))
 		return;
 	r->cur_nfields = 0;
@@ -410,7 +407,7 @@ static void *producer_main(void *arg)
 	struct csv_reader *r = arg;
 	enum csv_result res = produce(r);
 	if (res != CSV_DONE && !r->problem)
-		r->problem = res;	/* CSV_STOPPED */
+		r->problem = res; /* CSV_STOPPED */
 	ship_batch(r, true);
 	return NULL;
 }
@@ -516,7 +513,7 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		rc = err_set(e, KASI_EIO, "cannot read '%s': out of memory", name);
 		goto out;
 	}
-	fd = -1;	/* owned by gz now */
+	fd = -1; /* owned by gz now */
 	gzbuffer(r->gz, GZ_BUFFER);
 
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
@@ -537,8 +534,8 @@ out:
 	return rc;
 }
 
-int csv_reader_open(struct csv_reader **out, const char *path,
-		    const struct csv_limits *limits, struct err *e)
+int csv_reader_open(struct csv_reader **out, const char *path, const struct csv_limits *limits,
+		    struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

@@ -30,40 +30,40 @@
 #include "core/err.h"
 
 struct csv_field {
-	const char *data;	/* not NUL-terminated; valid during the callback */
-	uint32_t len;		/* bytes */
-	uint32_t codepoints;	/* characters (up to the first bad byte) */
-	uint8_t text;		/* enum text_status: TEXT_OK, TEXT_NUL, TEXT_BAD_UTF8 */
+	const char *data;    /* not NUL-terminated; valid during the callback */
+	uint32_t len;	     /* bytes */
+	uint32_t codepoints; /* characters (up to the first bad byte) */
+	uint8_t text;	     /* enum text_status: TEXT_OK, TEXT_NUL, TEXT_BAD_UTF8 */
 };
 
 struct csv_row {
-	uint64_t record;	/* 1-based record number; the header is 1 */
-	size_t nfields;		/* fields in the record as written; 0: empty line */
-	size_t nstored;		/* fields in `fields` (fewer when over max_fields) */
+	uint64_t record; /* 1-based record number; the header is 1 */
+	size_t nfields;	 /* fields in the record as written; 0: empty line */
+	size_t nstored;	 /* fields in `fields` (fewer when over max_fields) */
 	const struct csv_field *fields;
 };
 
 struct csv_limits {
 	uint64_t max_bytes;	/* content bytes after decompression; 0: none */
-	size_t max_field_bytes;	/* a longer field stops the read */
+	size_t max_field_bytes; /* a longer field stops the read */
 	size_t max_fields;	/* fields kept per record; more are only counted */
 };
 
 /* Defaults: fields up to 1 MiB, 1024 fields kept per record. */
 #define CSV_DEFAULT_MAX_FIELD_BYTES (1024 * 1024)
-#define CSV_DEFAULT_MAX_FIELDS 1024
+#define CSV_DEFAULT_MAX_FIELDS	    1024
 
 /* How a run ended. Values above CSV_STOPPED are problems that stop the
  * read (the file cannot be parsed past them). */
 enum csv_result {
-	CSV_DONE = 0,		/* end of input */
-	CSV_STOPPED,		/* the callback asked to stop */
-	CSV_EQUOTE,		/* a quote inside an unquoted field, or text after a closing quote */
-	CSV_EUNTERMINATED,	/* a quoted field still open at the end of the file */
-	CSV_EFIELD,		/* a field or record over the byte limits */
-	CSV_EBYTES,		/* content over max_bytes */
-	CSV_EGZIP,		/* compressed data corrupt or truncated */
-	CSV_EREAD,		/* an I/O error */
+	CSV_DONE = 0,	   /* end of input */
+	CSV_STOPPED,	   /* the callback asked to stop */
+	CSV_EQUOTE,	   /* a quote inside an unquoted field, or text after a closing quote */
+	CSV_EUNTERMINATED, /* a quoted field still open at the end of the file */
+	CSV_EFIELD,	   /* a field or record over the byte limits */
+	CSV_EBYTES,	   /* content over max_bytes */
+	CSV_EGZIP,	   /* compressed data corrupt or truncated */
+	CSV_EREAD,	   /* an I/O error */
 	CSV_ENOMEM,
 };
 
@@ -75,8 +75,8 @@ typedef int (*csv_row_fn)(void *ctx, const struct csv_row *row);
 /* Open path for reading. Returns 0, or -KASI_ENOINPUT (missing,
  * unreadable, not a regular file) or -KASI_EIO with a message in e.
  * *out is freed with csv_reader_free. */
-int csv_reader_open(struct csv_reader **out, const char *path,
-		    const struct csv_limits *limits, struct err *e);
+int csv_reader_open(struct csv_reader **out, const char *path, const struct csv_limits *limits,
+		    struct err *e);
 
 /* As csv_reader_open, on an open descriptor, which the reader then owns
  * (closed by csv_reader_free, also on failure). */
@@ -91,7 +91,7 @@ enum csv_result csv_reader_run(struct csv_reader *r, csv_row_fn fn, void *ctx);
 uint64_t csv_reader_problem_record(const struct csv_reader *r);
 const char *csv_reader_problem(const struct csv_reader *r);
 
-uint64_t csv_reader_bytes(const struct csv_reader *r);	/* content bytes read */
+uint64_t csv_reader_bytes(const struct csv_reader *r);	 /* content bytes read */
 uint64_t csv_reader_records(const struct csv_reader *r); /* records handed over */
 bool csv_reader_compressed(const struct csv_reader *r);
 bool csv_reader_had_bom(const struct csv_reader *r);

@@ -20,10 +20,10 @@
 
 #include <sys/random.h>
 
-#define PART_BITS 6
-#define FANOUT (1 << PART_BITS)
-#define MAX_LEVEL 8	/* 8 * 6 bits of partitioning, then stay in memory */
-#define REC_HEADER 20	/* u64 hash, u64 row, u32 len */
+#define PART_BITS  6
+#define FANOUT	   (1 << PART_BITS)
+#define MAX_LEVEL  8  /* 8 * 6 bits of partitioning, then stay in memory */
+#define REC_HEADER 20 /* u64 hash, u64 row, u32 len */
 
 /* A table slot: the hash's high 32 bits as a tag (the low bits chose
  * the slot) beside the record's log offset, so a probe touches one cache
@@ -32,7 +32,7 @@
  * it further (reachable only past MAX_LEVEL, where spilling stops). */
 struct slot {
 	uint32_t tag;
-	uint32_t off;		/* offset + 1 into log; 0 = empty */
+	uint32_t off; /* offset + 1 into log; 0 = empty */
 };
 
 static uint32_t tag_of(uint64_t hash)
@@ -54,8 +54,8 @@ struct keyset {
 	int spilled;
 };
 
-static int keyset_new_level(struct keyset **out, size_t budget, uint64_t seed,
-			    int level, struct err *e)
+static int keyset_new_level(struct keyset **out, size_t budget, uint64_t seed, int level,
+			    struct err *e)
 {
 	struct keyset *ks = calloc(1, sizeof(*ks));
 	*out = ks;
@@ -71,7 +71,7 @@ static int keyset_new_level(struct keyset **out, size_t budget, uint64_t seed,
 
 int keyset_new(struct keyset **out, size_t budget, struct err *e)
 {
-	uint64_t seed = 0x6b617369u;	/* "kasi", if the kernel will not say */
+	uint64_t seed = 0x6b617369u; /* "kasi", if the kernel will not say */
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed ^= (uint64_t)getpid() << 32;
 	return keyset_new_level(out, budget, seed, 0, e);
@@ -102,15 +102,14 @@ static FILE *temp_file(struct err *e)
 	return f;
 }
 
-static int write_record(FILE *f, uint64_t hash, uint64_t row, const void *key,
-			uint32_t n, struct err *e)
+static int write_record(FILE *f, uint64_t hash, uint64_t row, const void *key, uint32_t n,
+			struct err *e)
 {
 	char hdr[REC_HEADER];
 	memcpy(hdr, &hash, 8);
 	memcpy(hdr + 8, &row, 8);
 	memcpy(hdr + 16, &n, 4);
-	if (fwrite(hdr, 1, REC_HEADER, f) != REC_HEADER ||
-	    (n && fwrite(key, 1, n, f) != n))
+	if (fwrite(hdr, 1, REC_HEADER, f) != REC_HEADER || (n && fwrite(key, 1, n, f) != n))
 		return err_sys(e, KASI_EIO, "cannot write a temporary file");
 	return 0;
 }
@@ -191,7 +190,7 @@ static int make_room(struct keyset *ks, size_t n, struct err *e)
 		if (table + need_log > ks->budget)
 			return spill(ks, e);
 		if (table + new_cap > ks->budget)
-			new_cap = ks->budget - table;	/* the last growth */
+			new_cap = ks->budget - table; /* the last growth */
 	}
 
 	if (new_cap != ks->log_cap) {
@@ -206,12 +205,12 @@ static int make_room(struct keyset *ks, size_t n, struct err *e)
 	return 0;
 }
 
-static int add_hashed(struct keyset *ks, uint64_t hash, const void *key,
-		      size_t n, uint64_t row, uint64_t *first_row, struct err *e)
+static int add_hashed(struct keyset *ks, uint64_t hash, const void *key, size_t n, uint64_t row,
+		      uint64_t *first_row, struct err *e)
 {
 	if (ks->spilled) {
-		int rc = write_record(ks->part[partition_of(ks, hash)], hash, row,
-				      key, (uint32_t)n, e);
+		int rc = write_record(ks->part[partition_of(ks, hash)], hash, row, key, (uint32_t)n,
+				      e);
 		return rc ? rc : KEYSET_DEFERRED;
 	}
 	if (ks->nslots) {
@@ -255,22 +254,19 @@ static int add_hashed(struct keyset *ks, uint64_t hash, const void *key,
 	return KEYSET_NEW;
 }
 
-int keyset_add(struct keyset *ks, const void *key, size_t n, uint64_t row,
-	       uint64_t *first_row, struct err *e)
+int keyset_add(struct keyset *ks, const void *key, size_t n, uint64_t row, uint64_t *first_row,
+	       struct err *e)
 {
-	return add_hashed(ks, hash_bytes(key, n, ks->seed), key, n, row,
-			  first_row, e);
+	return add_hashed(ks, hash_bytes(key, n, ks->seed), key, n, row, first_row, e);
 }
 
 /* Replay one partition file through a keyset of the next level. */
-static int replay(struct keyset *parent, FILE *f, keyset_dup_fn fn, void *ctx,
-		  struct err *e)
+static int replay(struct keyset *parent, FILE *f, keyset_dup_fn fn, void *ctx, struct err *e)
 {
 	struct keyset *child = NULL;
 	char *key = NULL;
 	size_t key_cap = 0;
-	int rc = keyset_new_level(&child, parent->budget, parent->seed,
-				  parent->level + 1, e);
+	int rc = keyset_new_level(&child, parent->budget, parent->seed, parent->level + 1, e);
 	if (rc)
 		goto out;
 	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
@@ -321,7 +317,7 @@ int keyset_finish(struct keyset *ks, keyset_dup_fn fn, void *ctx, struct err *e)
 		return 0;
 	for (int i = 0; i < FANOUT; i++) {
 		if (!ks->part[i])
-			continue;	/* replayed by an earlier call */
+			continue; /* replayed by an earlier call */
 		int rc = replay(ks, ks->part[i], fn, ctx, e);
 		fclose(ks->part[i]);
 		ks->part[i] = NULL;

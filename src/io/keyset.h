@@ -19,9 +19,9 @@
 struct keyset;
 
 enum keyset_result {
-	KEYSET_NEW = 0,		/* first time this key was seen */
-	KEYSET_DUP = 1,		/* seen before, at *first_row */
-	KEYSET_DEFERRED = 2,	/* spilled; keyset_finish() will tell */
+	KEYSET_NEW = 0,	     /* first time this key was seen */
+	KEYSET_DUP = 1,	     /* seen before, at *first_row */
+	KEYSET_DEFERRED = 2, /* spilled; keyset_finish() will tell */
 };
 
 /* The in-memory budget when none is given. */
@@ -35,11 +35,11 @@ int keyset_new(struct keyset **out, size_t budget, struct err *e);
 /* Add key[0..n) seen at `row` (rows must be added in increasing order).
  * Returns an enum keyset_result, or -KASI_EIO / -KASI_ENOINPUT (temporary
  * file trouble) with a message in e. */
-int keyset_add(struct keyset *ks, const void *key, size_t n, uint64_t row,
-	       uint64_t *first_row, struct err *e);
+int keyset_add(struct keyset *ks, const void *key, size_t n, uint64_t row, uint64_t *first_row,
+	       struct err *e);
 
-typedef void (*keyset_dup_fn)(void *ctx, uint64_t first_row, uint64_t row,
-			      const void *key, size_t n);
+typedef void (*keyset_dup_fn)(void *ctx, uint64_t first_row, uint64_t row, const void *key,
+			      size_t n);
 
 /* Report every duplicate that was deferred, in no particular order.
  * Returns 0 or a negative status with a message in e. */

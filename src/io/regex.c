@@ -15,12 +15,12 @@
 
 /* Generous for any sane pattern over a field of a few hundred
  * characters; a backtracking explosion stops within milliseconds. */
-#define MATCH_LIMIT 1000000u
-#define DEPTH_LIMIT 10000u
-#define HEAP_LIMIT_KIB 1024u
+#define MATCH_LIMIT	1000000u
+#define DEPTH_LIMIT	10000u
+#define HEAP_LIMIT_KIB	1024u
 #define JIT_STACK_START (32 * 1024)
-#define JIT_STACK_MAX (512 * 1024)
-#define OVECTOR_PAIRS 32
+#define JIT_STACK_MAX	(512 * 1024)
+#define OVECTOR_PAIRS	32
 
 struct regex {
 	pcre2_code *code;
@@ -34,8 +34,7 @@ struct regex_matcher {
 	pcre2_jit_stack *stack;
 };
 
-int regex_compile(struct regex **out, const char *pattern, size_t len,
-		  struct err *e)
+int regex_compile(struct regex **out, const char *pattern, size_t len, struct err *e)
 {
 	int rc = 0, errcode;
 	PCRE2_SIZE erroffset;
@@ -49,13 +48,13 @@ int regex_compile(struct regex **out, const char *pattern, size_t len,
 	}
 	re->code = pcre2_compile((PCRE2_SPTR)pattern, len,
 				 PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
-				 PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C,
+					 PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C,
 				 &errcode, &erroffset, NULL);
 	if (!re->code) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		rc = err_set(e, KASI_ECONFIG, "bad pattern: %s at offset %zu",
-			     (const char *)msg, (size_t)erroffset);
+		rc = err_set(e, KASI_ECONFIG, "bad pattern: %s at offset %zu", (const char *)msg,
+			     (size_t)erroffset);
 		goto out;
 	}
 	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
@@ -116,26 +115,23 @@ void regex_matcher_free(struct regex_matcher *m)
 	free(m);
 }
 
-enum regex_result regex_match(const struct regex *re, struct regex_matcher *m,
-			      const char *s, size_t n)
+enum regex_result regex_match(const struct regex *re, struct regex_matcher *m, const char *s,
+			      size_t n)
 {
 	int rc;
 	if (re->jit)
 		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mc);
 	else
-		rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK,
-				 m->md, m->mc);
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, m->md, m->mc);
 	if (rc >= 0)
 		return REGEX_MATCH;
 	switch (rc) {
-	case PCRE2_ERROR_NOMATCH:
-		return REGEX_NOMATCH;
+	case PCRE2_ERROR_NOMATCH: return REGEX_NOMATCH;
 	case PCRE2_ERROR_MATCHLIMIT:
 	case PCRE2_ERROR_DEPTHLIMIT:
 	case PCRE2_ERROR_HEAPLIMIT:
 	case PCRE2_ERROR_JIT_STACKLIMIT:
-	case PCRE2_ERROR_NOMEMORY:
-		return REGEX_LIMIT;
+	case PCRE2_ERROR_NOMEMORY: return REGEX_LIMIT;
 	}
 	return REGEX_ERROR;
 }
@@ -145,8 +141,8 @@ bool regex_has_group(const struct regex *re, const char *name)
 	return pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name) >= 0;
 }
 
-bool regex_group(const struct regex *re, const struct regex_matcher *m,
-		 const char *name, size_t *start, size_t *len)
+bool regex_group(const struct regex *re, const struct regex_matcher *m, const char *name,
+		 size_t *start, size_t *len)
 {
 	int num = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
 	if (num < 0 || (uint32_t)num >= pcre2_get_ovector_count(m->md))

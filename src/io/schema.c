@@ -76,9 +76,9 @@ const char *canon_field_name(enum canon_field f)
  * with their line until resolve() turns them into indexes. */
 struct pending_ref {
 	int line;
-	char *text;		/* "COL=A|B" for when, "COL COL" for key, "FIELD COL" for map */
-	size_t column;		/* the column a `when` belongs to */
-	size_t check;		/* and the check it guards */
+	char *text;    /* "COL=A|B" for when, "COL COL" for key, "FIELD COL" for map */
+	size_t column; /* the column a `when` belongs to */
+	size_t check;  /* and the check it guards */
 };
 
 struct parser {
@@ -92,8 +92,7 @@ struct parser {
 	size_t nwhens, nkeys, nmaps;
 };
 
-static int perr(struct parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int perr(struct parser *p, const char *fmt, ...)
 {
@@ -175,8 +174,12 @@ static int parse_size(const char *s, uint64_t *out)
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{ "kB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
-		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 },
+		{ "kB", 1000ULL },
+		{ "MB", 1000000ULL },
+		{ "GB", 1000000000ULL },
+		{ "KiB", 1ULL << 10 },
+		{ "MiB", 1ULL << 20 },
+		{ "GiB", 1ULL << 30 },
 		{ "", 1 },
 	};
 	size_t ndig = strspn(s, "0123456789");
@@ -230,8 +233,8 @@ static void free_strings(char **items, size_t n)
 	free(items);
 }
 
-static int push_ref(struct parser *p, struct pending_ref **arr, size_t *n,
-		    const char *text, size_t column, size_t check)
+static int push_ref(struct parser *p, struct pending_ref **arr, size_t *n, const char *text,
+		    size_t column, size_t check)
 {
 	struct pending_ref *na = realloc(*arr, (*n + 1) * sizeof(**arr));
 	if (!na)
@@ -280,18 +283,22 @@ static int parse_money_opts(struct parser *p, char *args, struct schema_check *c
 			if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '2') {
 				c->u.money.rule.min_decimals = c->u.money.rule.max_decimals =
 					(uint8_t)(v[0] - '0');
-			} else if (strlen(v) == 3 && v[1] == '-' && v[0] >= '0' &&
-				   v[0] <= v[2] && v[2] <= '2') {
+			} else if (strlen(v) == 3 && v[1] == '-' && v[0] >= '0' && v[0] <= v[2] &&
+				   v[2] <= '2') {
 				c->u.money.rule.min_decimals = (uint8_t)(v[0] - '0');
 				c->u.money.rule.max_decimals = (uint8_t)(v[2] - '0');
 			} else {
-				return perr(p, "money: decimals must be 0, 1, 2 or a range like 0-2, got '%s'", v);
+				return perr(p,
+					    "money: decimals must be 0, 1, 2 or a range like 0-2, "
+					    "got '%s'",
+					    v);
 			}
 			have_decimals = true;
 		} else if (!strcmp(w, "min") || !strcmp(w, "max")) {
 			int64_t cents;
 			if (money_parse(v, strlen(v), &bound_rule, &cents) != MONEY_OK)
-				return perr(p, "money: %s must be an amount like 0.01, got '%s'", w, v);
+				return perr(p, "money: %s must be an amount like 0.01, got '%s'", w,
+					    v);
 			if (w[1] == 'i') {
 				c->u.money.has_min = true;
 				c->u.money.min = cents;
@@ -350,8 +357,8 @@ static int add_check(struct parser *p, struct schema_check c, const char *when)
 	c.line = p->line;
 	nc[col->nchecks++] = c;
 	if (when)
-		return push_ref(p, &p->whens, &p->nwhens, when,
-				(size_t)(col - p->s->columns), col->nchecks - 1);
+		return push_ref(p, &p->whens, &p->nwhens, when, (size_t)(col - p->s->columns),
+				col->nchecks - 1);
 	return 0;
 }
 
@@ -371,8 +378,8 @@ static int parse_attribute(struct parser *p, char *rest, const char *when)
 			return perr(p, "when: an attribute must follow the condition");
 		return parse_attribute(p, rest, cond);
 	}
-	bool flag = !strcmp(kw, "optional") || !strcmp(kw, "absent_ok") ||
-		    !strcmp(kw, "mask") || !strcmp(kw, "unique");
+	bool flag = !strcmp(kw, "optional") || !strcmp(kw, "absent_ok") || !strcmp(kw, "mask") ||
+		    !strcmp(kw, "unique");
 	if (flag && when)
 		return perr(p, "%s: cannot be conditional", kw);
 	if (!strcmp(kw, "optional")) {
@@ -433,8 +440,10 @@ static int parse_attribute(struct parser *p, char *rest, const char *when)
 		char *fmt = next_word(&rest);
 		c.kind = CHECK_DATE;
 		if (date_format_from_name(fmt, &c.u.date))
-			return perr(p, "date: unknown format '%s' (yyyy-mm-dd, yyyymmdd, "
-				    "yyyy-mm-ddThh:mm:ss, yyyy-mm)", fmt);
+			return perr(p,
+				    "date: unknown format '%s' (yyyy-mm-dd, yyyymmdd, "
+				    "yyyy-mm-ddThh:mm:ss, yyyy-mm)",
+				    fmt);
 	} else if (!strcmp(kw, "time")) {
 		char *fmt = next_word(&rest);
 		if (strcmp(fmt, "hhmmss"))
@@ -514,14 +523,17 @@ static int parse_line(struct parser *p, char *line)
 	} else if (!strcmp(kw, "file_date")) {
 		if (date_format_from_name(rest, &s->file_date_format) ||
 		    s->file_date_format == DATE_FMT_API)
-			return perr(p, "file_date: unknown format '%s' (yyyymmdd, yyyy-mm-dd, yyyy-mm)", rest);
+			return perr(
+				p, "file_date: unknown format '%s' (yyyymmdd, yyyy-mm-dd, yyyy-mm)",
+				rest);
 		p->file_date_line = p->line;
 	} else if (!strcmp(kw, "max_bytes")) {
 		if (parse_size(rest, &s->max_bytes) || !s->max_bytes)
 			return perr(p, "max_bytes: expected a size like 100MB, got '%s'", rest);
 	} else if (!strcmp(kw, "max_rows")) {
 		if (parse_u64(rest, &s->max_rows) || !s->max_rows)
-			return perr(p, "max_rows: expected a positive whole number, got '%s'", rest);
+			return perr(p, "max_rows: expected a positive whole number, got '%s'",
+				    rest);
 	} else if (!strcmp(kw, "extra_columns")) {
 		if (strcmp(rest, "allow") && strcmp(rest, "reject"))
 			return perr(p, "extra_columns: expected allow or reject, got '%s'", rest);
@@ -642,7 +654,8 @@ static int resolve(struct parser *p)
 			if (!s->file_dated)
 				return perr(p, "within_file_date: file_name carries no date");
 			if (!dated)
-				return perr(p, "within_file_date: needs a date or timestamp check before it");
+				return perr(p, "within_file_date: needs a date or timestamp check "
+					       "before it");
 		}
 	}
 	return 0;
@@ -678,8 +691,10 @@ int schema_load(struct schema **out, const char *path, struct err *e)
 		goto out;
 	}
 	if (!is_identifier(s->name)) {
-		rc = err_set(e, KASI_ECONFIG, "%s: a schema's file name must be NAME.schema "
-			     "with NAME made of letters, digits and '_'", path);
+		rc = err_set(e, KASI_ECONFIG,
+			     "%s: a schema's file name must be NAME.schema "
+			     "with NAME made of letters, digits and '_'",
+			     path);
 		goto out;
 	}
 	f = fopen(path, "r");
@@ -831,8 +846,7 @@ const struct schema *schema_set_find(const struct schema_set *set, const char *n
 	return NULL;
 }
 
-enum schema_name_match schema_match_name(const struct schema *s,
-					 struct regex_matcher *m,
+enum schema_name_match schema_match_name(const struct schema *s, struct regex_matcher *m,
 					 const char *base, int32_t *file_date)
 {
 	size_t n = strlen(base);
@@ -852,8 +866,8 @@ enum schema_name_match schema_match_name(const struct schema *s,
 	return SCHEMA_NAME_MATCH;
 }
 
-size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m,
-			const char *base, const struct schema **found, size_t max)
+size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, const char *base,
+			const struct schema **found, size_t max)
 {
 	size_t count = 0;
 	int32_t date;

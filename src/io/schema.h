@@ -35,7 +35,7 @@ enum check_kind {
 	CHECK_DATE,		/* a date in a named format */
 	CHECK_TIME,		/* a time of day, hhmmss */
 	CHECK_TIMESTAMP,	/* ISO 8601 with an offset */
-	CHECK_WITHIN_FILE_DATE,	/* its SAST date is the file name's date */
+	CHECK_WITHIN_FILE_DATE, /* its SAST date is the file name's date */
 	CHECK_KIND_COUNT
 };
 
@@ -49,8 +49,8 @@ struct schema_cond {
 
 struct schema_check {
 	enum check_kind kind;
-	int line;			/* in the schema file */
-	struct schema_cond *when;	/* NULL: on every row */
+	int line;		  /* in the schema file */
+	struct schema_cond *when; /* NULL: on every row */
 	union {
 		uint32_t length;
 		struct regex *pattern;
@@ -61,7 +61,7 @@ struct schema_check {
 		struct {
 			struct money_rule rule;
 			bool has_min, has_max;
-			int64_t min, max;	/* cents */
+			int64_t min, max; /* cents */
 		} money;
 		struct {
 			bool has_min, has_max;
@@ -73,8 +73,8 @@ struct schema_check {
 
 struct schema_column {
 	char *name;
-	bool absent_ok;		/* the column may be missing from the header */
-	bool mask;		/* personal: show only the last 4 characters */
+	bool absent_ok; /* the column may be missing from the header */
+	bool mask;	/* personal: show only the last 4 characters */
 	struct schema_check *checks;
 	size_t nchecks;
 };
@@ -108,29 +108,29 @@ enum canon_field {
 };
 
 struct schema {
-	char *name;		/* the file's stem: easypay_recon */
+	char *name; /* the file's stem: easypay_recon */
 	char *path;
 	char *description;
-	char *channel;		/* NULL for reference data */
+	char *channel; /* NULL for reference data */
 
-	struct regex *file_name;	/* matched against the base name */
-	bool file_dated;		/* file_name has a (?<date>...) group */
+	struct regex *file_name; /* matched against the base name */
+	bool file_dated;	 /* file_name has a (?<date>...) group */
 	enum date_format file_date_format;
 
-	uint64_t max_bytes;	/* 0: no limit */
-	uint64_t max_rows;	/* data rows; 0: no limit */
-	bool extra_columns;	/* unknown header columns allowed */
+	uint64_t max_bytes; /* 0: no limit */
+	uint64_t max_rows;  /* data rows; 0: no limit */
+	bool extra_columns; /* unknown header columns allowed */
 
 	struct schema_column *columns;
 	size_t ncolumns;
 	struct schema_key *keys;
 	size_t nkeys;
-	int map[CANON_COUNT];	/* column index, or -1 */
+	int map[CANON_COUNT]; /* column index, or -1 */
 };
 
 struct schema_set {
 	char *dir;
-	struct schema **items;	/* sorted by name */
+	struct schema **items; /* sorted by name */
 	size_t n;
 };
 
@@ -148,19 +148,18 @@ const struct schema *schema_set_find(const struct schema_set *set, const char *n
 enum schema_name_match {
 	SCHEMA_NAME_NOMATCH = 0,
 	SCHEMA_NAME_MATCH = 1,
-	SCHEMA_NAME_BAD_DATE = 2,	/* matches, but the date in it is not a real date */
+	SCHEMA_NAME_BAD_DATE = 2, /* matches, but the date in it is not a real date */
 };
 
 /* Match a file's base name against s's file_name pattern; when the
  * schema is dated and the name matches, *file_date gets the date. */
-enum schema_name_match schema_match_name(const struct schema *s,
-					 struct regex_matcher *m,
+enum schema_name_match schema_match_name(const struct schema *s, struct regex_matcher *m,
 					 const char *base, int32_t *file_date);
 
 /* The schemas whose file_name matches base (SCHEMA_NAME_MATCH or
  * BAD_DATE); up to max written to found. Returns how many matched. */
-size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m,
-			const char *base, const struct schema **found, size_t max);
+size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, const char *base,
+			const struct schema **found, size_t max);
 
 int schema_column_index(const struct schema *s, const char *name);
 const char *check_kind_name(enum check_kind kind);

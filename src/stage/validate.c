@@ -62,14 +62,14 @@ struct vrun {
 	struct validation *v;
 	struct regex_matcher *matcher;
 	struct err *e;
-	int fatal;			/* a keyset failure: stop and report */
+	int fatal; /* a keyset failure: stop and report */
 
 	bool have_header;
-	size_t nheader;			/* fields in the header */
-	long *field_of_col;		/* schema column -> header position, or -1 */
+	size_t nheader;	    /* fields in the header */
+	long *field_of_col; /* schema column -> header position, or -1 */
 
-	struct keyset **keysets;	/* one per schema key */
-	char *keybuf;			/* composite keys are assembled here */
+	struct keyset **keysets; /* one per schema key */
+	char *keybuf;		 /* composite keys are assembled here */
 	size_t keybuf_cap;
 };
 
@@ -90,20 +90,18 @@ static bool sorts_before(uint64_t row, long pos, const struct verror *b)
 
 /* Count an error; keep it in full if it is among the first shown. The
  * value (raw bytes, NULL for none) is rendered here, masked if asked. */
-static void add_error(struct validation *v, uint64_t row, long position,
-		      enum rule rule, const char *column, const char *value,
-		      size_t value_len, bool mask, const char *expected,
-		      const char *fmt, ...) __attribute__((format(printf, 10, 11)));
+static void add_error(struct validation *v, uint64_t row, long position, enum rule rule,
+		      const char *column, const char *value, size_t value_len, bool mask,
+		      const char *expected, const char *fmt, ...)
+	__attribute__((format(printf, 10, 11)));
 
-static void add_error(struct validation *v, uint64_t row, long position,
-		      enum rule rule, const char *column, const char *value,
-		      size_t value_len, bool mask, const char *expected,
-		      const char *fmt, ...)
+static void add_error(struct validation *v, uint64_t row, long position, enum rule rule,
+		      const char *column, const char *value, size_t value_len, bool mask,
+		      const char *expected, const char *fmt, ...)
 {
 	v->nerrors++;
 	v->by_rule[rule]++;
-	if (v->nshown == VALIDATE_SHOWN &&
-	    !sorts_before(row, position, &v->shown[v->nshown - 1]))
+	if (v->nshown == VALIDATE_SHOWN && !sorts_before(row, position, &v->shown[v->nshown - 1]))
 		return;
 
 	struct verror ve = { .row = row, .position = position, .rule = rule };
@@ -120,7 +118,7 @@ static void add_error(struct validation *v, uint64_t row, long position,
 		text_render(value, value_len, mask, buf, sizeof(buf));
 		ve.received = strdup(buf);
 	}
-	if (!ve.message) {	/* out of memory: counted, not shown */
+	if (!ve.message) { /* out of memory: counted, not shown */
 		verror_release(&ve);
 		return;
 	}
@@ -173,8 +171,8 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 					  f->data, f->len, false, "a column of the schema",
 					  "column '%s' is not in schema %s", name, s->name);
 		} else if (r->field_of_col[c] >= 0) {
-			add_error(v, row->record, (long)i, RULE_DUPLICATE_COLUMN, name,
-				  f->data, f->len, false, "each column once",
+			add_error(v, row->record, (long)i, RULE_DUPLICATE_COLUMN, name, f->data,
+				  f->len, false, "each column once",
 				  "column '%s' appears more than once", name);
 		} else {
 			r->field_of_col[c] = (long)i;
@@ -182,16 +180,15 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 	}
 	for (size_t c = 0; c < s->ncolumns; c++) {
 		if (r->field_of_col[c] < 0 && !s->columns[c].absent_ok)
-			add_error(v, row->record, -1, RULE_MISSING_COLUMN, s->columns[c].name,
-				  NULL, 0, false, "the column in the header",
+			add_error(v, row->record, -1, RULE_MISSING_COLUMN, s->columns[c].name, NULL,
+				  0, false, "the column in the header",
 				  "column '%s' is missing from the header", s->columns[c].name);
 	}
 }
 
 /* ---- one field ------------------------------------------------------- */
 
-static const struct csv_field *field_at(const struct vrun *r, const struct csv_row *row,
-					size_t col)
+static const struct csv_field *field_at(const struct vrun *r, const struct csv_row *row, size_t col)
 {
 	long pos = r->field_of_col[col];
 	if (pos < 0 || (size_t)pos >= row->nstored)
@@ -259,8 +256,8 @@ static void list_values(const struct schema_check *c, char *buf, size_t size)
  * otherwise raises the error. *date carries the business date found by
  * a date or timestamp check to a later within_file_date. */
 static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
-		      const struct schema_check *c, const struct csv_field *f,
-		      bool *have_date, int32_t *date)
+		      const struct schema_check *c, const struct csv_field *f, bool *have_date,
+		      int32_t *date)
 {
 	const struct schema_column *col = &r->s->columns[ci];
 	struct validation *v = r->v;
@@ -268,30 +265,30 @@ static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
 	enum rule rule = (enum rule)(RULE_CHECK_BASE + c->kind);
 	char expected[512];
 
-#define FAIL(exp, ...)                                                        \
-	do {                                                                  \
-		add_error(v, row->record, pos, rule, col->name, f->data, f->len, \
-			  col->mask, exp, __VA_ARGS__);                        \
-		return false;                                                 \
+#define FAIL(exp, ...)                                                                           \
+	do {                                                                                     \
+		add_error(v, row->record, pos, rule, col->name, f->data, f->len, col->mask, exp, \
+			  __VA_ARGS__);                                                          \
+		return false;                                                                    \
 	} while (0)
 
 	switch (c->kind) {
 	case CHECK_REQUIRED:
 	case CHECK_EMPTY:
-	case CHECK_KIND_COUNT:
-		return true;
+	case CHECK_KIND_COUNT: return true;
 	case CHECK_MAX_LENGTH:
 		if (f->codepoints <= c->u.length)
 			return true;
 		snprintf(expected, sizeof(expected), "at most %" PRIu32 " characters", c->u.length);
-		FAIL(expected, "%" PRIu32 " characters, longer than %" PRIu32,
-		     f->codepoints, c->u.length);
+		FAIL(expected, "%" PRIu32 " characters, longer than %" PRIu32, f->codepoints,
+		     c->u.length);
 	case CHECK_MIN_LENGTH:
 		if (f->codepoints >= c->u.length)
 			return true;
-		snprintf(expected, sizeof(expected), "at least %" PRIu32 " characters", c->u.length);
-		FAIL(expected, "%" PRIu32 " characters, shorter than %" PRIu32,
-		     f->codepoints, c->u.length);
+		snprintf(expected, sizeof(expected), "at least %" PRIu32 " characters",
+			 c->u.length);
+		FAIL(expected, "%" PRIu32 " characters, shorter than %" PRIu32, f->codepoints,
+		     c->u.length);
 	case CHECK_PATTERN: {
 		enum regex_result m = regex_match(c->u.pattern, r->matcher, f->data, f->len);
 		if (m == REGEX_MATCH)
@@ -324,7 +321,9 @@ static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
 			if (mr->min_decimals == mr->max_decimals)
 				snprintf(expected, sizeof(expected),
 					 "an amount like %s with exactly %d decimal%s",
-					 mr->min_decimals ? (mr->min_decimals == 2 ? "150.00" : "150.0") : "150",
+					 mr->min_decimals
+						 ? (mr->min_decimals == 2 ? "150.00" : "150.0")
+						 : "150",
 					 mr->min_decimals, mr->min_decimals == 1 ? "" : "s");
 			else
 				snprintf(expected, sizeof(expected),
@@ -351,14 +350,15 @@ static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
 		if ((c->u.integer.has_min && n < c->u.integer.min) ||
 		    (c->u.integer.has_max && n > c->u.integer.max)) {
 			if (c->u.integer.has_min && c->u.integer.has_max)
-				snprintf(expected, sizeof(expected), "a whole number from %" PRId64
-					 " to %" PRId64, c->u.integer.min, c->u.integer.max);
+				snprintf(expected, sizeof(expected),
+					 "a whole number from %" PRId64 " to %" PRId64,
+					 c->u.integer.min, c->u.integer.max);
 			else if (c->u.integer.has_min)
-				snprintf(expected, sizeof(expected), "a whole number of at least %"
-					 PRId64, c->u.integer.min);
+				snprintf(expected, sizeof(expected),
+					 "a whole number of at least %" PRId64, c->u.integer.min);
 			else
-				snprintf(expected, sizeof(expected), "a whole number of at most %"
-					 PRId64, c->u.integer.max);
+				snprintf(expected, sizeof(expected),
+					 "a whole number of at most %" PRId64, c->u.integer.max);
 			FAIL(expected, "out of range");
 		}
 		return true;
@@ -387,8 +387,8 @@ static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
 			*date = date_business_of(utc);
 			return true;
 		}
-		FAIL("an ISO 8601 timestamp with an offset, like 2026-01-16T13:40:33+02:00",
-		     "%s", date_strerror(rc));
+		FAIL("an ISO 8601 timestamp with an offset, like 2026-01-16T13:40:33+02:00", "%s",
+		     date_strerror(rc));
 	}
 	case CHECK_WITHIN_FILE_DATE: {
 		/* Without a date in the file name (already an error) there is
@@ -414,13 +414,13 @@ static void check_field(struct vrun *r, const struct csv_row *row, size_t ci,
 	long pos = r->field_of_col[ci];
 
 	if (f->text == TEXT_NUL) {
-		add_error(v, row->record, pos, RULE_NUL_BYTE, col->name, f->data, f->len,
-			  col->mask, "text without NUL bytes", "contains a NUL byte");
+		add_error(v, row->record, pos, RULE_NUL_BYTE, col->name, f->data, f->len, col->mask,
+			  "text without NUL bytes", "contains a NUL byte");
 		return;
 	}
 	if (f->text == TEXT_BAD_UTF8) {
-		add_error(v, row->record, pos, RULE_UTF8, col->name, f->data, f->len,
-			  col->mask, "UTF-8 text", "not valid UTF-8");
+		add_error(v, row->record, pos, RULE_UTF8, col->name, f->data, f->len, col->mask,
+			  "UTF-8 text", "not valid UTF-8");
 		return;
 	}
 
@@ -434,14 +434,13 @@ static void check_field(struct vrun *r, const struct csv_row *row, size_t ci,
 	}
 	if (f->len == 0) {
 		if (required)
-			add_error(v, row->record, pos, RULE_CHECK_BASE + CHECK_REQUIRED,
-				  col->name, f->data, 0, false, "a value", "a value is required");
+			add_error(v, row->record, pos, RULE_CHECK_BASE + CHECK_REQUIRED, col->name,
+				  f->data, 0, false, "a value", "a value is required");
 		return;
 	}
 	if (must_be_empty) {
-		add_error(v, row->record, pos, RULE_CHECK_BASE + CHECK_EMPTY, col->name,
-			  f->data, f->len, col->mask, "an empty value",
-			  "must be empty on this row");
+		add_error(v, row->record, pos, RULE_CHECK_BASE + CHECK_EMPTY, col->name, f->data,
+			  f->len, col->mask, "an empty value", "must be empty on this row");
 		return;
 	}
 	bool have_date = false;
@@ -461,8 +460,8 @@ static void check_field(struct vrun *r, const struct csv_row *row, size_t ci,
 
 /* A composite key is its values, each preceded by its length, so that
  * ("ab","c") and ("a","bc") differ. */
-static bool key_of_row(struct vrun *r, const struct csv_row *row,
-		       const struct schema_key *key, const char **out, size_t *len)
+static bool key_of_row(struct vrun *r, const struct csv_row *row, const struct schema_key *key,
+		       const char **out, size_t *len)
 {
 	if (key->ncolumns == 1) {
 		const struct csv_field *f = field_at(r, row, key->columns[0]);
@@ -500,9 +499,8 @@ static bool key_of_row(struct vrun *r, const struct csv_row *row,
 }
 
 /* Name and value of a key for a message: "a+b" and "A, B". */
-static void describe_key(const struct vrun *r, const struct schema_key *key,
-			 const char *bytes, size_t n, char *name, size_t name_size,
-			 char *value, size_t value_size)
+static void describe_key(const struct vrun *r, const struct schema_key *key, const char *bytes,
+			 size_t n, char *name, size_t name_size, char *value, size_t value_size)
 {
 	size_t nl = 0, vl = 0, at = 0;
 	name[0] = value[0] = '\0';
@@ -530,14 +528,14 @@ static void describe_key(const struct vrun *r, const struct schema_key *key,
 	}
 }
 
-static void report_duplicate(struct vrun *r, const struct schema_key *key,
-			     uint64_t first_row, uint64_t row, const char *bytes, size_t n)
+static void report_duplicate(struct vrun *r, const struct schema_key *key, uint64_t first_row,
+			     uint64_t row, const char *bytes, size_t n)
 {
 	char name[256], value[TEXT_RENDER_BUFSZ * 2];
 	describe_key(r, key, bytes, n, name, sizeof(name), value, sizeof(value));
 	/* The value is rendered already (and masked where personal). */
-	add_error(r->v, row, r->field_of_col[key->columns[0]], RULE_UNIQUE, name,
-		  value, strlen(value), false, "a value not seen earlier in the file",
+	add_error(r->v, row, r->field_of_col[key->columns[0]], RULE_UNIQUE, name, value,
+		  strlen(value), false, "a value not seen earlier in the file",
 		  "duplicate of row %" PRIu64, first_row);
 }
 
@@ -546,8 +544,7 @@ struct deferred_ctx {
 	const struct schema_key *key;
 };
 
-static void on_deferred_dup(void *ctx, uint64_t first_row, uint64_t row,
-			    const void *key, size_t n)
+static void on_deferred_dup(void *ctx, uint64_t first_row, uint64_t row, const void *key, size_t n)
 {
 	struct deferred_ctx *d = ctx;
 	report_duplicate(d->r, d->key, first_row, row, key, n);
@@ -578,8 +575,8 @@ static int on_row(void *ctx, const struct csv_row *row)
 	struct validation *v = r->v;
 
 	if (row->nfields == 0) {
-		add_error(v, row->record, -1, RULE_BLANK_LINE, NULL, NULL, 0, false,
-			  "a record", "empty line");
+		add_error(v, row->record, -1, RULE_BLANK_LINE, NULL, NULL, 0, false, "a record",
+			  "empty line");
 		return 0;
 	}
 	if (!r->have_header) {
@@ -592,7 +589,8 @@ static int on_row(void *ctx, const struct csv_row *row)
 		snprintf(expected, sizeof(expected), "%zu fields, as in the header", r->nheader);
 		snprintf(got, sizeof(got), "%zu fields", row->nfields);
 		add_error(v, row->record, -1, RULE_FIELD_COUNT, NULL, got, strlen(got), false,
-			  expected, "%zu fields where the header has %zu", row->nfields, r->nheader);
+			  expected, "%zu fields where the header has %zu", row->nfields,
+			  r->nheader);
 		return 0;
 	}
 	for (size_t ci = 0; ci < r->s->ncolumns; ci++) {
@@ -617,9 +615,7 @@ static void check_file_name(struct vrun *r, const char *name)
 	char expected[512];
 	snprintf(expected, sizeof(expected), "a name matching %s", regex_source(s->file_name));
 	switch (schema_match_name(s, r->matcher, base, &v->file_date)) {
-	case SCHEMA_NAME_MATCH:
-		v->dated = true;
-		return;
+	case SCHEMA_NAME_MATCH: v->dated = true; return;
 	case SCHEMA_NAME_NOMATCH:
 		add_error(v, 0, -1, RULE_FILE_NAME, NULL, base, strlen(base), false, expected,
 			  "file name does not match schema %s", s->name);
@@ -633,8 +629,7 @@ static void check_file_name(struct vrun *r, const char *name)
 }
 
 /* Turn a reader problem into an error (or, for I/O, a failure). */
-static int reader_problem(struct vrun *r, struct csv_reader *reader,
-			  enum csv_result res)
+static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_result res)
 {
 	struct validation *v = r->v;
 	uint64_t at = csv_reader_problem_record(reader);
@@ -643,8 +638,7 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader,
 	const char *expected;
 	switch (res) {
 	case CSV_DONE:
-	case CSV_STOPPED:
-		return 0;
+	case CSV_STOPPED: return 0;
 	case CSV_EQUOTE:
 		rule = RULE_QUOTING;
 		expected = "RFC 4180 quoting: quotes only around a whole field, \"\" inside";
@@ -669,8 +663,7 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader,
 		break;
 	case CSV_EREAD:
 	case CSV_ENOMEM:
-	default:
-		return err_set(r->e, KASI_EIO, "cannot read '%s': %s", v->file, msg);
+	default: return err_set(r->e, KASI_EIO, "cannot read '%s': %s", v->file, msg);
 	}
 	v->stopped = true;
 	add_error(v, at, -1, rule, NULL, NULL, 0, false, expected, "%s%s", msg,
@@ -678,9 +671,8 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader,
 	return 0;
 }
 
-int validate_fd(const struct schema *s, int fd, const char *name,
-		const struct validate_opts *opts, struct validation *v,
-		struct err *e)
+int validate_fd(const struct schema *s, int fd, const char *name, const struct validate_opts *opts,
+		struct validation *v, struct err *e)
 {
 	int rc = 0;
 	struct csv_reader *reader = NULL;
@@ -734,8 +726,8 @@ int validate_fd(const struct schema *s, int fd, const char *name,
 		char expected[64];
 		snprintf(expected, sizeof(expected), "at most %" PRIu64 " data rows", s->max_rows);
 		add_error(v, 0, -1, RULE_MAX_ROWS, NULL, NULL, 0, false, expected,
-			  "%" PRIu64 " data rows, more than the limit of %" PRIu64,
-			  v->rows, s->max_rows);
+			  "%" PRIu64 " data rows, more than the limit of %" PRIu64, v->rows,
+			  s->max_rows);
 	}
 	for (size_t k = 0; k < s->nkeys; k++) {
 		struct deferred_ctx d = { &r, &s->keys[k] };
@@ -753,9 +745,8 @@ out:
 	return rc;
 }
 
-int validate_file(const struct schema *s, const char *path,
-		  const struct validate_opts *opts, struct validation *v,
-		  struct err *e)
+int validate_file(const struct schema *s, const char *path, const struct validate_opts *opts,
+		  struct validation *v, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -806,8 +797,7 @@ static void rule_counts(const struct validation *v, char *buf, size_t size)
 static void describe_file(FILE *out, const struct validation *v)
 {
 	fprintf(out, "%" PRIu64 " row%s, %" PRIu64 " bytes%s, schema %s", v->rows,
-		v->rows == 1 ? "" : "s", v->bytes, v->compressed ? " (gzip)" : "",
-		v->schema->name);
+		v->rows == 1 ? "" : "s", v->bytes, v->compressed ? " (gzip)" : "", v->schema->name);
 	if (v->dated) {
 		char d[DATE_BUFSZ];
 		date_format_iso(v->file_date, d);
@@ -863,11 +853,12 @@ void validation_print_json(const struct validation *v, FILE *out)
 	} else {
 		fputs("null", out);
 	}
-	fprintf(out, ",\n  \"valid\": %s,\n  \"rows\": %" PRIu64 ",\n  \"bytes\": %" PRIu64
+	fprintf(out,
+		",\n  \"valid\": %s,\n  \"rows\": %" PRIu64 ",\n  \"bytes\": %" PRIu64
 		",\n  \"compressed\": %s,\n  \"complete\": %s,\n  \"error_count\": %" PRIu64
 		",\n  \"errors_by_rule\": {",
-		v->nerrors ? "false" : "true", v->rows, v->bytes,
-		v->compressed ? "true" : "false", v->stopped ? "false" : "true", v->nerrors);
+		v->nerrors ? "false" : "true", v->rows, v->bytes, v->compressed ? "true" : "false",
+		v->stopped ? "false" : "true", v->nerrors);
 	bool first = true;
 	for (int r = 0; r < RULE_COUNT; r++) {
 		if (!v->by_rule[r])

@@ -22,68 +22,66 @@
  * appear in reports, JSON and tests. Schema checks keep the name of the
  * schema attribute that failed. */
 enum rule {
-	RULE_FILE_NAME,		/* name does not match the schema, or its date is not real */
-	RULE_HEADER,		/* no header row */
-	RULE_MISSING_COLUMN,	/* a schema column absent from the header */
-	RULE_UNKNOWN_COLUMN,	/* a header column the schema does not know */
-	RULE_DUPLICATE_COLUMN,	/* a header column named twice */
-	RULE_MAX_BYTES,		/* file over the schema's byte limit */
-	RULE_MAX_ROWS,		/* file over the schema's row limit */
-	RULE_QUOTING,		/* malformed quoting (stops the read) */
+	RULE_FILE_NAME,		 /* name does not match the schema, or its date is not real */
+	RULE_HEADER,		 /* no header row */
+	RULE_MISSING_COLUMN,	 /* a schema column absent from the header */
+	RULE_UNKNOWN_COLUMN,	 /* a header column the schema does not know */
+	RULE_DUPLICATE_COLUMN,	 /* a header column named twice */
+	RULE_MAX_BYTES,		 /* file over the schema's byte limit */
+	RULE_MAX_ROWS,		 /* file over the schema's row limit */
+	RULE_QUOTING,		 /* malformed quoting (stops the read) */
 	RULE_UNTERMINATED_QUOTE, /* quote still open at the end (stops the read) */
-	RULE_FIELD_TOO_LONG,	/* a field over the reader's hard limit (stops the read) */
-	RULE_GZIP,		/* corrupt or truncated compressed data (stops the read) */
-	RULE_BLANK_LINE,	/* an empty line between records */
-	RULE_FIELD_COUNT,	/* a record with more or fewer fields than the header */
-	RULE_UTF8,		/* not UTF-8 */
-	RULE_NUL_BYTE,		/* a NUL byte in a field */
-	RULE_REGEX_LIMIT,	/* pattern matching hit its limits */
-	RULE_UNIQUE,		/* a key seen earlier in the file */
-	RULE_CHECK_BASE,	/* schema checks follow, in enum check_kind order */
+	RULE_FIELD_TOO_LONG,	 /* a field over the reader's hard limit (stops the read) */
+	RULE_GZIP,		 /* corrupt or truncated compressed data (stops the read) */
+	RULE_BLANK_LINE,	 /* an empty line between records */
+	RULE_FIELD_COUNT,	 /* a record with more or fewer fields than the header */
+	RULE_UTF8,		 /* not UTF-8 */
+	RULE_NUL_BYTE,		 /* a NUL byte in a field */
+	RULE_REGEX_LIMIT,	 /* pattern matching hit its limits */
+	RULE_UNIQUE,		 /* a key seen earlier in the file */
+	RULE_CHECK_BASE,	 /* schema checks follow, in enum check_kind order */
 	RULE_COUNT = RULE_CHECK_BASE + CHECK_KIND_COUNT
 };
 
 struct verror {
-	uint64_t row;		/* record number, header = 1; 0: the file as a whole */
-	long position;		/* header position of the column; -1: none */
+	uint64_t row;  /* record number, header = 1; 0: the file as a whole */
+	long position; /* header position of the column; -1: none */
 	enum rule rule;
-	char *column;		/* NULL when not about one column */
-	char *message;		/* what is wrong */
-	char *expected;		/* what the rule wants */
-	char *received;		/* the value, rendered (masked when personal); may be NULL */
+	char *column;	/* NULL when not about one column */
+	char *message;	/* what is wrong */
+	char *expected; /* what the rule wants */
+	char *received; /* the value, rendered (masked when personal); may be NULL */
 };
 
 struct validation {
-	char *file;			/* as named by the caller */
+	char *file; /* as named by the caller */
 	const struct schema *schema;
-	bool dated;			/* file_date holds the date in the file name */
+	bool dated; /* file_date holds the date in the file name */
 	int32_t file_date;
-	uint64_t rows;			/* data rows read (not the header, not blank lines) */
-	uint64_t bytes;			/* content bytes read (after decompression) */
+	uint64_t rows;	/* data rows read (not the header, not blank lines) */
+	uint64_t bytes; /* content bytes read (after decompression) */
 	bool compressed, bom;
-	bool stopped;			/* a problem stopped the read before the end */
+	bool stopped; /* a problem stopped the read before the end */
 	uint64_t nerrors;
 	uint64_t by_rule[RULE_COUNT];
-	struct verror *shown;		/* the first VALIDATE_SHOWN errors, by (row, position) */
+	struct verror *shown; /* the first VALIDATE_SHOWN errors, by (row, position) */
 	size_t nshown;
 };
 
 struct validate_opts {
-	size_t keyset_budget;		/* 0: the default */
+	size_t keyset_budget; /* 0: the default */
 };
 
 /* Validate the file at path against s into *v (initialised here; release
  * with validation_release). Returns 0 when the file was read to a verdict
  * (v->nerrors says valid or not), or -KASI_ENOINPUT / -KASI_EIO when it
  * could not be read, with a message in e. */
-int validate_file(const struct schema *s, const char *path,
-		  const struct validate_opts *opts, struct validation *v,
-		  struct err *e);
+int validate_file(const struct schema *s, const char *path, const struct validate_opts *opts,
+		  struct validation *v, struct err *e);
 
 /* As validate_file, on an open descriptor it takes ownership of. */
-int validate_fd(const struct schema *s, int fd, const char *name,
-		const struct validate_opts *opts, struct validation *v,
-		struct err *e);
+int validate_fd(const struct schema *s, int fd, const char *name, const struct validate_opts *opts,
+		struct validation *v, struct err *e);
 
 void validation_release(struct validation *v);
 

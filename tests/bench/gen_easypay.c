@@ -50,19 +50,20 @@ static void luhn_complete(char code[15])
 }
 
 static const char *const merchants[] = {
-	"Pick n Pay - Sandton City", "Checkers - Rosebank",
+	"Pick n Pay - Sandton City",   "Checkers - Rosebank",
 	"Woolworths - Mall of Africa", "Spar - Soweto",
-	"Shoprite - Khayelitsha", "Boxer - Umlazi", "Usave - Polokwane",
+	"Shoprite - Khayelitsha",      "Boxer - Umlazi",
+	"Usave - Polokwane",
 };
 static const char *const quoted_merchants[] = {
-	"\"Spar, Mamelodi East\"", "\"Joe's \"\"Best\"\" Tuckshop\"",
+	"\"Spar, Mamelodi East\"",
+	"\"Joe's \"\"Best\"\" Tuckshop\"",
 	"\"Pick n Pay, Canal Walk\"",
 };
 
 static int usage(void)
 {
-	fputs("usage: gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE]\n",
-	      stderr);
+	fputs("usage: gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE]\n", stderr);
 	return 64;
 }
 
@@ -98,7 +99,8 @@ int main(int argc, char **argv)
 
 	fputs("transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,"
 	      "cashier_id,transaction_timestamp,gross_amount,settlement_status,"
-	      "merchant_name,receipt_number\n", f);
+	      "merchant_name,receipt_number\n",
+	      f);
 	char iso[11];
 	snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2s", date, date + 4, date + 6);
 	for (unsigned long long r = 1; r <= rows; r++) {
@@ -116,10 +118,10 @@ int main(int argc, char **argv)
 		const char *status = st < 94 ? "settled" : st < 98 ? "pending" : "failed";
 		unsigned amount = 50 + rng_below(3950);
 		unsigned cents = rng_below(4) ? 0 : rng_below(100);
-		const char *merchant = rng_below(8)
-			? merchants[rng_below(sizeof(merchants) / sizeof(*merchants))]
-			: quoted_merchants[rng_below(sizeof(quoted_merchants) /
-						     sizeof(*quoted_merchants))];
+		const char *merchant =
+			rng_below(8) ? merchants[rng_below(sizeof(merchants) / sizeof(*merchants))]
+				     : quoted_merchants[rng_below(sizeof(quoted_merchants) /
+								  sizeof(*quoted_merchants))];
 		char cashier[16] = "";
 		if (rng_below(5))
 			snprintf(cashier, sizeof(cashier), "CASHIER_%03u", rng_below(1000));
@@ -128,15 +130,17 @@ int main(int argc, char **argv)
 		 * business time is SAST, and some partners print UTC instead. */
 		char when[40];
 		if (rng_below(4))
-			snprintf(when, sizeof(when), "%sT%02u:%02u:%02u+02:00", iso, hh + 2, mm, ss);
+			snprintf(when, sizeof(when), "%sT%02u:%02u:%02u+02:00", iso, hh + 2, mm,
+				 ss);
 		else
 			snprintf(when, sizeof(when), "%sT%02u:%02u:%02u%s", iso, hh, mm, ss,
 				 rng_below(2) ? "Z" : "+00:00");
 
-		fprintf(f, "EP_TXN_%s_%08llu,%s,%s,EP_MERCHANT_%05u,EP_TERMINAL_%03u,%s,"
+		fprintf(f,
+			"EP_TXN_%s_%08llu,%s,%s,EP_MERCHANT_%05u,EP_TERMINAL_%03u,%s,"
 			"%s,%u.%02u,%s,%s,RCP-%06u\n",
-			date, r, code, type, rng_below(100000), rng_below(1000), cashier,
-			when, amount, cents, status, merchant, rng_below(1000000));
+			date, r, code, type, rng_below(100000), rng_below(1000), cashier, when,
+			amount, cents, status, merchant, rng_below(1000000));
 	}
 	if (fflush(f) != 0 || (out && fclose(f) != 0)) {
 		perror(out ? out : "stdout");

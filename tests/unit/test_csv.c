@@ -9,8 +9,8 @@
 struct collected {
 	char rows[64][512];
 	size_t nrows;
-	size_t stop_after;	/* ask to stop after this many rows; 0: never */
-	uint8_t text[64][16];	/* text status of the first 16 fields */
+	size_t stop_after;    /* ask to stop after this many rows; 0: never */
+	uint8_t text[64][16]; /* text status of the first 16 fields */
 	size_t nfields[64];
 };
 
@@ -75,7 +75,9 @@ static void test_quoting(void **state)
 	(void)state;
 	struct collected c = { 0 };
 	assert_int_equal(read_str("h1,h2\n\"Spar, Mamelodi\",\"Joe's \"\"Best\"\"\"\n"
-				  "\"two\nlines\",\"\"\n", &c), CSV_DONE);
+				  "\"two\nlines\",\"\"\n",
+				  &c),
+			 CSV_DONE);
 	assert_int_equal(c.nrows, 3);
 	assert_string_equal(c.rows[1], "2:Spar, Mamelodi|Joe's \"Best\"");
 	/* A quoted line break stays in the field; the record is still one. */
@@ -97,9 +99,9 @@ static void test_line_ends_and_bom(void **state)
 	struct collected c = { 0 };
 	assert_int_equal(read_str("\xEF\xBB\xBFh1,h2\r\n1,2\n3,4\r\n5,6", &c), CSV_DONE);
 	assert_int_equal(c.nrows, 4);
-	assert_string_equal(c.rows[0], "1:h1|h2");	/* BOM gone */
+	assert_string_equal(c.rows[0], "1:h1|h2"); /* BOM gone */
 	assert_string_equal(c.rows[1], "2:1|2");
-	assert_string_equal(c.rows[3], "4:5|6");	/* no final newline */
+	assert_string_equal(c.rows[3], "4:5|6"); /* no final newline */
 	struct csv_reader *r;
 	memset(&c, 0, sizeof(c));
 	const char *s = "\xEF\xBB\xBFh\n";
@@ -183,10 +185,12 @@ static void test_byte_limit(void **state)
 	memset(big, 'x', sizeof(big));
 	for (size_t i = 99; i < sizeof(big); i += 100)
 		big[i] = '\n';
-	assert_int_equal(read_bytes(big, sizeof(big), (struct csv_limits){ .max_bytes = 4096 },
-				    &c, NULL), CSV_DONE);
-	assert_int_equal(read_bytes(big, sizeof(big), (struct csv_limits){ .max_bytes = 4095 },
-				    &c, NULL), CSV_EBYTES);
+	assert_int_equal(
+		read_bytes(big, sizeof(big), (struct csv_limits){ .max_bytes = 4096 }, &c, NULL),
+		CSV_DONE);
+	assert_int_equal(
+		read_bytes(big, sizeof(big), (struct csv_limits){ .max_bytes = 4095 }, &c, NULL),
+		CSV_EBYTES);
 }
 
 static void test_field_limits(void **state)
@@ -230,7 +234,7 @@ static void test_gzip_by_magic(void **state)
 	(void)state;
 	const char *plain = "h1,h2\n1,2\n3,4\n";
 	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/data.csv", unit_tmpdir);	/* no .gz name */
+	snprintf(path, sizeof(path), "%s/data.csv", unit_tmpdir); /* no .gz name */
 	gzFile gz = gzopen(path, "wb");
 	assert_non_null(gz);
 	assert_int_equal(gzwrite(gz, plain, (unsigned)strlen(plain)), (int)strlen(plain));

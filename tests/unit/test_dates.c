@@ -169,8 +169,8 @@ static void test_timestamp_rejects(void **state)
 	(void)state;
 	int64_t u;
 #define REJECT(s, want) assert_int_equal(timestamp_parse(s, strlen(s), &u), want)
-	REJECT("2026-01-16T13:40:33", DATE_ESYNTAX);		/* no offset */
-	REJECT("2026-01-16 13:40:33+02:00", DATE_ESYNTAX);	/* no T */
+	REJECT("2026-01-16T13:40:33", DATE_ESYNTAX);	   /* no offset */
+	REJECT("2026-01-16 13:40:33+02:00", DATE_ESYNTAX); /* no T */
 	REJECT("2026-01-16t13:40:33+02:00", DATE_ESYNTAX);
 	REJECT("2026-01-16T13:40:33z", DATE_ESYNTAX);
 	REJECT("2026-01-16T13:40+02:00", DATE_ESYNTAX);

@@ -60,7 +60,8 @@ static void test_growth_keeps_everything(void **state)
 	}
 	for (uint64_t i = 0; i < 100000; i += 997) {
 		int n = snprintf(key, sizeof(key), "TXN-%08" PRIu64, i);
-		assert_int_equal(keyset_add(ks, key, (size_t)n, 200000 + i, &first, &e), KEYSET_DUP);
+		assert_int_equal(keyset_add(ks, key, (size_t)n, 200000 + i, &first, &e),
+				 KEYSET_DUP);
 		assert_int_equal(first, i + 2);
 	}
 	assert_false(keyset_spilled(ks));

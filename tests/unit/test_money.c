@@ -18,7 +18,7 @@ static int parse_status(const char *s, const struct money_rule *rule)
 	int64_t cents = 12345;
 	int rc = money_parse(s, strlen(s), rule, &cents);
 	if (rc != MONEY_OK)
-		assert_int_equal(cents, 12345);	/* untouched on failure */
+		assert_int_equal(cents, 12345); /* untouched on failure */
 	return rc;
 }
 
@@ -48,9 +48,9 @@ static void test_parse_rejects_malformed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"", "-", " 150.00", "150.00 ", "+150.00", "1,000.00", "1 000.00",
-		"1e3", ".50", "-.50", "--1.00", "1.2.3", "150,00", "R150.00", "0x10",
-		"1.0a", "١٢٣", "1.-5",
+		"",	    "-",       " 150.00", "150.00 ", "+150.00", "1,000.00",
+		"1 000.00", "1e3",     ".50",	  "-.50",    "--1.00",	"1.2.3",
+		"150,00",   "R150.00", "0x10",	  "1.0a",    "١٢٣",	"1.-5",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int rc = parse_status(bad[i], &upto_two);
@@ -121,8 +121,8 @@ static void test_format(void **state)
 static void test_round_trip(void **state)
 {
 	(void)state;
-	const int64_t samples[] = { 0, 1, -1, 99, 100, -100, 123456789, -987654321,
-				    INT64_MAX, -INT64_MAX };
+	const int64_t samples[] = { 0,	  1,	     -1,	 99,	    100,
+				    -100, 123456789, -987654321, INT64_MAX, -INT64_MAX };
 	for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
 		int64_t back;
 		const char *s = fmt(samples[i]);

@@ -51,7 +51,8 @@ static void test_utf8_aware(void **state)
 {
 	(void)state;
 	assert_int_equal(match("^.{4}$", "Caf\xC3\xA9"), REGEX_MATCH);
-	assert_int_equal(match("^[^\\x00-\\x1F\\x7F-\\x{9F}]+$", "Caf\xC3\xA9 \xE2\x80\x93 ok"), REGEX_MATCH);
+	assert_int_equal(match("^[^\\x00-\\x1F\\x7F-\\x{9F}]+$", "Caf\xC3\xA9 \xE2\x80\x93 ok"),
+			 REGEX_MATCH);
 	assert_int_equal(match("^[^\\x00-\\x1F\\x7F-\\x{9F}]+$", "bad\ttab"), REGEX_NOMATCH);
 	/* \d stays ASCII: Arabic-Indic digits are not digits here. */
 	assert_int_equal(match("^\\d+$", "\xD9\xA1\xD9\xA2"), REGEX_NOMATCH);

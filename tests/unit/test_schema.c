@@ -2,34 +2,33 @@
 #include "unit.h"
 #include "io/schema.h"
 
-static const char *good =
-	"# a comment\n"
-	"description Test kind\n"
-	"channel easypay\n"
-	"file_name ^test_(?<date>[0-9]{8})\\.csv(\\.gz)?$\n"
-	"file_date yyyymmdd\n"
-	"max_bytes 2MB\n"
-	"max_rows 10\n"
-	"\n"
-	"column id\n"
-	"\trequired\n"
-	"\tmax_length 10\n"
-	"\tpattern ^[A-Z] [0-9]+$\n"
-	"\tunique\n"
-	"column kind\n"
-	"\tvalues a|b|\n"
-	"column ref\n"
-	"  when kind=a required\n"
-	"  when kind=b|c empty\n"
-	"  mask\n"
-	"column amount\n"
-	"\tmoney decimals=0-2 min=-5.00 max=100\n"
-	"column at\n"
-	"\ttimestamp\n"
-	"\twithin_file_date\n"
-	"key kind ref\n"
-	"map transaction_id id\n"
-	"map amount amount\n";
+static const char *good = "# a comment\n"
+			  "description Test kind\n"
+			  "channel easypay\n"
+			  "file_name ^test_(?<date>[0-9]{8})\\.csv(\\.gz)?$\n"
+			  "file_date yyyymmdd\n"
+			  "max_bytes 2MB\n"
+			  "max_rows 10\n"
+			  "\n"
+			  "column id\n"
+			  "\trequired\n"
+			  "\tmax_length 10\n"
+			  "\tpattern ^[A-Z] [0-9]+$\n"
+			  "\tunique\n"
+			  "column kind\n"
+			  "\tvalues a|b|\n"
+			  "column ref\n"
+			  "  when kind=a required\n"
+			  "  when kind=b|c empty\n"
+			  "  mask\n"
+			  "column amount\n"
+			  "\tmoney decimals=0-2 min=-5.00 max=100\n"
+			  "column at\n"
+			  "\ttimestamp\n"
+			  "\twithin_file_date\n"
+			  "key kind ref\n"
+			  "map transaction_id id\n"
+			  "map amount amount\n";
 
 static struct schema *load_text(const char *name, const char *text, struct err *e, int *rc)
 {
@@ -86,7 +85,7 @@ static void test_parses_every_part(void **state)
 	assert_int_equal(money->u.money.min, -500);
 	assert_int_equal(money->u.money.max, 10000);
 
-	assert_int_equal(s->nkeys, 2);	/* `unique` on id, then `key kind ref` */
+	assert_int_equal(s->nkeys, 2); /* `unique` on id, then `key kind ref` */
 	assert_int_equal(s->keys[0].ncolumns, 1);
 	assert_int_equal(s->keys[1].ncolumns, 2);
 	assert_int_equal(s->keys[1].columns[1], 2);
@@ -135,50 +134,61 @@ static void expect_error(const char *text, const char *where, const char *what)
 static void test_errors_name_the_line(void **state)
 {
 	(void)state;
-	expect_error(edit_good(2, "descriptoin Test", false), "bad.schema:2:",
-		     "unknown directive 'descriptoin'");
-	expect_error(edit_good(11, "\tmax_length ten", false), "bad.schema:11:",
-		     "max_length: expected a positive whole number");
+	expect_error(edit_good(2, "descriptoin Test", false),
+		     "bad.schema:2:", "unknown directive 'descriptoin'");
+	expect_error(edit_good(11, "\tmax_length ten", false),
+		     "bad.schema:11:", "max_length: expected a positive whole number");
 	expect_error(edit_good(11, "\tmax_length 0", false), "bad.schema:11:", "max_length");
-	expect_error(edit_good(12, "\tpattern ^[A-Z", false), "bad.schema:12:", "missing terminating ]");
-	expect_error(edit_good(12, "\tpattern", false), "bad.schema:12:", "a regular expression must follow");
-	expect_error(edit_good(12, "\tfrobnicate", false), "bad.schema:12:",
-		     "unknown column attribute 'frobnicate'");
-	expect_error(edit_good(21, "\tmoney min=1.00", false), "bad.schema:21:", "decimals= is required");
-	expect_error(edit_good(21, "\tmoney decimals=3", false), "bad.schema:21:", "decimals must be");
-	expect_error(edit_good(21, "\tmoney decimals=2 min=5.00 max=1.00", false), "bad.schema:21:",
-		     "min is above max");
-	expect_error(edit_good(21, "\tmoney decimals=2 min=1,00", false), "bad.schema:21:",
-		     "min must be an amount");
+	expect_error(edit_good(12, "\tpattern ^[A-Z", false),
+		     "bad.schema:12:", "missing terminating ]");
+	expect_error(edit_good(12, "\tpattern", false),
+		     "bad.schema:12:", "a regular expression must follow");
+	expect_error(edit_good(12, "\tfrobnicate", false),
+		     "bad.schema:12:", "unknown column attribute 'frobnicate'");
+	expect_error(edit_good(21, "\tmoney min=1.00", false),
+		     "bad.schema:21:", "decimals= is required");
+	expect_error(edit_good(21, "\tmoney decimals=3", false),
+		     "bad.schema:21:", "decimals must be");
+	expect_error(edit_good(21, "\tmoney decimals=2 min=5.00 max=1.00", false),
+		     "bad.schema:21:", "min is above max");
+	expect_error(edit_good(21, "\tmoney decimals=2 min=1,00", false),
+		     "bad.schema:21:", "min must be an amount");
 	expect_error(edit_good(21, "\tinteger min=x", false), "bad.schema:21:", "whole number");
 	expect_error(edit_good(23, "\tdate dd/mm/yyyy", false), "bad.schema:23:", "unknown format");
-	expect_error(edit_good(17, "  when nosuch=a required", false), "bad.schema:17:",
-		     "no column named 'nosuch'");
-	expect_error(edit_good(17, "  when ref=a required", false), "bad.schema:17:",
-		     "cannot depend on itself");
-	expect_error(edit_good(17, "  when kind required", false), "bad.schema:17:",
-		     "expected COLUMN=VALUE");
-	expect_error(edit_good(17, "  when kind=a", false), "bad.schema:17:", "an attribute must follow");
-	expect_error(edit_good(17, "  when kind=a unique", false), "bad.schema:17:", "cannot be conditional");
-	expect_error(edit_good(25, "key kind nosuch", false), "bad.schema:25:", "no column named 'nosuch'");
+	expect_error(edit_good(17, "  when nosuch=a required", false),
+		     "bad.schema:17:", "no column named 'nosuch'");
+	expect_error(edit_good(17, "  when ref=a required", false),
+		     "bad.schema:17:", "cannot depend on itself");
+	expect_error(edit_good(17, "  when kind required", false),
+		     "bad.schema:17:", "expected COLUMN=VALUE");
+	expect_error(edit_good(17, "  when kind=a", false),
+		     "bad.schema:17:", "an attribute must follow");
+	expect_error(edit_good(17, "  when kind=a unique", false),
+		     "bad.schema:17:", "cannot be conditional");
+	expect_error(edit_good(25, "key kind nosuch", false),
+		     "bad.schema:25:", "no column named 'nosuch'");
 	expect_error(edit_good(26, "map txn id", false), "bad.schema:26:", "unknown field 'txn'");
-	expect_error(edit_good(27, "map transaction_id kind", false), "bad.schema:27:",
-		     "'transaction_id' is mapped twice");
+	expect_error(edit_good(27, "map transaction_id kind", false),
+		     "bad.schema:27:", "'transaction_id' is mapped twice");
 	/* The second declaration is the one at fault. */
 	expect_error(edit_good(9, "column kind", false), "bad.schema:14:", "declared twice");
-	expect_error(edit_good(5, "# no file_date", false), "bad.schema:4:", "file_date is required");
-	expect_error(edit_good(4, "file_name ^test\\.csv$", false), "bad.schema:5:",
-		     "file_date is given but file_name has no");
+	expect_error(edit_good(5, "# no file_date", false),
+		     "bad.schema:4:", "file_date is required");
+	expect_error(edit_good(4, "file_name ^test\\.csv$", false),
+		     "bad.schema:5:", "file_date is given but file_name has no");
 	expect_error(edit_good(6, "max_bytes 2 MB", false), "bad.schema:6:", "max_bytes");
 	expect_error(edit_good(7, "max_rows -1", false), "bad.schema:7:", "max_rows");
 	expect_error(edit_good(10, "\tvalues", false), "bad.schema:10:", "values: expected");
-	expect_error(edit_good(10, "\trequired please", false), "bad.schema:10:", "unexpected 'please'");
-	expect_error(edit_good(2, "required", false), "bad.schema:2:", "unknown directive 'required'");
+	expect_error(edit_good(10, "\trequired please", false),
+		     "bad.schema:10:", "unexpected 'please'");
+	expect_error(edit_good(2, "required", false),
+		     "bad.schema:2:", "unknown directive 'required'");
 	expect_error("description only\nfile_name ^x$\n", "bad.schema:", "no columns are declared");
 	expect_error("column a\n", "bad.schema:", "file_name is missing");
-	expect_error("file_name ^x$\ncolumn at\n\ttimestamp\n\twithin_file_date\n", "bad.schema:4:",
-		     "file_name carries no date");
-	expect_error("file_name ^x_(?<date>[0-9]{8})$\nfile_date yyyymmdd\ncolumn at\n\twithin_file_date\n",
+	expect_error("file_name ^x$\ncolumn at\n\ttimestamp\n\twithin_file_date\n",
+		     "bad.schema:4:", "file_name carries no date");
+	expect_error("file_name ^x_(?<date>[0-9]{8})$\nfile_date yyyymmdd\ncolumn "
+		     "at\n\twithin_file_date\n",
 		     "bad.schema:4:", "needs a date or timestamp check before it");
 }
 
@@ -201,8 +211,12 @@ static void test_shipped_schemas(void **state)
 	struct err e = { 0 };
 	if (schema_set_load(&set, dir, &e) != 0)
 		fail_msg("%s", e.msg);
-	static const char *const kinds[] = { "products", "policies", "ledger", "easypay_recon",
-					     "softycomp_transactions", "collexia_results",
+	static const char *const kinds[] = { "products",
+					     "policies",
+					     "ledger",
+					     "easypay_recon",
+					     "softycomp_transactions",
+					     "collexia_results",
 					     "unpaid_reasons" };
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		assert_non_null(schema_set_find(set, kinds[i]));
@@ -222,7 +236,8 @@ static void test_shipped_schemas(void **state)
 	assert_int_equal(schema_set_match(set, m, "easypay_recon_2026105.csv", found, 4), 0);
 	assert_int_equal(schema_set_match(set, m, "collexia_results_20261015.csv", found, 4), 1);
 	assert_string_equal(found[0]->name, "collexia_results");
-	assert_int_equal(schema_set_match(set, m, "softycomp_transactions_20261001.csv.gz", found, 4), 1);
+	assert_int_equal(
+		schema_set_match(set, m, "softycomp_transactions_20261001.csv.gz", found, 4), 1);
 	assert_int_equal(schema_set_match(set, m, "policies.csv", found, 4), 1);
 	assert_int_equal(schema_set_match(set, m, "products_2026.csv", found, 4), 1);
 	assert_int_equal(schema_set_match(set, m, "ledger.csv", found, 4), 1);
@@ -239,5 +254,6 @@ int main(void)
 		cmocka_unit_test(test_schema_name_from_file),
 		cmocka_unit_test(test_shipped_schemas),
 	};
-	return cmocka_run_group_tests_name("schema", tests, unit_tmpdir_setup, unit_tmpdir_teardown);
+	return cmocka_run_group_tests_name("schema", tests, unit_tmpdir_setup,
+					   unit_tmpdir_teardown);
 }

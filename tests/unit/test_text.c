@@ -14,11 +14,11 @@ static void test_scan_counts_code_points(void **state)
 	uint32_t cps;
 	assert_int_equal(scan("topup", 5, &cps), TEXT_OK);
 	assert_int_equal(cps, 5);
-	assert_int_equal(scan("Caf\xC3\xA9", 5, &cps), TEXT_OK);	/* é: 2 bytes */
+	assert_int_equal(scan("Caf\xC3\xA9", 5, &cps), TEXT_OK); /* é: 2 bytes */
 	assert_int_equal(cps, 4);
-	assert_int_equal(scan("\xE2\x80\x93", 3, &cps), TEXT_OK);	/* –: 3 bytes */
+	assert_int_equal(scan("\xE2\x80\x93", 3, &cps), TEXT_OK); /* –: 3 bytes */
 	assert_int_equal(cps, 1);
-	assert_int_equal(scan("\xF0\x9F\x92\xB0", 4, &cps), TEXT_OK);	/* 💰: 4 bytes */
+	assert_int_equal(scan("\xF0\x9F\x92\xB0", 4, &cps), TEXT_OK); /* 💰: 4 bytes */
 	assert_int_equal(cps, 1);
 	assert_int_equal(scan("", 0, &cps), TEXT_OK);
 	assert_int_equal(cps, 0);
@@ -35,17 +35,17 @@ static void test_scan_rejects_malformed(void **state)
 		const char *s;
 		size_t n;
 	} bad[] = {
-		{ "\xC0\x80", 2 },		/* overlong NUL */
-		{ "\xC1\xBF", 2 },		/* overlong */
-		{ "\xE0\x80\xAF", 3 },		/* overlong */
-		{ "\xED\xA0\x80", 3 },		/* surrogate */
-		{ "\xF4\x90\x80\x80", 4 },	/* above U+10FFFF */
+		{ "\xC0\x80", 2 },	   /* overlong NUL */
+		{ "\xC1\xBF", 2 },	   /* overlong */
+		{ "\xE0\x80\xAF", 3 },	   /* overlong */
+		{ "\xED\xA0\x80", 3 },	   /* surrogate */
+		{ "\xF4\x90\x80\x80", 4 }, /* above U+10FFFF */
 		{ "\xF5\x80\x80\x80", 4 },
 		{ "\xFF", 1 },
-		{ "\x80", 1 },			/* lone continuation */
-		{ "\xE2\x82", 2 },		/* truncated */
+		{ "\x80", 1 },	   /* lone continuation */
+		{ "\xE2\x82", 2 }, /* truncated */
 		{ "Caf\xC3(", 5 },
-		{ "abcdefghij\xC3", 11 },	/* truncated after the fast path */
+		{ "abcdefghij\xC3", 11 }, /* truncated after the fast path */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		uint32_t cps;

@@ -53,7 +53,9 @@ static void test_valid_file(void **state)
 	assert_int_equal(run("t_20261005.csv",
 			     "at,amount,card,kind,id\n"
 			     "2026-10-05T10:00:00+02:00,1.00,79927398713,card,A\n"
-			     "2026-10-04T22:00:00Z,2.50,,cash,B\n", NULL, &v), 0);
+			     "2026-10-04T22:00:00Z,2.50,,cash,B\n",
+			     NULL, &v),
+			 0);
 	assert_int_equal(v.nerrors, 0);
 	assert_int_equal(v.rows, 2);
 	assert_true(v.dated);
@@ -69,13 +71,15 @@ static void test_conditional_rules(void **state)
 			     "id,kind,card,amount,at\n"
 			     "A,card,,1.00,2026-10-05T10:00:00+02:00\n"
 			     "B,cash,79927398713,1.00,2026-10-05T10:00:00+02:00\n"
-			     "C,card,79927398710,0.00,2026-10-05T10:00:00+02:00\n", NULL, &v), 0);
+			     "C,card,79927398710,0.00,2026-10-05T10:00:00+02:00\n",
+			     NULL, &v),
+			 0);
 	assert_int_equal(v.nerrors, 4);
 	assert_non_null(find(&v, 2, RULE(CHECK_REQUIRED)));
 	const struct verror *e = find(&v, 3, RULE(CHECK_EMPTY));
 	assert_non_null(e);
 	assert_string_equal(e->column, "card");
-	assert_string_equal(e->received, "*******8713");	/* masked */
+	assert_string_equal(e->received, "*******8713"); /* masked */
 	assert_non_null(find(&v, 4, RULE(CHECK_LUHN)));
 	e = find(&v, 4, RULE(CHECK_MONEY));
 	assert_non_null(e);
@@ -114,8 +118,9 @@ static void test_late_duplicates_are_shown_in_order(void **state)
 	len += (size_t)snprintf(body, cap, "id,kind,card,amount,at\n");
 	for (int i = 1; i <= 3000; i++) {
 		int id = (i - 1) % 1000 + 1;
-		len += (size_t)snprintf(body + len, cap - len, "ID%d,%s,,1.00,2026-10-05T10:00:00Z\n",
-					id, i > 2000 ? "bogus" : "cash");
+		len += (size_t)snprintf(body + len, cap - len,
+					"ID%d,%s,,1.00,2026-10-05T10:00:00Z\n", id,
+					i > 2000 ? "bogus" : "cash");
 	}
 	struct validation v;
 	struct validate_opts o = { .keyset_budget = 32 * 1024 };
@@ -140,7 +145,9 @@ static void test_stopped_read_keeps_what_it_found(void **state)
 	assert_int_equal(run("t_20261005.csv",
 			     "id,kind,card,amount,at\n"
 			     "A,nope,,1.00,2026-10-05T10:00:00+02:00\n"
-			     "B,cash,,1.00,\"2026-10-05T10:00:00+02:00\n", NULL, &v), 0);
+			     "B,cash,,1.00,\"2026-10-05T10:00:00+02:00\n",
+			     NULL, &v),
+			 0);
 	assert_true(v.stopped);
 	assert_int_equal(v.nerrors, 2);
 	assert_non_null(find(&v, 2, RULE(CHECK_VALUES)));
