@@ -43,6 +43,7 @@ LIB := $(BUILD)/libkasi.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_REPLAY := $(BUILD)/tests/fuzz_replay
 BENCH_BIN := $(BUILD)/bench/gen_easypay $(BUILD)/bench/csvcount
 
 .PHONY: all test asan bench demo fuzz install uninstall clean deps check-style lint
@@ -64,6 +65,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(KASI_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# The fuzz target without libFuzzer: replays saved inputs in `make test`.
+$(FUZZ_REPLAY): tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(KASI_CFLAGS) -o $@ tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O2 -Wall -Wextra -Werror -o $@ $< $(PKG_LIBS)
@@ -71,9 +77,9 @@ $(BUILD)/bench/%: tests/bench/%.c
 deps:
 	@scripts/deps.sh
 
-test: $(KASI_BIN) $(UNIT_BIN)
+test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY)
 	@KASI="$(abspath $(KASI_BIN))" KASI_SCHEMAS="$(abspath schemas)" \
-		tests/run.sh $(UNIT_BIN)
+		FUZZ_REPLAY="$(abspath $(FUZZ_REPLAY))" tests/run.sh $(UNIT_BIN)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
@@ -99,7 +105,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/kasi
 
 check-style:
-	@clang-format --dry-run -Werror $(SRC) src/kasi.c $(wildcard src/*/*.h) && echo "style: ok"
+	@clang-format --dry-run -Werror $(SRC) src/kasi.c $(wildcard src/*/*.h tests/*/*.c tests/*/*.h) && echo "style: ok"
 
 # Money is int64_t cents: no binary fractions anywhere in src/.
 lint:
