@@ -109,8 +109,10 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* --schemas, else $KASI_SCHEMAS, else schemas/ beside the binary, else
- * the installed copy (SPEC §9). Returns a malloc'd path. */
+/* --schemas, else $KASI_SCHEMAS, else schemas/ beside the binary (a
+ * build tree), else the installed copy: ../share/kasi/schemas from the
+ * binary, so an install under any PREFIX finds its own, else the
+ * directory compiled in (SPEC §9). Returns a malloc'd path. */
 static char *resolve_schemas_dir(const char *given)
 {
 	if (given)
@@ -124,11 +126,14 @@ static char *resolve_schemas_dir(const char *given)
 		exe[n] = '\0';
 		char *slash = strrchr(exe, '/');
 		if (slash) {
-			char beside[PATH_MAX + 16];
+			static const char *const beside[] = { "schemas", "../share/kasi/schemas" };
 			*slash = '\0';
-			snprintf(beside, sizeof(beside), "%s/schemas", exe);
-			if (is_dir(beside))
-				return strdup(beside);
+			for (size_t i = 0; i < ARRAY_SIZE(beside); i++) {
+				char dir[PATH_MAX + 32];
+				snprintf(dir, sizeof(dir), "%s/%s", exe, beside[i]);
+				if (is_dir(dir))
+					return strdup(dir);
+			}
 		}
 	}
 	return strdup(KASI_SCHEMA_DIR);
