@@ -69,12 +69,10 @@ static int digits(const char *s, int width)
 	return v;
 }
 
-/* YYYY-MM-DD at s (10 bytes, caller checked the length). */
-static int parse_ymd_dashed(const char *s, int32_t *days)
+/* The date y-m-d (each -1 if its digits were not digits), whatever the
+ * shape it was written in. */
+static int civil_checked(int y, int m, int d, int32_t *days)
 {
-	if (s[4] != '-' || s[7] != '-')
-		return DATE_ESYNTAX;
-	int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
 	if (y < 0 || m < 0 || d < 0)
 		return DATE_ESYNTAX;
 	if (!date_is_valid(y, m, d))
@@ -83,18 +81,31 @@ static int parse_ymd_dashed(const char *s, int32_t *days)
 	return DATE_OK;
 }
 
-/* hh:mm:ss at s (8 bytes). */
-static int parse_hms_colon(const char *s, int32_t *seconds)
+/* The time of day h:m:s (each -1 if not digits). */
+static int clock_checked(int h, int m, int sec, int32_t *seconds)
 {
-	if (s[2] != ':' || s[5] != ':')
-		return DATE_ESYNTAX;
-	int h = digits(s, 2), m = digits(s + 3, 2), sec = digits(s + 6, 2);
 	if (h < 0 || m < 0 || sec < 0)
 		return DATE_ESYNTAX;
 	if (h > 23 || m > 59 || sec > 59)
 		return DATE_ERANGE;
 	*seconds = h * 3600 + m * 60 + sec;
 	return DATE_OK;
+}
+
+/* YYYY-MM-DD at s (10 bytes, caller checked the length). */
+static int parse_ymd_dashed(const char *s, int32_t *days)
+{
+	if (s[4] != '-' || s[7] != '-')
+		return DATE_ESYNTAX;
+	return civil_checked(digits(s, 4), digits(s + 5, 2), digits(s + 8, 2), days);
+}
+
+/* hh:mm:ss at s (8 bytes). */
+static int parse_hms_colon(const char *s, int32_t *seconds)
+{
+	if (s[2] != ':' || s[5] != ':')
+		return DATE_ESYNTAX;
+	return clock_checked(digits(s, 2), digits(s + 3, 2), digits(s + 6, 2), seconds);
 }
 
 /* Skip an optional ".digits" fraction at s[*i]; DATE_ESYNTAX for a '.'
@@ -118,17 +129,10 @@ int date_parse(const char *s, size_t n, enum date_format fmt, int32_t *days)
 		if (n != 10)
 			return DATE_ESYNTAX;
 		return parse_ymd_dashed(s, days);
-	case DATE_FMT_COMPACT: {
+	case DATE_FMT_COMPACT:
 		if (n != 8)
 			return DATE_ESYNTAX;
-		int y = digits(s, 4), m = digits(s + 4, 2), d = digits(s + 6, 2);
-		if (y < 0 || m < 0 || d < 0)
-			return DATE_ESYNTAX;
-		if (!date_is_valid(y, m, d))
-			return DATE_ERANGE;
-		*days = date_from_civil(y, m, d);
-		return DATE_OK;
-	}
+		return civil_checked(digits(s, 4), digits(s + 4, 2), digits(s + 6, 2), days);
 	case DATE_FMT_API: {
 		if (n < 19 || s[10] != 'T')
 			return DATE_ESYNTAX;
@@ -190,13 +194,7 @@ int time_parse_hhmmss(const char *s, size_t n, int32_t *seconds)
 {
 	if (n != 6)
 		return DATE_ESYNTAX;
-	int h = digits(s, 2), m = digits(s + 2, 2), sec = digits(s + 4, 2);
-	if (h < 0 || m < 0 || sec < 0)
-		return DATE_ESYNTAX;
-	if (h > 23 || m > 59 || sec > 59)
-		return DATE_ERANGE;
-	*seconds = h * 3600 + m * 60 + sec;
-	return DATE_OK;
+	return clock_checked(digits(s, 2), digits(s + 2, 2), digits(s + 4, 2), seconds);
 }
 
 int timestamp_parse(const char *s, size_t n, int64_t *utc_seconds)

@@ -37,23 +37,17 @@ expect_status() {
 	fi
 }
 
-expect_out() {
-	if grep -qF -- "$1" <<<"$out"; then
-		ok "$2"
+# expect_in NAME TEXT CAPTURED DESC: ok if CAPTURED (the stream NAME) holds TEXT.
+expect_in() {
+	if grep -qF -- "$2" <<<"$3"; then
+		ok "$4"
 	else
-		not_ok "$2"
-		{ echo "stdout lacks: $1"; printf '%s\n' "$out" | head -20; } | diag
+		not_ok "$4"
+		{ echo "$1 lacks: $2"; printf '%s\n' "$3" | head -20; } | diag
 	fi
 }
-
-expect_err() {
-	if grep -qF -- "$1" <<<"$err"; then
-		ok "$2"
-	else
-		not_ok "$2"
-		{ echo "stderr lacks: $1"; printf '%s\n' "$err" | head -20; } | diag
-	fi
-}
+expect_out() { expect_in stdout "$1" "$out" "$2"; }
+expect_err() { expect_in stderr "$1" "$err" "$2"; }
 
 check() {
 	local d=$1
