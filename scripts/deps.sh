@@ -12,6 +12,7 @@ packages=(
 	libsqlite3-dev sqlite3     # the store, and the bench yardstick shell
 	libcsv-dev                 # CSV parsing (RFC 4180)
 	zlib1g-dev                 # .csv.gz in and --gzip out
+	libssl-dev                 # SHA-256 (libcrypto): a file's identity
 	libpcre2-dev               # schema patterns, JIT-compiled
 	libssh-dev                 # SFTP pulls
 	libcmocka-dev              # unit tests

@@ -42,9 +42,7 @@ static const struct command cmd_version = {
 };
 
 static const struct command *const commands[] = {
-	&cmd_validate,
-	&cmd_help,
-	&cmd_version,
+	&cmd_init, &cmd_load, &cmd_validate, &cmd_ingest, &cmd_status, &cmd_help, &cmd_version,
 };
 
 static const struct command *find_command(const char *name)
@@ -225,8 +223,21 @@ int main(int argc, char **argv)
 		return KASI_EIO;
 	}
 
-	int status = cmd->fn(argc - i, argv + i, &ctx);
+	int status;
+	struct err e = { 0 };
+	bool wants_help =
+		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
+	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help) {
+		int rc = store_open(&ctx.store, ctx.db_path, &e);
+		if (rc) {
+			log_error("%s", e.msg);
+			free(ctx.schemas_dir);
+			return -rc;
+		}
+	}
+	status = cmd->fn(argc - i, argv + i, &ctx);
 
+	store_close(ctx.store);
 	schema_set_free(ctx.schemas);
 	free(ctx.schemas_dir);
 	if (fflush(stdout) != 0) {

@@ -12,6 +12,37 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e)
 	return schema_set_load(&ctx->schemas, ctx->schemas_dir, e);
 }
 
+int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
+		    const struct schema **out, struct err *e)
+{
+	int rc = cmd_load_schemas(ctx, e);
+	if (rc)
+		return rc;
+	const char *base = base_name(path);
+	if (name) {
+		*out = schema_set_find(ctx->schemas, name);
+		return *out ? 0
+			    : err_set(e, KASI_EUSAGE, "no schema named '%s' in '%s'", name,
+				      ctx->schemas_dir);
+	}
+	const struct schema *found[8];
+	struct regex_matcher *m = regex_matcher_new();
+	if (!m)
+		return err_set(e, KASI_EIO, "out of memory");
+	size_t n = schema_set_match(ctx->schemas, m, base, found, ARRAY_SIZE(found));
+	regex_matcher_free(m);
+	if (n == 0)
+		return err_set(
+			e, KASI_EDATA,
+			"no schema's file name pattern matches '%s' (name one with --schema)",
+			base);
+	if (n > 1)
+		return err_set(e, KASI_ECONFIG, "'%s' matches more than one schema (%s, %s%s)",
+			       base, found[0]->name, found[1]->name, n > 2 ? ", ..." : "");
+	*out = found[0];
+	return 0;
+}
+
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	char msg[1024];

@@ -14,11 +14,13 @@
 
 #include "core/err.h"
 #include "io/schema.h"
+#include "store/store.h"
 
 struct kasi_ctx {
 	const char *db_path;	    /* --db, $KASI_DB, else ./kasi.db */
 	char *schemas_dir;	    /* --schemas, $KASI_SCHEMAS, beside the binary, installed */
 	struct schema_set *schemas; /* loaded by cmd_load_schemas() */
+	struct store *store;	    /* opened by the dispatcher for CMD_NEEDS_DB */
 };
 
 enum cmd_flags {
@@ -34,11 +36,23 @@ struct command {
 	const char *help;    /* the full text for `kasi help CMD` */
 };
 
+extern const struct command cmd_init;
+extern const struct command cmd_load;
+extern const struct command cmd_ingest;
+extern const struct command cmd_status;
 extern const struct command cmd_validate;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */
 int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
+
+/* The schema for the file at path: the one named, else the one whose
+ * file-name pattern matches its base name. Returns 0, or -KASI_EUSAGE
+ * (no schema of that name), -KASI_EDATA (no pattern matches the name),
+ * -KASI_ECONFIG (several do, or the schemas do not load), with a message
+ * in e. */
+int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
+		    const struct schema **out, struct err *e);
 
 /* Print "kasi: error: <msg>" and the command's usage; returns 64. */
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)

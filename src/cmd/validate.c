@@ -105,52 +105,20 @@ static int cmd_validate_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		err_sys(&e, KASI_ENOINPUT, "cannot open '%s'", path);
 		return fail(json, KASI_ENOINPUT, "file", "a readable file", path, e.msg);
 	}
-	int rc = cmd_load_schemas(ctx, &e);
+	const struct schema *schema = NULL;
+	int rc = cmd_pick_schema(ctx, path, schema_name, &schema, &e);
 	if (rc) {
 		close(fd);
-		return fail(json, -rc, "schemas", "valid schema files", ctx->schemas_dir, e.msg);
-	}
-
-	const struct schema *schema = NULL;
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (schema_name) {
-		schema = schema_set_find(ctx->schemas, schema_name);
-		if (!schema) {
-			close(fd);
-			if (!json)
-				return cmd_usage_error(&cmd_validate,
-						       "no schema named '%s' in '%s'", schema_name,
-						       ctx->schemas_dir);
-			snprintf(e.msg, sizeof(e.msg), "no schema named '%s' in '%s'", schema_name,
-				 ctx->schemas_dir);
+		if (rc == -KASI_EUSAGE && !json)
+			return cmd_usage_error(&cmd_validate, "%s", e.msg);
+		const char *base = base_name(path);
+		if (rc == -KASI_EUSAGE)
 			return fail(json, KASI_EUSAGE, "schema", "a schema name", schema_name,
 				    e.msg);
-		}
-	} else {
-		const struct schema *found[8];
-		struct regex_matcher *m = regex_matcher_new();
-		size_t n =
-			m ? schema_set_match(ctx->schemas, m, base, found, ARRAY_SIZE(found)) : 0;
-		regex_matcher_free(m);
-		if (n == 0) {
-			close(fd);
-			snprintf(e.msg, sizeof(e.msg),
-				 "no schema's file name pattern matches '%s' (name one with "
-				 "--schema)",
-				 base);
+		if (rc == -KASI_EDATA)
 			return fail(json, KASI_EDATA, "file_name", "a file name a schema knows",
 				    base, e.msg);
-		}
-		if (n > 1) {
-			close(fd);
-			snprintf(e.msg, sizeof(e.msg),
-				 "'%s' matches more than one schema (%s, %s%s)", base,
-				 found[0]->name, found[1]->name, n > 2 ? ", ..." : "");
-			return fail(json, KASI_ECONFIG, "file_name", "one matching schema", base,
-				    e.msg);
-		}
-		schema = found[0];
+		return fail(json, -rc, "schemas", "valid schema files", ctx->schemas_dir, e.msg);
 	}
 
 	struct validation v;

@@ -35,6 +35,7 @@
 #include "core/common.h"
 #include "core/text.h"
 #include "io/csv.h"
+#include "io/digest.h"
 
 #include <csv.h>
 #include <pthread.h>
@@ -88,8 +89,11 @@ struct csv_reader {
 	char *name;
 
 	/* Producer state. */
-	char *buf;	/* READ_CHUNK bytes */
-	uint64_t bytes; /* content bytes read */
+	char *buf;	     /* READ_CHUNK bytes */
+	uint64_t bytes;	     /* content bytes read */
+	struct sha256 *hash; /* of the content, when asked for */
+	uint8_t digest[SHA256_BYTES];
+	bool have_digest;
 	bool first_chunk, had_bom, compressed;
 	struct batch *cur; /* the batch being filled */
 	size_t row_start;  /* arena offset where the current record began */
@@ -343,6 +347,8 @@ static ssize_t read_chunk(struct csv_reader *r)
 		}
 	}
 	r->bytes += (uint64_t)n;
+	if (r->hash)
+		sha256_update(r->hash, r->buf, (size_t)n);
 	if (r->lim.max_bytes && r->bytes > r->lim.max_bytes) {
 		set_problem(r, CSV_EBYTES, "content is larger than the %" PRIu64 "-byte limit",
 			    r->lim.max_bytes);
@@ -398,6 +404,10 @@ static enum csv_result produce(struct csv_reader *r)
 			    "quoted field %zu is not closed before the end of the file",
 			    r->cur_nfields + 1);
 		return r->problem;
+	}
+	if (r->hash && !r->problem) {
+		sha256_final(r->hash, r->digest);
+		r->have_digest = true;
 	}
 	return r->problem ? r->problem : CSV_DONE;
 }
@@ -507,6 +517,10 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		r->lim.max_fields = CSV_DEFAULT_MAX_FIELDS;
 	r->max_row_bytes = r->lim.max_field_bytes * ROW_BYTES_FACTOR;
 	r->first_chunk = true;
+	if (r->lim.sha256 && !(r->hash = sha256_new())) {
+		rc = err_set(e, KASI_EIO, "cannot start a SHA-256 digest");
+		goto out;
+	}
 
 	r->gz = gzdopen(fd, "rb");
 	if (!r->gz) {
@@ -575,6 +589,14 @@ bool csv_reader_had_bom(const struct csv_reader *r)
 	return r->had_bom;
 }
 
+bool csv_reader_sha256(const struct csv_reader *r, uint8_t digest[32])
+{
+	if (!r->have_digest)
+		return false;
+	memcpy(digest, r->digest, SHA256_BYTES);
+	return true;
+}
+
 void csv_reader_free(struct csv_reader *r)
 {
 	if (!r)
@@ -592,6 +614,7 @@ void csv_reader_free(struct csv_reader *r)
 		pthread_mutex_destroy(&r->lock);
 		pthread_cond_destroy(&r->changed);
 	}
+	sha256_free(r->hash);
 	free(r->buf);
 	free(r->name);
 	free(r->fields);

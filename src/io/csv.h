@@ -47,6 +47,7 @@ struct csv_limits {
 	uint64_t max_bytes;	/* content bytes after decompression; 0: none */
 	size_t max_field_bytes; /* a longer field stops the read */
 	size_t max_fields;	/* fields kept per record; more are only counted */
+	bool sha256;		/* hash the content (see csv_reader_sha256) */
 };
 
 /* Defaults: fields up to 1 MiB, 1024 fields kept per record. */
@@ -94,6 +95,11 @@ const char *csv_reader_problem(const struct csv_reader *r);
 uint64_t csv_reader_bytes(const struct csv_reader *r);	 /* content bytes read */
 uint64_t csv_reader_records(const struct csv_reader *r); /* records handed over */
 bool csv_reader_compressed(const struct csv_reader *r);
+
+/* After a run to CSV_DONE with limits.sha256 set: the SHA-256 of the
+ * decompressed content, every byte of it (a BOM included). Returns false
+ * if it was not asked for or the read did not reach the end. */
+bool csv_reader_sha256(const struct csv_reader *r, uint8_t digest[32]);
 bool csv_reader_had_bom(const struct csv_reader *r);
 
 void csv_reader_free(struct csv_reader *r);

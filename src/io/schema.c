@@ -681,8 +681,7 @@ int schema_load(struct schema **out, const char *path, struct err *e)
 	}
 	p.s = s;
 	s->path = strdup(path);
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
+	const char *base = base_name(path);
 	const char *dot = strrchr(base, '.');
 	s->name = strndup(base, dot ? (size_t)(dot - base) : strlen(base));
 	line = malloc(MAX_LINE + 2);
@@ -879,4 +878,39 @@ size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, c
 		count++;
 	}
 	return count;
+}
+
+int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days)
+{
+	for (size_t k = 0; k < c->nchecks; k++) {
+		const struct schema_check *ck = &c->checks[k];
+		if (ck->kind == CHECK_DATE)
+			return date_parse(s, n, ck->u.date, days) == DATE_OK ? 0 : -1;
+		if (ck->kind == CHECK_TIMESTAMP) {
+			int64_t utc;
+			if (timestamp_parse(s, n, &utc) != DATE_OK)
+				return -1;
+			*days = date_business_of(utc);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int schema_read_money(const struct schema_column *c, const char *s, size_t n, int64_t *cents)
+{
+	for (size_t k = 0; k < c->nchecks; k++)
+		if (c->checks[k].kind == CHECK_MONEY)
+			return money_parse(s, n, &c->checks[k].u.money.rule, cents) == MONEY_OK
+				       ? 0
+				       : -1;
+	return -1;
+}
+
+int schema_read_time(const struct schema_column *c, const char *s, size_t n, int32_t *seconds)
+{
+	for (size_t k = 0; k < c->nchecks; k++)
+		if (c->checks[k].kind == CHECK_TIME)
+			return time_parse_hhmmss(s, n, seconds) == DATE_OK ? 0 : -1;
+	return -1;
 }

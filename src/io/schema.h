@@ -162,6 +162,14 @@ size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, c
 			const struct schema **found, size_t max);
 
 int schema_column_index(const struct schema *s, const char *name);
+
+/* Read a value the way the column's own checks read it: a date through
+ * its `date` or `timestamp` check (a timestamp gives its SAST date), an
+ * amount through its `money` check, a time through `time`. Return 0, or
+ * -1 when the column has no such check or the value does not parse. */
+int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days);
+int schema_read_money(const struct schema_column *c, const char *s, size_t n, int64_t *cents);
+int schema_read_time(const struct schema_column *c, const char *s, size_t n, int32_t *seconds);
 const char *check_kind_name(enum check_kind kind);
 const char *canon_field_name(enum canon_field f);
 

@@ -24,6 +24,7 @@
 #include "core/money.h"
 #include "core/text.h"
 #include "io/csv.h"
+#include "io/digest.h"
 #include "io/keyset.h"
 #include "stage/validate.h"
 
@@ -45,6 +46,8 @@ static const char *const rule_names[RULE_CHECK_BASE] = {
 	[RULE_NUL_BYTE] = "nul_byte",
 	[RULE_REGEX_LIMIT] = "regex_limit",
 	[RULE_UNIQUE] = "unique",
+	[RULE_REFERENCE] = "reference",
+	[RULE_CONSISTENCY] = "consistency",
 };
 
 const char *validate_rule_name(enum rule r)
@@ -58,6 +61,7 @@ const char *validate_rule_name(enum rule r)
 
 /* State of one validation run. */
 struct vrun {
+	const struct validate_opts *opts;
 	const struct schema *s;
 	struct validation *v;
 	struct regex_matcher *matcher;
@@ -584,6 +588,7 @@ static int on_row(void *ctx, const struct csv_row *row)
 		return 0;
 	}
 	v->rows++;
+	uint64_t errors_before = v->nerrors;
 	if (row->nfields != r->nheader) {
 		char expected[64], got[32];
 		snprintf(expected, sizeof(expected), "%zu fields, as in the header", r->nheader);
@@ -591,15 +596,100 @@ static int on_row(void *ctx, const struct csv_row *row)
 		add_error(v, row->record, -1, RULE_FIELD_COUNT, NULL, got, strlen(got), false,
 			  expected, "%zu fields where the header has %zu", row->nfields,
 			  r->nheader);
-		return 0;
+	} else {
+		for (size_t ci = 0; ci < r->s->ncolumns; ci++) {
+			const struct csv_field *f = field_at(r, row, ci);
+			if (f)
+				check_field(r, row, ci, f);
+		}
+		check_keys(r, row);
 	}
-	for (size_t ci = 0; ci < r->s->ncolumns; ci++) {
-		const struct csv_field *f = field_at(r, row, ci);
-		if (f)
-			check_field(r, row, ci, f);
+	if (!r->fatal && r->opts->on_row) {
+		struct vrow vr = {
+			.schema = r->s,
+			.csv = row,
+			.field_of_col = r->field_of_col,
+			.record = row->record,
+			.ok = v->nerrors == errors_before,
+			.v = v,
+		};
+		int rc = r->opts->on_row(r->opts->ctx, &vr);
+		if (rc)
+			r->fatal = rc;
 	}
-	check_keys(r, row);
 	return r->fatal;
+}
+
+bool vrow_value(const struct vrow *r, int column, const char **data, size_t *len)
+{
+	if (column < 0)
+		return false;
+	long pos = r->field_of_col[column];
+	if (pos < 0 || (size_t)pos >= r->csv->nstored)
+		return false;
+	*data = r->csv->fields[pos].data;
+	*len = r->csv->fields[pos].len;
+	return true;
+}
+
+int vrow_strings(const struct vrow *r, struct vstrings *t)
+{
+	size_t n = r->schema->ncolumns, need = 0;
+	for (size_t i = 0; i < r->csv->nstored; i++)
+		need += r->csv->fields[i].len + 1;
+	need += n;
+	if (t->ncol < n) {
+		const char **nc = realloc(t->col, n * sizeof(*nc));
+		if (!nc)
+			return -1;
+		t->col = nc;
+		t->ncol = n;
+	}
+	if (t->cap < need) {
+		char *nb = realloc(t->buf, need);
+		if (!nb)
+			return -1;
+		t->buf = nb;
+		t->cap = need;
+	}
+	size_t at = 0;
+	for (size_t c = 0; c < n; c++) {
+		const char *data;
+		size_t len;
+		if (!vrow_value(r, (int)c, &data, &len)) {
+			t->col[c] = NULL;
+			continue;
+		}
+		memcpy(t->buf + at, data, len);
+		t->buf[at + len] = '\0';
+		t->col[c] = t->buf + at;
+		at += len + 1;
+	}
+	return 0;
+}
+
+void vstrings_release(struct vstrings *t)
+{
+	free(t->buf);
+	free(t->col);
+	memset(t, 0, sizeof(*t));
+}
+
+void vrow_error(const struct vrow *r, int column, enum rule rule, const char *expected,
+		const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	const char *data = NULL;
+	size_t len = 0;
+	const struct schema_column *col = column >= 0 ? &r->schema->columns[column] : NULL;
+	if (col)
+		vrow_value(r, column, &data, &len);
+	add_error(r->v, r->record, col ? r->field_of_col[column] : -1, rule, col ? col->name : NULL,
+		  data, len, col && col->mask, expected, "%s", msg);
 }
 
 /* ---- the file ---------------------------------------------------------- */
@@ -610,8 +700,7 @@ static void check_file_name(struct vrun *r, const char *name)
 	struct validation *v = r->v;
 	if (!s->file_dated)
 		return;
-	const char *base = strrchr(name, '/');
-	base = base ? base + 1 : name;
+	const char *base = base_name(name);
 	char expected[512];
 	snprintf(expected, sizeof(expected), "a name matching %s", regex_source(s->file_name));
 	switch (schema_match_name(s, r->matcher, base, &v->file_date)) {
@@ -676,10 +765,10 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 {
 	int rc = 0;
 	struct csv_reader *reader = NULL;
-	struct vrun r = { .s = s, .v = v, .e = e };
 	static const struct validate_opts no_opts;
 	if (!opts)
 		opts = &no_opts;
+	struct vrun r = { .s = s, .v = v, .e = e, .opts = opts };
 
 	memset(v, 0, sizeof(*v));
 	v->schema = s;
@@ -703,7 +792,7 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 		}
 	}
 
-	struct csv_limits lim = { .max_bytes = s->max_bytes };
+	struct csv_limits lim = { .max_bytes = s->max_bytes, .sha256 = opts->sha256 };
 	if ((rc = csv_reader_open_fd(&reader, fd, name, &lim, e)))
 		goto out;
 
@@ -712,6 +801,11 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 	v->bytes = csv_reader_bytes(reader);
 	v->compressed = csv_reader_compressed(reader);
 	v->bom = csv_reader_had_bom(reader);
+	uint8_t digest[SHA256_BYTES];
+	if (csv_reader_sha256(reader, digest)) {
+		sha256_hex(digest, v->sha256);
+		v->have_sha256 = true;
+	}
 	if (r.fatal) {
 		rc = r.fatal;
 		goto out;

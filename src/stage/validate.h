@@ -39,6 +39,8 @@ enum rule {
 	RULE_NUL_BYTE,		 /* a NUL byte in a field */
 	RULE_REGEX_LIMIT,	 /* pattern matching hit its limits */
 	RULE_UNIQUE,		 /* a key seen earlier in the file */
+	RULE_REFERENCE,		 /* a value that must name a known record does not */
+	RULE_CONSISTENCY,	 /* rows of the file contradict each other */
 	RULE_CHECK_BASE,	 /* schema checks follow, in enum check_kind order */
 	RULE_COUNT = RULE_CHECK_BASE + CHECK_KIND_COUNT
 };
@@ -61,16 +63,58 @@ struct validation {
 	uint64_t rows;	/* data rows read (not the header, not blank lines) */
 	uint64_t bytes; /* content bytes read (after decompression) */
 	bool compressed, bom;
-	bool stopped; /* a problem stopped the read before the end */
+	bool have_sha256; /* asked for, and the read reached the end */
+	char sha256[65];  /* hex */
+	bool stopped;	  /* a problem stopped the read before the end */
 	uint64_t nerrors;
 	uint64_t by_rule[RULE_COUNT];
 	struct verror *shown; /* the first VALIDATE_SHOWN errors, by (row, position) */
 	size_t nshown;
 };
 
-struct validate_opts {
-	size_t keyset_budget; /* 0: the default */
+/* A data row, as validated: what validate_opts.on_row receives. */
+struct vrow {
+	const struct schema *schema;
+	const struct csv_row *csv;
+	const long *field_of_col; /* schema column -> header position, or -1 */
+	uint64_t record;	  /* as in error reports: the header is 1 */
+	bool ok;		  /* the row raised no error (so far: a duplicate key
+					 * found only at the end can still reject the file) */
+	struct validation *v;
 };
+
+/* Called for every data row once its checks have run; a non-zero return
+ * (a negative status) stops the run, and validate_fd() returns it. */
+typedef int (*validate_row_fn)(void *ctx, const struct vrow *row);
+
+struct validate_opts {
+	size_t keyset_budget;	/* 0: the default */
+	bool sha256;		/* compute the content's SHA-256 (v->sha256) */
+	validate_row_fn on_row; /* NULL: none */
+	void *ctx;
+};
+
+/* The value of schema column `column` on the row (not NUL-terminated);
+ * false when the column is absent from the file. */
+bool vrow_value(const struct vrow *r, int column, const char **data, size_t *len);
+
+/* Every schema column's value on a row, NUL-terminated: col[i] is NULL
+ * when column i is absent from the file, "" when empty. One buffer, grown
+ * once per row, so the pointers stay valid until the next call. */
+struct vstrings {
+	char *buf;
+	size_t cap;
+	const char **col;
+	size_t ncol;
+};
+
+int vrow_strings(const struct vrow *r, struct vstrings *t);
+void vstrings_release(struct vstrings *t);
+
+/* Add an error of a later stage's to the report, at this row and column
+ * (column -1: the row as a whole), in the report's usual form. */
+void vrow_error(const struct vrow *r, int column, enum rule rule, const char *expected,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Validate the file at path against s into *v (initialised here; release
  * with validation_release). Returns 0 when the file was read to a verdict

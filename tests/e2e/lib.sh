@@ -54,3 +54,14 @@ check() {
 	shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
+
+# sql DB QUERY: the query's result from the store, via the sqlite3 shell.
+sql() { sqlite3 -batch -noheader "$1" "$2"; }
+
+# world DB: a store with the fixture world's reference data loaded.
+world() {
+	"$KASI" --db "$1" init >/dev/null &&
+		"$KASI" --db "$1" load products "$fixtures/world/products.csv" >/dev/null &&
+		"$KASI" --db "$1" load policies "$fixtures/world/policies.csv" >/dev/null &&
+		"$KASI" --db "$1" load ledger "$fixtures/world/ledger.csv" >/dev/null
+}

@@ -1,0 +1,119 @@
+/*
+ * ingest.c — `kasi ingest FILE [--schema NAME]`.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/log.h"
+#include "stage/ingest.h"
+
+#include <getopt.h>
+
+static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_ingest = {
+	.name = "ingest",
+	.fn = cmd_ingest_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi ingest FILE [--schema NAME]",
+	.summary = "validate a channel's file, then store its rows, all or nothing",
+	.help = "usage: kasi ingest FILE [--schema NAME]\n"
+		"\n"
+		"Validate FILE (a channel's daily file; the schema is picked by its name\n"
+		"unless --schema names one) and store every row as a fact, in one\n"
+		"transaction:\n"
+		"\n"
+		"  invalid                    nothing is stored; the report is printed;\n"
+		"                             FILE_REJECTED is recorded\n"
+		"  content applied before     skipped: DUPLICATE_FILE (a header-only file\n"
+		"                             carries nothing and is never a duplicate)\n"
+		"  a transaction stored before  kept for the record but not counted:\n"
+		"                             DUPLICATE_TRANSACTION (same content) or\n"
+		"                             CONFLICTING_DUPLICATE (different content)\n"
+		"  dated after the file       OUT_OF_PERIOD (stored and counted)\n"
+		"\n"
+		"A file's identity is the SHA-256 of its content, decompressed.\n"
+		"\n"
+		"exit: 0 applied cleanly, 1 applied or skipped with discrepancies,\n"
+		"65 rejected, 66 FILE missing or no store, 74 I/O error, 75 store locked,\n"
+		"78 a schema that is not a channel's\n",
+};
+
+static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "schema", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *schema_name = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': schema_name = optarg; break;
+		case 'h': return cmd_print_help(&cmd_ingest);
+		default:
+			return cmd_usage_error(&cmd_ingest, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(&cmd_ingest, "expected exactly one FILE");
+	const char *path = argv[optind];
+	struct err e = { 0 };
+	if (access(path, R_OK) != 0) {
+		err_sys(&e, KASI_ENOINPUT, "cannot open '%s'", path);
+		log_error("%s", e.msg);
+		return KASI_ENOINPUT;
+	}
+	const struct schema *schema;
+	int rc = cmd_pick_schema(ctx, path, schema_name, &schema, &e);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	struct ingest_result res;
+	rc = ingest_file(ctx->store, schema, path, &res, &e);
+	if (rc) {
+		log_error("%s", e.msg);
+		ingest_result_release(&res);
+		return -rc;
+	}
+	int status = res.discrepancies ? KASI_FINDINGS : KASI_OK;
+	if (res.outcome == INGEST_REJECTED) {
+		validation_print_text(&res.v, stdout);
+		status = KASI_EDATA;
+	}
+	for (size_t i = 0; i < res.nnotes; i++) {
+		const struct ingest_note *n = &res.notes[i];
+		printf("%s: %s", path, n->code);
+		if (n->row)
+			printf(" row %" PRIu64, n->row);
+		if (*n->transaction_id)
+			printf(" %s", n->transaction_id);
+		printf(": %s\n", n->detail);
+	}
+	if (res.discrepancies > res.nnotes)
+		printf("%s: ... and %" PRIu64 " more discrepancies\n", path,
+		       res.discrepancies - res.nnotes);
+	switch (res.outcome) {
+	case INGEST_REJECTED: printf("%s: rejected: nothing loaded\n", path); break;
+	case INGEST_DUPLICATE_FILE:
+		printf("%s: skipped: a duplicate of %s\n", path, res.previous.name);
+		break;
+	case INGEST_APPLIED:
+		printf("%s: applied: %" PRIu64 " row%s, %" PRIu64 " counted", path, res.v.rows,
+		       res.v.rows == 1 ? "" : "s", res.facts);
+		if (res.duplicates || res.conflicts)
+			printf(", %" PRIu64 " duplicate%s not counted",
+			       res.duplicates + res.conflicts,
+			       res.duplicates + res.conflicts == 1 ? "" : "s");
+		if (res.out_of_period)
+			printf(", %" PRIu64 " out of period", res.out_of_period);
+		printf("; schema %s, sha256 %.16s\n", schema->name, res.v.sha256);
+		break;
+	}
+	ingest_result_release(&res);
+	return status;
+}

@@ -1,0 +1,47 @@
+/*
+ * init.c — `kasi init`: create the store, or migrate it in place.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/log.h"
+
+static int cmd_init_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_init = {
+	.name = "init",
+	.fn = cmd_init_fn,
+	.usage = "kasi init",
+	.summary = "create the store, or migrate it to this kasi's version",
+	.help = "usage: kasi [--db PATH] init\n"
+		"\n"
+		"Create the store (an SQLite database, --db, default $KASI_DB, else\n"
+		"./kasi.db), or bring an existing one up to this kasi's version. A\n"
+		"migration runs in one transaction: the store is either migrated or left\n"
+		"as it was. Running it again changes nothing.\n"
+		"\n"
+		"exit: 0 done, 74 I/O error, 75 locked by another run, 78 a store newer\n"
+		"than this kasi\n",
+};
+
+static int cmd_init_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cmd_print_help(&cmd_init);
+	if (argc > 1)
+		return cmd_usage_error(&cmd_init, "takes no arguments");
+	struct err e = { 0 };
+	int from;
+	int rc = store_init(ctx->db_path, &from, &e);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	if (from == 0)
+		printf("created store %s (version %d)\n", ctx->db_path, STORE_VERSION);
+	else if (from < STORE_VERSION)
+		printf("migrated store %s from version %d to %d\n", ctx->db_path, from,
+		       STORE_VERSION);
+	else
+		printf("store %s is up to date (version %d)\n", ctx->db_path, STORE_VERSION);
+	return KASI_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * status.c — `kasi status`: what the store holds.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/log.h"
+
+static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_status = {
+	.name = "status",
+	.fn = cmd_status_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi status",
+	.summary = "files applied, periods scheduled and reconciled, open discrepancies",
+	.help = "usage: kasi [--db PATH] status\n"
+		"\n"
+		"Show what the store holds: the files applied, by channel and date (and\n"
+		"how many were rejected or skipped as duplicates); each period, when it\n"
+		"was scheduled and reconciled; and the discrepancies by period and code.\n",
+};
+
+static int print_file_group(void *ctx, const struct store_file_summary *f)
+{
+	(void)ctx;
+	printf("  %-10s %-24s %-10s %4" PRId64 " file%s %8" PRId64 " rows  %s\n",
+	       f->channel ? f->channel : "reference", f->schema, f->file_date ? f->file_date : "-",
+	       f->files, f->files == 1 ? " " : "s", f->rows,
+	       f->last_applied_at ? f->last_applied_at : "");
+	return 0;
+}
+
+static int print_period(void *ctx, const struct store_period_summary *p)
+{
+	(void)ctx;
+	printf("  %s  scheduled %-20s %8" PRId64 " expected   reconciled %-20s %8" PRId64
+	       " outcomes\n",
+	       p->period, p->scheduled_at ? p->scheduled_at : "-", p->expected,
+	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes);
+	return 0;
+}
+
+static int print_discrepancies(void *ctx, const struct store_discrepancy_count *c)
+{
+	(void)ctx;
+	printf("  %s  %-28s %-8s %8" PRId64 "\n", c->period, c->code, c->severity, c->count);
+	return 0;
+}
+
+static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cmd_print_help(&cmd_status);
+	if (argc > 1)
+		return cmd_usage_error(&cmd_status, "takes no arguments");
+	struct err e = { 0 };
+	int64_t applied, rejected, duplicate;
+	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, &e);
+	if (!rc) {
+		printf("store %s\n\nfiles: %" PRId64 " applied, %" PRId64 " rejected, %" PRId64
+		       " skipped as duplicates\n",
+		       ctx->db_path, applied, rejected, duplicate);
+		rc = store_each_applied_file_group(ctx->store, print_file_group, NULL, &e);
+	}
+	if (!rc) {
+		printf("\nperiods:\n");
+		rc = store_each_period(ctx->store, print_period, NULL, &e);
+	}
+	if (!rc) {
+		printf("\ndiscrepancies:\n");
+		rc = store_each_discrepancy_count(ctx->store, print_discrepancies, NULL, &e);
+	}
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	return KASI_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * discrepancy.h — the discrepancy codes of SPEC §6 and their severities.
+ *
+ * error: money may be wrong or unaccounted for until someone acts;
+ * warning: the money is right, but something needs a look (a refund to
+ * arrange, a file to chase); info: recorded, nothing to do.
+ */
+#ifndef KASI_DISCREPANCY_H
+#define KASI_DISCREPANCY_H
+
+#define D_FILE_REJECTED		     "FILE_REJECTED"
+#define D_DUPLICATE_FILE	     "DUPLICATE_FILE"
+#define D_DUPLICATE_TRANSACTION	     "DUPLICATE_TRANSACTION"
+#define D_CONFLICTING_DUPLICATE	     "CONFLICTING_DUPLICATE"
+#define D_UNKNOWN_REFERENCE	     "UNKNOWN_REFERENCE"
+#define D_AMOUNT_MISMATCH	     "AMOUNT_MISMATCH"
+#define D_STATUS_MISMATCH	     "STATUS_MISMATCH"
+#define D_MISSING_FROM_FILE	     "MISSING_FROM_FILE"
+#define D_MISSING_FROM_LEDGER	     "MISSING_FROM_LEDGER"
+#define D_ORPHAN_REVERSAL	     "ORPHAN_REVERSAL"
+#define D_OVERPAYMENT		     "OVERPAYMENT"
+#define D_PAYMENT_ON_INACTIVE_POLICY "PAYMENT_ON_INACTIVE_POLICY"
+#define D_OUT_OF_PERIOD		     "OUT_OF_PERIOD"
+#define D_MISSING_FILE		     "MISSING_FILE"
+
+/* "error", "warning" or "info"; "error" for a code it does not know. */
+const char *discrepancy_severity(const char *code);
+
+#endif

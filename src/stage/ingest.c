@@ -1,0 +1,415 @@
+/*
+ * ingest.c — a channel's file into the store (see ingest.h).
+ *
+ *   BEGIN
+ *   files row (outcome 'applied', digest pending)
+ *   validate (computing the content's SHA-256 on the reader thread), and
+ *     for each valid row: its fact, through the schema's `map`
+ *       key counted before  -> stored as a duplicate, not counted;
+ *                              DUPLICATE_TRANSACTION or CONFLICTING_DUPLICATE
+ *       dated after the file -> OUT_OF_PERIOD (stored and counted)
+ *   any error             -> ROLLBACK; record the attempt + FILE_REJECTED
+ *   data applied before   -> ROLLBACK; record the attempt + DUPLICATE_FILE
+ *   else                  -> record the digest, COMMIT
+ *
+ * A kill at any instant leaves the store as before the file or after it:
+ * everything the file changes is inside the one transaction. The
+ * attempts recorded after a rollback are idempotent (the same content
+ * under the same name is recorded once).
+ */
+#include "core/common.h"
+#include "core/dates.h"
+#include "core/money.h"
+#include "io/digest.h"
+#include "stage/discrepancy.h"
+#include "stage/ingest.h"
+
+struct ingest_run {
+	struct store *store;
+	const struct schema *schema;
+	struct ingest_result *res;
+	struct err *e;
+	int64_t file_id;
+	bool invalid; /* a row failed: the file will be rolled back */
+	int32_t file_date;
+	bool dated;
+	struct vstrings t;
+	struct sha256 *row_hash;
+	char *key; /* the fact key, assembled */
+	size_t key_cap;
+};
+
+static const char *value(const struct ingest_run *r, enum canon_field f)
+{
+	int c = r->schema->map[f];
+	return c >= 0 ? r->t.col[c] : NULL;
+}
+
+/* A mapped date column's value as 'YYYY-MM-DD' into buf; NULL if empty. */
+static const char *date_of(const struct ingest_run *r, enum canon_field f, int32_t *day,
+			   char buf[DATE_BUFSZ])
+{
+	const char *v = value(r, f);
+	if (!v || !*v)
+		return NULL;
+	if (schema_read_date(&r->schema->columns[r->schema->map[f]], v, strlen(v), day))
+		return NULL;
+	date_format_iso(*day, buf);
+	return buf;
+}
+
+static bool money_of(const struct ingest_run *r, enum canon_field f, int64_t *cents)
+{
+	const char *v = value(r, f);
+	return v && *v &&
+	       !schema_read_money(&r->schema->columns[r->schema->map[f]], v, strlen(v), cents);
+}
+
+/* The fact's identity: the values of the schema's first key, joined by
+ * '/' (EasyPay and Softy Comp: the transaction id; Collexia: reference
+ * and status). */
+static const char *fact_key(struct ingest_run *r)
+{
+	const struct schema_key *k = &r->schema->keys[0];
+	size_t need = 1;
+	for (size_t i = 0; i < k->ncolumns; i++)
+		need += strlen(r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "") + 1;
+	if (need > r->key_cap) {
+		char *nk = realloc(r->key, need);
+		if (!nk)
+			return NULL;
+		r->key = nk;
+		r->key_cap = need;
+	}
+	size_t at = 0;
+	for (size_t i = 0; i < k->ncolumns; i++) {
+		const char *v = r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "";
+		at += (size_t)snprintf(r->key + at, r->key_cap - at, "%s%s", i ? "/" : "", v);
+	}
+	return r->key;
+}
+
+/* SHA-256 of every column's value in schema order, each behind its length:
+ * the row's content, whatever the column order of its file. */
+static void content_hash(struct ingest_run *r, uint8_t out[32])
+{
+	for (size_t c = 0; c < r->schema->ncolumns; c++) {
+		const char *v = r->t.col[c];
+		uint32_t len = v ? (uint32_t)strlen(v) : UINT32_MAX;
+		sha256_update(r->row_hash, &len, sizeof(len));
+		if (v)
+			sha256_update(r->row_hash, v, strlen(v));
+	}
+	sha256_final(r->row_hash, out);
+}
+
+static void note(struct ingest_result *res, const char *code, uint64_t row, const char *txn,
+		 const char *detail)
+{
+	res->discrepancies++;
+	if (res->nnotes == INGEST_NOTES_SHOWN)
+		return;
+	if (!res->notes && !(res->notes = calloc(INGEST_NOTES_SHOWN, sizeof(*res->notes))))
+		return;
+	struct ingest_note *n = &res->notes[res->nnotes++];
+	snprintf(n->code, sizeof(n->code), "%s", code);
+	n->row = row;
+	snprintf(n->transaction_id, sizeof(n->transaction_id), "%s", txn ? txn : "");
+	snprintf(n->detail, sizeof(n->detail), "%s", detail);
+}
+
+/* Record a discrepancy the row raised: in the store and in the result. */
+static int raise(struct ingest_run *r, const struct store_fact *f, const char *period,
+		 const char *code, const char *expected, const char *actual, const char *detail)
+{
+	char policy[64];
+	const char *reference = f->reference;
+	if (reference && *reference) {
+		int found =
+			store_policy_for_reference(r->store, f->channel, reference, policy, r->e);
+		if (found < 0)
+			return found;
+		if (found)
+			reference = policy;
+	}
+	struct store_discrepancy d = {
+		.period = period,
+		.code = code,
+		.severity = discrepancy_severity(code),
+		.channel = f->channel,
+		.file_id = r->file_id,
+		.row = f->row,
+		.reference = reference,
+		.transaction_id = f->transaction_id,
+		.expected = expected,
+		.actual = actual,
+		.detail = detail,
+		.source = "ingest",
+	};
+	note(r->res, code, f->row, f->transaction_id, detail);
+	return store_discrepancy_add(r->store, &d, r->e);
+}
+
+/* Dates a channel's row may not carry beyond its file's date (SPEC §6):
+ * a Softy Comp transactionDate; a Collexia statusDate, or the action
+ * date of a completion (a submitted instruction may be future-dated). */
+static const char *future_date(const struct ingest_run *r, const struct store_fact *f, int32_t day,
+			       int32_t status_day, bool has_status_day)
+{
+	if (!r->dated)
+		return NULL;
+	const char *channel = r->schema->channel;
+	if (!strcmp(channel, "softycomp") && day > r->file_date)
+		return "transactionDate";
+	if (!strcmp(channel, "collexia")) {
+		if (has_status_day && status_day > r->file_date)
+			return "statusDate";
+		if (f->status && !strcmp(f->status, "3") && day > r->file_date)
+			return "messageDate of a completion";
+	}
+	return NULL;
+}
+
+static int on_row(void *ctx, const struct vrow *row)
+{
+	struct ingest_run *r = ctx;
+	if (!row->ok || r->invalid) {
+		r->invalid = true;
+		return 0;
+	}
+	if (vrow_strings(row, &r->t))
+		return err_set(r->e, KASI_EIO, "out of memory");
+
+	char date[DATE_BUFSZ], cycle[DATE_BUFSZ], status_date[DATE_BUFSZ];
+	int32_t day = 0, cycle_day = 0, status_day = 0, secs = -1;
+	struct store_fact f = {
+		.row = row->record,
+		.channel = r->schema->channel,
+		.fact_key = fact_key(r),
+		.transaction_id = value(r, CANON_TRANSACTION_ID),
+		.reference = value(r, CANON_REFERENCE),
+		.business_date = date_of(r, CANON_DATE, &day, date),
+		.kind = value(r, CANON_TYPE),
+		.status = value(r, CANON_STATUS),
+		.reason = value(r, CANON_REASON),
+		.reason_text = value(r, CANON_REASON_TEXT),
+		.original_id = value(r, CANON_ORIGINAL_ID),
+		.cycle_date = date_of(r, CANON_CYCLE_DATE, &cycle_day, cycle),
+		.status_date = date_of(r, CANON_STATUS_DATE, &status_day, status_date),
+		.status_time = -1,
+	};
+	if (!f.fact_key)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	if (!f.business_date)
+		return err_set(r->e, KASI_EIO, "row %" PRIu64 ": no business date", row->record);
+	f.has_amount = money_of(r, CANON_AMOUNT, &f.amount);
+	f.has_requested = money_of(r, CANON_REQUESTED_AMOUNT, &f.requested_amount);
+	const char *t = value(r, CANON_STATUS_TIME);
+	if (t && *t &&
+	    !schema_read_time(&r->schema->columns[r->schema->map[CANON_STATUS_TIME]], t, strlen(t),
+			      &secs))
+		f.status_time = secs;
+	content_hash(r, f.content_hash);
+
+	/* A discrepancy belongs to its row's period; a Softy Comp unpaid's,
+	 * to its original's, which its cycle date names. */
+	char period[PERIOD_BUFSZ];
+	bool unpaid = !strcmp(f.channel, "softycomp") && f.kind && !strcmp(f.kind, "7");
+	period_format(period_of_date(unpaid && f.cycle_date ? cycle_day : day), period);
+
+	struct store_duplicate dup;
+	int rc = store_fact_insert(r->store, r->file_id, &f, &dup, r->e);
+	if (rc)
+		return rc;
+	char detail[1024];
+	if (dup.duplicate) {
+		snprintf(detail, sizeof(detail), "%s %s was applied before from %s row %" PRIu64,
+			 dup.same_content ? "the same transaction" : "transaction",
+			 f.transaction_id, dup.file, dup.row);
+		if (!dup.same_content)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 " with different content; the first one counts");
+		if (dup.same_content)
+			r->res->duplicates++;
+		else
+			r->res->conflicts++;
+		return raise(r, &f, period,
+			     dup.same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE,
+			     NULL, NULL, detail);
+	}
+	r->res->facts++;
+	const char *which = future_date(r, &f, day, status_day, f.status_date != NULL);
+	if (which) {
+		char want[DATE_BUFSZ + 16];
+		date_format_iso(r->file_date, want);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), " or before");
+		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which,
+			 !strcmp(which, "statusDate") ? f.status_date : f.business_date);
+		r->res->out_of_period++;
+		return raise(r, &f, period, D_OUT_OF_PERIOD, want,
+			     !strcmp(which, "statusDate") ? f.status_date : f.business_date,
+			     detail);
+	}
+	return 0;
+}
+
+/* After a rollback: record what happened to the file, once. */
+static int record_attempt(struct ingest_run *r, const char *path, const char *outcome,
+			  const char *code, const char *detail)
+{
+	const struct validation *v = &r->res->v;
+	char file_date[DATE_BUFSZ], period[PERIOD_BUFSZ], now[32];
+	int32_t day;
+	if (r->dated) {
+		date_format_iso(r->file_date, file_date);
+		day = r->file_date;
+	} else {
+		/* A name without a date: the period the file arrived in. */
+		store_now(now);
+		date_parse(now, 10, DATE_FMT_ISO, &day);
+	}
+	period_format(period_of_date(day), period);
+	struct store_file f = {
+		.name = base_name(path),
+		.sha256 = v->have_sha256 ? v->sha256 : "unread",
+		.size = v->bytes,
+		.schema = r->schema->name,
+		.channel = r->schema->channel,
+		.file_date = r->dated ? file_date : NULL,
+		.rows = v->rows,
+	};
+	int64_t file_id;
+	int rc = store_begin(r->store, r->e);
+	if (!rc)
+		rc = store_file_attempt(r->store, &f, outcome, &file_id, r->e);
+	if (!rc && file_id) {
+		struct store_discrepancy d = {
+			.period = period,
+			.code = code,
+			.severity = discrepancy_severity(code),
+			.channel = r->schema->channel,
+			.file_id = file_id,
+			.detail = detail,
+			.source = "ingest",
+		};
+		rc = store_discrepancy_add(r->store, &d, r->e);
+	}
+	note(r->res, code, 0, NULL, detail);
+	if (!rc)
+		rc = store_commit(r->store, r->e);
+	if (rc)
+		store_rollback(r->store);
+	return rc;
+}
+
+static int check_schema(const struct schema *s, struct err *e)
+{
+	if (!s->channel)
+		return err_set(e, KASI_ECONFIG,
+			       "schema %s is not a channel's (use 'kasi load' for reference data)",
+			       s->name);
+	if (s->map[CANON_TRANSACTION_ID] < 0 || s->map[CANON_DATE] < 0 || !s->nkeys)
+		return err_set(
+			e, KASI_ECONFIG,
+			"schema %s must map transaction_id and date and have a key to be ingested",
+			s->name);
+	return 0;
+}
+
+int ingest_file(struct store *s, const struct schema *schema, const char *path,
+		struct ingest_result *res, struct err *e)
+{
+	int rc;
+	bool in_tx = false;
+	struct ingest_run r = { .store = s, .schema = schema, .res = res, .e = e };
+	memset(res, 0, sizeof(*res));
+	if ((rc = check_schema(schema, e)))
+		return rc;
+	if (!(r.row_hash = sha256_new()))
+		return err_set(e, KASI_EIO, "out of memory");
+
+	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
+	struct regex_matcher *m = regex_matcher_new();
+	const char *base = base_name(path);
+	r.dated = m && schema->file_dated &&
+		  schema_match_name(schema, m, base, &r.file_date) == SCHEMA_NAME_MATCH;
+	regex_matcher_free(m);
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+		goto out;
+	}
+	if ((rc = store_begin(s, e))) {
+		close(fd);
+		goto out;
+	}
+	in_tx = true;
+	char file_date[DATE_BUFSZ];
+	if (r.dated)
+		date_format_iso(r.file_date, file_date);
+	struct store_file f = {
+		.name = base_name(path),
+		.schema = schema->name,
+		.channel = schema->channel,
+		.file_date = r.dated ? file_date : NULL,
+	};
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e))) {
+		close(fd);
+		goto out;
+	}
+	struct validate_opts opts = { .sha256 = true, .on_row = on_row, .ctx = &r };
+	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+		goto out;
+
+	char detail[1200];
+	if (res->v.nerrors) {
+		store_rollback(s);
+		in_tx = false;
+		res->outcome = INGEST_REJECTED;
+		res->facts = res->duplicates = res->conflicts = res->out_of_period = 0;
+		res->discrepancies = res->nnotes = 0;
+		snprintf(detail, sizeof(detail), "%" PRIu64 " validation error%s; nothing loaded",
+			 res->v.nerrors, res->v.nerrors == 1 ? "" : "s");
+		rc = record_attempt(&r, path, "rejected", D_FILE_REJECTED, detail);
+		goto out;
+	}
+	int found = res->v.rows ? store_file_applied(s, res->v.sha256, &res->previous, e) : 0;
+	if (found < 0) {
+		rc = found;
+		goto out;
+	}
+	if (found) {
+		store_rollback(s);
+		in_tx = false;
+		res->outcome = INGEST_DUPLICATE_FILE;
+		res->facts = res->duplicates = res->conflicts = res->out_of_period = 0;
+		res->discrepancies = res->nnotes = 0;
+		snprintf(detail, sizeof(detail),
+			 "the same content was applied from %s at %s; skipped", res->previous.name,
+			 res->previous.applied_at);
+		rc = record_attempt(&r, path, "duplicate", D_DUPLICATE_FILE, detail);
+		goto out;
+	}
+	f.sha256 = res->v.sha256;
+	f.size = res->v.bytes;
+	f.rows = res->v.rows;
+	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
+		in_tx = false;
+	res->outcome = INGEST_APPLIED;
+out:
+	if (in_tx)
+		store_rollback(s);
+	vstrings_release(&r.t);
+	sha256_free(r.row_hash);
+	free(r.key);
+	return rc;
+}
+
+void ingest_result_release(struct ingest_result *res)
+{
+	validation_release(&res->v);
+	free(res->notes);
+	res->notes = NULL;
+	res->nnotes = 0;
+}

@@ -1,0 +1,181 @@
+/*
+ * migrations.c — the store's schema, one script per version.
+ *
+ * PRAGMA user_version holds the version a store is at. `kasi init` runs,
+ * in one transaction, every script after it up to STORE_VERSION, so a
+ * newer kasi migrates an older store in place, all or nothing. A script,
+ * once released, is never edited: a change is a new script.
+ *
+ * Conventions: money is INTEGER cents; dates are TEXT 'YYYY-MM-DD' and
+ * periods 'YYYY-MM' (so that an auditor can read the store with the
+ * sqlite3 shell); instants are TEXT 'YYYY-MM-DDThh:mm:ssZ' in UTC.
+ */
+#include "core/common.h"
+#include "store/store.h"
+
+static const char *const scripts[] = {
+	/* 1: the first store. */
+	"CREATE TABLE files (\n"
+	"	file_id     INTEGER PRIMARY KEY,\n"
+	"	name        TEXT NOT NULL,\n"
+	"	sha256      TEXT NOT NULL,\n"
+	"	size        INTEGER NOT NULL,\n"
+	"	schema      TEXT NOT NULL,\n"
+	"	channel     TEXT,\n"
+	"	file_date   TEXT,\n"
+	"	rows        INTEGER NOT NULL DEFAULT 0,\n"
+	"	outcome     TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected', "
+	"'duplicate')),\n"
+	"	received_at TEXT NOT NULL,\n"
+	"	applied_at  TEXT\n"
+	");\n"
+	/* A file with data is applied once; a header-only file carries
+	 * nothing, so it is never a duplicate. */
+	"CREATE UNIQUE INDEX files_applied_once ON files(sha256)\n"
+	"	WHERE outcome = 'applied' AND rows > 0;\n"
+	"CREATE UNIQUE INDEX files_attempt_once ON files(sha256, name, outcome)\n"
+	"	WHERE outcome <> 'applied';\n"
+	"CREATE INDEX files_by_channel_date ON files(channel, file_date);\n"
+
+	"CREATE TABLE providers (\n"
+	"	provider_id    INTEGER PRIMARY KEY,\n"
+	"	provider_code  TEXT NOT NULL UNIQUE,\n"
+	"	provider_name  TEXT NOT NULL,\n"
+	"	payout_bank_id INTEGER NOT NULL,\n"
+	"	payout_account TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE products (\n"
+	"	product_id   INTEGER PRIMARY KEY,\n"
+	"	product_code TEXT NOT NULL UNIQUE,\n"
+	"	product_name TEXT NOT NULL,\n"
+	"	provider_id  INTEGER NOT NULL REFERENCES providers(provider_id),\n"
+	"	fee_bps      INTEGER NOT NULL CHECK (fee_bps BETWEEN 0 AND 10000),\n"
+	"	fee_fixed    INTEGER NOT NULL CHECK (fee_fixed >= 0)\n"
+	");\n"
+
+	"CREATE TABLE policies (\n"
+	"	policy_id      INTEGER PRIMARY KEY,\n"
+	"	policy_number  TEXT NOT NULL UNIQUE,\n"
+	"	product_id     INTEGER NOT NULL REFERENCES products(product_id),\n"
+	"	customer_name  TEXT NOT NULL,\n"
+	"	id_number      TEXT,\n"
+	"	premium        INTEGER NOT NULL CHECK (premium > 0),\n"
+	"	channel        TEXT NOT NULL,\n"
+	"	collection_ref TEXT,\n"
+	"	easypay_code   TEXT UNIQUE,\n"
+	"	debit_day      INTEGER,\n"
+	"	status         TEXT NOT NULL CHECK (status IN ('active', 'lapsed', 'cancelled')),\n"
+	"	start_date     TEXT NOT NULL,\n"
+	"	cancel_date    TEXT,\n"
+	"	file_id        INTEGER NOT NULL REFERENCES files(file_id)\n"
+	");\n"
+	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref);\n"
+	/* Every change to a policy, field by field (SPEC §3.2). */
+	"CREATE TABLE policy_changes (\n"
+	"	change_id  INTEGER PRIMARY KEY,\n"
+	"	policy_id  INTEGER NOT NULL REFERENCES policies(policy_id),\n"
+	"	field      TEXT NOT NULL,\n"
+	"	old_value  TEXT,\n"
+	"	new_value  TEXT,\n"
+	"	file_id    INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	changed_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX policy_changes_by_policy ON policy_changes(policy_id);\n"
+
+	/* Our own record of real-time callbacks (SPEC §3.3). */
+	"CREATE TABLE ledger (\n"
+	"	ledger_id      INTEGER PRIMARY KEY,\n"
+	"	channel        TEXT NOT NULL,\n"
+	"	transaction_id TEXT NOT NULL,\n"
+	"	reference      TEXT NOT NULL,\n"
+	"	business_date  TEXT NOT NULL,\n"
+	"	occurred_at    TEXT NOT NULL,\n"
+	"	amount         INTEGER NOT NULL,\n"
+	"	status         TEXT NOT NULL,\n"
+	"	file_id        INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	row            INTEGER NOT NULL,\n"
+	"	UNIQUE (channel, transaction_id)\n"
+	");\n"
+	"CREATE INDEX ledger_by_date ON ledger(channel, business_date);\n"
+
+	/* One row per row of an applied channel file. A row whose identity
+	 * was stored before is kept for the record with duplicate_of set, and
+	 * never counted: the partial index allows one counted row per key. */
+	"CREATE TABLE facts (\n"
+	"	fact_id          INTEGER PRIMARY KEY,\n"
+	"	file_id          INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	row              INTEGER NOT NULL,\n"
+	"	channel          TEXT NOT NULL,\n"
+	"	fact_key         TEXT NOT NULL,\n"
+	"	transaction_id   TEXT NOT NULL,\n"
+	"	reference        TEXT,\n"
+	"	business_date    TEXT NOT NULL,\n"
+	"	kind             TEXT,\n"
+	"	amount           INTEGER,\n"
+	"	status           TEXT,\n"
+	"	reason           TEXT,\n"
+	"	reason_text      TEXT,\n"
+	"	original_id      TEXT,\n"
+	"	cycle_date       TEXT,\n"
+	"	status_date      TEXT,\n"
+	"	status_time      INTEGER,\n"
+	"	requested_amount INTEGER,\n"
+	"	content_hash     BLOB NOT NULL,\n"
+	"	duplicate_of     INTEGER REFERENCES facts(fact_id),\n"
+	"	UNIQUE (file_id, row)\n"
+	");\n"
+	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"
+	"	WHERE duplicate_of IS NULL;\n"
+
+	"CREATE TABLE periods (\n"
+	"	period        TEXT PRIMARY KEY,\n"
+	"	scheduled_at  TEXT,\n"
+	"	reconciled_at TEXT\n"
+	");\n"
+	/* The premium each policy was expected to pay, as scheduled. */
+	"CREATE TABLE expected (\n"
+	"	period    TEXT NOT NULL,\n"
+	"	policy_id INTEGER NOT NULL REFERENCES policies(policy_id),\n"
+	"	amount    INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (period, policy_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE outcomes (\n"
+	"	period     TEXT NOT NULL,\n"
+	"	policy_id  INTEGER NOT NULL REFERENCES policies(policy_id),\n"
+	"	status     TEXT NOT NULL,\n"
+	"	expected   INTEGER NOT NULL,\n"
+	"	collected  INTEGER NOT NULL,\n"
+	"	shortfall  INTEGER NOT NULL,\n"
+	"	pending    INTEGER NOT NULL,\n"
+	"	reason     TEXT,\n"
+	"	raw_reason TEXT,\n"
+	"	rule       TEXT NOT NULL,\n"
+	"	PRIMARY KEY (period, policy_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE discrepancies (\n"
+	"	discrepancy_id INTEGER PRIMARY KEY,\n"
+	"	period         TEXT NOT NULL,\n"
+	"	code           TEXT NOT NULL,\n"
+	"	severity       TEXT NOT NULL,\n"
+	"	channel        TEXT,\n"
+	"	file_id        INTEGER REFERENCES files(file_id),\n"
+	"	row            INTEGER,\n"
+	"	reference      TEXT,\n"
+	"	transaction_id TEXT,\n"
+	"	expected       TEXT,\n"
+	"	actual         TEXT,\n"
+	"	detail         TEXT NOT NULL,\n"
+	"	source         TEXT NOT NULL CHECK (source IN ('ingest', 'reconcile'))\n"
+	");\n"
+	"CREATE INDEX discrepancies_by_period ON discrepancies(period, source);\n",
+};
+
+int store_migration_count(void)
+{
+	return (int)ARRAY_SIZE(scripts);
+}
+
+const char *store_migration(int version)
+{
+	return version >= 1 && version <= (int)ARRAY_SIZE(scripts) ? scripts[version - 1] : NULL;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# kasi load: reference data, all or nothing; policy changes recorded; the
+# same register twice changes nothing and says so.
+. "$(dirname "$0")/lib.sh"
+
+db=$tmp/kasi.db
+kasi --db "$db" init
+
+kasi --db "$db" load policies "$fixtures/world/policies.csv"
+expect_status 65 "policies before their products are rejected"
+expect_out "row 2, column 'product_code', reference: 'FUNERAL_01' is not a known product" \
+	"naming the row and the product"
+check "and nothing is loaded" test "$(sql "$db" 'SELECT count(*) FROM policies')" = 0
+
+kasi --db "$db" load products "$fixtures/world/products.csv"
+expect_status 0 "products load"
+expect_out "loaded 2 products: 2 new" "2 new products"
+check "with their providers" test "$(sql "$db" 'SELECT count(*) FROM providers')" = 2
+check "fees in basis points and cents" \
+	test "$(sql "$db" "SELECT fee_bps || ' ' || fee_fixed FROM products WHERE product_code = 'FUNERAL_01'")" = "350 250"
+
+kasi --db "$db" load products "$fixtures/world/products.csv"
+expect_status 0 "the same products again exit 0"
+expect_out "nothing changed" "and say nothing changed"
+
+kasi --db "$db" load policies "$fixtures/world/policies.csv"
+expect_status 0 "the register loads"
+expect_out "loaded 10 policies: 10 new" "10 new policies"
+check "premiums are cents" test "$(sql "$db" "SELECT premium FROM policies WHERE policy_number = 'POL-1002'")" = 72419
+check "each creation is in the history" test "$(sql "$db" "SELECT count(*) FROM policy_changes WHERE field = 'policy'")" = 10
+
+cp "$fixtures/world/policies.csv" "$tmp/policies.csv"
+kasi --db "$db" load policies "$tmp/policies.csv"
+expect_status 0 "the same register under another name"
+expect_out "nothing changed" "changes nothing"
+
+# A premium and a status change: recorded field by field.
+sed -e 's/^POL-1001,FUNERAL_01,Thandiwe Mokoena,8001015009087,150.00,/POL-1001,FUNERAL_01,Thandiwe Mokoena,8001015009087,165.00,/' \
+	-e 's/^POL-1004,\(.*\),active,2025-01-15,$/POL-1004,\1,cancelled,2025-01-15,2026-11-01/' \
+	"$fixtures/world/policies.csv" > "$tmp/policies_2.csv"
+kasi --db "$db" load policies "$tmp/policies_2.csv"
+expect_status 0 "a changed register loads"
+expect_out "loaded 10 policies: 0 new, 2 changed, 8 unchanged" "2 changed"
+got=$(sql "$db" "SELECT field || ':' || old_value || '->' || new_value || ':' || f.name FROM policy_changes c JOIN policies p USING (policy_id) JOIN files f ON f.file_id = c.file_id WHERE p.policy_number = 'POL-1001' AND field <> 'policy'")
+check "the premium change has old, new and file ($got)" test "$got" = "premium:15000->16500:policies_2.csv"
+got=$(sql "$db" "SELECT group_concat(field || '=' || ifnull(old_value, '') || '>' || new_value, ' ') FROM (SELECT * FROM policy_changes c JOIN policies p USING (policy_id) WHERE p.policy_number = 'POL-1004' AND field <> 'policy' ORDER BY field)")
+check "the cancellation records status and date ($got)" test "$got" = "cancel_date=>2026-11-01 status=active>cancelled"
+
+# A provider given two sets of payout details in one file.
+cat > "$tmp/products.csv" <<'CSV'
+product_code,product_name,provider_code,provider_name,fee_bps,fee_fixed,payout_bank_id,payout_account
+NEW_01,New Plan,OLDMUTUAL,Old Mutual Life Assurance Company (South Africa),350,2.50,64,62001234567
+NEW_02,Other Plan,OLDMUTUAL,Old Mutual Life Assurance Company (South Africa),350,2.50,64,99999999
+CSV
+kasi --db "$db" load products "$tmp/products.csv"
+expect_status 65 "a provider with two payout accounts is rejected"
+expect_out "row 3, column 'payout_account', consistency:" "at the second row"
+check "and nothing is loaded" test "$(sql "$db" "SELECT count(*) FROM products WHERE product_code LIKE 'NEW_%'")" = 0
+
+kasi --db "$db" load ledger "$fixtures/world/ledger.csv"
+expect_status 0 "the ledger loads"
+expect_out "loaded 5 ledger records: 5 new" "5 records"
+check "timestamps become SAST business dates" \
+	test "$(sql "$db" "SELECT business_date FROM ledger WHERE transaction_id = 'EP_TXN_20261005_003'")" = 2026-10-05
+
+kasi --db "$db" load bogus "$fixtures/world/ledger.csv"
+expect_status 64 "an unknown kind is a usage error"
+kasi --db "$db" load ledger "$tmp/missing.csv"
+expect_status 66 "a missing file exits 66"
+
+echo "1..$tap_n"
