@@ -1,0 +1,125 @@
+/*
+ * reasons.c — loading and looking up the unpaid-reason mapping.
+ *
+ * Keys are "channel\x1f" + the raw reason, lowercased and trimmed, so that
+ * "PAAF INSUFFICIENT FUNDS " finds "PAAF Insufficient Funds": a bureau's
+ * capitalisation is not a reason to lose the reason.
+ */
+#include "core/common.h"
+#include "core/strmap.h"
+#include "stage/reasons.h"
+#include "stage/validate.h"
+
+struct reasons {
+	struct strmap *map; /* key -> index into names */
+	char **names;	    /* normalised reasons, one copy each */
+	size_t nnames;
+	struct vstrings t;
+	int col_channel, col_raw, col_reason;
+	struct err *e;
+};
+
+/* channel + '\x1f' + lower(trim(raw)) into buf; its length. */
+static size_t make_key(const char *channel, const char *raw, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "%s\x1f", channel);
+	while (*raw == ' ' || *raw == '\t')
+		raw++;
+	size_t len = strlen(raw);
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+		len--;
+	for (size_t i = 0; i < len && n + 1 < size; i++)
+		buf[n++] = (char)tolower((unsigned char)raw[i]);
+	buf[n] = '\0';
+	return n;
+}
+
+static int name_index(struct reasons *r, const char *name, uint32_t *idx)
+{
+	for (size_t i = 0; i < r->nnames; i++) {
+		if (!strcmp(r->names[i], name)) {
+			*idx = (uint32_t)i;
+			return 0;
+		}
+	}
+	char *copy = strdup(name);
+	char **nn = copy ? realloc(r->names, (r->nnames + 1) * sizeof(*nn)) : NULL;
+	if (!nn) {
+		free(copy);
+		return -1;
+	}
+	r->names = nn;
+	nn[r->nnames] = copy;
+	*idx = (uint32_t)r->nnames++;
+	return 0;
+}
+
+static int on_row(void *ctx, const struct vrow *row)
+{
+	struct reasons *r = ctx;
+	if (!row->ok)
+		return 0;
+	if (vrow_strings(row, &r->t))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	char key[512];
+	size_t n = make_key(r->t.col[r->col_channel], r->t.col[r->col_raw], key, sizeof(key));
+	uint32_t idx;
+	if (name_index(r, r->t.col[r->col_reason], &idx) || strmap_put(r->map, key, n, idx))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return 0;
+}
+
+int reasons_load(struct reasons **out, const struct schema_set *set, struct err *e)
+{
+	int rc = 0;
+	struct validation v = { 0 };
+	struct reasons *r = calloc(1, sizeof(*r));
+	*out = r;
+	if (!r || !(r->map = strmap_new()))
+		return err_set(e, KASI_EIO, "out of memory");
+	r->e = e;
+	const struct schema *s = schema_set_find(set, "unpaid_reasons");
+	if (!s)
+		return err_set(e, KASI_ECONFIG, "no unpaid_reasons schema in '%s'", set->dir);
+	r->col_channel = schema_column_index(s, "channel");
+	r->col_raw = schema_column_index(s, "raw_reason");
+	r->col_reason = schema_column_index(s, "reason");
+	if (r->col_channel < 0 || r->col_raw < 0 || r->col_reason < 0)
+		return err_set(e, KASI_ECONFIG,
+			       "the unpaid_reasons schema lacks channel, raw_reason or reason");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/unpaid_reasons.csv", set->dir);
+	struct validate_opts opts = { .on_row = on_row, .ctx = r };
+	rc = validate_file(s, path, &opts, &v, e);
+	if (rc == -KASI_ENOINPUT)
+		rc = err_set(e, KASI_ECONFIG, "the unpaid reason mapping is missing: %s", e->msg);
+	else if (!rc && v.nerrors)
+		rc = err_set(e, KASI_ECONFIG,
+			     "%s is invalid (%" PRIu64 " errors; kasi validate shows them)", path,
+			     v.nerrors);
+	validation_release(&v);
+	vstrings_release(&r->t);
+	return rc;
+}
+
+void reasons_free(struct reasons *r)
+{
+	if (!r)
+		return;
+	strmap_free(r->map);
+	for (size_t i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+	vstrings_release(&r->t);
+	free(r);
+}
+
+const char *reasons_normalise(const struct reasons *r, const char *channel, const char *raw)
+{
+	char key[512];
+	uint32_t idx;
+	if (!raw || !*raw)
+		return REASON_OTHER;
+	size_t n = make_key(channel, raw, key, sizeof(key));
+	return strmap_get(r->map, key, n, &idx) ? r->names[idx] : REASON_OTHER;
+}

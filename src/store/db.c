@@ -1,0 +1,131 @@
+/*
+ * db.c — the store's connection helpers (see db.h).
+ *
+ * SQLITE_BUSY after the busy timeout is -KASI_ELOCKED (another run holds
+ * the store); every other failure is -KASI_EIO, with the statement's
+ * purpose and SQLite's message.
+ */
+#include "core/common.h"
+#include "store/db.h"
+
+/* ---- errors ------------------------------------------------------------ */
+
+int db_fail(struct store *s, int code, struct err *e, const char *what)
+{
+	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(code);
+	int primary = code & 0xff;
+	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		return err_set(e, KASI_ELOCKED, "store '%s' is locked by another run (%s)",
+			       s ? s->path : "?", what);
+	return err_set(e, KASI_EIO, "store '%s': %s: %s", s ? s->path : "?", what, msg);
+}
+
+/* ---- statements (sticky rc) ---------------------------------------------- */
+
+sqlite3_stmt *db_prep(struct store *s, const char *sql, int *rc, struct err *e)
+{
+	if (*rc)
+		return NULL;
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	}
+	if (s->ncache == s->cache_cap) {
+		size_t cap = s->cache_cap ? s->cache_cap * 2 : 32;
+		struct db_cached *nc = realloc(s->cache, cap * sizeof(*nc));
+		if (!nc) {
+			*rc = err_set(e, KASI_EIO, "out of memory");
+			return NULL;
+		}
+		s->cache = nc;
+		s->cache_cap = cap;
+	}
+	sqlite3_stmt *st;
+	int r = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (r != SQLITE_OK) {
+		*rc = db_fail(s, r, e, "preparing a statement");
+		return NULL;
+	}
+	s->cache[s->ncache++] = (struct db_cached){ sql, st };
+	return st;
+}
+
+void db_bind_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const char *v)
+{
+	if (*rc)
+		return;
+	int r = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+	if (r != SQLITE_OK)
+		*rc = db_fail(s, r, e, "binding a value");
+}
+
+void db_bind_opt_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i,
+		      const char *v)
+{
+	db_bind_text(s, st, rc, e, i, v && *v ? v : NULL);
+}
+
+void db_bind_int(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, int64_t v)
+{
+	if (*rc)
+		return;
+	int r = sqlite3_bind_int64(st, i, v);
+	if (r != SQLITE_OK)
+		*rc = db_fail(s, r, e, "binding a value");
+}
+
+void db_bind_blob(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const void *v,
+		  int n)
+{
+	if (*rc)
+		return;
+	int r = sqlite3_bind_blob(st, i, v, n, SQLITE_STATIC);
+	if (r != SQLITE_OK)
+		*rc = db_fail(s, r, e, "binding a value");
+}
+
+bool db_step_row(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what)
+{
+	if (*rc)
+		return false;
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		return true;
+	if (r != SQLITE_DONE)
+		*rc = db_fail(s, r, e, what);
+	return false;
+}
+
+void db_step_done(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what)
+{
+	if (db_step_row(s, st, rc, e, what) && !*rc)
+		*rc = err_set(e, KASI_EIO, "store '%s': %s returned a row", s->path, what);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+bool db_same_text(const char *a, const char *b)
+{
+	if (!a || !*a)
+		return !b || !*b;
+	return b && !strcmp(a, b);
+}
+
+int db_exec(struct store *s, const char *sql, struct err *e, const char *what)
+{
+	char *msg = NULL;
+	int r = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (r == SQLITE_OK)
+		return 0;
+	int rc = db_fail(s, r, e, what);
+	if (msg && rc != -KASI_ELOCKED)
+		err_set(e, KASI_EIO, "store '%s': %s: %s", s->path, what, msg);
+	sqlite3_free(msg);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * db.h — what the store's own files share: the connection, a cache of
+ * prepared statements, and the sticky-error helpers. Not for use outside
+ * src/store/.
+ *
+ * Each statement is a `static const char sql[]` beside the function that
+ * runs it; db_prep() prepares it once per connection (keyed by the
+ * string's address) and afterwards resets and unbinds it. The helpers do
+ * nothing once *rc is non-zero, as in SQLite's own shell, so a sequence
+ * of binds and steps needs one check at its end.
+ */
+#ifndef KASI_STORE_DB_H
+#define KASI_STORE_DB_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct db_cached {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	struct db_cached *cache;
+	size_t ncache, cache_cap;
+};
+
+/* -KASI_ELOCKED for a busy store, else -KASI_EIO, naming `what`. */
+int db_fail(struct store *s, int code, struct err *e, const char *what);
+
+sqlite3_stmt *db_prep(struct store *s, const char *sql, int *rc, struct err *e);
+void db_bind_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const char *v);
+/* An empty string binds as NULL: "no value". */
+void db_bind_opt_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i,
+		      const char *v);
+void db_bind_int(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, int64_t v);
+void db_bind_blob(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const void *v,
+		  int n);
+/* Step once: true for a row, false when done or after an error. */
+bool db_step_row(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what);
+/* Step a statement that returns no row. */
+void db_step_done(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what);
+const char *db_col_text(sqlite3_stmt *st, int i);
+/* NULL and "" are the same: no value. */
+bool db_same_text(const char *a, const char *b);
+/* Run SQL with no parameters (pragmas, transactions, migrations), never
+ * text from input. */
+int db_exec(struct store *s, const char *sql, struct err *e, const char *what);
+
+#endif
