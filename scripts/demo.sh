@@ -1,51 +1,65 @@
 #!/usr/bin/env bash
-# make demo: kasi on the bundled fixtures, as an operator would see it.
+# make demo: kasi's core on the bundled fixture world, as an operator runs it.
 #
-# For now (issue 2) this validates the fixture world — the reference data
-# and a month's channel files in fixtures/world — prints a summary, shows
-# one rejected file's report, and writes every report (text and JSON,
-# mode 0600) under demo/reports/. Later issues turn it into the full
-# nightly job.
+#   a fresh store (demo/kasi.db); products, policies and the ledger loaded;
+#   October 2026 scheduled; every channel file of the month ingested in date
+#   order (one is invalid, one is a duplicate: both are handled as they
+#   would be at night), then November's first file (a late unpaid);
+#   October reconciled; outcome and discrepancy reports written (0600) to
+#   demo/reports/; a summary, and one outcome explained.
+#
+# The SFTP pull and the drop folders (kasi run) come in a later issue.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-KASI=${KASI:-./kasi}
+KASI=${KASI:-$root/kasi}
 export KASI_SCHEMAS=$root/schemas
-out=demo/reports
+export KASI_DB=$root/demo/kasi.db
+period=2026-10
+world=fixtures/world
 rm -rf demo
-mkdir -p "$out"
-umask 077
+mkdir -p demo/reports
 
-echo "kasi demo: validating the fixture world (fixtures/world)"
-echo
-printf '  %-40s %-24s %6s  %s\n' file schema rows verdict
-valid=0 rejected=0
-for f in fixtures/world/*.csv fixtures/invalid/luhn/easypay_recon_20261005.csv; do
-	name=$(basename "$f")
-	[ "$f" = fixtures/invalid/luhn/easypay_recon_20261005.csv ] && name="invalid/luhn/$name"
-	report=$out/${name//\//_}
+step() { printf '\n== %s\n' "$*"; }
+run() { "$KASI" "$@" | sed 's/^/   /'; return "${PIPESTATUS[0]}"; }
+
+step "a new store"
+run init
+step "reference data"
+run load products "$world/products.csv"
+run load policies "$world/policies.csv"
+run load ledger "$world/ledger.csv"
+step "expected premiums for $period"
+run schedule --period "$period"
+
+step "the channels' files, in date order"
+for f in $(for f in "$world"/{easypay,softycomp,collexia}_*; do
+	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
+done | sort | awk '{print $2}'); do
 	set +e
-	"$KASI" validate "$f" > "$report.txt"
+	out=$("$KASI" ingest "$f" 2>&1)
 	status=$?
-	"$KASI" validate --json "$f" > "$report.json"
 	set -e
-	schema=$(jq -r '.schema' "$report.json")
-	rows=$(jq -r '.rows' "$report.json")
-	if [ "$status" -eq 0 ]; then
-		verdict=valid
-		valid=$((valid + 1))
-	else
-		verdict="REJECTED ($(jq -r '.errors_by_rule | to_entries | map("\(.key) \(.value)") | join(", ")' "$report.json"))"
-		rejected=$((rejected + 1))
-	fi
-	printf '  %-40s %-24s %6s  %s\n' "$name" "$schema" "$rows" "$verdict"
+	printf '   %-40s exit %d  %s\n' "$(basename "$f")" "$status" "$(tail -1 <<<"$out" | sed 's/^[^:]*: //')"
 done
-echo
-echo "  $((valid + rejected)) files: $valid valid, $rejected rejected"
-echo
-echo "A rejected file's report, as the operator gets it (ID and account numbers"
-echo "would be masked):"
-sed 's/^/  /' "$out/invalid_luhn_easypay_recon_20261005.csv.txt"
-echo
-echo "Reports (text and JSON, mode 0600) are in $root/$out/"
-echo "Next: 'make test' runs the test suite; 'kasi help' lists the commands."
+
+step "reconcile $period"
+set +e
+run reconcile --period "$period"
+set -e
+
+step "reports"
+run report outcomes --period "$period" --out "demo/reports/outcomes_$period.csv"
+run report discrepancies --period "$period" --out "demo/reports/discrepancies_$period.csv"
+
+step "one outcome explained: a debit of October, reversed by an unpaid in November's file"
+run explain POL-1011 --period "$period"
+
+cat <<TXT
+
+Reports (CSV, mode 0600):
+   $root/demo/reports/outcomes_$period.csv
+   $root/demo/reports/discrepancies_$period.csv
+The store is $KASI_DB ('kasi --db $KASI_DB status' shows it).
+Next: 'make test' runs the test suite; 'kasi help' lists the commands.
+TXT

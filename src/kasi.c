@@ -42,7 +42,20 @@ static const struct command cmd_version = {
 };
 
 static const struct command *const commands[] = {
-	&cmd_init, &cmd_load, &cmd_validate, &cmd_ingest, &cmd_status, &cmd_help, &cmd_version,
+	/* One command a line, in the order of the pipeline. */
+	/* clang-format off */
+	&cmd_init,
+	&cmd_load,
+	&cmd_validate,
+	&cmd_ingest,
+	&cmd_schedule,
+	&cmd_reconcile,
+	&cmd_report,
+	&cmd_explain,
+	&cmd_status,
+	&cmd_help,
+	&cmd_version,
+	/* clang-format on */
 };
 
 static const struct command *find_command(const char *name)

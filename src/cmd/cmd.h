@@ -40,6 +40,10 @@ extern const struct command cmd_init;
 extern const struct command cmd_load;
 extern const struct command cmd_ingest;
 extern const struct command cmd_status;
+extern const struct command cmd_schedule;
+extern const struct command cmd_reconcile;
+extern const struct command cmd_report;
+extern const struct command cmd_explain;
 extern const struct command cmd_validate;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or

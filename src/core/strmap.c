@@ -1,15 +1,14 @@
 /*
  * strmap.c — string -> uint32 map (see strmap.h).
  *
- * Keys live in chunks of an arena that never move, so a slot can point at
+ * Keys live in an arena (their chunks never move), so a slot can point at
  * its key; each slot keeps the key's hash to skip most comparisons.
  */
 #include "core/common.h"
+#include "core/arena.h"
 #include "core/hash.h"
 #include "core/strmap.h"
-
-#define CHUNK (256 * 1024)
-#define SEED  0x6b617369u
+#define SEED 0x6b617369u
 
 struct slot {
 	uint64_t hash;
@@ -17,16 +16,10 @@ struct slot {
 	uint32_t len, value;
 };
 
-struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	char data[];
-};
-
 struct strmap {
 	struct slot *slots;
 	size_t nslots, count;
-	struct chunk *chunks;
+	struct arena *keys;
 };
 
 struct strmap *strmap_new(void)
@@ -36,8 +29,9 @@ struct strmap *strmap_new(void)
 		return NULL;
 	m->nslots = 1024;
 	m->slots = calloc(m->nslots, sizeof(*m->slots));
-	if (!m->slots) {
-		free(m);
+	m->keys = arena_new();
+	if (!m->slots || !m->keys) {
+		strmap_free(m);
 		return NULL;
 	}
 	return m;
@@ -47,32 +41,9 @@ void strmap_free(struct strmap *m)
 {
 	if (!m)
 		return;
-	for (struct chunk *c = m->chunks, *next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	arena_free(m->keys);
 	free(m->slots);
 	free(m);
-}
-
-static const char *copy_key(struct strmap *m, const char *key, size_t n)
-{
-	struct chunk *c = m->chunks;
-	if (!c || c->size - c->used < n + 1) {
-		size_t size = n + 1 > CHUNK ? n + 1 : CHUNK;
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->next = m->chunks;
-		c->used = 0;
-		c->size = size;
-		m->chunks = c;
-	}
-	char *k = c->data + c->used;
-	memcpy(k, key, n);
-	k[n] = '\0';
-	c->used += n + 1;
-	return k;
 }
 
 static struct slot *find(const struct strmap *m, uint64_t hash, const char *key, size_t n)
@@ -108,7 +79,7 @@ int strmap_put(struct strmap *m, const char *key, size_t n, uint32_t value)
 	uint64_t hash = hash_bytes(key, n, SEED);
 	struct slot *s = find(m, hash, key, n);
 	if (!s->key) {
-		const char *k = copy_key(m, key, n);
+		const char *k = arena_strndup(m->keys, key, n);
 		if (!k)
 			return -1;
 		*s = (struct slot){ hash, k, (uint32_t)n, value };

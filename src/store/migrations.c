@@ -126,6 +126,9 @@ static const char *const scripts[] = {
 	");\n"
 	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"
 	"	WHERE duplicate_of IS NULL;\n"
+	"CREATE INDEX facts_by_date ON facts(business_date);\n"
+	"CREATE INDEX facts_by_kind ON facts(channel, kind, business_date);\n"
+	"CREATE INDEX facts_by_reference ON facts(channel, reference);\n"
 
 	"CREATE TABLE periods (\n"
 	"	period        TEXT PRIMARY KEY,\n"

@@ -130,6 +130,11 @@ int store_begin(struct store *s, struct err *e)
 	return db_exec(s, "BEGIN IMMEDIATE", e, "starting a transaction");
 }
 
+int store_begin_read(struct store *s, struct err *e)
+{
+	return db_exec(s, "BEGIN", e, "starting a read");
+}
+
 int store_commit(struct store *s, struct err *e)
 {
 	return db_exec(s, "COMMIT", e, "committing");

@@ -40,6 +40,8 @@ void store_close(struct store *s);
 
 /* BEGIN IMMEDIATE: the write lock, or -KASI_ELOCKED after the busy timeout. */
 int store_begin(struct store *s, struct err *e);
+/* BEGIN: a consistent snapshot to read, without the write lock. */
+int store_begin_read(struct store *s, struct err *e);
 int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
 
@@ -202,5 +204,160 @@ int store_each_discrepancy_count(struct store *s,
 /* Counts of files by outcome ('applied', 'rejected', 'duplicate'). */
 int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *rejected,
 			      int64_t *duplicate, struct err *e);
+
+/* ---- periods: scheduling ------------------------------------------------ */
+
+struct store_period {
+	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
+	int64_t expected;			  /* policies scheduled */
+};
+
+/* The period's record: 1 (filled in) if it was scheduled, 0 if not. */
+int store_period_get(struct store *s, const char *period, struct store_period *out, struct err *e);
+
+/* Snapshot, in the caller's transaction, the premium of every policy
+ * active in the period (started by its last day, not lapsed, not
+ * cancelled before its first day) as its expected amount (SPEC §5). */
+int store_schedule_period(struct store *s, const char *period, const char *first_day,
+			  const char *last_day, int64_t *scheduled, struct err *e);
+
+/* ---- periods: what reconciliation reads ---------------------------------- */
+
+/* Strings in these rows are valid during the callback only. */
+struct store_policy_row {
+	int64_t policy_id, premium;
+	const char *policy_number, *product_code, *channel, *collection_ref, *easypay_code;
+	const char *status, *start_date, *cancel_date;
+};
+
+struct store_fact_row {
+	int64_t fact_id, file_id;
+	uint64_t row;
+	const char *channel, *transaction_id, *reference, *business_date, *kind, *status;
+	const char *reason, *reason_text, *original_id, *cycle_date, *status_date;
+	bool has_amount, has_requested;
+	int64_t amount, requested_amount;
+	int64_t status_time; /* -1: none */
+};
+
+struct store_ledger_row {
+	int64_t ledger_id, file_id;
+	uint64_t row;
+	const char *channel, *transaction_id, *reference, *business_date, *status;
+	int64_t amount;
+};
+
+int store_each_policy(struct store *s, int (*fn)(void *ctx, const struct store_policy_row *p),
+		      void *ctx, struct err *e);
+int store_each_expected(struct store *s, const char *period,
+			int (*fn)(void *ctx, int64_t policy_id, int64_t amount), void *ctx,
+			struct err *e);
+/* Counted facts dated first..last day, by date then arrival. */
+int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
+			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+			    struct err *e);
+/* Counted facts of one channel and kind dated first_day or later, by date
+ * then arrival (Softy Comp's unpaids). */
+int store_each_fact_of_kind_since(struct store *s, const char *channel, const char *kind,
+				  const char *first_day,
+				  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+				  struct err *e);
+/* Counted facts of one channel dated first..last day, grouped by
+ * transaction id and, within one, by status date, time and arrival
+ * (Collexia's instructions, row by row). */
+int store_each_fact_by_transaction(struct store *s, const char *channel, const char *first_day,
+				   const char *last_day,
+				   int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+				   struct err *e);
+/* The fact at a file's row: 1 through fn, or 0. */
+int store_fact_at(struct store *s, int64_t file_id, uint64_t row,
+		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
+/* A counted fact by its key: 1 through fn, or 0. */
+int store_fact_find(struct store *s, const char *channel, const char *fact_key,
+		    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
+/* Counted facts of a channel with this reference and cycle date whose kind
+ * is one of kinds ("4,5": comma-separated), by arrival. */
+int store_each_fact_on_cycle(struct store *s, const char *channel, const char *reference,
+			     const char *cycle_date, const char *kinds,
+			     int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+			     struct err *e);
+/* A channel's counted facts dated first..last day, each with its ledger
+ * record (NULL when our ledger has none), by date then arrival. */
+int store_each_fact_with_ledger(struct store *s, const char *channel, const char *first_day,
+				const char *last_day,
+				int (*fn)(void *ctx, const struct store_fact_row *f,
+					  const struct store_ledger_row *l),
+				void *ctx, struct err *e);
+/* Ledger records of a channel dated first..last day, on a day for which a
+ * file of the channel was applied, that no counted fact of the channel
+ * holds. */
+int store_each_ledger_unmatched(struct store *s, const char *channel, const char *first_day,
+				const char *last_day,
+				int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+				struct err *e);
+/* A policy's number into out: 1, or 0 when there is none. */
+int store_policy_find_number(struct store *s, int64_t policy_id, char out[64], struct err *e);
+
+/* ---- periods: what reconciliation writes --------------------------------- */
+
+struct store_outcome {
+	int64_t policy_id;
+	const char *status;
+	int64_t expected, collected, shortfall, pending;
+	const char *reason, *raw_reason, *rule;
+};
+
+/* Forget the period's outcomes and the discrepancies reconciliation found
+ * (those ingest recorded stay), in the caller's transaction. */
+int store_reconcile_clear(struct store *s, const char *period, struct err *e);
+int store_outcome_add(struct store *s, const char *period, const struct store_outcome *o,
+		      struct err *e);
+int store_period_reconciled(struct store *s, const char *period, struct err *e);
+/* The period's discrepancies, from ingest and reconciliation; or only
+ * those of one source ("ingest", "reconcile"). */
+int store_discrepancy_total(struct store *s, const char *period, int64_t *n, struct err *e);
+int store_discrepancy_total_from(struct store *s, const char *period, const char *source,
+				 int64_t *n, struct err *e);
+
+/* ---- reports and explanations -------------------------------------------- */
+
+struct store_outcome_row {
+	const char *policy_number, *product_code, *status, *reason, *raw_reason, *rule;
+	int64_t policy_id, expected, collected, shortfall, pending;
+};
+
+struct store_discrepancy_row {
+	const char *code, *severity, *channel, *file, *reference, *transaction_id;
+	const char *expected, *actual, *detail;
+	uint64_t row; /* 0: none */
+};
+
+/* The period's outcomes by policy number; its discrepancies by code, file
+ * and row. */
+int store_each_outcome(struct store *s, const char *period,
+		       int (*fn)(void *ctx, const struct store_outcome_row *o), void *ctx,
+		       struct err *e);
+int store_each_discrepancy(struct store *s, const char *period,
+			   int (*fn)(void *ctx, const struct store_discrepancy_row *d), void *ctx,
+			   struct err *e);
+/* One policy's outcome for the period: 1 through fn, or 0. */
+int store_outcome_find(struct store *s, const char *period, int64_t policy_id,
+		       int (*fn)(void *ctx, const struct store_outcome_row *o), void *ctx,
+		       struct err *e);
+/* A policy by number: 1 through fn, or 0. */
+int store_policy_find(struct store *s, const char *policy_number,
+		      int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
+		      struct err *e);
+/* The expected amount of a policy for a period: 1 (filled in) or 0. */
+int store_expected_find(struct store *s, const char *period, int64_t policy_id, int64_t *amount,
+			struct err *e);
+struct store_policy_change {
+	const char *field, *old_value, *new_value, *file, *changed_at;
+};
+int store_each_policy_change(struct store *s, int64_t policy_id,
+			     int (*fn)(void *ctx, const struct store_policy_change *c), void *ctx,
+			     struct err *e);
+/* A file's name into out (512 bytes); "" when unknown. */
+int store_file_name(struct store *s, int64_t file_id, char out[512], struct err *e);
 
 #endif

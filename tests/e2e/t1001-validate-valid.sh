@@ -5,8 +5,11 @@
 # with.
 . "$(dirname "$0")/lib.sh"
 
-for f in "$fixtures"/world/*.csv "$fixtures"/valid/*/*; do
+for f in "$fixtures"/world/*.csv* "$fixtures"/valid/*/*; do
 	name=${f#"$fixtures"/}
+	# The world's 21 October EasyPay file is invalid on purpose (its
+	# FILE_REJECTED is part of the month, tests/e2e/t3000-world.sh).
+	[ "$name" = world/easypay_recon_20261021.csv ] && continue
 	kasi validate "$f"
 	expect_status 0 "$name is valid"
 	expect_out "$f: valid: " "$name gets a one-line summary"
@@ -35,7 +38,7 @@ expect_out "valid: 3 rows," "LF and CRLF mixed, no final newline: 3 rows"
 kasi validate "$fixtures/valid/offsets/easypay_recon_20261005.csv"
 expect_out "valid: 5 rows," "Z, +0200, -02:30 and fractions convert to the SAST date"
 kasi validate "$fixtures/world/policies.csv"
-expect_out "valid: 10 rows," "the policy register: 10 policies"
+expect_out "valid: 13 rows," "the policy register: 13 policies"
 
 # The reason mapping shipped as data validates against its own schema.
 kasi validate "$KASI_ROOT/schemas/unpaid_reasons.csv"

@@ -1,0 +1,232 @@
+/*
+ * explain.c — `kasi explain POLICY --period YYYY-MM`: every fact and rule
+ * behind one outcome.
+ *
+ * The story is told by the same computation reconcile runs (traced for
+ * this one policy, reading only), so it cannot disagree with the outcome
+ * it explains; when the stored outcome differs (facts arrived since the
+ * last reconciliation), it says so.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "core/text.h"
+#include "stage/reconcile.h"
+
+#include <getopt.h>
+
+static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_explain = {
+	.name = "explain",
+	.fn = cmd_explain_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi explain POLICY --period YYYY-MM",
+	.summary = "every fact and rule behind one policy's outcome",
+	.help = "usage: kasi explain POLICY --period YYYY-MM\n"
+		"\n"
+		"Explain a policy's outcome for a period: what was expected and where it\n"
+		"came from; every fact counted (channel, file, row, transaction, date,\n"
+		"amount) and every reversal and what it reversed; what was pending or\n"
+		"failed and why; the discrepancies its rows raised; the rule that decided\n"
+		"the status; and the policy's change history.\n"
+		"\n"
+		"exit: 0 explained, 64 usage, 65 no such policy or period not scheduled,\n"
+		"66 no store\n",
+};
+
+struct story {
+	struct store *store;
+	struct err *e;
+	const char *period;
+	int64_t policy_id;
+	char number[64];
+	int lines;
+	char rule[512];
+};
+
+static const char *kind_word(enum trace_kind k)
+{
+	switch (k) {
+	case TRACE_COLLECTION: return "collected";
+	case TRACE_REVERSAL: return "reversed";
+	case TRACE_PENDING: return "pending";
+	case TRACE_FAILURE: return "failed";
+	case TRACE_NOT_COUNTED: return "not counted";
+	case TRACE_DISCREPANCY: return "discrepancy";
+	case TRACE_RULE: return "rule";
+	}
+	return "?";
+}
+
+static void on_trace(void *ctx, const struct trace_event *ev)
+{
+	struct story *s = ctx;
+	if (ev->kind == TRACE_RULE) {
+		snprintf(s->rule, sizeof(s->rule), "%s", ev->detail);
+		return;
+	}
+	char file[512] = "", amount[MONEY_BUFSZ] = "";
+	if (ev->file_id)
+		store_file_name(s->store, ev->file_id, file, s->e);
+	if (ev->has_amount)
+		money_format(ev->amount, amount);
+	printf("  %-11s %12s  %-9s %s", kind_word(ev->kind), amount, ev->channel ? ev->channel : "",
+	       ev->date ? ev->date : "");
+	if (*file)
+		printf("  %s row %" PRIu64, file, ev->row);
+	if (ev->transaction_id)
+		printf("  %s", ev->transaction_id);
+	printf("\n              %s\n", ev->detail);
+	s->lines++;
+}
+
+static int print_policy(void *ctx, const struct store_policy_row *p)
+{
+	struct story *s = ctx;
+	char premium[MONEY_BUFSZ];
+	money_format(p->premium, premium);
+	s->policy_id = p->policy_id;
+	snprintf(s->number, sizeof(s->number), "%s", p->policy_number);
+	printf("%s (%s), period %s\n", p->policy_number, p->product_code, s->period);
+	printf("  the policy: %s", p->channel);
+	if (p->collection_ref)
+		printf(", collection_ref %s", p->collection_ref);
+	if (p->easypay_code)
+		printf(", EasyPay code %s", p->easypay_code);
+	printf("; premium %s; %s since %s", premium, p->status, p->start_date);
+	if (p->cancel_date)
+		printf(", cancel date %s", p->cancel_date);
+	printf("\n");
+	return 0;
+}
+
+static int print_change(void *ctx, const struct store_policy_change *c)
+{
+	(void)ctx;
+	/* Personal fields show only their last characters, as everywhere. */
+	bool personal = !strcmp(c->field, "id_number") || !strcmp(c->field, "customer_name");
+	char old[TEXT_RENDER_BUFSZ] = "", new[TEXT_RENDER_BUFSZ] = "";
+	if (c->old_value)
+		text_render(c->old_value, strlen(c->old_value), personal, old, sizeof(old));
+	if (c->new_value)
+		text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
+	if (!strcmp(c->field, "policy"))
+		printf("  %s  created, from %s\n", c->changed_at, c->file);
+	else
+		printf("  %s  %s: %s -> %s, from %s\n", c->changed_at, c->field,
+		       c->old_value ? old : "(none)", c->new_value ? new : "(none)", c->file);
+	return 0;
+}
+
+struct stored {
+	bool found;
+	char status[32], reason[64];
+	int64_t collected;
+};
+
+static int keep_outcome(void *ctx, const struct store_outcome_row *o)
+{
+	struct stored *st = ctx;
+	st->found = true;
+	snprintf(st->status, sizeof(st->status), "%s", o->status);
+	snprintf(st->reason, sizeof(st->reason), "%s", o->reason ? o->reason : "");
+	st->collected = o->collected;
+	return 0;
+}
+
+static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *period = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': period = optarg; break;
+		case 'h': return cmd_print_help(&cmd_explain);
+		default:
+			return cmd_usage_error(&cmd_explain, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(&cmd_explain, "expected one POLICY number");
+	if (!period)
+		return cmd_usage_error(&cmd_explain, "--period YYYY-MM is required");
+	const char *number = argv[optind];
+
+	struct err e = { 0 };
+	struct story s = { .store = ctx->store, .e = &e, .period = period };
+	int found = store_policy_find(ctx->store, number, print_policy, &s, &e);
+	if (found <= 0) {
+		if (!found)
+			err_set(&e, KASI_EDATA, "no policy numbered '%s'", number);
+		log_error("%s", e.msg);
+		return found ? -found : KASI_EDATA;
+	}
+
+	int64_t expected;
+	int scheduled = store_expected_find(ctx->store, period, s.policy_id, &expected, &e);
+	if (scheduled < 0) {
+		log_error("%s", e.msg);
+		return -scheduled;
+	}
+	char amount[MONEY_BUFSZ];
+	if (scheduled) {
+		money_format(expected, amount);
+		printf("  expected %s: the premium when %s was scheduled\n", amount, period);
+	} else {
+		printf("  not expected in %s: the policy was not active in it when the period was\n"
+		       "  scheduled (lapsed, cancelled before it, or not started); money for it still\n"
+		       "  counts and is settled\n",
+		       period);
+	}
+
+	struct reasons *reasons = NULL;
+	int rc = cmd_load_schemas(ctx, &e);
+	if (!rc)
+		rc = reasons_load(&reasons, ctx->schemas, &e);
+	printf("\n  what counted, in order:\n");
+	struct reconcile_opts opts = { .trace_policy_id = s.policy_id,
+				       .trace = on_trace,
+				       .trace_ctx = &s };
+	struct reconcile_summary sum;
+	if (!rc)
+		rc = reconcile_period(ctx->store, reasons, period, &opts, &sum, &e);
+	reasons_free(reasons);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	if (!s.lines)
+		printf("  nothing: no fact of the period names this policy\n");
+	if (scheduled) {
+		printf("\n  outcome: %s\n", s.rule);
+		struct stored st = { 0 };
+		if (store_outcome_find(ctx->store, period, s.policy_id, keep_outcome, &st, &e) <
+		    0) {
+			log_error("%s", e.msg);
+			return KASI_EIO;
+		}
+		if (!st.found)
+			printf("  (not reconciled yet: 'kasi reconcile --period %s' records it)\n",
+			       period);
+		else if (strncmp(s.rule, st.status, strlen(st.status)))
+			printf("  the stored outcome is %s: facts arrived since the last reconciliation;\n"
+			       "  'kasi reconcile --period %s' brings it up to date\n",
+			       st.status, period);
+	}
+	printf("\n  history of the policy:\n");
+	if ((rc = store_each_policy_change(ctx->store, s.policy_id, print_change, NULL, &e))) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	return KASI_OK;
+}

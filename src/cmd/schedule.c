@@ -1,0 +1,69 @@
+/*
+ * schedule.c — `kasi schedule --period YYYY-MM`.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/log.h"
+#include "stage/schedule.h"
+
+#include <getopt.h>
+
+static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_schedule = {
+	.name = "schedule",
+	.fn = cmd_schedule_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi schedule --period YYYY-MM",
+	.summary = "snapshot the premiums expected in a period",
+	.help = "usage: kasi schedule --period YYYY-MM\n"
+		"\n"
+		"Record, for every policy active in the period (started on or before\n"
+		"its last day, not lapsed, not cancelled before its first day), its\n"
+		"premium as the amount expected. Scheduling a period again changes\n"
+		"nothing; later changes to a policy never rewrite the period's\n"
+		"expectations (a cancellation still changes its status).\n"
+		"\n"
+		"exit: 0 scheduled (or already), 64 usage, 66 no store, 74/75 store trouble\n",
+};
+
+static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *period = NULL;
+	int c, rc;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': period = optarg; break;
+		case 'h': return cmd_print_help(&cmd_schedule);
+		default:
+			return cmd_usage_error(&cmd_schedule, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_schedule, "unexpected '%s'", argv[optind]);
+	if (!period)
+		return cmd_usage_error(&cmd_schedule, "--period YYYY-MM is required");
+	struct err e = { 0 };
+	struct schedule_result res;
+	rc = schedule_period(ctx->store, period, &res, &e);
+	if (rc == -KASI_EUSAGE)
+		return cmd_usage_error(&cmd_schedule, "%s", e.msg);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	if (res.already)
+		printf("%s was scheduled at %s: %" PRId64 " policies expected; nothing changed\n",
+		       period, res.before.scheduled_at, res.before.expected);
+	else
+		printf("scheduled %s: %" PRId64 " policies expected\n", period, res.scheduled);
+	return KASI_OK;
+}

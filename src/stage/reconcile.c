@@ -1,0 +1,942 @@
+/*
+ * reconcile.c — outcomes and discrepancies of a period (see reconcile.h).
+ *
+ * Policies are held in memory, found by hash (one map: "s" or "c" plus a
+ * collection_ref, "e" plus an EasyPay code); facts are streamed from the
+ * store in the order each channel's rules need, every link made through
+ * an index — never a nested loop over two sides, never all facts in
+ * memory:
+ *
+ *   1. policies, and the period's expected premiums
+ *   2. facts dated in the period, by date:
+ *        cash (EasyPay, and any channel with settled/pending/failed rows):
+ *          a topup is collected (settled), pending, or a failure; a
+ *          cashout is never a premium
+ *        Softy Comp collections (types 1 2 3 4 5 8 11 12): collected; the
+ *          amount is as on the client's account, so -724.19 collects 724.19
+ *   3. Softy Comp unpaids (type 7) dated in the period or later, by date:
+ *        each reverses its original (originalTransactionId when given,
+ *        else the first unreversed collection with the same collectionId
+ *        and cycleDate), in the original's period, by |amount|; no
+ *        original, or one already reversed: ORPHAN_REVERSAL, in the period
+ *        of its cycle date (else its own)
+ *   4. Collexia rows with an action date (messageDate) in the period, one
+ *      instruction at a time, its rows by (statusDate, statusTime):
+ *        a completion (3) collects amountPaidOut; a later 4 or 7 with a
+ *        code other than 99/TR75 reverses it; with 99/TR75 it is tracking
+ *        (pending; never a reversal); otherwise the latest status decides:
+ *        1 2 6 pending, 4 7 failed, 5 cancelled
+ *   5. EasyPay two-sided with the ledger, by transaction id: a row our
+ *      ledger lacks, an amount off by more than R0.01, a status that
+ *      differs; a ledger record of a day whose file was applied that no
+ *      file holds
+ *   6. per scheduled policy: status, shortfall, reason; OVERPAYMENT
+ *
+ * Money collected for a lapsed policy, or for a cancelled one after its
+ * cancel date, counts like any other and raises PAYMENT_ON_INACTIVE_POLICY.
+ * The latest failure (by business date, then time, then arrival) gives an
+ * unpaid or partial policy its reason; NOT_RECEIVED when there is none.
+ */
+#include "core/common.h"
+#include "core/arena.h"
+#include "core/dates.h"
+#include "core/money.h"
+#include "core/strmap.h"
+#include "stage/discrepancy.h"
+#include "stage/reconcile.h"
+
+#define NO_DAY		      INT32_MAX
+#define NONE		      UINT32_MAX
+#define TOLERANCE	      1 /* R0.01, in cents */
+#define SOFTYCOMP_COLLECTIONS "1,2,3,4,5,8,11,12"
+
+static const char *const status_names[OUTCOME_STATUS_COUNT] = {
+	[PAID_FULL] = "PAID_FULL",
+	[PAID_PARTIAL] = "PAID_PARTIAL",
+	[UNPAID] = "UNPAID",
+	[CANCELLED] = "CANCELLED",
+};
+
+const char *outcome_status_name(enum outcome_status s)
+{
+	return s < OUTCOME_STATUS_COUNT ? status_names[s] : "?";
+}
+
+enum policy_state { POLICY_ACTIVE, POLICY_LAPSED, POLICY_CANCELLED };
+
+struct failure {
+	bool set;
+	int32_t day, time;
+	int64_t seq; /* fact id: arrival order, the last tie-break */
+	const char *channel, *raw;
+};
+
+struct pol {
+	int64_t id;
+	int64_t expected, collected, pending;
+	int64_t last_file_id; /* its latest collection (for OVERPAYMENT's file and row) */
+	uint32_t last_row;
+	int32_t cancel_day; /* NO_DAY: none */
+	uint8_t state;
+	bool scheduled;
+	struct failure fail;
+};
+
+/* Where a row is, for a discrepancy or a trace line. */
+struct where {
+	const char *channel;
+	int64_t file_id;
+	uint64_t row;
+	const char *txn;
+	const char *date;
+};
+
+struct disc {
+	const char *code, *channel, *reference, *txn, *expected, *actual, *detail;
+	int64_t file_id, policy_id;
+	uint64_t row;
+};
+
+/* One Collexia row, held while its instruction is read. */
+struct cx_row {
+	int64_t fact_id, file_id, amount, requested;
+	uint64_t row;
+	int32_t day, status_day, status_time;
+	char txn[32], reference[32], status[8], code[16], date[DATE_BUFSZ];
+};
+
+struct run {
+	struct store *store;
+	const struct reasons *reasons;
+	const struct reconcile_opts *opts;
+	struct err *e;
+	char period[PERIOD_BUFSZ], first[DATE_BUFSZ], last[DATE_BUFSZ];
+	int32_t first_day, last_day;
+	struct arena *strings; /* failures' reasons, discrepancies, trace lines */
+	bool oom;
+
+	struct pol *pols; /* in policy_id order */
+	size_t npols, pols_cap;
+	struct strmap *by_ref;
+	struct strmap *reversed; /* Softy Comp collections reversed in this run */
+
+	struct cx_row *cx; /* the instruction being read */
+	size_t ncx, cx_cap;
+
+	struct disc *discs;
+	size_t ndiscs, discs_cap;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bool push(void **arr, size_t *n, size_t *cap, size_t elem)
+{
+	if (*n < *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	void *na = realloc(*arr, ncap * elem);
+	if (!na)
+		return false;
+	*arr = na;
+	*cap = ncap;
+	return true;
+}
+
+static int32_t day_of(const char *iso)
+{
+	int32_t d;
+	return iso && date_parse(iso, strlen(iso), DATE_FMT_ISO, &d) == DATE_OK ? d : NO_DAY;
+}
+
+static const char *keep(struct run *r, const char *s)
+{
+	const char *c = s ? arena_strdup(r->strings, s) : NULL;
+	if (s && !c)
+		r->oom = true;
+	return c;
+}
+
+static const char *vfmt(struct run *r, const char *f, va_list ap)
+{
+	char buf[512];
+	vsnprintf(buf, sizeof(buf), f, ap);
+	return keep(r, buf);
+}
+
+static const char *fmt(struct run *r, const char *f, ...) __attribute__((format(printf, 2, 3)));
+
+static const char *fmt(struct run *r, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	const char *s = vfmt(r, f, ap);
+	va_end(ap);
+	return s;
+}
+
+static const char *money_text(struct run *r, int64_t cents)
+{
+	char buf[MONEY_BUFSZ];
+	money_format(cents, buf);
+	return keep(r, buf);
+}
+
+static bool in_period(const struct run *r, int32_t day)
+{
+	return day >= r->first_day && day <= r->last_day;
+}
+
+static bool traced(const struct run *r, uint32_t pol)
+{
+	return r->opts->trace && pol != NONE && r->pols[pol].id == r->opts->trace_policy_id;
+}
+
+static struct where where_fact(const struct store_fact_row *f)
+{
+	return (struct where){ f->channel, f->file_id, f->row, f->transaction_id,
+			       f->business_date };
+}
+
+/* A line of the traced policy's story; the text is formatted only when
+ * the policy is the one being traced. */
+static void trace(struct run *r, uint32_t pol, enum trace_kind kind, const struct where *w,
+		  bool has_amount, int64_t amount, const char *f, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static void trace(struct run *r, uint32_t pol, enum trace_kind kind, const struct where *w,
+		  bool has_amount, int64_t amount, const char *f, ...)
+{
+	if (!traced(r, pol))
+		return;
+	va_list ap;
+	va_start(ap, f);
+	const char *detail = vfmt(r, f, ap);
+	va_end(ap);
+	struct trace_event ev = {
+		.kind = kind,
+		.channel = w ? w->channel : NULL,
+		.file_id = w ? w->file_id : 0,
+		.row = w ? w->row : 0,
+		.transaction_id = w ? w->txn : NULL,
+		.date = w ? w->date : NULL,
+		.amount = amount,
+		.has_amount = has_amount,
+		.detail = detail,
+	};
+	r->opts->trace(r->opts->trace_ctx, &ev);
+}
+
+/* Record a discrepancy; the strings are copied. */
+static void raise(struct run *r, const char *code, const struct where *w, uint32_t pol,
+		  const char *reference, const char *expected, const char *actual,
+		  const char *detail)
+{
+	if (!push((void **)&r->discs, &r->ndiscs, &r->discs_cap, sizeof(*r->discs))) {
+		r->oom = true;
+		return;
+	}
+	r->discs[r->ndiscs++] = (struct disc){
+		.code = code,
+		.channel = w ? keep(r, w->channel) : NULL,
+		.reference = keep(r, reference),
+		.txn = w ? keep(r, w->txn) : NULL,
+		.expected = keep(r, expected),
+		.actual = keep(r, actual),
+		.detail = keep(r, detail),
+		.file_id = w ? w->file_id : 0,
+		.row = w ? w->row : 0,
+		.policy_id = pol != NONE ? r->pols[pol].id : 0,
+	};
+	trace(r, pol, TRACE_DISCREPANCY, w, false, 0, "%s: %s", code, detail);
+}
+
+static uint32_t policy_by_ref(const struct run *r, char kind, const char *ref)
+{
+	char key[256];
+	uint32_t idx;
+	if (!ref || !*ref)
+		return NONE;
+	int n = snprintf(key, sizeof(key), "%c%s", kind, ref);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return NONE;
+	return strmap_get(r->by_ref, key, (size_t)n, &idx) ? idx : NONE;
+}
+
+/* The later of two failures wins: by business date, time, then arrival. */
+static void failure(struct run *r, uint32_t pol, const char *channel, int32_t day, int32_t time,
+		    int64_t seq, const char *raw)
+{
+	struct failure *f = &r->pols[pol].fail;
+	if (f->set && (f->day > day ||
+		       (f->day == day && (f->time > time || (f->time == time && f->seq > seq)))))
+		return;
+	*f = (struct failure){ true, day, time, seq, keep(r, channel), keep(r, raw) };
+}
+
+/* Money collected on `day` for a lapsed policy, or a cancelled one after
+ * its cancel date. */
+static void check_inactive(struct run *r, uint32_t pol, const struct where *w, int32_t day)
+{
+	const struct pol *p = &r->pols[pol];
+	char d[DATE_BUFSZ], c[DATE_BUFSZ];
+	date_format_iso(day, d);
+	if (p->state == POLICY_LAPSED) {
+		raise(r, D_PAYMENT_ON_INACTIVE_POLICY, w, pol, NULL, "an active policy", "lapsed",
+		      fmt(r, "money collected on %s for a lapsed policy; arrange a refund", d));
+	} else if (p->cancel_day != NO_DAY && day > p->cancel_day) {
+		date_format_iso(p->cancel_day, c);
+		raise(r, D_PAYMENT_ON_INACTIVE_POLICY, w, pol, NULL, fmt(r, "on or before %s", c),
+		      d,
+		      fmt(r,
+			  "money collected on %s, after the policy was cancelled on %s; "
+			  "arrange a refund",
+			  d, c));
+	}
+}
+
+/* `amount` collected (negative: taken back) for the policy in the period. */
+static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t amount,
+		    const char *what)
+{
+	struct pol *p = &r->pols[pol];
+	p->collected += amount;
+	if (amount > 0) {
+		p->last_file_id = w->file_id;
+		p->last_row = (uint32_t)w->row;
+	}
+	trace(r, pol, amount >= 0 ? TRACE_COLLECTION : TRACE_REVERSAL, w, true, amount, "%s", what);
+}
+
+/* ---- 1: policies and what was expected ------------------------------------ */
+
+static int on_policy(void *ctx, const struct store_policy_row *p)
+{
+	struct run *r = ctx;
+	if (!push((void **)&r->pols, &r->npols, &r->pols_cap, sizeof(*r->pols)))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	uint32_t idx = (uint32_t)r->npols++;
+	r->pols[idx] = (struct pol){
+		.id = p->policy_id,
+		.cancel_day = p->cancel_date ? day_of(p->cancel_date) : NO_DAY,
+		.state = !strcmp(p->status, "lapsed")	   ? POLICY_LAPSED
+			 : !strcmp(p->status, "cancelled") ? POLICY_CANCELLED
+							   : POLICY_ACTIVE,
+	};
+	char key[256];
+	int n;
+	if (p->collection_ref &&
+	    (!strcmp(p->channel, "softycomp") || !strcmp(p->channel, "collexia"))) {
+		n = snprintf(key, sizeof(key), "%c%s", p->channel[0], p->collection_ref);
+		if (n > 0 && (size_t)n < sizeof(key) && strmap_put(r->by_ref, key, (size_t)n, idx))
+			return err_set(r->e, KASI_EIO, "out of memory");
+	}
+	if (p->easypay_code) {
+		n = snprintf(key, sizeof(key), "e%s", p->easypay_code);
+		if (n > 0 && (size_t)n < sizeof(key) && strmap_put(r->by_ref, key, (size_t)n, idx))
+			return err_set(r->e, KASI_EIO, "out of memory");
+	}
+	return 0;
+}
+
+static uint32_t policy_by_id(const struct run *r, int64_t id)
+{
+	size_t lo = 0, hi = r->npols;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->pols[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->npols && r->pols[lo].id == id ? (uint32_t)lo : NONE;
+}
+
+static int on_expected(void *ctx, int64_t policy_id, int64_t amount)
+{
+	struct run *r = ctx;
+	uint32_t pol = policy_by_id(r, policy_id);
+	if (pol == NONE)
+		return err_set(r->e, KASI_EIO, "an expected premium for unknown policy %" PRId64,
+			       policy_id);
+	r->pols[pol].scheduled = true;
+	r->pols[pol].expected = amount;
+	return 0;
+}
+
+/* ---- 2: the period's facts ---------------------------------------------------- */
+
+static bool is_softycomp_collection(const char *kind)
+{
+	char padded[16];
+	snprintf(padded, sizeof(padded), ",%s,", kind ? kind : "");
+	return strstr("," SOFTYCOMP_COLLECTIONS ",", padded) != NULL;
+}
+
+static void on_cash(struct run *r, const struct store_fact_row *f, int32_t day)
+{
+	if (f->kind && !strcmp(f->kind, "cashout"))
+		return; /* money paid out: never a premium, never UNKNOWN_REFERENCE */
+	struct where w = where_fact(f);
+	uint32_t pol = policy_by_ref(r, 'e', f->reference);
+	if (pol == NONE) {
+		raise(r, D_UNKNOWN_REFERENCE, &w, NONE, f->reference, NULL, f->reference,
+		      fmt(r, "no policy has EasyPay code %s", f->reference ? f->reference : ""));
+		return;
+	}
+	const char *status = f->status ? f->status : "";
+	if (!strcmp(status, "settled")) {
+		collect(r, pol, &w, f->amount, "a cash payment, settled");
+		check_inactive(r, pol, &w, day);
+	} else if (!strcmp(status, "pending")) {
+		r->pols[pol].pending += f->amount;
+		trace(r, pol, TRACE_PENDING, &w, true, f->amount,
+		      "a cash payment, pending: shown, not counted");
+	} else {
+		failure(r, pol, f->channel, day, 0, f->fact_id, status);
+		trace(r, pol, TRACE_FAILURE, &w, true, f->amount,
+		      "a cash payment, %s: nothing collected", status);
+	}
+}
+
+static void on_softycomp(struct run *r, const struct store_fact_row *f, int32_t day)
+{
+	struct where w = where_fact(f);
+	uint32_t pol = policy_by_ref(r, 's', f->reference);
+	if (f->kind && !strcmp(f->kind, "7"))
+		return; /* unpaids: step 3 */
+	if (!is_softycomp_collection(f->kind)) {
+		trace(r, pol, TRACE_NOT_COUNTED, &w, f->has_amount, f->amount,
+		      "transaction type %s: stored, not counted", f->kind ? f->kind : "?");
+		return;
+	}
+	if (pol == NONE) {
+		raise(r, D_UNKNOWN_REFERENCE, &w, NONE, f->reference, NULL, f->reference,
+		      fmt(r, "no Softy Comp policy has collection_ref %s",
+			  f->reference ? f->reference : ""));
+		return;
+	}
+	char what[64];
+	snprintf(what, sizeof(what), "a debit collection (type %s)", f->kind);
+	collect(r, pol, &w, -f->amount, what);
+	check_inactive(r, pol, &w, day);
+}
+
+static int on_period_fact(void *ctx, const struct store_fact_row *f)
+{
+	struct run *r = ctx;
+	int32_t day = day_of(f->business_date);
+	if (!strcmp(f->channel, "softycomp"))
+		on_softycomp(r, f, day);
+	else if (strcmp(f->channel, "collexia"))
+		on_cash(r, f, day);
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* ---- 3: Softy Comp unpaids ------------------------------------------------------ */
+
+/* A candidate original, copied out of the store's row. */
+struct original {
+	bool found;
+	int64_t fact_id, file_id;
+	uint64_t row;
+	int32_t day;
+	char txn[64], reference[64], kind[8];
+	bool skip_reversed; /* choose the first not reversed yet */
+	struct run *r;
+};
+
+static bool was_reversed(const struct run *r, int64_t fact_id)
+{
+	char key[24];
+	uint32_t v;
+	int n = snprintf(key, sizeof(key), "%" PRId64, fact_id);
+	return strmap_get(r->reversed, key, (size_t)n, &v);
+}
+
+static int take_original(void *ctx, const struct store_fact_row *f)
+{
+	struct original *o = ctx;
+	if (o->found || (o->skip_reversed && was_reversed(o->r, f->fact_id)))
+		return 0;
+	o->found = true;
+	o->fact_id = f->fact_id;
+	o->file_id = f->file_id;
+	o->row = f->row;
+	o->day = day_of(f->business_date);
+	snprintf(o->txn, sizeof(o->txn), "%s", f->transaction_id);
+	snprintf(o->reference, sizeof(o->reference), "%s", f->reference ? f->reference : "");
+	snprintf(o->kind, sizeof(o->kind), "%s", f->kind ? f->kind : "");
+	return 0;
+}
+
+static void orphan(struct run *r, const struct store_fact_row *u, const char *why)
+{
+	/* An orphan belongs to the period its cycle date names, else its own. */
+	int32_t day = u->cycle_date ? day_of(u->cycle_date) : day_of(u->business_date);
+	if (!in_period(r, day))
+		return;
+	struct where w = where_fact(u);
+	int64_t back = u->amount < 0 ? -u->amount : u->amount;
+	raise(r, D_ORPHAN_REVERSAL, &w, policy_by_ref(r, 's', u->reference), NULL, u->original_id,
+	      money_text(r, back), why);
+}
+
+static int on_unpaid(void *ctx, const struct store_fact_row *u)
+{
+	struct run *r = ctx;
+	struct original o = { .r = r };
+	int rc = 0;
+	if (u->original_id) {
+		rc = store_fact_find(r->store, "softycomp", u->original_id, take_original, &o,
+				     r->e);
+		if (rc < 0)
+			return rc;
+		if (!o.found) {
+			orphan(r, u,
+			       fmt(r, "unpaid %s names original %s, which is not stored",
+				   u->transaction_id, u->original_id));
+			return 0;
+		}
+	} else if (u->reference && u->cycle_date) {
+		o.skip_reversed = true;
+		if ((rc = store_each_fact_on_cycle(r->store, "softycomp", u->reference,
+						   u->cycle_date, SOFTYCOMP_COLLECTIONS,
+						   take_original, &o, r->e)))
+			return rc;
+		if (!o.found) {
+			orphan(r, u,
+			       fmt(r, "unpaid %s: no unreversed collection of %s on cycle %s",
+				   u->transaction_id, u->reference, u->cycle_date));
+			return 0;
+		}
+	} else {
+		orphan(r, u,
+		       fmt(r, "unpaid %s names no original and no cycle date", u->transaction_id));
+		return 0;
+	}
+	if (!is_softycomp_collection(o.kind)) {
+		orphan(r, u,
+		       fmt(r, "unpaid %s names %s, which is not a collection (type %s)",
+			   u->transaction_id, o.txn, o.kind));
+		return 0;
+	}
+	if (was_reversed(r, o.fact_id)) {
+		orphan(r, u,
+		       fmt(r, "unpaid %s: its original %s was reversed already", u->transaction_id,
+			   o.txn));
+		return 0;
+	}
+	char key[24];
+	int n = snprintf(key, sizeof(key), "%" PRId64, o.fact_id);
+	if (strmap_put(r->reversed, key, (size_t)n, 1))
+		return err_set(r->e, KASI_EIO, "out of memory");
+
+	uint32_t pol = policy_by_ref(r, 's', o.reference);
+	if (!in_period(r, o.day) || pol == NONE)
+		return 0; /* another period's, or a collection nobody was credited with */
+	int64_t back = u->amount < 0 ? -u->amount : u->amount;
+	struct where w = where_fact(u);
+	char what[256];
+	snprintf(what, sizeof(what), "unpaid: reverses %s (%s)", o.txn,
+		 u->reason ? u->reason : "no reason given");
+	collect(r, pol, &w, -back, what);
+	failure(r, pol, "softycomp", day_of(u->business_date), 0, u->fact_id, u->reason);
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* ---- 4: Collexia instructions ------------------------------------------------------ */
+
+static bool tracking(const char *code)
+{
+	return !strcmp(code, "99") || !strcmp(code, "TR75");
+}
+
+static bool failed_status(const char *st)
+{
+	return !strcmp(st, "4") || !strcmp(st, "7");
+}
+
+static struct where where_cx(const struct cx_row *c)
+{
+	return (struct where){ "collexia", c->file_id, c->row, c->txn, c->date };
+}
+
+/* The rows of one instruction are in r->cx, by statusDate, statusTime and
+ * arrival. */
+static void settle_instruction(struct run *r)
+{
+	const struct cx_row *completion = NULL, *latest = &r->cx[r->ncx - 1];
+	for (size_t i = 0; i < r->ncx && !completion; i++)
+		if (!strcmp(r->cx[i].status, "3"))
+			completion = &r->cx[i];
+	const struct cx_row *decides = completion ? completion : latest;
+	struct where w = where_cx(decides);
+	uint32_t pol = policy_by_ref(r, 'c', decides->reference);
+	if (pol == NONE) {
+		raise(r, D_UNKNOWN_REFERENCE, &w, NONE, decides->reference, NULL,
+		      decides->reference,
+		      fmt(r, "no Collexia policy has collection_ref %s",
+			  *decides->reference ? decides->reference : "(none)"));
+		return;
+	}
+	if (completion) {
+		int32_t paid =
+			completion->status_day != NO_DAY ? completion->status_day : completion->day;
+		collect(r, pol, &w, completion->amount, "an EnDO instruction, completed");
+		check_inactive(r, pol, &w, paid);
+		/* A later rejection or decline, not tracking, reverses it. */
+		for (const struct cx_row *c = completion + 1; c < r->cx + r->ncx; c++) {
+			if (!failed_status(c->status) || tracking(c->code))
+				continue;
+			struct where rw = where_cx(c);
+			char what[128];
+			snprintf(what, sizeof(what),
+				 "status %s (%s) after the completion: reverses it", c->status,
+				 *c->code ? c->code : "no code");
+			collect(r, pol, &rw, -completion->amount, what);
+			failure(r, pol, "collexia", c->status_day, c->status_time, c->fact_id,
+				c->code);
+			break;
+		}
+		return;
+	}
+	const char *st = latest->status;
+	bool track = failed_status(st) && tracking(latest->code);
+	if (!strcmp(st, "1") || !strcmp(st, "2") || !strcmp(st, "6") || track) {
+		r->pols[pol].pending += latest->requested;
+		trace(r, pol, TRACE_PENDING, &w, true, latest->requested,
+		      "an EnDO instruction at status %s%s: pending, not counted", st,
+		      track ? " (tracking)" : "");
+		if (track)
+			failure(r, pol, "collexia", latest->status_day, latest->status_time,
+				latest->fact_id, latest->code);
+	} else if (failed_status(st)) {
+		failure(r, pol, "collexia", latest->status_day, latest->status_time,
+			latest->fact_id, latest->code);
+		trace(r, pol, TRACE_FAILURE, &w, false, 0,
+		      "an EnDO instruction %s (%s): nothing collected",
+		      !strcmp(st, "4") ? "rejected" : "declined",
+		      *latest->code ? latest->code : "no code");
+	} else {
+		trace(r, pol, TRACE_NOT_COUNTED, &w, false, 0,
+		      "an EnDO instruction at status %s (cancelled): nothing collected", st);
+	}
+}
+
+static int on_collexia_row(void *ctx, const struct store_fact_row *f)
+{
+	struct run *r = ctx;
+	if (r->ncx && strcmp(r->cx[0].txn, f->transaction_id)) {
+		settle_instruction(r);
+		r->ncx = 0;
+	}
+	if (!push((void **)&r->cx, &r->ncx, &r->cx_cap, sizeof(*r->cx)))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	struct cx_row *c = &r->cx[r->ncx++];
+	*c = (struct cx_row){
+		.fact_id = f->fact_id,
+		.file_id = f->file_id,
+		.row = f->row,
+		.amount = f->has_amount ? f->amount : 0,
+		.requested = f->has_requested ? f->requested_amount : 0,
+		.day = day_of(f->business_date),
+		.status_day = f->status_date ? day_of(f->status_date) : NO_DAY,
+		.status_time = f->status_time >= 0 ? (int32_t)f->status_time : 0,
+	};
+	snprintf(c->txn, sizeof(c->txn), "%s", f->transaction_id);
+	snprintf(c->reference, sizeof(c->reference), "%s", f->reference ? f->reference : "");
+	snprintf(c->status, sizeof(c->status), "%s", f->status ? f->status : "");
+	snprintf(c->code, sizeof(c->code), "%s", f->reason ? f->reason : "");
+	snprintf(c->date, sizeof(c->date), "%s", f->business_date);
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* ---- 5: EasyPay and the ledger ------------------------------------------------------- */
+
+static int on_cash_ledger(void *ctx, const struct store_fact_row *f,
+			  const struct store_ledger_row *l)
+{
+	struct run *r = ctx;
+	struct where w = where_fact(f);
+	bool cashout = f->kind && !strcmp(f->kind, "cashout");
+	uint32_t pol = cashout ? NONE : policy_by_ref(r, 'e', f->reference);
+	if (!l) {
+		raise(r, D_MISSING_FROM_LEDGER, &w, pol, cashout ? NULL : f->reference, NULL,
+		      money_text(r, f->amount),
+		      fmt(r, "EasyPay reports %s %s %s of %s; our ledger has no record of it",
+			  f->status ? f->status : "", f->kind ? f->kind : "", f->transaction_id,
+			  money_text(r, f->amount)));
+		return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+	}
+	int64_t diff = f->amount - l->amount;
+	if (diff > TOLERANCE || diff < -TOLERANCE)
+		raise(r, D_AMOUNT_MISMATCH, &w, pol, cashout ? NULL : f->reference,
+		      money_text(r, l->amount), money_text(r, f->amount),
+		      fmt(r, "the file says %s, our ledger %s; the file counts",
+			  money_text(r, f->amount), money_text(r, l->amount)));
+	if (!f->status || strcmp(f->status, l->status))
+		raise(r, D_STATUS_MISMATCH, &w, pol, cashout ? NULL : f->reference, l->status,
+		      f->status,
+		      fmt(r, "the file says %s, our ledger %s; the file counts",
+			  f->status ? f->status : "nothing", l->status));
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+static int on_unmatched_ledger(void *ctx, const struct store_ledger_row *l)
+{
+	struct run *r = ctx;
+	struct where w = { l->channel, l->file_id, l->row, l->transaction_id, l->business_date };
+	raise(r, D_MISSING_FROM_FILE, &w, policy_by_ref(r, 'e', l->reference), l->reference,
+	      money_text(r, l->amount), NULL,
+	      fmt(r, "our ledger has %s %s of %s on %s; EasyPay's file for that day does not",
+		  l->status, l->transaction_id, money_text(r, l->amount), l->business_date));
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* ---- 6: outcomes ------------------------------------------------------------------------ */
+
+/* Decide one scheduled policy; the rule text goes to rule[]. */
+static enum outcome_status decide(const struct run *r, const struct pol *p, struct store_outcome *o,
+				  char *rule, size_t rule_size)
+{
+	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], d[DATE_BUFSZ], last[DATE_BUFSZ];
+	money_format(p->expected, exp);
+	money_format(p->collected, col);
+	enum outcome_status st;
+	if (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day) {
+		st = CANCELLED;
+		date_format_iso(p->cancel_day, d);
+		date_format_iso(r->last_day, last);
+		snprintf(rule, rule_size, "cancelled on %s, on or before the period's last day %s",
+			 d, last);
+	} else if (p->collected >= p->expected - TOLERANCE) {
+		st = PAID_FULL;
+		snprintf(rule, rule_size, "collected %s >= expected %s - 0.01", col, exp);
+	} else if (p->collected > 0) {
+		st = PAID_PARTIAL;
+		snprintf(rule, rule_size, "0 < collected %s < expected %s - 0.01", col, exp);
+	} else {
+		st = UNPAID;
+		snprintf(rule, rule_size, "collected %s <= 0", col);
+	}
+	*o = (struct store_outcome){
+		.policy_id = p->id,
+		.status = status_names[st],
+		.expected = p->expected,
+		.collected = p->collected,
+		.pending = p->pending,
+		.rule = rule,
+	};
+	if (st == PAID_PARTIAL || st == UNPAID) {
+		o->shortfall = p->expected - (p->collected > 0 ? p->collected : 0);
+		o->raw_reason = p->fail.set ? p->fail.raw : NULL;
+		o->reason = p->fail.set
+				    ? reasons_normalise(r->reasons, p->fail.channel, p->fail.raw)
+				    : REASON_NOT_RECEIVED;
+	}
+	return st;
+}
+
+/* The collection that tipped a policy over, for OVERPAYMENT's channel
+ * and transaction. */
+struct tipping {
+	struct run *r;
+	const char *channel, *txn;
+};
+
+static int take_tipping(void *ctx, const struct store_fact_row *f)
+{
+	struct tipping *t = ctx;
+	t->channel = keep(t->r, f->channel);
+	t->txn = keep(t->r, f->transaction_id);
+	return 0;
+}
+
+static int overpayments(struct run *r)
+{
+	for (size_t i = 0; i < r->npols; i++) {
+		const struct pol *p = &r->pols[i];
+		if (!p->scheduled || (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day) ||
+		    p->collected <= p->expected + TOLERANCE)
+			continue;
+		struct tipping t = { .r = r };
+		if (p->last_file_id) {
+			int rc = store_fact_at(r->store, p->last_file_id, p->last_row, take_tipping,
+					       &t, r->e);
+			if (rc < 0)
+				return rc;
+		}
+		struct where w = { t.channel, p->last_file_id, p->last_row, t.txn, NULL };
+		raise(r, D_OVERPAYMENT, p->last_file_id ? &w : NULL, (uint32_t)i, NULL,
+		      money_text(r, p->expected), money_text(r, p->collected),
+		      fmt(r, "collected %s against %s expected; the excess is the policyholder's",
+			  money_text(r, p->collected), money_text(r, p->expected)));
+	}
+	return 0;
+}
+
+static int write_outcomes(struct run *r, struct reconcile_summary *sum)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->npols && !rc; i++) {
+		const struct pol *p = &r->pols[i];
+		if (!p->scheduled)
+			continue;
+		struct store_outcome o;
+		char rule[256];
+		enum outcome_status st = decide(r, p, &o, rule, sizeof(rule));
+		sum->scheduled++;
+		sum->by_status[st]++;
+		sum->expected += o.expected;
+		sum->collected += o.collected;
+		sum->shortfall += o.shortfall;
+		sum->pending += o.pending;
+		if (traced(r, (uint32_t)i)) {
+			char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
+			money_format(o.expected, exp);
+			money_format(o.collected, col);
+			money_format(o.shortfall, sf);
+			money_format(o.pending, pen);
+			trace(r, (uint32_t)i, TRACE_RULE, NULL, false, 0,
+			      "%s, by the rule %s\n  expected %s, collected %s, shortfall %s, pending %s%s%s%s%s%s",
+			      o.status, rule, exp, col, sf, pen, o.reason ? "\n  reason " : "",
+			      o.reason ? o.reason : "", o.raw_reason ? " (the channel said: " : "",
+			      o.raw_reason ? o.raw_reason : "", o.raw_reason ? ")" : "");
+		}
+		if (r->opts->write)
+			rc = store_outcome_add(r->store, r->period, &o, r->e);
+	}
+	return rc;
+}
+
+static int write_discrepancies(struct run *r)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->ndiscs && !rc; i++) {
+		const struct disc *d = &r->discs[i];
+		char number[64];
+		const char *reference = d->reference;
+		if (d->policy_id) {
+			int found = store_policy_find_number(r->store, d->policy_id, number, r->e);
+			if (found < 0)
+				return found;
+			if (found)
+				reference = number;
+		}
+		struct store_discrepancy sd = {
+			.period = r->period,
+			.code = d->code,
+			.severity = discrepancy_severity(d->code),
+			.channel = d->channel,
+			.file_id = d->file_id,
+			.row = d->row,
+			.reference = reference,
+			.transaction_id = d->txn,
+			.expected = d->expected,
+			.actual = d->actual,
+			.detail = d->detail ? d->detail : "",
+			.source = "reconcile",
+		};
+		rc = store_discrepancy_add(r->store, &sd, r->e);
+	}
+	return rc;
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+static void run_release(struct run *r)
+{
+	arena_free(r->strings);
+	strmap_free(r->by_ref);
+	strmap_free(r->reversed);
+	free(r->pols);
+	free(r->cx);
+	free(r->discs);
+}
+
+int reconcile_period(struct store *s, const struct reasons *reasons, const char *period,
+		     const struct reconcile_opts *opts, struct reconcile_summary *sum,
+		     struct err *e)
+{
+	int rc = 0;
+	bool in_tx = false;
+	struct run r = { .store = s, .reasons = reasons, .opts = opts, .e = e };
+	memset(sum, 0, sizeof(*sum));
+	int32_t p;
+	if (period_parse(period, strlen(period), &p) != DATE_OK)
+		return err_set(e, KASI_EUSAGE, "'%s' is not a period (YYYY-MM)", period);
+	period_format(p, r.period);
+	r.first_day = period_first_day(p);
+	r.last_day = period_last_day(p);
+	date_format_iso(r.first_day, r.first);
+	date_format_iso(r.last_day, r.last);
+
+	r.strings = arena_new();
+	r.by_ref = strmap_new();
+	r.reversed = strmap_new();
+	if (!r.strings || !r.by_ref || !r.reversed) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	/* One transaction: the results are written against what was read
+	 * (explaining only reads, without taking the write lock). */
+	if ((rc = opts->write ? store_begin(s, e) : store_begin_read(s, e)))
+		goto out;
+	in_tx = true;
+	struct store_period sp;
+	int scheduled = store_period_get(s, r.period, &sp, e);
+	if (scheduled <= 0) {
+		rc = scheduled < 0
+			     ? scheduled
+			     : err_set(e, KASI_EDATA,
+				       "period %s is not scheduled (run 'kasi schedule --period %s')",
+				       r.period, r.period);
+		goto out;
+	}
+	if ((rc = store_each_policy(s, on_policy, &r, e)) ||
+	    (rc = store_each_expected(s, r.period, on_expected, &r, e)) ||
+	    (rc = store_each_fact_between(s, r.first, r.last, on_period_fact, &r, e)) ||
+	    (rc = store_each_fact_of_kind_since(s, "softycomp", "7", r.first, on_unpaid, &r, e)) ||
+	    (rc = store_each_fact_by_transaction(s, "collexia", r.first, r.last, on_collexia_row,
+						 &r, e)))
+		goto out;
+	if (r.ncx)
+		settle_instruction(&r);
+	if ((rc = store_each_fact_with_ledger(s, "easypay", r.first, r.last, on_cash_ledger, &r,
+					      e)) ||
+	    (rc = store_each_ledger_unmatched(s, "easypay", r.first, r.last, on_unmatched_ledger,
+					      &r, e)))
+		goto out;
+	if ((rc = overpayments(&r)))
+		goto out;
+	if (r.oom) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
+	sum->found = (int64_t)r.ndiscs;
+	if (opts->write &&
+	    ((rc = store_reconcile_clear(s, r.period, e)) || (rc = write_discrepancies(&r))))
+		goto out;
+	if ((rc = write_outcomes(&r, sum)))
+		goto out;
+	if (opts->write && (rc = store_period_reconciled(s, r.period, e)))
+		goto out;
+	if ((rc = store_discrepancy_total(s, r.period, &sum->total, e)))
+		goto out;
+	if (!opts->write) {
+		/* Nothing replaced: count what this run found in place of what
+		 * the last reconciliation stored. */
+		int64_t stored = 0;
+		rc = store_discrepancy_total_from(s, r.period, "reconcile", &stored, e);
+		sum->total += sum->found - stored;
+	}
+	if (!rc && opts->write) {
+		rc = store_commit(s, e);
+		in_tx = rc != 0;
+	}
+out:
+	if (in_tx)
+		store_rollback(s);
+	run_release(&r);
+	return rc;
+}

@@ -1,0 +1,203 @@
+/*
+ * report.c — CSV reports (see report.h).
+ *
+ * Rows go through a FILE (plain) or a gzFile (--gzip) onto a temporary
+ * file beside the target, created O_EXCL with mode 0600; report_close()
+ * flushes, fsyncs, renames it over the target and fsyncs the directory,
+ * so the report appears complete or not at all (SPEC §2.8).
+ */
+#include "core/common.h"
+#include "stage/report.h"
+
+#include <zlib.h>
+
+struct report {
+	char *path, *tmp;
+	int fd;
+	FILE *f;
+	gzFile gz;
+	bool failed;
+};
+
+/* A number as a spreadsheet reads one: [+-]digits[.digits]. */
+static bool is_number(const char *s)
+{
+	size_t i = 0;
+	if (s[i] == '-' || s[i] == '+')
+		i++;
+	size_t digits = strspn(s + i, "0123456789");
+	if (!digits)
+		return false;
+	i += digits;
+	if (s[i] == '.') {
+		size_t frac = strspn(s + i + 1, "0123456789");
+		if (!frac)
+			return false;
+		i += 1 + frac;
+	}
+	return s[i] == '\0';
+}
+
+size_t report_cell(const char *cell, char *out, size_t size)
+{
+	size_t n = 0;
+	bool formula = strchr("=+-@\t\r", cell[0]) && cell[0] && !is_number(cell);
+	bool quote = formula || strpbrk(cell, ",\"\r\n") != NULL;
+#define PUT(c)                              \
+	do {                                \
+		if (n + 1 < size)           \
+			out[n] = (char)(c); \
+		n++;                        \
+	} while (0)
+	if (quote)
+		PUT('"');
+	if (formula)
+		PUT('\'');
+	for (const char *c = cell; *c; c++) {
+		if (*c == '"')
+			PUT('"');
+		PUT(*c);
+	}
+	if (quote)
+		PUT('"');
+#undef PUT
+	if (size)
+		out[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+int report_open(struct report **out, const char *path, bool gzip, char *final_path,
+		size_t final_size, struct err *e)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	*out = r;
+	if (!r)
+		return err_set(e, KASI_EIO, "out of memory");
+	r->fd = -1;
+	size_t len = strlen(path);
+	bool has_gz = len > 3 && !strcmp(path + len - 3, ".gz");
+	if (asprintf(&r->path, "%s%s", path, gzip && !has_gz ? ".gz" : "") < 0)
+		r->path = NULL;
+	if (r->path && asprintf(&r->tmp, "%s.tmp-%d", r->path, (int)getpid()) < 0)
+		r->tmp = NULL;
+	if (!r->tmp) {
+		report_abort(r);
+		*out = NULL;
+		return err_set(e, KASI_EIO, "out of memory");
+	}
+	snprintf(final_path, final_size, "%s", r->path);
+	r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r->fd < 0) {
+		int rc = err_sys(e, KASI_EIO, "cannot create '%s'", r->tmp);
+		report_abort(r);
+		*out = NULL;
+		return rc;
+	}
+	if (gzip) {
+		int fd2 = dup(r->fd);
+		r->gz = fd2 >= 0 ? gzdopen(fd2, "wb") : NULL;
+		if (!r->gz && fd2 >= 0)
+			close(fd2);
+	} else {
+		int fd2 = dup(r->fd);
+		r->f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
+		if (!r->f && fd2 >= 0)
+			close(fd2);
+	}
+	if (!r->gz && !r->f) {
+		report_abort(r);
+		*out = NULL;
+		return err_set(e, KASI_EIO, "cannot write '%s': out of memory", path);
+	}
+	return 0;
+}
+
+static void put(struct report *r, const char *s, size_t n)
+{
+	if (r->gz)
+		r->failed |= gzwrite(r->gz, s, (unsigned)n) != (int)n;
+	else
+		r->failed |= fwrite(s, 1, n, r->f) != n;
+}
+
+int report_row(struct report *r, const char *const *cells, size_t n, struct err *e)
+{
+	char buf[4096];
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put(r, ",", 1);
+		const char *cell = cells[i] ? cells[i] : "";
+		size_t need = report_cell(cell, buf, sizeof(buf));
+		if (need < sizeof(buf)) {
+			put(r, buf, need);
+		} else {
+			char *big = malloc(need + 1);
+			if (!big)
+				return err_set(e, KASI_EIO, "out of memory");
+			report_cell(cell, big, need + 1);
+			put(r, big, need);
+			free(big);
+		}
+	}
+	put(r, "\n", 1);
+	return r->failed ? err_sys(e, KASI_EIO, "cannot write '%s'", r->tmp) : 0;
+}
+
+int report_close(struct report *r, struct err *e)
+{
+	int rc = 0;
+	if (r->gz) {
+		if (gzclose_w(r->gz) != Z_OK)
+			r->failed = true;
+		r->gz = NULL;
+	} else if (r->f) {
+		if (fclose(r->f) != 0)
+			r->failed = true;
+		r->f = NULL;
+	}
+	if (r->failed || fsync(r->fd) != 0) {
+		rc = err_sys(e, KASI_EIO, "cannot write '%s'", r->tmp);
+		report_abort(r);
+		return rc;
+	}
+	close(r->fd);
+	r->fd = -1;
+	if (rename(r->tmp, r->path) != 0) {
+		rc = err_sys(e, KASI_EIO, "cannot rename '%s' to '%s'", r->tmp, r->path);
+		report_abort(r);
+		return rc;
+	}
+	/* The rename is durable once the directory is synced. */
+	char *dir = strdup(r->path);
+	if (dir) {
+		char *slash = strrchr(dir, '/');
+		const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+		int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	free(r->path);
+	free(r->tmp);
+	free(r);
+	return 0;
+}
+
+void report_abort(struct report *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose_w(r->gz);
+	if (r->f)
+		fclose(r->f);
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->tmp)
+		unlink(r->tmp);
+	free(r->path);
+	free(r->tmp);
+	free(r);
+}

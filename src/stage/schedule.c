@@ -1,0 +1,34 @@
+/*
+ * schedule.c — see schedule.h.
+ */
+#include "core/common.h"
+#include "core/dates.h"
+#include "stage/schedule.h"
+
+int schedule_period(struct store *s, const char *period, struct schedule_result *res, struct err *e)
+{
+	int32_t p;
+	memset(res, 0, sizeof(*res));
+	if (period_parse(period, strlen(period), &p) != DATE_OK)
+		return err_set(e, KASI_EUSAGE, "'%s' is not a period (YYYY-MM)", period);
+	char name[PERIOD_BUFSZ], first[DATE_BUFSZ], last[DATE_BUFSZ];
+	period_format(p, name);
+	date_format_iso(period_first_day(p), first);
+	date_format_iso(period_last_day(p), last);
+
+	int rc = store_begin(s, e);
+	if (rc)
+		return rc;
+	int found = store_period_get(s, name, &res->before, e);
+	if (found < 0) {
+		rc = found;
+	} else if (found) {
+		res->already = true;
+	} else {
+		rc = store_schedule_period(s, name, first, last, &res->scheduled, e);
+		if (!rc)
+			return store_commit(s, e);
+	}
+	store_rollback(s);
+	return rc;
+}

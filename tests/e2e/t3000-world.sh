@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The fixture world, end to end: load, ingest a month in date order,
+# schedule, reconcile, report; the outcomes and discrepancies must be
+# exactly those worked out by hand in tests/e2e/expected/ (see its
+# README.md). Also: a late unpaid changes its original's period; reconcile
+# again gives the same result; reports are 0600, gzip and formula-safe.
+. "$(dirname "$0")/lib.sh"
+
+expected=$KASI_ROOT/tests/e2e/expected
+db=$tmp/kasi.db
+export KASI_DB=$db
+world "$db"
+
+# Channel files in date order (the date in the name), then by name.
+files=$(for f in "$fixtures"/world/{easypay,softycomp,collexia}_*; do
+	d=$(basename "$f" | grep -oE '[0-9]{8}')
+	echo "$d $(basename "$f") $f"
+done | sort | awk '{print $3}')
+
+for f in $files; do
+	case $(basename "$f") in *20261103*) continue ;; esac	# November: later
+	kasi ingest "$f"
+	case $(basename "$f") in
+	easypay_recon_20261021.csv) want=65 ;;	# rejected
+	easypay_recon_20261005.csv.gz | softycomp_transactions_20261002.csv | collexia_results_20261015.csv) want=1 ;;
+	*) want=0 ;;
+	esac
+	expect_status "$want" "ingest $(basename "$f") exits $want"
+done
+
+kasi schedule --period 2026-10
+expect_status 0 "schedule 2026-10"
+expect_out "scheduled 2026-10: 12 policies expected" "12 policies are expected in October"
+
+kasi reconcile --period 2026-10
+expect_status 1 "reconcile exits 1: the period has discrepancies"
+got=$(sql "$db" "SELECT o.status FROM outcomes o JOIN policies p USING (policy_id) WHERE p.policy_number = 'POL-1011' AND o.period = '2026-10'")
+check "before November's file, POL-1011 is PAID_FULL ($got)" test "$got" = PAID_FULL
+
+# November's first file brings an unpaid of an October debit.
+kasi ingest "$fixtures/world/softycomp_transactions_20261103.csv"
+expect_status 0 "November's Softy Comp file applies"
+kasi reconcile --period 2026-10
+expect_status 1 "October is reconciled again"
+expect_out "PAID_FULL            5" "5 paid in full"
+expect_out "UNPAID               5" "5 unpaid"
+
+kasi report outcomes --period 2026-10 --out "$tmp/outcomes.csv"
+expect_status 0 "the outcomes report is written"
+expect_out "12 policies: PAID_FULL 5, PAID_PARTIAL 1, UNPAID 5, CANCELLED 1" "its summary counts by status"
+# 150.00 + 724.19 + 235.45 + 300.00 + 200.00 + 100.00 + 150.00 + 180.00 +
+# 120.00 + 210.00 + 80.00 + 99.00 expected; collected, shortfall and
+# pending are the sums of the expected file's columns.
+expect_out "expected 2548.64, collected 899.99, shortfall 1668.64, pending 199.00" "and totals the money"
+if cmp -s "$expected/world_outcomes_2026-10.csv" "$tmp/outcomes.csv"; then
+	ok "the outcomes are exactly those worked out by hand"
+else
+	not_ok "the outcomes are exactly those worked out by hand"
+	diff "$expected/world_outcomes_2026-10.csv" "$tmp/outcomes.csv" | diag
+fi
+check "the report is mode 0600" test "$(stat -c %a "$tmp/outcomes.csv")" = 600
+
+kasi report discrepancies --period 2026-10 --out "$tmp/discrepancies.csv"
+expect_status 0 "the discrepancies report is written"
+expect_out "discrepancies 2026-10: 15" "15 discrepancies"
+head -1 "$tmp/discrepancies.csv" > "$tmp/head"
+check "with SPEC §8's header" \
+	test "$(cat "$tmp/head")" = "code,severity,channel,file,row,reference,transaction_id,expected,actual,detail"
+# Compare all but the free-text detail, read with a real CSV parser.
+# (None of these nine columns can hold a comma, so list mode is exact.)
+sqlite3 "$tmp/cmp.db" ".import --csv $tmp/discrepancies.csv d" \
+	".headers on" ".mode list" ".separator ," ".output $tmp/got.csv" \
+	"SELECT code, severity, channel, file, row, reference, transaction_id, expected, actual FROM d"
+if cmp -s "$expected/world_discrepancies_2026-10.csv" <(tr -d '\r' < "$tmp/got.csv"); then
+	ok "the discrepancies are exactly those worked out by hand"
+else
+	not_ok "the discrepancies are exactly those worked out by hand"
+	diff "$expected/world_discrepancies_2026-10.csv" <(tr -d '\r' < "$tmp/got.csv") | diag
+fi
+check "every discrepancy has a detail" test "$(sqlite3 "$tmp/cmp.db" "SELECT count(*) FROM d WHERE detail = ''")" = 0
+
+# Reconciling again changes nothing.
+kasi reconcile --period 2026-10
+kasi report outcomes --period 2026-10 --out "$tmp/outcomes2.csv"
+kasi report discrepancies --period 2026-10 --out "$tmp/discrepancies2.csv"
+check "reconcile again: identical outcomes" cmp -s "$tmp/outcomes.csv" "$tmp/outcomes2.csv"
+check "reconcile again: identical discrepancies, none duplicated" \
+	cmp -s "$tmp/discrepancies.csv" "$tmp/discrepancies2.csv"
+
+kasi schedule --period 2026-10
+expect_out "nothing changed" "scheduling again changes nothing"
+
+kasi report outcomes --period 2026-10 --out "$tmp/o.csv" --gzip
+expect_status 0 "--gzip writes the report compressed"
+check "as FILE.gz, the same rows" bash -c "zcat '$tmp/o.csv.gz' | cmp -s - '$tmp/outcomes.csv'"
+
+kasi explain POL-1011 --period 2026-10
+expect_status 0 "explain POL-1011"
+expect_out "softycomp_transactions_20261001.csv row 5  4846104" "it names the October debit, file and row"
+expect_out "unpaid: reverses 4846104 (Account Closed)" "and the November unpaid that reversed it"
+expect_out "UNPAID, by the rule collected 0.00 <= 0" "and the rule that decided"
+expect_out "reason ACCOUNT_CLOSED (the channel said: Account Closed)" "and the reason, raw and normalised"
+
+kasi explain POL-1006 --period 2026-10
+expect_out "PAID_FULL, by the rule collected 99.99 >= expected 100.00 - 0.01" "the tolerance edge is explained"
+kasi explain POL-9999 --period 2026-10
+expect_status 65 "explaining an unknown policy exits 65"
+
+kasi reconcile --period 2026-12
+expect_status 65 "reconciling a period never scheduled exits 65"
+kasi reconcile --period 2026-13
+expect_status 64 "a period that is not a period is a usage error"
+
+kasi status
+expect_out "2026-10  scheduled" "status lists the period"
+
+echo "1..$tap_n"
