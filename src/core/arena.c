@@ -32,6 +32,19 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
+void arena_reset(struct arena *a)
+{
+	struct chunk *keep = a->chunks;
+	if (!keep)
+		return;
+	for (struct chunk *c = keep->next, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	keep->next = NULL;
+	keep->used = 0;
+}
+
 const char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	struct chunk *c = a->chunks;

@@ -13,6 +13,9 @@ struct arena;
 struct arena *arena_new(void);
 void arena_free(struct arena *a);
 
+/* Forget every string, keeping one chunk's memory for the next ones. */
+void arena_reset(struct arena *a);
+
 /* A NUL-terminated copy of s[0..n); NULL when out of memory. */
 const char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* The same for a NUL-terminated s; NULL in, NULL out. */

@@ -2,8 +2,8 @@
  * strmap.h — a map from strings to 32-bit values, for matching in memory
  * (a policy by its reference, a transaction by its id).
  *
- * Keys are copied into the map's own arena; lookups take (s, n). Open
- * addressing, power-of-two table, load kept under a half.
+ * Keys are copied into the map; lookups take (s, n). Open addressing,
+ * power-of-two table, 16 bytes a slot, load kept under three quarters.
  */
 #ifndef KASI_STRMAP_H
 #define KASI_STRMAP_H
@@ -16,6 +16,8 @@ struct strmap;
 
 /* NULL when out of memory. Freed with strmap_free. */
 struct strmap *strmap_new(void);
+/* The same, with room for `expected` keys before it has to grow. */
+struct strmap *strmap_new_sized(size_t expected);
 void strmap_free(struct strmap *m);
 
 /* Set key -> value (replacing any value). Returns 0, or -1 when out of memory. */
