@@ -78,6 +78,7 @@ static void print_overview(FILE *out)
 	      "  --db PATH      the store (default $KASI_DB, else ./kasi.db)\n"
 	      "  --schemas DIR  schema directory (default $KASI_SCHEMAS, else schemas/\n"
 	      "                 beside the binary, else the installed copy)\n"
+	      "  --verbose, -v  also log what each step did and how long it took\n"
 	      "  --help         this text;  --version  the version\n"
 	      "\nexit codes:\n"
 	      "  0  success              1  finished with discrepancies\n"
@@ -210,6 +211,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--version"))
 			return cmd_version_fn(1, argv, NULL);
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			log_set_level(LOG_DEBUG);
+			continue;
+		}
 		if ((rc = global_option(argc, argv, &i, "--db", &db)) ||
 		    (rc = global_option(argc, argv, &i, "--schemas", &schemas))) {
 			if (rc < 0)

@@ -32,7 +32,8 @@ void sha256_final(struct sha256 *h, uint8_t out[SHA256_BYTES])
 {
 	unsigned len = SHA256_BYTES;
 	EVP_DigestFinal_ex(h->ctx, out, &len);
-	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+	/* Ready for the next message, with the digest already fetched. */
+	EVP_DigestInit_ex2(h->ctx, NULL, NULL);
 }
 
 void sha256_free(struct sha256 *h)

@@ -18,11 +18,20 @@
  * under the same name is recorded once).
  */
 #include "core/common.h"
+#include "core/arena.h"
 #include "core/dates.h"
 #include "core/money.h"
 #include "io/digest.h"
 #include "stage/discrepancy.h"
 #include "stage/ingest.h"
+
+/* A row's fact, held until its batch is stored; its strings are in
+ * ingest_run.held_strings. */
+struct held {
+	struct store_fact f;
+	char period[PERIOD_BUFSZ]; /* its discrepancies' period */
+	int32_t day, status_day;
+};
 
 struct ingest_run {
 	struct store *store;
@@ -37,7 +46,30 @@ struct ingest_run {
 	struct sha256 *row_hash;
 	char *key; /* the fact key, assembled */
 	size_t key_cap;
+	uint8_t *content; /* a row's content, as content_hash() hashes it */
+	size_t content_cap;
+	struct held held[STORE_FACT_BATCH]; /* rows waiting to be stored, as one statement */
+	struct store_duplicate dups[STORE_FACT_BATCH];
+	size_t nheld;
+	struct arena *held_strings;
+	bool oom;
 };
+
+/* Make room for `need` bytes in *buf. */
+static bool reserve(void *buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	void *nb = realloc(*(void **)buf, ncap);
+	if (!nb)
+		return false;
+	*(void **)buf = nb;
+	*cap = ncap;
+	return true;
+}
 
 static const char *value(const struct ingest_run *r, enum canon_field f)
 {
@@ -74,33 +106,45 @@ static const char *fact_key(struct ingest_run *r)
 	size_t need = 1;
 	for (size_t i = 0; i < k->ncolumns; i++)
 		need += strlen(r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "") + 1;
-	if (need > r->key_cap) {
-		char *nk = realloc(r->key, need);
-		if (!nk)
-			return NULL;
-		r->key = nk;
-		r->key_cap = need;
-	}
+	if (!reserve(&r->key, &r->key_cap, need))
+		return NULL;
 	size_t at = 0;
 	for (size_t i = 0; i < k->ncolumns; i++) {
 		const char *v = r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "";
-		at += (size_t)snprintf(r->key + at, r->key_cap - at, "%s%s", i ? "/" : "", v);
+		size_t n = strlen(v);
+		if (i)
+			r->key[at++] = '/';
+		memcpy(r->key + at, v, n);
+		at += n;
 	}
+	r->key[at] = '\0';
 	return r->key;
 }
 
-/* SHA-256 of every column's value in schema order, each behind its length:
- * the row's content, whatever the column order of its file. */
-static void content_hash(struct ingest_run *r, uint8_t out[32])
+/* SHA-256 of every column's value in schema order, each behind its length
+ * (UINT32_MAX: none): the row's content, whatever the column order of its
+ * file. False when out of memory. */
+static bool content_hash(struct ingest_run *r, uint8_t out[32])
 {
+	size_t need = 0;
+	for (size_t c = 0; c < r->schema->ncolumns; c++)
+		need += sizeof(uint32_t) + (r->t.col[c] ? strlen(r->t.col[c]) : 0);
+	if (!reserve(&r->content, &r->content_cap, need))
+		return false;
+	size_t at = 0;
 	for (size_t c = 0; c < r->schema->ncolumns; c++) {
 		const char *v = r->t.col[c];
-		uint32_t len = v ? (uint32_t)strlen(v) : UINT32_MAX;
-		sha256_update(r->row_hash, &len, sizeof(len));
-		if (v)
-			sha256_update(r->row_hash, v, strlen(v));
+		size_t n = v ? strlen(v) : 0;
+		uint32_t len = v ? (uint32_t)n : UINT32_MAX;
+		memcpy(r->content + at, &len, sizeof(len));
+		at += sizeof(len);
+		if (n)
+			memcpy(r->content + at, v, n);
+		at += n;
 	}
+	sha256_update(r->row_hash, r->content, at);
 	sha256_final(r->row_hash, out);
+	return true;
 }
 
 static void note(struct ingest_result *res, const char *code, uint64_t row, const char *txn,
@@ -170,6 +214,84 @@ static const char *future_date(const struct ingest_run *r, const struct store_fa
 	return NULL;
 }
 
+/* What a stored fact raises: DUPLICATE_TRANSACTION or
+ * CONFLICTING_DUPLICATE when its key was counted before, else
+ * OUT_OF_PERIOD when it is dated after its file. */
+static int after_store(struct ingest_run *r, const struct held *h,
+		       const struct store_duplicate *dup)
+{
+	const struct store_fact *f = &h->f;
+	char detail[1024];
+	if (dup->duplicate) {
+		snprintf(detail, sizeof(detail), "%s %s was applied before from %s row %" PRIu64,
+			 dup->same_content ? "the same transaction" : "transaction",
+			 f->transaction_id, dup->file, dup->row);
+		if (!dup->same_content)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 " with different content; the first one counts");
+		if (dup->same_content)
+			r->res->duplicates++;
+		else
+			r->res->conflicts++;
+		return raise(r, f, h->period,
+			     dup->same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE,
+			     NULL, NULL, detail);
+	}
+	r->res->facts++;
+	const char *which = future_date(r, f, h->day, h->status_day, f->status_date != NULL);
+	if (which) {
+		char want[DATE_BUFSZ + 16];
+		date_format_iso(r->file_date, want);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), " or before");
+		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which,
+			 !strcmp(which, "statusDate") ? f->status_date : f->business_date);
+		r->res->out_of_period++;
+		return raise(r, f, h->period, D_OUT_OF_PERIOD, want,
+			     !strcmp(which, "statusDate") ? f->status_date : f->business_date,
+			     detail);
+	}
+	return 0;
+}
+
+/* Store the held rows' facts, one statement for the lot, and raise what
+ * each raises. */
+static int store_held(struct ingest_run *r)
+{
+	struct store_fact facts[STORE_FACT_BATCH];
+	for (size_t i = 0; i < r->nheld; i++)
+		facts[i] = r->held[i].f;
+	int rc = store_facts_insert(r->store, r->file_id, facts, r->nheld, r->dups, r->e);
+	for (size_t i = 0; i < r->nheld && !rc; i++)
+		rc = after_store(r, &r->held[i], &r->dups[i]);
+	r->nheld = 0;
+	arena_reset(r->held_strings);
+	return rc;
+}
+
+static const char *hold(struct ingest_run *r, const char *s)
+{
+	const char *c = s ? arena_strdup(r->held_strings, s) : NULL;
+	if (s && !c)
+		r->oom = true;
+	return c;
+}
+
+/* Copy a fact's strings, which point into the row, for its batch. */
+static void hold_strings(struct ingest_run *r, struct store_fact *f)
+{
+	f->fact_key = hold(r, f->fact_key);
+	f->transaction_id = hold(r, f->transaction_id);
+	f->reference = hold(r, f->reference);
+	f->business_date = hold(r, f->business_date);
+	f->kind = hold(r, f->kind);
+	f->status = hold(r, f->status);
+	f->reason = hold(r, f->reason);
+	f->reason_text = hold(r, f->reason_text);
+	f->original_id = hold(r, f->original_id);
+	f->cycle_date = hold(r, f->cycle_date);
+	f->status_date = hold(r, f->status_date);
+}
+
 static int on_row(void *ctx, const struct vrow *row)
 {
 	struct ingest_run *r = ctx;
@@ -209,7 +331,8 @@ static int on_row(void *ctx, const struct vrow *row)
 	    !schema_read_time(&r->schema->columns[r->schema->map[CANON_STATUS_TIME]], t, strlen(t),
 			      &secs))
 		f.status_time = secs;
-	content_hash(r, f.content_hash);
+	if (!content_hash(r, f.content_hash))
+		return err_set(r->e, KASI_EIO, "out of memory");
 
 	/* A discrepancy belongs to its row's period; a Softy Comp unpaid's,
 	 * to its original's, which its cycle date names. */
@@ -217,42 +340,14 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool unpaid = !strcmp(f.channel, "softycomp") && f.kind && !strcmp(f.kind, "7");
 	period_format(period_of_date(unpaid && f.cycle_date ? cycle_day : day), period);
 
-	struct store_duplicate dup;
-	int rc = store_fact_insert(r->store, r->file_id, &f, &dup, r->e);
-	if (rc)
-		return rc;
-	char detail[1024];
-	if (dup.duplicate) {
-		snprintf(detail, sizeof(detail), "%s %s was applied before from %s row %" PRIu64,
-			 dup.same_content ? "the same transaction" : "transaction",
-			 f.transaction_id, dup.file, dup.row);
-		if (!dup.same_content)
-			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-				 " with different content; the first one counts");
-		if (dup.same_content)
-			r->res->duplicates++;
-		else
-			r->res->conflicts++;
-		return raise(r, &f, period,
-			     dup.same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE,
-			     NULL, NULL, detail);
-	}
-	r->res->facts++;
-	const char *which = future_date(r, &f, day, status_day, f.status_date != NULL);
-	if (which) {
-		char want[DATE_BUFSZ + 16];
-		date_format_iso(r->file_date, want);
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), " or before");
-		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which,
-			 !strcmp(which, "statusDate") ? f.status_date : f.business_date);
-		r->res->out_of_period++;
-		return raise(r, &f, period, D_OUT_OF_PERIOD, want,
-			     !strcmp(which, "statusDate") ? f.status_date : f.business_date,
-			     detail);
-	}
-	return 0;
+	struct held *h = &r->held[r->nheld++];
+	*h = (struct held){ .f = f, .day = day, .status_day = status_day };
+	memcpy(h->period, period, sizeof(period));
+	hold_strings(r, &h->f);
+	if (r->oom)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return r->nheld == STORE_FACT_BATCH ? store_held(r) : 0;
 }
-
 /* After a rollback: record what happened to the file, once. */
 static int record_attempt(struct ingest_run *r, const char *path, const char *outcome,
 			  const char *code, const char *detail)
@@ -325,8 +420,10 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_schema(schema, e)))
 		return rc;
-	if (!(r.row_hash = sha256_new()))
+	if (!(r.row_hash = sha256_new()) || !(r.held_strings = arena_new())) {
+		sha256_free(r.row_hash);
 		return err_set(e, KASI_EIO, "out of memory");
+	}
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -360,6 +457,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	}
 	struct validate_opts opts = { .sha256 = true, .on_row = on_row, .ctx = &r };
 	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+		goto out;
+	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = store_held(&r)))
 		goto out;
 
 	char detail[1200];
@@ -403,6 +502,8 @@ out:
 	vstrings_release(&r.t);
 	sha256_free(r.row_hash);
 	free(r.key);
+	free(r.content);
+	arena_free(r.held_strings);
 	return rc;
 }
 

@@ -51,6 +51,7 @@ struct load_run {
 	int col[16]; /* schema columns used by this kind, by the names below */
 	struct provider_seen *providers;
 	size_t nproviders;
+	bool fresh; /* every policy of this load is new (see fresh_load) */
 };
 
 static const char *const product_cols[] = {
@@ -167,6 +168,7 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 		.status = value(r, PO_STATUS),
 		.start_date = value(r, PO_START),
 		.cancel_date = value(r, PO_CANCEL),
+		.known_new = r->fresh,
 	};
 	const char *premium = value(r, PO_PREMIUM);
 	schema_read_money(&r->schema->columns[r->col[PO_PREMIUM]], premium, strlen(premium),
@@ -175,10 +177,15 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 	int rc = store_policy_upsert(r->store, &p, r->file_id, r->now, what, &field, r->e);
 	if (rc == -KASI_EDATA) {
 		int c = schema_column_index(r->schema, field);
+		bool product = !strcmp(field, "product_code");
+		bool number = !strcmp(field, "policy_number");
 		vrow_error(row, c,
-			   !strcmp(field, "product_code") ? RULE_REFERENCE : RULE_CONSISTENCY,
-			   !strcmp(field, "product_code") ? "a product loaded before"
-							  : "an EasyPay code of this policy's own",
+			   product  ? RULE_REFERENCE
+			   : number ? RULE_UNIQUE
+				    : RULE_CONSISTENCY,
+			   product			    ? "a product loaded before"
+			   : !strcmp(field, "easypay_code") ? "an EasyPay code of this policy's own"
+							    : "a policy number once in the file",
 			   "%s", r->e->msg);
 		err_clear(r->e);
 		return KASI_EDATA;
@@ -230,6 +237,28 @@ static int on_row(void *ctx, const struct vrow *row)
 	return 0;
 }
 
+/* Whether the schema makes a single column unique within a file. */
+static bool unique_column(const struct schema *s, int column)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (s->keys[i].ncolumns == 1 && (int)s->keys[i].columns[0] == column)
+			return true;
+	return false;
+}
+
+/* A first load of policies into an empty table, whose schema makes
+ * policy numbers and EasyPay codes unique within the file: no policy can
+ * exist already, so none is looked up. (The table's UNIQUE constraints
+ * still stand behind this.) */
+static int fresh_load(struct load_run *r, struct err *e)
+{
+	int64_t max_id = 0;
+	int rc = store_policy_max_id(r->store, &max_id, e);
+	r->fresh = !rc && max_id == 0 && unique_column(r->schema, r->col[PO_NUMBER]) &&
+		   unique_column(r->schema, r->col[PO_EASYPAY]);
+	return rc;
+}
+
 /* Every column this kind reads must be in the schema. */
 static int resolve_columns(struct load_run *r, struct err *e)
 {
@@ -271,7 +300,8 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	}
 	in_tx = true;
 	struct store_file f = { .name = base_name(path), .schema = schema->name };
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e))) {
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) ||
+	    (kind == LOAD_POLICIES && (rc = fresh_load(&r, e)))) {
 		close(fd);
 		goto out;
 	}

@@ -2,34 +2,36 @@
  * reconcile.c — outcomes and discrepancies of a period (see reconcile.h).
  *
  * Policies are held in memory, found by hash (one map: "s" or "c" plus a
- * collection_ref, "e" plus an EasyPay code); facts are streamed from the
- * store in the order each channel's rules need, every link made through
- * an index — never a nested loop over two sides, never all facts in
- * memory:
+ * collection_ref, "e" plus an EasyPay code), and so is the period's
+ * EasyPay ledger (by transaction id); facts are streamed from the store
+ * through its date indexes, every link made through an index or a hash
+ * — never a nested loop over two sides:
  *
- *   1. policies, and the period's expected premiums
- *   2. facts dated in the period, by date:
+ *   1. policies with the period's expected premiums; the period's ledger
+ *   2. facts dated in the period, by date, in one pass:
  *        cash (EasyPay, and any channel with settled/pending/failed rows):
  *          a topup is collected (settled), pending, or a failure; a
- *          cashout is never a premium
+ *          cashout is never a premium. EasyPay rows are checked against
+ *          the ledger as they pass: a row our ledger lacks, an amount off
+ *          by more than R0.01, a status that differs
  *        Softy Comp collections (types 1 2 3 4 5 8 11 12): collected; the
  *          amount is as on the client's account, so -724.19 collects 724.19
+ *        Collexia rows (action date, messageDate, in the period): held,
+ *          a few numbers each, for step 4
  *   3. Softy Comp unpaids (type 7) dated in the period or later, by date:
  *        each reverses its original (originalTransactionId when given,
  *        else the first unreversed collection with the same collectionId
  *        and cycleDate), in the original's period, by |amount|; no
  *        original, or one already reversed: ORPHAN_REVERSAL, in the period
  *        of its cycle date (else its own)
- *   4. Collexia rows with an action date (messageDate) in the period, one
- *      instruction at a time, its rows by (statusDate, statusTime):
+ *   4. Collexia instructions, each one's rows sorted by (statusDate,
+ *      statusTime, arrival):
  *        a completion (3) collects amountPaidOut; a later 4 or 7 with a
  *        code other than 99/TR75 reverses it; with 99/TR75 it is tracking
  *        (pending; never a reversal); otherwise the latest status decides:
  *        1 2 6 pending, 4 7 failed, 5 cancelled
- *   5. EasyPay two-sided with the ledger, by transaction id: a row our
- *      ledger lacks, an amount off by more than R0.01, a status that
- *      differs; a ledger record of a day whose file was applied that no
- *      file holds
+ *   5. the period's ledger records that no file holds, on a day whose
+ *      EasyPay file was applied: MISSING_FROM_FILE
  *   6. per scheduled policy: status, shortfall, reason; OVERPAYMENT
  *
  * Money collected for a lapsed policy, or for a cancelled one after its
@@ -39,8 +41,10 @@
  */
 #include "core/common.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/dates.h"
 #include "core/money.h"
+#include "core/log.h"
 #include "core/strmap.h"
 #include "stage/discrepancy.h"
 #include "stage/reconcile.h"
@@ -64,22 +68,23 @@ const char *outcome_status_name(enum outcome_status s)
 
 enum policy_state { POLICY_ACTIVE, POLICY_LAPSED, POLICY_CANCELLED };
 
+/* A policy's latest failure; few policies have one, so they are kept
+ * apart from the policies. */
 struct failure {
-	bool set;
 	int32_t day, time;
 	int64_t seq; /* fact id: arrival order, the last tie-break */
 	const char *channel, *raw;
 };
 
+/* One policy, as matching needs it: 56 bytes, a million of them fit. */
 struct pol {
 	int64_t id;
 	int64_t expected, collected, pending;
-	int64_t last_file_id; /* its latest collection (for OVERPAYMENT's file and row) */
-	uint32_t last_row;
+	int64_t last_fact;  /* its latest collection, for OVERPAYMENT's file and row; 0: none */
 	int32_t cancel_day; /* NO_DAY: none */
+	uint32_t fail;	    /* its failure: index + 1 in run.fails; 0: none */
 	uint8_t state;
 	bool scheduled;
-	struct failure fail;
 };
 
 /* Where a row is, for a discrepancy or a trace line. */
@@ -97,12 +102,19 @@ struct disc {
 	uint64_t row;
 };
 
-/* One Collexia row, held while its instruction is read. */
+/* One Collexia row of the period, held until the instructions are read. */
 struct cx_row {
-	int64_t fact_id, file_id, amount, requested;
-	uint64_t row;
-	int32_t day, status_day, status_time;
-	char txn[32], reference[32], status[8], code[16], date[DATE_BUFSZ];
+	int64_t fact_id, amount, requested;
+	const char *txn, *reference, *code;   /* in run.strings */
+	int32_t day, status_day, status_time; /* status_day NO_DAY, status_time -1: none */
+	char status[4];
+};
+
+/* One EasyPay ledger record of the period. */
+struct led {
+	int64_t id, amount;
+	const char *status; /* interned */
+	bool matched;	    /* a counted fact of the period holds it */
 };
 
 struct run {
@@ -118,10 +130,19 @@ struct run {
 	struct pol *pols; /* in policy_id order */
 	size_t npols, pols_cap;
 	struct strmap *by_ref;
+	struct failure *fails;
+	size_t nfails, fails_cap;
 	struct strmap *reversed; /* Softy Comp collections reversed in this run */
 
-	struct cx_row *cx; /* the instruction being read */
+	struct cx_row *cx; /* the period's Collexia rows */
 	size_t ncx, cx_cap;
+
+	struct led *ledger; /* the period's EasyPay ledger, by id */
+	size_t nledger, ledger_cap;
+	struct strmap *ledger_by_txn;
+	const char *statuses[16]; /* the ledger's status words, interned */
+	size_t nstatuses;
+	bool applied[32]; /* by day of the month: an EasyPay file of that date was applied */
 
 	struct disc *discs;
 	size_t ndiscs, discs_cap;
@@ -250,27 +271,55 @@ static void raise(struct run *r, const char *code, const struct where *w, uint32
 	trace(r, pol, TRACE_DISCREPANCY, w, false, 0, "%s: %s", code, detail);
 }
 
+/* A reference's key in by_ref: its kind ('s', 'c', 'e') then the
+ * reference; 0 if it does not fit. */
+static size_t ref_key(char key[64], char kind, const char *ref)
+{
+	size_t n = strlen(ref);
+	if (n + 1 > 64)
+		return 0;
+	key[0] = kind;
+	memcpy(key + 1, ref, n);
+	return n + 1;
+}
+
 static uint32_t policy_by_ref(const struct run *r, char kind, const char *ref)
 {
-	char key[256];
+	char key[64];
 	uint32_t idx;
-	if (!ref || !*ref)
-		return NONE;
-	int n = snprintf(key, sizeof(key), "%c%s", kind, ref);
-	if (n < 0 || (size_t)n >= sizeof(key))
-		return NONE;
-	return strmap_get(r->by_ref, key, (size_t)n, &idx) ? idx : NONE;
+	size_t n = ref && *ref ? ref_key(key, kind, ref) : 0;
+	return n && strmap_get(r->by_ref, key, n, &idx) ? idx : NONE;
+}
+
+/* The channel's name as a constant, so that it outlives the row. */
+static const char *channel_const(struct run *r, const char *channel)
+{
+	static const char *const known[] = { "softycomp", "collexia", "easypay" };
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(channel, known[i]))
+			return known[i];
+	return keep(r, channel);
 }
 
 /* The later of two failures wins: by business date, time, then arrival. */
 static void failure(struct run *r, uint32_t pol, const char *channel, int32_t day, int32_t time,
 		    int64_t seq, const char *raw)
 {
-	struct failure *f = &r->pols[pol].fail;
-	if (f->set && (f->day > day ||
-		       (f->day == day && (f->time > time || (f->time == time && f->seq > seq)))))
-		return;
-	*f = (struct failure){ true, day, time, seq, keep(r, channel), keep(r, raw) };
+	struct pol *p = &r->pols[pol];
+	if (!p->fail) {
+		if (!push((void **)&r->fails, &r->nfails, &r->fails_cap, sizeof(*r->fails))) {
+			r->oom = true;
+			return;
+		}
+		p->fail = (uint32_t)++r->nfails;
+	} else {
+		const struct failure *f = &r->fails[p->fail - 1];
+		if (f->day > day ||
+		    (f->day == day && (f->time > time || (f->time == time && f->seq > seq))))
+			return;
+	}
+	r->fails[p->fail - 1] =
+		(struct failure){ day, time, seq, channel_const(r, channel), keep(r, raw) };
 }
 
 /* Money collected on `day` for a lapsed policy, or a cancelled one after
@@ -278,6 +327,8 @@ static void failure(struct run *r, uint32_t pol, const char *channel, int32_t da
 static void check_inactive(struct run *r, uint32_t pol, const struct where *w, int32_t day)
 {
 	const struct pol *p = &r->pols[pol];
+	if (p->state != POLICY_LAPSED && (p->cancel_day == NO_DAY || day <= p->cancel_day))
+		return;
 	char d[DATE_BUFSZ], c[DATE_BUFSZ];
 	date_format_iso(day, d);
 	if (p->state == POLICY_LAPSED) {
@@ -294,20 +345,29 @@ static void check_inactive(struct run *r, uint32_t pol, const struct where *w, i
 	}
 }
 
-/* `amount` collected (negative: taken back) for the policy in the period. */
+/* `amount` collected (negative: taken back) for the policy in the period;
+ * what, a format, says what it was (formatted only when traced). */
 static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t amount,
-		    const char *what)
+		    const char *what, ...) __attribute__((format(printf, 5, 6)));
+
+static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t amount,
+		    const char *what, ...)
 {
 	struct pol *p = &r->pols[pol];
 	p->collected += amount;
-	if (amount > 0) {
-		p->last_file_id = w->file_id;
-		p->last_row = (uint32_t)w->row;
-	}
-	trace(r, pol, amount >= 0 ? TRACE_COLLECTION : TRACE_REVERSAL, w, true, amount, "%s", what);
+	if (amount > 0)
+		p->last_fact = store_fact_id(w->file_id, w->row);
+	if (!traced(r, pol))
+		return;
+	va_list ap;
+	va_start(ap, what);
+	const char *detail = vfmt(r, what, ap);
+	va_end(ap);
+	trace(r, pol, amount >= 0 ? TRACE_COLLECTION : TRACE_REVERSAL, w, true, amount, "%s",
+	      detail);
 }
 
-/* ---- 1: policies and what was expected ------------------------------------ */
+/* ---- 1: policies and what was expected; the period's ledger ----------------- */
 
 static int on_policy(void *ctx, const struct store_policy_row *p)
 {
@@ -317,49 +377,59 @@ static int on_policy(void *ctx, const struct store_policy_row *p)
 	uint32_t idx = (uint32_t)r->npols++;
 	r->pols[idx] = (struct pol){
 		.id = p->policy_id,
+		.expected = p->expected,
+		.scheduled = p->scheduled,
 		.cancel_day = p->cancel_date ? day_of(p->cancel_date) : NO_DAY,
 		.state = !strcmp(p->status, "lapsed")	   ? POLICY_LAPSED
 			 : !strcmp(p->status, "cancelled") ? POLICY_CANCELLED
 							   : POLICY_ACTIVE,
 	};
-	char key[256];
-	int n;
+	char key[64];
+	size_t n;
 	if (p->collection_ref &&
-	    (!strcmp(p->channel, "softycomp") || !strcmp(p->channel, "collexia"))) {
-		n = snprintf(key, sizeof(key), "%c%s", p->channel[0], p->collection_ref);
-		if (n > 0 && (size_t)n < sizeof(key) && strmap_put(r->by_ref, key, (size_t)n, idx))
-			return err_set(r->e, KASI_EIO, "out of memory");
-	}
-	if (p->easypay_code) {
-		n = snprintf(key, sizeof(key), "e%s", p->easypay_code);
-		if (n > 0 && (size_t)n < sizeof(key) && strmap_put(r->by_ref, key, (size_t)n, idx))
-			return err_set(r->e, KASI_EIO, "out of memory");
-	}
+	    (!strcmp(p->channel, "softycomp") || !strcmp(p->channel, "collexia")) &&
+	    (n = ref_key(key, p->channel[0], p->collection_ref)) &&
+	    strmap_put(r->by_ref, key, n, idx))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	if (p->easypay_code && (n = ref_key(key, 'e', p->easypay_code)) &&
+	    strmap_put(r->by_ref, key, n, idx))
+		return err_set(r->e, KASI_EIO, "out of memory");
 	return 0;
 }
 
-static uint32_t policy_by_id(const struct run *r, int64_t id)
+static const char *intern_status(struct run *r, const char *status)
 {
-	size_t lo = 0, hi = r->npols;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r->pols[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < r->npols && r->pols[lo].id == id ? (uint32_t)lo : NONE;
+	for (size_t i = 0; i < r->nstatuses; i++)
+		if (!strcmp(r->statuses[i], status))
+			return r->statuses[i];
+	const char *k = keep(r, status);
+	if (r->nstatuses < ARRAY_SIZE(r->statuses))
+		r->statuses[r->nstatuses++] = k;
+	return k;
 }
 
-static int on_expected(void *ctx, int64_t policy_id, int64_t amount)
+static int on_ledger(void *ctx, const struct store_ledger_row *l)
 {
 	struct run *r = ctx;
-	uint32_t pol = policy_by_id(r, policy_id);
-	if (pol == NONE)
-		return err_set(r->e, KASI_EIO, "an expected premium for unknown policy %" PRId64,
-			       policy_id);
-	r->pols[pol].scheduled = true;
-	r->pols[pol].expected = amount;
+	if (!push((void **)&r->ledger, &r->nledger, &r->ledger_cap, sizeof(*r->ledger)))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	uint32_t idx = (uint32_t)r->nledger++;
+	r->ledger[idx] = (struct led){
+		.id = l->ledger_id,
+		.amount = l->amount,
+		.status = intern_status(r, l->status),
+	};
+	if (strmap_put(r->ledger_by_txn, l->transaction_id, strlen(l->transaction_id), idx))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+static int on_applied_date(void *ctx, const char *date)
+{
+	struct run *r = ctx;
+	int32_t day = day_of(date);
+	if (in_period(r, day))
+		r->applied[day - r->first_day] = true;
 	return 0;
 }
 
@@ -370,6 +440,68 @@ static bool is_softycomp_collection(const char *kind)
 	char padded[16];
 	snprintf(padded, sizeof(padded), ",%s,", kind ? kind : "");
 	return strstr("," SOFTYCOMP_COLLECTIONS ",", padded) != NULL;
+}
+
+/* An EasyPay row against our ledger's record of it (l NULL: none). */
+static void check_ledger(struct run *r, const struct store_fact_row *f, const int64_t *amount,
+			 const char *status)
+{
+	struct where w = where_fact(f);
+	bool cashout = f->kind && !strcmp(f->kind, "cashout");
+	uint32_t pol = cashout ? NONE : policy_by_ref(r, 'e', f->reference);
+	const char *reference = cashout ? NULL : f->reference;
+	if (!amount) {
+		raise(r, D_MISSING_FROM_LEDGER, &w, pol, reference, NULL, money_text(r, f->amount),
+		      fmt(r, "EasyPay reports %s %s %s of %s; our ledger has no record of it",
+			  f->status ? f->status : "", f->kind ? f->kind : "", f->transaction_id,
+			  money_text(r, f->amount)));
+		return;
+	}
+	int64_t diff = f->amount - *amount;
+	if (diff > TOLERANCE || diff < -TOLERANCE)
+		raise(r, D_AMOUNT_MISMATCH, &w, pol, reference, money_text(r, *amount),
+		      money_text(r, f->amount),
+		      fmt(r, "the file says %s, our ledger %s; the file counts",
+			  money_text(r, f->amount), money_text(r, *amount)));
+	if (!f->status || strcmp(f->status, status))
+		raise(r, D_STATUS_MISMATCH, &w, pol, reference, status, f->status,
+		      fmt(r, "the file says %s, our ledger %s; the file counts",
+			  f->status ? f->status : "nothing", status));
+}
+
+struct ledger_hit {
+	bool found;
+	int64_t amount;
+	char status[32];
+};
+
+static int take_ledger(void *ctx, const struct store_ledger_row *l)
+{
+	struct ledger_hit *h = ctx;
+	h->found = true;
+	h->amount = l->amount;
+	snprintf(h->status, sizeof(h->status), "%s", l->status);
+	return 0;
+}
+
+/* The row's ledger record: the period's, in memory; else one of another
+ * date, from the store. */
+static int match_ledger(struct run *r, const struct store_fact_row *f)
+{
+	uint32_t idx;
+	if (strmap_get(r->ledger_by_txn, f->transaction_id, strlen(f->transaction_id), &idx)) {
+		struct led *l = &r->ledger[idx];
+		l->matched = true;
+		check_ledger(r, f, &l->amount, l->status);
+		return 0;
+	}
+	struct ledger_hit h = { 0 };
+	int found =
+		store_ledger_find(r->store, f->channel, f->transaction_id, take_ledger, &h, r->e);
+	if (found < 0)
+		return found;
+	check_ledger(r, f, h.found ? &h.amount : NULL, h.status);
+	return 0;
 }
 
 static void on_cash(struct run *r, const struct store_fact_row *f, int32_t day)
@@ -415,20 +547,47 @@ static void on_softycomp(struct run *r, const struct store_fact_row *f, int32_t 
 			  f->reference ? f->reference : ""));
 		return;
 	}
-	char what[64];
-	snprintf(what, sizeof(what), "a debit collection (type %s)", f->kind);
-	collect(r, pol, &w, -f->amount, what);
+	collect(r, pol, &w, -f->amount, "a debit collection (type %s)", f->kind);
 	check_inactive(r, pol, &w, day);
+}
+
+/* A Collexia row, held for step 4. */
+static int hold_collexia(struct run *r, const struct store_fact_row *f, int32_t day)
+{
+	if (!push((void **)&r->cx, &r->ncx, &r->cx_cap, sizeof(*r->cx)))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	struct cx_row *c = &r->cx[r->ncx++];
+	*c = (struct cx_row){
+		.fact_id = f->fact_id,
+		.amount = f->has_amount ? f->amount : 0,
+		.requested = f->has_requested ? f->requested_amount : 0,
+		.txn = keep(r, f->transaction_id),
+		.reference = keep(r, f->reference ? f->reference : ""),
+		.code = keep(r, f->reason ? f->reason : ""),
+		.day = day,
+		.status_day = f->status_date ? day_of(f->status_date) : NO_DAY,
+		.status_time = f->status_time >= 0 ? (int32_t)f->status_time : -1,
+	};
+	snprintf(c->status, sizeof(c->status), "%s", f->status ? f->status : "");
+	return 0;
 }
 
 static int on_period_fact(void *ctx, const struct store_fact_row *f)
 {
 	struct run *r = ctx;
 	int32_t day = day_of(f->business_date);
-	if (!strcmp(f->channel, "softycomp"))
+	int rc = 0;
+	if (!strcmp(f->channel, "softycomp")) {
 		on_softycomp(r, f, day);
-	else if (strcmp(f->channel, "collexia"))
+	} else if (!strcmp(f->channel, "collexia")) {
+		rc = hold_collexia(r, f, day);
+	} else {
 		on_cash(r, f, day);
+		if (!strcmp(f->channel, "easypay"))
+			rc = match_ledger(r, f);
+	}
+	if (rc)
+		return rc;
 	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
 }
 
@@ -447,10 +606,8 @@ struct original {
 
 static bool was_reversed(const struct run *r, int64_t fact_id)
 {
-	char key[24];
 	uint32_t v;
-	int n = snprintf(key, sizeof(key), "%" PRId64, fact_id);
-	return strmap_get(r->reversed, key, (size_t)n, &v);
+	return strmap_get(r->reversed, (const char *)&fact_id, sizeof(fact_id), &v);
 }
 
 static int take_original(void *ctx, const struct store_fact_row *f)
@@ -526,9 +683,7 @@ static int on_unpaid(void *ctx, const struct store_fact_row *u)
 			   o.txn));
 		return 0;
 	}
-	char key[24];
-	int n = snprintf(key, sizeof(key), "%" PRId64, o.fact_id);
-	if (strmap_put(r->reversed, key, (size_t)n, 1))
+	if (strmap_put(r->reversed, (const char *)&o.fact_id, sizeof(o.fact_id), 1))
 		return err_set(r->e, KASI_EIO, "out of memory");
 
 	uint32_t pol = policy_by_ref(r, 's', o.reference);
@@ -536,10 +691,8 @@ static int on_unpaid(void *ctx, const struct store_fact_row *u)
 		return 0; /* another period's, or a collection nobody was credited with */
 	int64_t back = u->amount < 0 ? -u->amount : u->amount;
 	struct where w = where_fact(u);
-	char what[256];
-	snprintf(what, sizeof(what), "unpaid: reverses %s (%s)", o.txn,
-		 u->reason ? u->reason : "no reason given");
-	collect(r, pol, &w, -back, what);
+	collect(r, pol, &w, -back, "unpaid: reverses %s (%s)", o.txn,
+		u->reason ? u->reason : "no reason given");
 	failure(r, pol, "softycomp", day_of(u->business_date), 0, u->fact_id, u->reason);
 	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
 }
@@ -556,21 +709,41 @@ static bool failed_status(const char *st)
 	return !strcmp(st, "4") || !strcmp(st, "7");
 }
 
-static struct where where_cx(const struct cx_row *c)
+/* A Collexia row's place; date[] receives its business date. */
+static struct where where_cx(const struct cx_row *c, char date[DATE_BUFSZ])
 {
-	return (struct where){ "collexia", c->file_id, c->row, c->txn, c->date };
+	date_format_iso(c->day, date);
+	return (struct where){ "collexia", c->fact_id >> 32, (uint64_t)c->fact_id & STORE_MAX_ROW,
+			       c->txn, date };
 }
 
-/* The rows of one instruction are in r->cx, by statusDate, statusTime and
- * arrival. */
-static void settle_instruction(struct run *r)
+/* Instruction by instruction; within one, by statusDate (none first),
+ * statusTime (none first), arrival. */
+static int cx_order(const void *a, const void *b)
 {
-	const struct cx_row *completion = NULL, *latest = &r->cx[r->ncx - 1];
-	for (size_t i = 0; i < r->ncx && !completion; i++)
-		if (!strcmp(r->cx[i].status, "3"))
-			completion = &r->cx[i];
+	const struct cx_row *x = a, *y = b;
+	int c = strcmp(x->txn, y->txn);
+	if (c)
+		return c;
+	int64_t xd = x->status_day == NO_DAY ? INT64_MIN : x->status_day;
+	int64_t yd = y->status_day == NO_DAY ? INT64_MIN : y->status_day;
+	if (xd != yd)
+		return xd < yd ? -1 : 1;
+	if (x->status_time != y->status_time)
+		return x->status_time < y->status_time ? -1 : 1;
+	return x->fact_id < y->fact_id ? -1 : x->fact_id > y->fact_id;
+}
+
+/* The rows of one instruction, [first, end), in cx_order. */
+static void settle_instruction(struct run *r, const struct cx_row *first, const struct cx_row *end)
+{
+	const struct cx_row *completion = NULL, *latest = end - 1;
+	for (const struct cx_row *c = first; c < end && !completion; c++)
+		if (!strcmp(c->status, "3"))
+			completion = c;
 	const struct cx_row *decides = completion ? completion : latest;
-	struct where w = where_cx(decides);
+	char date[DATE_BUFSZ];
+	struct where w = where_cx(decides, date);
 	uint32_t pol = policy_by_ref(r, 'c', decides->reference);
 	if (pol == NONE) {
 		raise(r, D_UNKNOWN_REFERENCE, &w, NONE, decides->reference, NULL,
@@ -585,15 +758,14 @@ static void settle_instruction(struct run *r)
 		collect(r, pol, &w, completion->amount, "an EnDO instruction, completed");
 		check_inactive(r, pol, &w, paid);
 		/* A later rejection or decline, not tracking, reverses it. */
-		for (const struct cx_row *c = completion + 1; c < r->cx + r->ncx; c++) {
+		for (const struct cx_row *c = completion + 1; c < end; c++) {
 			if (!failed_status(c->status) || tracking(c->code))
 				continue;
-			struct where rw = where_cx(c);
-			char what[128];
-			snprintf(what, sizeof(what),
-				 "status %s (%s) after the completion: reverses it", c->status,
-				 *c->code ? c->code : "no code");
-			collect(r, pol, &rw, -completion->amount, what);
+			char rdate[DATE_BUFSZ];
+			struct where rw = where_cx(c, rdate);
+			collect(r, pol, &rw, -completion->amount,
+				"status %s (%s) after the completion: reverses it", c->status,
+				*c->code ? c->code : "no code");
 			failure(r, pol, "collexia", c->status_day, c->status_time, c->fact_id,
 				c->code);
 			break;
@@ -623,64 +795,17 @@ static void settle_instruction(struct run *r)
 	}
 }
 
-static int on_collexia_row(void *ctx, const struct store_fact_row *f)
+static void settle_instructions(struct run *r)
 {
-	struct run *r = ctx;
-	if (r->ncx && strcmp(r->cx[0].txn, f->transaction_id)) {
-		settle_instruction(r);
-		r->ncx = 0;
+	qsort(r->cx, r->ncx, sizeof(*r->cx), cx_order);
+	for (size_t i = 0, j; i < r->ncx; i = j) {
+		for (j = i + 1; j < r->ncx && !strcmp(r->cx[j].txn, r->cx[i].txn); j++)
+			;
+		settle_instruction(r, r->cx + i, r->cx + j);
 	}
-	if (!push((void **)&r->cx, &r->ncx, &r->cx_cap, sizeof(*r->cx)))
-		return err_set(r->e, KASI_EIO, "out of memory");
-	struct cx_row *c = &r->cx[r->ncx++];
-	*c = (struct cx_row){
-		.fact_id = f->fact_id,
-		.file_id = f->file_id,
-		.row = f->row,
-		.amount = f->has_amount ? f->amount : 0,
-		.requested = f->has_requested ? f->requested_amount : 0,
-		.day = day_of(f->business_date),
-		.status_day = f->status_date ? day_of(f->status_date) : NO_DAY,
-		.status_time = f->status_time >= 0 ? (int32_t)f->status_time : 0,
-	};
-	snprintf(c->txn, sizeof(c->txn), "%s", f->transaction_id);
-	snprintf(c->reference, sizeof(c->reference), "%s", f->reference ? f->reference : "");
-	snprintf(c->status, sizeof(c->status), "%s", f->status ? f->status : "");
-	snprintf(c->code, sizeof(c->code), "%s", f->reason ? f->reason : "");
-	snprintf(c->date, sizeof(c->date), "%s", f->business_date);
-	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
 }
 
-/* ---- 5: EasyPay and the ledger ------------------------------------------------------- */
-
-static int on_cash_ledger(void *ctx, const struct store_fact_row *f,
-			  const struct store_ledger_row *l)
-{
-	struct run *r = ctx;
-	struct where w = where_fact(f);
-	bool cashout = f->kind && !strcmp(f->kind, "cashout");
-	uint32_t pol = cashout ? NONE : policy_by_ref(r, 'e', f->reference);
-	if (!l) {
-		raise(r, D_MISSING_FROM_LEDGER, &w, pol, cashout ? NULL : f->reference, NULL,
-		      money_text(r, f->amount),
-		      fmt(r, "EasyPay reports %s %s %s of %s; our ledger has no record of it",
-			  f->status ? f->status : "", f->kind ? f->kind : "", f->transaction_id,
-			  money_text(r, f->amount)));
-		return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
-	}
-	int64_t diff = f->amount - l->amount;
-	if (diff > TOLERANCE || diff < -TOLERANCE)
-		raise(r, D_AMOUNT_MISMATCH, &w, pol, cashout ? NULL : f->reference,
-		      money_text(r, l->amount), money_text(r, f->amount),
-		      fmt(r, "the file says %s, our ledger %s; the file counts",
-			  money_text(r, f->amount), money_text(r, l->amount)));
-	if (!f->status || strcmp(f->status, l->status))
-		raise(r, D_STATUS_MISMATCH, &w, pol, cashout ? NULL : f->reference, l->status,
-		      f->status,
-		      fmt(r, "the file says %s, our ledger %s; the file counts",
-			  f->status ? f->status : "nothing", l->status));
-	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
-}
+/* ---- 5: the ledger's records that no file holds ------------------------------ */
 
 static int on_unmatched_ledger(void *ctx, const struct store_ledger_row *l)
 {
@@ -693,46 +818,97 @@ static int on_unmatched_ledger(void *ctx, const struct store_ledger_row *l)
 	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
 }
 
+static int take_fact(void *ctx, const struct store_fact_row *f)
+{
+	(void)f;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+struct unmatched {
+	struct run *r;
+	bool held; /* a counted fact of another date holds it */
+};
+
+static int check_unmatched(void *ctx, const struct store_ledger_row *l)
+{
+	struct unmatched *u = ctx;
+	struct run *r = u->r;
+	int32_t day = day_of(l->business_date);
+	if (!in_period(r, day) || !r->applied[day - r->first_day])
+		return 0; /* no file of that day yet: nothing to say */
+	int found =
+		store_fact_find(r->store, l->channel, l->transaction_id, take_fact, &u->held, r->e);
+	if (found < 0)
+		return found;
+	return found ? 0 : on_unmatched_ledger(r, l);
+}
+
+static int ledger_unmatched(struct run *r)
+{
+	for (size_t i = 0; i < r->nledger; i++) {
+		if (r->ledger[i].matched)
+			continue;
+		struct unmatched u = { .r = r };
+		int rc = store_ledger_get(r->store, r->ledger[i].id, check_unmatched, &u, r->e);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- 6: outcomes ------------------------------------------------------------------------ */
 
-/* Decide one scheduled policy; the rule text goes to rule[]. */
-static enum outcome_status decide(const struct run *r, const struct pol *p, struct store_outcome *o,
-				  char *rule, size_t rule_size)
+static enum outcome_status status_of(const struct run *r, const struct pol *p)
+{
+	if (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day)
+		return CANCELLED;
+	if (p->collected >= p->expected - TOLERANCE)
+		return PAID_FULL;
+	return p->collected > 0 ? PAID_PARTIAL : UNPAID;
+}
+
+/* The rule that decided a policy, in words, for explain. */
+static void rule_text(const struct run *r, const struct pol *p, enum outcome_status st, char *rule,
+		      size_t rule_size)
 {
 	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], d[DATE_BUFSZ], last[DATE_BUFSZ];
 	money_format(p->expected, exp);
 	money_format(p->collected, col);
-	enum outcome_status st;
-	if (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day) {
-		st = CANCELLED;
+	switch (st) {
+	case CANCELLED:
 		date_format_iso(p->cancel_day, d);
 		date_format_iso(r->last_day, last);
 		snprintf(rule, rule_size, "cancelled on %s, on or before the period's last day %s",
 			 d, last);
-	} else if (p->collected >= p->expected - TOLERANCE) {
-		st = PAID_FULL;
+		break;
+	case PAID_FULL:
 		snprintf(rule, rule_size, "collected %s >= expected %s - 0.01", col, exp);
-	} else if (p->collected > 0) {
-		st = PAID_PARTIAL;
+		break;
+	case PAID_PARTIAL:
 		snprintf(rule, rule_size, "0 < collected %s < expected %s - 0.01", col, exp);
-	} else {
-		st = UNPAID;
-		snprintf(rule, rule_size, "collected %s <= 0", col);
+		break;
+	default: snprintf(rule, rule_size, "collected %s <= 0", col); break;
 	}
+}
+
+/* Decide one scheduled policy. */
+static enum outcome_status decide(const struct run *r, const struct pol *p, struct store_outcome *o)
+{
+	enum outcome_status st = status_of(r, p);
 	*o = (struct store_outcome){
 		.policy_id = p->id,
 		.status = status_names[st],
 		.expected = p->expected,
 		.collected = p->collected,
 		.pending = p->pending,
-		.rule = rule,
 	};
 	if (st == PAID_PARTIAL || st == UNPAID) {
 		o->shortfall = p->expected - (p->collected > 0 ? p->collected : 0);
-		o->raw_reason = p->fail.set ? p->fail.raw : NULL;
-		o->reason = p->fail.set
-				    ? reasons_normalise(r->reasons, p->fail.channel, p->fail.raw)
-				    : REASON_NOT_RECEIVED;
+		const struct failure *f = p->fail ? &r->fails[p->fail - 1] : NULL;
+		o->raw_reason = f ? f->raw : NULL;
+		o->reason =
+			f ? reasons_normalise(r->reasons, f->channel, f->raw) : REASON_NOT_RECEIVED;
 	}
 	return st;
 }
@@ -756,18 +932,19 @@ static int overpayments(struct run *r)
 {
 	for (size_t i = 0; i < r->npols; i++) {
 		const struct pol *p = &r->pols[i];
-		if (!p->scheduled || (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day) ||
+		if (!p->scheduled || status_of(r, p) == CANCELLED ||
 		    p->collected <= p->expected + TOLERANCE)
 			continue;
 		struct tipping t = { .r = r };
-		if (p->last_file_id) {
-			int rc = store_fact_at(r->store, p->last_file_id, p->last_row, take_tipping,
-					       &t, r->e);
+		int64_t file_id = p->last_fact >> 32;
+		uint64_t row = (uint64_t)p->last_fact & STORE_MAX_ROW;
+		if (p->last_fact) {
+			int rc = store_fact_at(r->store, p->last_fact, take_tipping, &t, r->e);
 			if (rc < 0)
 				return rc;
 		}
-		struct where w = { t.channel, p->last_file_id, p->last_row, t.txn, NULL };
-		raise(r, D_OVERPAYMENT, p->last_file_id ? &w : NULL, (uint32_t)i, NULL,
+		struct where w = { t.channel, file_id, row, t.txn, NULL };
+		raise(r, D_OVERPAYMENT, p->last_fact ? &w : NULL, (uint32_t)i, NULL,
 		      money_text(r, p->expected), money_text(r, p->collected),
 		      fmt(r, "collected %s against %s expected; the excess is the policyholder's",
 			  money_text(r, p->collected), money_text(r, p->expected)));
@@ -778,34 +955,43 @@ static int overpayments(struct run *r)
 static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 {
 	int rc = 0;
+	struct store_outcome batch[STORE_OUTCOME_BATCH];
+	size_t n = 0;
 	for (size_t i = 0; i < r->npols && !rc; i++) {
 		const struct pol *p = &r->pols[i];
 		if (!p->scheduled)
 			continue;
-		struct store_outcome o;
-		char rule[256];
-		enum outcome_status st = decide(r, p, &o, rule, sizeof(rule));
+		struct store_outcome *o = &batch[n++];
+		enum outcome_status st = decide(r, p, o);
 		sum->scheduled++;
 		sum->by_status[st]++;
-		sum->expected += o.expected;
-		sum->collected += o.collected;
-		sum->shortfall += o.shortfall;
-		sum->pending += o.pending;
+		sum->expected += o->expected;
+		sum->collected += o->collected;
+		sum->shortfall += o->shortfall;
+		sum->pending += o->pending;
 		if (traced(r, (uint32_t)i)) {
 			char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
-			money_format(o.expected, exp);
-			money_format(o.collected, col);
-			money_format(o.shortfall, sf);
-			money_format(o.pending, pen);
+			char rule[256];
+			rule_text(r, p, st, rule, sizeof(rule));
+			money_format(o->expected, exp);
+			money_format(o->collected, col);
+			money_format(o->shortfall, sf);
+			money_format(o->pending, pen);
 			trace(r, (uint32_t)i, TRACE_RULE, NULL, false, 0,
 			      "%s, by the rule %s\n  expected %s, collected %s, shortfall %s, pending %s%s%s%s%s%s",
-			      o.status, rule, exp, col, sf, pen, o.reason ? "\n  reason " : "",
-			      o.reason ? o.reason : "", o.raw_reason ? " (the channel said: " : "",
-			      o.raw_reason ? o.raw_reason : "", o.raw_reason ? ")" : "");
+			      o->status, rule, exp, col, sf, pen, o->reason ? "\n  reason " : "",
+			      o->reason ? o->reason : "",
+			      o->raw_reason ? " (the channel said: " : "",
+			      o->raw_reason ? o->raw_reason : "", o->raw_reason ? ")" : "");
 		}
-		if (r->opts->write)
-			rc = store_outcome_add(r->store, r->period, &o, r->e);
+		if (n == STORE_OUTCOME_BATCH) {
+			if (r->opts->write)
+				rc = store_outcomes_add(r->store, r->period, batch, n, r->e);
+			n = 0;
+		}
 	}
+	if (!rc && n && r->opts->write)
+		rc = store_outcomes_add(r->store, r->period, batch, n, r->e);
 	return rc;
 }
 
@@ -849,9 +1035,58 @@ static void run_release(struct run *r)
 	arena_free(r->strings);
 	strmap_free(r->by_ref);
 	strmap_free(r->reversed);
+	strmap_free(r->ledger_by_txn);
 	free(r->pols);
+	free(r->fails);
 	free(r->cx);
+	free(r->ledger);
 	free(r->discs);
+}
+
+/* Log how long the step that ends now took (--verbose). */
+static void lap(int64_t *since, const char *step)
+{
+	int64_t now = clock_us();
+	log_debug("reconcile: %s: %" PRId64 " ms", step, (now - *since) / 1000);
+	*since = now;
+}
+
+/* Steps 1 to 6, reading; the discrepancies found are in r->discs. */
+static int match(struct run *r)
+{
+	struct store *s = r->store;
+	struct err *e = r->e;
+	int rc;
+	int64_t max_id = 0;
+	if ((rc = store_policy_max_id(s, &max_id, e)))
+		return rc;
+	/* Most policies have one reference; some have an EasyPay code too. */
+	size_t hint = max_id > 0 && max_id < (int64_t)(SIZE_MAX / 4) ? (size_t)max_id : 0;
+	if (!(r->by_ref = strmap_new_sized(hint + hint / 4)))
+		return err_set(e, KASI_EIO, "out of memory");
+	if (hint && !(r->pols = malloc(hint * sizeof(*r->pols))))
+		return err_set(e, KASI_EIO, "out of memory");
+	r->pols_cap = hint;
+	int64_t t = clock_us();
+	if ((rc = store_each_policy_for_period(s, r->period, on_policy, r, e)))
+		return rc;
+	lap(&t, "policies");
+	if ((rc = store_each_ledger_between(s, "easypay", r->first, r->last, on_ledger, r, e)) ||
+	    (rc = store_each_applied_date(s, "easypay", r->first, r->last, on_applied_date, r, e)))
+		return rc;
+	lap(&t, "the ledger");
+	if ((rc = store_each_fact_between(s, r->first, r->last, on_period_fact, r, e)))
+		return rc;
+	lap(&t, "the period's facts");
+	if ((rc = store_each_softycomp_unpaid_since(s, r->first, on_unpaid, r, e)))
+		return rc;
+	lap(&t, "Softy Comp unpaids");
+	settle_instructions(r);
+	lap(&t, "Collexia instructions");
+	if ((rc = ledger_unmatched(r)) || (rc = overpayments(r)))
+		return rc;
+	lap(&t, "unmatched ledger, overpayments");
+	return r->oom ? err_set(e, KASI_EIO, "out of memory") : 0;
 }
 
 int reconcile_period(struct store *s, const struct reasons *reasons, const char *period,
@@ -872,9 +1107,9 @@ int reconcile_period(struct store *s, const struct reasons *reasons, const char 
 	date_format_iso(r.last_day, r.last);
 
 	r.strings = arena_new();
-	r.by_ref = strmap_new();
 	r.reversed = strmap_new();
-	if (!r.strings || !r.by_ref || !r.reversed) {
+	r.ledger_by_txn = strmap_new();
+	if (!r.strings || !r.reversed || !r.ledger_by_txn) {
 		rc = err_set(e, KASI_EIO, "out of memory");
 		goto out;
 	}
@@ -893,32 +1128,17 @@ int reconcile_period(struct store *s, const struct reasons *reasons, const char 
 				       r.period, r.period);
 		goto out;
 	}
-	if ((rc = store_each_policy(s, on_policy, &r, e)) ||
-	    (rc = store_each_expected(s, r.period, on_expected, &r, e)) ||
-	    (rc = store_each_fact_between(s, r.first, r.last, on_period_fact, &r, e)) ||
-	    (rc = store_each_fact_of_kind_since(s, "softycomp", "7", r.first, on_unpaid, &r, e)) ||
-	    (rc = store_each_fact_by_transaction(s, "collexia", r.first, r.last, on_collexia_row,
-						 &r, e)))
+	if ((rc = match(&r)))
 		goto out;
-	if (r.ncx)
-		settle_instruction(&r);
-	if ((rc = store_each_fact_with_ledger(s, "easypay", r.first, r.last, on_cash_ledger, &r,
-					      e)) ||
-	    (rc = store_each_ledger_unmatched(s, "easypay", r.first, r.last, on_unmatched_ledger,
-					      &r, e)))
-		goto out;
-	if ((rc = overpayments(&r)))
-		goto out;
-	if (r.oom) {
-		rc = err_set(e, KASI_EIO, "out of memory");
-		goto out;
-	}
 	sum->found = (int64_t)r.ndiscs;
+	int64_t t = clock_us();
 	if (opts->write &&
 	    ((rc = store_reconcile_clear(s, r.period, e)) || (rc = write_discrepancies(&r))))
 		goto out;
+	lap(&t, "discrepancies written");
 	if ((rc = write_outcomes(&r, sum)))
 		goto out;
+	lap(&t, "outcomes written");
 	if (opts->write && (rc = store_period_reconciled(s, r.period, e)))
 		goto out;
 	if ((rc = store_discrepancy_total(s, r.period, &sum->total, e)))
@@ -933,6 +1153,7 @@ int reconcile_period(struct store *s, const struct reasons *reasons, const char 
 	if (!rc && opts->write) {
 		rc = store_commit(s, e);
 		in_tx = rc != 0;
+		lap(&t, "committed");
 	}
 out:
 	if (in_tx)

@@ -117,6 +117,33 @@ bool db_same_text(const char *a, const char *b)
 	return b && !strcmp(a, b);
 }
 
+const char *db_rows_sql(char *buf, size_t size, const char *head, const char *shared, int first,
+			int per_row, int rows, const char *tail)
+{
+	if (buf[0])
+		return buf;
+	size_t at = 0;
+	int n = snprintf(buf, size, "%s", head);
+	for (int r = 0; n >= 0 && r < rows; r++) {
+		at += (size_t)n;
+		n = snprintf(buf + at, at < size ? size - at : 0, "%s(%s", r ? ", " : "", shared);
+		for (int p = 0; n >= 0 && p < per_row; p++) {
+			at += (size_t)n;
+			n = snprintf(buf + at, at < size ? size - at : 0, "%s?%d", p ? ", " : "",
+				     first + r * per_row + p);
+		}
+		at += (size_t)n;
+		n = snprintf(buf + at, at < size ? size - at : 0, ")");
+	}
+	at += (size_t)n;
+	n = snprintf(buf + at, at < size ? size - at : 0, "%s", tail);
+	if (n < 0 || at + (size_t)n >= size) {
+		buf[0] = '\0';
+		return NULL;
+	}
+	return buf;
+}
+
 int db_exec(struct store *s, const char *sql, struct err *e, const char *what)
 {
 	char *msg = NULL;

@@ -21,11 +21,22 @@ struct db_cached {
 	sqlite3_stmt *st;
 };
 
+/* Products by code, as looked up by loading policies (a register names a
+ * few dozen products a million times); forgotten on rollback. */
+#define DB_PRODUCTS_CACHED 64
+
+struct db_product {
+	char code[32];
+	int64_t id;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	struct db_cached *cache;
 	size_t ncache, cache_cap;
+	struct db_product products[DB_PRODUCTS_CACHED];
+	size_t nproducts;
 };
 
 /* -KASI_ELOCKED for a busy store, else -KASI_EIO, naming `what`. */
@@ -46,6 +57,14 @@ void db_step_done(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, con
 const char *db_col_text(sqlite3_stmt *st, int i);
 /* NULL and "" are the same: no value. */
 bool db_same_text(const char *a, const char *b);
+/* The text of an INSERT of `rows` rows at once: head (up to "VALUES "),
+ * then for each row "(" shared, its `per_row` parameters numbered on from
+ * ?first, ")", joined by ", "; then tail. Written into buf once (buf
+ * should be static: its address keys the statement cache); NULL if buf
+ * is too small. Built from constants only, never from input. */
+const char *db_rows_sql(char *buf, size_t size, const char *head, const char *shared, int first,
+			int per_row, int rows, const char *tail);
+
 /* Run SQL with no parameters (pragmas, transactions, migrations), never
  * text from input. */
 int db_exec(struct store *s, const char *sql, struct err *e, const char *what);

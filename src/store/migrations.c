@@ -6,7 +6,9 @@
  * newer kasi migrates an older store in place, all or nothing. A script,
  * once released, is never edited: a change is a new script.
  *
- * Conventions: money is INTEGER cents; dates are TEXT 'YYYY-MM-DD' and
+ * Conventions: a CHECK lists its values with OR, never IN (...): SQLite
+ * builds a temporary index for an IN list of three or more on every row
+ * written. Money is INTEGER cents; dates are TEXT 'YYYY-MM-DD' and
  * periods 'YYYY-MM' (so that an auditor can read the store with the
  * sqlite3 shell); instants are TEXT 'YYYY-MM-DDThh:mm:ssZ' in UTC.
  */
@@ -24,8 +26,8 @@ static const char *const scripts[] = {
 	"	channel     TEXT,\n"
 	"	file_date   TEXT,\n"
 	"	rows        INTEGER NOT NULL DEFAULT 0,\n"
-	"	outcome     TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected', "
-	"'duplicate')),\n"
+	"	outcome     TEXT NOT NULL\n"
+	"	            CHECK (outcome = 'applied' OR outcome = 'rejected' OR outcome = 'duplicate'),\n"
 	"	received_at TEXT NOT NULL,\n"
 	"	applied_at  TEXT\n"
 	");\n"
@@ -64,10 +66,16 @@ static const char *const scripts[] = {
 	"	collection_ref TEXT,\n"
 	"	easypay_code   TEXT UNIQUE,\n"
 	"	debit_day      INTEGER,\n"
-	"	status         TEXT NOT NULL CHECK (status IN ('active', 'lapsed', 'cancelled')),\n"
+	"	status         TEXT NOT NULL\n"
+	"	               CHECK (status = 'active' OR status = 'lapsed' OR status = 'cancelled'),\n"
 	"	start_date     TEXT NOT NULL,\n"
 	"	cancel_date    TEXT,\n"
-	"	file_id        INTEGER NOT NULL REFERENCES files(file_id)\n"
+	/* The file that last changed it; the one that created it, and when
+	 * (the start of its history: policy_changes holds every change
+	 * after). */
+	"	file_id        INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	created_file   INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	created_at     TEXT NOT NULL\n"
 	");\n"
 	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref);\n"
 	/* Every change to a policy, field by field (SPEC §3.2). */
@@ -100,9 +108,13 @@ static const char *const scripts[] = {
 
 	/* One row per row of an applied channel file. A row whose identity
 	 * was stored before is kept for the record with duplicate_of set, and
-	 * never counted: the partial index allows one counted row per key. */
+	 * never counted: the partial index allows one counted row per key.
+	 * A fact's id is its place, file_id * 2^32 + row: unique by
+	 * construction, in arrival order, and a file's facts are one range
+	 * of the table. */
 	"CREATE TABLE facts (\n"
-	"	fact_id          INTEGER PRIMARY KEY,\n"
+	"	fact_id          INTEGER PRIMARY KEY\n"
+	"	                 CHECK (fact_id = file_id * 4294967296 + row),\n"
 	"	file_id          INTEGER NOT NULL REFERENCES files(file_id),\n"
 	"	row              INTEGER NOT NULL,\n"
 	"	channel          TEXT NOT NULL,\n"
@@ -121,14 +133,21 @@ static const char *const scripts[] = {
 	"	status_time      INTEGER,\n"
 	"	requested_amount INTEGER,\n"
 	"	content_hash     BLOB NOT NULL,\n"
-	"	duplicate_of     INTEGER REFERENCES facts(fact_id),\n"
-	"	UNIQUE (file_id, row)\n"
+	"	duplicate_of     INTEGER REFERENCES facts(fact_id)\n"
 	");\n"
 	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"
 	"	WHERE duplicate_of IS NULL;\n"
+	/* The indexes reconciliation reads by are keyed by dates, which a
+	 * file's rows share: a file's inserts touch a few pages at the
+	 * index's end, not the whole index. */
 	"CREATE INDEX facts_by_date ON facts(business_date);\n"
-	"CREATE INDEX facts_by_kind ON facts(channel, kind, business_date);\n"
-	"CREATE INDEX facts_by_reference ON facts(channel, reference);\n"
+	/* Softy Comp unpaids (transaction type 7), found by date; and a
+	 * collection by the cycle an unpaid without an original names. (A
+	 * partial index's WHERE names no column a query binds: SQLite would
+	 * re-prepare such a query at every new binding.) */
+	"CREATE INDEX facts_unpaids ON facts(business_date) WHERE kind = '7';\n"
+	"CREATE INDEX facts_by_cycle ON facts(cycle_date, reference)\n"
+	"	WHERE cycle_date IS NOT NULL;\n"
 
 	"CREATE TABLE periods (\n"
 	"	period        TEXT PRIMARY KEY,\n"
@@ -152,7 +171,6 @@ static const char *const scripts[] = {
 	"	pending    INTEGER NOT NULL,\n"
 	"	reason     TEXT,\n"
 	"	raw_reason TEXT,\n"
-	"	rule       TEXT NOT NULL,\n"
 	"	PRIMARY KEY (period, policy_id)\n"
 	") WITHOUT ROWID;\n"
 	"CREATE TABLE discrepancies (\n"

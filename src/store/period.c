@@ -79,16 +79,42 @@ static void policy_row(sqlite3_stmt *st, struct store_policy_row *p)
 	"       p.collection_ref, p.easypay_code, p.status, p.start_date, p.cancel_date\n" \
 	"  FROM policies p JOIN products r USING (product_id)\n"
 
-static const char sql_each_policy[] = POLICY_COLUMNS " ORDER BY p.policy_id";
+static const char sql_policy_max_id[] = "SELECT ifnull(max(policy_id), 0) FROM policies";
 
-int store_each_policy(struct store *s, int (*fn)(void *ctx, const struct store_policy_row *p),
-		      void *ctx, struct err *e)
+int store_policy_max_id(struct store *s, int64_t *max, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_policy, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql_policy_max_id, &rc, e);
+	*max = db_step_row(s, st, &rc, e, "reading policies") ? sqlite3_column_int64(st, 0) : 0;
+	return rc;
+}
+
+/* What matching needs, and no more: no product, no number. The expected
+ * premium comes through its primary key, in step with the policies. */
+static const char sql_each_policy_for_period[] =
+	"SELECT p.policy_id, p.channel, p.collection_ref, p.easypay_code, p.status,\n"
+	"       p.cancel_date, e.amount\n"
+	"  FROM policies p LEFT JOIN expected e ON e.period = ?1 AND e.policy_id = p.policy_id\n"
+	" ORDER BY p.policy_id";
+
+int store_each_policy_for_period(struct store *s, const char *period,
+				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
+				 struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_policy_for_period, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
 	while (db_step_row(s, st, &rc, e, "reading policies")) {
-		struct store_policy_row p;
-		policy_row(st, &p);
+		struct store_policy_row p = {
+			.policy_id = sqlite3_column_int64(st, 0),
+			.channel = db_col_text(st, 1),
+			.collection_ref = db_col_text(st, 2),
+			.easypay_code = db_col_text(st, 3),
+			.status = db_col_text(st, 4),
+			.cancel_date = db_col_text(st, 5),
+			.scheduled = sqlite3_column_type(st, 6) != SQLITE_NULL,
+			.expected = sqlite3_column_int64(st, 6),
+		};
 		if ((rc = fn(ctx, &p)))
 			break;
 	}
@@ -109,22 +135,6 @@ int store_policy_find(struct store *s, const char *policy_number,
 		policy_row(st, &p);
 		return (rc = fn(ctx, &p)) ? rc : 1;
 	}
-	return rc;
-}
-
-static const char sql_each_expected[] =
-	"SELECT policy_id, amount FROM expected WHERE period = ?1 ORDER BY policy_id";
-
-int store_each_expected(struct store *s, const char *period,
-			int (*fn)(void *ctx, int64_t policy_id, int64_t amount), void *ctx,
-			struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_expected, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	while (db_step_row(s, st, &rc, e, "reading expected premiums"))
-		if ((rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1))))
-			break;
 	return rc;
 }
 
@@ -209,40 +219,20 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
 	return rc < 0 ? rc : 0;
 }
 
-static const char sql_each_fact_of_kind_since[] = FACT_COLUMNS
-	"  FROM facts INDEXED BY facts_by_kind\n"
-	" WHERE channel = ?1 AND kind = ?2 AND business_date >= ?3 AND duplicate_of IS NULL\n"
-	" ORDER BY business_date, fact_id";
+/* The literals match the partial index's WHERE, so that it is used. */
+static const char sql_each_softycomp_unpaid_since[] =
+	FACT_COLUMNS "  FROM facts INDEXED BY facts_unpaids\n"
+		     " WHERE kind = '7' AND channel = 'softycomp' AND business_date >= ?1\n"
+		     "   AND duplicate_of IS NULL\n"
+		     " ORDER BY business_date, fact_id";
 
-int store_each_fact_of_kind_since(struct store *s, const char *channel, const char *kind,
-				  const char *first_day,
-				  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-				  struct err *e)
+int store_each_softycomp_unpaid_since(struct store *s, const char *first_day,
+				      int (*fn)(void *ctx, const struct store_fact_row *f),
+				      void *ctx, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_fact_of_kind_since, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_text(s, st, &rc, e, 2, kind);
-	db_bind_text(s, st, &rc, e, 3, first_day);
-	rc = each_fact(s, st, &rc, e, fn, ctx);
-	return rc < 0 ? rc : 0;
-}
-
-static const char sql_each_fact_by_transaction[] = FACT_COLUMNS
-	"  FROM facts INDEXED BY facts_by_date\n"
-	" WHERE business_date BETWEEN ?2 AND ?3 AND channel = ?1 AND duplicate_of IS NULL\n"
-	" ORDER BY transaction_id, status_date, status_time, fact_id";
-
-int store_each_fact_by_transaction(struct store *s, const char *channel, const char *first_day,
-				   const char *last_day,
-				   int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-				   struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_fact_by_transaction, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_text(s, st, &rc, e, 2, first_day);
-	db_bind_text(s, st, &rc, e, 3, last_day);
+	sqlite3_stmt *st = db_prep(s, sql_each_softycomp_unpaid_since, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, first_day);
 	rc = each_fact(s, st, &rc, e, fn, ctx);
 	return rc < 0 ? rc : 0;
 }
@@ -260,21 +250,20 @@ int store_fact_find(struct store *s, const char *channel, const char *fact_key,
 	return each_fact(s, st, &rc, e, fn, ctx);
 }
 
-static const char sql_fact_at[] = FACT_COLUMNS "  FROM facts WHERE file_id = ?1 AND row = ?2";
+static const char sql_fact_at[] = FACT_COLUMNS "  FROM facts WHERE fact_id = ?1";
 
-int store_fact_at(struct store *s, int64_t file_id, uint64_t row,
+int store_fact_at(struct store *s, int64_t fact_id,
 		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_fact_at, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, file_id);
-	db_bind_int(s, st, &rc, e, 2, (int64_t)row);
+	db_bind_int(s, st, &rc, e, 1, fact_id);
 	return each_fact(s, st, &rc, e, fn, ctx);
 }
 
 static const char sql_each_fact_on_cycle[] = FACT_COLUMNS
-	"  FROM facts INDEXED BY facts_by_reference\n"
-	" WHERE channel = ?1 AND reference = ?2 AND cycle_date = ?3 AND duplicate_of IS NULL\n"
+	"  FROM facts INDEXED BY facts_by_cycle\n"
+	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND duplicate_of IS NULL\n"
 	"   AND instr(',' || ?4 || ',', ',' || kind || ',') > 0\n"
 	" ORDER BY fact_id";
 
@@ -308,71 +297,86 @@ static void ledger_row(sqlite3_stmt *st, int at, struct store_ledger_row *l)
 	};
 }
 
-/* Each of the channel's rows with its ledger record, found by the ledger's
- * unique (channel, transaction_id) index: one lookup a row. */
-static const char sql_each_fact_with_ledger[] =
-	"SELECT f.fact_id, f.file_id, f.row, f.channel, f.transaction_id, f.reference,\n"
-	"       f.business_date, f.kind, f.status, f.reason, f.reason_text, f.original_id,\n"
-	"       f.cycle_date, f.status_date, f.amount, f.requested_amount, f.status_time,\n"
-	"       l.ledger_id, l.file_id, l.row, l.channel, l.transaction_id, l.reference,\n"
-	"       l.business_date, l.status, l.amount\n"
-	"  FROM facts f INDEXED BY facts_by_date\n"
-	"  LEFT JOIN ledger l ON l.channel = f.channel AND l.transaction_id = f.transaction_id\n"
-	" WHERE f.channel = ?1 AND f.business_date BETWEEN ?2 AND ?3 AND f.duplicate_of IS NULL\n"
-	" ORDER BY f.business_date, f.fact_id";
+#define LEDGER_COLUMNS                                                                         \
+	"SELECT ledger_id, file_id, row, channel, transaction_id, reference, business_date,\n" \
+	"       status, amount\n"                                                              \
+	"  FROM ledger\n"
 
-int store_each_fact_with_ledger(struct store *s, const char *channel, const char *first_day,
-				const char *last_day,
-				int (*fn)(void *ctx, const struct store_fact_row *f,
-					  const struct store_ledger_row *l),
-				void *ctx, struct err *e)
+/* Run a ledger query whose parameters are already bound, row by row. */
+static int each_ledger(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+		       int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx)
 {
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_fact_with_ledger, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_text(s, st, &rc, e, 2, first_day);
-	db_bind_text(s, st, &rc, e, 3, last_day);
-	while (db_step_row(s, st, &rc, e, "matching the ledger")) {
-		struct store_fact_row f;
-		struct store_ledger_row l;
-		fact_row(st, &f);
-		bool has = sqlite3_column_type(st, 17) != SQLITE_NULL;
-		if (has)
-			ledger_row(st, 17, &l);
-		if ((rc = fn(ctx, &f, has ? &l : NULL)))
-			break;
-	}
-	return rc;
-}
-
-/* NOT EXISTS through the facts' unique (channel, fact_key) index. */
-static const char sql_each_ledger_unmatched[] =
-	"SELECT l.ledger_id, l.file_id, l.row, l.channel, l.transaction_id, l.reference,\n"
-	"       l.business_date, l.status, l.amount\n"
-	"  FROM ledger l\n"
-	" WHERE l.channel = ?1 AND l.business_date BETWEEN ?2 AND ?3\n"
-	"   AND EXISTS (SELECT 1 FROM files d WHERE d.channel = l.channel\n"
-	"                  AND d.outcome = 'applied' AND d.file_date = l.business_date)\n"
-	"   AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.channel = l.channel\n"
-	"                      AND f.fact_key = l.transaction_id AND f.duplicate_of IS NULL)\n"
-	" ORDER BY l.business_date, l.ledger_id";
-
-int store_each_ledger_unmatched(struct store *s, const char *channel, const char *first_day,
-				const char *last_day,
-				int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
-				struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_ledger_unmatched, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_text(s, st, &rc, e, 2, first_day);
-	db_bind_text(s, st, &rc, e, 3, last_day);
-	while (db_step_row(s, st, &rc, e, "reading the ledger")) {
+	int found = 0;
+	while (db_step_row(s, st, rc, e, "reading the ledger")) {
 		struct store_ledger_row l;
 		ledger_row(st, 0, &l);
-		if ((rc = fn(ctx, &l)))
+		found = 1;
+		if ((*rc = fn(ctx, &l)))
 			break;
 	}
+	return *rc ? *rc : found;
+}
+
+static const char sql_each_ledger_between[] =
+	LEDGER_COLUMNS " WHERE channel = ?1 AND business_date BETWEEN ?2 AND ?3\n"
+		       " ORDER BY business_date, ledger_id";
+
+int store_each_ledger_between(struct store *s, const char *channel, const char *first_day,
+			      const char *last_day,
+			      int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+			      struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_ledger_between, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_text(s, st, &rc, e, 2, first_day);
+	db_bind_text(s, st, &rc, e, 3, last_day);
+	rc = each_ledger(s, st, &rc, e, fn, ctx);
+	return rc < 0 ? rc : 0;
+}
+
+static const char sql_ledger_find[] = LEDGER_COLUMNS " WHERE channel = ?1 AND transaction_id = ?2";
+
+int store_ledger_find(struct store *s, const char *channel, const char *transaction_id,
+		      int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+		      struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_ledger_find, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_text(s, st, &rc, e, 2, transaction_id);
+	return each_ledger(s, st, &rc, e, fn, ctx);
+}
+
+static const char sql_ledger_at[] = LEDGER_COLUMNS " WHERE ledger_id = ?1";
+
+int store_ledger_get(struct store *s, int64_t ledger_id,
+		     int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+		     struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_ledger_at, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, ledger_id);
+	return each_ledger(s, st, &rc, e, fn, ctx);
+}
+
+static const char sql_each_applied_date[] =
+	"SELECT DISTINCT file_date FROM files\n"
+	" WHERE channel = ?1 AND file_date BETWEEN ?2 AND ?3 AND outcome = 'applied'\n"
+	" ORDER BY file_date";
+
+int store_each_applied_date(struct store *s, const char *channel, const char *first_day,
+			    const char *last_day, int (*fn)(void *ctx, const char *date), void *ctx,
+			    struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_applied_date, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_text(s, st, &rc, e, 2, first_day);
+	db_bind_text(s, st, &rc, e, 3, last_day);
+	while (db_step_row(s, st, &rc, e, "reading applied files"))
+		if ((rc = fn(ctx, db_col_text(st, 0))))
+			break;
 	return rc;
 }
 
@@ -409,27 +413,55 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 	return rc;
 }
 
-static const char sql_outcome_add[] =
-	"INSERT INTO outcomes (period, policy_id, status, expected, collected, shortfall,\n"
-	"                      pending, reason, raw_reason, rule)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/* Outcomes go in STORE_OUTCOME_BATCH rows to a statement: a million
+ * single-row INSERTs spend more time starting and ending statements than
+ * writing rows. The batch statement's text is made once, from constants
+ * only: ?1 the period, then eight parameters a row. */
+#define OUTCOME_INSERT                                                                       \
+	"INSERT INTO outcomes (period, policy_id, status, expected, collected, shortfall,\n" \
+	"                      pending, reason, raw_reason)\nVALUES "
+#define OUTCOME_ROW_PARAMS 8
 
-int store_outcome_add(struct store *s, const char *period, const struct store_outcome *o,
-		      struct err *e)
+static char sql_outcome_add[sizeof(OUTCOME_INSERT) + 64];
+static char sql_outcome_batch[sizeof(OUTCOME_INSERT) + STORE_OUTCOME_BATCH * 64];
+
+static void bind_outcome(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
+			 const struct store_outcome *o)
+{
+	db_bind_int(s, st, rc, e, at, o->policy_id);
+	db_bind_text(s, st, rc, e, at + 1, o->status);
+	db_bind_int(s, st, rc, e, at + 2, o->expected);
+	db_bind_int(s, st, rc, e, at + 3, o->collected);
+	db_bind_int(s, st, rc, e, at + 4, o->shortfall);
+	db_bind_int(s, st, rc, e, at + 5, o->pending);
+	db_bind_opt_text(s, st, rc, e, at + 6, o->reason);
+	db_bind_opt_text(s, st, rc, e, at + 7, o->raw_reason);
+}
+
+int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
+		       struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_outcome_add, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	db_bind_int(s, st, &rc, e, 2, o->policy_id);
-	db_bind_text(s, st, &rc, e, 3, o->status);
-	db_bind_int(s, st, &rc, e, 4, o->expected);
-	db_bind_int(s, st, &rc, e, 5, o->collected);
-	db_bind_int(s, st, &rc, e, 6, o->shortfall);
-	db_bind_int(s, st, &rc, e, 7, o->pending);
-	db_bind_opt_text(s, st, &rc, e, 8, o->reason);
-	db_bind_opt_text(s, st, &rc, e, 9, o->raw_reason);
-	db_bind_text(s, st, &rc, e, 10, o->rule);
-	db_step_done(s, st, &rc, e, "recording an outcome");
+	size_t i = 0;
+	const char *one = db_rows_sql(sql_outcome_add, sizeof(sql_outcome_add), OUTCOME_INSERT,
+				      "?1, ", 2, OUTCOME_ROW_PARAMS, 1, "");
+	const char *many = db_rows_sql(sql_outcome_batch, sizeof(sql_outcome_batch), OUTCOME_INSERT,
+				       "?1, ", 2, OUTCOME_ROW_PARAMS, STORE_OUTCOME_BATCH, "");
+	if (!one || !many)
+		return err_set(e, KASI_EIO, "an outcome statement does not fit its buffer");
+	for (; i + STORE_OUTCOME_BATCH <= n && !rc; i += STORE_OUTCOME_BATCH) {
+		sqlite3_stmt *st = db_prep(s, many, &rc, e);
+		db_bind_text(s, st, &rc, e, 1, period);
+		for (int j = 0; j < STORE_OUTCOME_BATCH; j++)
+			bind_outcome(s, st, &rc, e, 2 + j * OUTCOME_ROW_PARAMS, &o[i + (size_t)j]);
+		db_step_done(s, st, &rc, e, "recording outcomes");
+	}
+	for (; i < n && !rc; i++) {
+		sqlite3_stmt *st = db_prep(s, one, &rc, e);
+		db_bind_text(s, st, &rc, e, 1, period);
+		bind_outcome(s, st, &rc, e, 2, &o[i]);
+		db_step_done(s, st, &rc, e, "recording an outcome");
+	}
 	return rc;
 }
 
@@ -475,9 +507,9 @@ int store_discrepancy_total_from(struct store *s, const char *period, const char
 
 /* ---- reports and explanations -------------------------------------------------- */
 
-#define OUTCOME_COLUMNS                                                                       \
-	"SELECT p.policy_number, r.product_code, o.status, o.reason, o.raw_reason, o.rule,\n" \
-	"       o.policy_id, o.expected, o.collected, o.shortfall, o.pending\n"               \
+#define OUTCOME_COLUMNS                                                               \
+	"SELECT p.policy_number, r.product_code, o.status, o.reason, o.raw_reason,\n" \
+	"       o.policy_id, o.expected, o.collected, o.shortfall, o.pending\n"       \
 	"  FROM outcomes o JOIN policies p USING (policy_id) JOIN products r USING (product_id)\n"
 
 static void outcome_row(sqlite3_stmt *st, struct store_outcome_row *o)
@@ -488,12 +520,11 @@ static void outcome_row(sqlite3_stmt *st, struct store_outcome_row *o)
 		.status = db_col_text(st, 2),
 		.reason = db_col_text(st, 3),
 		.raw_reason = db_col_text(st, 4),
-		.rule = db_col_text(st, 5),
-		.policy_id = sqlite3_column_int64(st, 6),
-		.expected = sqlite3_column_int64(st, 7),
-		.collected = sqlite3_column_int64(st, 8),
-		.shortfall = sqlite3_column_int64(st, 9),
-		.pending = sqlite3_column_int64(st, 10),
+		.policy_id = sqlite3_column_int64(st, 5),
+		.expected = sqlite3_column_int64(st, 6),
+		.collected = sqlite3_column_int64(st, 7),
+		.shortfall = sqlite3_column_int64(st, 8),
+		.pending = sqlite3_column_int64(st, 9),
 	};
 }
 
@@ -568,10 +599,16 @@ int store_each_discrepancy(struct store *s, const char *period,
 	return rc;
 }
 
+/* The creation first (field 'policy'), then each change. */
 static const char sql_each_policy_change[] =
-	"SELECT c.field, c.old_value, c.new_value, f.name, c.changed_at\n"
-	"  FROM policy_changes c JOIN files f USING (file_id)\n"
-	" WHERE c.policy_id = ?1 ORDER BY c.change_id";
+	"SELECT field, old_value, new_value, name, changed_at FROM (\n"
+	"  SELECT 0 AS n, 'policy' AS field, NULL AS old_value, 'created' AS new_value,\n"
+	"         f.name, p.created_at AS changed_at\n"
+	"    FROM policies p JOIN files f ON f.file_id = p.created_file WHERE p.policy_id = ?1\n"
+	"  UNION ALL\n"
+	"  SELECT c.change_id, c.field, c.old_value, c.new_value, f.name, c.changed_at\n"
+	"    FROM policy_changes c JOIN files f USING (file_id) WHERE c.policy_id = ?1)\n"
+	" ORDER BY n";
 
 int store_each_policy_change(struct store *s, int64_t policy_id,
 			     int (*fn)(void *ctx, const struct store_policy_change *c), void *ctx,

@@ -110,6 +110,10 @@ struct store_policy {
 	const char *channel, *collection_ref, *easypay_code;
 	int64_t debit_day;			       /* 0: none */
 	const char *status, *start_date, *cancel_date; /* NULL or "" for none */
+	/* The caller knows no policy has this number or EasyPay code (the
+	 * table was empty when its load began, and the file's numbers and
+	 * codes are unique): the lookups are skipped. */
+	bool known_new;
 };
 
 /* Upsert a policy by number, recording each changed field (old, new,
@@ -150,7 +154,7 @@ struct store_fact {
 	uint8_t content_hash[32];
 };
 
-/* What store_fact_insert found when the fact's key was stored before. */
+/* What store_facts_insert found when a fact's key was stored before. */
 struct store_duplicate {
 	bool duplicate; /* the key was stored before (this row is not counted) */
 	bool same_content;
@@ -158,8 +162,21 @@ struct store_duplicate {
 	uint64_t row;
 };
 
-int store_fact_insert(struct store *s, int64_t file_id, const struct store_fact *f,
-		      struct store_duplicate *dup, struct err *e);
+/* A fact's id is its place: file_id * 2^32 + row (row <= STORE_MAX_ROW). */
+#define STORE_MAX_ROW UINT32_MAX
+
+static inline int64_t store_fact_id(int64_t file_id, uint64_t row)
+{
+	return (int64_t)(((uint64_t)file_id << 32) | row);
+}
+
+/* Store rows' facts, f[0..n): best STORE_FACT_BATCH at a time (one
+ * statement). A fact whose key was counted before (or earlier in f) is
+ * stored as a duplicate, and dup[i] says of what. A row past
+ * STORE_MAX_ROW is -KASI_EDATA. */
+#define STORE_FACT_BATCH 32
+int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact *f, size_t n,
+		       struct store_duplicate *dup, struct err *e);
 
 /* ---- discrepancies -------------------------------------------------- */
 
@@ -223,11 +240,15 @@ int store_schedule_period(struct store *s, const char *period, const char *first
 
 /* ---- periods: what reconciliation reads ---------------------------------- */
 
-/* Strings in these rows are valid during the callback only. */
+/* Strings in these rows are valid during the callback only. In
+ * store_each_policy_for_period's rows (read for matching), policy_number,
+ * product_code and start_date are NULL and premium 0. */
 struct store_policy_row {
 	int64_t policy_id, premium;
 	const char *policy_number, *product_code, *channel, *collection_ref, *easypay_code;
 	const char *status, *start_date, *cancel_date;
+	bool scheduled;	  /* store_each_policy_for_period: expected in the period */
+	int64_t expected; /* ... and the amount */
 };
 
 struct store_fact_row {
@@ -247,30 +268,23 @@ struct store_ledger_row {
 	int64_t amount;
 };
 
-int store_each_policy(struct store *s, int (*fn)(void *ctx, const struct store_policy_row *p),
-		      void *ctx, struct err *e);
-int store_each_expected(struct store *s, const char *period,
-			int (*fn)(void *ctx, int64_t policy_id, int64_t amount), void *ctx,
-			struct err *e);
+/* The largest policy_id (0: none): a size hint for the maps of matching. */
+int store_policy_max_id(struct store *s, int64_t *max, struct err *e);
+/* Every policy, by policy_id, with what the period expected of it. */
+int store_each_policy_for_period(struct store *s, const char *period,
+				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
+				 struct err *e);
 /* Counted facts dated first..last day, by date then arrival. */
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			    struct err *e);
-/* Counted facts of one channel and kind dated first_day or later, by date
- * then arrival (Softy Comp's unpaids). */
-int store_each_fact_of_kind_since(struct store *s, const char *channel, const char *kind,
-				  const char *first_day,
-				  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-				  struct err *e);
-/* Counted facts of one channel dated first..last day, grouped by
- * transaction id and, within one, by status date, time and arrival
- * (Collexia's instructions, row by row). */
-int store_each_fact_by_transaction(struct store *s, const char *channel, const char *first_day,
-				   const char *last_day,
-				   int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-				   struct err *e);
-/* The fact at a file's row: 1 through fn, or 0. */
-int store_fact_at(struct store *s, int64_t file_id, uint64_t row,
+/* Counted Softy Comp unpaids (transaction type 7) dated first_day or
+ * later, by date then arrival. */
+int store_each_softycomp_unpaid_since(struct store *s, const char *first_day,
+				      int (*fn)(void *ctx, const struct store_fact_row *f),
+				      void *ctx, struct err *e);
+/* The fact with this id (file_id * 2^32 + row): 1 through fn, or 0. */
+int store_fact_at(struct store *s, int64_t fact_id,
 		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
 /* A counted fact by its key: 1 through fn, or 0. */
 int store_fact_find(struct store *s, const char *channel, const char *fact_key,
@@ -281,37 +295,44 @@ int store_each_fact_on_cycle(struct store *s, const char *channel, const char *r
 			     const char *cycle_date, const char *kinds,
 			     int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			     struct err *e);
-/* A channel's counted facts dated first..last day, each with its ledger
- * record (NULL when our ledger has none), by date then arrival. */
-int store_each_fact_with_ledger(struct store *s, const char *channel, const char *first_day,
-				const char *last_day,
-				int (*fn)(void *ctx, const struct store_fact_row *f,
-					  const struct store_ledger_row *l),
-				void *ctx, struct err *e);
-/* Ledger records of a channel dated first..last day, on a day for which a
- * file of the channel was applied, that no counted fact of the channel
- * holds. */
-int store_each_ledger_unmatched(struct store *s, const char *channel, const char *first_day,
-				const char *last_day,
-				int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
-				struct err *e);
+/* A channel's ledger records dated first..last day, by date then id. */
+int store_each_ledger_between(struct store *s, const char *channel, const char *first_day,
+			      const char *last_day,
+			      int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+			      struct err *e);
+/* A ledger record by its channel and transaction id, or by its id: 1
+ * through fn, or 0. */
+int store_ledger_find(struct store *s, const char *channel, const char *transaction_id,
+		      int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+		      struct err *e);
+int store_ledger_get(struct store *s, int64_t ledger_id,
+		     int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
+		     struct err *e);
+/* The dates first..last day on which a file of the channel was applied. */
+int store_each_applied_date(struct store *s, const char *channel, const char *first_day,
+			    const char *last_day, int (*fn)(void *ctx, const char *date), void *ctx,
+			    struct err *e);
 /* A policy's number into out: 1, or 0 when there is none. */
 int store_policy_find_number(struct store *s, int64_t policy_id, char out[64], struct err *e);
 
 /* ---- periods: what reconciliation writes --------------------------------- */
 
+/* The rule that decided an outcome is not stored: it follows from the
+ * status and the amounts, and kasi explain states it. */
 struct store_outcome {
 	int64_t policy_id;
 	const char *status;
 	int64_t expected, collected, shortfall, pending;
-	const char *reason, *raw_reason, *rule;
+	const char *reason, *raw_reason;
 };
 
 /* Forget the period's outcomes and the discrepancies reconciliation found
  * (those ingest recorded stay), in the caller's transaction. */
 int store_reconcile_clear(struct store *s, const char *period, struct err *e);
-int store_outcome_add(struct store *s, const char *period, const struct store_outcome *o,
-		      struct err *e);
+/* Record n outcomes; best given STORE_OUTCOME_BATCH at a time. */
+#define STORE_OUTCOME_BATCH 32
+int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
+		       struct err *e);
 int store_period_reconciled(struct store *s, const char *period, struct err *e);
 /* The period's discrepancies, from ingest and reconciliation; or only
  * those of one source ("ingest", "reconcile"). */
@@ -322,7 +343,7 @@ int store_discrepancy_total_from(struct store *s, const char *period, const char
 /* ---- reports and explanations -------------------------------------------- */
 
 struct store_outcome_row {
-	const char *policy_number, *product_code, *status, *reason, *raw_reason, *rule;
+	const char *policy_number, *product_code, *status, *reason, *raw_reason;
 	int64_t policy_id, expected, collected, shortfall, pending;
 };
 

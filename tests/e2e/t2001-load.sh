@@ -27,7 +27,9 @@ kasi --db "$db" load policies "$fixtures/world/policies.csv"
 expect_status 0 "the register loads"
 expect_out "loaded 13 policies: 13 new" "13 new policies"
 check "premiums are cents" test "$(sql "$db" "SELECT premium FROM policies WHERE policy_number = 'POL-1002'")" = 72419
-check "each creation is in the history" test "$(sql "$db" "SELECT count(*) FROM policy_changes WHERE field = 'policy'")" = 13
+check "each policy records the file and time that created it" \
+	test "$(sql "$db" "SELECT count(*) FROM policies p JOIN files f ON f.file_id = p.created_file WHERE f.name = 'policies.csv' AND p.created_at <> ''")" = 13
+check "and a creation is no change" test "$(sql "$db" "SELECT count(*) FROM policy_changes")" = 0
 
 cp "$fixtures/world/policies.csv" "$tmp/policies.csv"
 kasi --db "$db" load policies "$tmp/policies.csv"
@@ -45,6 +47,19 @@ got=$(sql "$db" "SELECT field || ':' || old_value || '->' || new_value || ':' ||
 check "the premium change has old, new and file ($got)" test "$got" = "premium:15000->16500:policies_2.csv"
 got=$(sql "$db" "SELECT group_concat(field || '=' || ifnull(old_value, '') || '>' || new_value, ' ') FROM (SELECT * FROM policy_changes c JOIN policies p USING (policy_id) WHERE p.policy_number = 'POL-1004' AND field <> 'policy' ORDER BY field)")
 check "the cancellation records status and date ($got)" test "$got" = "cancel_date=>2026-11-01 status=active>cancelled"
+check "a change keeps the creating file" \
+	test "$(sql "$db" "SELECT f.name FROM policies p JOIN files f ON f.file_id = p.created_file WHERE p.policy_number = 'POL-1004'")" = policies.csv
+
+# A first register that names a policy twice: the fresh store's fast path
+# still refuses it, whole.
+db2=$tmp/fresh.db
+kasi --db "$db2" init
+kasi --db "$db2" load products "$fixtures/world/products.csv"
+{ cat "$fixtures/world/policies.csv"; grep '^POL-1003,' "$fixtures/world/policies.csv"; } > "$tmp/policies_twice.csv"
+kasi --db "$db2" load policies "$tmp/policies_twice.csv"
+expect_status 65 "a register with a policy twice is refused"
+expect_out "policy_number" "naming the column"
+check "and nothing of it is loaded" test "$(sql "$db2" "SELECT count(*) FROM policies")" = 0
 
 # A provider given two sets of payout details in one file.
 cat > "$tmp/products.csv" <<'CSV'

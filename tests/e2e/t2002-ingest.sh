@@ -70,6 +70,36 @@ expect_status 1 "a future-dated row exits 1"
 expect_out "OUT_OF_PERIOD row 3 4846502" "as OUT_OF_PERIOD"
 check "it is stored and counted" test "$(sql "$db" "SELECT count(*) FROM facts WHERE channel = 'softycomp' AND duplicate_of IS NULL")" = 2
 
+# Files of many rows are stored many rows to a statement: repeats are
+# still found one by one, wherever they fall in a batch.
+hdr=$(head -1 "$fixtures/world/easypay_recon_20261005.csv")
+row() { printf 'EP_TXN_%s_%03d,91234567890103,topup,EP_MERCHANT_1,EP_TERMINAL_1,,2026-10-12T10:00:00+02:00,%s,settled,Spar,RCP-%03d\n' "$1" "$2" "$3" "$2"; }
+{ echo "$hdr"; for i in $(seq 100); do row 20261012 "$i" 10.00; done; } > "$tmp/easypay_recon_20261012.csv"
+mkdir -p "$tmp/b"
+{
+	echo "$hdr"
+	for i in $(seq 100); do
+		case $i in
+		5 | 100) row 20261012 "$i" 10.00 ;; # the same row again
+		40) row 20261012 "$i" 11.00 ;;     # the same id, another amount
+		*) row 20261012B "$i" 1.00 ;;
+		esac
+	done
+} > "$tmp/b/easypay_recon_20261012.csv"
+kasi --db "$db" ingest "$tmp/easypay_recon_20261012.csv"
+expect_status 0 "a file of 100 rows applies"
+expect_out "applied: 100 rows, 100 counted" "every row counted"
+kasi --db "$db" ingest "$tmp/b/easypay_recon_20261012.csv"
+expect_status 1 "a file of 100 rows with three repeats exits 1"
+expect_out "applied: 100 rows, 97 counted" "97 of them counted"
+expect_out "DUPLICATE_TRANSACTION row 6 EP_TXN_20261012_005" "a repeat in the first batch"
+expect_out "CONFLICTING_DUPLICATE row 41 EP_TXN_20261012_040" "a conflict in the second"
+expect_out "DUPLICATE_TRANSACTION row 101 EP_TXN_20261012_100" "a repeat in the last, short one"
+check "the repeats are kept, each a duplicate of its first" \
+	test "$(sql "$db" "SELECT group_concat(d.row || '>' || o.row, ' ') FROM (SELECT * FROM facts WHERE duplicate_of IS NOT NULL AND transaction_id LIKE 'EP_TXN_20261012_%' ORDER BY row) d JOIN facts o ON o.fact_id = d.duplicate_of")" = "6>6 41>41 101>101"
+check "the counted sum is the first file's and the new rows'" \
+	test "$(sql "$db" "SELECT sum(amount) FROM facts WHERE duplicate_of IS NULL AND transaction_id LIKE 'EP_TXN_20261012%'")" = $((100 * 1000 + 97 * 100))
+
 kasi --db "$db" ingest "$fixtures/world/products.csv"
 expect_status 78 "reference data is not ingested"
 kasi --db "$db" ingest "$tmp/nothing.csv"
