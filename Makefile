@@ -3,7 +3,7 @@
 #   make            build ./kasi
 #   make test       unit + end-to-end tests; ends "N passed, M failed"
 #   make asan       the same suite, built with ASan + UBSan (build/asan/)
-#   make bench      validation benchmark beside its yardsticks
+#   make bench      validation and core benchmarks beside their yardsticks
 #   make demo       install deps if needed, build, run on the fixtures
 #   make fuzz       libFuzzer on the CSV reader + validation (FUZZ_SECONDS)
 #   make install    kasi and schemas/ under $(PREFIX)
@@ -44,7 +44,7 @@ LIB := $(BUILD)/libkasi.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY := $(BUILD)/tests/fuzz_replay
-BENCH_BIN := $(BUILD)/bench/gen_easypay $(BUILD)/bench/csvcount
+BENCH_BIN := $(BUILD)/bench/gen_easypay $(BUILD)/bench/csvcount $(BUILD)/bench/gen_world
 
 .PHONY: all test asan bench demo fuzz install uninstall clean deps check-style lint
 
@@ -86,6 +86,7 @@ asan:
 
 bench: $(KASI_BIN) $(BENCH_BIN)
 	@KASI="$(abspath $(KASI_BIN))" BENCH_BIN="$(abspath $(BUILD)/bench)" scripts/bench.sh
+	@KASI="$(abspath $(KASI_BIN))" BENCH_BIN="$(abspath $(BUILD)/bench)" scripts/bench_world.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# make bench (part 2): kasi's core on a generated world, beside its
+# yardstick, on the same data, in the same run.
+#
+#   1. a world of BENCH_POLICIES policies (default 1,000,000) and one month
+#      of channel files (October 2026, ~1 fact per policy), written by
+#      tests/bench/gen_world with a fixed seed;
+#   2. kasi, as a night would run it: init; load products, policies and
+#      the ledger; schedule 2026-10; ingest every channel file in date
+#      order; reconcile 2026-10; report outcomes and discrepancies. Each
+#      step is timed, with its peak RSS;
+#   3. the yardstick: the sqlite3 shell importing the same CSVs into an
+#      empty database, indexing the references, and one SQL join of the
+#      facts to the policies with a GROUP BY per policy, written as CSV.
+#
+# Figures only: nothing here passes or fails on speed. Data lives in
+# build/bench-data/world (not committed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+KASI=${KASI:-$root/kasi}
+BIN=${BENCH_BIN:-$root/build/bench}
+N=${BENCH_POLICIES:-1000000}
+period=2026-10
+work=$root/build/bench-data/world
+world=$work/data-$N
+export LC_ALL=C
+export KASI_SCHEMAS=${KASI_SCHEMAS:-$root/schemas}
+mkdir -p "$work"
+
+for tool in sqlite3 /usr/bin/time awk; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (run scripts/deps.sh)"; exit 1; }
+done
+if [ ! -s "$world/policies.csv" ]; then
+	rm -rf "$world"
+	mkdir -p "$world"
+	"$BIN/gen_world" --policies "$N" --out "$world" --seed 7
+fi
+
+# The channel files in date order (the date in the name), channel order
+# within a day.
+channel_files=$(for f in "$world"/{softycomp,collexia,easypay}_*.csv; do
+	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
+done | sort -s -k1,1 | awk '{print $2}')
+nfiles=$(wc -l <<<"$channel_files")
+facts=$(for f in $channel_files; do tail -n +2 "$f"; done | wc -l)
+bytes=$(cat "$world"/*.csv | wc -c)
+
+# step NAME CMD...: run once, keep wall seconds in T[NAME] and peak RSS
+# (KiB) in M[NAME]. Output goes to $work/NAME.out. A shell function
+# reports its own peak RSS in $work/.rss.
+declare -A T M
+order=()
+step() {
+	local name=$1 start end
+	shift
+	start=$(date +%s%N)
+	local timer=(/usr/bin/time -f %M -o "$work/.rss")
+	declare -F "$1" >/dev/null && timer=()
+	local status=0
+	"${timer[@]}" "$@" >"$work/$name.out" 2>&1 || status=$?
+	# reconcile exits 1 when it found discrepancies: the world has some.
+	if [ $status != 0 ] && ! [ "$name" = reconcile ] || [ $status -gt 1 ]; then
+		echo "bench: $name failed (exit $status):"
+		tail -5 "$work/$name.out"
+		exit 1
+	fi
+	end=$(date +%s%N)
+	T[$name]=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
+	M[$name]=$(tail -1 "$work/.rss")
+	order+=("$name")
+}
+
+# ingest every file, one process each, as a night would.
+ingest_all() {
+	local f peak=0 one
+	for f in $channel_files; do
+		/usr/bin/time -f %M -o "$work/.rss1" "$KASI" ingest "$f" >/dev/null ||
+			{ echo "bench: ingest $f failed"; return 1; }
+		one=$(tail -1 "$work/.rss1")
+		[ "$one" -gt "$peak" ] && peak=$one
+	done
+	echo "$peak" >"$work/.rss"
+}
+
+export KASI_DB=$work/kasi.db
+rm -f "$KASI_DB" "$KASI_DB"-wal "$KASI_DB"-shm "$work"/outcomes.csv "$work"/discrepancies.csv
+step init "$KASI" init
+step "load products" "$KASI" load products "$world/products.csv"
+step "load policies" "$KASI" load policies "$world/policies.csv"
+step "load ledger" "$KASI" load ledger "$world/ledger.csv"
+step schedule "$KASI" schedule --period "$period"
+step ingest ingest_all
+step reconcile "$KASI" reconcile --period "$period"
+step "report outcomes" "$KASI" report outcomes --period "$period" --out "$work/outcomes.csv"
+step "report discrepancies" "$KASI" report discrepancies --period "$period" --out "$work/discrepancies.csv"
+
+# Check once that kasi did the whole job.
+grep -q "$N" "$work/load policies.out" || { cat "$work/load policies.out"; exit 1; }
+outcomes=$(($(wc -l <"$work/outcomes.csv") - 1))
+[ "$outcomes" -gt $((N * 9 / 10)) ] || { echo "bench: only $outcomes outcomes"; exit 1; }
+
+# The yardstick.
+ydb=$work/yard.db
+rm -f "$ydb" "$work/yard.csv"
+{
+	echo ".mode csv"
+	for t in products policies ledger; do echo ".import $world/$t.csv $t"; done
+	for ch in softycomp collexia easypay; do
+		first=1
+		for f in "$world"/${ch}_*.csv; do
+			if [ $first = 1 ]; then echo ".import $f $ch"; first=0; else echo ".import --skip 1 $f $ch"; fi
+		done
+	done
+	cat <<'SQL'
+CREATE INDEX policies_by_ref ON policies(collection_ref);
+CREATE INDEX policies_by_code ON policies(easypay_code);
+.headers on
+SQL
+	echo ".output $work/yard.csv"
+	cat <<'SQL'
+SELECT p.policy_number, p.premium, count(f.amount) AS facts, coalesce(sum(f.amount), 0) AS collected
+  FROM policies p
+  LEFT JOIN (SELECT collectionId AS ref, -CAST(amount AS REAL) AS amount FROM softycomp
+             UNION ALL
+             SELECT contractReference, CAST(amountPaidOut AS REAL) FROM collexia WHERE status = '3'
+             UNION ALL
+             SELECT easypay_code, CAST(gross_amount AS REAL) FROM easypay
+              WHERE settlement_status = 'settled' AND transaction_type = 'topup') f
+    ON f.ref = CASE WHEN p.channel = 'easypay' THEN p.easypay_code ELSE p.collection_ref END
+ GROUP BY p.policy_number;
+SQL
+} >"$work/yard.sql"
+step yardstick sqlite3 "$ydb" ".read $work/yard.sql"
+[ "$(($(wc -l <"$work/yard.csv") - 1))" = "$N" ] || { echo "bench: the yardstick wrote $(wc -l <"$work/yard.csv") lines"; exit 1; }
+
+pipeline=0
+peak=0
+for s in "${order[@]}"; do
+	[ "$s" = yardstick ] && continue
+	pipeline=$(awk -v a="$pipeline" -v b="${T[$s]}" 'BEGIN { printf "%.3f", a + b }')
+	[ "${M[$s]}" -gt "$peak" ] && peak=${M[$s]}
+done
+
+echo "kasi bench — the core on a world of $N policies: $nfiles channel files, $facts facts, $bytes bytes of CSV"
+printf '  %-24s %9s %10s %12s\n' step seconds "peak RSS" rows/s
+for s in "${order[@]}"; do
+	[ "$s" = yardstick ] && continue
+	rows=
+	case $s in
+	"load policies") rows=$N ;;
+	ingest) rows=$facts ;;
+	esac
+	awk -v name="$s" -v t="${T[$s]}" -v m="${M[$s]}" -v rows="$rows" 'BEGIN {
+		printf "  %-24s %9.3f %7.1f MB %12s\n", name, t, m / 1024, rows ? sprintf("%.0f", rows / t) : ""
+	}'
+done
+awk -v t="$pipeline" -v m="$peak" 'BEGIN { printf "  %-24s %9.3f %7.1f MB\n", "whole pipeline", t, m / 1024 }'
+awk -v t="${T[yardstick]}" -v m="${M[yardstick]}" 'BEGIN { printf "  %-24s %9.3f %7.1f MB\n", "yardstick (sqlite3)", t, m / 1024 }'
+awk -v r="${T[reconcile]}" -v p="$pipeline" -v y="${T[yardstick]}" -v m="$peak" 'BEGIN {
+	printf "  reconcile %.2f s (target: under 3 s)\n", r
+	printf "  the pipeline takes %.2fx the yardstick (target: at most 1.5x)\n", p / y
+	printf "  peak RSS %.1f MB (target: under 256 MB)\n", m / 1024
+}'
+sed 's/^/  reconcile: /' "$work/reconcile.out" | tail -4
+rm -f "$work/.rss" "$work/.rss1" "$ydb"
