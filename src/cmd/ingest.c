@@ -1,5 +1,5 @@
 /*
- * ingest.c — `kasi ingest FILE [--schema NAME]`.
+ * ingest.c — `kasi ingest FILE... [--schema NAME]`.
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
@@ -14,13 +14,14 @@ const struct command cmd_ingest = {
 	.name = "ingest",
 	.fn = cmd_ingest_fn,
 	.flags = CMD_NEEDS_DB,
-	.usage = "kasi ingest FILE [--schema NAME]",
+	.usage = "kasi ingest FILE... [--schema NAME]",
 	.summary = "validate a channel's file, then store its rows, all or nothing",
-	.help = "usage: kasi ingest FILE [--schema NAME]\n"
+	.help = "usage: kasi ingest FILE... [--schema NAME]\n"
 		"\n"
 		"Validate FILE (a channel's daily file; the schema is picked by its name\n"
 		"unless --schema names one) and store every row as a fact, in one\n"
-		"transaction:\n"
+		"transaction. Several FILEs are ingested in the order given, each in a\n"
+		"transaction of its own, as if one by one:\n"
 		"\n"
 		"  invalid                    nothing is stored; the report is printed;\n"
 		"                             FILE_REJECTED is recorded\n"
@@ -35,32 +36,13 @@ const struct command cmd_ingest = {
 		"\n"
 		"exit: 0 applied cleanly, 1 applied or skipped with discrepancies,\n"
 		"65 rejected, 66 FILE missing or no store, 74 I/O error, 75 store locked,\n"
-		"78 a schema that is not a channel's\n",
+		"78 a schema that is not a channel's; of several files, the worst (an\n"
+		"I/O error or a locked store stops before the next file)\n",
 };
 
-static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
+/* Ingest one file and say how it went; its exit status. */
+static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema_name)
 {
-	static const struct option longopts[] = {
-		{ "schema", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *schema_name = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': schema_name = optarg; break;
-		case 'h': return cmd_print_help(&cmd_ingest);
-		default:
-			return cmd_usage_error(&cmd_ingest, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cmd_usage_error(&cmd_ingest, "expected exactly one FILE");
-	const char *path = argv[optind];
 	struct err e = { 0 };
 	if (access(path, R_OK) != 0) {
 		err_sys(&e, KASI_ENOINPUT, "cannot open '%s'", path);
@@ -116,4 +98,48 @@ static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	ingest_result_release(&res);
 	return status;
+}
+
+/* How bad an exit status is, for the status of several files. */
+static int severity(int status)
+{
+	static const int order[] = { KASI_OK,	   KASI_FINDINGS, KASI_EDATA,  KASI_ENOINPUT,
+				     KASI_ECONFIG, KASI_EIO,	  KASI_ELOCKED };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (order[i] == status)
+			return (int)i;
+	return (int)ARRAY_SIZE(order);
+}
+
+static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "schema", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *schema_name = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': schema_name = optarg; break;
+		case 'h': return cmd_print_help(&cmd_ingest);
+		default:
+			return cmd_usage_error(&cmd_ingest, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 1)
+		return cmd_usage_error(&cmd_ingest, "expected at least one FILE");
+	int worst = KASI_OK;
+	for (int i = optind; i < argc; i++) {
+		int status = ingest_one(ctx, argv[i], schema_name);
+		if (severity(status) > severity(worst))
+			worst = status;
+		if (status == KASI_EIO || status == KASI_ELOCKED)
+			break; /* the store is in trouble: the next files wait */
+	}
+	return worst;
 }

@@ -1,39 +1,54 @@
 /*
  * strmap.c — string -> uint32 map (see strmap.h).
  *
- * A slot is 16 bytes: 32 bits of the key's hash (to skip most
- * comparisons), the key's place in one growing buffer of key bytes, its
- * length and the value. Places are offsets, not pointers, so the buffer
- * may move when it grows. Linear probing, load kept under three quarters;
- * the hash is seeded per map from the kernel so that crafted references
- * cannot aim at one chain.
+ * A slot is 32 bytes, half a cache line: 32 bits of the key's hash (to
+ * skip most comparisons), the value, and the key itself when it fits
+ * (22 bytes: every reference and transaction id kasi matches on), so that
+ * a lookup touches one line of memory. A longer key lives in one growing
+ * buffer, the slot holding its offset and length. Linear probing over any
+ * number of slots (a hash is scaled to the table, not masked), load kept
+ * under three quarters; the hash is seeded per map from the kernel so
+ * that crafted references cannot aim at one chain.
  */
+#include "core/common.h"
+
 #include <sys/random.h>
 
-#include "core/common.h"
 #include "core/hash.h"
 #include "core/strmap.h"
 
+#define INLINE_MAX 22
+#define EMPTY	   0xff /* slot.len of an unused slot */
+#define OUTLINE	   0xfe /* slot.len of a key kept in the buffer */
+
 struct slot {
-	uint32_t tag;
-	uint32_t at; /* the key's offset + 1 in keys; 0: empty */
-	uint32_t len, value;
+	uint32_t tag, value;
+	uint8_t len; /* the key's length when inline; EMPTY; OUTLINE */
+	uint8_t pad;
+	char key[INLINE_MAX]; /* inline key; or OUTLINE: offset, length (uint32 each) */
 };
 
 struct strmap {
 	struct slot *slots;
 	size_t nslots, count;
-	char *keys;
+	char *keys; /* keys longer than INLINE_MAX */
 	size_t keys_len, keys_cap;
 	uint64_t seed;
 };
 
+static struct slot *slots_new(size_t n)
+{
+	struct slot *s = malloc(n * sizeof(*s));
+	if (s)
+		for (size_t i = 0; i < n; i++)
+			s[i].len = EMPTY;
+	return s;
+}
+
 static size_t slots_for(size_t expected)
 {
-	size_t n = 1024;
-	while (n / 4 * 3 <= expected && n < SIZE_MAX / 4)
-		n *= 2;
-	return n;
+	size_t n = expected / 3 * 4 + 4;
+	return n < 1024 ? 1024 : n;
 }
 
 struct strmap *strmap_new_sized(size_t expected)
@@ -42,7 +57,7 @@ struct strmap *strmap_new_sized(size_t expected)
 	if (!m)
 		return NULL;
 	m->nslots = slots_for(expected);
-	m->slots = calloc(m->nslots, sizeof(*m->slots));
+	m->slots = slots_new(m->nslots);
 	if (!m->slots) {
 		free(m);
 		return NULL;
@@ -67,59 +82,90 @@ void strmap_free(struct strmap *m)
 	free(m);
 }
 
+/* The slot a hash starts from: its low half scaled to the table. */
+static size_t home(const struct strmap *m, uint64_t hash)
+{
+	return (size_t)(((hash & 0xffffffffu) * (uint64_t)m->nslots) >> 32);
+}
+
+static bool same_key(const struct strmap *m, const struct slot *s, const char *key, size_t n)
+{
+	if (s->len != OUTLINE)
+		return s->len == n && !memcmp(s->key, key, n);
+	uint32_t at, len;
+	memcpy(&at, s->key, sizeof(at));
+	memcpy(&len, s->key + sizeof(at), sizeof(len));
+	return len == n && !memcmp(m->keys + at, key, n);
+}
+
 static struct slot *find(const struct strmap *m, uint64_t hash, const char *key, size_t n)
 {
-	size_t mask = m->nslots - 1;
 	uint32_t tag = (uint32_t)(hash >> 32);
-	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+	for (size_t i = home(m, hash);;) {
 		struct slot *s = &m->slots[i];
-		if (!s->at ||
-		    (s->tag == tag && s->len == n && !memcmp(m->keys + s->at - 1, key, n)))
+		if (s->len == EMPTY || (s->tag == tag && same_key(m, s, key, n)))
 			return s;
+		if (++i == m->nslots)
+			i = 0;
 	}
+}
+
+/* A slot's key, wherever it is kept. */
+static const char *key_of(const struct strmap *m, const struct slot *s, size_t *n)
+{
+	if (s->len != OUTLINE) {
+		*n = s->len;
+		return s->key;
+	}
+	uint32_t at, len;
+	memcpy(&at, s->key, sizeof(at));
+	memcpy(&len, s->key + sizeof(at), sizeof(len));
+	*n = len;
+	return m->keys + at;
 }
 
 static int grow(struct strmap *m)
 {
-	size_t oldn = m->nslots, nslots = oldn * 2;
-	struct slot *old = m->slots, *ns = calloc(nslots, sizeof(*ns));
+	size_t oldn = m->nslots;
+	struct slot *old = m->slots, *ns = slots_new(oldn * 2);
 	if (!ns)
 		return -1;
 	m->slots = ns;
-	m->nslots = nslots;
+	m->nslots = oldn * 2;
 	for (size_t i = 0; i < oldn; i++) {
-		if (!old[i].at)
+		if (old[i].len == EMPTY)
 			continue;
-		uint64_t hash = hash_bytes(m->keys + old[i].at - 1, old[i].len, m->seed);
-		for (size_t j = hash & (nslots - 1);; j = (j + 1) & (nslots - 1)) {
-			if (!ns[j].at) {
-				ns[j] = old[i];
-				break;
-			}
-		}
+		size_t n;
+		const char *k = key_of(m, &old[i], &n);
+		*find(m, ((uint64_t)old[i].tag << 32) | (hash_bytes(k, n, m->seed) & 0xffffffffu),
+		      k, n) = old[i];
 	}
 	free(old);
 	return 0;
 }
 
-/* Copy a key into the key buffer; its offset + 1, or 0 when out of room. */
-static uint32_t keep_key(struct strmap *m, const char *key, size_t n)
+/* Put a long key in the buffer; false when out of room. */
+static bool keep_outline(struct strmap *m, struct slot *s, const char *key, size_t n)
 {
-	if (n > UINT32_MAX - 1 || m->keys_len + n >= UINT32_MAX)
-		return 0;
+	if (n > UINT32_MAX || m->keys_len + n > UINT32_MAX)
+		return false;
 	if (m->keys_len + n > m->keys_cap) {
 		size_t cap = m->keys_cap ? m->keys_cap : 4096;
 		while (cap < m->keys_len + n)
 			cap *= 2;
 		char *nk = realloc(m->keys, cap);
 		if (!nk)
-			return 0;
+			return false;
 		m->keys = nk;
 		m->keys_cap = cap;
 	}
-	memcpy(m->keys + m->keys_len, key, n);
+	uint32_t at = (uint32_t)m->keys_len, len = (uint32_t)n;
+	memcpy(m->keys + at, key, n);
 	m->keys_len += n;
-	return (uint32_t)(m->keys_len - n + 1);
+	memcpy(s->key, &at, sizeof(at));
+	memcpy(s->key + sizeof(at), &len, sizeof(len));
+	s->len = OUTLINE;
+	return true;
 }
 
 int strmap_put(struct strmap *m, const char *key, size_t n, uint32_t value)
@@ -128,14 +174,18 @@ int strmap_put(struct strmap *m, const char *key, size_t n, uint32_t value)
 		return -1;
 	uint64_t hash = hash_bytes(key, n, m->seed);
 	struct slot *s = find(m, hash, key, n);
-	if (s->at) {
+	if (s->len != EMPTY) {
 		s->value = value;
 		return 0;
 	}
-	uint32_t at = keep_key(m, key, n);
-	if (!at)
+	struct slot fresh = { .tag = (uint32_t)(hash >> 32), .value = value };
+	if (n <= INLINE_MAX) {
+		fresh.len = (uint8_t)n;
+		memcpy(fresh.key, key, n);
+	} else if (!keep_outline(m, &fresh, key, n)) {
 		return -1;
-	*s = (struct slot){ (uint32_t)(hash >> 32), at, (uint32_t)n, value };
+	}
+	*s = fresh;
 	m->count++;
 	return 0;
 }
@@ -143,10 +193,15 @@ int strmap_put(struct strmap *m, const char *key, size_t n, uint32_t value)
 bool strmap_get(const struct strmap *m, const char *key, size_t n, uint32_t *value)
 {
 	const struct slot *s = find(m, hash_bytes(key, n, m->seed), key, n);
-	if (!s->at)
+	if (s->len == EMPTY)
 		return false;
 	*value = s->value;
 	return true;
+}
+
+void strmap_prefetch(const struct strmap *m, const char *key, size_t n)
+{
+	__builtin_prefetch(&m->slots[home(m, hash_bytes(key, n, m->seed))]);
 }
 
 size_t strmap_count(const struct strmap *m)

@@ -3,7 +3,8 @@
  * (a policy by its reference, a transaction by its id).
  *
  * Keys are copied into the map; lookups take (s, n). Open addressing,
- * power-of-two table, 16 bytes a slot, load kept under three quarters.
+ * 32 bytes a slot with the key in it when it is short, load kept under
+ * three quarters.
  */
 #ifndef KASI_STRMAP_H
 #define KASI_STRMAP_H
@@ -25,6 +26,10 @@ int strmap_put(struct strmap *m, const char *key, size_t n, uint32_t value);
 
 /* The value of key into *value; false when absent. */
 bool strmap_get(const struct strmap *m, const char *key, size_t n, uint32_t *value);
+
+/* Start fetching the memory a lookup of key will read: a caller with many
+ * keys at hand prefetches them all, then looks them up. */
+void strmap_prefetch(const struct strmap *m, const char *key, size_t n);
 
 size_t strmap_count(const struct strmap *m);
 

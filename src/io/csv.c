@@ -11,14 +11,14 @@
  *             the batch is full, push it      call fn()
  *                                           give the batch back
  *
- * Batches circulate between a `full` and a `free` queue, NBATCH of them
- * in all, so memory is bounded: NBATCH batches of about BATCH_BYTES
+ * Batches circulate through a relay (core/relay.h), NBATCH of them in
+ * all, so memory is bounded: NBATCH batches of about BATCH_BYTES
  * (more only while a single record is larger), plus libcsv's field
  * buffer (stopped at max_field_bytes) and the read buffer. A record never
  * spans two batches. The producer ends with a batch marked `last` that
- * carries how the read ended; a callback asking to stop sets `stop`,
+ * carries how the read ended; a callback asking to stop stops the relay,
  * which the producer sees after its current chunk, and the consumer then
- * drains the queue until that last batch.
+ * drains it until that last batch.
  *
  * libcsv is driven with CSV_STRICT | CSV_STRICT_FINI (RFC 4180 quoting,
  * an open quote at the end is an error) and CSV_REPALL_NL (every line
@@ -33,13 +33,13 @@
  * dropped: trailing empty lines are allowed).
  */
 #include "core/common.h"
+#include "core/relay.h"
 #include "core/text.h"
 #include "io/csv.h"
 #include "io/digest.h"
 
 #include <csv.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <zlib.h>
 
 #define READ_CHUNK	 (256 * 1024)
@@ -75,11 +75,6 @@ struct batch {
 	bool last; /* the producer's final batch */
 };
 
-struct queue {
-	struct batch *items[NBATCH];
-	size_t head, count;
-};
-
 struct csv_reader {
 	gzFile gz;
 	struct csv_parser parser;
@@ -109,10 +104,7 @@ struct csv_reader {
 
 	/* Shared. */
 	_Alignas(64) struct batch batches[NBATCH];
-	struct queue full, free;
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	atomic_bool stop;
+	struct relay *relay;
 
 	/* Consumer state, off the producer's cache lines. */
 	_Alignas(64) struct csv_field *fields;
@@ -156,40 +148,6 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
-/* ---- queues (called with r->lock held) ---------------------------------- */
-
-static void queue_push(struct queue *q, struct batch *b)
-{
-	q->items[(q->head + q->count) % NBATCH] = b;
-	q->count++;
-}
-
-static struct batch *queue_pop(struct queue *q)
-{
-	struct batch *b = q->items[q->head];
-	q->head = (q->head + 1) % NBATCH;
-	q->count--;
-	return b;
-}
-
-static struct batch *take(struct csv_reader *r, struct queue *q)
-{
-	pthread_mutex_lock(&r->lock);
-	while (!q->count)
-		pthread_cond_wait(&r->changed, &r->lock);
-	struct batch *b = queue_pop(q);
-	pthread_mutex_unlock(&r->lock);
-	return b;
-}
-
-static void give(struct csv_reader *r, struct queue *q, struct batch *b)
-{
-	pthread_mutex_lock(&r->lock);
-	queue_push(q, b);
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-}
-
 /* ---- producer ------------------------------------------------------------ */
 
 /* Hand the filled batch over and start an empty one. The record in
@@ -198,12 +156,12 @@ static void ship_batch(struct csv_reader *r, bool last)
 {
 	struct batch *full = r->cur;
 	full->last = last;
-	give(r, &r->full, full);
+	relay_pass(r->relay, full);
 	if (last) {
 		r->cur = NULL;
 		return;
 	}
-	r->cur = take(r, &r->free);
+	r->cur = relay_take_empty(r->relay);
 	r->cur->arena_len = r->cur->nspans = r->cur->nrows = 0;
 	r->cur->last = false;
 	r->row_start = 0;
@@ -362,7 +320,7 @@ static enum csv_result produce(struct csv_reader *r)
 {
 	bool at_start = true;
 	for (;;) {
-		if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		if (relay_stopped(r->relay))
 			return CSV_STOPPED;
 		ssize_t n = read_chunk(r);
 		if (n < 0)
@@ -427,14 +385,14 @@ static void *producer_main(void *arg)
 enum csv_result csv_reader_run(struct csv_reader *r, csv_row_fn fn, void *ctx)
 {
 	pthread_t producer;
-	r->cur = take(r, &r->free);
+	r->cur = relay_take_empty(r->relay);
 	if (pthread_create(&producer, NULL, producer_main, r) != 0) {
 		set_problem(r, CSV_ENOMEM, "cannot start the reader thread");
 		return r->problem;
 	}
 	bool stopped = false;
 	for (;;) {
-		struct batch *b = take(r, &r->full);
+		struct batch *b = relay_take_full(r->relay);
 		for (size_t i = 0; i < b->nrows && !stopped; i++) {
 			const struct batch_row *br = &b->rows[i];
 			if (!grow((void **)&r->fields, &r->fields_cap, br->nstored + 1,
@@ -459,11 +417,11 @@ enum csv_result csv_reader_run(struct csv_reader *r, csv_row_fn fn, void *ctx)
 			};
 			if (fn(ctx, &row) != 0) {
 				stopped = true;
-				atomic_store(&r->stop, true);
+				relay_stop(r->relay);
 			}
 		}
 		bool last = b->last;
-		give(r, &r->free, b);
+		relay_give_back(r->relay, b);
 		if (last)
 			break;
 	}
@@ -495,9 +453,7 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		rc = err_set(e, KASI_EIO, "out of memory");
 		goto out;
 	}
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->changed, NULL);
-	atomic_init(&r->stop, false);
+	void *blocks[NBATCH];
 	for (int i = 0; i < NBATCH; i++) {
 		/* Sized once for a full batch, so the hot path never grows them. */
 		struct batch *b = &r->batches[i];
@@ -507,7 +463,11 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 			rc = err_set(e, KASI_EIO, "out of memory");
 			goto out;
 		}
-		queue_push(&r->free, b);
+		blocks[i] = b;
+	}
+	if (!(r->relay = relay_new(blocks, NBATCH))) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
 	}
 
 	r->lim = *limits;
@@ -610,10 +570,7 @@ void csv_reader_free(struct csv_reader *r)
 		free(r->batches[i].spans);
 		free(r->batches[i].rows);
 	}
-	if (r->buf) {
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->changed);
-	}
+	relay_free(r->relay);
 	sha256_free(r->hash);
 	free(r->buf);
 	free(r->name);

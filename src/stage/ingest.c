@@ -48,8 +48,8 @@ struct ingest_run {
 	size_t key_cap;
 	uint8_t *content; /* a row's content, as content_hash() hashes it */
 	size_t content_cap;
-	struct held held[STORE_FACT_BATCH]; /* rows waiting to be stored, as one statement */
-	struct store_duplicate dups[STORE_FACT_BATCH];
+	struct held held[STORE_BATCH]; /* rows waiting to be stored, as one statement */
+	struct store_duplicate dups[STORE_BATCH];
 	size_t nheld;
 	struct arena *held_strings;
 	bool oom;
@@ -257,7 +257,7 @@ static int after_store(struct ingest_run *r, const struct held *h,
  * each raises. */
 static int store_held(struct ingest_run *r)
 {
-	struct store_fact facts[STORE_FACT_BATCH];
+	struct store_fact facts[STORE_BATCH];
 	for (size_t i = 0; i < r->nheld; i++)
 		facts[i] = r->held[i].f;
 	int rc = store_facts_insert(r->store, r->file_id, facts, r->nheld, r->dups, r->e);
@@ -346,7 +346,7 @@ static int on_row(void *ctx, const struct vrow *row)
 	hold_strings(r, &h->f);
 	if (r->oom)
 		return err_set(r->e, KASI_EIO, "out of memory");
-	return r->nheld == STORE_FACT_BATCH ? store_held(r) : 0;
+	return r->nheld == STORE_BATCH ? store_held(r) : 0;
 }
 /* After a rollback: record what happened to the file, once. */
 static int record_attempt(struct ingest_run *r, const char *path, const char *outcome,
@@ -455,7 +455,9 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		close(fd);
 		goto out;
 	}
-	struct validate_opts opts = { .sha256 = true, .on_row = on_row, .ctx = &r };
+	struct validate_opts opts = {
+		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true
+	};
 	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = store_held(&r)))

@@ -13,6 +13,7 @@
  * back), but validation goes on, so that the report lists every error.
  */
 #include "core/common.h"
+#include "core/arena.h"
 #include "stage/load.h"
 
 static const char *const kind_names[] = { "products", "policies", "ledger" };
@@ -51,7 +52,15 @@ struct load_run {
 	int col[16]; /* schema columns used by this kind, by the names below */
 	struct provider_seen *providers;
 	size_t nproviders;
-	bool fresh; /* every policy of this load is new (see fresh_load) */
+	/* A first load (see fresh_load): rows are held, their strings in
+	 * held_strings, and inserted STORE_BATCH at a time. */
+	bool fresh;
+	bool refused; /* the store refused a held row */
+	struct store_policy held_policies[STORE_BATCH];
+	struct store_ledger_entry held_ledger[STORE_BATCH];
+	size_t nheld;
+	struct arena *held_strings;
+	bool oom;
 };
 
 static const char *const product_cols[] = {
@@ -154,6 +163,87 @@ static int load_product(struct load_run *r, const struct vrow *row, enum store_u
 	return store_product_upsert(r->store, &p, what, r->e);
 }
 
+static const char *hold(struct load_run *r, const char *s)
+{
+	const char *c = s ? arena_strdup(r->held_strings, s) : NULL;
+	if (s && !c)
+		r->oom = true;
+	return c;
+}
+
+/* Insert the held rows. A row the store refuses (a repeat the file's own
+ * check has not reported yet: it spills very large files' keys to disk
+ * and reports at the end) stops the writing; the check will report it. */
+static int insert_held(struct load_run *r)
+{
+	int rc =
+		r->kind == LOAD_POLICIES
+			? store_policies_insert(r->store, r->held_policies, r->nheld, r->file_id,
+						r->now, r->e)
+			: store_ledger_insert(r->store, r->held_ledger, r->nheld, r->file_id, r->e);
+	r->nheld = 0;
+	arena_reset(r->held_strings);
+	if (rc == -KASI_EDATA) {
+		r->refused = r->invalid = true;
+		err_clear(r->e);
+		return 0;
+	}
+	return rc;
+}
+
+static int hold_policy(struct load_run *r, const struct vrow *row, const struct store_policy *p,
+		       enum store_upsert *what)
+{
+	int64_t product_id;
+	int rc = store_product_id(r->store, p->product_code, &product_id, r->e);
+	if (rc)
+		return rc;
+	if (!product_id) {
+		vrow_error(row, r->col[PO_PRODUCT], RULE_REFERENCE, "a product loaded before",
+			   "'%s' is not a known product (load products first)", p->product_code);
+		return KASI_EDATA;
+	}
+	struct store_policy *h = &r->held_policies[r->nheld++];
+	*h = (struct store_policy){
+		.policy_number = hold(r, p->policy_number),
+		.product_code = hold(r, p->product_code),
+		.customer_name = hold(r, p->customer_name),
+		.id_number = hold(r, p->id_number),
+		.premium = p->premium,
+		.channel = hold(r, p->channel),
+		.collection_ref = hold(r, p->collection_ref),
+		.easypay_code = hold(r, p->easypay_code),
+		.debit_day = p->debit_day,
+		.status = hold(r, p->status),
+		.start_date = hold(r, p->start_date),
+		.cancel_date = hold(r, p->cancel_date),
+	};
+	*what = STORE_CREATED;
+	if (r->oom)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return r->nheld == STORE_BATCH ? insert_held(r) : 0;
+}
+
+static int hold_ledger_entry(struct load_run *r, const struct store_ledger_entry *l,
+			     enum store_upsert *what)
+{
+	struct store_ledger_entry *h = &r->held_ledger[r->nheld++];
+	*h = (struct store_ledger_entry){
+		.channel = hold(r, l->channel),
+		.transaction_id = hold(r, l->transaction_id),
+		.reference = hold(r, l->reference),
+		.business_date = hold(r, l->business_date),
+		.occurred_at = hold(r, l->occurred_at),
+		.status = hold(r, l->status),
+		.amount = l->amount,
+		.row = l->row,
+	};
+	*what = STORE_CREATED;
+	if (r->oom)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return r->nheld == STORE_BATCH ? insert_held(r) : 0;
+}
+
 static int load_policy(struct load_run *r, const struct vrow *row, enum store_upsert *what)
 {
 	struct store_policy p = {
@@ -168,24 +258,20 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 		.status = value(r, PO_STATUS),
 		.start_date = value(r, PO_START),
 		.cancel_date = value(r, PO_CANCEL),
-		.known_new = r->fresh,
 	};
 	const char *premium = value(r, PO_PREMIUM);
 	schema_read_money(&r->schema->columns[r->col[PO_PREMIUM]], premium, strlen(premium),
 			  &p.premium);
+	if (r->fresh)
+		return hold_policy(r, row, &p, what);
 	const char *field;
 	int rc = store_policy_upsert(r->store, &p, r->file_id, r->now, what, &field, r->e);
 	if (rc == -KASI_EDATA) {
 		int c = schema_column_index(r->schema, field);
 		bool product = !strcmp(field, "product_code");
-		bool number = !strcmp(field, "policy_number");
-		vrow_error(row, c,
-			   product  ? RULE_REFERENCE
-			   : number ? RULE_UNIQUE
-				    : RULE_CONSISTENCY,
-			   product			    ? "a product loaded before"
-			   : !strcmp(field, "easypay_code") ? "an EasyPay code of this policy's own"
-							    : "a policy number once in the file",
+		vrow_error(row, c, product ? RULE_REFERENCE : RULE_CONSISTENCY,
+			   product ? "a product loaded before"
+				   : "an EasyPay code of this policy's own",
 			   "%s", r->e->msg);
 		err_clear(r->e);
 		return KASI_EDATA;
@@ -211,6 +297,8 @@ static int load_ledger_entry(struct load_run *r, const struct vrow *row, enum st
 	l.business_date = date;
 	schema_read_money(&r->schema->columns[r->col[LE_AMOUNT]], amount, strlen(amount),
 			  &l.amount);
+	if (r->fresh)
+		return hold_ledger_entry(r, &l, what);
 	return store_ledger_upsert(r->store, &l, r->file_id, what, r->e);
 }
 
@@ -246,16 +334,32 @@ static bool unique_column(const struct schema *s, int column)
 	return false;
 }
 
-/* A first load of policies into an empty table, whose schema makes
- * policy numbers and EasyPay codes unique within the file: no policy can
- * exist already, so none is looked up. (The table's UNIQUE constraints
- * still stand behind this.) */
+static enum store_table fresh_table(const struct load_run *r)
+{
+	return r->kind == LOAD_POLICIES ? STORE_POLICIES : STORE_LEDGER;
+}
+
+/* A first load of policies or ledger records into an empty table, from a
+ * file whose schema makes their keys unique within it (policy numbers and
+ * EasyPay codes; transaction ids): no row can exist already, so none is
+ * looked up, and rows go in many to a statement. (The table's UNIQUE
+ * constraints still stand behind this.) */
 static int fresh_load(struct load_run *r, struct err *e)
 {
-	int64_t max_id = 0;
-	int rc = store_policy_max_id(r->store, &max_id, e);
-	r->fresh = !rc && max_id == 0 && unique_column(r->schema, r->col[PO_NUMBER]) &&
-		   unique_column(r->schema, r->col[PO_EASYPAY]);
+	bool empty = false;
+	int rc = 0;
+	if (r->kind == LOAD_POLICIES) {
+		rc = store_is_empty(r->store, STORE_POLICIES, &empty, e);
+		r->fresh = !rc && empty && unique_column(r->schema, r->col[PO_NUMBER]) &&
+			   unique_column(r->schema, r->col[PO_EASYPAY]);
+	} else if (r->kind == LOAD_LEDGER) {
+		rc = store_is_empty(r->store, STORE_LEDGER, &empty, e);
+		r->fresh = !rc && empty && unique_column(r->schema, r->col[LE_ID]);
+	}
+	if (r->fresh && !(r->held_strings = arena_new()))
+		return err_set(e, KASI_EIO, "out of memory");
+	if (r->fresh)
+		rc = store_defer_indexes(r->store, fresh_table(r), e);
 	return rc;
 }
 
@@ -300,14 +404,29 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	}
 	in_tx = true;
 	struct store_file f = { .name = base_name(path), .schema = schema->name };
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) ||
-	    (kind == LOAD_POLICIES && (rc = fresh_load(&r, e)))) {
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) || (rc = fresh_load(&r, e))) {
 		close(fd);
 		goto out;
 	}
-	struct validate_opts opts = { .sha256 = true, .on_row = on_row, .ctx = &r };
+	struct validate_opts opts = {
+		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true
+	};
 	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
 		goto out;
+	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = insert_held(&r)))
+		goto out;
+	if (!res->v.nerrors && !r.invalid && r.fresh) {
+		rc = store_restore_indexes(s, fresh_table(&r), e);
+		if (rc == -KASI_EDATA)
+			r.refused = true;
+		else if (rc)
+			goto out;
+	}
+	if (r.refused && !res->v.nerrors) {
+		rc = err_set(e, KASI_EIO, "the store refused a row of '%s' that its checks passed",
+			     path);
+		goto out;
+	}
 
 	if (res->v.nerrors) {
 		res->rejected = true;
@@ -333,6 +452,7 @@ out:
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);
+	arena_free(r.held_strings);
 	for (size_t i = 0; i < r.nproviders; i++) {
 		free(r.providers[i].code);
 		free(r.providers[i].name);

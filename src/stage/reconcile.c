@@ -53,6 +53,7 @@
 #define NONE		      UINT32_MAX
 #define TOLERANCE	      1 /* R0.01, in cents */
 #define SOFTYCOMP_COLLECTIONS "1,2,3,4,5,8,11,12"
+#define RECONCILE_CACHE_KIB   (16 * 1024)
 
 static const char *const status_names[OUTCOME_STATUS_COUNT] = {
 	[PAID_FULL] = "PAID_FULL",
@@ -136,6 +137,11 @@ struct run {
 
 	struct cx_row *cx; /* the period's Collexia rows */
 	size_t ncx, cx_cap;
+
+	/* EasyPay rows of the period whose ledger record is not the period's:
+	 * looked up in the store once the facts' reader is done with it. */
+	struct store_fact_row *deferred;
+	size_t ndeferred, deferred_cap;
 
 	struct led *ledger; /* the period's EasyPay ledger, by id */
 	size_t nledger, ledger_cap;
@@ -291,6 +297,14 @@ static uint32_t policy_by_ref(const struct run *r, char kind, const char *ref)
 	return n && strmap_get(r->by_ref, key, n, &idx) ? idx : NONE;
 }
 
+static void prefetch_ref(const struct run *r, char kind, const char *ref)
+{
+	char key[64];
+	size_t n = ref && *ref ? ref_key(key, kind, ref) : 0;
+	if (n)
+		strmap_prefetch(r->by_ref, key, n);
+}
+
 /* The channel's name as a constant, so that it outlives the row. */
 static const char *channel_const(struct run *r, const char *channel)
 {
@@ -369,9 +383,8 @@ static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t 
 
 /* ---- 1: policies and what was expected; the period's ledger ----------------- */
 
-static int on_policy(void *ctx, const struct store_policy_row *p)
+static int on_policy(struct run *r, const struct store_policy_row *p)
 {
-	struct run *r = ctx;
 	if (!push((void **)&r->pols, &r->npols, &r->pols_cap, sizeof(*r->pols)))
 		return err_set(r->e, KASI_EIO, "out of memory");
 	uint32_t idx = (uint32_t)r->npols++;
@@ -395,6 +408,23 @@ static int on_policy(void *ctx, const struct store_policy_row *p)
 	    strmap_put(r->by_ref, key, n, idx))
 		return err_set(r->e, KASI_EIO, "out of memory");
 	return 0;
+}
+
+/* A block of policies, their map slots fetched first (see on_period_facts). */
+static int on_policies(void *ctx, const struct store_policy_row *rows, size_t n)
+{
+	struct run *r = ctx;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_policy_row *p = &rows[i];
+		if (p->collection_ref)
+			prefetch_ref(r, p->channel[0], p->collection_ref);
+		if (p->easypay_code)
+			prefetch_ref(r, 'e', p->easypay_code);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = on_policy(r, &rows[i]);
+	return rc;
 }
 
 static const char *intern_status(struct run *r, const char *status)
@@ -495,13 +525,36 @@ static int match_ledger(struct run *r, const struct store_fact_row *f)
 		check_ledger(r, f, &l->amount, l->status);
 		return 0;
 	}
-	struct ledger_hit h = { 0 };
-	int found =
-		store_ledger_find(r->store, f->channel, f->transaction_id, take_ledger, &h, r->e);
-	if (found < 0)
-		return found;
-	check_ledger(r, f, h.found ? &h.amount : NULL, h.status);
+	/* The store is the facts' reader's now: look later. */
+	if (!push((void **)&r->deferred, &r->ndeferred, &r->deferred_cap, sizeof(*r->deferred)))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	struct store_fact_row *d = &r->deferred[r->ndeferred++];
+	*d = *f;
+	d->channel = keep(r, f->channel);
+	d->transaction_id = keep(r, f->transaction_id);
+	d->reference = keep(r, f->reference);
+	d->business_date = keep(r, f->business_date);
+	d->kind = keep(r, f->kind);
+	d->status = keep(r, f->status);
+	d->reason = keep(r, f->reason);
+	d->status_date = keep(r, f->status_date);
+	d->reason_text = d->original_id = d->cycle_date = NULL;
 	return 0;
+}
+
+/* The deferred rows against their ledger records of other dates. */
+static int match_deferred(struct run *r)
+{
+	for (size_t i = 0; i < r->ndeferred; i++) {
+		const struct store_fact_row *f = &r->deferred[i];
+		struct ledger_hit h = { 0 };
+		int found = store_ledger_find(r->store, f->channel, f->transaction_id, take_ledger,
+					      &h, r->e);
+		if (found < 0)
+			return found;
+		check_ledger(r, f, h.found ? &h.amount : NULL, h.status);
+	}
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
 }
 
 static void on_cash(struct run *r, const struct store_fact_row *f, int32_t day)
@@ -572,9 +625,8 @@ static int hold_collexia(struct run *r, const struct store_fact_row *f, int32_t 
 	return 0;
 }
 
-static int on_period_fact(void *ctx, const struct store_fact_row *f)
+static int on_period_fact(struct run *r, const struct store_fact_row *f)
 {
-	struct run *r = ctx;
 	int32_t day = day_of(f->business_date);
 	int rc = 0;
 	if (!strcmp(f->channel, "softycomp")) {
@@ -589,6 +641,28 @@ static int on_period_fact(void *ctx, const struct store_fact_row *f)
 	if (rc)
 		return rc;
 	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* A block of the period's facts. The policies and ledger records they
+ * name are fetched from memory for the whole block first, so that their
+ * cache misses overlap. */
+static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t n)
+{
+	struct run *r = ctx;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_fact_row *f = &rows[i];
+		if (!strcmp(f->channel, "softycomp")) {
+			prefetch_ref(r, 's', f->reference);
+		} else if (strcmp(f->channel, "collexia")) {
+			prefetch_ref(r, 'e', f->reference);
+			strmap_prefetch(r->ledger_by_txn, f->transaction_id,
+					strlen(f->transaction_id));
+		}
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = on_period_fact(r, &rows[i]);
+	return rc;
 }
 
 /* ---- 3: Softy Comp unpaids ------------------------------------------------------ */
@@ -955,7 +1029,7 @@ static int overpayments(struct run *r)
 static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 {
 	int rc = 0;
-	struct store_outcome batch[STORE_OUTCOME_BATCH];
+	struct store_outcome batch[STORE_BATCH];
 	size_t n = 0;
 	for (size_t i = 0; i < r->npols && !rc; i++) {
 		const struct pol *p = &r->pols[i];
@@ -984,7 +1058,7 @@ static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 			      o->raw_reason ? " (the channel said: " : "",
 			      o->raw_reason ? o->raw_reason : "", o->raw_reason ? ")" : "");
 		}
-		if (n == STORE_OUTCOME_BATCH) {
+		if (n == STORE_BATCH) {
 			if (r->opts->write)
 				rc = store_outcomes_add(r->store, r->period, batch, n, r->e);
 			n = 0;
@@ -1040,6 +1114,7 @@ static void run_release(struct run *r)
 	free(r->fails);
 	free(r->cx);
 	free(r->ledger);
+	free(r->deferred);
 	free(r->discs);
 }
 
@@ -1068,14 +1143,15 @@ static int match(struct run *r)
 		return err_set(e, KASI_EIO, "out of memory");
 	r->pols_cap = hint;
 	int64_t t = clock_us();
-	if ((rc = store_each_policy_for_period(s, r->period, on_policy, r, e)))
+	if ((rc = store_read_policies_for_period(s, r->period, on_policies, r, e)))
 		return rc;
 	lap(&t, "policies");
 	if ((rc = store_each_ledger_between(s, "easypay", r->first, r->last, on_ledger, r, e)) ||
 	    (rc = store_each_applied_date(s, "easypay", r->first, r->last, on_applied_date, r, e)))
 		return rc;
 	lap(&t, "the ledger");
-	if ((rc = store_each_fact_between(s, r->first, r->last, on_period_fact, r, e)))
+	if ((rc = store_read_facts_between(s, r->first, r->last, on_period_facts, r, e)) ||
+	    (rc = match_deferred(r)))
 		return rc;
 	lap(&t, "the period's facts");
 	if ((rc = store_each_softycomp_unpaid_since(s, r->first, on_unpaid, r, e)))
@@ -1113,6 +1189,10 @@ int reconcile_period(struct store *s, const struct reasons *reasons, const char 
 		rc = err_set(e, KASI_EIO, "out of memory");
 		goto out;
 	}
+	/* Reading is in order, and memory goes to the policies: a small page
+	 * cache does. */
+	if ((rc = store_cache_kib(s, RECONCILE_CACHE_KIB, e)))
+		goto out;
 	/* One transaction: the results are written against what was read
 	 * (explaining only reads, without taking the write lock). */
 	if ((rc = opts->write ? store_begin(s, e) : store_begin_read(s, e)))

@@ -28,6 +28,11 @@
 #include "io/keyset.h"
 #include "stage/validate.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/relay.h"
+
 static const char *const rule_names[RULE_CHECK_BASE] = {
 	[RULE_FILE_NAME] = "file_name",
 	[RULE_HEADER] = "header",
@@ -59,6 +64,30 @@ const char *validate_rule_name(enum rule r)
 	return "?";
 }
 
+/* Rows handed to on_row on a second thread (validate_opts.row_thread):
+ * each row's column values, copied (NUL-terminated) into a block. */
+#define VBLOCKS	     4
+#define VBLOCK_ROWS  256
+#define VBLOCK_BYTES (64 * 1024)
+
+struct vcol {
+	uint32_t off, len; /* off UINT32_MAX: the column is absent */
+};
+
+struct vpacked {
+	uint64_t record;
+	bool ok;
+};
+
+struct vblock {
+	struct vpacked *rows;
+	struct vcol *cols; /* ncolumns per row */
+	size_t nrows;
+	char *bytes;
+	size_t nbytes, cap;
+	bool last;
+};
+
 /* State of one validation run. */
 struct vrun {
 	const struct validate_opts *opts;
@@ -75,6 +104,16 @@ struct vrun {
 	struct keyset **keysets; /* one per schema key */
 	char *keybuf;		 /* composite keys are assembled here */
 	size_t keybuf_cap;
+
+	/* The row thread, when asked for. Its on_row status goes to
+	 * sink_rc; errors found on either thread go in under `lock`. */
+	struct relay *relay;
+	struct vblock blocks[VBLOCKS], *cur;
+	pthread_t sink;
+	bool sink_running;
+	atomic_int sink_rc;
+	pthread_mutex_t lock;
+	bool have_lock;
 };
 
 /* ---- recording errors ------------------------------------------------ */
@@ -99,9 +138,35 @@ static void add_error(struct validation *v, uint64_t row, long position, enum ru
 		      const char *expected, const char *fmt, ...)
 	__attribute__((format(printf, 10, 11)));
 
+static void add_error_locked(struct validation *v, uint64_t row, long position, enum rule rule,
+			     const char *column, const char *value, size_t value_len, bool mask,
+			     const char *expected, const char *msg);
+
+/* Errors added by this thread: whether a row raised one, whatever the row
+ * thread adds meanwhile. */
+static _Thread_local uint64_t errors_here;
+
 static void add_error(struct validation *v, uint64_t row, long position, enum rule rule,
 		      const char *column, const char *value, size_t value_len, bool mask,
 		      const char *expected, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errors_here++;
+	pthread_mutex_t *lock = v->lock;
+	if (lock)
+		pthread_mutex_lock(lock);
+	add_error_locked(v, row, position, rule, column, value, value_len, mask, expected, msg);
+	if (lock)
+		pthread_mutex_unlock(lock);
+}
+
+static void add_error_locked(struct validation *v, uint64_t row, long position, enum rule rule,
+			     const char *column, const char *value, size_t value_len, bool mask,
+			     const char *expected, const char *msg)
 {
 	v->nerrors++;
 	v->by_rule[rule]++;
@@ -109,11 +174,6 @@ static void add_error(struct validation *v, uint64_t row, long position, enum ru
 		return;
 
 	struct verror ve = { .row = row, .position = position, .rule = rule };
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	ve.message = strdup(msg);
 	ve.column = column ? strdup(column) : NULL;
 	ve.expected = expected ? strdup(expected) : NULL;
@@ -571,6 +631,141 @@ static void check_keys(struct vrun *r, const struct csv_row *row)
 	}
 }
 
+/* ---- the row thread ------------------------------------------------------ */
+
+/* The row thread: on_row for each row handed over, in order. */
+static void *sink_main(void *arg)
+{
+	struct vrun *r = arg;
+	int rc = 0;
+	for (;;) {
+		struct vblock *b = relay_take_full(r->relay);
+		for (size_t i = 0; i < b->nrows && !rc; i++) {
+			struct vrow vr = {
+				.schema = r->s,
+				.field_of_col = r->field_of_col,
+				.record = b->rows[i].record,
+				.ok = b->rows[i].ok,
+				.v = r->v,
+				.packed = b->cols + i * r->s->ncolumns,
+				.packed_base = b->bytes,
+			};
+			if ((rc = r->opts->on_row(r->opts->ctx, &vr))) {
+				atomic_store(&r->sink_rc, rc);
+				relay_stop(r->relay);
+			}
+		}
+		bool last = b->last;
+		relay_give_back(r->relay, b);
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
+static int start_sink(struct vrun *r)
+{
+	size_t ncol = r->s->ncolumns ? r->s->ncolumns : 1;
+	void *blocks[VBLOCKS];
+	for (size_t i = 0; i < VBLOCKS; i++) {
+		struct vblock *b = &r->blocks[i];
+		b->rows = malloc(VBLOCK_ROWS * sizeof(*b->rows));
+		b->cols = malloc(VBLOCK_ROWS * ncol * sizeof(*b->cols));
+		b->bytes = malloc(VBLOCK_BYTES);
+		b->cap = VBLOCK_BYTES;
+		if (!b->rows || !b->cols || !b->bytes)
+			return -1;
+		blocks[i] = b;
+	}
+	if (pthread_mutex_init(&r->lock, NULL))
+		return -1;
+	r->have_lock = true;
+	if (!(r->relay = relay_new(blocks, VBLOCKS)))
+		return -1;
+	r->cur = relay_take_empty(r->relay);
+	r->cur->nrows = r->cur->nbytes = 0;
+	r->cur->last = false;
+	r->v->lock = &r->lock;
+	if (pthread_create(&r->sink, NULL, sink_main, r)) {
+		r->v->lock = NULL;
+		relay_give_back(r->relay, r->cur);
+		relay_free(r->relay);
+		r->relay = NULL;
+		return -1;
+	}
+	r->sink_running = true;
+	return 0;
+}
+
+/* The last block, then wait for the row thread to be done with it. */
+static void finish_sink(struct vrun *r)
+{
+	if (!r->sink_running)
+		return;
+	r->cur->last = true;
+	relay_pass(r->relay, r->cur);
+	pthread_join(r->sink, NULL);
+	r->sink_running = false;
+	r->v->lock = NULL;
+	if (!r->fatal)
+		r->fatal = atomic_load(&r->sink_rc);
+}
+
+static void free_sink(struct vrun *r)
+{
+	relay_free(r->relay);
+	for (size_t i = 0; i < VBLOCKS; i++) {
+		free(r->blocks[i].rows);
+		free(r->blocks[i].cols);
+		free(r->blocks[i].bytes);
+	}
+	if (r->have_lock)
+		pthread_mutex_destroy(&r->lock);
+}
+
+/* Copy a row's values into the current block for the row thread. */
+static int hand_over(struct vrun *r, const struct vrow *vr)
+{
+	size_t ncol = r->s->ncolumns, need = 0;
+	for (size_t c = 0; c < ncol; c++) {
+		const char *data;
+		size_t len;
+		if (vrow_value(vr, (int)c, &data, &len))
+			need += len + 1;
+	}
+	struct vblock *b = r->cur;
+	if (b->nrows == VBLOCK_ROWS || b->nbytes + need > b->cap) {
+		if (b->nrows) {
+			relay_pass(r->relay, b);
+			b = r->cur = relay_take_empty(r->relay);
+			b->nrows = b->nbytes = 0;
+			b->last = false;
+		}
+		if (need > b->cap) {
+			char *nb = realloc(b->bytes, need);
+			if (!nb)
+				return err_set(r->e, KASI_EIO, "out of memory");
+			b->bytes = nb;
+			b->cap = need;
+		}
+	}
+	struct vcol *cols = b->cols + b->nrows * ncol;
+	for (size_t c = 0; c < ncol; c++) {
+		const char *data;
+		size_t len;
+		if (!vrow_value(vr, (int)c, &data, &len)) {
+			cols[c] = (struct vcol){ UINT32_MAX, 0 };
+			continue;
+		}
+		memcpy(b->bytes + b->nbytes, data, len);
+		b->bytes[b->nbytes + len] = '\0';
+		cols[c] = (struct vcol){ (uint32_t)b->nbytes, (uint32_t)len };
+		b->nbytes += len + 1;
+	}
+	b->rows[b->nrows++] = (struct vpacked){ vr->record, vr->ok };
+	return 0;
+}
+
 /* ---- rows -------------------------------------------------------------- */
 
 static int on_row(void *ctx, const struct csv_row *row)
@@ -588,7 +783,7 @@ static int on_row(void *ctx, const struct csv_row *row)
 		return 0;
 	}
 	v->rows++;
-	uint64_t errors_before = v->nerrors;
+	uint64_t errors_before = errors_here;
 	if (row->nfields != r->nheader) {
 		char expected[64], got[32];
 		snprintf(expected, sizeof(expected), "%zu fields, as in the header", r->nheader);
@@ -610,13 +805,15 @@ static int on_row(void *ctx, const struct csv_row *row)
 			.csv = row,
 			.field_of_col = r->field_of_col,
 			.record = row->record,
-			.ok = v->nerrors == errors_before,
+			.ok = errors_here == errors_before,
 			.v = v,
 		};
-		int rc = r->opts->on_row(r->opts->ctx, &vr);
+		int rc = r->relay ? hand_over(r, &vr) : r->opts->on_row(r->opts->ctx, &vr);
 		if (rc)
 			r->fatal = rc;
 	}
+	if (r->relay && !r->fatal && atomic_load(&r->sink_rc))
+		r->fatal = atomic_load(&r->sink_rc);
 	return r->fatal;
 }
 
@@ -624,6 +821,14 @@ bool vrow_value(const struct vrow *r, int column, const char **data, size_t *len
 {
 	if (column < 0)
 		return false;
+	if (r->packed) {
+		const struct vcol *c = &r->packed[column];
+		if (c->off == UINT32_MAX)
+			return false;
+		*data = r->packed_base + c->off;
+		*len = c->len;
+		return true;
+	}
 	long pos = r->field_of_col[column];
 	if (pos < 0 || (size_t)pos >= r->csv->nstored)
 		return false;
@@ -635,6 +840,20 @@ bool vrow_value(const struct vrow *r, int column, const char **data, size_t *len
 int vrow_strings(const struct vrow *r, struct vstrings *t)
 {
 	size_t n = r->schema->ncolumns, need = 0;
+	if (r->packed) { /* NUL-terminated in their block already */
+		if (t->ncol < n) {
+			const char **nc = realloc(t->col, n * sizeof(*nc));
+			if (!nc)
+				return -1;
+			t->col = nc;
+			t->ncol = n;
+		}
+		for (size_t c = 0; c < n; c++)
+			t->col[c] = r->packed[c].off == UINT32_MAX
+					    ? NULL
+					    : r->packed_base + r->packed[c].off;
+		return 0;
+	}
 	for (size_t i = 0; i < r->csv->nstored; i++)
 		need += r->csv->fields[i].len + 1;
 	need += n;
@@ -795,9 +1014,14 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 	struct csv_limits lim = { .max_bytes = s->max_bytes, .sha256 = opts->sha256 };
 	if ((rc = csv_reader_open_fd(&reader, fd, name, &lim, e)))
 		goto out;
+	if (opts->on_row && opts->row_thread && start_sink(&r)) {
+		rc = err_set(e, KASI_EIO, "cannot start the row thread");
+		goto out;
+	}
 
 	check_file_name(&r, name);
 	enum csv_result res = csv_reader_run(reader, on_row, &r);
+	finish_sink(&r);
 	v->bytes = csv_reader_bytes(reader);
 	v->compressed = csv_reader_compressed(reader);
 	v->bom = csv_reader_had_bom(reader);
@@ -829,6 +1053,8 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 			goto out;
 	}
 out:
+	finish_sink(&r);
+	free_sink(&r);
 	csv_reader_free(reader);
 	for (size_t k = 0; r.keysets && k < s->nkeys; k++)
 		keyset_free(r.keysets[k]);

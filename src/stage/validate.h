@@ -70,7 +70,10 @@ struct validation {
 	uint64_t by_rule[RULE_COUNT];
 	struct verror *shown; /* the first VALIDATE_SHOWN errors, by (row, position) */
 	size_t nshown;
+	void *lock; /* internal: guards the errors while a row thread runs */
 };
+
+struct vcol;
 
 /* A data row, as validated: what validate_opts.on_row receives. */
 struct vrow {
@@ -81,6 +84,9 @@ struct vrow {
 	bool ok;		  /* the row raised no error (so far: a duplicate key
 					 * found only at the end can still reject the file) */
 	struct validation *v;
+	/* On the row thread, the values are copies: csv is NULL. */
+	const struct vcol *packed;
+	const char *packed_base;
 };
 
 /* Called for every data row once its checks have run; a non-zero return
@@ -92,6 +98,12 @@ struct validate_opts {
 	bool sha256;		/* compute the content's SHA-256 (v->sha256) */
 	validate_row_fn on_row; /* NULL: none */
 	void *ctx;
+	/* Call on_row on a thread of its own, while the next rows are
+	 * checked: rows reach it in order, their values copied, a few hundred
+	 * rows behind. vrow_error() stays safe; on_row must not touch what
+	 * the checking thread uses. validate_fd() returns once every row has
+	 * been through on_row. */
+	bool row_thread;
 };
 
 /* The value of schema column `column` on the row (not NUL-terminated);

@@ -144,6 +144,25 @@ const char *db_rows_sql(char *buf, size_t size, const char *head, const char *sh
 	return buf;
 }
 
+int db_insert_rows(struct store *s, const struct db_rows *rows, int first, size_t n, struct err *e)
+{
+	int rc = 0;
+	if (!rows->one || !rows->many)
+		return err_set(e, KASI_EIO, "%s: a statement does not fit its buffer", rows->what);
+	for (size_t i = 0; i < n && !rc;) {
+		size_t k = n - i >= STORE_BATCH ? STORE_BATCH : 1;
+		sqlite3_stmt *st = db_prep(s, k > 1 ? rows->many : rows->one, &rc, e);
+		if (rows->bind_shared)
+			rows->bind_shared(s, st, &rc, e, rows->ctx);
+		for (size_t j = 0; j < k; j++)
+			rows->bind_row(s, st, &rc, e, first + (int)j * rows->per_row, rows->ctx,
+				       i + j);
+		db_step_done(s, st, &rc, e, rows->what);
+		i += k;
+	}
+	return rc;
+}
+
 int db_exec(struct store *s, const char *sql, struct err *e, const char *what)
 {
 	char *msg = NULL;

@@ -65,6 +65,22 @@ bool db_same_text(const char *a, const char *b);
 const char *db_rows_sql(char *buf, size_t size, const char *head, const char *shared, int first,
 			int per_row, int rows, const char *tail);
 
+/* How db_insert_rows binds: the parameters every row shares (?1 ..), and
+ * row i's, from parameter ?at on. */
+struct db_rows {
+	const char *one, *many; /* db_rows_sql texts for one row and STORE_BATCH rows */
+	int per_row;		/* parameters a row */
+	void (*bind_shared)(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+			    const void *ctx);
+	void (*bind_row)(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
+			 const void *ctx, size_t i);
+	const void *ctx;
+	const char *what; /* for errors: "saving policies" */
+};
+
+/* Insert n rows: STORE_BATCH to a statement, the rest one by one. */
+int db_insert_rows(struct store *s, const struct db_rows *rows, int first, size_t n, struct err *e);
+
 /* Run SQL with no parameters (pragmas, transactions, migrations), never
  * text from input. */
 int db_exec(struct store *s, const char *sql, struct err *e, const char *what);

@@ -15,6 +15,20 @@
 #include "core/common.h"
 #include "store/store.h"
 
+/* The indexes of the tables a first load fills (policies, ledger), named
+ * here once: the first script creates them, and a first load drops and
+ * re-creates them around its inserts (store_defer_indexes). */
+#define POLICIES_BY_NUMBER "CREATE UNIQUE INDEX policies_by_number ON policies(policy_number)"
+#define POLICIES_BY_EASYPAY_CODE \
+	"CREATE UNIQUE INDEX policies_by_easypay_code ON policies(easypay_code)"
+#define POLICIES_BY_COLLECTION_REF \
+	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref)"
+#define LEDGER_BY_TRANSACTION \
+	"CREATE UNIQUE INDEX ledger_by_transaction ON ledger(channel, transaction_id)"
+/* Reconciliation reads a period's ledger from this index alone. */
+#define LEDGER_BY_DATE \
+	"CREATE INDEX ledger_by_date ON ledger(channel, business_date, transaction_id, status, amount)"
+
 static const char *const scripts[] = {
 	/* 1: the first store. */
 	"CREATE TABLE files (\n"
@@ -57,14 +71,14 @@ static const char *const scripts[] = {
 
 	"CREATE TABLE policies (\n"
 	"	policy_id      INTEGER PRIMARY KEY,\n"
-	"	policy_number  TEXT NOT NULL UNIQUE,\n"
+	"	policy_number  TEXT NOT NULL,\n"
 	"	product_id     INTEGER NOT NULL REFERENCES products(product_id),\n"
 	"	customer_name  TEXT NOT NULL,\n"
 	"	id_number      TEXT,\n"
 	"	premium        INTEGER NOT NULL CHECK (premium > 0),\n"
 	"	channel        TEXT NOT NULL,\n"
 	"	collection_ref TEXT,\n"
-	"	easypay_code   TEXT UNIQUE,\n"
+	"	easypay_code   TEXT,\n"
 	"	debit_day      INTEGER,\n"
 	"	status         TEXT NOT NULL\n"
 	"	               CHECK (status = 'active' OR status = 'lapsed' OR status = 'cancelled'),\n"
@@ -76,8 +90,8 @@ static const char *const scripts[] = {
 	"	file_id        INTEGER NOT NULL REFERENCES files(file_id),\n"
 	"	created_file   INTEGER NOT NULL REFERENCES files(file_id),\n"
 	"	created_at     TEXT NOT NULL\n"
-	");\n"
-	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref);\n"
+	");\n" POLICIES_BY_NUMBER ";\n" POLICIES_BY_EASYPAY_CODE ";\n" POLICIES_BY_COLLECTION_REF
+	";\n"
 	/* Every change to a policy, field by field (SPEC §3.2). */
 	"CREATE TABLE policy_changes (\n"
 	"	change_id  INTEGER PRIMARY KEY,\n"
@@ -101,10 +115,8 @@ static const char *const scripts[] = {
 	"	amount         INTEGER NOT NULL,\n"
 	"	status         TEXT NOT NULL,\n"
 	"	file_id        INTEGER NOT NULL REFERENCES files(file_id),\n"
-	"	row            INTEGER NOT NULL,\n"
-	"	UNIQUE (channel, transaction_id)\n"
-	");\n"
-	"CREATE INDEX ledger_by_date ON ledger(channel, business_date);\n"
+	"	row            INTEGER NOT NULL\n"
+	");\n" LEDGER_BY_TRANSACTION ";\n" LEDGER_BY_DATE ";\n"
 
 	/* One row per row of an applied channel file. A row whose identity
 	 * was stored before is kept for the record with duplicate_of set, and
@@ -190,6 +202,23 @@ static const char *const scripts[] = {
 	");\n"
 	"CREATE INDEX discrepancies_by_period ON discrepancies(period, source);\n",
 };
+
+static const struct store_index policies_indexes[] = {
+	{ "policies_by_number", POLICIES_BY_NUMBER },
+	{ "policies_by_easypay_code", POLICIES_BY_EASYPAY_CODE },
+	{ "policies_by_collection_ref", POLICIES_BY_COLLECTION_REF },
+	{ NULL, NULL },
+};
+static const struct store_index ledger_indexes[] = {
+	{ "ledger_by_transaction", LEDGER_BY_TRANSACTION },
+	{ "ledger_by_date", LEDGER_BY_DATE },
+	{ NULL, NULL },
+};
+
+const struct store_index *store_table_indexes(enum store_table t)
+{
+	return t == STORE_POLICIES ? policies_indexes : ledger_indexes;
+}
 
 int store_migration_count(void)
 {

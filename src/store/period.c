@@ -90,12 +90,13 @@ int store_policy_max_id(struct store *s, int64_t *max, struct err *e)
 }
 
 /* What matching needs, and no more: no product, no number. The expected
- * premium comes through its primary key, in step with the policies. */
+ * premiums are read beside, both in policy_id order, and merged: a join
+ * would look each one up. */
 static const char sql_each_policy_for_period[] =
-	"SELECT p.policy_id, p.channel, p.collection_ref, p.easypay_code, p.status,\n"
-	"       p.cancel_date, e.amount\n"
-	"  FROM policies p LEFT JOIN expected e ON e.period = ?1 AND e.policy_id = p.policy_id\n"
-	" ORDER BY p.policy_id";
+	"SELECT policy_id, channel, collection_ref, easypay_code, status, cancel_date\n"
+	"  FROM policies ORDER BY policy_id";
+static const char sql_each_expected[] =
+	"SELECT policy_id, amount FROM expected WHERE period = ?1 ORDER BY policy_id";
 
 int store_each_policy_for_period(struct store *s, const char *period,
 				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
@@ -103,7 +104,9 @@ int store_each_policy_for_period(struct store *s, const char *period,
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_each_policy_for_period, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
+	sqlite3_stmt *ex = db_prep(s, sql_each_expected, &rc, e);
+	db_bind_text(s, ex, &rc, e, 1, period);
+	bool more = db_step_row(s, ex, &rc, e, "reading expected premiums");
 	while (db_step_row(s, st, &rc, e, "reading policies")) {
 		struct store_policy_row p = {
 			.policy_id = sqlite3_column_int64(st, 0),
@@ -112,10 +115,14 @@ int store_each_policy_for_period(struct store *s, const char *period,
 			.easypay_code = db_col_text(st, 3),
 			.status = db_col_text(st, 4),
 			.cancel_date = db_col_text(st, 5),
-			.scheduled = sqlite3_column_type(st, 6) != SQLITE_NULL,
-			.expected = sqlite3_column_int64(st, 6),
 		};
-		if ((rc = fn(ctx, &p)))
+		while (more && sqlite3_column_int64(ex, 0) < p.policy_id)
+			more = db_step_row(s, ex, &rc, e, "reading expected premiums");
+		if (more && sqlite3_column_int64(ex, 0) == p.policy_id) {
+			p.scheduled = true;
+			p.expected = sqlite3_column_int64(ex, 1);
+		}
+		if (rc || (rc = fn(ctx, &p)))
 			break;
 	}
 	return rc;
@@ -155,36 +162,43 @@ int store_expected_find(struct store *s, const char *period, int64_t policy_id, 
 	return rc;
 }
 
-#define FACT_COLUMNS                                                                               \
-	"SELECT fact_id, file_id, row, channel, transaction_id, reference, business_date, kind,\n" \
-	"       status, reason, reason_text, original_id, cycle_date, status_date, amount,\n"      \
-	"       requested_amount, status_time\n"
+/* A fact's columns: the first twelve are what a period's pass needs;
+ * the last three (an unpaid's links, a reason's words) follow in
+ * FACT_COLUMNS. A fact's file and row are its id's halves. */
+#define FACT_LEAN_COLUMNS                                                                    \
+	"SELECT fact_id, channel, transaction_id, reference, business_date, kind, status,\n" \
+	"       reason, status_date, amount, requested_amount, status_time"
+#define FACT_LEAN_COUNT 12
+#define FACT_COLUMNS	FACT_LEAN_COLUMNS ", reason_text, original_id, cycle_date\n"
 
 static void fact_row(sqlite3_stmt *st, struct store_fact_row *f)
 {
+	int64_t id = sqlite3_column_int64(st, 0);
 	*f = (struct store_fact_row){
-		.fact_id = sqlite3_column_int64(st, 0),
-		.file_id = sqlite3_column_int64(st, 1),
-		.row = (uint64_t)sqlite3_column_int64(st, 2),
-		.channel = db_col_text(st, 3),
-		.transaction_id = db_col_text(st, 4),
-		.reference = db_col_text(st, 5),
-		.business_date = db_col_text(st, 6),
-		.kind = db_col_text(st, 7),
-		.status = db_col_text(st, 8),
-		.reason = db_col_text(st, 9),
-		.reason_text = db_col_text(st, 10),
-		.original_id = db_col_text(st, 11),
-		.cycle_date = db_col_text(st, 12),
-		.status_date = db_col_text(st, 13),
-		.has_amount = sqlite3_column_type(st, 14) != SQLITE_NULL,
-		.amount = sqlite3_column_int64(st, 14),
-		.has_requested = sqlite3_column_type(st, 15) != SQLITE_NULL,
-		.requested_amount = sqlite3_column_int64(st, 15),
-		.status_time = sqlite3_column_type(st, 16) != SQLITE_NULL
-				       ? sqlite3_column_int64(st, 16)
+		.fact_id = id,
+		.file_id = id >> 32,
+		.row = (uint64_t)id & STORE_MAX_ROW,
+		.channel = db_col_text(st, 1),
+		.transaction_id = db_col_text(st, 2),
+		.reference = db_col_text(st, 3),
+		.business_date = db_col_text(st, 4),
+		.kind = db_col_text(st, 5),
+		.status = db_col_text(st, 6),
+		.reason = db_col_text(st, 7),
+		.status_date = db_col_text(st, 8),
+		.has_amount = sqlite3_column_type(st, 9) != SQLITE_NULL,
+		.amount = sqlite3_column_int64(st, 9),
+		.has_requested = sqlite3_column_type(st, 10) != SQLITE_NULL,
+		.requested_amount = sqlite3_column_int64(st, 10),
+		.status_time = sqlite3_column_type(st, 11) != SQLITE_NULL
+				       ? sqlite3_column_int64(st, 11)
 				       : -1,
 	};
+	if (sqlite3_column_count(st) > FACT_LEAN_COUNT) {
+		f->reason_text = db_col_text(st, 12);
+		f->original_id = db_col_text(st, 13);
+		f->cycle_date = db_col_text(st, 14);
+	}
 }
 
 /* Run a fact query whose parameters are already bound, row by row. */
@@ -203,9 +217,9 @@ static int each_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 }
 
 static const char sql_each_fact_between[] =
-	FACT_COLUMNS "  FROM facts INDEXED BY facts_by_date\n"
-		     " WHERE business_date BETWEEN ?1 AND ?2 AND duplicate_of IS NULL\n"
-		     " ORDER BY business_date, fact_id";
+	FACT_LEAN_COLUMNS "\n  FROM facts INDEXED BY facts_by_date\n"
+			  " WHERE business_date BETWEEN ?1 AND ?2 AND duplicate_of IS NULL\n"
+			  " ORDER BY business_date, fact_id";
 
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
@@ -317,9 +331,12 @@ static int each_ledger(struct store *s, sqlite3_stmt *st, int *rc, struct err *e
 	return *rc ? *rc : found;
 }
 
+/* From the covering index alone: no row of the table is read. */
 static const char sql_each_ledger_between[] =
-	LEDGER_COLUMNS " WHERE channel = ?1 AND business_date BETWEEN ?2 AND ?3\n"
-		       " ORDER BY business_date, ledger_id";
+	"SELECT ledger_id, transaction_id, business_date, status, amount\n"
+	"  FROM ledger INDEXED BY ledger_by_date\n"
+	" WHERE channel = ?1 AND business_date BETWEEN ?2 AND ?3\n"
+	" ORDER BY business_date, transaction_id";
 
 int store_each_ledger_between(struct store *s, const char *channel, const char *first_day,
 			      const char *last_day,
@@ -331,8 +348,19 @@ int store_each_ledger_between(struct store *s, const char *channel, const char *
 	db_bind_text(s, st, &rc, e, 1, channel);
 	db_bind_text(s, st, &rc, e, 2, first_day);
 	db_bind_text(s, st, &rc, e, 3, last_day);
-	rc = each_ledger(s, st, &rc, e, fn, ctx);
-	return rc < 0 ? rc : 0;
+	while (db_step_row(s, st, &rc, e, "reading the ledger")) {
+		struct store_ledger_row l = {
+			.ledger_id = sqlite3_column_int64(st, 0),
+			.channel = channel,
+			.transaction_id = db_col_text(st, 1),
+			.business_date = db_col_text(st, 2),
+			.status = db_col_text(st, 3),
+			.amount = sqlite3_column_int64(st, 4),
+		};
+		if ((rc = fn(ctx, &l)))
+			break;
+	}
+	return rc;
 }
 
 static const char sql_ledger_find[] = LEDGER_COLUMNS " WHERE channel = ?1 AND transaction_id = ?2";
@@ -413,7 +441,7 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 	return rc;
 }
 
-/* Outcomes go in STORE_OUTCOME_BATCH rows to a statement: a million
+/* Outcomes go in STORE_BATCH rows to a statement: a million
  * single-row INSERTs spend more time starting and ending statements than
  * writing rows. The batch statement's text is made once, from constants
  * only: ?1 the period, then eight parameters a row. */
@@ -423,11 +451,22 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 #define OUTCOME_ROW_PARAMS 8
 
 static char sql_outcome_add[sizeof(OUTCOME_INSERT) + 64];
-static char sql_outcome_batch[sizeof(OUTCOME_INSERT) + STORE_OUTCOME_BATCH * 64];
+static char sql_outcome_batch[sizeof(OUTCOME_INSERT) + STORE_BATCH * 64];
+
+struct outcome_rows {
+	const char *period;
+	const struct store_outcome *o;
+};
+
+static void bind_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const void *ctx)
+{
+	db_bind_text(s, st, rc, e, 1, ((const struct outcome_rows *)ctx)->period);
+}
 
 static void bind_outcome(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
-			 const struct store_outcome *o)
+			 const void *ctx, size_t i)
 {
+	const struct store_outcome *o = &((const struct outcome_rows *)ctx)->o[i];
 	db_bind_int(s, st, rc, e, at, o->policy_id);
 	db_bind_text(s, st, rc, e, at + 1, o->status);
 	db_bind_int(s, st, rc, e, at + 2, o->expected);
@@ -441,28 +480,19 @@ static void bind_outcome(struct store *s, sqlite3_stmt *st, int *rc, struct err 
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e)
 {
-	int rc = 0;
-	size_t i = 0;
-	const char *one = db_rows_sql(sql_outcome_add, sizeof(sql_outcome_add), OUTCOME_INSERT,
-				      "?1, ", 2, OUTCOME_ROW_PARAMS, 1, "");
-	const char *many = db_rows_sql(sql_outcome_batch, sizeof(sql_outcome_batch), OUTCOME_INSERT,
-				       "?1, ", 2, OUTCOME_ROW_PARAMS, STORE_OUTCOME_BATCH, "");
-	if (!one || !many)
-		return err_set(e, KASI_EIO, "an outcome statement does not fit its buffer");
-	for (; i + STORE_OUTCOME_BATCH <= n && !rc; i += STORE_OUTCOME_BATCH) {
-		sqlite3_stmt *st = db_prep(s, many, &rc, e);
-		db_bind_text(s, st, &rc, e, 1, period);
-		for (int j = 0; j < STORE_OUTCOME_BATCH; j++)
-			bind_outcome(s, st, &rc, e, 2 + j * OUTCOME_ROW_PARAMS, &o[i + (size_t)j]);
-		db_step_done(s, st, &rc, e, "recording outcomes");
-	}
-	for (; i < n && !rc; i++) {
-		sqlite3_stmt *st = db_prep(s, one, &rc, e);
-		db_bind_text(s, st, &rc, e, 1, period);
-		bind_outcome(s, st, &rc, e, 2, &o[i]);
-		db_step_done(s, st, &rc, e, "recording an outcome");
-	}
-	return rc;
+	struct outcome_rows ctx = { period, o };
+	struct db_rows rows = {
+		.one = db_rows_sql(sql_outcome_add, sizeof(sql_outcome_add), OUTCOME_INSERT, "?1, ",
+				   2, OUTCOME_ROW_PARAMS, 1, ""),
+		.many = db_rows_sql(sql_outcome_batch, sizeof(sql_outcome_batch), OUTCOME_INSERT,
+				    "?1, ", 2, OUTCOME_ROW_PARAMS, STORE_BATCH, ""),
+		.per_row = OUTCOME_ROW_PARAMS,
+		.bind_shared = bind_period,
+		.bind_row = bind_outcome,
+		.ctx = &ctx,
+		.what = "recording outcomes",
+	};
+	return db_insert_rows(s, &rows, 2, n, e);
 }
 
 static const char sql_period_reconciled[] =

@@ -126,6 +126,13 @@ int store_open(struct store **out, const char *path, struct err *e)
 	return rc;
 }
 
+int store_cache_kib(struct store *s, int kib, struct err *e)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	return db_exec(s, sql, e, "sizing the page cache");
+}
+
 void store_close(struct store *s)
 {
 	if (!s)
@@ -358,8 +365,7 @@ static const char sql_policy_get[] =
 	"       p.start_date, p.cancel_date\n"
 	"  FROM policies p JOIN products r USING (product_id) WHERE p.policy_number = ?1";
 
-/* A product's id by its code; 0 when there is none. */
-static int product_id_of(struct store *s, const char *code, int64_t *id, struct err *e)
+int store_product_id(struct store *s, const char *code, int64_t *id, struct err *e)
 {
 	for (size_t i = 0; i < s->nproducts; i++) {
 		if (!strcmp(s->products[i].code, code)) {
@@ -423,14 +429,14 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 	int64_t product_id;
 	*what = STORE_UNCHANGED;
 	*field = NULL;
-	if ((rc = product_id_of(s, p->product_code, &product_id, e)))
+	if ((rc = store_product_id(s, p->product_code, &product_id, e)))
 		return rc;
 	if (!product_id) {
 		*field = "product_code";
 		return err_set(e, KASI_EDATA, "'%s' is not a known product (load products first)",
 			       p->product_code);
 	}
-	if (p->easypay_code && *p->easypay_code && !p->known_new) {
+	if (p->easypay_code && *p->easypay_code) {
 		sqlite3_stmt *st = db_prep(s, sql_policy_by_easypay_code, &rc, e);
 		db_bind_text(s, st, &rc, e, 1, p->easypay_code);
 		if (db_step_row(s, st, &rc, e, "looking up an EasyPay code") &&
@@ -451,12 +457,9 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 	/* The stored values, to compare field by field. */
 	int64_t policy_id = 0;
 	char *old[ARRAY_SIZE(policy_fields)] = { 0 };
-	sqlite3_stmt *st = NULL;
-	if (!p->known_new) {
-		st = db_prep(s, sql_policy_get, &rc, e);
-		db_bind_text(s, st, &rc, e, 1, p->policy_number);
-	}
-	if (st && db_step_row(s, st, &rc, e, "looking up a policy")) {
+	sqlite3_stmt *st = db_prep(s, sql_policy_get, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, p->policy_number);
+	if (db_step_row(s, st, &rc, e, "looking up a policy")) {
 		policy_id = sqlite3_column_int64(st, 0);
 		for (size_t i = 0; i < ARRAY_SIZE(policy_fields); i++) {
 			const char *v = db_col_text(st, (int)i + 1);
@@ -489,16 +492,6 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		if (!policy_id)
 			db_bind_text(s, st, &rc, e, 14, now);
 		db_step_done(s, st, &rc, e, "saving a policy");
-		if (rc && p->known_new &&
-		    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			/* A repeat the file's own check had not caught yet (its
-			 * keys spill to disk on very large files). */
-			bool code = strstr(sqlite3_errmsg(s->db), "easypay_code") != NULL;
-			*field = code ? "easypay_code" : "policy_number";
-			err_clear(e);
-			rc = err_set(e, KASI_EDATA, "this %s is on an earlier row of the file",
-				     code ? "EasyPay code" : "policy number");
-		}
 		*what = policy_id ? STORE_UPDATED : STORE_CREATED;
 		if (!policy_id)
 			policy_id = sqlite3_last_insert_rowid(s->db);
@@ -518,6 +511,187 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(policy_fields); i++)
 		free(old[i]);
+	return rc;
+}
+
+/* ---- rows known to be new, many to a statement ------------------------------ */
+
+#define POLICY_INSERT                                                                           \
+	"INSERT INTO policies (file_id, created_file, created_at, policy_number, product_id,\n" \
+	"                      customer_name, id_number, premium, channel, collection_ref,\n"   \
+	"                      easypay_code, debit_day, status, start_date, cancel_date)\n"     \
+	"VALUES "
+#define POLICY_PARAMS 12
+static char sql_policies_one[sizeof(POLICY_INSERT) + 100];
+static char sql_policies_many[sizeof(POLICY_INSERT) + STORE_BATCH * 100];
+
+struct new_policies {
+	const struct store_policy *p;
+	const int64_t *product_ids;
+	int64_t file_id;
+	const char *now;
+};
+
+static void bind_policy_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+			     const void *ctx)
+{
+	const struct new_policies *n = ctx;
+	db_bind_int(s, st, rc, e, 1, n->file_id);
+	db_bind_text(s, st, rc, e, 2, n->now);
+}
+
+static void bind_new_policy(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
+			    const void *ctx, size_t i)
+{
+	const struct new_policies *n = ctx;
+	const struct store_policy *p = &n->p[i];
+	db_bind_text(s, st, rc, e, at, p->policy_number);
+	db_bind_int(s, st, rc, e, at + 1, n->product_ids[i]);
+	db_bind_text(s, st, rc, e, at + 2, p->customer_name);
+	db_bind_opt_text(s, st, rc, e, at + 3, p->id_number);
+	db_bind_int(s, st, rc, e, at + 4, p->premium);
+	db_bind_text(s, st, rc, e, at + 5, p->channel);
+	db_bind_opt_text(s, st, rc, e, at + 6, p->collection_ref);
+	db_bind_opt_text(s, st, rc, e, at + 7, p->easypay_code);
+	if (p->debit_day)
+		db_bind_int(s, st, rc, e, at + 8, p->debit_day);
+	db_bind_text(s, st, rc, e, at + 9, p->status);
+	db_bind_text(s, st, rc, e, at + 10, p->start_date);
+	db_bind_opt_text(s, st, rc, e, at + 11, p->cancel_date);
+}
+
+/* A constraint the caller's promise should have kept: -KASI_EDATA. */
+static int refused(struct store *s, int rc, struct err *e)
+{
+	if (rc && (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
+		err_clear(e);
+		return err_set(e, KASI_EDATA, "the store refused a row: %s", sqlite3_errmsg(s->db));
+	}
+	return rc;
+}
+
+int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
+			  const char *now, struct err *e)
+{
+	int64_t ids[STORE_BATCH];
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i += STORE_BATCH) {
+		size_t k = n - i < STORE_BATCH ? n - i : STORE_BATCH;
+		for (size_t j = 0; j < k && !rc; j++) {
+			rc = store_product_id(s, p[i + j].product_code, &ids[j], e);
+			if (!rc && !ids[j])
+				rc = err_set(e, KASI_EDATA, "'%s' is not a known product",
+					     p[i + j].product_code);
+		}
+		struct new_policies ctx = { p + i, ids, file_id, now };
+		struct db_rows rows = {
+			.one = db_rows_sql(sql_policies_one, sizeof(sql_policies_one),
+					   POLICY_INSERT, "?1, ?1, ?2, ", 3, POLICY_PARAMS, 1, ""),
+			.many = db_rows_sql(sql_policies_many, sizeof(sql_policies_many),
+					    POLICY_INSERT, "?1, ?1, ?2, ", 3, POLICY_PARAMS,
+					    STORE_BATCH, ""),
+			.per_row = POLICY_PARAMS,
+			.bind_shared = bind_policy_file,
+			.bind_row = bind_new_policy,
+			.ctx = &ctx,
+			.what = "saving policies",
+		};
+		if (!rc)
+			rc = refused(s, db_insert_rows(s, &rows, 3, k, e), e);
+	}
+	return rc;
+}
+
+#define LEDGER_INSERT                                                                       \
+	"INSERT INTO ledger (file_id, channel, transaction_id, reference, business_date,\n" \
+	"                    occurred_at, amount, status, row)\n"                           \
+	"VALUES "
+#define LEDGER_PARAMS 8
+static char sql_ledger_one[sizeof(LEDGER_INSERT) + 100];
+static char sql_ledger_many[sizeof(LEDGER_INSERT) + STORE_BATCH * 80];
+
+struct new_ledger {
+	const struct store_ledger_entry *l;
+	int64_t file_id;
+};
+
+static void bind_ledger_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+			     const void *ctx)
+{
+	db_bind_int(s, st, rc, e, 1, ((const struct new_ledger *)ctx)->file_id);
+}
+
+static void bind_new_ledger(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
+			    const void *ctx, size_t i)
+{
+	const struct store_ledger_entry *l = &((const struct new_ledger *)ctx)->l[i];
+	db_bind_text(s, st, rc, e, at, l->channel);
+	db_bind_text(s, st, rc, e, at + 1, l->transaction_id);
+	db_bind_text(s, st, rc, e, at + 2, l->reference);
+	db_bind_text(s, st, rc, e, at + 3, l->business_date);
+	db_bind_text(s, st, rc, e, at + 4, l->occurred_at);
+	db_bind_int(s, st, rc, e, at + 5, l->amount);
+	db_bind_text(s, st, rc, e, at + 6, l->status);
+	db_bind_int(s, st, rc, e, at + 7, (int64_t)l->row);
+}
+
+int store_ledger_insert(struct store *s, const struct store_ledger_entry *l, size_t n,
+			int64_t file_id, struct err *e)
+{
+	struct new_ledger ctx = { l, file_id };
+	struct db_rows rows = {
+		.one = db_rows_sql(sql_ledger_one, sizeof(sql_ledger_one), LEDGER_INSERT, "?1, ", 2,
+				   LEDGER_PARAMS, 1, ""),
+		.many = db_rows_sql(sql_ledger_many, sizeof(sql_ledger_many), LEDGER_INSERT, "?1, ",
+				    2, LEDGER_PARAMS, STORE_BATCH, ""),
+		.per_row = LEDGER_PARAMS,
+		.bind_shared = bind_ledger_file,
+		.bind_row = bind_new_ledger,
+		.ctx = &ctx,
+		.what = "saving ledger records",
+	};
+	return refused(s, db_insert_rows(s, &rows, 2, n, e), e);
+}
+
+/* Schema changes wait for no statement: finish every cached one. */
+static void reset_statements(struct store *s)
+{
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].st);
+}
+
+int store_defer_indexes(struct store *s, enum store_table t, struct err *e)
+{
+	int rc = 0;
+	reset_statements(s);
+	for (const struct store_index *i = store_table_indexes(t); i->name && !rc; i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP INDEX %s", i->name);
+		rc = db_exec(s, sql, e, "dropping an index for a first load");
+	}
+	return rc;
+}
+
+int store_restore_indexes(struct store *s, enum store_table t, struct err *e)
+{
+	int rc = 0;
+	reset_statements(s);
+	for (const struct store_index *i = store_table_indexes(t); i->name && !rc; i++) {
+		rc = db_exec(s, i->create, e, "building an index after a first load");
+		rc = refused(s, rc, e);
+	}
+	return rc;
+}
+
+static const char sql_policies_empty[] = "SELECT NOT EXISTS (SELECT 1 FROM policies)";
+static const char sql_ledger_empty[] = "SELECT NOT EXISTS (SELECT 1 FROM ledger)";
+
+int store_is_empty(struct store *s, enum store_table t, bool *empty, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st =
+		db_prep(s, t == STORE_POLICIES ? sql_policies_empty : sql_ledger_empty, &rc, e);
+	*empty = db_step_row(s, st, &rc, e, "looking into a table") && sqlite3_column_int(st, 0);
 	return rc;
 }
 
@@ -638,7 +812,7 @@ static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 #define FACT_IF_NEW "\nON CONFLICT (channel, fact_key) WHERE duplicate_of IS NULL DO NOTHING"
 
 static char sql_fact_insert[sizeof(FACT_COLUMNS_INSERTED) + 200];
-static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_FACT_BATCH * 120 + 100];
+static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 100];
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
 static const char sql_fact_counted[] =
 	"SELECT f.fact_id, f.content_hash, l.name, f.row\n"
@@ -713,13 +887,13 @@ int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact
 			    FACT_COLUMNS_INSERTED ")\nVALUES ", "", 1, FACT_PARAMS, 1, FACT_IF_NEW);
 	const char *many = db_rows_sql(sql_fact_batch, sizeof(sql_fact_batch),
 				       FACT_COLUMNS_INSERTED ")\nVALUES ", "", 1, FACT_PARAMS,
-				       STORE_FACT_BATCH, FACT_IF_NEW);
+				       STORE_BATCH, FACT_IF_NEW);
 	if (!one || !many)
 		return err_set(e, KASI_EIO, "a fact statement does not fit its buffer");
 	int rc = 0;
 	size_t i = 0;
-	for (; i + STORE_FACT_BATCH <= n && !rc; i += STORE_FACT_BATCH)
-		rc = facts_insert_once(s, many, file_id, f + i, STORE_FACT_BATCH, dup + i, e);
+	for (; i + STORE_BATCH <= n && !rc; i += STORE_BATCH)
+		rc = facts_insert_once(s, many, file_id, f + i, STORE_BATCH, dup + i, e);
 	for (; i < n && !rc; i++)
 		rc = facts_insert_once(s, one, file_id, f + i, 1, dup + i, e);
 	return rc;

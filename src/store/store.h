@@ -46,6 +46,23 @@ int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
 
 /* The script that takes a store from version - 1 to version (migrations.c). */
+/* The indexes of a table a first load fills, NULL-terminated. */
+struct store_index {
+	const char *name, *create;
+};
+enum store_table { STORE_POLICIES, STORE_LEDGER };
+const struct store_index *store_table_indexes(enum store_table t);
+
+/* In the caller's transaction, drop a table's indexes before a first load
+ * fills it, and build them again after: sorting the keys once is cheaper
+ * than keeping the index in order row by row. The table's uniqueness is
+ * checked again when they are built (-KASI_EDATA if it fails). */
+int store_defer_indexes(struct store *s, enum store_table t, struct err *e);
+int store_restore_indexes(struct store *s, enum store_table t, struct err *e);
+
+/* SQLite's page cache for this connection, in KiB (64 MiB by default). */
+int store_cache_kib(struct store *s, int kib, struct err *e);
+
 int store_migration_count(void);
 const char *store_migration(int version);
 
@@ -104,17 +121,20 @@ struct store_product {
 int store_product_upsert(struct store *s, const struct store_product *p, enum store_upsert *what,
 			 struct err *e);
 
+/* Rows to a statement when many are inserted at once: a statement's own
+ * cost, paid once a row, was more than the row's. */
+#define STORE_BATCH 32
+
 struct store_policy {
 	const char *policy_number, *product_code, *customer_name, *id_number;
 	int64_t premium;
 	const char *channel, *collection_ref, *easypay_code;
 	int64_t debit_day;			       /* 0: none */
 	const char *status, *start_date, *cancel_date; /* NULL or "" for none */
-	/* The caller knows no policy has this number or EasyPay code (the
-	 * table was empty when its load began, and the file's numbers and
-	 * codes are unique): the lookups are skipped. */
-	bool known_new;
 };
+
+/* A product's id by its code into *id; 0 when there is none. */
+int store_product_id(struct store *s, const char *code, int64_t *id, struct err *e);
 
 /* Upsert a policy by number, recording each changed field (old, new,
  * file, time) in policy_changes. -KASI_EDATA with a message, and *field
@@ -135,6 +155,19 @@ struct store_ledger_entry {
 	int64_t amount;
 	uint64_t row;
 };
+
+/* Insert rows that cannot exist yet, n of them, best STORE_BATCH at a
+ * time (one statement): policies into an empty table from a file whose
+ * numbers and EasyPay codes are unique, whose products exist; ledger
+ * records likewise. Nothing is looked up first; the table's constraints
+ * still stand, and a row they refuse is -KASI_EDATA. */
+int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
+			  const char *now, struct err *e);
+int store_ledger_insert(struct store *s, const struct store_ledger_entry *l, size_t n,
+			int64_t file_id, struct err *e);
+
+/* Whether a table has no row yet. */
+int store_is_empty(struct store *s, enum store_table t, bool *empty, struct err *e);
 
 /* Upsert a ledger record by (channel, transaction_id). */
 int store_ledger_upsert(struct store *s, const struct store_ledger_entry *l, int64_t file_id,
@@ -170,11 +203,10 @@ static inline int64_t store_fact_id(int64_t file_id, uint64_t row)
 	return (int64_t)(((uint64_t)file_id << 32) | row);
 }
 
-/* Store rows' facts, f[0..n): best STORE_FACT_BATCH at a time (one
+/* Store rows' facts, f[0..n): best STORE_BATCH at a time (one
  * statement). A fact whose key was counted before (or earlier in f) is
  * stored as a duplicate, and dup[i] says of what. A row past
  * STORE_MAX_ROW is -KASI_EDATA. */
-#define STORE_FACT_BATCH 32
 int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact *f, size_t n,
 		       struct store_duplicate *dup, struct err *e);
 
@@ -274,10 +306,23 @@ int store_policy_max_id(struct store *s, int64_t *max, struct err *e);
 int store_each_policy_for_period(struct store *s, const char *period,
 				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
 				 struct err *e);
-/* Counted facts dated first..last day, by date then arrival. */
+/* Counted facts dated first..last day, by date then arrival; without
+ * reason_text, original_id and cycle_date (NULL). */
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			    struct err *e);
+/* store_each_policy_for_period and store_each_fact_between, run on a
+ * second thread: fn receives the rows a block at a time (up to 512),
+ * copies whose strings stay valid until fn returns, while the next block
+ * is read. fn must not use the store meanwhile. */
+int store_read_policies_for_period(struct store *s, const char *period,
+				   int (*fn)(void *ctx, const struct store_policy_row *rows,
+					     size_t n),
+				   void *ctx, struct err *e);
+int store_read_facts_between(struct store *s, const char *first_day, const char *last_day,
+			     int (*fn)(void *ctx, const struct store_fact_row *rows, size_t n),
+			     void *ctx, struct err *e);
+
 /* Counted Softy Comp unpaids (transaction type 7) dated first_day or
  * later, by date then arrival. */
 int store_each_softycomp_unpaid_since(struct store *s, const char *first_day,
@@ -295,7 +340,9 @@ int store_each_fact_on_cycle(struct store *s, const char *channel, const char *r
 			     const char *cycle_date, const char *kinds,
 			     int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			     struct err *e);
-/* A channel's ledger records dated first..last day, by date then id. */
+/* A channel's ledger records dated first..last day, by date then
+ * transaction id: id, transaction id, date, status and amount only (no
+ * file, row or reference). */
 int store_each_ledger_between(struct store *s, const char *channel, const char *first_day,
 			      const char *last_day,
 			      int (*fn)(void *ctx, const struct store_ledger_row *l), void *ctx,
@@ -329,8 +376,7 @@ struct store_outcome {
 /* Forget the period's outcomes and the discrepancies reconciliation found
  * (those ingest recorded stay), in the caller's transaction. */
 int store_reconcile_clear(struct store *s, const char *period, struct err *e);
-/* Record n outcomes; best given STORE_OUTCOME_BATCH at a time. */
-#define STORE_OUTCOME_BATCH 32
+/* Record n outcomes; best given STORE_BATCH at a time. */
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e);
 int store_period_reconciled(struct store *s, const char *period, struct err *e);

@@ -100,6 +100,24 @@ check "the repeats are kept, each a duplicate of its first" \
 check "the counted sum is the first file's and the new rows'" \
 	test "$(sql "$db" "SELECT sum(amount) FROM facts WHERE duplicate_of IS NULL AND transaction_id LIKE 'EP_TXN_20261012%'")" = $((100 * 1000 + 97 * 100))
 
+# Several files at once: each in its own transaction, in the order given;
+# the exit status is the worst of theirs.
+db3=$tmp/several.db
+world "$db3"
+kasi --db "$db3" ingest "$fixtures/world/easypay_recon_20261005.csv" "$bad" \
+	"$fixtures/world/easypay_recon_20261005.csv" "$tmp/nothing.csv"
+expect_status 66 "a missing file among several: the worst status, 66"
+expect_out "easypay_recon_20261005.csv: applied: 3 rows" "the first file applied"
+expect_out "rejected: nothing loaded" "the invalid one rejected"
+expect_out "skipped: a duplicate of easypay_recon_20261005.csv" "the repeat skipped"
+check "the good file's rows are stored once" \
+	test "$(sql "$db3" "SELECT count(*) FROM facts WHERE duplicate_of IS NULL")" = 3
+kasi --db "$db3" ingest "$fixtures/world/softycomp_transactions_20261001.csv" "$fixtures/world/collexia_results_20261017.csv"
+expect_status 0 "two clean files of two channels: exit 0"
+check "both stored" test "$(sql "$db3" "SELECT count(DISTINCT channel) FROM facts")" = 3
+kasi --db "$db3" ingest
+expect_status 64 "no file at all is a usage error"
+
 kasi --db "$db" ingest "$fixtures/world/products.csv"
 expect_status 78 "reference data is not ingested"
 kasi --db "$db" ingest "$tmp/nothing.csv"
