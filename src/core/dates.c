@@ -252,19 +252,45 @@ int32_t date_business_of(int64_t utc_seconds)
 	return (int32_t)floor_div(utc_seconds + SAST_OFFSET_SECONDS, 86400);
 }
 
+/* "YYYY-MM" into buf (years 0..9999), digits by hand: this runs once a
+ * row of every file. */
+static void put_year_month(char *buf, int y, int m)
+{
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+}
+
 size_t date_format_iso(int32_t days, char buf[DATE_BUFSZ])
 {
 	int y, m, d;
 	date_to_civil(days, &y, &m, &d);
-	int n = snprintf(buf, DATE_BUFSZ, "%04d-%02d-%02d", y, m, d);
-	return n < 0 ? 0 : (size_t)n;
+	if (y < 0 || y > 9999) {
+		int n = snprintf(buf, DATE_BUFSZ, "%04d-%02d-%02d", y, m, d);
+		return n < 0 ? 0 : (size_t)n;
+	}
+	put_year_month(buf, y, m);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
+	return 10;
 }
 
 size_t period_format(int32_t period, char buf[PERIOD_BUFSZ])
 {
-	int n = snprintf(buf, PERIOD_BUFSZ, "%04d-%02d", (int)(period / 12),
-			 (int)(period % 12 + 1));
-	return n < 0 ? 0 : (size_t)n;
+	int y = (int)(period / 12), m = (int)(period % 12 + 1);
+	if (y < 0 || y > 9999 || m < 1) {
+		int n = snprintf(buf, PERIOD_BUFSZ, "%04d-%02d", y, m);
+		return n < 0 ? 0 : (size_t)n;
+	}
+	put_year_month(buf, y, m);
+	buf[7] = '\0';
+	return 7;
 }
 
 static const struct {

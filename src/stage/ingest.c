@@ -43,16 +43,15 @@ struct ingest_run {
 	int32_t file_date;
 	bool dated;
 	struct vstrings t;
-	struct sha256 *row_hash;
 	char *key; /* the fact key, assembled */
 	size_t key_cap;
-	uint8_t *content; /* a row's content, as content_hash() hashes it */
-	size_t content_cap;
 	struct held held[STORE_BATCH]; /* rows waiting to be stored, as one statement */
 	struct store_duplicate dups[STORE_BATCH];
 	size_t nheld;
 	struct arena *held_strings;
 	bool oom;
+	int32_t first_day, last_day; /* the business dates the facts span */
+	bool any_day;
 };
 
 /* Make room for `need` bytes in *buf. */
@@ -119,32 +118,6 @@ static const char *fact_key(struct ingest_run *r)
 	}
 	r->key[at] = '\0';
 	return r->key;
-}
-
-/* SHA-256 of every column's value in schema order, each behind its length
- * (UINT32_MAX: none): the row's content, whatever the column order of its
- * file. False when out of memory. */
-static bool content_hash(struct ingest_run *r, uint8_t out[32])
-{
-	size_t need = 0;
-	for (size_t c = 0; c < r->schema->ncolumns; c++)
-		need += sizeof(uint32_t) + (r->t.col[c] ? strlen(r->t.col[c]) : 0);
-	if (!reserve(&r->content, &r->content_cap, need))
-		return false;
-	size_t at = 0;
-	for (size_t c = 0; c < r->schema->ncolumns; c++) {
-		const char *v = r->t.col[c];
-		size_t n = v ? strlen(v) : 0;
-		uint32_t len = v ? (uint32_t)n : UINT32_MAX;
-		memcpy(r->content + at, &len, sizeof(len));
-		at += sizeof(len);
-		if (n)
-			memcpy(r->content + at, v, n);
-		at += n;
-	}
-	sha256_update(r->row_hash, r->content, at);
-	sha256_final(r->row_hash, out);
-	return true;
 }
 
 static void note(struct ingest_result *res, const char *code, uint64_t row, const char *txn,
@@ -331,8 +304,7 @@ static int on_row(void *ctx, const struct vrow *row)
 	    !schema_read_time(&r->schema->columns[r->schema->map[CANON_STATUS_TIME]], t, strlen(t),
 			      &secs))
 		f.status_time = secs;
-	if (!content_hash(r, f.content_hash))
-		return err_set(r->e, KASI_EIO, "out of memory");
+	memcpy(f.content_hash, row->sha256, sizeof(f.content_hash));
 
 	/* A discrepancy belongs to its row's period; a Softy Comp unpaid's,
 	 * to its original's, which its cycle date names. */
@@ -340,6 +312,11 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool unpaid = !strcmp(f.channel, "softycomp") && f.kind && !strcmp(f.kind, "7");
 	period_format(period_of_date(unpaid && f.cycle_date ? cycle_day : day), period);
 
+	if (!r->any_day || day < r->first_day)
+		r->first_day = day;
+	if (!r->any_day || day > r->last_day)
+		r->last_day = day;
+	r->any_day = true;
 	struct held *h = &r->held[r->nheld++];
 	*h = (struct held){ .f = f, .day = day, .status_day = status_day };
 	memcpy(h->period, period, sizeof(period));
@@ -420,10 +397,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_schema(schema, e)))
 		return rc;
-	if (!(r.row_hash = sha256_new()) || !(r.held_strings = arena_new())) {
-		sha256_free(r.row_hash);
+	if (!(r.held_strings = arena_new()))
 		return err_set(e, KASI_EIO, "out of memory");
-	}
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -456,7 +431,7 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		goto out;
 	}
 	struct validate_opts opts = {
-		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true
+		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true, .row_sha256 = true
 	};
 	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
 		goto out;
@@ -495,6 +470,13 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	f.sha256 = res->v.sha256;
 	f.size = res->v.bytes;
 	f.rows = res->v.rows;
+	char first_fact[DATE_BUFSZ], last_fact[DATE_BUFSZ];
+	if (r.any_day) {
+		date_format_iso(r.first_day, first_fact);
+		date_format_iso(r.last_day, last_fact);
+		f.first_fact_date = first_fact;
+		f.last_fact_date = last_fact;
+	}
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
@@ -502,9 +484,7 @@ out:
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);
-	sha256_free(r.row_hash);
 	free(r.key);
-	free(r.content);
 	arena_free(r.held_strings);
 	return rc;
 }

@@ -4,11 +4,11 @@
  * Policies are held in memory, found by hash (one map: "s" or "c" plus a
  * collection_ref, "e" plus an EasyPay code), and so is the period's
  * EasyPay ledger (by transaction id); facts are streamed from the store
- * through its date indexes, every link made through an index or a hash
- * — never a nested loop over two sides:
+ * (a period's file by file, on a reader thread), every link made through
+ * an index or a hash — never a nested loop over two sides:
  *
  *   1. policies with the period's expected premiums; the period's ledger
- *   2. facts dated in the period, by date, in one pass:
+ *   2. facts dated in the period, as they arrived, in one pass:
  *        cash (EasyPay, and any channel with settled/pending/failed rows):
  *          a topup is collected (settled), pending, or a failure; a
  *          cashout is never a premium. EasyPay rows are checked against
@@ -82,6 +82,7 @@ struct pol {
 	int64_t id;
 	int64_t expected, collected, pending;
 	int64_t last_fact;  /* its latest collection, for OVERPAYMENT's file and row; 0: none */
+	int32_t last_day;   /* ... and its business date */
 	int32_t cancel_day; /* NO_DAY: none */
 	uint32_t fail;	    /* its failure: index + 1 in run.fails; 0: none */
 	uint8_t state;
@@ -369,8 +370,16 @@ static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t 
 {
 	struct pol *p = &r->pols[pol];
 	p->collected += amount;
-	if (amount > 0)
-		p->last_fact = store_fact_id(w->file_id, w->row);
+	if (amount > 0) {
+		/* The latest by date, then arrival, whatever the reading order. */
+		int64_t id = store_fact_id(w->file_id, w->row);
+		int32_t day = day_of(w->date);
+		if (!p->last_fact || day > p->last_day ||
+		    (day == p->last_day && id > p->last_fact)) {
+			p->last_fact = id;
+			p->last_day = day;
+		}
+	}
 	if (!traced(r, pol))
 		return;
 	va_list ap;

@@ -77,6 +77,7 @@ struct vcol {
 struct vpacked {
 	uint64_t record;
 	bool ok;
+	uint8_t sha256[SHA256_BYTES];
 };
 
 struct vblock {
@@ -114,6 +115,11 @@ struct vrun {
 	atomic_int sink_rc;
 	pthread_mutex_t lock;
 	bool have_lock;
+
+	/* validate_opts.row_sha256 */
+	struct sha256 *row_hash;
+	uint8_t *content;
+	size_t content_cap;
 };
 
 /* ---- recording errors ------------------------------------------------ */
@@ -649,6 +655,7 @@ static void *sink_main(void *arg)
 				.v = r->v,
 				.packed = b->cols + i * r->s->ncolumns,
 				.packed_base = b->bytes,
+				.sha256 = r->opts->row_sha256 ? b->rows[i].sha256 : NULL,
 			};
 			if ((rc = r->opts->on_row(r->opts->ctx, &vr))) {
 				atomic_store(&r->sink_rc, rc);
@@ -762,8 +769,49 @@ static int hand_over(struct vrun *r, const struct vrow *vr)
 		cols[c] = (struct vcol){ (uint32_t)b->nbytes, (uint32_t)len };
 		b->nbytes += len + 1;
 	}
-	b->rows[b->nrows++] = (struct vpacked){ vr->record, vr->ok };
+	struct vpacked *p = &b->rows[b->nrows++];
+	p->record = vr->record;
+	p->ok = vr->ok;
+	if (vr->sha256)
+		memcpy(p->sha256, vr->sha256, SHA256_BYTES);
 	return 0;
+}
+
+/* The row's content hash (vrow.sha256) into out; false when out of
+ * memory. */
+static bool row_sha256(struct vrun *r, const struct vrow *vr, uint8_t out[SHA256_BYTES])
+{
+	size_t need = 0, ncol = r->s->ncolumns;
+	for (size_t c = 0; c < ncol; c++) {
+		const char *data;
+		size_t len;
+		need += sizeof(uint32_t) + (vrow_value(vr, (int)c, &data, &len) ? len : 0);
+	}
+	if (need > r->content_cap) {
+		size_t cap = r->content_cap ? r->content_cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *nc = realloc(r->content, cap);
+		if (!nc)
+			return false;
+		r->content = nc;
+		r->content_cap = cap;
+	}
+	size_t at = 0;
+	for (size_t c = 0; c < ncol; c++) {
+		const char *data;
+		size_t n = 0;
+		bool present = vrow_value(vr, (int)c, &data, &n);
+		uint32_t len = present ? (uint32_t)n : UINT32_MAX;
+		memcpy(r->content + at, &len, sizeof(len));
+		at += sizeof(len);
+		if (present && n)
+			memcpy(r->content + at, data, n);
+		at += present ? n : 0;
+	}
+	sha256_update(r->row_hash, r->content, at);
+	sha256_final(r->row_hash, out);
+	return true;
 }
 
 /* ---- rows -------------------------------------------------------------- */
@@ -808,7 +856,16 @@ static int on_row(void *ctx, const struct csv_row *row)
 			.ok = errors_here == errors_before,
 			.v = v,
 		};
-		int rc = r->relay ? hand_over(r, &vr) : r->opts->on_row(r->opts->ctx, &vr);
+		uint8_t digest[SHA256_BYTES];
+		int rc = 0;
+		if (r->row_hash && vr.ok) {
+			if (row_sha256(r, &vr, digest))
+				vr.sha256 = digest;
+			else
+				rc = err_set(r->e, KASI_EIO, "out of memory");
+		}
+		if (!rc)
+			rc = r->relay ? hand_over(r, &vr) : r->opts->on_row(r->opts->ctx, &vr);
 		if (rc)
 			r->fatal = rc;
 	}
@@ -1014,6 +1071,10 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 	struct csv_limits lim = { .max_bytes = s->max_bytes, .sha256 = opts->sha256 };
 	if ((rc = csv_reader_open_fd(&reader, fd, name, &lim, e)))
 		goto out;
+	if (opts->on_row && opts->row_sha256 && !(r.row_hash = sha256_new())) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
 	if (opts->on_row && opts->row_thread && start_sink(&r)) {
 		rc = err_set(e, KASI_EIO, "cannot start the row thread");
 		goto out;
@@ -1055,6 +1116,8 @@ int validate_fd(const struct schema *s, int fd, const char *name, const struct v
 out:
 	finish_sink(&r);
 	free_sink(&r);
+	sha256_free(r.row_hash);
+	free(r.content);
 	csv_reader_free(reader);
 	for (size_t k = 0; r.keysets && k < s->nkeys; k++)
 		keyset_free(r.keysets[k]);

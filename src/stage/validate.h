@@ -87,6 +87,11 @@ struct vrow {
 	/* On the row thread, the values are copies: csv is NULL. */
 	const struct vcol *packed;
 	const char *packed_base;
+	/* validate_opts.row_sha256: the SHA-256 of every column's value in
+	 * schema order, each behind its length as a 32-bit number (all ones:
+	 * the column is absent): the row's content, whatever the column order
+	 * of its file. NULL otherwise. */
+	const uint8_t *sha256;
 };
 
 /* Called for every data row once its checks have run; a non-zero return
@@ -104,6 +109,7 @@ struct validate_opts {
 	 * the checking thread uses. validate_fd() returns once every row has
 	 * been through on_row. */
 	bool row_thread;
+	bool row_sha256; /* give each row its content's SHA-256 (vrow.sha256) */
 };
 
 /* The value of schema column `column` on the row (not NUL-terminated);

@@ -43,7 +43,11 @@ static const char *const scripts[] = {
 	"	outcome     TEXT NOT NULL\n"
 	"	            CHECK (outcome = 'applied' OR outcome = 'rejected' OR outcome = 'duplicate'),\n"
 	"	received_at TEXT NOT NULL,\n"
-	"	applied_at  TEXT\n"
+	"	applied_at  TEXT,\n"
+	/* The business dates an applied channel file's facts span (NULL:
+	 * none): reconciliation reads a period's facts file by file. */
+	"	first_fact_date TEXT,\n"
+	"	last_fact_date  TEXT\n"
 	");\n"
 	/* A file with data is applied once; a header-only file carries
 	 * nothing, so it is never a duplicate. */
@@ -151,8 +155,8 @@ static const char *const scripts[] = {
 	"	WHERE duplicate_of IS NULL;\n"
 	/* The indexes reconciliation reads by are keyed by dates, which a
 	 * file's rows share: a file's inserts touch a few pages at the
-	 * index's end, not the whole index. */
-	"CREATE INDEX facts_by_date ON facts(business_date);\n"
+	 * index's end, not the whole index. (A period's facts are read by
+	 * file, each file one range of fact ids: no index.) */
 	/* Softy Comp unpaids (transaction type 7), found by date; and a
 	 * collection by the cycle an unpaid without an original names. (A
 	 * partial index's WHERE names no column a query binds: SQLite would

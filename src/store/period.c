@@ -216,20 +216,52 @@ static int each_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 	return *rc ? *rc : found;
 }
 
-static const char sql_each_fact_between[] =
-	FACT_LEAN_COLUMNS "\n  FROM facts INDEXED BY facts_by_date\n"
-			  " WHERE business_date BETWEEN ?1 AND ?2 AND duplicate_of IS NULL\n"
-			  " ORDER BY business_date, fact_id";
+/* The applied files whose facts' dates meet first..last day, then each
+ * file's range of fact ids (file_id * 2^32 ...), in order. */
+static const char sql_files_between[] =
+	"SELECT file_id FROM files\n"
+	" WHERE outcome = 'applied' AND first_fact_date <= ?2 AND last_fact_date >= ?1\n"
+	" ORDER BY file_id";
+static const char sql_each_fact_of_file[] =
+	FACT_LEAN_COLUMNS "\n  FROM facts\n"
+			  " WHERE fact_id BETWEEN ?1 AND ?2 AND business_date BETWEEN ?3 AND ?4\n"
+			  "   AND duplicate_of IS NULL\n"
+			  " ORDER BY fact_id";
 
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			    struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_fact_between, &rc, e);
+	int64_t *files = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st = db_prep(s, sql_files_between, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, first_day);
 	db_bind_text(s, st, &rc, e, 2, last_day);
-	rc = each_fact(s, st, &rc, e, fn, ctx);
+	while (db_step_row(s, st, &rc, e, "reading files")) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			int64_t *nf = realloc(files, ncap * sizeof(*nf));
+			if (!nf) {
+				rc = err_set(e, KASI_EIO, "out of memory");
+				break;
+			}
+			files = nf;
+			cap = ncap;
+		}
+		files[n++] = sqlite3_column_int64(st, 0);
+	}
+	/* Each file's facts; rc turns non-zero on an error, or when fn asks
+	 * to stop. */
+	for (size_t i = 0; i < n && !rc; i++) {
+		st = db_prep(s, sql_each_fact_of_file, &rc, e);
+		db_bind_int(s, st, &rc, e, 1, store_fact_id(files[i], 0));
+		db_bind_int(s, st, &rc, e, 2, store_fact_id(files[i], STORE_MAX_ROW));
+		db_bind_text(s, st, &rc, e, 3, first_day);
+		db_bind_text(s, st, &rc, e, 4, last_day);
+		each_fact(s, st, &rc, e, fn, ctx);
+	}
+	free(files);
 	return rc < 0 ? rc : 0;
 }
 

@@ -79,6 +79,8 @@ struct store_file {
 	const char *channel;   /* NULL for reference data */
 	const char *file_date; /* NULL when undated */
 	uint64_t rows;
+	/* The business dates its facts span; NULL: none, or not a channel's. */
+	const char *first_fact_date, *last_fact_date;
 };
 
 struct store_applied {
@@ -306,8 +308,9 @@ int store_policy_max_id(struct store *s, int64_t *max, struct err *e);
 int store_each_policy_for_period(struct store *s, const char *period,
 				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
 				 struct err *e);
-/* Counted facts dated first..last day, by date then arrival; without
- * reason_text, original_id and cycle_date (NULL). */
+/* Counted facts dated first..last day, in the order they arrived (file by
+ * file, row by row); without reason_text, original_id and cycle_date
+ * (NULL). */
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			    struct err *e);

@@ -26,6 +26,10 @@ static void test_epoch_and_known_days(void **state)
 	assert_int_equal(date_from_civil(2000, 3, 1), 30 * 365 + 7 + 31 + 29);
 	assert_string_equal(iso(0), "1970-01-01");
 	assert_string_equal(iso(-1), "1969-12-31");
+	/* The ends of four digits; past them, cut to the buffer, never over. */
+	assert_string_equal(iso(date_from_civil(9999, 12, 31)), "9999-12-31");
+	assert_string_equal(iso(date_from_civil(0, 1, 1)), "0000-01-01");
+	assert_int_equal(strlen(iso(date_from_civil(10000, 1, 1))), DATE_BUFSZ - 1);
 }
 
 static void test_round_trip_every_day(void **state)
@@ -39,6 +43,11 @@ static void test_round_trip_every_day(void **state)
 		date_to_civil(d, &y, &m, &dd);
 		assert_true(date_is_valid(y, m, dd));
 		assert_int_equal(date_from_civil(y, m, dd), d);
+		/* and its text reads back as the same day */
+		char want[32];
+		snprintf(want, sizeof(want), "%04d-%02d-%02d", y, m, dd);
+		assert_string_equal(iso(d), want);
+		assert_int_equal(day(iso(d)), d);
 		/* consecutive */
 		bool next = (y == py && m == pm && dd == pd + 1) ||
 			    (y == py && m == pm + 1 && dd == 1) ||
@@ -112,6 +121,8 @@ static void test_periods(void **state)
 	char buf[PERIOD_BUFSZ];
 	period_format(p, buf);
 	assert_string_equal(buf, "2026-12");
+	period_format(period_of_date(day("0999-01-31")), buf);
+	assert_string_equal(buf, "0999-01");
 	assert_int_equal(period_parse("2026-13", 7, &p), DATE_ERANGE);
 	assert_int_equal(period_parse("2026/12", 7, &p), DATE_ESYNTAX);
 	assert_int_equal(period_parse("202612", 6, &p), DATE_ESYNTAX);

@@ -95,6 +95,37 @@ static void test_gzip_and_abort(void **state)
 	assert_int_not_equal(system(cmd), 0); /* no temporary file either */
 }
 
+/* Rows longer than the line buffer, with the break falling before, on and
+ * inside a cell: the file holds exactly the cells, in order. */
+static void test_long_rows(void **state)
+{
+	(void)state;
+	char path[PATH_MAX + 32], final[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/long.csv", unit_tmpdir);
+	struct report *r;
+	struct err e = { 0 };
+	assert_int_equal(report_open(&r, path, false, final, sizeof(final), &e), 0);
+	static char a[5000], b[4094], c[3];
+	memset(a, 'a', sizeof(a) - 1);
+	memset(b, 'b', sizeof(b) - 1);
+	memset(c, 'c', sizeof(c) - 1);
+	const char *rows[][3] = { { a, "x", "y" }, { b, c, "z" }, { "x", b, "=q" } };
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(report_row(r, rows[i], 3, &e), 0);
+	assert_int_equal(report_close(r, &e), 0);
+	FILE *f = fopen(path, "r");
+	static char line[16384];
+	static char want[16384];
+	for (size_t i = 0; i < 3; i++) {
+		assert_non_null(fgets(line, sizeof(line), f));
+		snprintf(want, sizeof(want), "%s,%s,%s\n", rows[i][0], rows[i][1],
+			 i == 2 ? "\"'=q\"" : rows[i][2]);
+		assert_string_equal(line, want);
+	}
+	assert_null(fgets(line, sizeof(line), f));
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_formulas_are_neutralised),
 		cmocka_unit_test(test_file_is_whole_and_private),
 		cmocka_unit_test(test_gzip_and_abort),
+		cmocka_unit_test(test_long_rows),
 	};
 	return cmocka_run_group_tests_name("report", tests, unit_tmpdir_setup,
 					   unit_tmpdir_teardown);
