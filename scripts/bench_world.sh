@@ -16,13 +16,16 @@
 #      empty database, indexing the references, and one SQL join of the
 #      facts to the policies with a GROUP BY per policy, written as CSV.
 #
-# Figures only: nothing here passes or fails on speed. Data lives in
-# build/bench-data/world (not committed).
+# The whole run is repeated BENCH_RUNS times (default 3), the yardstick
+# after each pipeline; each figure is the median. Figures only: nothing
+# here passes or fails on speed. Data lives in build/bench-data/world
+# (not committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 KASI=${KASI:-$root/kasi}
 BIN=${BENCH_BIN:-$root/build/bench}
 N=${BENCH_POLICIES:-1000000}
+RUNS=${BENCH_RUNS:-3}
 period=2026-10
 work=$root/build/bench-data/world
 world=$work/data-$N
@@ -48,9 +51,9 @@ nfiles=$(wc -l <<<"$channel_files")
 facts=$(for f in $channel_files; do tail -n +2 "$f"; done | wc -l)
 bytes=$(cat "$world"/*.csv | wc -c)
 
-# step NAME CMD...: run once, keep wall seconds in T[NAME] and peak RSS
-# (KiB) in M[NAME]. Output goes to $work/NAME.out. A shell function
-# reports its own peak RSS in $work/.rss.
+# step NAME CMD...: run once; add its wall seconds to T[NAME] and its
+# peak RSS (KiB) to M[NAME], a word a run. Output goes to $work/NAME.out.
+# A shell function reports its own peak RSS in $work/.rss.
 declare -A T M
 order=()
 step() {
@@ -69,10 +72,14 @@ step() {
 		exit 1
 	fi
 	end=$(date +%s%N)
-	T[$name]=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
-	M[$name]=$(tail -1 "$work/.rss")
-	order+=("$name")
+	[ -n "${T[$name]+set}" ] || order+=("$name")
+	T[$name]+="$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') "
+	M[$name]+="$(tail -1 "$work/.rss") "
 }
+
+# The median of a run's words; the largest.
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+largest() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tail -1; }
 
 # ingest every file, a process each.
 ingest_each() {
@@ -87,31 +94,34 @@ ingest_each() {
 }
 
 export KASI_DB=$work/kasi.db
-rm -f "$KASI_DB" "$KASI_DB"-wal "$KASI_DB"-shm "$work"/outcomes.csv "$work"/discrepancies.csv
-step init "$KASI" init
-step "load products" "$KASI" load products "$world/products.csv"
-step "load policies" "$KASI" load policies "$world/policies.csv"
-step "load ledger" "$KASI" load ledger "$world/ledger.csv"
-step schedule "$KASI" schedule --period "$period"
-sqlite3 "$KASI_DB" ".backup $work/before-ingest.db"
-# shellcheck disable=SC2086 # one word a file
-step ingest "$KASI" ingest $channel_files
-step reconcile "$KASI" reconcile --period "$period"
-step "report outcomes" "$KASI" report outcomes --period "$period" --out "$work/outcomes.csv"
-step "report discrepancies" "$KASI" report discrepancies --period "$period" --out "$work/discrepancies.csv"
+pipeline_once() {
+	rm -f "$KASI_DB" "$KASI_DB"-wal "$KASI_DB"-shm "$work"/outcomes.csv "$work"/discrepancies.csv
+	step init "$KASI" init
+	step "load products" "$KASI" load products "$world/products.csv"
+	step "load policies" "$KASI" load policies "$world/policies.csv"
+	step "load ledger" "$KASI" load ledger "$world/ledger.csv"
+	step schedule "$KASI" schedule --period "$period"
+	rm -f "$work"/before-ingest.db*
+	sqlite3 "$KASI_DB" ".backup $work/before-ingest.db"
+	# shellcheck disable=SC2086 # one word a file
+	step ingest "$KASI" ingest $channel_files
+	step reconcile "$KASI" reconcile --period "$period"
+	step "report outcomes" "$KASI" report outcomes --period "$period" --out "$work/outcomes.csv"
+	step "report discrepancies" "$KASI" report discrepancies --period "$period" \
+		--out "$work/discrepancies.csv"
 
-# Check once that kasi did the whole job.
-grep -q "$N" "$work/load policies.out" || { cat "$work/load policies.out"; exit 1; }
-outcomes=$(($(wc -l <"$work/outcomes.csv") - 1))
-[ "$outcomes" -gt $((N * 9 / 10)) ] || { echo "bench: only $outcomes outcomes"; exit 1; }
+	# Check that kasi did the whole job.
+	grep -q "$N" "$work/load policies.out" || { cat "$work/load policies.out"; exit 1; }
+	outcomes=$(($(wc -l <"$work/outcomes.csv") - 1))
+	[ "$outcomes" -gt $((N * 9 / 10)) ] || { echo "bench: only $outcomes outcomes"; exit 1; }
 
-# The same ingest, a process per file, on the store as it was.
-KASI_DB=$work/before-ingest.db step "ingest, a process a file" ingest_each
-rm -f "$work"/before-ingest.db*
+	# The same ingest, a process per file, on the store as it was.
+	KASI_DB=$work/before-ingest.db step "ingest, a process a file" ingest_each
+	rm -f "$work"/before-ingest.db*
+}
 
 # The yardstick.
 ydb=$work/yard.db
-rm -f "$ydb" "$work/yard.csv"
 {
 	echo ".mode csv"
 	for t in products policies ledger; do echo ".import $world/$t.csv $t"; done
@@ -140,8 +150,21 @@ SELECT p.policy_number, p.premium, count(f.amount) AS facts, coalesce(sum(f.amou
  GROUP BY p.policy_number;
 SQL
 } >"$work/yard.sql"
-step yardstick sqlite3 "$ydb" ".read $work/yard.sql"
-[ "$(($(wc -l <"$work/yard.csv") - 1))" = "$N" ] || { echo "bench: the yardstick wrote $(wc -l <"$work/yard.csv") lines"; exit 1; }
+yardstick_once() {
+	rm -f "$ydb" "$work/yard.csv"
+	step yardstick sqlite3 "$ydb" ".read $work/yard.sql"
+	[ "$(($(wc -l <"$work/yard.csv") - 1))" = "$N" ] ||
+		{ echo "bench: the yardstick wrote $(wc -l <"$work/yard.csv") lines"; exit 1; }
+}
+
+for ((run = 1; run <= RUNS; run++)); do
+	pipeline_once
+	yardstick_once
+done
+for s in "${order[@]}"; do
+	T[$s]=$(median "${T[$s]}")
+	M[$s]=$(largest "${M[$s]}")
+done
 
 pipeline=0
 peak=0
@@ -152,6 +175,7 @@ for s in "${order[@]}"; do
 done
 
 echo "kasi bench — the core on a world of $N policies: $nfiles channel files, $facts facts, $bytes bytes of CSV"
+echo "(median of $RUNS runs of each step; peak RSS the largest of any run)"
 printf '  %-24s %9s %10s %12s\n' step seconds "peak RSS" rows/s
 for s in "${order[@]}"; do
 	case $s in yardstick | "ingest, a process a file") continue ;; esac

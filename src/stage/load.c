@@ -14,6 +14,8 @@
  */
 #include "core/common.h"
 #include "core/arena.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "stage/load.h"
 
 static const char *const kind_names[] = { "products", "policies", "ledger" };
@@ -388,6 +390,7 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	int rc;
 	bool in_tx = false;
 	struct load_run r = { .store = s, .schema = schema, .kind = kind, .res = res, .e = e };
+	int64_t started = clock_us();
 	memset(res, 0, sizeof(*res));
 	store_now(r.now);
 	if ((rc = resolve_columns(&r, e)))
@@ -415,8 +418,13 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = insert_held(&r)))
 		goto out;
+	log_debug("load: %s: checked and stored in %" PRId64 " ms", kind_names[kind],
+		  (clock_us() - started) / 1000);
 	if (!res->v.nerrors && !r.invalid && r.fresh) {
+		int64_t t = clock_us();
 		rc = store_restore_indexes(s, fresh_table(&r), e);
+		log_debug("load: %s: indexes built in %" PRId64 " ms", kind_names[kind],
+			  (clock_us() - t) / 1000);
 		if (rc == -KASI_EDATA)
 			r.refused = true;
 		else if (rc)
@@ -446,8 +454,11 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	f.sha256 = res->v.sha256;
 	f.size = res->v.bytes;
 	f.rows = res->v.rows;
+	int64_t t = clock_us();
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
+	log_debug("load: %s: committed in %" PRId64 " ms", kind_names[kind],
+		  (clock_us() - t) / 1000);
 out:
 	if (in_tx)
 		store_rollback(s);

@@ -14,22 +14,35 @@
 
 /* ---- opening ------------------------------------------------------------- */
 
-/* kasi uses SQLite from one thread only (the CSV reader's thread never
- * touches it), so SQLite's mutexes are pure cost: a tenth of a bulk
- * load's time. Set before SQLite initialises, once per process. */
-static void single_thread(void)
+/* A connection is used by one thread at a time (the row and reader
+ * threads take it in turns with the main one, never together), so it
+ * needs no mutex of its own (SQLITE_OPEN_NOMUTEX, and no memory
+ * statistics to keep under one): those were a tenth of a bulk load's
+ * time. SQLite's core mutexes stay (MULTITHREAD), so that its sorter may
+ * use worker threads to build indexes. Set before SQLite initialises,
+ * once per process. */
+static void configure_sqlite(void)
 {
 	static bool done;
 	if (!done) {
-		sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+		sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 		done = true;
 	}
 }
 
+/* Temporary indexes and sorts in memory, on this thread; a 64 MiB page
+ * cache. (Changed for a while by store_restore_indexes, and by
+ * store_cache_kib.) */
+#define WORK_SETTINGS                   \
+	"PRAGMA temp_store = MEMORY;\n" \
+	"PRAGMA threads = 0;\n"         \
+	"PRAGMA cache_size = -65536;\n"
+
 static int connect(struct store **out, const char *path, bool create, struct err *e)
 {
 	int rc = 0;
-	single_thread();
+	configure_sqlite();
 	struct store *s = calloc(1, sizeof(*s));
 	*out = s;
 	if (!s || !(s->path = strdup(path)))
@@ -37,21 +50,18 @@ static int connect(struct store **out, const char *path, bool create, struct err
 	if (!create && access(path, F_OK) != 0)
 		return err_set(e, KASI_ENOINPUT, "no store at '%s' (create it with 'kasi init')",
 			       path);
-	int flags =
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | (create ? SQLITE_OPEN_CREATE : 0);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
 	int r = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (r != SQLITE_OK)
 		return db_fail(s, r, e, "opening");
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* WAL: readers never block the writer. synchronous=FULL: a commit is
-	 * durable before kasi reports it (SPEC §2.8). Temporary indexes and
-	 * sorts stay in memory. */
+	 * durable before kasi reports it (SPEC §2.8). */
 	rc = db_exec(s,
 		     "PRAGMA journal_mode = WAL;\n"
 		     "PRAGMA synchronous = FULL;\n"
-		     "PRAGMA foreign_keys = ON;\n"
-		     "PRAGMA temp_store = MEMORY;\n"
-		     "PRAGMA cache_size = -65536;\n",
+		     "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS,
 		     e, "setting up the connection");
 	return rc;
 }
@@ -679,11 +689,18 @@ int store_restore_indexes(struct store *s, enum store_table t, struct err *e)
 {
 	int rc = 0;
 	reset_statements(s);
+	/* The sorter sorts on worker threads only with its runs in temporary
+	 * files and a cache smaller than the keys. */
+	rc = db_exec(s,
+		     "PRAGMA temp_store = DEFAULT; PRAGMA threads = 2;"
+		     " PRAGMA cache_size = -8192;",
+		     e, "setting up to build indexes");
 	for (const struct store_index *i = store_table_indexes(t); i->name && !rc; i++) {
 		rc = db_exec(s, i->create, e, "building an index after a first load");
 		rc = refused(s, rc, e);
 	}
-	return rc;
+	int r2 = db_exec(s, WORK_SETTINGS, e, "setting the connection back");
+	return rc ? rc : r2;
 }
 
 static const char sql_policies_empty[] = "SELECT NOT EXISTS (SELECT 1 FROM policies)";
