@@ -597,7 +597,7 @@ int store_each_outcome(struct store *s, const char *period,
 		       int (*fn)(void *ctx, const struct store_outcome_row *o), void *ctx,
 		       struct err *e)
 {
-	int rc = 0;
+	int rc = store_big_sorts(s, true, e); /* a period's outcomes, by policy number */
 	sqlite3_stmt *st = db_prep(s, sql_each_outcome, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
 	while (db_step_row(s, st, &rc, e, "reading outcomes")) {
@@ -606,7 +606,10 @@ int store_each_outcome(struct store *s, const char *period,
 		if ((rc = fn(ctx, &o)))
 			break;
 	}
-	return rc;
+	if (st)
+		sqlite3_reset(st);
+	int r2 = store_big_sorts(s, false, e);
+	return rc ? rc : r2;
 }
 
 static const char sql_outcome_find[] = OUTCOME_COLUMNS " WHERE o.period = ?1 AND o.policy_id = ?2";

@@ -136,6 +136,17 @@ int store_open(struct store **out, const char *path, struct err *e)
 	return rc;
 }
 
+int store_big_sorts(struct store *s, bool on, struct err *e)
+{
+	/* The sorter sorts on worker threads only with its runs in temporary
+	 * files and a cache smaller than the keys. */
+	return db_exec(s,
+		       on ? "PRAGMA temp_store = DEFAULT; PRAGMA threads = 2;"
+			    " PRAGMA cache_size = -8192;"
+			  : WORK_SETTINGS,
+		       e, "setting the connection up for sorting");
+}
+
 int store_cache_kib(struct store *s, int kib, struct err *e)
 {
 	char sql[64];
@@ -689,17 +700,12 @@ int store_restore_indexes(struct store *s, enum store_table t, struct err *e)
 {
 	int rc = 0;
 	reset_statements(s);
-	/* The sorter sorts on worker threads only with its runs in temporary
-	 * files and a cache smaller than the keys. */
-	rc = db_exec(s,
-		     "PRAGMA temp_store = DEFAULT; PRAGMA threads = 2;"
-		     " PRAGMA cache_size = -8192;",
-		     e, "setting up to build indexes");
+	rc = store_big_sorts(s, true, e);
 	for (const struct store_index *i = store_table_indexes(t); i->name && !rc; i++) {
 		rc = db_exec(s, i->create, e, "building an index after a first load");
 		rc = refused(s, rc, e);
 	}
-	int r2 = db_exec(s, WORK_SETTINGS, e, "setting the connection back");
+	int r2 = store_big_sorts(s, false, e);
 	return rc ? rc : r2;
 }
 

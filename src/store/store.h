@@ -60,6 +60,10 @@ const struct store_index *store_table_indexes(enum store_table t);
 int store_defer_indexes(struct store *s, enum store_table t, struct err *e);
 int store_restore_indexes(struct store *s, enum store_table t, struct err *e);
 
+/* Set the connection up for sorting millions of rows (true: on two
+ * threads, its runs in temporary files) or back to everyday work. */
+int store_big_sorts(struct store *s, bool on, struct err *e);
+
 /* SQLite's page cache for this connection, in KiB (64 MiB by default). */
 int store_cache_kib(struct store *s, int kib, struct err *e);
 
