@@ -1038,7 +1038,9 @@ static int overpayments(struct run *r)
 static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 {
 	int rc = 0;
-	struct store_outcome batch[STORE_BATCH];
+	struct store_outcome *batch = malloc(STORE_OUTCOMES_AT_ONCE * sizeof(*batch));
+	if (!batch)
+		return err_set(r->e, KASI_EIO, "out of memory");
 	size_t n = 0;
 	for (size_t i = 0; i < r->npols && !rc; i++) {
 		const struct pol *p = &r->pols[i];
@@ -1067,7 +1069,7 @@ static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 			      o->raw_reason ? " (the channel said: " : "",
 			      o->raw_reason ? o->raw_reason : "", o->raw_reason ? ")" : "");
 		}
-		if (n == STORE_BATCH) {
+		if (n == STORE_OUTCOMES_AT_ONCE) {
 			if (r->opts->write)
 				rc = store_outcomes_add(r->store, r->period, batch, n, r->e);
 			n = 0;
@@ -1075,6 +1077,7 @@ static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 	}
 	if (!rc && n && r->opts->write)
 		rc = store_outcomes_add(r->store, r->period, batch, n, r->e);
+	free(batch);
 	return rc;
 }
 

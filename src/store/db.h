@@ -39,6 +39,17 @@ struct store {
 	size_t nproducts;
 };
 
+/* The array-as-table functions of arrays.c, on this connection. */
+int db_register_arrays(struct store *s, struct err *e);
+
+/* What kasi_outcomes(?) reads, bound with sqlite3_bind_pointer() under
+ * the type name STORE_OUTCOME_ARRAY. */
+#define STORE_OUTCOME_ARRAY "kasi-outcome-array"
+struct store_outcome_array {
+	const struct store_outcome *o;
+	size_t n;
+};
+
 /* -KASI_ELOCKED for a busy store, else -KASI_EIO, naming `what`. */
 int db_fail(struct store *s, int code, struct err *e, const char *what);
 

@@ -473,58 +473,31 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 	return rc;
 }
 
-/* Outcomes go in STORE_BATCH rows to a statement: a million
- * single-row INSERTs spend more time starting and ending statements than
- * writing rows. The batch statement's text is made once, from constants
- * only: ?1 the period, then eight parameters a row. */
-#define OUTCOME_INSERT                                                                       \
-	"INSERT INTO outcomes (period, policy_id, status, expected, collected, shortfall,\n" \
-	"                      pending, reason, raw_reason)\nVALUES "
-#define OUTCOME_ROW_PARAMS 8
-
-static char sql_outcome_add[sizeof(OUTCOME_INSERT) + 64];
-static char sql_outcome_batch[sizeof(OUTCOME_INSERT) + STORE_BATCH * 64];
-
-struct outcome_rows {
-	const char *period;
-	const struct store_outcome *o;
-};
-
-static void bind_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const void *ctx)
-{
-	db_bind_text(s, st, rc, e, 1, ((const struct outcome_rows *)ctx)->period);
-}
-
-static void bind_outcome(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
-			 const void *ctx, size_t i)
-{
-	const struct store_outcome *o = &((const struct outcome_rows *)ctx)->o[i];
-	db_bind_int(s, st, rc, e, at, o->policy_id);
-	db_bind_text(s, st, rc, e, at + 1, o->status);
-	db_bind_int(s, st, rc, e, at + 2, o->expected);
-	db_bind_int(s, st, rc, e, at + 3, o->collected);
-	db_bind_int(s, st, rc, e, at + 4, o->shortfall);
-	db_bind_int(s, st, rc, e, at + 5, o->pending);
-	db_bind_opt_text(s, st, rc, e, at + 6, o->reason);
-	db_bind_opt_text(s, st, rc, e, at + 7, o->raw_reason);
-}
+/* Outcomes go in through kasi_outcomes(?) (arrays.c): one statement for
+ * thousands, no parameter bound a row. */
+static const char sql_outcomes_add[] =
+	"INSERT INTO outcomes (period, policy_id, status, expected, collected, shortfall,\n"
+	"                      pending, reason, raw_reason)\n"
+	"SELECT ?1, policy_id, status, expected, collected, shortfall, pending, reason,\n"
+	"       raw_reason\n"
+	"  FROM kasi_outcomes(?2)";
 
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e)
 {
-	struct outcome_rows ctx = { period, o };
-	struct db_rows rows = {
-		.one = db_rows_sql(sql_outcome_add, sizeof(sql_outcome_add), OUTCOME_INSERT, "?1, ",
-				   2, OUTCOME_ROW_PARAMS, 1, ""),
-		.many = db_rows_sql(sql_outcome_batch, sizeof(sql_outcome_batch), OUTCOME_INSERT,
-				    "?1, ", 2, OUTCOME_ROW_PARAMS, STORE_BATCH, ""),
-		.per_row = OUTCOME_ROW_PARAMS,
-		.bind_shared = bind_period,
-		.bind_row = bind_outcome,
-		.ctx = &ctx,
-		.what = "recording outcomes",
-	};
-	return db_insert_rows(s, &rows, 2, n, e);
+	int rc = 0;
+	struct store_outcome_array a = { o, n };
+	sqlite3_stmt *st = db_prep(s, sql_outcomes_add, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	if (!rc && sqlite3_bind_pointer(st, 2, &a, STORE_OUTCOME_ARRAY, NULL) != SQLITE_OK)
+		rc = db_fail(s, sqlite3_errcode(s->db), e, "binding outcomes");
+	db_step_done(s, st, &rc, e, "recording outcomes");
+	if (!rc && (size_t)sqlite3_changes64(s->db) != n)
+		rc = err_set(e, KASI_EIO, "store '%s': %zu outcomes given, %lld recorded", s->path,
+			     n, (long long)sqlite3_changes64(s->db));
+	if (st)
+		sqlite3_reset(st); /* the array is the caller's: let go of it */
+	return rc;
 }
 
 static const char sql_period_reconciled[] =

@@ -58,6 +58,8 @@ static int connect(struct store **out, const char *path, bool create, struct err
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* WAL: readers never block the writer. synchronous=FULL: a commit is
 	 * durable before kasi reports it (SPEC §2.8). */
+	if ((rc = db_register_arrays(s, e)))
+		return rc;
 	rc = db_exec(s,
 		     "PRAGMA journal_mode = WAL;\n"
 		     "PRAGMA synchronous = FULL;\n"

@@ -383,7 +383,8 @@ struct store_outcome {
 /* Forget the period's outcomes and the discrepancies reconciliation found
  * (those ingest recorded stay), in the caller's transaction. */
 int store_reconcile_clear(struct store *s, const char *period, struct err *e);
-/* Record n outcomes; best given STORE_BATCH at a time. */
+/* Record n outcomes (one statement: best a few thousand at a time). */
+#define STORE_OUTCOMES_AT_ONCE 4096
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e);
 int store_period_reconciled(struct store *s, const char *period, struct err *e);
