@@ -70,7 +70,7 @@ $(FUZZ_REPLAY): tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(KASI_CFLAGS) -o $@ tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(PKG_LIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/gen.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O2 -Wall -Wextra -Werror -o $@ $< $(PKG_LIBS)
 

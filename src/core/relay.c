@@ -102,6 +102,39 @@ void relay_give_back(struct relay *r, void *block)
 	give(r, &r->empty, block);
 }
 
+struct relay_block *relay_begin(struct relay *r)
+{
+	struct relay_block *b = relay_take_empty(r);
+	b->n = b->used = 0;
+	b->last = false;
+	return b;
+}
+
+bool relay_room(struct relay *r, struct relay_block **cur, size_t max, size_t need)
+{
+	struct relay_block *b = *cur;
+	if (b->n < max && b->used + need <= b->cap)
+		return true;
+	if (b->n) {
+		relay_pass(r, b);
+		b = *cur = relay_begin(r);
+	}
+	if (need > b->cap) {
+		char *nb = realloc(b->bytes, need);
+		if (!nb)
+			return false;
+		b->bytes = nb;
+		b->cap = need;
+	}
+	return true;
+}
+
+void relay_end(struct relay *r, struct relay_block *cur)
+{
+	cur->last = true;
+	relay_pass(r, cur);
+}
+
 void relay_stop(struct relay *r)
 {
 	atomic_store(&r->stop, true);

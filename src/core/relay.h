@@ -36,4 +36,24 @@ void relay_give_back(struct relay *r, void *block);
 void relay_stop(struct relay *r);
 bool relay_stopped(struct relay *r);
 
+/* Blocks of records: a caller's block type begins with this, its records'
+ * fixed parts in its own arrays (at most some number a block), their
+ * variable parts in `bytes`. */
+struct relay_block {
+	size_t n; /* records */
+	char *bytes;
+	size_t used, cap;
+	bool last; /* the producer's final block */
+};
+
+/* Producer: an empty block to fill, emptied. */
+struct relay_block *relay_begin(struct relay *r);
+/* Producer: room in *cur for one more record of `need` bytes, at most
+ * `max` records a block: a full block is passed on and an empty one taken
+ * in its place; an empty block's bytes grow to fit one large record.
+ * False when out of memory. */
+bool relay_room(struct relay *r, struct relay_block **cur, size_t max, size_t need);
+/* Producer: pass cur on as the last block. */
+void relay_end(struct relay *r, struct relay_block *cur);
+
 #endif

@@ -33,6 +33,7 @@
  * dropped: trailing empty lines are allowed).
  */
 #include "core/common.h"
+#include "core/grow.h"
 #include "core/relay.h"
 #include "core/text.h"
 #include "io/csv.h"
@@ -133,21 +134,6 @@ static void set_problem(struct csv_reader *r, enum csv_result res, const char *f
 	va_end(ap);
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *np = realloc(*p, ncap * elem);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
-
 /* ---- producer ------------------------------------------------------------ */
 
 /* Hand the filled batch over and start an empty one. The record in
@@ -183,8 +169,8 @@ static __attribute__((noinline)) void on_field_slow(struct csv_reader *r, const 
 		r->row_overflow = true;
 		return;
 	}
-	if (!grow((void **)&b->spans, &b->spans_cap, b->nspans + 1, sizeof(*b->spans)) ||
-	    !grow((void **)&b->arena, &b->arena_cap, b->arena_len + len, 1)) {
+	if (!grow_array((void **)&b->spans, &b->spans_cap, b->nspans + 1, sizeof(*b->spans)) ||
+	    !grow_array((void **)&b->arena, &b->arena_cap, b->arena_len + len, 1)) {
 		set_problem(r, CSV_ENOMEM, "out of memory");
 		return;
 	}
@@ -215,7 +201,7 @@ static void on_field(void *s, size_t len, void *data)
 static bool add_row(struct csv_reader *r, size_t nfields, size_t nstored)
 {
 	struct batch *b = r->cur;
-	if (!grow((void **)&b->rows, &b->rows_cap, b->nrows + 1, sizeof(*b->rows))) {
+	if (!grow_array((void **)&b->rows, &b->rows_cap, b->nrows + 1, sizeof(*b->rows))) {
 		set_problem(r, CSV_ENOMEM, "out of memory");
 		return false;
 	}
@@ -395,8 +381,8 @@ enum csv_result csv_reader_run(struct csv_reader *r, csv_row_fn fn, void *ctx)
 		struct batch *b = relay_take_full(r->relay);
 		for (size_t i = 0; i < b->nrows && !stopped; i++) {
 			const struct batch_row *br = &b->rows[i];
-			if (!grow((void **)&r->fields, &r->fields_cap, br->nstored + 1,
-				  sizeof(*r->fields))) {
+			if (!grow_array((void **)&r->fields, &r->fields_cap, br->nstored + 1,
+					sizeof(*r->fields))) {
 				stopped = true;
 				break;
 			}
@@ -457,9 +443,11 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 	for (int i = 0; i < NBATCH; i++) {
 		/* Sized once for a full batch, so the hot path never grows them. */
 		struct batch *b = &r->batches[i];
-		if (!grow((void **)&b->arena, &b->arena_cap, BATCH_BYTES + 64 * 1024, 1) ||
-		    !grow((void **)&b->rows, &b->rows_cap, BATCH_ROWS + 1, sizeof(*b->rows)) ||
-		    !grow((void **)&b->spans, &b->spans_cap, BATCH_ROWS * 16, sizeof(*b->spans))) {
+		if (!grow_array((void **)&b->arena, &b->arena_cap, BATCH_BYTES + 64 * 1024, 1) ||
+		    !grow_array((void **)&b->rows, &b->rows_cap, BATCH_ROWS + 1,
+				sizeof(*b->rows)) ||
+		    !grow_array((void **)&b->spans, &b->spans_cap, BATCH_ROWS * 16,
+				sizeof(*b->spans))) {
 			rc = err_set(e, KASI_EIO, "out of memory");
 			goto out;
 		}

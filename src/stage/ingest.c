@@ -20,6 +20,7 @@
 #include "core/common.h"
 #include "core/arena.h"
 #include "core/dates.h"
+#include "core/grow.h"
 #include "core/money.h"
 #include "io/digest.h"
 #include "stage/discrepancy.h"
@@ -53,22 +54,6 @@ struct ingest_run {
 	int32_t first_day, last_day; /* the business dates the facts span */
 	bool any_day;
 };
-
-/* Make room for `need` bytes in *buf. */
-static bool reserve(void *buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return true;
-	size_t ncap = *cap ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	void *nb = realloc(*(void **)buf, ncap);
-	if (!nb)
-		return false;
-	*(void **)buf = nb;
-	*cap = ncap;
-	return true;
-}
 
 static const char *value(const struct ingest_run *r, enum canon_field f)
 {
@@ -105,7 +90,7 @@ static const char *fact_key(struct ingest_run *r)
 	size_t need = 1;
 	for (size_t i = 0; i < k->ncolumns; i++)
 		need += strlen(r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "") + 1;
-	if (!reserve(&r->key, &r->key_cap, need))
+	if (!grow_array((void **)&r->key, &r->key_cap, need, 1))
 		return NULL;
 	size_t at = 0;
 	for (size_t i = 0; i < k->ncolumns; i++) {

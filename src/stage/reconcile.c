@@ -42,6 +42,7 @@
 #include "core/common.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/grow.h"
 #include "core/dates.h"
 #include "core/money.h"
 #include "core/log.h"
@@ -157,17 +158,10 @@ struct run {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Room for one more element after the n in *arr. */
 static bool push(void **arr, size_t *n, size_t *cap, size_t elem)
 {
-	if (*n < *cap)
-		return true;
-	size_t ncap = *cap ? *cap * 2 : 1024;
-	void *na = realloc(*arr, ncap * elem);
-	if (!na)
-		return false;
-	*arr = na;
-	*cap = ncap;
-	return true;
+	return grow_array(arr, cap, *n + 1, elem);
 }
 
 static int32_t day_of(const char *iso)

@@ -19,6 +19,7 @@
  * more memory than one with a hundred.
  */
 #include "core/common.h"
+#include "core/grow.h"
 #include "core/json.h"
 #include "core/luhn.h"
 #include "core/money.h"
@@ -81,12 +82,9 @@ struct vpacked {
 };
 
 struct vblock {
+	struct relay_block b; /* b.n rows; their values in b.bytes */
 	struct vpacked *rows;
 	struct vcol *cols; /* ncolumns per row */
-	size_t nrows;
-	char *bytes;
-	size_t nbytes, cap;
-	bool last;
 };
 
 /* State of one validation run. */
@@ -109,7 +107,8 @@ struct vrun {
 	/* The row thread, when asked for. Its on_row status goes to
 	 * sink_rc; errors found on either thread go in under `lock`. */
 	struct relay *relay;
-	struct vblock blocks[VBLOCKS], *cur;
+	struct vblock blocks[VBLOCKS];
+	struct relay_block *cur;
 	pthread_t sink;
 	bool sink_running;
 	atomic_int sink_rc;
@@ -548,13 +547,8 @@ static bool key_of_row(struct vrun *r, const struct csv_row *row, const struct s
 			return false;
 		need += 4 + f->len;
 	}
-	if (need > r->keybuf_cap) {
-		char *nb = realloc(r->keybuf, need);
-		if (!nb)
-			return false;
-		r->keybuf = nb;
-		r->keybuf_cap = need;
-	}
+	if (!grow_array((void **)&r->keybuf, &r->keybuf_cap, need, 1))
+		return false;
 	size_t at = 0;
 	for (size_t i = 0; i < key->ncolumns; i++) {
 		const struct csv_field *f = field_at(r, row, key->columns[i]);
@@ -646,7 +640,7 @@ static void *sink_main(void *arg)
 	int rc = 0;
 	for (;;) {
 		struct vblock *b = relay_take_full(r->relay);
-		for (size_t i = 0; i < b->nrows && !rc; i++) {
+		for (size_t i = 0; i < b->b.n && !rc; i++) {
 			struct vrow vr = {
 				.schema = r->s,
 				.field_of_col = r->field_of_col,
@@ -654,7 +648,7 @@ static void *sink_main(void *arg)
 				.ok = b->rows[i].ok,
 				.v = r->v,
 				.packed = b->cols + i * r->s->ncolumns,
-				.packed_base = b->bytes,
+				.packed_base = b->b.bytes,
 				.sha256 = r->opts->row_sha256 ? b->rows[i].sha256 : NULL,
 			};
 			if ((rc = r->opts->on_row(r->opts->ctx, &vr))) {
@@ -662,7 +656,7 @@ static void *sink_main(void *arg)
 				relay_stop(r->relay);
 			}
 		}
-		bool last = b->last;
+		bool last = b->b.last;
 		relay_give_back(r->relay, b);
 		if (last)
 			break;
@@ -678,20 +672,18 @@ static int start_sink(struct vrun *r)
 		struct vblock *b = &r->blocks[i];
 		b->rows = malloc(VBLOCK_ROWS * sizeof(*b->rows));
 		b->cols = malloc(VBLOCK_ROWS * ncol * sizeof(*b->cols));
-		b->bytes = malloc(VBLOCK_BYTES);
-		b->cap = VBLOCK_BYTES;
-		if (!b->rows || !b->cols || !b->bytes)
+		b->b.bytes = malloc(VBLOCK_BYTES);
+		b->b.cap = VBLOCK_BYTES;
+		if (!b->rows || !b->cols || !b->b.bytes)
 			return -1;
-		blocks[i] = b;
+		blocks[i] = &b->b;
 	}
 	if (pthread_mutex_init(&r->lock, NULL))
 		return -1;
 	r->have_lock = true;
 	if (!(r->relay = relay_new(blocks, VBLOCKS)))
 		return -1;
-	r->cur = relay_take_empty(r->relay);
-	r->cur->nrows = r->cur->nbytes = 0;
-	r->cur->last = false;
+	r->cur = relay_begin(r->relay);
 	r->v->lock = &r->lock;
 	if (pthread_create(&r->sink, NULL, sink_main, r)) {
 		r->v->lock = NULL;
@@ -709,8 +701,7 @@ static void finish_sink(struct vrun *r)
 {
 	if (!r->sink_running)
 		return;
-	r->cur->last = true;
-	relay_pass(r->relay, r->cur);
+	relay_end(r->relay, r->cur);
 	pthread_join(r->sink, NULL);
 	r->sink_running = false;
 	r->v->lock = NULL;
@@ -724,7 +715,7 @@ static void free_sink(struct vrun *r)
 	for (size_t i = 0; i < VBLOCKS; i++) {
 		free(r->blocks[i].rows);
 		free(r->blocks[i].cols);
-		free(r->blocks[i].bytes);
+		free(r->blocks[i].b.bytes);
 	}
 	if (r->have_lock)
 		pthread_mutex_destroy(&r->lock);
@@ -740,23 +731,11 @@ static int hand_over(struct vrun *r, const struct vrow *vr)
 		if (vrow_value(vr, (int)c, &data, &len))
 			need += len + 1;
 	}
-	struct vblock *b = r->cur;
-	if (b->nrows == VBLOCK_ROWS || b->nbytes + need > b->cap) {
-		if (b->nrows) {
-			relay_pass(r->relay, b);
-			b = r->cur = relay_take_empty(r->relay);
-			b->nrows = b->nbytes = 0;
-			b->last = false;
-		}
-		if (need > b->cap) {
-			char *nb = realloc(b->bytes, need);
-			if (!nb)
-				return err_set(r->e, KASI_EIO, "out of memory");
-			b->bytes = nb;
-			b->cap = need;
-		}
-	}
-	struct vcol *cols = b->cols + b->nrows * ncol;
+	if (!relay_room(r->relay, &r->cur, VBLOCK_ROWS, need))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	struct relay_block *rb = r->cur;
+	struct vblock *b = (struct vblock *)rb;
+	struct vcol *cols = b->cols + rb->n * ncol;
 	for (size_t c = 0; c < ncol; c++) {
 		const char *data;
 		size_t len;
@@ -764,12 +743,12 @@ static int hand_over(struct vrun *r, const struct vrow *vr)
 			cols[c] = (struct vcol){ UINT32_MAX, 0 };
 			continue;
 		}
-		memcpy(b->bytes + b->nbytes, data, len);
-		b->bytes[b->nbytes + len] = '\0';
-		cols[c] = (struct vcol){ (uint32_t)b->nbytes, (uint32_t)len };
-		b->nbytes += len + 1;
+		memcpy(rb->bytes + rb->used, data, len);
+		rb->bytes[rb->used + len] = '\0';
+		cols[c] = (struct vcol){ (uint32_t)rb->used, (uint32_t)len };
+		rb->used += len + 1;
 	}
-	struct vpacked *p = &b->rows[b->nrows++];
+	struct vpacked *p = &b->rows[rb->n++];
 	p->record = vr->record;
 	p->ok = vr->ok;
 	if (vr->sha256)
@@ -787,16 +766,8 @@ static bool row_sha256(struct vrun *r, const struct vrow *vr, uint8_t out[SHA256
 		size_t len;
 		need += sizeof(uint32_t) + (vrow_value(vr, (int)c, &data, &len) ? len : 0);
 	}
-	if (need > r->content_cap) {
-		size_t cap = r->content_cap ? r->content_cap : 1024;
-		while (cap < need)
-			cap *= 2;
-		uint8_t *nc = realloc(r->content, cap);
-		if (!nc)
-			return false;
-		r->content = nc;
-		r->content_cap = cap;
-	}
+	if (!grow_array((void **)&r->content, &r->content_cap, need, 1))
+		return false;
 	size_t at = 0;
 	for (size_t c = 0; c < ncol; c++) {
 		const char *data;
@@ -896,38 +867,21 @@ bool vrow_value(const struct vrow *r, int column, const char **data, size_t *len
 
 int vrow_strings(const struct vrow *r, struct vstrings *t)
 {
-	size_t n = r->schema->ncolumns, need = 0;
+	size_t n = r->schema->ncolumns;
+	if (!grow_array((void **)&t->col, &t->ncol, n, sizeof(*t->col)))
+		return -1;
 	if (r->packed) { /* NUL-terminated in their block already */
-		if (t->ncol < n) {
-			const char **nc = realloc(t->col, n * sizeof(*nc));
-			if (!nc)
-				return -1;
-			t->col = nc;
-			t->ncol = n;
-		}
 		for (size_t c = 0; c < n; c++)
 			t->col[c] = r->packed[c].off == UINT32_MAX
 					    ? NULL
 					    : r->packed_base + r->packed[c].off;
 		return 0;
 	}
+	size_t need = n;
 	for (size_t i = 0; i < r->csv->nstored; i++)
 		need += r->csv->fields[i].len + 1;
-	need += n;
-	if (t->ncol < n) {
-		const char **nc = realloc(t->col, n * sizeof(*nc));
-		if (!nc)
-			return -1;
-		t->col = nc;
-		t->ncol = n;
-	}
-	if (t->cap < need) {
-		char *nb = realloc(t->buf, need);
-		if (!nb)
-			return -1;
-		t->buf = nb;
-		t->cap = need;
-	}
+	if (!grow_array((void **)&t->buf, &t->cap, need, 1))
+		return -1;
 	size_t at = 0;
 	for (size_t c = 0; c < n; c++) {
 		const char *data;

@@ -24,11 +24,8 @@
 #define BLOCK_BYTES (48 * 1024)
 
 struct block {
+	struct relay_block b; /* b.n rows; their strings in b.bytes */
 	void *rows;
-	size_t nrows;
-	char *bytes;
-	size_t nbytes, cap;
-	bool last;
 };
 
 /* A row type: its size, and where its string fields are. */
@@ -42,7 +39,8 @@ struct reader {
 	struct store *s;
 	const struct row_shape *shape;
 	struct relay *relay;
-	struct block blocks[NBLOCK], *cur;
+	struct block blocks[NBLOCK];
+	struct relay_block *cur;
 	/* the query, run on the reader thread */
 	int (*query)(struct reader *rd);
 	const char *a, *b; /* its arguments */
@@ -67,46 +65,32 @@ static int pack(struct reader *rd, const void *row)
 		const char *v = *field((void *)(uintptr_t)row, sh->strings[i]);
 		need += v ? strlen(v) + 1 : 0;
 	}
-	struct block *b = rd->cur;
-	if (b->nrows == BLOCK_ROWS || b->nbytes + need > b->cap) {
-		if (b->nrows) {
-			relay_pass(rd->relay, b);
-			b = rd->cur = relay_take_empty(rd->relay);
-			b->nrows = b->nbytes = 0;
-			b->last = false;
-		}
-		if (need > b->cap) {
-			char *nb = realloc(b->bytes, need);
-			if (!nb)
-				return err_set(&rd->e, KASI_EIO, "out of memory");
-			b->bytes = nb;
-			b->cap = need;
-		}
-	}
-	void *dst = (char *)b->rows + b->nrows * sh->size;
+	if (!relay_room(rd->relay, &rd->cur, BLOCK_ROWS, need))
+		return err_set(&rd->e, KASI_EIO, "out of memory");
+	struct relay_block *rb = rd->cur;
+	struct block *b = (struct block *)rb;
+	void *dst = (char *)b->rows + rb->n * sh->size;
 	memcpy(dst, row, sh->size);
 	for (size_t i = 0; i < sh->nstrings; i++) {
 		const char **f = field(dst, sh->strings[i]);
 		if (!*f)
 			continue;
 		size_t n = strlen(*f) + 1;
-		memcpy(b->bytes + b->nbytes, *f, n);
-		*f = b->bytes + b->nbytes;
-		b->nbytes += n;
+		memcpy(rb->bytes + rb->used, *f, n);
+		*f = rb->bytes + rb->used;
+		rb->used += n;
 	}
-	b->nrows++;
+	rb->n++;
 	return 0;
 }
 
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
-	rd->cur = relay_take_empty(rd->relay);
-	rd->cur->nrows = rd->cur->nbytes = 0;
+	rd->cur = relay_begin(rd->relay);
 	int rc = rd->query(rd);
 	rd->rc = rc > 0 ? 0 : rc; /* 1: the consumer stopped it */
-	rd->cur->last = true;
-	relay_pass(rd->relay, rd->cur);
+	relay_end(rd->relay, rd->cur);
 	return NULL;
 }
 
@@ -118,10 +102,10 @@ static int run(struct reader *rd, int (*fn)(void *ctx, const void *rows, size_t 
 	for (size_t i = 0; i < NBLOCK; i++) {
 		struct block *b = &rd->blocks[i];
 		b->rows = malloc(BLOCK_ROWS * rd->shape->size);
-		b->bytes = malloc(BLOCK_BYTES);
-		b->cap = BLOCK_BYTES;
-		blocks[i] = b;
-		if (!b->rows || !b->bytes)
+		b->b.bytes = malloc(BLOCK_BYTES);
+		b->b.cap = BLOCK_BYTES;
+		blocks[i] = &b->b;
+		if (!b->rows || !b->b.bytes)
 			rc = err_set(e, KASI_EIO, "out of memory");
 	}
 	pthread_t thread;
@@ -135,9 +119,9 @@ static int run(struct reader *rd, int (*fn)(void *ctx, const void *rows, size_t 
 	if (rd->relay) {
 		for (;;) {
 			struct block *b = relay_take_full(rd->relay);
-			if (!rc && b->nrows && (rc = fn(ctx, b->rows, b->nrows)))
+			if (!rc && b->b.n && (rc = fn(ctx, b->rows, b->b.n)))
 				relay_stop(rd->relay);
-			bool last = b->last;
+			bool last = b->b.last;
 			relay_give_back(rd->relay, b);
 			if (last)
 				break;
@@ -151,7 +135,7 @@ static int run(struct reader *rd, int (*fn)(void *ctx, const void *rows, size_t 
 	}
 	for (size_t i = 0; i < NBLOCK; i++) {
 		free(rd->blocks[i].rows);
-		free(rd->blocks[i].bytes);
+		free(rd->blocks[i].b.bytes);
 	}
 	return rc;
 }

@@ -17,37 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned rng_below(unsigned n)
-{
-	return (unsigned)(rng_next() % n);
-}
-
-/* Append the Luhn check digit to 13 digits in code[0..12]. */
-static void luhn_complete(char code[15])
-{
-	int sum = 0;
-	for (int i = 12, dbl = 1; i >= 0; i--, dbl = !dbl) {
-		int d = code[i] - '0';
-		if (dbl) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	code[13] = (char)('0' + (10 - sum % 10) % 10);
-	code[14] = '\0';
-}
+#include "gen.h"
 
 static const char *const merchants[] = {
 	"Pick n Pay - Sandton City",   "Checkers - Rosebank",
@@ -109,7 +79,7 @@ int main(int argc, char **argv)
 		uint64_t v = rng_next();
 		for (int i = 1; i < 13; i++, v /= 10)
 			code[i] = (char)('0' + v % 10);
-		luhn_complete(code);
+		luhn_complete(code, 13);
 
 		unsigned secs = rng_below(86400 - 7200);
 		unsigned hh = secs / 3600, mm = secs / 60 % 60, ss = secs % 60;

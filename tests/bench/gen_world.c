@@ -29,34 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned below(unsigned n)
-{
-	return (unsigned)(rng_next() % n);
-}
-
-/* digits[0..n-1] followed by their Luhn check digit. */
-static void luhn_complete(char *digits, int n)
-{
-	int sum = 0;
-	for (int i = n - 1, dbl = 1; i >= 0; i--, dbl = !dbl) {
-		int d = digits[i] - '0';
-		if (dbl && (d *= 2) > 9)
-			d -= 9;
-		sum += d;
-	}
-	digits[n] = (char)('0' + (10 - sum % 10) % 10);
-	digits[n + 1] = '\0';
-}
+#include "gen.h"
 
 static FILE *open_out(const char *dir, const char *name)
 {
@@ -139,19 +112,19 @@ int main(int argc, char **argv)
 	static unsigned sc_next[DAYS + 5], cx_next[DAYS + 5], ep_next[DAYS + 5];
 	for (unsigned long i = 1; i <= n; i++) {
 		unsigned channel = i % 10 < 4 ? 0 : i % 10 < 7 ? 1 : 2;
-		unsigned premium = 50 + below(950);
-		unsigned cents = below(4) ? 0 : below(100);
-		unsigned day = 1 + below(28);
+		unsigned premium = 50 + rng_below(950);
+		unsigned cents = rng_below(4) ? 0 : rng_below(100);
+		unsigned day = 1 + rng_below(28);
 		char id[16] = "";
-		if (below(2)) {
-			snprintf(id, sizeof(id), "%02u%02u%02u%06u", 50 + below(50), 1 + below(12),
-				 1 + below(28), below(1000000));
+		if (rng_below(2)) {
+			snprintf(id, sizeof(id), "%02u%02u%02u%06u", 50 + rng_below(50),
+				 1 + rng_below(12), 1 + rng_below(28), rng_below(1000000));
 			luhn_complete(id, 12);
 		}
 		char code[16];
 		snprintf(code, sizeof(code), "9%012lu", i);
 		luhn_complete(code, 13);
-		unsigned lapsed = below(200) == 0;
+		unsigned lapsed = rng_below(200) == 0;
 		const char *status = lapsed ? "lapsed" : "active";
 		const char *product = products[i % 3];
 
@@ -178,12 +151,12 @@ int main(int argc, char **argv)
 				"2026-10-%02uT00:00:00,,\n",
 				t, 4 + (unsigned)(i % 2), 500000 + i, ref, day, premium, cents, i,
 				day);
-			if (below(20) == 0) {
+			if (rng_below(20) == 0) {
 				unsigned back = day + 3;
 				FILE *u = day_file(sc, dir, "softycomp_transactions", sc_header,
 						   (int)back);
 				char orig[24] = "";
-				if (below(5))
+				if (rng_below(5))
 					snprintf(orig, sizeof(orig), "%llu", t);
 				fprintf(u,
 					"%llu,7,%lu,%s,2026-%02u-%02uT00:00:00,-%u.%02u,SOFTY %07lu,1,"
@@ -192,11 +165,12 @@ int main(int argc, char **argv)
 					ref, back > DAYS ? 11 : 10,
 					back > DAYS ? back - DAYS : back, premium, cents, i, day,
 					orig,
-					below(2) ? "PAAF Insufficient Funds" : "Account Closed");
+					rng_below(2) ? "PAAF Insufficient Funds"
+						     : "Account Closed");
 			}
 		} else if (channel == 1) {
 			FILE *f = day_file(cx, dir, "collexia_results", cx_header, (int)day);
-			unsigned r = below(100);
+			unsigned r = rng_below(100);
 			char rrn[24];
 			snprintf(rrn, sizeof(rrn), "R2610%02u%06u", day, ++cx_next[day]);
 			if (r >= 85 && r < 90)
@@ -219,27 +193,27 @@ int main(int argc, char **argv)
 					rrn, ref, day, day, premium, cents);
 		} else {
 			FILE *f = day_file(ep, dir, "easypay_recon", ep_header, (int)day);
-			unsigned s = below(100);
+			unsigned s = rng_below(100);
 			const char *st = s < 90 ? "settled" : s < 95 ? "pending" : "failed";
-			unsigned secs = below(72000);
+			unsigned secs = rng_below(72000);
 			char txn[32];
 			snprintf(txn, sizeof(txn), "EP_TXN_202610%02u_%06u", day, ++ep_next[day]);
 			fprintf(f,
 				"%s,%s,topup,EP_MERCHANT_%05u,EP_TERMINAL_%03u,,2026-10-%02uT%02u:%02u:%02u+02:00,"
 				"%u.%02u,%s,Spar - Soweto,RCP-%06u\n",
-				txn, code, below(100000), below(1000), day, 2 + secs / 3600,
-				secs / 60 % 60, secs % 60, premium, cents, st, below(1000000));
-			if (below(100))
+				txn, code, rng_below(100000), rng_below(1000), day, 2 + secs / 3600,
+				secs / 60 % 60, secs % 60, premium, cents, st, rng_below(1000000));
+			if (rng_below(100))
 				fprintf(le,
 					"%s,easypay,%s,2026-10-%02uT%02u:%02u:%02u+02:00,%u.%02u,%s\n",
 					txn, code, day, 2 + secs / 3600, secs / 60 % 60, secs % 60,
 					premium, cents, st);
-			if (below(100) == 0)
+			if (rng_below(100) == 0)
 				fprintf(le,
 					"EP_TXN_202610%02u_L%07lu,easypay,%s,2026-10-%02uT12:00:00+02:00,"
 					"%u.00,settled\n",
 					day, i, code, day, premium);
-			if (below(30) == 0) {
+			if (rng_below(30) == 0) {
 				char wallet[16]; /* a wallet's code, no policy's */
 				snprintf(wallet, sizeof(wallet), "99%011lu", i);
 				luhn_complete(wallet, 13);
@@ -248,7 +222,7 @@ int main(int argc, char **argv)
 				fprintf(f,
 					"%s,%s,cashout,EP_MERCHANT_00001,EP_TERMINAL_001,,2026-10-%02uT12:00:00+02:00,"
 					"%u.00,settled,Spar - Soweto,RCP-000001\n",
-					txn, wallet, day, 50 + below(500));
+					txn, wallet, day, 50 + rng_below(500));
 			}
 		}
 	}
