@@ -289,7 +289,7 @@ static int on_row(void *ctx, const struct vrow *row)
 	    !schema_read_time(&r->schema->columns[r->schema->map[CANON_STATUS_TIME]], t, strlen(t),
 			      &secs))
 		f.status_time = secs;
-	memcpy(f.content_hash, row->sha256, sizeof(f.content_hash));
+	f.content_hash = store_content_hash(row->sha256);
 
 	/* A discrepancy belongs to its row's period; a Softy Comp unpaid's,
 	 * to its original's, which its cycle date names. */

@@ -77,16 +77,6 @@ void db_bind_int(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int 
 		*rc = db_fail(s, r, e, "binding a value");
 }
 
-void db_bind_blob(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const void *v,
-		  int n)
-{
-	if (*rc)
-		return;
-	int r = sqlite3_bind_blob(st, i, v, n, SQLITE_STATIC);
-	if (r != SQLITE_OK)
-		*rc = db_fail(s, r, e, "binding a value");
-}
-
 bool db_step_row(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what)
 {
 	if (*rc)

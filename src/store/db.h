@@ -59,8 +59,6 @@ void db_bind_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int
 void db_bind_opt_text(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i,
 		      const char *v);
 void db_bind_int(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, int64_t v);
-void db_bind_blob(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int i, const void *v,
-		  int n);
 /* Step once: true for a row, false when done or after an error. */
 bool db_step_row(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, const char *what);
 /* Step a statement that returns no row. */

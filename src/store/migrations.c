@@ -19,10 +19,14 @@
  * here once: the first script creates them, and a first load drops and
  * re-creates them around its inserts (store_defer_indexes). */
 #define POLICIES_BY_NUMBER "CREATE UNIQUE INDEX policies_by_number ON policies(policy_number)"
-#define POLICIES_BY_EASYPAY_CODE \
-	"CREATE UNIQUE INDEX policies_by_easypay_code ON policies(easypay_code)"
-#define POLICIES_BY_COLLECTION_REF \
-	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref)"
+/* Only policies that have the reference are indexed by it (a query for
+ * one, `x = ?`, implies x IS NOT NULL, so these serve it). */
+#define POLICIES_BY_EASYPAY_CODE                                                 \
+	"CREATE UNIQUE INDEX policies_by_easypay_code ON policies(easypay_code)" \
+	" WHERE easypay_code IS NOT NULL"
+#define POLICIES_BY_COLLECTION_REF                                                     \
+	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref)" \
+	" WHERE collection_ref IS NOT NULL"
 #define LEDGER_BY_TRANSACTION \
 	"CREATE UNIQUE INDEX ledger_by_transaction ON ledger(channel, transaction_id)"
 /* Reconciliation reads a period's ledger from this index alone. */
@@ -148,7 +152,10 @@ static const char *const scripts[] = {
 	"	status_date      TEXT,\n"
 	"	status_time      INTEGER,\n"
 	"	requested_amount INTEGER,\n"
-	"	content_hash     BLOB NOT NULL,\n"
+	/* The first 8 bytes of the SHA-256 of its content (all its columns,
+	 * in schema order): a repeat with other content is told from one
+	 * with the same. */
+	"	content_hash     INTEGER NOT NULL,\n"
 	"	duplicate_of     INTEGER REFERENCES facts(fact_id)\n"
 	");\n"
 	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"

@@ -7,7 +7,9 @@
  * from input.
  */
 #include "core/common.h"
+#include "core/clock.h"
 #include "core/dates.h"
+#include "core/log.h"
 #include "store/db.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -704,8 +706,10 @@ int store_restore_indexes(struct store *s, enum store_table t, struct err *e)
 	reset_statements(s);
 	rc = store_big_sorts(s, true, e);
 	for (const struct store_index *i = store_table_indexes(t); i->name && !rc; i++) {
+		int64_t t0 = clock_us();
 		rc = db_exec(s, i->create, e, "building an index after a first load");
 		rc = refused(s, rc, e);
+		log_debug("store: %s built in %" PRId64 " ms", i->name, (clock_us() - t0) / 1000);
 	}
 	int r2 = store_big_sorts(s, false, e);
 	return rc ? rc : r2;
@@ -825,7 +829,7 @@ static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 		db_bind_int(s, st, rc, e, at + 15, f->status_time);
 	if (f->has_requested)
 		db_bind_int(s, st, rc, e, at + 16, f->requested_amount);
-	db_bind_blob(s, st, rc, e, at + 17, f->content_hash, 32);
+	db_bind_int(s, st, rc, e, at + 17, f->content_hash);
 	db_bind_int(s, st, rc, e, at + 18, store_fact_id(file_id, f->row));
 }
 
@@ -864,8 +868,7 @@ static int fact_duplicate(struct store *s, int64_t file_id, const struct store_f
 	if (db_step_row(s, st, &rc, e, "looking up a fact")) {
 		original = sqlite3_column_int64(st, 0);
 		dup->duplicate = true;
-		dup->same_content = sqlite3_column_bytes(st, 1) == 32 &&
-				    !memcmp(sqlite3_column_blob(st, 1), f->content_hash, 32);
+		dup->same_content = sqlite3_column_int64(st, 1) == f->content_hash;
 		snprintf(dup->file, sizeof(dup->file), "%s", db_col_text(st, 2));
 		dup->row = (uint64_t)sqlite3_column_int64(st, 3);
 	}

@@ -190,7 +190,7 @@ struct store_fact {
 	int64_t status_time; /* seconds since midnight, or -1 */
 	bool has_requested;
 	int64_t requested_amount;
-	uint8_t content_hash[32];
+	int64_t content_hash; /* its content's SHA-256, first 8 bytes (store_content_hash) */
 };
 
 /* What store_facts_insert found when a fact's key was stored before. */
@@ -200,6 +200,16 @@ struct store_duplicate {
 	char file[512]; /* where the counted one came from */
 	uint64_t row;
 };
+
+/* A fact's content hash: the first 8 bytes of its content's SHA-256, as a
+ * number (big-endian). */
+static inline int64_t store_content_hash(const uint8_t sha256[32])
+{
+	uint64_t h = 0;
+	for (int i = 0; i < 8; i++)
+		h = h << 8 | sha256[i];
+	return (int64_t)h;
+}
 
 /* A fact's id is its place: file_id * 2^32 + row (row <= STORE_MAX_ROW). */
 #define STORE_MAX_ROW UINT32_MAX
