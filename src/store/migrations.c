@@ -131,11 +131,13 @@ static const char *const scripts[] = {
 	 * never counted: the partial index allows one counted row per key.
 	 * A fact's id is its place, file_id * 2^32 + row: unique by
 	 * construction, in arrival order, and a file's facts are one range
-	 * of the table. */
+	 * of the table. Its file_id is that of the files row made in the same
+	 * transaction, and no file is deleted: it names its file without
+	 * REFERENCES (as expected and outcomes name policies, below). */
 	"CREATE TABLE facts (\n"
 	"	fact_id          INTEGER PRIMARY KEY\n"
 	"	                 CHECK (fact_id = file_id * 4294967296 + row),\n"
-	"	file_id          INTEGER NOT NULL REFERENCES files(file_id),\n"
+	"	file_id          INTEGER NOT NULL,\n"
 	"	row              INTEGER NOT NULL,\n"
 	"	channel          TEXT NOT NULL,\n"
 	"	fact_key         TEXT NOT NULL,\n"
