@@ -12,7 +12,10 @@
 #      discrepancies. Each step is timed, with its peak RSS. Beside the
 #      pipeline, the same ingest with a process per file, on a copy of
 #      the store as it was before;
-#   3. the yardstick: the sqlite3 shell importing the same CSVs into an
+#   3. beside the pipeline: the same ingest into an empty store, and
+#      again from a world whose transaction ids come in no order
+#      (gen_world --scatter-ids): what the order of ids costs;
+#   4. the yardstick: the sqlite3 shell importing the same CSVs into an
 #      empty database, indexing the references, and one SQL join of the
 #      facts to the policies with a GROUP BY per policy, written as CSV.
 #
@@ -36,17 +39,31 @@ mkdir -p "$work"
 for tool in sqlite3 /usr/bin/time awk; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (run scripts/deps.sh)"; exit 1; }
 done
-if [ ! -s "$world/policies.csv" ]; then
-	rm -rf "$world"
-	mkdir -p "$world"
-	"$BIN/gen_world" --policies "$N" --out "$world" --seed 7
-fi
+# generate DIR ARGS...: the world gen_world writes with ARGS, unless DIR
+# holds it already (its stamp: the generator's checksum and the ARGS).
+generate() {
+	local dir=$1 stamp
+	shift
+	stamp="$(sha256sum <"$BIN/gen_world") $*"
+	[ -s "$dir/policies.csv" ] && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$stamp" ] && return
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$BIN/gen_world" "$@" --out "$dir"
+	echo "$stamp" >"$dir/.stamp"
+}
+generate "$world" --policies "$N" --seed 7
+scattered=$work/data-$N-scattered
+generate "$scattered" --policies "$N" --seed 7 --scatter-ids
 
-# The channel files in date order (the date in the name), channel order
-# within a day.
-channel_files=$(for f in "$world"/{softycomp,collexia,easypay}_*.csv; do
-	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
-done | sort -s -k1,1 | awk '{print $2}')
+# A world's channel files in date order (the date in the name), channel
+# order within a day.
+files_of() {
+	for f in "$1"/{softycomp,collexia,easypay}_*.csv; do
+		echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
+	done | sort -s -k1,1 | awk '{print $2}'
+}
+channel_files=$(files_of "$world")
+scattered_files=$(files_of "$scattered")
 nfiles=$(wc -l <<<"$channel_files")
 facts=$(for f in $channel_files; do tail -n +2 "$f"; done | wc -l)
 bytes=$(cat "$world"/*.csv | wc -c)
@@ -118,6 +135,18 @@ pipeline_once() {
 	# The same ingest, a process per file, on the store as it was.
 	KASI_DB=$work/before-ingest.db step "ingest, a process a file" ingest_each
 	rm -f "$work"/before-ingest.db*
+
+	# Ingest alone, into an empty store: ids in time order, then scattered.
+	local db
+	for db in ordered scattered; do
+		rm -f "$work/$db.db"*
+		KASI_DB=$work/$db.db "$KASI" init >/dev/null
+	done
+	# shellcheck disable=SC2086 # one word a file
+	KASI_DB=$work/ordered.db step "ingest alone, ids in order" "$KASI" ingest $channel_files
+	# shellcheck disable=SC2086
+	KASI_DB=$work/scattered.db step "ingest alone, ids scattered" "$KASI" ingest $scattered_files
+	rm -f "$work"/ordered.db* "$work"/scattered.db*
 }
 
 # The yardstick.
@@ -169,7 +198,7 @@ done
 pipeline=0
 peak=0
 for s in "${order[@]}"; do
-	case $s in yardstick | "ingest, a process a file") continue ;; esac
+	case $s in yardstick | "ingest, "* | "ingest alone"*) continue ;; esac
 	pipeline=$(awk -v a="$pipeline" -v b="${T[$s]}" 'BEGIN { printf "%.3f", a + b }')
 	[ "${M[$s]}" -gt "$peak" ] && peak=${M[$s]}
 done
@@ -178,7 +207,7 @@ echo "kasi bench — the core on a world of $N policies: $nfiles channel files, 
 echo "(median of $RUNS runs of each step; peak RSS the largest of any run)"
 printf '  %-24s %9s %10s %12s\n' step seconds "peak RSS" rows/s
 for s in "${order[@]}"; do
-	case $s in yardstick | "ingest, a process a file") continue ;; esac
+	case $s in yardstick | "ingest, "* | "ingest alone"*) continue ;; esac
 	rows=
 	case $s in
 	"load policies") rows=$N ;;
@@ -192,6 +221,9 @@ awk -v t="$pipeline" -v m="$peak" 'BEGIN { printf "  %-24s %9.3f %7.1f MB\n", "w
 awk -v t="${T[yardstick]}" -v m="${M[yardstick]}" 'BEGIN { printf "  %-24s %9.3f %7.1f MB\n", "yardstick (sqlite3)", t, m / 1024 }'
 awk -v t="${T["ingest, a process a file"]}" -v m="${M["ingest, a process a file"]}" -v rows="$facts" 'BEGIN {
 	printf "  beside: ingest with a process a file %.3f s (%.0f rows/s), peak RSS %.1f MB\n", t, rows / t, m / 1024
+}'
+awk -v o="${T["ingest alone, ids in order"]}" -v x="${T["ingest alone, ids scattered"]}" -v rows="$facts" 'BEGIN {
+	printf "  beside: ingest into an empty store, ids in time order %.3f s (%.0f rows/s); ids in no order %.3f s (%.0f rows/s)\n", o, rows / o, x, rows / x
 }'
 awk -v r="${T[reconcile]}" -v p="$pipeline" -v y="${T[yardstick]}" -v m="$peak" 'BEGIN {
 	printf "  reconcile %.2f s (target: under 3 s)\n", r

@@ -1,7 +1,7 @@
 /*
  * gen_world: a deterministic collections house for the core benchmark.
  *
- *   gen_world --policies N --out DIR [--seed S]
+ *   gen_world --policies N --out DIR [--seed S] [--scatter-ids]
  *
  * Writes DIR/products.csv, DIR/policies.csv (N policies), DIR/ledger.csv
  * and a month of daily channel files for October 2026, about one fact per
@@ -20,7 +20,8 @@
  * (the seeds: Softy Comp's transactionId is its table's primary key;
  * EasyPay's read "EP_TXN_20260116_001"; Collexia's remoteReferenceNo is
  * the collection house's own, numbered per submission day): each day's
- * ids come after the last day's.
+ * ids come after the last day's. --scatter-ids numbers them in no order at
+ * all instead (each the same place, scrambled), to see what that costs.
  *
  * The same arguments always write the same bytes.
  */
@@ -70,21 +71,39 @@ static const char *const ep_header =
 	"transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,"
 	"transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number\n";
 
+static int scatter;
+
+/* The n-th id of a day: in order, or scrambled (times an odd number not
+ * divisible by 5, modulo 10^9: each day-and-number still its own id). */
+static unsigned long long id_of(unsigned day, unsigned n)
+{
+	unsigned long long x = day * 100000ULL + n;
+	return scatter ? x * 2654435761ULL % 1000000000ULL : x;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = 0;
 	const char *dir = NULL;
 	unsigned long long seed = 2026;
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--scatter-ids")) {
+			scatter = 1;
+			continue;
+		}
+		if (i + 1 == argc)
+			break;
 		if (!strcmp(argv[i], "--policies"))
 			n = strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--out"))
 			dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[i + 1], NULL, 10);
+		i++;
 	}
 	if (!n || !dir) {
-		fputs("usage: gen_world --policies N --out DIR [--seed S]\n", stderr);
+		fputs("usage: gen_world --policies N --out DIR [--seed S] [--scatter-ids]\n",
+		      stderr);
 		return 64;
 	}
 	rng_state = seed;
@@ -144,7 +163,7 @@ int main(int argc, char **argv)
 			ref, channel == 2 ? code : "", debit_day, status, 1 + (unsigned)(i % 12));
 
 		if (channel == 0) {
-			unsigned long long t = 5000000ULL + day * 100000ULL + ++sc_next[day];
+			unsigned long long t = 5000000000ULL + id_of(day, ++sc_next[day]);
 			FILE *f = day_file(sc, dir, "softycomp_transactions", sc_header, (int)day);
 			fprintf(f,
 				"%llu,%u,%lu,%s,2026-10-%02uT00:00:00,-%u.%02u,SOFTY %07lu,1,"
@@ -161,7 +180,7 @@ int main(int argc, char **argv)
 				fprintf(u,
 					"%llu,7,%lu,%s,2026-%02u-%02uT00:00:00,-%u.%02u,SOFTY %07lu,1,"
 					"2026-10-%02uT00:00:00,%s,%s\n",
-					5000000ULL + back * 100000ULL + ++sc_next[back], 500000 + i,
+					5000000000ULL + id_of(back, ++sc_next[back]), 500000 + i,
 					ref, back > DAYS ? 11 : 10,
 					back > DAYS ? back - DAYS : back, premium, cents, i, day,
 					orig,
@@ -172,7 +191,7 @@ int main(int argc, char **argv)
 			FILE *f = day_file(cx, dir, "collexia_results", cx_header, (int)day);
 			unsigned r = rng_below(100);
 			char rrn[24];
-			snprintf(rrn, sizeof(rrn), "R2610%02u%06u", day, ++cx_next[day]);
+			snprintf(rrn, sizeof(rrn), "R%09llu", id_of(day, ++cx_next[day]));
 			if (r >= 85 && r < 90)
 				fprintf(f, "%s,%s,202610%02u,6,202610%02u,090000,%u.%02u,0,,\n",
 					rrn, ref, day, day, premium, cents);
@@ -197,7 +216,7 @@ int main(int argc, char **argv)
 			const char *st = s < 90 ? "settled" : s < 95 ? "pending" : "failed";
 			unsigned secs = rng_below(72000);
 			char txn[32];
-			snprintf(txn, sizeof(txn), "EP_TXN_202610%02u_%06u", day, ++ep_next[day]);
+			snprintf(txn, sizeof(txn), "EP_TXN_%09llu", id_of(day, ++ep_next[day]));
 			fprintf(f,
 				"%s,%s,topup,EP_MERCHANT_%05u,EP_TERMINAL_%03u,,2026-10-%02uT%02u:%02u:%02u+02:00,"
 				"%u.%02u,%s,Spar - Soweto,RCP-%06u\n",
@@ -217,8 +236,8 @@ int main(int argc, char **argv)
 				char wallet[16]; /* a wallet's code, no policy's */
 				snprintf(wallet, sizeof(wallet), "99%011lu", i);
 				luhn_complete(wallet, 13);
-				snprintf(txn, sizeof(txn), "EP_TXN_202610%02u_%06u", day,
-					 ++ep_next[day]);
+				snprintf(txn, sizeof(txn), "EP_TXN_%09llu",
+					 id_of(day, ++ep_next[day]));
 				fprintf(f,
 					"%s,%s,cashout,EP_MERCHANT_00001,EP_TERMINAL_001,,2026-10-%02uT12:00:00+02:00,"
 					"%u.00,settled,Spar - Soweto,RCP-000001\n",
