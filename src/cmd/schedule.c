@@ -24,7 +24,8 @@ const struct command cmd_schedule = {
 		"nothing; later changes to a policy never rewrite the period's\n"
 		"expectations (a cancellation still changes its status).\n"
 		"\n"
-		"exit: 0 scheduled (or already), 64 usage, 66 no store, 74/75 store trouble\n",
+		"exit: 0 scheduled (or already), 64 usage, 66 no store or no policies loaded\n"
+		"(nothing is scheduled before the register is), 74/75 store trouble\n",
 };
 
 static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)

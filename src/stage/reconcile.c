@@ -874,7 +874,8 @@ static void settle_instruction(struct run *r, const struct cx_row *first, const 
 
 static void settle_instructions(struct run *r)
 {
-	qsort(r->cx, r->ncx, sizeof(*r->cx), cx_order);
+	if (r->ncx > 1) /* no rows: r->cx is NULL, which qsort may not be given */
+		qsort(r->cx, r->ncx, sizeof(*r->cx), cx_order);
 	for (size_t i = 0, j; i < r->ncx; i = j) {
 		for (j = i + 1; j < r->ncx && !strcmp(r->cx[j].txn, r->cx[i].txn); j++)
 			;

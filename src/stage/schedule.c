@@ -16,6 +16,7 @@ int schedule_period(struct store *s, const char *period, struct schedule_result 
 	date_format_iso(period_first_day(p), first);
 	date_format_iso(period_last_day(p), last);
 
+	bool empty = false;
 	int rc = store_begin(s, e);
 	if (rc)
 		return rc;
@@ -24,7 +25,15 @@ int schedule_period(struct store *s, const char *period, struct schedule_result 
 		rc = found;
 	} else if (found) {
 		res->already = true;
-	} else {
+	} else if (!(rc = store_is_empty(s, STORE_POLICIES, &empty, e)) && empty) {
+		/* A period scheduled is never scheduled again: scheduling it before
+		 * the register is loaded would leave it expecting nothing, for good. */
+		rc = err_set(
+			e, KASI_ENOINPUT,
+			"no policies loaded: load the register first (kasi load policies FILE); "
+			"%s is not scheduled",
+			name);
+	} else if (!rc) {
 		rc = store_schedule_period(s, name, first, last, &res->scheduled, e);
 		if (!rc)
 			return store_commit(s, e);

@@ -114,4 +114,20 @@ expect_status 64 "a period that is not a period is a usage error"
 kasi status
 expect_out "2026-10  scheduled" "status lists the period"
 
+# Scheduling before the register is loaded would fix the period at
+# nothing expected, for good: refused, and nothing recorded.
+"$KASI" --db "$tmp/empty.db" init >/dev/null
+kasi --db "$tmp/empty.db" schedule --period 2026-10
+expect_status 66 "scheduling with no policies loaded exits 66"
+expect_err "load the register first" "and says what to do"
+check "the period is not recorded as scheduled" test "$(sql "$tmp/empty.db" 'SELECT count(*) FROM periods')" = 0
+
+# Regression: a period without a single Collexia row handed qsort a NULL
+# array, which UBSan (make asan) stops on. November holds only Softy Comp's
+# unpaid.
+kasi schedule --period 2026-11
+kasi reconcile --period 2026-11
+expect_status 0 "a period with no Collexia rows reconciles (qsort of nothing)"
+expect_out "reconciled 2026-11" "and says so"
+
 echo "1..$tap_n"
