@@ -44,6 +44,7 @@ LIB := $(BUILD)/libkasi.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY := $(BUILD)/tests/fuzz_replay
+SYNCFAIL := $(BUILD)/tests/syncfail.so
 BENCH_BIN := $(BUILD)/bench/gen_easypay $(BUILD)/bench/csvcount $(BUILD)/bench/gen_world
 
 .PHONY: all test asan bench demo fuzz install uninstall clean deps check-style lint
@@ -70,6 +71,12 @@ $(FUZZ_REPLAY): tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(KASI_CFLAGS) -o $@ tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(PKG_LIBS)
 
+# The fsync-failing shim the I/O fault test preloads: never sanitized, as
+# it runs inside whichever kasi is under test.
+$(SYNCFAIL): tests/fault/syncfail.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O2 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/gen.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O2 -Wall -Wextra -Werror -o $@ $< $(PKG_LIBS)
@@ -77,9 +84,10 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/gen.h
 deps:
 	@scripts/deps.sh
 
-test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY)
+test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(SYNCFAIL)
 	@KASI="$(abspath $(KASI_BIN))" KASI_SCHEMAS="$(abspath schemas)" \
-		FUZZ_REPLAY="$(abspath $(FUZZ_REPLAY))" tests/run.sh $(UNIT_BIN)
+		FUZZ_REPLAY="$(abspath $(FUZZ_REPLAY))" SYNCFAIL="$(abspath $(SYNCFAIL))" \
+		tests/run.sh $(UNIT_BIN)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test

@@ -57,6 +57,15 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 	}
 	struct ingest_result res;
 	rc = ingest_file(ctx->store, schema, path, &res, &e);
+	if (rc == -KASI_EIO) {
+		/* A commit whose sync failed may still have reached the disk:
+		 * either way the file is whole or absent, and a rerun knows. */
+		log_error("%s: stopped: %s; the store holds all of the file or none of it: "
+			  "run again once that is fixed",
+			  path, e.msg);
+		ingest_result_release(&res);
+		return KASI_EIO;
+	}
 	if (rc) {
 		log_error("%s", e.msg);
 		ingest_result_release(&res);

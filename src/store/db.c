@@ -3,21 +3,53 @@
  *
  * SQLITE_BUSY after the busy timeout is -KASI_ELOCKED (another run holds
  * the store); every other failure is -KASI_EIO, with the statement's
- * purpose and SQLite's message.
+ * purpose and SQLite's message (and what a disk error means).
  */
 #include "core/common.h"
 #include "store/db.h"
 
 /* ---- errors ------------------------------------------------------------ */
 
-int db_fail(struct store *s, int code, struct err *e, const char *what)
+/* What a disk error means, from SQLite's extended code; NULL: no more
+ * than its message says. (The system's errno is not kept: SQLite reads it
+ * after the rollback, when it no longer tells.) */
+static const char *disk_trouble(int code)
 {
-	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(code);
+	switch (code) {
+	case SQLITE_IOERR_WRITE:
+		return "a write failed: is the disk full, or a file size limit set?";
+	case SQLITE_IOERR_FSYNC:
+	case SQLITE_IOERR_DIR_FSYNC:
+		return "fsync failed: the disk could not make the writes durable";
+	case SQLITE_IOERR_READ:
+	case SQLITE_IOERR_SHORT_READ: return "a read failed";
+	case SQLITE_IOERR_TRUNCATE: return "a file could not be truncated";
+	case SQLITE_IOERR_SHMSIZE:
+	case SQLITE_IOERR_SHMMAP:
+	case SQLITE_IOERR_SHMOPEN: return "the WAL index could not be mapped: is the disk full?";
+	default: return NULL;
+	}
+}
+
+/* A failure with SQLite's message msg (NULL: the connection's). */
+static int fail(struct store *s, int code, struct err *e, const char *what, const char *msg)
+{
+	if (!msg)
+		msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(code);
 	int primary = code & 0xff;
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return err_set(e, KASI_ELOCKED, "store '%s' is locked by another run (%s)",
 			       s ? s->path : "?", what);
+	const char *trouble = disk_trouble(s && s->db ? sqlite3_extended_errcode(s->db) : code);
+	if (trouble)
+		return err_set(e, KASI_EIO, "store '%s': %s: %s (%s)", s ? s->path : "?", what, msg,
+			       trouble);
 	return err_set(e, KASI_EIO, "store '%s': %s: %s", s ? s->path : "?", what, msg);
+}
+
+int db_fail(struct store *s, int code, struct err *e, const char *what)
+{
+	return fail(s, code, e, what, NULL);
 }
 
 /* ---- statements (sticky rc) ---------------------------------------------- */
@@ -159,9 +191,7 @@ int db_exec(struct store *s, const char *sql, struct err *e, const char *what)
 	int r = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 	if (r == SQLITE_OK)
 		return 0;
-	int rc = db_fail(s, r, e, what);
-	if (msg && rc != -KASI_ELOCKED)
-		err_set(e, KASI_EIO, "store '%s': %s: %s", s->path, what, msg);
+	int rc = fail(s, r, e, what, msg);
 	sqlite3_free(msg);
 	return rc;
 }
