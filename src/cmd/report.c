@@ -61,10 +61,13 @@ static int on_outcome(void *ctx, const struct store_outcome_row *o)
 		o->reason
 	};
 	t->rows++;
-	t->expected += o->expected;
-	t->collected += o->collected;
-	t->shortfall += o->shortfall;
-	t->pending += o->pending;
+	/* Reconcile refused sums past int64 cents; the totals are checked all
+	 * the same, as every sum of money is. */
+	if (money_add(t->expected, o->expected, &t->expected) ||
+	    money_add(t->collected, o->collected, &t->collected) ||
+	    money_add(t->shortfall, o->shortfall, &t->shortfall) ||
+	    money_add(t->pending, o->pending, &t->pending))
+		return err_set(t->e, KASI_EDATA, "the period's totals pass int64 cents");
 	for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
 		if (!strcmp(o->status, outcome_status_name((enum outcome_status)st)))
 			t->by_status[st]++;

@@ -129,6 +129,8 @@ struct run {
 	int32_t first_day, last_day;
 	struct arena *strings; /* failures' reasons, discrepancies, trace lines */
 	bool oom;
+	bool overflow;		  /* a sum passed int64 cents: nothing is written */
+	struct where overflow_at; /* the row that took it there (file_id 0: a total) */
 
 	struct pol *pols; /* in policy_id order */
 	size_t npols, pols_cap;
@@ -354,6 +356,42 @@ static void check_inactive(struct run *r, uint32_t pol, const struct where *w, i
 	}
 }
 
+/* *acc += cents, unless the sum would pass what int64_t cents hold: then
+ * *acc is left as it was and the run fails (overflow_error), naming the
+ * row w (NULL: a period's total), as SPEC §2.1 asks of an overflow. */
+static void add_cents(struct run *r, int64_t *acc, int64_t cents, const struct where *w)
+{
+	if (money_add(*acc, cents, acc) == MONEY_OK)
+		return;
+	if (r->overflow)
+		return;
+	r->overflow = true;
+	if (w)
+		r->overflow_at = (struct where){ .channel = keep(r, w->channel),
+						 .file_id = w->file_id,
+						 .row = w->row,
+						 .txn = keep(r, w->txn ? w->txn : "") };
+}
+
+/* The error of a run whose sums overflowed. Called once the store is no
+ * longer being read, to name the file. */
+static int overflow_error(struct run *r)
+{
+	const struct where *w = &r->overflow_at;
+	if (!w->file_id)
+		return err_set(r->e, KASI_EDATA,
+			       "the period's totals pass what kasi can count (int64 cents): "
+			       "nothing reconciled");
+	char name[512];
+	struct err ignored = { 0 };
+	if (store_file_name(r->store, w->file_id, name, &ignored) || !*name)
+		snprintf(name, sizeof(name), "file %" PRId64, w->file_id);
+	return err_set(r->e, KASI_EDATA,
+		       "%s row %" PRIu64 ": the %s transaction %s takes a policy's total past "
+		       "what kasi can count (int64 cents): nothing reconciled",
+		       name, w->row, w->channel ? w->channel : "?", w->txn ? w->txn : "");
+}
+
 /* `amount` collected (negative: taken back) for the policy in the period;
  * what, a format, says what it was (formatted only when traced). */
 static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t amount,
@@ -363,7 +401,7 @@ static void collect(struct run *r, uint32_t pol, const struct where *w, int64_t 
 		    const char *what, ...)
 {
 	struct pol *p = &r->pols[pol];
-	p->collected += amount;
+	add_cents(r, &p->collected, amount, w);
 	if (amount > 0) {
 		/* The latest by date, then arrival, whatever the reading order. */
 		int64_t id = store_fact_id(w->file_id, w->row);
@@ -576,7 +614,7 @@ static void on_cash(struct run *r, const struct store_fact_row *f, int32_t day)
 		collect(r, pol, &w, f->amount, "a cash payment, settled");
 		check_inactive(r, pol, &w, day);
 	} else if (!strcmp(status, "pending")) {
-		r->pols[pol].pending += f->amount;
+		add_cents(r, &r->pols[pol].pending, f->amount, &w);
 		trace(r, pol, TRACE_PENDING, &w, true, f->amount,
 		      "a cash payment, pending: shown, not counted");
 	} else {
@@ -852,7 +890,7 @@ static void settle_instruction(struct run *r, const struct cx_row *first, const 
 	const char *st = latest->status;
 	bool track = failed_status(st) && tracking(latest->code);
 	if (!strcmp(st, "1") || !strcmp(st, "2") || !strcmp(st, "6") || track) {
-		r->pols[pol].pending += latest->requested;
+		add_cents(r, &r->pols[pol].pending, latest->requested, &w);
 		trace(r, pol, TRACE_PENDING, &w, true, latest->requested,
 		      "an EnDO instruction at status %s%s: pending, not counted", st,
 		      track ? " (tracking)" : "");
@@ -941,7 +979,7 @@ static enum outcome_status status_of(const struct run *r, const struct pol *p)
 {
 	if (p->cancel_day != NO_DAY && p->cancel_day <= r->last_day)
 		return CANCELLED;
-	if (p->collected >= p->expected - TOLERANCE)
+	if (p->collected >= p->expected - TOLERANCE) /* expected > 0: no overflow */
 		return PAID_FULL;
 	return p->collected > 0 ? PAID_PARTIAL : UNPAID;
 }
@@ -1010,8 +1048,8 @@ static int overpayments(struct run *r)
 {
 	for (size_t i = 0; i < r->npols; i++) {
 		const struct pol *p = &r->pols[i];
-		if (!p->scheduled || status_of(r, p) == CANCELLED ||
-		    p->collected <= p->expected + TOLERANCE)
+		if (!p->scheduled || status_of(r, p) == CANCELLED || p->collected <= p->expected ||
+		    p->collected - p->expected <= TOLERANCE) /* not expected + 1: INT64_MAX + 1 */
 			continue;
 		struct tipping t = { .r = r };
 		int64_t file_id = p->last_fact >> 32;
@@ -1045,10 +1083,10 @@ static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 		enum outcome_status st = decide(r, p, o);
 		sum->scheduled++;
 		sum->by_status[st]++;
-		sum->expected += o->expected;
-		sum->collected += o->collected;
-		sum->shortfall += o->shortfall;
-		sum->pending += o->pending;
+		add_cents(r, &sum->expected, o->expected, NULL);
+		add_cents(r, &sum->collected, o->collected, NULL);
+		add_cents(r, &sum->shortfall, o->shortfall, NULL);
+		add_cents(r, &sum->pending, o->pending, NULL);
 		if (traced(r, (uint32_t)i)) {
 			char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
 			char rule[256];
@@ -1169,7 +1207,9 @@ static int match(struct run *r)
 	if ((rc = ledger_unmatched(r)) || (rc = overpayments(r)))
 		return rc;
 	lap(&t, "unmatched ledger, overpayments");
-	return r->oom ? err_set(e, KASI_EIO, "out of memory") : 0;
+	if (r->oom)
+		return err_set(e, KASI_EIO, "out of memory");
+	return r->overflow ? overflow_error(r) : 0;
 }
 
 int reconcile_period(struct store *s, const struct reasons *reasons, const char *period,
@@ -1225,6 +1265,10 @@ int reconcile_period(struct store *s, const struct reasons *reasons, const char 
 	lap(&t, "discrepancies written");
 	if ((rc = write_outcomes(&r, sum)))
 		goto out;
+	if (r.overflow) {
+		rc = overflow_error(&r);
+		goto out;
+	}
 	lap(&t, "outcomes written");
 	if (opts->write && (rc = store_period_reconciled(s, r.period, e)))
 		goto out;

@@ -122,6 +122,28 @@ expect_status 66 "scheduling with no policies loaded exits 66"
 expect_err "load the register first" "and says what to do"
 check "the period is not recorded as scheduled" test "$(sql "$tmp/empty.db" 'SELECT count(*) FROM periods')" = 0
 
+# Money is int64 cents, and overflow is an error (SPEC §2.1): two debits of
+# R92 233 720 368 547 758.07 for one policy add up past int64; the period
+# is not reconciled, the last reconciliation stands.
+big=$tmp/big.db
+world "$big"
+"$KASI" --db "$big" schedule --period 2026-10 >/dev/null
+"$KASI" --db "$big" reconcile --period 2026-10 >/dev/null
+before=$(sql "$big" "SELECT group_concat(status || collected) FROM outcomes")
+huge=$tmp/softycomp_transactions_20261009.csv
+{
+	echo "transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription"
+	echo "9001,4,500,164061,2026-10-09T00:00:00,-92233720368547758.07,X,1,2026-10-09T00:00:00,,"
+	echo "9002,4,500,164061,2026-10-09T00:00:00,-92233720368547758.07,X,1,2026-10-09T00:00:00,,"
+} >"$huge"
+kasi --db "$big" ingest "$huge"
+expect_status 0 "each amount alone fits: the file is applied"
+kasi --db "$big" reconcile --period 2026-10
+expect_status 65 "a policy's total past int64 cents: reconcile exits 65"
+expect_err "softycomp_transactions_20261009.csv row 3: the softycomp transaction 9002 takes a policy's total past what kasi can count" \
+	"and names the file, row and transaction"
+check "the last reconciliation stands" test "$(sql "$big" "SELECT group_concat(status || collected) FROM outcomes")" = "$before"
+
 # Regression: a period without a single Collexia row handed qsort a NULL
 # array, which UBSan (make asan) stops on. November holds only Softy Comp's
 # unpaid.
