@@ -37,7 +37,12 @@ const struct command cmd_report = {
 		"  --out FILE  where to write (default KIND_YYYY-MM.csv here)\n"
 		"  --gzip      compress with gzip; .gz is appended to FILE unless it ends so\n"
 		"\n"
-		"exit: 0 written, 64 usage, 66 no store, 74 I/O error\n",
+		"A period not reconciled has no outcomes: the outcomes report is refused\n"
+		"(exit 65, nothing written); the discrepancies report then holds only\n"
+		"what ingest recorded, and says so.\n"
+		"\n"
+		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes),\n"
+		"66 no store, 74 I/O error\n",
 };
 
 struct outcome_totals {
@@ -153,9 +158,29 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (!period || period_parse(period, strlen(period), &p) != DATE_OK)
 		return cmd_usage_error(&cmd_report, "--period YYYY-MM is required");
 
+	/* An empty outcomes report for a period not reconciled would read as
+	 * "nothing expected, nothing owed": refused. */
+	struct err e = { 0 };
+	struct store_period sp;
+	int found = store_period_get(ctx->store, period, &sp, &e);
+	if (found < 0) {
+		log_error("%s", e.msg);
+		return -found;
+	}
+	if (!found || !*sp.reconciled_at) {
+		if (outcomes) {
+			log_error("period %s is not reconciled: no outcomes to report "
+				  "(run 'kasi reconcile --period %s'); nothing written",
+				  period, period);
+			return KASI_EDATA;
+		}
+		log_warn("period %s is not reconciled: the report holds only the discrepancies "
+			 "ingest recorded",
+			 period);
+	}
+
 	char default_out[64], path[PATH_MAX];
 	snprintf(default_out, sizeof(default_out), "%s_%s.csv", kind, period);
-	struct err e = { 0 };
 	struct report *rep;
 	int rc = report_open(&rep, out ? out : default_out, gzip, path, sizeof(path), &e);
 	if (rc) {

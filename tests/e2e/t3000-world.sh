@@ -114,6 +114,17 @@ expect_status 64 "a period that is not a period is a usage error"
 kasi status
 expect_out "2026-10  scheduled" "status lists the period"
 
+# A period not reconciled has no outcomes: an empty report would read as
+# "nothing owed". Refused; the discrepancies report says what it holds.
+kasi schedule --period 2026-12
+kasi report outcomes --period 2026-12 --out "$tmp/o12.csv"
+expect_status 65 "outcomes of a period not reconciled: refused (exit 65)"
+expect_err "run 'kasi reconcile --period 2026-12'" "with what to do"
+check "and no report written" test ! -e "$tmp/o12.csv"
+kasi report discrepancies --period 2026-12 --out "$tmp/d12.csv"
+expect_status 0 "discrepancies of a period not reconciled: written"
+expect_err "only the discrepancies ingest recorded" "with a warning of what they are"
+
 # Scheduling before the register is loaded would fix the period at
 # nothing expected, for good: refused, and nothing recorded.
 "$KASI" --db "$tmp/empty.db" init >/dev/null
