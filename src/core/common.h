@@ -5,7 +5,7 @@
  * core/banned.h, so that the unsafe functions listed there fail to build
  * anywhere in src/ (the same arrangement as git's git-compat-util.h: once
  * the system headers have been seen, their include guards make any later
- * #include of them a no-op, so the banned macros cannot clash with the
+ * #include of them a no-op, so the poisoned names cannot clash with the
  * system declarations).
  */
 #ifndef KASI_COMMON_H
