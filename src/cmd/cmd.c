@@ -5,6 +5,8 @@
 #include "cmd/cmd.h"
 #include "core/log.h"
 
+#include <getopt.h>
+
 int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e)
 {
 	if (ctx->schemas)
@@ -59,4 +61,39 @@ int cmd_print_help(const struct command *cmd)
 {
 	fputs(cmd->help, stdout);
 	return KASI_OK;
+}
+
+bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
+		     const char *what, const char **period, int *status)
+{
+	static const struct option longopts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*period = NULL;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': *period = optarg; break;
+		case 'h': *status = cmd_print_help(cmd); return false;
+		default:
+			*status = cmd_usage_error(cmd, "unknown or incomplete option '%s'",
+						  argv[optind - 1]);
+			return false;
+		}
+	}
+	if (argc - optind != operands) {
+		*status = operands || optind >= argc
+				  ? cmd_usage_error(cmd, "expected %s", what)
+				  : cmd_usage_error(cmd, "unexpected '%s'", argv[optind]);
+		return false;
+	}
+	if (!*period) {
+		*status = cmd_usage_error(cmd, "--period YYYY-MM is required");
+		return false;
+	}
+	return true;
 }

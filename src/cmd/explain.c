@@ -14,8 +14,6 @@
 #include "core/text.h"
 #include "stage/reconcile.h"
 
-#include <getopt.h>
-
 static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
 const struct command cmd_explain = {
@@ -138,28 +136,10 @@ static int keep_outcome(void *ctx, const struct store_outcome_row *o)
 
 static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *period = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': period = optarg; break;
-		case 'h': return cmd_print_help(&cmd_explain);
-		default:
-			return cmd_usage_error(&cmd_explain, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cmd_usage_error(&cmd_explain, "expected one POLICY number");
-	if (!period)
-		return cmd_usage_error(&cmd_explain, "--period YYYY-MM is required");
+	const char *period;
+	int status;
+	if (!cmd_period_args(&cmd_explain, argc, argv, 1, "one POLICY number", &period, &status))
+		return status;
 	const char *number = argv[optind];
 
 	struct err e = { 0 };

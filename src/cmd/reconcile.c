@@ -7,8 +7,6 @@
 #include "core/money.h"
 #include "stage/reconcile.h"
 
-#include <getopt.h>
-
 static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
 const struct command cmd_reconcile = {
@@ -51,28 +49,10 @@ static int print_summary(const char *period, const struct reconcile_summary *sum
 
 static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *period = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': period = optarg; break;
-		case 'h': return cmd_print_help(&cmd_reconcile);
-		default:
-			return cmd_usage_error(&cmd_reconcile, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return cmd_usage_error(&cmd_reconcile, "unexpected '%s'", argv[optind]);
-	if (!period)
-		return cmd_usage_error(&cmd_reconcile, "--period YYYY-MM is required");
+	const char *period;
+	int status;
+	if (!cmd_period_args(&cmd_reconcile, argc, argv, 0, "no operand", &period, &status))
+		return status;
 
 	struct err e = { 0 };
 	struct reasons *reasons = NULL;

@@ -6,8 +6,6 @@
 #include "core/log.h"
 #include "stage/schedule.h"
 
-#include <getopt.h>
-
 static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
 const struct command cmd_schedule = {
@@ -30,31 +28,13 @@ const struct command cmd_schedule = {
 
 static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *period = NULL;
-	int c, rc;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': period = optarg; break;
-		case 'h': return cmd_print_help(&cmd_schedule);
-		default:
-			return cmd_usage_error(&cmd_schedule, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return cmd_usage_error(&cmd_schedule, "unexpected '%s'", argv[optind]);
-	if (!period)
-		return cmd_usage_error(&cmd_schedule, "--period YYYY-MM is required");
+	const char *period;
+	int status;
+	if (!cmd_period_args(&cmd_schedule, argc, argv, 0, "no operand", &period, &status))
+		return status;
 	struct err e = { 0 };
 	struct schedule_result res;
-	rc = schedule_period(ctx->store, period, &res, &e);
+	int rc = schedule_period(ctx->store, period, &res, &e);
 	if (rc == -KASI_EUSAGE)
 		return cmd_usage_error(&cmd_schedule, "%s", e.msg);
 	if (rc) {
