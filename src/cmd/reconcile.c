@@ -32,16 +32,14 @@ const struct command cmd_reconcile = {
 
 static int print_summary(const char *period, const struct reconcile_summary *sum)
 {
-	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
-	money_format(sum->expected, exp);
-	money_format(sum->collected, col);
-	money_format(sum->shortfall, sf);
-	money_format(sum->pending, pen);
-	printf("reconciled %s: %" PRId64 " policies\n", period, sum->scheduled);
+	const struct outcome_totals *t = &sum->outcomes;
+	char money[OUTCOME_MONEY_BUFSZ];
+	outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
+	printf("reconciled %s: %" PRId64 " policies\n", period, t->policies);
 	for (int s = 0; s < OUTCOME_STATUS_COUNT; s++)
 		printf("  %-13s %8" PRId64 "\n", outcome_status_name((enum outcome_status)s),
-		       sum->by_status[s]);
-	printf("  expected %s, collected %s, shortfall %s, pending %s\n", exp, col, sf, pen);
+		       t->by_status[s]);
+	printf("  %s\n", money);
 	printf("  discrepancies: %" PRId64 " (%" PRId64 " found by reconciling)\n", sum->total,
 	       sum->found);
 	return 0;

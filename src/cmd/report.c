@@ -45,17 +45,16 @@ const struct command cmd_report = {
 		"66 no store, 74 I/O error\n",
 };
 
-struct outcome_totals {
+struct outcome_report {
 	struct report *rep;
 	const char *period;
 	struct err *e;
-	int64_t rows, expected, collected, shortfall, pending;
-	int64_t by_status[OUTCOME_STATUS_COUNT];
+	struct outcome_totals totals;
 };
 
 static int on_outcome(void *ctx, const struct store_outcome_row *o)
 {
-	struct outcome_totals *t = ctx;
+	struct outcome_report *t = ctx;
 	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
 	money_format(o->expected, exp);
 	money_format(o->collected, col);
@@ -65,17 +64,11 @@ static int on_outcome(void *ctx, const struct store_outcome_row *o)
 		o->policy_number, o->product_code, t->period, o->status, exp, col, sf, pen,
 		o->reason
 	};
-	t->rows++;
 	/* Reconcile refused sums past int64 cents; the totals are checked all
 	 * the same, as every sum of money is. */
-	if (money_add(t->expected, o->expected, &t->expected) ||
-	    money_add(t->collected, o->collected, &t->collected) ||
-	    money_add(t->shortfall, o->shortfall, &t->shortfall) ||
-	    money_add(t->pending, o->pending, &t->pending))
+	if (outcome_totals_add(&t->totals, outcome_status_parse(o->status), o->expected,
+			       o->collected, o->shortfall, o->pending))
 		return err_set(t->e, KASI_EDATA, "the period's totals pass int64 cents");
-	for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
-		if (!strcmp(o->status, outcome_status_name((enum outcome_status)st)))
-			t->by_status[st]++;
 	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
 }
 
@@ -187,7 +180,7 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_error("%s", e.msg);
 		return -rc;
 	}
-	struct outcome_totals ot = { .rep = rep, .period = period, .e = &e };
+	struct outcome_report ot = { .rep = rep, .period = period, .e = &e };
 	struct discrepancy_totals dt = { .rep = rep, .e = &e };
 	if (outcomes) {
 		static const char *const head[] = { "policy_number", "product_code", "period",
@@ -215,17 +208,14 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return -rc;
 	}
 	if (outcomes) {
-		char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
-		money_format(ot.expected, exp);
-		money_format(ot.collected, col);
-		money_format(ot.shortfall, sf);
-		money_format(ot.pending, pen);
-		printf("outcomes %s: %" PRId64 " policies", period, ot.rows);
+		const struct outcome_totals *t = &ot.totals;
+		char money[OUTCOME_MONEY_BUFSZ];
+		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
+		printf("outcomes %s: %" PRId64 " policies", period, t->policies);
 		for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
 			printf("%s %s %" PRId64, st ? "," : ":",
-			       outcome_status_name((enum outcome_status)st), ot.by_status[st]);
-		printf("\n  expected %s, collected %s, shortfall %s, pending %s\n", exp, col, sf,
-		       pen);
+			       outcome_status_name((enum outcome_status)st), t->by_status[st]);
+		printf("\n  %s\n", money);
 	} else {
 		printf("discrepancies %s: %" PRId64 "\n", period, dt.rows);
 		for (size_t i = 0; i < dt.ncodes; i++)

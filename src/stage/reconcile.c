@@ -68,6 +68,38 @@ const char *outcome_status_name(enum outcome_status s)
 	return s < OUTCOME_STATUS_COUNT ? status_names[s] : "?";
 }
 
+enum outcome_status outcome_status_parse(const char *name)
+{
+	int s = 0;
+	while (s < OUTCOME_STATUS_COUNT && strcmp(name, status_names[s]))
+		s++;
+	return (enum outcome_status)s;
+}
+
+int outcome_totals_add(struct outcome_totals *t, enum outcome_status st, int64_t expected,
+		       int64_t collected, int64_t shortfall, int64_t pending)
+{
+	t->policies++;
+	if (st < OUTCOME_STATUS_COUNT)
+		t->by_status[st]++;
+	int rc = money_add(t->expected, expected, &t->expected);
+	rc = rc ? rc : money_add(t->collected, collected, &t->collected);
+	rc = rc ? rc : money_add(t->shortfall, shortfall, &t->shortfall);
+	return rc ? rc : money_add(t->pending, pending, &t->pending);
+}
+
+void outcome_money_text(int64_t expected, int64_t collected, int64_t shortfall, int64_t pending,
+			char out[OUTCOME_MONEY_BUFSZ])
+{
+	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
+	money_format(expected, exp);
+	money_format(collected, col);
+	money_format(shortfall, sf);
+	money_format(pending, pen);
+	snprintf(out, OUTCOME_MONEY_BUFSZ, "expected %s, collected %s, shortfall %s, pending %s",
+		 exp, col, sf, pen);
+}
+
 enum policy_state { POLICY_ACTIVE, POLICY_LAPSED, POLICY_CANCELLED };
 
 /* A policy's latest failure; few policies have one, so they are kept
@@ -358,7 +390,7 @@ static void check_inactive(struct run *r, uint32_t pol, const struct where *w, i
 
 /* *acc += cents, unless the sum would pass what int64_t cents hold: then
  * *acc is left as it was and the run fails (overflow_error), naming the
- * row w (NULL: a period's total), as SPEC §2.1 asks of an overflow. */
+ * row w, as SPEC §2.1 asks of an overflow. */
 static void add_cents(struct run *r, int64_t *acc, int64_t cents, const struct where *w)
 {
 	if (money_add(*acc, cents, acc) == MONEY_OK)
@@ -366,11 +398,10 @@ static void add_cents(struct run *r, int64_t *acc, int64_t cents, const struct w
 	if (r->overflow)
 		return;
 	r->overflow = true;
-	if (w)
-		r->overflow_at = (struct where){ .channel = keep(r, w->channel),
-						 .file_id = w->file_id,
-						 .row = w->row,
-						 .txn = keep(r, w->txn ? w->txn : "") };
+	r->overflow_at = (struct where){ .channel = keep(r, w->channel),
+					 .file_id = w->file_id,
+					 .row = w->row,
+					 .txn = keep(r, w->txn ? w->txn : "") };
 }
 
 /* The error of a run whose sums overflowed. Called once the store is no
@@ -1081,24 +1112,17 @@ static int write_outcomes(struct run *r, struct reconcile_summary *sum)
 			continue;
 		struct store_outcome *o = &batch[n++];
 		enum outcome_status st = decide(r, p, o);
-		sum->scheduled++;
-		sum->by_status[st]++;
-		add_cents(r, &sum->expected, o->expected, NULL);
-		add_cents(r, &sum->collected, o->collected, NULL);
-		add_cents(r, &sum->shortfall, o->shortfall, NULL);
-		add_cents(r, &sum->pending, o->pending, NULL);
+		if (outcome_totals_add(&sum->outcomes, st, o->expected, o->collected, o->shortfall,
+				       o->pending))
+			r->overflow = true; /* at no row: overflow_at stays zero */
 		if (traced(r, (uint32_t)i)) {
-			char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
-			char rule[256];
+			char money[OUTCOME_MONEY_BUFSZ], rule[256];
 			rule_text(r, p, st, rule, sizeof(rule));
-			money_format(o->expected, exp);
-			money_format(o->collected, col);
-			money_format(o->shortfall, sf);
-			money_format(o->pending, pen);
+			outcome_money_text(o->expected, o->collected, o->shortfall, o->pending,
+					   money);
 			trace(r, (uint32_t)i, TRACE_RULE, NULL, false, 0,
-			      "%s, by the rule %s\n  expected %s, collected %s, shortfall %s, pending %s%s%s%s%s%s",
-			      o->status, rule, exp, col, sf, pen, o->reason ? "\n  reason " : "",
-			      o->reason ? o->reason : "",
+			      "%s, by the rule %s\n  %s%s%s%s%s%s", o->status, rule, money,
+			      o->reason ? "\n  reason " : "", o->reason ? o->reason : "",
 			      o->raw_reason ? " (the channel said: " : "",
 			      o->raw_reason ? o->raw_reason : "", o->raw_reason ? ")" : "");
 		}

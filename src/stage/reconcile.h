@@ -9,12 +9,34 @@
 #ifndef KASI_RECONCILE_H
 #define KASI_RECONCILE_H
 
+#include "core/money.h"
 #include "stage/reasons.h"
 #include "store/store.h"
 
 enum outcome_status { PAID_FULL, PAID_PARTIAL, UNPAID, CANCELLED, OUTCOME_STATUS_COUNT };
 
 const char *outcome_status_name(enum outcome_status s);
+
+/* The status named name ("PAID_FULL"), or OUTCOME_STATUS_COUNT. */
+enum outcome_status outcome_status_parse(const char *name);
+
+/* A set of outcomes counted: by status, and their money. */
+struct outcome_totals {
+	int64_t policies;
+	int64_t by_status[OUTCOME_STATUS_COUNT];
+	int64_t expected, collected, shortfall, pending;
+};
+
+/* Count one outcome. Returns 0, or MONEY_ERANGE when a sum would pass
+ * int64 cents (that sum left as it was). */
+int outcome_totals_add(struct outcome_totals *t, enum outcome_status st, int64_t expected,
+		       int64_t collected, int64_t shortfall, int64_t pending);
+
+/* "expected E, collected C, shortfall S, pending P", as every summary and
+ * explanation prints an outcome's money. */
+#define OUTCOME_MONEY_BUFSZ (4 * MONEY_BUFSZ + 48)
+void outcome_money_text(int64_t expected, int64_t collected, int64_t shortfall, int64_t pending,
+			char out[OUTCOME_MONEY_BUFSZ]);
 
 /* What went into one policy's outcome, as explain shows it. */
 enum trace_kind {
@@ -47,11 +69,9 @@ struct reconcile_opts {
 };
 
 struct reconcile_summary {
-	int64_t scheduled;
-	int64_t by_status[OUTCOME_STATUS_COUNT];
-	int64_t expected, collected, shortfall, pending; /* over the outcomes */
-	int64_t found;					 /* discrepancies reconciliation found */
-	int64_t total; /* the period's discrepancies, ingest's included */
+	struct outcome_totals outcomes; /* one per policy scheduled */
+	int64_t found;			/* discrepancies reconciliation found */
+	int64_t total;			/* the period's discrepancies, ingest's included */
 };
 
 /* Reconcile period "YYYY-MM", which must have been scheduled. Returns 0, or
