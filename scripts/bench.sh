@@ -2,7 +2,7 @@
 # make bench: kasi validate beside its yardsticks, on the same
 # deterministic data, in the same run.
 #
-#   1. ten EasyPay files of 100,000 rows each (the seed's per-file maximum;
+#   1. ten EasyPay files of 100,000 rows each (EasyPay's per-file maximum;
 #      1,000,000 rows, ~163 MB), written by tests/bench/gen_easypay with
 #      fixed seeds, validated one by one as a nightly run would;
 #   2. the yardsticks on the same ten files: wc -l; a minimal libcsv counter
@@ -103,7 +103,8 @@ awk -v k="${S[kasi]}" -v c="${S[csvcount]}" -v q="${S[sqlite]}" -v m="${M[kasi]}
 
 if [ "${BENCH_BIG:-1}" != 0 ]; then
 	big=$data/easypay_recon_20260131.csv
-	[ -s "$big" ] || "$BIN/gen_easypay" --date 20260131 --rows 10000000 --seed 31 --out "$big"
+	big_seed=31
+	[ -s "$big" ] || "$BIN/gen_easypay" --date 20260131 --rows 10000000 --seed "$big_seed" --out "$big"
 	mkdir -p "$data/schemas-big"
 	cp "$root"/schemas/*.schema "$data/schemas-big/"
 	sed -i -e 's/^max_bytes .*/max_bytes 10GB/' -e 's/^max_rows .*/max_rows 100000000/' \

@@ -51,9 +51,10 @@ generate() {
 	"$BIN/gen_world" "$@" --out "$dir"
 	echo "$stamp" >"$dir/.stamp"
 }
-generate "$world" --policies "$N" --seed 7
+seed=7
+generate "$world" --policies "$N" --seed "$seed"
 scattered=$work/data-$N-scattered
-generate "$scattered" --policies "$N" --seed 7 --scatter-ids
+generate "$scattered" --policies "$N" --seed "$seed" --scatter-ids
 
 # A world's channel files in date order (the date in the name), channel
 # order within a day.

@@ -3,7 +3,7 @@
  *
  *   kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]
  *
- * Global options come before the command (SPEC §9). The dispatcher
+ * Global options come before the command. The dispatcher
  * resolves them, finds the command in commands[] and calls its handler,
  * whose return value is the exit status. Nothing else calls exit().
  */
@@ -124,7 +124,7 @@ static bool is_dir(const char *path)
 /* --schemas, else $KASI_SCHEMAS, else schemas/ beside the binary (a
  * build tree), else the installed copy: ../share/kasi/schemas from the
  * binary, so an install under any PREFIX finds its own, else the
- * directory compiled in (SPEC §9). Returns a malloc'd path. */
+ * directory compiled in. Returns a malloc'd path. */
 static char *resolve_schemas_dir(const char *given)
 {
 	if (given)

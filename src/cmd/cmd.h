@@ -5,7 +5,7 @@
  * set-up the dispatcher does for it (flags), and its usage and help,
  * which live next to the handler in src/cmd/<name>.c. A handler parses
  * its own options, calls one stage, prints, and returns an exit status
- * of SPEC §9 (enum kasi_status).
+ * of kasi (enum kasi_status, docs/exit-codes.md).
  */
 #ifndef KASI_CMD_H
 #define KASI_CMD_H

@@ -20,7 +20,7 @@ const struct command cmd_reconcile = {
 		"Match every stored fact to its policy and compute, for each policy\n"
 		"scheduled in the period, its outcome: PAID_FULL, PAID_PARTIAL, UNPAID or\n"
 		"CANCELLED, with expected, collected, shortfall, pending and the reason\n"
-		"(SPEC §5), and the period's discrepancies (SPEC §6). Reversals count in\n"
+		"(see docs/reconciliation.md), and the period's discrepancies. Reversals count in\n"
 		"their original's period, wherever they arrived; late facts change the\n"
 		"period they belong to when it is reconciled again. Reconciling again\n"
 		"replaces the last result with an identical one when nothing changed.\n"

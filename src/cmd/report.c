@@ -22,7 +22,7 @@ const struct command cmd_report = {
 	.summary = "write a period's outcomes or discrepancies as CSV for finance",
 	.help = "usage: kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]\n"
 		"\n"
-		"Write the period's reconciled outcomes or discrepancies as CSV (SPEC §8),\n"
+		"Write the period's reconciled outcomes or discrepancies as CSV,\n"
 		"and print a summary (counts by status or code, money totals):\n"
 		"\n"
 		"  outcomes:      policy_number,product_code,period,status,expected,\n"

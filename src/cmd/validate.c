@@ -52,7 +52,7 @@ static const char *json_code(int status)
 }
 
 /* A failure that is not a validation report: a message on stderr, or
- * with --json an {"error": {...}} document (seed 000's shape) on stdout. */
+ * with --json an {"error": {...}} document (the collections API's error shape) on stdout. */
 static int fail(bool json, int status, const char *field, const char *expected,
 		const char *received, const char *msg)
 {

@@ -1,5 +1,5 @@
 /*
- * dates.h — calendar dates, periods, times and timestamps (SPEC §3).
+ * dates.h — calendar dates, periods, times and timestamps.
  *
  * A date is an int32_t count of days since 1970-01-01 in the proleptic
  * Gregorian calendar; a period (YYYY-MM) is an int32_t month index

@@ -9,7 +9,7 @@
 #ifndef KASI_ERR_H
 #define KASI_ERR_H
 
-/* The exit statuses of SPEC §9 (sysexits.h values where one exists). */
+/* The exit statuses kasi documents (sysexits.h values where one exists). */
 enum kasi_status {
 	KASI_OK = 0,
 	KASI_FINDINGS = 1,	/* finished, with discrepancies */

@@ -1,5 +1,5 @@
 /*
- * money.h — amounts of money as int64_t cents (SPEC §2.1).
+ * money.h — amounts of money as int64_t cents.
  *
  * Nothing here, nor anywhere in kasi, passes money through a binary
  * fraction type: text is parsed digit by digit into cents, and every sum

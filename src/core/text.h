@@ -1,12 +1,12 @@
 /*
  * text.h — UTF-8 checks and the safe rendering of field values.
  *
- * Files are UTF-8 (SPEC §3); lengths count code points, not bytes
- * (SPEC §11). A value quoted in an error message or report is rendered
+ * Files are UTF-8; lengths count code points, not bytes
+ *. A value quoted in an error message or report is rendered
  * so that it can neither break the line nor leak personal data: control
  * characters and invalid bytes are escaped, long values are cut, and
  * personal values (ID and account numbers) keep only their last four
- * characters (SPEC §2.7).
+ * characters.
  */
 #ifndef KASI_TEXT_H
 #define KASI_TEXT_H

@@ -18,7 +18,7 @@
  * it at its row number; empty lines at the end of the file are dropped.
  * Record numbers count from 1 (the header), as a spreadsheet shows them.
  *
- * Nothing is trimmed: spaces are data (SPEC §11).
+ * Nothing is trimmed: spaces are data.
  */
 #ifndef KASI_CSV_H
 #define KASI_CSV_H

@@ -1,7 +1,7 @@
 /*
  * digest.h — SHA-256, from OpenSSL's libcrypto (EVP).
  *
- * A file's identity is the SHA-256 of its decompressed content (SPEC §11);
+ * A file's identity is the SHA-256 of its decompressed content;
  * a fact's content hash is the SHA-256 of its fields.
  */
 #ifndef KASI_DIGEST_H

@@ -8,7 +8,7 @@
  * UTF-8 aware (PCRE2_UTF); \d and \w stay ASCII.
  *
  * Matching runs under a match limit, a depth limit, a heap limit and a
- * bounded JIT stack (SPEC §2.8), so a catastrophic pattern on a hostile
+ * bounded JIT stack, so a catastrophic pattern on a hostile
  * value ends as REGEX_LIMIT, a rejected value, never a hang.
  */
 #ifndef KASI_REGEX_H

@@ -1,5 +1,5 @@
 /*
- * schema.h — file kinds described as data (SPEC §4).
+ * schema.h — file kinds described as data.
  *
  * A schema file (schemas/NAME.schema) says how a kind of file is named
  * and what its columns must hold; kasi holds no per-channel code for

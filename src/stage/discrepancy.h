@@ -1,5 +1,5 @@
 /*
- * discrepancy.h — the discrepancy codes of SPEC §6 and their severities.
+ * discrepancy.h — the discrepancy codes and their severities.
  *
  * error: money may be wrong or unaccounted for until someone acts;
  * warning: the money is right, but something needs a look (a refund to

@@ -152,7 +152,7 @@ static int raise(struct ingest_run *r, const struct store_fact *f, const char *p
 	return store_discrepancy_add(r->store, &d, r->e);
 }
 
-/* Dates a channel's row may not carry beyond its file's date (SPEC §6):
+/* Dates a channel's row may not carry beyond its file's date:
  * a Softy Comp transactionDate; a Collexia statusDate, or the action
  * date of a completion (a submitted instruction may be future-dated). */
 static const char *future_date(const struct ingest_run *r, const struct store_fact *f, int32_t day,

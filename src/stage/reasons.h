@@ -1,5 +1,5 @@
 /*
- * reasons.h — the one unpaid-reason vocabulary (SPEC §3.7), loaded from
+ * reasons.h — the one unpaid-reason vocabulary, loaded from
  * schemas/unpaid_reasons.csv (data, not code).
  */
 #ifndef KASI_REASONS_H

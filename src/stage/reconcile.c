@@ -390,7 +390,7 @@ static void check_inactive(struct run *r, uint32_t pol, const struct where *w, i
 
 /* *acc += cents, unless the sum would pass what int64_t cents hold: then
  * *acc is left as it was and the run fails (overflow_error), naming the
- * row w, as SPEC §2.1 asks of an overflow. */
+ * row w: an overflow is an error, never a wrap. */
 static void add_cents(struct run *r, int64_t *acc, int64_t cents, const struct where *w)
 {
 	if (money_add(*acc, cents, acc) == MONEY_OK)

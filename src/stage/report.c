@@ -4,7 +4,7 @@
  * Rows go through a FILE (plain) or a gzFile (--gzip) onto a temporary
  * file beside the target, created O_EXCL with mode 0600; report_close()
  * flushes, fsyncs, renames it over the target and fsyncs the directory,
- * so the report appears complete or not at all (SPEC §2.8).
+ * so the report appears complete or not at all.
  */
 #include "core/common.h"
 #include "stage/report.h"

@@ -1,5 +1,5 @@
 /*
- * report.h — CSV reports for finance (SPEC §8): written whole or not at
+ * report.h — CSV reports for finance: written whole or not at
  * all, mode 0600, safe to open in a spreadsheet.
  */
 #ifndef KASI_REPORT_H

@@ -1,5 +1,5 @@
 /*
- * schedule.h — the expected premiums of a period (`kasi schedule`, SPEC §5).
+ * schedule.h — the expected premiums of a period (`kasi schedule`).
  */
 #ifndef KASI_SCHEDULE_H
 #define KASI_SCHEDULE_H

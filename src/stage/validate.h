@@ -153,7 +153,7 @@ const char *validate_rule_name(enum rule r);
  * one-line verdict ("valid: ..." or "invalid: ..."). */
 void validation_print_text(const struct validation *v, FILE *out);
 
-/* The same as one JSON document (errors in seed 000's error shape). */
+/* The same as one JSON document (errors in the collections API's error shape). */
 void validation_print_json(const struct validation *v, FILE *out);
 
 #endif

@@ -100,7 +100,7 @@ static const char *const scripts[] = {
 	"	created_at     TEXT NOT NULL\n"
 	");\n" POLICIES_BY_NUMBER ";\n" POLICIES_BY_EASYPAY_CODE ";\n" POLICIES_BY_COLLECTION_REF
 	";\n"
-	/* Every change to a policy, field by field (SPEC §3.2). */
+	/* Every change to a policy, field by field. */
 	"CREATE TABLE policy_changes (\n"
 	"	change_id  INTEGER PRIMARY KEY,\n"
 	"	policy_id  INTEGER NOT NULL REFERENCES policies(policy_id),\n"
@@ -112,7 +112,7 @@ static const char *const scripts[] = {
 	");\n"
 	"CREATE INDEX policy_changes_by_policy ON policy_changes(policy_id);\n"
 
-	/* Our own record of real-time callbacks (SPEC §3.3). */
+	/* Our own record of real-time callbacks. */
 	"CREATE TABLE ledger (\n"
 	"	ledger_id      INTEGER PRIMARY KEY,\n"
 	"	channel        TEXT NOT NULL,\n"

@@ -30,7 +30,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 static const char sql_period_schedule[] =
 	"INSERT INTO periods (period, scheduled_at) VALUES (?1, ?2)\n"
 	"ON CONFLICT (period) DO UPDATE SET scheduled_at = excluded.scheduled_at";
-/* SPEC §5: started on or before the last day, not lapsed, not cancelled
+/* Active in a period: started on or before the last day, not lapsed, not cancelled
  * before the first day. */
 static const char sql_expected_snapshot[] = "INSERT INTO expected (period, policy_id, amount)\n"
 					    "SELECT ?1, policy_id, premium FROM policies\n"

@@ -59,7 +59,7 @@ static int connect(struct store **out, const char *path, bool create, struct err
 		return db_fail(s, r, e, "opening");
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* WAL: readers never block the writer. synchronous=FULL: a commit is
-	 * durable before kasi reports it (SPEC §2.8). */
+	 * durable before kasi reports it. */
 	if ((rc = db_register_arrays(s, e)))
 		return rc;
 	/* The WAL is copied back into the database once it passes 64 MiB,

@@ -5,10 +5,10 @@
  * Every SQL statement and every sqlite3_* call of kasi lives in
  * src/store/; the rest of kasi sees files, policies, facts, periods and
  * discrepancies. (A deployment that outgrows one machine would put a
- * PostgreSQL backend behind this same interface, SPEC §12.)
+ * PostgreSQL backend behind this same interface.)
  *
  * The store is opened in WAL mode with synchronous=FULL (a commit is on
- * disk before kasi says so, SPEC §2.8), foreign keys on, and a busy
+ * disk before kasi says so), foreign keys on, and a busy
  * timeout; every statement is prepared once and bound, never built from
  * input. A file is loaded inside one store_begin() .. store_commit().
  *
@@ -282,7 +282,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 
 /* Snapshot, in the caller's transaction, the premium of every policy
  * active in the period (started by its last day, not lapsed, not
- * cancelled before its first day) as its expected amount (SPEC §5). */
+ * cancelled before its first day) as its expected amount. */
 int store_schedule_period(struct store *s, const char *period, const char *first_day,
 			  const char *last_day, int64_t *scheduled, struct err *e);
 

@@ -1,6 +1,6 @@
 /*
  * gen_easypay: write a deterministic synthetic EasyPay reconciliation file
- * (seed 002 §10.1.4 layout) for benchmarks.
+ * (the EasyPay daily reconciliation layout) for benchmarks.
  *
  *   gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE]
  *

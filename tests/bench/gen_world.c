@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 			snprintf(ref, sizeof(ref), "%lu", 1000000 + i);
 		else if (channel == 1)
 			snprintf(ref, sizeof(ref), "CX%08lu", i);
-		char debit_day[8] = ""; /* empty for EasyPay (SPEC §11) */
+		char debit_day[8] = ""; /* empty for EasyPay */
 		if (channel != 2)
 			snprintf(debit_day, sizeof(debit_day), "%u", day);
 		fprintf(po, "POL-%07lu,%s,Customer %lu,%s,%u.%02u,%s,%s,%s,%s,%s,2025-%02u-01,\n",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command line: help, exit codes of SPEC §9, schema directory lookup.
+# The command line: help, exit codes, schema directory lookup.
 . "$(dirname "$0")/lib.sh"
 
 kasi help

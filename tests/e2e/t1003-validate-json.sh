@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --json: one document for a report, seed 000's error shape for a failure.
+# --json: one document for a report, the collections API's error shape for a failure.
 . "$(dirname "$0")/lib.sh"
 
 f=$fixtures/valid/bom-crlf/easypay_recon_20261005.csv

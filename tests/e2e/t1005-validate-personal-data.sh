@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Personal values (ID numbers, account numbers, names) never appear whole
-# in a report: only their last four characters (SPEC §2.7).
+# in a report: only their last four characters.
 . "$(dirname "$0")/lib.sh"
 
 f=$tmp/policies.csv

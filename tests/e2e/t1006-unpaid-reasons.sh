@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # schemas/unpaid_reasons.csv maps every response code and unpaid reason
 # description that seeds 001 (Collexia) and 003 (Softy Comp) list, onto the
-# vocabulary of SPEC §3.7 — including the mappings the SPEC spells out.
+# vocabulary — including the mappings the rules spell out.
 . "$(dirname "$0")/lib.sh"
 
 # Read the mapping with a real CSV parser (sqlite3's), not this test's.
@@ -22,7 +22,7 @@ missing=()
 for code in $collexia; do
 	[ -n "$(reason_of collexia "$code")" ] || missing+=("$code")
 done
-check "every Collexia code of seed 001 is mapped (missing: ${missing[*]:-none})" test ${#missing[@]} -eq 0
+check "every Collexia response code is mapped (missing: ${missing[*]:-none})" test ${#missing[@]} -eq 0
 
 # Seed 003 "Unpaid Reason Types", one per line, as printed there.
 missing=()
@@ -98,10 +98,10 @@ Tran on Managers Referral
 Transaction Withdrawal
 UNPROCESSED BY BANK - PLEASE RESUBMIT
 LIST
-check "every Softy Comp unpaid reason of seed 003 is mapped (missing: ${missing[*]:-none})" \
+check "every Softy Comp unpaid reason type is mapped (missing: ${missing[*]:-none})" \
 	test ${#missing[@]} -eq 0
 
-# The mappings SPEC §3.7 names.
+# The mappings the reason rules name.
 for pair in "collexia 02" "collexia TR76" "collexia RR10" \
 	"softycomp PAAF Insufficient Funds" "softycomp Not Provided For"; do
 	got=$(reason_of "${pair%% *}" "${pair#* }")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety (issue 3, SPEC §2.2): kill `kasi ingest` with SIGKILL at
+# Crash safety (a file is all or nothing): kill `kasi ingest` with SIGKILL at
 # many points during a large file. After each kill the store must be
 # intact and hold none of the file or all of it, never part; after the
 # run that finally completes, its totals must equal a clean run's.

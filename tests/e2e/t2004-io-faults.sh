@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# I/O faults (SPEC §2.2, §2.6, §2.8): the disk fills up, or refuses to make
+# I/O faults: the disk fills up, or refuses to make
 # writes durable, while kasi ingests, reconciles or writes a report. Each
 # time kasi must stop with exit 74 and a message naming what failed, the
 # store must be intact and hold a file (or a reconciliation) whole or not

@@ -64,7 +64,7 @@ kasi report discrepancies --period 2026-10 --out "$tmp/discrepancies.csv"
 expect_status 0 "the discrepancies report is written"
 expect_out "discrepancies 2026-10: 15" "15 discrepancies"
 head -1 "$tmp/discrepancies.csv" > "$tmp/head"
-check "with SPEC §8's header" \
+check "with the outcomes report's header" \
 	test "$(cat "$tmp/head")" = "code,severity,channel,file,row,reference,transaction_id,expected,actual,detail"
 # Compare all but the free-text detail, read with a real CSV parser.
 # (None of these nine columns can hold a comma, so list mode is exact.)
@@ -133,7 +133,7 @@ expect_status 66 "scheduling with no policies loaded exits 66"
 expect_err "load the register first" "and says what to do"
 check "the period is not recorded as scheduled" test "$(sql "$tmp/empty.db" 'SELECT count(*) FROM periods')" = 0
 
-# Money is int64 cents, and overflow is an error (SPEC §2.1): two debits of
+# Money is int64 cents, and overflow is an error: two debits of
 # R92 233 720 368 547 758.07 for one policy add up past int64; the period
 # is not reconciled, the last reconciliation stands.
 big=$tmp/big.db

@@ -1,4 +1,4 @@
-/* Unit tests for io/csv: records as RFC 4180 and SPEC §3/§11 define them. */
+/* Unit tests for io/csv: records as RFC 4180 and the file rules define them. */
 #include "unit.h"
 #include "core/text.h"
 #include "io/csv.h"
