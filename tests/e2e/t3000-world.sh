@@ -147,7 +147,20 @@ huge=$tmp/softycomp_transactions_20261009.csv
 	echo "9001,4,500,164061,2026-10-09T00:00:00,-92233720368547758.07,X,1,2026-10-09T00:00:00,,"
 	echo "9002,4,500,164061,2026-10-09T00:00:00,-92233720368547758.07,X,1,2026-10-09T00:00:00,,"
 } >"$huge"
+# Regression: such amounts were accepted, and two of them blocked the
+# period for good (an applied file cannot be undone). Every money column
+# has a ceiling now, so the file is rejected at validation.
 kasi --db "$big" ingest "$huge"
+expect_status 65 "an absurd amount is rejected at validation"
+expect_out "column 'amount', money: below the minimum -100000000.00" "by the amount's floor"
+kasi --db "$big" reconcile --period 2026-10
+expect_status 1 "and the period still reconciles (its one discrepancy: FILE_REJECTED)"
+expect_out "reconciled 2026-10" "and says so"
+# Past the ceilings (a schema copy without them), the sums are still checked.
+mkdir -p "$tmp/loose"
+cp "$KASI_ROOT"/schemas/* "$tmp/loose/"
+sed -i 's/ min=-100000000.00 max=100000000.00//' "$tmp/loose/softycomp_transactions.schema"
+kasi --db "$big" --schemas "$tmp/loose" ingest "$huge"
 expect_status 0 "each amount alone fits: the file is applied"
 kasi --db "$big" reconcile --period 2026-10
 expect_status 65 "a policy's total past int64 cents: reconcile exits 65"
