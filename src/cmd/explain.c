@@ -91,8 +91,8 @@ static int print_policy(void *ctx, const struct store_policy_row *p)
 	printf("  the policy: %s", p->channel);
 	if (p->collection_ref)
 		printf(", collection_ref %s", p->collection_ref);
-	if (p->easypay_code)
-		printf(", EasyPay code %s", p->easypay_code);
+	if (p->cash_code)
+		printf(", cash payment code %s", p->cash_code);
 	printf("; premium %s; %s since %s", premium, p->status, p->start_date);
 	if (p->cancel_date)
 		printf(", cancel date %s", p->cancel_date);
@@ -179,7 +179,7 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 				       .trace_ctx = &s };
 	struct reconcile_summary sum;
 	if (!rc)
-		rc = reconcile_period(ctx->store, reasons, period, &opts, &sum, &e);
+		rc = reconcile_period(ctx->store, ctx->schemas, reasons, period, &opts, &sum, &e);
 	reasons_free(reasons);
 	if (rc) {
 		log_error("%s", e.msg);

@@ -23,6 +23,29 @@ const struct command cmd_init = {
 		"than this kasi\n",
 };
 
+/* What a fact stored before kasi kept its meaning means: its schema's
+ * kind rules applied to its raw values. */
+static int fact_kind(void *c, const char *schema, const char *type, const char *status,
+		     const char *reason, const char **kind, struct err *e)
+{
+	struct kasi_ctx *ctx = c;
+	int rc = cmd_load_schemas(ctx, e);
+	if (rc)
+		return rc;
+	const struct schema *s = schema_set_find(ctx->schemas, schema);
+	if (!s)
+		return err_set(e, KASI_ECONFIG,
+			       "the store holds facts of schema %s, which is not in '%s': kasi "
+			       "needs it to migrate them",
+			       schema, ctx->schemas_dir);
+	const char *values[CANON_COUNT] = { 0 };
+	values[CANON_TYPE] = type;
+	values[CANON_STATUS] = status;
+	values[CANON_REASON] = reason;
+	*kind = fact_kind_name(schema_fact_kind(s, values));
+	return 0;
+}
+
 static int cmd_init_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
@@ -31,7 +54,8 @@ static int cmd_init_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_init, "takes no arguments");
 	struct err e = { 0 };
 	int from;
-	int rc = store_init(ctx->db_path, &from, &e);
+	struct store_upgrade up = { ctx, fact_kind };
+	int rc = store_init(ctx->db_path, &up, &from, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		return -rc;

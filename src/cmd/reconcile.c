@@ -60,7 +60,7 @@ static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	struct reconcile_summary sum;
 	struct reconcile_opts opts = { .write = true };
 	if (!rc)
-		rc = reconcile_period(ctx->store, reasons, period, &opts, &sum, &e);
+		rc = reconcile_period(ctx->store, ctx->schemas, reasons, period, &opts, &sum, &e);
 	reasons_free(reasons);
 	if (rc == -KASI_EUSAGE)
 		return cmd_usage_error(&cmd_reconcile, "%s", e.msg);
@@ -69,5 +69,15 @@ static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return -rc;
 	}
 	print_summary(period, &sum);
+	if (sum.overflowed) {
+		/* Every other policy's outcome is recorded: one policy's absurd
+		 * money must not hold back everyone else's month. */
+		log_error("%s row %" PRIu64 ": takes policy %s's money past what kasi can count "
+			  "(int64 cents): its outcome is not recorded (%" PRId64
+			  " polic%s so; every other policy's is)",
+			  *sum.overflow_file ? sum.overflow_file : "a file", sum.overflow_row,
+			  sum.overflow_policy, sum.overflowed, sum.overflowed == 1 ? "y" : "ies");
+		return KASI_EDATA;
+	}
 	return sum.total ? KASI_FINDINGS : KASI_OK;
 }

@@ -30,7 +30,7 @@ enum date_status {
 /* The written forms a schema can name for a date column. */
 enum date_format {
 	DATE_FMT_ISO,	  /* YYYY-MM-DD */
-	DATE_FMT_COMPACT, /* yyyymmdd (Collexia, file names) */
+	DATE_FMT_COMPACT, /* yyyymmdd (some channels' dates, file names) */
 	DATE_FMT_API,	  /* YYYY-MM-DDThh:mm:ss[.f] (Softy Comp API, local) */
 	DATE_FMT_PERIOD,  /* YYYY-MM */
 };

@@ -1,6 +1,6 @@
 /*
  * luhn.h — the Luhn (mod 10) check digit, used by SA ID numbers and
- * EasyPay codes.
+ * cash payment codes.
  */
 #ifndef KASI_LUHN_H
 #define KASI_LUHN_H

@@ -16,6 +16,15 @@
  *       when COL=A|B ATTRIBUTE
  *   key COL COL ...           map FIELD COL
  *
+ * and, for a channel, how its rows become money (flow directives):
+ *
+ *   label TEXT                flow payments|debits|instructions
+ *   match policy_number|collection_ref|cash_code
+ *   kind KIND [called WORD] FIELD=A|B ...
+ *   link original_id          link reference cycle_date
+ *   amounts negative|positive ledger two_sided
+ *   order FIELD [FIELD]       future_dated FIELD [kind=K|K]
+ *
  * Parsing is two passes over the model: lines are read into it as they
  * come, then references between lines (when, key, map, within_file_date)
  * are resolved and checked, each error naming the line it came from.
@@ -60,7 +69,90 @@ static const char *const canon_names[CANON_COUNT] = {
 	[CANON_STATUS_DATE] = "status_date",
 	[CANON_STATUS_TIME] = "status_time",
 	[CANON_CHANNEL] = "channel",
+	[CANON_CASH_CODE] = "cash_code",
 };
+
+static const char *const fact_kind_names[FACT_KIND_COUNT] = {
+	[FACT_COLLECTED] = "collected", [FACT_REVERSAL] = "reversal",
+	[FACT_PENDING] = "pending",	[FACT_TRACKING] = "tracking",
+	[FACT_FAILED] = "failed",	[FACT_CANCELLED] = "cancelled",
+	[FACT_IGNORED] = "ignored",
+};
+
+static const char *const flow_names[] = {
+	[FLOW_NONE] = "",
+	[FLOW_PAYMENTS] = "payments",
+	[FLOW_DEBITS] = "debits",
+	[FLOW_INSTRUCTIONS] = "instructions",
+};
+
+static const char *const policy_key_names[] = {
+	[POLICY_KEY_NUMBER] = "policy_number",
+	[POLICY_KEY_COLLECTION_REF] = "collection_ref",
+	[POLICY_KEY_CASH_CODE] = "cash_code",
+};
+
+/* The kinds each flow gives a meaning to: a bit per kind. */
+#define KIND_BIT(k) (1u << (k))
+static const unsigned flow_kinds[] = {
+	[FLOW_NONE] = 0,
+	[FLOW_PAYMENTS] = KIND_BIT(FACT_COLLECTED) | KIND_BIT(FACT_PENDING) |
+			  KIND_BIT(FACT_TRACKING) | KIND_BIT(FACT_FAILED) |
+			  KIND_BIT(FACT_CANCELLED) | KIND_BIT(FACT_IGNORED),
+	[FLOW_DEBITS] = KIND_BIT(FACT_COLLECTED) | KIND_BIT(FACT_REVERSAL) | KIND_BIT(FACT_FAILED) |
+			KIND_BIT(FACT_IGNORED),
+	[FLOW_INSTRUCTIONS] = KIND_BIT(FACT_COLLECTED) | KIND_BIT(FACT_PENDING) |
+			      KIND_BIT(FACT_TRACKING) | KIND_BIT(FACT_FAILED) |
+			      KIND_BIT(FACT_CANCELLED) | KIND_BIT(FACT_IGNORED),
+};
+
+const char *fact_kind_name(enum fact_kind k)
+{
+	return k < FACT_KIND_COUNT ? fact_kind_names[k] : "?";
+}
+
+enum fact_kind fact_kind_parse(const char *name)
+{
+	int k = 0;
+	while (k < FACT_KIND_COUNT && strcmp(fact_kind_names[k], name))
+		k++;
+	return (enum fact_kind)k;
+}
+
+const char *schema_kind_word(const struct schema *s, enum fact_kind k)
+{
+	return k < FACT_KIND_COUNT && s->flow.words[k] ? s->flow.words[k] : fact_kind_name(k);
+}
+
+const char *schema_label(const struct schema *s)
+{
+	return s->flow.label ? s->flow.label : s->channel ? s->channel : s->name;
+}
+
+static bool value_in(const char *v, char *const *values, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(values[i], v))
+			return true;
+	return false;
+}
+
+enum fact_kind schema_fact_kind(const struct schema *s, const char *const values[CANON_COUNT])
+{
+	for (size_t i = 0; i < s->flow.nrules; i++) {
+		const struct kind_rule *r = &s->flow.rules[i];
+		size_t c = 0;
+		while (c < r->nconds) {
+			const char *v = values[r->conds[c].field];
+			if (!value_in(v ? v : "", r->conds[c].values, r->conds[c].nvalues))
+				break;
+			c++;
+		}
+		if (c == r->nconds)
+			return r->kind;
+	}
+	return FACT_IGNORED;
+}
 
 const char *check_kind_name(enum check_kind kind)
 {
@@ -483,6 +575,262 @@ static int parse_column(struct parser *p, char *rest)
 	return 0;
 }
 
+/* ---- flow directives --------------------------------------------------- */
+
+static int set_text(struct parser *p, char **field, const char *kw, char *rest);
+
+static bool is_flow_directive(const char *kw)
+{
+	static const char *const words[] = { "label",	"flow",	  "match", "kind",	  "link",
+					     "amounts", "ledger", "order", "future_dated" };
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(kw, words[i]))
+			return true;
+	return false;
+}
+
+static int name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && *names[i] && !strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+static int canon_field(struct parser *p, const char *kw, const char *name, enum canon_field *f)
+{
+	int i = name_index(canon_names, CANON_COUNT, name);
+	if (i < 0)
+		return perr(p, "%s: unknown field '%s' (a field of the canonical record)", kw,
+			    name);
+	*f = (enum canon_field)i;
+	return 0;
+}
+
+static int fact_kind_of(struct parser *p, const char *kw, const char *name, enum fact_kind *k)
+{
+	*k = fact_kind_parse(name);
+	if (*k == FACT_KIND_COUNT)
+		return perr(p,
+			    "%s: unknown kind '%s' (collected, reversal, pending, tracking, "
+			    "failed, cancelled, ignored)",
+			    kw, name);
+	return 0;
+}
+
+/* kind KIND [called WORD] FIELD=A|B ... */
+static int parse_kind_rule(struct parser *p, char *rest)
+{
+	struct schema_flow *f = &p->s->flow;
+	struct kind_rule r = { .line = p->line };
+	int rc = fact_kind_of(p, "kind", next_word(&rest), &r.kind);
+	if (rc)
+		return rc;
+	char *w = next_word(&rest);
+	if (!strcmp(w, "called")) {
+		char *word = next_word(&rest);
+		if (!*word)
+			return perr(p, "kind: a word must follow 'called'");
+		if (f->words[r.kind] && strcmp(f->words[r.kind], word))
+			return perr(p, "kind: %s is called '%s' already", fact_kind_name(r.kind),
+				    f->words[r.kind]);
+		if (!f->words[r.kind] && !(f->words[r.kind] = strdup(word)))
+			return perr(p, "out of memory");
+		w = next_word(&rest);
+	}
+	for (; *w; w = next_word(&rest)) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			return perr(p, "kind: expected FIELD=A|B, got '%s'", w);
+		if (r.nconds == KIND_RULE_CONDS)
+			return perr(p, "kind: at most %d conditions", KIND_RULE_CONDS);
+		*eq = '\0';
+		enum canon_field field = CANON_COUNT;
+		if ((rc = canon_field(p, "kind", w, &field)))
+			return rc;
+		r.conds[r.nconds].field = field;
+		if (split_bar(eq + 1, &r.conds[r.nconds].values, &r.conds[r.nconds].nvalues))
+			return perr(p, "out of memory");
+		r.nconds++;
+	}
+	struct kind_rule *nr = realloc(f->rules, (f->nrules + 1) * sizeof(*nr));
+	if (!nr) {
+		for (size_t c = 0; c < r.nconds; c++)
+			free_strings(r.conds[c].values, r.conds[c].nvalues);
+		return perr(p, "out of memory");
+	}
+	f->rules = nr;
+	f->rules[f->nrules++] = r;
+	return 0;
+}
+
+/* future_dated FIELD [kind=K|K] */
+static int parse_future(struct parser *p, char *rest)
+{
+	struct schema_flow *f = &p->s->flow;
+	if (f->nfuture == FLOW_FUTURE_RULES)
+		return perr(p, "future_dated: at most %d", FLOW_FUTURE_RULES);
+	enum canon_field field = CANON_COUNT;
+	int rc = canon_field(p, "future_dated", next_word(&rest), &field);
+	if (rc)
+		return rc;
+	unsigned kinds = 0;
+	char *w = next_word(&rest);
+	if (*w) {
+		if (strncmp(w, "kind=", 5) || *rest)
+			return perr(p, "future_dated: expected FIELD [kind=K|K]");
+		for (char *k = w + 5, *bar; k; k = bar ? bar + 1 : NULL) {
+			bar = strchr(k, '|');
+			if (bar)
+				*bar = '\0';
+			enum fact_kind kind;
+			if ((rc = fact_kind_of(p, "future_dated", k, &kind)))
+				return rc;
+			kinds |= KIND_BIT(kind);
+		}
+	}
+	f->future[f->nfuture].field = field;
+	f->future[f->nfuture++].kinds = kinds;
+	return 0;
+}
+
+static int parse_flow(struct parser *p, const char *kw, char *rest)
+{
+	struct schema_flow *f = &p->s->flow;
+	int i, rc;
+	if (!strcmp(kw, "label"))
+		return set_text(p, &f->label, kw, rest);
+	if (!strcmp(kw, "kind"))
+		return parse_kind_rule(p, rest);
+	if (!strcmp(kw, "future_dated"))
+		return parse_future(p, rest);
+	if (!strcmp(kw, "flow")) {
+		if (f->line)
+			return perr(p, "flow: given twice");
+		if ((i = name_index(flow_names, ARRAY_SIZE(flow_names), rest)) < 0)
+			return perr(p, "flow: expected payments, debits or instructions, got '%s'",
+				    rest);
+		f->type = (enum flow_type)i;
+		f->line = p->line;
+	} else if (!strcmp(kw, "match")) {
+		if ((i = name_index(policy_key_names, ARRAY_SIZE(policy_key_names), rest)) < 0)
+			return perr(p,
+				    "match: expected policy_number, collection_ref or cash_code, "
+				    "got '%s'",
+				    rest);
+		f->match = (enum policy_key)i;
+	} else if (!strcmp(kw, "link")) {
+		if (!strcmp(rest, "original_id"))
+			f->link_original = true;
+		else if (!strcmp(rest, "reference cycle_date"))
+			f->link_pair = true;
+		else
+			return perr(p, "link: expected 'original_id' or 'reference cycle_date'");
+	} else if (!strcmp(kw, "amounts")) {
+		if (strcmp(rest, "negative") && strcmp(rest, "positive"))
+			return perr(p, "amounts: expected negative or positive, got '%s'", rest);
+		f->negative_amounts = !strcmp(rest, "negative");
+	} else if (!strcmp(kw, "ledger")) {
+		if (strcmp(rest, "two_sided"))
+			return perr(p, "ledger: expected two_sided, got '%s'", rest);
+		f->two_sided = true;
+	} else if (!strcmp(kw, "order")) {
+		for (char *w = next_word(&rest); *w; w = next_word(&rest)) {
+			if (f->norder == ARRAY_SIZE(f->order))
+				return perr(p, "order: at most two fields (a date, then a time)");
+			if ((rc = canon_field(p, "order", w, &f->order[f->norder])))
+				return rc;
+			f->norder++;
+		}
+	}
+	return 0;
+}
+
+/* The flow directives make sense together: checked once every line is
+ * read and the maps are known. */
+static int resolve_flow(struct parser *p)
+{
+	struct schema *s = p->s;
+	struct schema_flow *f = &s->flow;
+	bool any = f->nrules || f->label || f->link_original || f->link_pair || f->norder ||
+		   f->nfuture || f->two_sided || f->negative_amounts;
+	p->line = f->line;
+	if (!f->line) {
+		p->line = 0;
+		return any ? perr(p, "flow directives without a 'flow'") : 0;
+	}
+	if (!s->channel)
+		return perr(p, "flow: only a channel's schema has one (add 'channel NAME')");
+	static const enum canon_field needed[] = { CANON_TRANSACTION_ID, CANON_REFERENCE,
+						   CANON_DATE, CANON_AMOUNT };
+	for (size_t i = 0; i < ARRAY_SIZE(needed); i++)
+		if (s->map[needed[i]] < 0)
+			return perr(p, "flow %s: 'map %s COLUMN' is required", flow_names[f->type],
+				    canon_names[needed[i]]);
+	if (!f->nrules)
+		return perr(p, "flow %s: at least one 'kind' rule is required",
+			    flow_names[f->type]);
+	for (size_t i = 0; i < f->nrules; i++) {
+		const struct kind_rule *r = &f->rules[i];
+		p->line = r->line;
+		if (!(flow_kinds[f->type] & KIND_BIT(r->kind)))
+			return perr(p, "kind: a %s flow has no %s rows", flow_names[f->type],
+				    fact_kind_names[r->kind]);
+		for (size_t c = 0; c < r->nconds; c++) {
+			enum canon_field cf = r->conds[c].field;
+			/* The fields a stored fact keeps as they came. */
+			if (cf != CANON_TYPE && cf != CANON_STATUS && cf != CANON_REASON)
+				return perr(p,
+					    "kind: a condition is on type, status or reason, not "
+					    "'%s'",
+					    canon_names[cf]);
+			if (s->map[cf] < 0)
+				return perr(p, "kind: field '%s' is not mapped to a column",
+					    canon_names[cf]);
+		}
+	}
+	for (size_t i = 0; i < f->nfuture; i++)
+		if (s->map[f->future[i].field] < 0)
+			return perr(p, "future_dated: field '%s' is not mapped to a column",
+				    canon_names[f->future[i].field]);
+	for (size_t i = 0; i < f->norder; i++) {
+		/* A date the store keeps, then a time it keeps. */
+		enum canon_field of = f->order[i];
+		bool ok = i == 0 ? of == CANON_STATUS_DATE || of == CANON_DATE ||
+					   of == CANON_CYCLE_DATE
+				 : of == CANON_STATUS_TIME;
+		if (!ok)
+			return perr(p, "order: expected a date (status_date, date or cycle_date), "
+				       "then status_time");
+		if (s->map[of] < 0)
+			return perr(p, "order: field '%s' is not mapped to a column",
+				    canon_names[of]);
+	}
+	for (size_t i = 0; i < f->nfuture; i++) {
+		enum canon_field ff = f->future[i].field;
+		if (ff != CANON_DATE && ff != CANON_STATUS_DATE && ff != CANON_CYCLE_DATE)
+			return perr(p, "future_dated: expected date, status_date or cycle_date");
+	}
+	p->line = f->line;
+	if (f->type == FLOW_DEBITS) {
+		if (f->link_original && s->map[CANON_ORIGINAL_ID] < 0)
+			return perr(p, "link original_id: 'map original_id COLUMN' is required");
+		if (f->link_pair && s->map[CANON_CYCLE_DATE] < 0)
+			return perr(p, "link reference cycle_date: 'map cycle_date COLUMN' is "
+				       "required");
+	} else if (f->link_original || f->link_pair || f->negative_amounts) {
+		return perr(p, "link and amounts belong to a debits flow");
+	}
+	if (f->type == FLOW_INSTRUCTIONS && !f->norder)
+		return perr(p, "flow instructions: 'order FIELD [FIELD]' is required (the date, "
+			       "then the time, by which the latest status is found)");
+	if (f->type != FLOW_INSTRUCTIONS && f->norder)
+		return perr(p, "order belongs to an instructions flow");
+	if (f->two_sided && f->type != FLOW_PAYMENTS)
+		return perr(p, "ledger two_sided belongs to a payments flow");
+	return 0;
+}
+
 static int set_text(struct parser *p, char **field, const char *kw, char *rest)
 {
 	if (*field)
@@ -544,6 +892,8 @@ static int parse_line(struct parser *p, char *line)
 		return push_ref(p, &p->keys, &p->nkeys, rest, 0, 0);
 	} else if (!strcmp(kw, "map")) {
 		return push_ref(p, &p->maps, &p->nmaps, rest, 0, 0);
+	} else if (is_flow_directive(kw)) {
+		return parse_flow(p, kw, rest);
 	} else {
 		if (!current_column(p))
 			return perr(p, "unknown directive '%s'", kw);
@@ -658,7 +1008,7 @@ static int resolve(struct parser *p)
 					       "before it");
 		}
 	}
-	return 0;
+	return resolve_flow(p);
 }
 
 static void free_refs(struct pending_ref *refs, size_t n)
@@ -766,6 +1116,14 @@ void schema_free(struct schema *s)
 	free(s->path);
 	free(s->description);
 	free(s->channel);
+	for (size_t i = 0; i < s->flow.nrules; i++)
+		for (size_t c = 0; c < s->flow.rules[i].nconds; c++)
+			free_strings(s->flow.rules[i].conds[c].values,
+				     s->flow.rules[i].conds[c].nvalues);
+	free(s->flow.rules);
+	free(s->flow.label);
+	for (size_t k = 0; k < FACT_KIND_COUNT; k++)
+		free(s->flow.words[k]);
 	free(s);
 }
 

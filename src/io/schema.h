@@ -104,11 +104,81 @@ enum canon_field {
 	CANON_STATUS_DATE,
 	CANON_STATUS_TIME,
 	CANON_CHANNEL,
+	CANON_CASH_CODE, /* the policy register's: a policy's cash payment code */
 	CANON_COUNT
 };
 
+/* ---- how a channel's rows become money (schemas/README.md, "Matching") ---- */
+
+/* The generic flows kasi implements once; a channel's schema names one. */
+enum flow_type {
+	FLOW_NONE,	   /* reference data: no flow */
+	FLOW_PAYMENTS,	   /* each row a payment: collected, pending or failed */
+	FLOW_DEBITS,	   /* collections, and reversals linked to their original */
+	FLOW_INSTRUCTIONS, /* status updates of one instruction; the latest decides */
+};
+
+/* Which of a policy's keys a row's reference names. */
+enum policy_key {
+	POLICY_KEY_NUMBER,	   /* the policy number */
+	POLICY_KEY_COLLECTION_REF, /* the policy's collection_ref, for policies of the channel */
+	POLICY_KEY_CASH_CODE,	   /* the policy's cash payment code */
+};
+
+/* What a row means, whatever the channel calls it. */
+enum fact_kind {
+	FACT_COLLECTED, /* money collected */
+	FACT_REVERSAL,	/* takes back an earlier collection */
+	FACT_PENDING,	/* not final yet: shown, never counted */
+	FACT_TRACKING,	/* held for a later attempt: pending, never a reversal */
+	FACT_FAILED,	/* nothing collected; its reason is kept */
+	FACT_CANCELLED, /* withdrawn: nothing collected */
+	FACT_IGNORED,	/* stored and shown, never counted */
+	FACT_KIND_COUNT
+};
+
+#define KIND_RULE_CONDS 4
+
+/* `kind KIND [called WORD] FIELD=A|B ...`: rows whose canonical fields
+ * hold those values mean KIND; the first rule that matches wins. */
+struct kind_rule {
+	enum fact_kind kind;
+	int line;
+	size_t nconds;
+	struct {
+		enum canon_field field;
+		char **values;
+		size_t nvalues;
+	} conds[KIND_RULE_CONDS];
+};
+
+#define FLOW_FUTURE_RULES 4
+
+struct schema_flow {
+	enum flow_type type;
+	enum policy_key match;
+	char *label;		      /* the channel as people name it: "Softy Comp" */
+	char *words[FACT_KIND_COUNT]; /* what the channel calls a kind; NULL: its name */
+	struct kind_rule *rules;
+	size_t nrules;
+	bool link_original;	   /* debits: original_id names the original */
+	bool link_pair;		   /* debits: else the same reference and cycle_date */
+	bool negative_amounts;	   /* debits: a collection is written negative */
+	bool two_sided;		   /* payments: checked against our ledger */
+	enum canon_field order[2]; /* instructions: the latest by these decides */
+	size_t norder;
+	/* `future_dated FIELD [kind=K|K]`: OUT_OF_PERIOD when FIELD's date is
+	 * after the file's (only for rows of those kinds: a bit per kind). */
+	struct {
+		enum canon_field field;
+		unsigned kinds; /* 0: every row */
+	} future[FLOW_FUTURE_RULES];
+	size_t nfuture;
+	int line; /* of the `flow` directive; 0: none */
+};
+
 struct schema {
-	char *name; /* the file's stem: easypay_recon */
+	char *name; /* the file's stem: "products" for products.schema */
 	char *path;
 	char *description;
 	char *channel; /* NULL for reference data */
@@ -126,6 +196,7 @@ struct schema {
 	struct schema_key *keys;
 	size_t nkeys;
 	int map[CANON_COUNT]; /* column index, or -1 */
+	struct schema_flow flow;
 };
 
 struct schema_set {
@@ -170,6 +241,20 @@ int schema_column_index(const struct schema *s, const char *name);
 int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days);
 int schema_read_money(const struct schema_column *c, const char *s, size_t n, int64_t *cents);
 int schema_read_time(const struct schema_column *c, const char *s, size_t n, int32_t *seconds);
+/* What a row means under the schema's kind rules, from its canonical
+ * values (values[f]: the value mapped to field f, NULL or "" for none):
+ * the first rule that matches, else FACT_IGNORED. */
+enum fact_kind schema_fact_kind(const struct schema *s, const char *const values[CANON_COUNT]);
+
+/* The kind's name ("reversal"); the kind named name, or FACT_KIND_COUNT. */
+const char *fact_kind_name(enum fact_kind k);
+enum fact_kind fact_kind_parse(const char *name);
+
+/* What the channel calls a kind of row ("unpaid"), else the kind's name;
+ * the channel's label, else its name. */
+const char *schema_kind_word(const struct schema *s, enum fact_kind k);
+const char *schema_label(const struct schema *s);
+
 const char *check_kind_name(enum check_kind kind);
 const char *canon_field_name(enum canon_field f);
 

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "stage/discrepancy.h"
+#include "stage/match.h"
 
 static const struct {
 	const char *code, *severity;
@@ -29,4 +30,38 @@ const char *discrepancy_severity(const char *code)
 		if (!strcmp(severities[i].code, code))
 			return severities[i].severity;
 	return "error";
+}
+
+int discrepancy_write_all(struct store *s, const char *period, const struct finding *f, size_t n,
+			  struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct finding *d = &f[i];
+		char number[64];
+		const char *reference = d->reference;
+		if (d->policy_id) {
+			int found = store_policy_find_number(s, d->policy_id, number, e);
+			if (found < 0)
+				return found;
+			if (found)
+				reference = number;
+		}
+		struct store_discrepancy sd = {
+			.period = period,
+			.code = d->code,
+			.severity = discrepancy_severity(d->code),
+			.channel = d->channel,
+			.file_id = d->file_id,
+			.row = d->row,
+			.reference = reference,
+			.transaction_id = d->txn,
+			.expected = d->expected,
+			.actual = d->actual,
+			.detail = d->detail ? d->detail : "",
+			.source = "reconcile",
+		};
+		rc = store_discrepancy_add(s, &sd, e);
+	}
+	return rc;
 }

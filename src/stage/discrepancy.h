@@ -8,6 +8,8 @@
 #ifndef KASI_DISCREPANCY_H
 #define KASI_DISCREPANCY_H
 
+#include <stddef.h>
+
 #define D_FILE_REJECTED		     "FILE_REJECTED"
 #define D_DUPLICATE_FILE	     "DUPLICATE_FILE"
 #define D_DUPLICATE_TRANSACTION	     "DUPLICATE_TRANSACTION"
@@ -25,5 +27,15 @@
 
 /* "error", "warning" or "info"; "error" for a code it does not know. */
 const char *discrepancy_severity(const char *code);
+
+struct store;
+struct finding;
+struct err;
+
+/* Record what reconciling a period found, each with its severity, in the
+ * caller's transaction; a finding about a known policy names it by its
+ * policy number. */
+int discrepancy_write_all(struct store *s, const char *period, const struct finding *f, size_t n,
+			  struct err *e);
 
 #endif

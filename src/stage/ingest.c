@@ -31,7 +31,8 @@
 struct held {
 	struct store_fact f;
 	char period[PERIOD_BUFSZ]; /* its discrepancies' period */
-	int32_t day, status_day;
+	int32_t day, status_day, cycle_day;
+	enum fact_kind kind;
 };
 
 struct ingest_run {
@@ -82,8 +83,8 @@ static bool money_of(const struct ingest_run *r, enum canon_field f, int64_t *ce
 }
 
 /* The fact's identity: the values of the schema's first key, joined by
- * '/' (EasyPay and Softy Comp: the transaction id; Collexia: reference
- * and status). */
+ * '/' (most channels: the transaction id; an instruction's status
+ * updates: its reference and status). */
 static const char *fact_key(struct ingest_run *r)
 {
 	const struct schema_key *k = &r->schema->keys[0];
@@ -120,15 +121,25 @@ static void note(struct ingest_result *res, const char *code, uint64_t row, cons
 	snprintf(n->detail, sizeof(n->detail), "%s", detail);
 }
 
-/* Record a discrepancy the row raised: in the store and in the result. */
-static int raise(struct ingest_run *r, const struct store_fact *f, const char *period,
-		 const char *code, const char *expected, const char *actual, const char *detail)
+/* The store's name for the policy key a schema's references name. */
+static enum store_policy_key store_key(const struct schema *s)
+{
+	return s->flow.match == POLICY_KEY_CASH_CODE	    ? STORE_KEY_CASH_CODE
+	       : s->flow.match == POLICY_KEY_COLLECTION_REF ? STORE_KEY_COLLECTION_REF
+							    : STORE_KEY_NUMBER;
+}
+
+/* Record a discrepancy the row raised: in the store and in the result. Its
+ * reference is the policy's number when the row names a known policy. */
+static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, const char *period,
+			      const char *code, const char *expected, const char *actual,
+			      const char *detail)
 {
 	char policy[64];
 	const char *reference = f->reference;
-	if (reference && *reference) {
-		int found =
-			store_policy_for_reference(r->store, f->channel, reference, policy, r->e);
+	if (reference && *reference && r->schema->flow.type != FLOW_NONE) {
+		int found = store_policy_for_key(r->store, store_key(r->schema), f->channel,
+						 reference, policy, r->e);
 		if (found < 0)
 			return found;
 		if (found)
@@ -152,24 +163,37 @@ static int raise(struct ingest_run *r, const struct store_fact *f, const char *p
 	return store_discrepancy_add(r->store, &d, r->e);
 }
 
-/* Dates a channel's row may not carry beyond its file's date:
- * a Softy Comp transactionDate; a Collexia statusDate, or the action
- * date of a completion (a submitted instruction may be future-dated). */
-static const char *future_date(const struct ingest_run *r, const struct store_fact *f, int32_t day,
-			       int32_t status_day, bool has_status_day)
+/* The first of the dates the schema says a row may not carry beyond its
+ * file's date (`future_dated`) that it does: what it is, in words
+ * ("messageDate of a completion"), into what, and its value; false when
+ * there is none. */
+static bool future_date(const struct ingest_run *r, const struct held *h, char *what,
+			size_t what_size, const char **value)
 {
+	const struct schema_flow *flow = &r->schema->flow;
 	if (!r->dated)
-		return NULL;
-	const char *channel = r->schema->channel;
-	if (!strcmp(channel, "softycomp") && day > r->file_date)
-		return "transactionDate";
-	if (!strcmp(channel, "collexia")) {
-		if (has_status_day && status_day > r->file_date)
-			return "statusDate";
-		if (f->status && !strcmp(f->status, "3") && day > r->file_date)
-			return "messageDate of a completion";
+		return false;
+	for (size_t i = 0; i < flow->nfuture; i++) {
+		enum canon_field field = flow->future[i].field;
+		unsigned kinds = flow->future[i].kinds;
+		int32_t day = field == CANON_STATUS_DATE  ? h->status_day
+			      : field == CANON_CYCLE_DATE ? h->cycle_day
+							  : h->day;
+		const char *v = field == CANON_STATUS_DATE  ? h->f.status_date
+				: field == CANON_CYCLE_DATE ? h->f.cycle_date
+							    : h->f.business_date;
+		if (!v || day <= r->file_date || (kinds && !(kinds & (1u << h->kind))))
+			continue;
+		const char *column = r->schema->columns[r->schema->map[field]].name;
+		if (kinds)
+			snprintf(what, what_size, "%s of a %s", column,
+				 schema_kind_word(r->schema, h->kind));
+		else
+			snprintf(what, what_size, "%s", column);
+		*value = v;
+		return true;
 	}
-	return NULL;
+	return false;
 }
 
 /* What a stored fact raises: DUPLICATE_TRANSACTION or
@@ -191,22 +215,21 @@ static int after_store(struct ingest_run *r, const struct held *h,
 			r->res->duplicates++;
 		else
 			r->res->conflicts++;
-		return raise(r, f, h->period,
-			     dup->same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE,
-			     NULL, NULL, detail);
+		return record_discrepancy(r, f, h->period,
+					  dup->same_content ? D_DUPLICATE_TRANSACTION
+							    : D_CONFLICTING_DUPLICATE,
+					  NULL, NULL, detail);
 	}
 	r->res->facts++;
-	const char *which = future_date(r, f, h->day, h->status_day, f->status_date != NULL);
-	if (which) {
+	char which[160];
+	const char *value;
+	if (future_date(r, h, which, sizeof(which), &value)) {
 		char want[DATE_BUFSZ + 16];
 		date_format_iso(r->file_date, want);
 		snprintf(want + strlen(want), sizeof(want) - strlen(want), " or before");
-		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which,
-			 !strcmp(which, "statusDate") ? f->status_date : f->business_date);
+		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which, value);
 		r->res->out_of_period++;
-		return raise(r, f, h->period, D_OUT_OF_PERIOD, want,
-			     !strcmp(which, "statusDate") ? f->status_date : f->business_date,
-			     detail);
+		return record_discrepancy(r, f, h->period, D_OUT_OF_PERIOD, want, value, detail);
 	}
 	return 0;
 }
@@ -250,6 +273,15 @@ static void hold_strings(struct ingest_run *r, struct store_fact *f)
 	f->status_date = hold(r, f->status_date);
 }
 
+/* What the row means under the schema's kind rules. */
+static enum fact_kind kind_of(const struct ingest_run *r)
+{
+	const char *values[CANON_COUNT];
+	for (size_t i = 0; i < CANON_COUNT; i++)
+		values[i] = value(r, (enum canon_field)i);
+	return schema_fact_kind(r->schema, values);
+}
+
 static int on_row(void *ctx, const struct vrow *row)
 {
 	struct ingest_run *r = ctx;
@@ -290,12 +322,15 @@ static int on_row(void *ctx, const struct vrow *row)
 			      &secs))
 		f.status_time = secs;
 	f.content_hash = store_content_hash(row->sha256);
+	bool flows = r->schema->flow.type != FLOW_NONE;
+	enum fact_kind kind = flows ? kind_of(r) : FACT_IGNORED;
+	f.canonical_kind = flows ? fact_kind_name(kind) : NULL;
 
-	/* A discrepancy belongs to its row's period; a Softy Comp unpaid's,
-	 * to its original's, which its cycle date names. */
+	/* A discrepancy belongs to its row's period; a reversal's to its
+	 * original's, which its cycle date names when it has one. */
 	char period[PERIOD_BUFSZ];
-	bool unpaid = !strcmp(f.channel, "softycomp") && f.kind && !strcmp(f.kind, "7");
-	period_format(period_of_date(unpaid && f.cycle_date ? cycle_day : day), period);
+	bool reversal = kind == FACT_REVERSAL;
+	period_format(period_of_date(reversal && f.cycle_date ? cycle_day : day), period);
 
 	if (!r->any_day || day < r->first_day)
 		r->first_day = day;
@@ -303,7 +338,9 @@ static int on_row(void *ctx, const struct vrow *row)
 		r->last_day = day;
 	r->any_day = true;
 	struct held *h = &r->held[r->nheld++];
-	*h = (struct held){ .f = f, .day = day, .status_day = status_day };
+	*h = (struct held){
+		.f = f, .day = day, .status_day = status_day, .cycle_day = cycle_day, .kind = kind
+	};
 	memcpy(h->period, period, sizeof(period));
 	hold_strings(r, &h->f);
 	if (r->oom)

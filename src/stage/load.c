@@ -72,8 +72,9 @@ static const char *const product_cols[] = {
 enum { PR_CODE, PR_NAME, PR_PROVIDER, PR_PROVIDER_NAME, PR_BPS, PR_FIXED, PR_BANK, PR_ACCOUNT };
 
 static const char *const policy_cols[] = {
-	"policy_number",  "product_code", "customer_name", "id_number", "premium",    "channel",
-	"collection_ref", "easypay_code", "debit_day",	   "status",	"start_date", "cancel_date",
+	"policy_number", "product_code", "customer_name",  "id_number",
+	"premium",	 "channel",	 "collection_ref", NULL /* the cash code: mapped */,
+	"debit_day",	 "status",	 "start_date",	   "cancel_date",
 };
 enum {
 	PO_NUMBER,
@@ -83,7 +84,7 @@ enum {
 	PO_PREMIUM,
 	PO_CHANNEL,
 	PO_REF,
-	PO_EASYPAY,
+	PO_CASH_CODE,
 	PO_DAY,
 	PO_STATUS,
 	PO_START,
@@ -214,7 +215,7 @@ static int hold_policy(struct load_run *r, const struct vrow *row, const struct 
 		.premium = p->premium,
 		.channel = hold(r, p->channel),
 		.collection_ref = hold(r, p->collection_ref),
-		.easypay_code = hold(r, p->easypay_code),
+		.cash_code = hold(r, p->cash_code),
 		.debit_day = p->debit_day,
 		.status = hold(r, p->status),
 		.start_date = hold(r, p->start_date),
@@ -255,7 +256,7 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 		.id_number = value(r, PO_ID),
 		.channel = value(r, PO_CHANNEL),
 		.collection_ref = value(r, PO_REF),
-		.easypay_code = value(r, PO_EASYPAY),
+		.cash_code = value(r, PO_CASH_CODE),
 		.debit_day = whole(value(r, PO_DAY)),
 		.status = value(r, PO_STATUS),
 		.start_date = value(r, PO_START),
@@ -269,11 +270,12 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 	const char *field;
 	int rc = store_policy_upsert(r->store, &p, r->file_id, r->now, what, &field, r->e);
 	if (rc == -KASI_EDATA) {
-		int c = schema_column_index(r->schema, field);
+		int c = !strcmp(field, "cash_code") ? r->col[PO_CASH_CODE]
+						    : schema_column_index(r->schema, field);
 		bool product = !strcmp(field, "product_code");
 		vrow_error(row, c, product ? RULE_REFERENCE : RULE_CONSISTENCY,
 			   product ? "a product loaded before"
-				   : "an EasyPay code of this policy's own",
+				   : "a cash payment code of this policy's own",
 			   "%s", r->e->msg);
 		err_clear(r->e);
 		return KASI_EDATA;
@@ -343,7 +345,7 @@ static enum store_table fresh_table(const struct load_run *r)
 
 /* A first load of policies or ledger records into an empty table, from a
  * file whose schema makes their keys unique within it (policy numbers and
- * EasyPay codes; transaction ids): no row can exist already, so none is
+ * cash payment codes; transaction ids): no row can exist already, so none is
  * looked up, and rows go in many to a statement. (The table's UNIQUE
  * constraints still stand behind this.) */
 static int fresh_load(struct load_run *r, struct err *e)
@@ -353,7 +355,7 @@ static int fresh_load(struct load_run *r, struct err *e)
 	if (r->kind == LOAD_POLICIES) {
 		rc = store_is_empty(r->store, STORE_POLICIES, &empty, e);
 		r->fresh = !rc && empty && unique_column(r->schema, r->col[PO_NUMBER]) &&
-			   unique_column(r->schema, r->col[PO_EASYPAY]);
+			   unique_column(r->schema, r->col[PO_CASH_CODE]);
 	} else if (r->kind == LOAD_LEDGER) {
 		rc = store_is_empty(r->store, STORE_LEDGER, &empty, e);
 		r->fresh = !rc && empty && unique_column(r->schema, r->col[LE_ID]);
@@ -375,11 +377,15 @@ static int resolve_columns(struct load_run *r, struct err *e)
 		   : r->kind == LOAD_POLICIES ? ARRAY_SIZE(policy_cols)
 					      : ARRAY_SIZE(ledger_cols);
 	for (size_t i = 0; i < n; i++) {
-		r->col[i] = schema_column_index(r->schema, names[i]);
+		/* The register names its cash payment code column as it likes:
+		 * the schema maps it (`map cash_code COLUMN`). */
+		r->col[i] = names[i] ? schema_column_index(r->schema, names[i])
+				     : r->schema->map[CANON_CASH_CODE];
 		if (r->col[i] < 0)
 			return err_set(e, KASI_ECONFIG,
 				       "schema %s has no column '%s', which loading %s needs",
-				       r->schema->name, names[i], kind_names[r->kind]);
+				       r->schema->name, names[i] ? names[i] : "cash_code (map)",
+				       kind_names[r->kind]);
 	}
 	return 0;
 }

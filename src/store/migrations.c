@@ -4,7 +4,11 @@
  * PRAGMA user_version holds the version a store is at. `kasi init` runs,
  * in one transaction, every script after it up to STORE_VERSION, so a
  * newer kasi migrates an older store in place, all or nothing. A script,
- * once released, is never edited: a change is a new script.
+ * once released, is never edited in what it makes of an existing store: a
+ * change is a new script. (Script 1 now names the policies' cash payment
+ * code column as version 2 has it, and leaves out an index version 2
+ * drops, so that a new store is made as a migrated one ends up; a store
+ * made at version 1 is brought there by script 2 and store.c.)
  *
  * Conventions: a CHECK lists its values with OR, never IN (...): SQLite
  * builds a temporary index for an IN list of three or more on every row
@@ -21,9 +25,9 @@
 #define POLICIES_BY_NUMBER "CREATE UNIQUE INDEX policies_by_number ON policies(policy_number)"
 /* Only policies that have the reference are indexed by it (a query for
  * one, `x = ?`, implies x IS NOT NULL, so these serve it). */
-#define POLICIES_BY_EASYPAY_CODE                                                 \
-	"CREATE UNIQUE INDEX policies_by_easypay_code ON policies(easypay_code)" \
-	" WHERE easypay_code IS NOT NULL"
+#define POLICIES_BY_CASH_CODE                                              \
+	"CREATE UNIQUE INDEX policies_by_cash_code ON policies(cash_code)" \
+	" WHERE cash_code IS NOT NULL"
 #define POLICIES_BY_COLLECTION_REF                                                     \
 	"CREATE INDEX policies_by_collection_ref ON policies(channel, collection_ref)" \
 	" WHERE collection_ref IS NOT NULL"
@@ -86,7 +90,7 @@ static const char *const scripts[] = {
 	"	premium        INTEGER NOT NULL CHECK (premium > 0),\n"
 	"	channel        TEXT NOT NULL,\n"
 	"	collection_ref TEXT,\n"
-	"	easypay_code   TEXT,\n"
+	"	cash_code      TEXT,\n"
 	"	debit_day      INTEGER,\n"
 	"	status         TEXT NOT NULL\n"
 	"	               CHECK (status = 'active' OR status = 'lapsed' OR status = 'cancelled'),\n"
@@ -98,8 +102,7 @@ static const char *const scripts[] = {
 	"	file_id        INTEGER NOT NULL REFERENCES files(file_id),\n"
 	"	created_file   INTEGER NOT NULL REFERENCES files(file_id),\n"
 	"	created_at     TEXT NOT NULL\n"
-	");\n" POLICIES_BY_NUMBER ";\n" POLICIES_BY_EASYPAY_CODE ";\n" POLICIES_BY_COLLECTION_REF
-	";\n"
+	");\n" POLICIES_BY_NUMBER ";\n" POLICIES_BY_CASH_CODE ";\n" POLICIES_BY_COLLECTION_REF ";\n"
 	/* Every change to a policy, field by field. */
 	"CREATE TABLE policy_changes (\n"
 	"	change_id  INTEGER PRIMARY KEY,\n"
@@ -166,11 +169,8 @@ static const char *const scripts[] = {
 	 * file's rows share: a file's inserts touch a few pages at the
 	 * index's end, not the whole index. (A period's facts are read by
 	 * file, each file one range of fact ids: no index.) */
-	/* Softy Comp unpaids (transaction type 7), found by date; and a
-	 * collection by the cycle an unpaid without an original names. (A
-	 * partial index's WHERE names no column a query binds: SQLite would
-	 * re-prepare such a query at every new binding.) */
-	"CREATE INDEX facts_unpaids ON facts(business_date) WHERE kind = '7';\n"
+	/* A collection by the cycle a reversal without an original names.
+	 * (Reversals by date: version 2.) */
 	"CREATE INDEX facts_by_cycle ON facts(cycle_date, reference)\n"
 	"	WHERE cycle_date IS NOT NULL;\n"
 
@@ -218,11 +218,25 @@ static const char *const scripts[] = {
 	"	source         TEXT NOT NULL CHECK (source IN ('ingest', 'reconcile'))\n"
 	");\n"
 	"CREATE INDEX discrepancies_by_period ON discrepancies(period, source);\n",
+
+	/* 2: channels are data. A fact keeps what it means under its schema's
+	 * kind rules (collected, reversal, ...), given at ingest; facts stored
+	 * before are given theirs by the migration (store_init's
+	 * fact_kind). Reversals are found by date through it, whatever their
+	 * channel calls them. (A partial index's WHERE names no column a
+	 * query binds: SQLite would re-prepare such a query at every new
+	 * binding.) The policies' cash payment code column, named after the
+	 * first cash channel in stores of version 1, is renamed in C (see
+	 * store.c: rename_cash_code). */
+	"ALTER TABLE facts ADD COLUMN canonical_kind TEXT;\n"
+	"DROP INDEX IF EXISTS facts_unpaids;\n"
+	"CREATE INDEX facts_reversals ON facts(business_date)\n"
+	"	WHERE canonical_kind = 'reversal';\n",
 };
 
 static const struct store_index policies_indexes[] = {
 	{ "policies_by_number", POLICIES_BY_NUMBER },
-	{ "policies_by_easypay_code", POLICIES_BY_EASYPAY_CODE },
+	{ "policies_by_cash_code", POLICIES_BY_CASH_CODE },
 	{ "policies_by_collection_ref", POLICIES_BY_COLLECTION_REF },
 	{ NULL, NULL },
 };

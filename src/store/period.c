@@ -67,16 +67,16 @@ static void policy_row(sqlite3_stmt *st, struct store_policy_row *p)
 		.premium = sqlite3_column_int64(st, 3),
 		.channel = db_col_text(st, 4),
 		.collection_ref = db_col_text(st, 5),
-		.easypay_code = db_col_text(st, 6),
+		.cash_code = db_col_text(st, 6),
 		.status = db_col_text(st, 7),
 		.start_date = db_col_text(st, 8),
 		.cancel_date = db_col_text(st, 9),
 	};
 }
 
-#define POLICY_COLUMNS                                                                     \
-	"SELECT p.policy_id, p.policy_number, r.product_code, p.premium, p.channel,\n"     \
-	"       p.collection_ref, p.easypay_code, p.status, p.start_date, p.cancel_date\n" \
+#define POLICY_COLUMNS                                                                  \
+	"SELECT p.policy_id, p.policy_number, r.product_code, p.premium, p.channel,\n"  \
+	"       p.collection_ref, p.cash_code, p.status, p.start_date, p.cancel_date\n" \
 	"  FROM policies p JOIN products r USING (product_id)\n"
 
 static const char sql_policy_max_id[] = "SELECT ifnull(max(policy_id), 0) FROM policies";
@@ -93,17 +93,23 @@ int store_policy_max_id(struct store *s, int64_t *max, struct err *e)
  * premiums are read beside, both in policy_id order, and merged: a join
  * would look each one up. */
 static const char sql_each_policy_for_period[] =
-	"SELECT policy_id, channel, collection_ref, easypay_code, status, cancel_date\n"
+	"SELECT policy_id, channel, collection_ref, cash_code, status, cancel_date\n"
+	"  FROM policies ORDER BY policy_id";
+/* The same with the policy number, when some channel's rows name it. */
+static const char sql_each_policy_numbered[] =
+	"SELECT policy_id, channel, collection_ref, cash_code, status, cancel_date,\n"
+	"       policy_number\n"
 	"  FROM policies ORDER BY policy_id";
 static const char sql_each_expected[] =
 	"SELECT policy_id, amount FROM expected WHERE period = ?1 ORDER BY policy_id";
 
-int store_each_policy_for_period(struct store *s, const char *period,
+int store_each_policy_for_period(struct store *s, const char *period, bool with_numbers,
 				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
 				 struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_policy_for_period, &rc, e);
+	sqlite3_stmt *st = db_prep(
+		s, with_numbers ? sql_each_policy_numbered : sql_each_policy_for_period, &rc, e);
 	sqlite3_stmt *ex = db_prep(s, sql_each_expected, &rc, e);
 	db_bind_text(s, ex, &rc, e, 1, period);
 	bool more = db_step_row(s, ex, &rc, e, "reading expected premiums");
@@ -112,9 +118,10 @@ int store_each_policy_for_period(struct store *s, const char *period,
 			.policy_id = sqlite3_column_int64(st, 0),
 			.channel = db_col_text(st, 1),
 			.collection_ref = db_col_text(st, 2),
-			.easypay_code = db_col_text(st, 3),
+			.cash_code = db_col_text(st, 3),
 			.status = db_col_text(st, 4),
 			.cancel_date = db_col_text(st, 5),
+			.policy_number = with_numbers ? db_col_text(st, 6) : NULL,
 		};
 		while (more && sqlite3_column_int64(ex, 0) < p.policy_id)
 			more = db_step_row(s, ex, &rc, e, "reading expected premiums");
@@ -162,13 +169,13 @@ int store_expected_find(struct store *s, const char *period, int64_t policy_id, 
 	return rc;
 }
 
-/* A fact's columns: the first twelve are what a period's pass needs;
+/* A fact's columns: the first thirteen are what a period's pass needs;
  * the last three (an unpaid's links, a reason's words) follow in
  * FACT_COLUMNS. A fact's file and row are its id's halves. */
 #define FACT_LEAN_COLUMNS                                                                    \
 	"SELECT fact_id, channel, transaction_id, reference, business_date, kind, status,\n" \
-	"       reason, status_date, amount, requested_amount, status_time"
-#define FACT_LEAN_COUNT 12
+	"       reason, status_date, amount, requested_amount, status_time, canonical_kind"
+#define FACT_LEAN_COUNT 13
 #define FACT_COLUMNS	FACT_LEAN_COLUMNS ", reason_text, original_id, cycle_date\n"
 
 static void fact_row(sqlite3_stmt *st, struct store_fact_row *f)
@@ -193,11 +200,12 @@ static void fact_row(sqlite3_stmt *st, struct store_fact_row *f)
 		.status_time = sqlite3_column_type(st, 11) != SQLITE_NULL
 				       ? sqlite3_column_int64(st, 11)
 				       : -1,
+		.canonical_kind = db_col_text(st, 12),
 	};
 	if (sqlite3_column_count(st) > FACT_LEAN_COUNT) {
-		f->reason_text = db_col_text(st, 12);
-		f->original_id = db_col_text(st, 13);
-		f->cycle_date = db_col_text(st, 14);
+		f->reason_text = db_col_text(st, 13);
+		f->original_id = db_col_text(st, 14);
+		f->cycle_date = db_col_text(st, 15);
 	}
 }
 
@@ -265,19 +273,19 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
 	return rc < 0 ? rc : 0;
 }
 
-/* The literals match the partial index's WHERE, so that it is used. */
-static const char sql_each_softycomp_unpaid_since[] =
-	FACT_COLUMNS "  FROM facts INDEXED BY facts_unpaids\n"
-		     " WHERE kind = '7' AND channel = 'softycomp' AND business_date >= ?1\n"
+/* The literal matches the partial index's WHERE, so that it is used. */
+static const char sql_each_reversal_since[] =
+	FACT_COLUMNS "  FROM facts INDEXED BY facts_reversals\n"
+		     " WHERE canonical_kind = 'reversal' AND business_date >= ?1\n"
 		     "   AND duplicate_of IS NULL\n"
 		     " ORDER BY business_date, fact_id";
 
-int store_each_softycomp_unpaid_since(struct store *s, const char *first_day,
-				      int (*fn)(void *ctx, const struct store_fact_row *f),
-				      void *ctx, struct err *e)
+int store_each_reversal_since(struct store *s, const char *first_day,
+			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+			      struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_softycomp_unpaid_since, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql_each_reversal_since, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, first_day);
 	rc = each_fact(s, st, &rc, e, fn, ctx);
 	return rc < 0 ? rc : 0;
@@ -310,11 +318,11 @@ int store_fact_at(struct store *s, int64_t fact_id,
 static const char sql_each_fact_on_cycle[] = FACT_COLUMNS
 	"  FROM facts INDEXED BY facts_by_cycle\n"
 	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND duplicate_of IS NULL\n"
-	"   AND instr(',' || ?4 || ',', ',' || kind || ',') > 0\n"
+	"   AND canonical_kind = ?4\n"
 	" ORDER BY fact_id";
 
 int store_each_fact_on_cycle(struct store *s, const char *channel, const char *reference,
-			     const char *cycle_date, const char *kinds,
+			     const char *cycle_date, const char *canonical_kind,
 			     int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			     struct err *e)
 {
@@ -323,7 +331,7 @@ int store_each_fact_on_cycle(struct store *s, const char *channel, const char *r
 	db_bind_text(s, st, &rc, e, 1, channel);
 	db_bind_text(s, st, &rc, e, 2, reference);
 	db_bind_text(s, st, &rc, e, 3, cycle_date);
-	db_bind_text(s, st, &rc, e, 4, kinds);
+	db_bind_text(s, st, &rc, e, 4, canonical_kind);
 	rc = each_fact(s, st, &rc, e, fn, ctx);
 	return rc < 0 ? rc : 0;
 }

@@ -44,6 +44,7 @@ struct reader {
 	/* the query, run on the reader thread */
 	int (*query)(struct reader *rd);
 	const char *a, *b; /* its arguments */
+	bool flag;	   /* and a switch of its own */
 	int rc;
 	struct err e;
 };
@@ -154,6 +155,7 @@ static const size_t fact_strings[] = {
 	offsetof(struct store_fact_row, original_id),
 	offsetof(struct store_fact_row, cycle_date),
 	offsetof(struct store_fact_row, status_date),
+	offsetof(struct store_fact_row, canonical_kind),
 };
 static const struct row_shape fact_shape = { sizeof(struct store_fact_row), fact_strings,
 					     ARRAY_SIZE(fact_strings) };
@@ -197,7 +199,7 @@ static const size_t policy_strings[] = {
 	offsetof(struct store_policy_row, product_code),
 	offsetof(struct store_policy_row, channel),
 	offsetof(struct store_policy_row, collection_ref),
-	offsetof(struct store_policy_row, easypay_code),
+	offsetof(struct store_policy_row, cash_code),
 	offsetof(struct store_policy_row, status),
 	offsetof(struct store_policy_row, start_date),
 	offsetof(struct store_policy_row, cancel_date),
@@ -212,7 +214,7 @@ static int pack_policy(void *ctx, const struct store_policy_row *p)
 
 static int query_policies(struct reader *rd)
 {
-	return store_each_policy_for_period(rd->s, rd->a, pack_policy, rd, &rd->e);
+	return store_each_policy_for_period(rd->s, rd->a, rd->flag, pack_policy, rd, &rd->e);
 }
 
 struct policies_fn {
@@ -226,12 +228,16 @@ static int give_policies(void *ctx, const void *rows, size_t n)
 	return f->fn(f->ctx, rows, n);
 }
 
-int store_read_policies_for_period(struct store *s, const char *period,
+int store_read_policies_for_period(struct store *s, const char *period, bool with_numbers,
 				   int (*fn)(void *ctx, const struct store_policy_row *rows,
 					     size_t n),
 				   void *ctx, struct err *e)
 {
-	struct reader rd = { .s = s, .shape = &policy_shape, .query = query_policies, .a = period };
+	struct reader rd = { .s = s,
+			     .shape = &policy_shape,
+			     .query = query_policies,
+			     .a = period,
+			     .flag = with_numbers };
 	struct policies_fn f = { fn, ctx };
 	return run(&rd, give_policies, &f, e);
 }

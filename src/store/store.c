@@ -86,7 +86,119 @@ static int user_version(struct store *s, int *version, struct err *e)
 	return r == SQLITE_ROW ? 0 : db_fail(s, r, e, "reading the store's version");
 }
 
-int store_init(const char *path, int *from, struct err *e)
+/* Stores made at version 1 named the policies' cash payment code column
+ * after the first cash channel; it is the ninth column (cid 8). Rename it,
+ * and make its index again under the name the first script now gives it.
+ * The old name is read from the store, never written here. */
+static int rename_cash_code(struct store *s, struct err *e)
+{
+	static const char sql_has[] =
+		"SELECT count(*) FROM pragma_table_info('policies') WHERE name = 'cash_code'";
+	static const char sql_ninth[] =
+		"SELECT name FROM pragma_table_info('policies') WHERE cid = 8";
+	static const char sql_index[] =
+		"SELECT il.name FROM pragma_index_list('policies') il\n"
+		"  JOIN pragma_index_info(il.name) ii WHERE ii.name = 'cash_code'";
+	int rc = 0;
+	char old[128] = "", index[128] = "", sql[512];
+	sqlite3_stmt *st = db_prep(s, sql_has, &rc, e);
+	bool has = db_step_row(s, st, &rc, e, "reading the policies' columns") &&
+		   sqlite3_column_int(st, 0);
+	if (st)
+		sqlite3_reset(st); /* a statement still reading would lock the schema */
+	if (rc || has)
+		return rc;
+	st = db_prep(s, sql_ninth, &rc, e);
+	if (db_step_row(s, st, &rc, e, "reading the policies' columns"))
+		snprintf(old, sizeof(old), "%s", db_col_text(st, 0));
+	if (st)
+		sqlite3_reset(st);
+	if (rc || !*old || strchr(old, '"'))
+		return rc ? rc
+			  : err_set(e, KASI_ECONFIG, "store '%s': unexpected policies table",
+				    s->path);
+	snprintf(sql, sizeof(sql), "ALTER TABLE policies RENAME COLUMN \"%s\" TO cash_code", old);
+	if ((rc = db_exec(s, sql, e, "renaming the cash payment code column")))
+		return rc;
+	st = db_prep(s, sql_index, &rc, e);
+	if (db_step_row(s, st, &rc, e, "reading the policies' indexes"))
+		snprintf(index, sizeof(index), "%s", db_col_text(st, 0));
+	if (st)
+		sqlite3_reset(st);
+	if (!rc && *index && !strchr(index, '"')) {
+		snprintf(sql, sizeof(sql), "DROP INDEX \"%s\"", index);
+		rc = db_exec(s, sql, e, "dropping an index");
+	}
+	for (const struct store_index *i = store_table_indexes(STORE_POLICIES); !rc && i->name; i++)
+		if (!strcmp(i->name, "policies_by_cash_code"))
+			rc = db_exec(s, i->create, e, "indexing the cash payment codes");
+	return rc;
+}
+
+/* A raw (schema, type, status, reason) of facts with no canonical kind yet. */
+struct raw_kind {
+	char *v[4];
+};
+
+static void raw_kinds_free(struct raw_kind *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < 4; j++)
+			free(k[i].v[j]);
+	free(k);
+}
+
+/* Give every fact stored before version 2 its canonical kind, through
+ * up->fact_kind: one call and one UPDATE per distinct raw combination. */
+static int classify_facts(struct store *s, const struct store_upgrade *up, struct err *e)
+{
+	static const char sql_distinct[] =
+		"SELECT DISTINCT f.schema, x.kind, x.status, x.reason\n"
+		"  FROM facts x JOIN files f USING (file_id) WHERE x.canonical_kind IS NULL";
+	static const char sql_update[] =
+		"UPDATE facts SET canonical_kind = ?5\n"
+		" WHERE canonical_kind IS NULL AND kind IS ?2 AND status IS ?3 AND reason IS ?4\n"
+		"   AND file_id IN (SELECT file_id FROM files WHERE schema = ?1)";
+	int rc = 0;
+	struct raw_kind *k = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st = db_prep(s, sql_distinct, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading facts to migrate")) {
+		if (n == cap) {
+			struct raw_kind *nk = realloc(k, (cap = cap ? 2 * cap : 16) * sizeof(*nk));
+			if (!nk) {
+				rc = err_set(e, KASI_EIO, "out of memory");
+				break;
+			}
+			k = nk;
+		}
+		for (int j = 0; j < 4; j++) {
+			const char *v = (const char *)sqlite3_column_text(st, j);
+			k[n].v[j] = v ? strdup(v) : NULL;
+		}
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	if (!rc && n && (!up || !up->fact_kind))
+		rc = err_set(e, KASI_ECONFIG, "store '%s': its facts need the schemas to migrate",
+			     s->path);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *kind = NULL;
+		if ((rc = up->fact_kind(up->ctx, k[i].v[0], k[i].v[1], k[i].v[2], k[i].v[3], &kind,
+					e)))
+			break;
+		st = db_prep(s, sql_update, &rc, e);
+		for (int j = 0; j < 4; j++)
+			db_bind_opt_text(s, st, &rc, e, j + 1, k[i].v[j]);
+		db_bind_text(s, st, &rc, e, 5, kind);
+		db_step_done(s, st, &rc, e, "giving facts their meaning");
+	}
+	raw_kinds_free(k, n);
+	return rc;
+}
+
+int store_init(const char *path, const struct store_upgrade *up, int *from, struct err *e)
 {
 	struct store *s = NULL;
 	int version = 0;
@@ -106,6 +218,8 @@ int store_init(const char *path, int *from, struct err *e)
 		snprintf(what, sizeof(what), "migrating to version %d", v);
 		rc = db_exec(s, store_migration(v), e, what);
 	}
+	if (!rc && version >= 1 && version < 2 && !(rc = rename_cash_code(s, e)))
+		rc = classify_facts(s, up, e);
 	if (!rc && version < STORE_VERSION) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STORE_VERSION);
@@ -393,7 +507,7 @@ int store_product_upsert(struct store *s, const struct store_product *p, enum st
 static const char sql_product_id[] = "SELECT product_id FROM products WHERE product_code = ?1";
 static const char sql_policy_get[] =
 	"SELECT p.policy_id, r.product_code, p.customer_name, p.id_number, p.premium,\n"
-	"       p.channel, p.collection_ref, p.easypay_code, p.debit_day, p.status,\n"
+	"       p.channel, p.collection_ref, p.cash_code, p.debit_day, p.status,\n"
 	"       p.start_date, p.cancel_date\n"
 	"  FROM policies p JOIN products r USING (product_id) WHERE p.policy_number = ?1";
 
@@ -422,7 +536,7 @@ int store_product_id(struct store *s, const char *code, int64_t *id, struct err 
  * (after policy_id). */
 static const char *const policy_fields[] = {
 	"product_code", "customer_name", "id_number", "premium",    "channel",	   "collection_ref",
-	"easypay_code", "debit_day",	 "status",    "start_date", "cancel_date",
+	"cash_code",	"debit_day",	 "status",    "start_date", "cancel_date",
 };
 
 static void policy_values(const struct store_policy *p, char buf[][64], const char *vals[])
@@ -430,8 +544,8 @@ static void policy_values(const struct store_policy *p, char buf[][64], const ch
 	snprintf(buf[0], 64, "%" PRId64, p->premium);
 	snprintf(buf[1], 64, "%" PRId64, p->debit_day);
 	const char *v[] = {
-		p->product_code, p->customer_name,  p->id_number,    buf[0],
-		p->channel,	 p->collection_ref, p->easypay_code, p->debit_day ? buf[1] : NULL,
+		p->product_code, p->customer_name,  p->id_number,   buf[0],
+		p->channel,	 p->collection_ref, p->cash_code,   p->debit_day ? buf[1] : NULL,
 		p->status,	 p->start_date,	    p->cancel_date,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(policy_fields); i++)
@@ -440,19 +554,19 @@ static void policy_values(const struct store_policy *p, char buf[][64], const ch
 
 static const char sql_policy_insert[] =
 	"INSERT INTO policies (policy_number, product_id, customer_name, id_number, premium,\n"
-	"                      channel, collection_ref, easypay_code, debit_day, status,\n"
+	"                      channel, collection_ref, cash_code, debit_day, status,\n"
 	"                      start_date, cancel_date, file_id, created_file, created_at)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)";
 static const char sql_policy_update[] =
 	"UPDATE policies SET product_id = ?2, customer_name = ?3, id_number = ?4, premium = ?5,\n"
-	"       channel = ?6, collection_ref = ?7, easypay_code = ?8, debit_day = ?9,\n"
+	"       channel = ?6, collection_ref = ?7, cash_code = ?8, debit_day = ?9,\n"
 	"       status = ?10, start_date = ?11, cancel_date = ?12, file_id = ?13\n"
 	" WHERE policy_id = ?1";
 static const char sql_policy_change[] =
 	"INSERT INTO policy_changes (policy_id, field, old_value, new_value, file_id, changed_at)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char sql_policy_by_easypay_code[] =
-	"SELECT policy_number FROM policies WHERE easypay_code = ?1";
+static const char sql_policy_by_cash_code[] =
+	"SELECT policy_number FROM policies WHERE cash_code = ?1";
 
 int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t file_id,
 			const char *now, enum store_upsert *what, const char **field, struct err *e)
@@ -468,14 +582,14 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		return err_set(e, KASI_EDATA, "'%s' is not a known product (load products first)",
 			       p->product_code);
 	}
-	if (p->easypay_code && *p->easypay_code) {
-		sqlite3_stmt *st = db_prep(s, sql_policy_by_easypay_code, &rc, e);
-		db_bind_text(s, st, &rc, e, 1, p->easypay_code);
-		if (db_step_row(s, st, &rc, e, "looking up an EasyPay code") &&
+	if (p->cash_code && *p->cash_code) {
+		sqlite3_stmt *st = db_prep(s, sql_policy_by_cash_code, &rc, e);
+		db_bind_text(s, st, &rc, e, 1, p->cash_code);
+		if (db_step_row(s, st, &rc, e, "looking up a cash payment code") &&
 		    strcmp(db_col_text(st, 0), p->policy_number)) {
-			*field = "easypay_code";
+			*field = "cash_code";
 			return err_set(e, KASI_EDATA,
-				       "the EasyPay code belongs to policy %s already",
+				       "the cash payment code belongs to policy %s already",
 				       db_col_text(st, 0));
 		}
 		if (rc)
@@ -514,7 +628,7 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		db_bind_int(s, st, &rc, e, 5, p->premium);
 		db_bind_text(s, st, &rc, e, 6, p->channel);
 		db_bind_opt_text(s, st, &rc, e, 7, p->collection_ref);
-		db_bind_opt_text(s, st, &rc, e, 8, p->easypay_code);
+		db_bind_opt_text(s, st, &rc, e, 8, p->cash_code);
 		if (p->debit_day)
 			db_bind_int(s, st, &rc, e, 9, p->debit_day);
 		db_bind_text(s, st, &rc, e, 10, p->status);
@@ -551,7 +665,7 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 #define POLICY_INSERT                                                                           \
 	"INSERT INTO policies (file_id, created_file, created_at, policy_number, product_id,\n" \
 	"                      customer_name, id_number, premium, channel, collection_ref,\n"   \
-	"                      easypay_code, debit_day, status, start_date, cancel_date)\n"     \
+	"                      cash_code, debit_day, status, start_date, cancel_date)\n"        \
 	"VALUES "
 #define POLICY_PARAMS 12
 static char sql_policies_one[sizeof(POLICY_INSERT) + 100];
@@ -584,7 +698,7 @@ static void bind_new_policy(struct store *s, sqlite3_stmt *st, int *rc, struct e
 	db_bind_int(s, st, rc, e, at + 4, p->premium);
 	db_bind_text(s, st, rc, e, at + 5, p->channel);
 	db_bind_opt_text(s, st, rc, e, at + 6, p->collection_ref);
-	db_bind_opt_text(s, st, rc, e, at + 7, p->easypay_code);
+	db_bind_opt_text(s, st, rc, e, at + 7, p->cash_code);
 	if (p->debit_day)
 		db_bind_int(s, st, rc, e, at + 8, p->debit_day);
 	db_bind_text(s, st, rc, e, at + 9, p->status);
@@ -735,18 +849,23 @@ static const char sql_policy_by_collection_ref[] =
 	"SELECT policy_number FROM policies WHERE channel = ?1 AND collection_ref = ?2\n"
 	" ORDER BY policy_id LIMIT 1";
 
-int store_policy_for_reference(struct store *s, const char *channel, const char *reference,
-			       char out[64], struct err *e)
+static const char sql_policy_by_number[] =
+	"SELECT policy_number FROM policies WHERE policy_number = ?1";
+
+int store_policy_for_key(struct store *s, enum store_policy_key key, const char *channel,
+			 const char *reference, char out[64], struct err *e)
 {
 	int rc = 0;
-	bool cash = !strcmp(channel, "easypay");
-	sqlite3_stmt *st = db_prep(
-		s, cash ? sql_policy_by_easypay_code : sql_policy_by_collection_ref, &rc, e);
-	if (cash) {
-		db_bind_text(s, st, &rc, e, 1, reference);
-	} else {
+	sqlite3_stmt *st = db_prep(s,
+				   key == STORE_KEY_CASH_CODE ? sql_policy_by_cash_code
+				   : key == STORE_KEY_NUMBER  ? sql_policy_by_number
+							      : sql_policy_by_collection_ref,
+				   &rc, e);
+	if (key == STORE_KEY_COLLECTION_REF) {
 		db_bind_text(s, st, &rc, e, 1, channel);
 		db_bind_text(s, st, &rc, e, 2, reference);
+	} else {
+		db_bind_text(s, st, &rc, e, 1, reference);
 	}
 	if (db_step_row(s, st, &rc, e, "looking up a policy by reference")) {
 		snprintf(out, 64, "%s", db_col_text(st, 0));
@@ -809,7 +928,7 @@ int store_ledger_upsert(struct store *s, const struct store_ledger_entry *l, int
 
 /* ---- facts ----------------------------------------------------------------- */
 
-/* Bind a fact's values to parameters ?at .. ?at+18. */
+/* Bind a fact's values to parameters ?at .. ?at+19. */
 static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
 		      int64_t file_id, const struct store_fact *f)
 {
@@ -835,14 +954,15 @@ static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 		db_bind_int(s, st, rc, e, at + 16, f->requested_amount);
 	db_bind_int(s, st, rc, e, at + 17, f->content_hash);
 	db_bind_int(s, st, rc, e, at + 18, store_fact_id(file_id, f->row));
+	db_bind_opt_text(s, st, rc, e, at + 19, f->canonical_kind);
 }
 
 #define FACT_COLUMNS_INSERTED                                                              \
 	"INSERT INTO facts (file_id, row, channel, fact_key, transaction_id, reference,\n" \
 	"                   business_date, kind, amount, status, reason, reason_text,\n"   \
 	"                   original_id, cycle_date, status_date, status_time,\n"          \
-	"                   requested_amount, content_hash, fact_id"
-#define FACT_PARAMS 19
+	"                   requested_amount, content_hash, fact_id, canonical_kind"
+#define FACT_PARAMS 20
 /* A key counted before is not inserted here; store_facts_insert sees
  * which rows were not, and stores each as a duplicate. */
 #define FACT_IF_NEW "\nON CONFLICT (channel, fact_key) WHERE duplicate_of IS NULL DO NOTHING"
@@ -857,7 +977,7 @@ static const char sql_fact_counted[] =
 static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 	", duplicate_of)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,\n"
-	"        ?17, ?18, ?19, ?20)";
+	"        ?17, ?18, ?19, ?20, ?21)";
 
 /* A fact whose key is counted already: kept for the record, marked as a
  * duplicate of the counted one, which *dup describes. */
@@ -881,7 +1001,7 @@ static int fact_duplicate(struct store *s, int64_t file_id, const struct store_f
 			       s->path);
 	st = db_prep(s, sql_fact_insert_duplicate, &rc, e);
 	bind_fact(s, st, &rc, e, 1, file_id, f);
-	db_bind_int(s, st, &rc, e, 20, original);
+	db_bind_int(s, st, &rc, e, 21, original);
 	db_step_done(s, st, &rc, e, "saving a duplicate fact");
 	return rc;
 }

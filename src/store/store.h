@@ -23,14 +23,26 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 1
+#define STORE_VERSION 2
 
 struct store;
 
+/* What migrating a store needs from above it. Since version 2 a fact
+ * keeps what it means under its schema's kind rules; a fact stored before
+ * is given its meaning by fact_kind: the canonical kind name ("collected")
+ * of a fact of `schema` with these raw values (any may be NULL), into
+ * *kind. Returns 0, or a negative status with a message in e. */
+struct store_upgrade {
+	void *ctx;
+	int (*fact_kind)(void *ctx, const char *schema, const char *type, const char *status,
+			 const char *reason, const char **kind, struct err *e);
+};
+
 /* Create the store at path, or migrate it to STORE_VERSION, in one
  * transaction. *from gets the version it was at (0: new). Returns 0, or
- * -KASI_ECONFIG for a store newer than this kasi, -KASI_EIO. */
-int store_init(const char *path, int *from, struct err *e);
+ * -KASI_ECONFIG for a store newer than this kasi (or facts the upgrade
+ * cannot give a meaning), -KASI_EIO. */
+int store_init(const char *path, const struct store_upgrade *up, int *from, struct err *e);
 
 /* Open an existing store at STORE_VERSION. -KASI_ENOINPUT if there is
  * none ("run kasi init"), -KASI_ECONFIG if it is at another version.
@@ -134,7 +146,7 @@ int store_product_upsert(struct store *s, const struct store_product *p, enum st
 struct store_policy {
 	const char *policy_number, *product_code, *customer_name, *id_number;
 	int64_t premium;
-	const char *channel, *collection_ref, *easypay_code;
+	const char *channel, *collection_ref, *cash_code;
 	int64_t debit_day;			       /* 0: none */
 	const char *status, *start_date, *cancel_date; /* NULL or "" for none */
 };
@@ -144,17 +156,23 @@ int store_product_id(struct store *s, const char *code, int64_t *id, struct err 
 
 /* Upsert a policy by number, recording each changed field (old, new,
  * file, time) in policy_changes. -KASI_EDATA with a message, and *field
- * naming the column at fault, when its product is unknown or its EasyPay
- * code belongs to another policy. */
+ * naming the field at fault ("product_code", "cash_code"), when its product
+ * is unknown or its cash payment code belongs to another policy. */
 int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t file_id,
 			const char *now, enum store_upsert *what, const char **field,
 			struct err *e);
 
-/* The number of the policy a channel's reference names (Softy Comp and
- * Collexia: the policy's collection_ref; EasyPay: its easypay_code), into
- * out; 1 if there is one, 0 if not, or a negative status. */
-int store_policy_for_reference(struct store *s, const char *channel, const char *reference,
-			       char out[64], struct err *e);
+/* Which of a policy's keys a reference is. */
+enum store_policy_key {
+	STORE_KEY_NUMBER,	  /* its policy number */
+	STORE_KEY_COLLECTION_REF, /* its collection_ref, among the channel's policies */
+	STORE_KEY_CASH_CODE,	  /* its cash payment code */
+};
+
+/* The number of the policy a reference names, into out; 1 if there is
+ * one, 0 if not, or a negative status. (channel: for a collection_ref.) */
+int store_policy_for_key(struct store *s, enum store_policy_key key, const char *channel,
+			 const char *reference, char out[64], struct err *e);
 
 struct store_ledger_entry {
 	const char *channel, *transaction_id, *reference, *business_date, *occurred_at, *status;
@@ -164,7 +182,7 @@ struct store_ledger_entry {
 
 /* Insert rows that cannot exist yet, n of them, best STORE_BATCH at a
  * time (one statement): policies into an empty table from a file whose
- * numbers and EasyPay codes are unique, whose products exist; ledger
+ * numbers and cash payment codes are unique, whose products exist; ledger
  * records likewise. Nothing is looked up first; the table's constraints
  * still stand, and a row they refuse is -KASI_EDATA. */
 int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
@@ -190,7 +208,8 @@ struct store_fact {
 	int64_t status_time; /* seconds since midnight, or -1 */
 	bool has_requested;
 	int64_t requested_amount;
-	int64_t content_hash; /* its content's SHA-256, first 8 bytes (store_content_hash) */
+	int64_t content_hash;	    /* its content's SHA-256, first 8 bytes (store_content_hash) */
+	const char *canonical_kind; /* what it means under its schema's kind rules */
 };
 
 /* What store_facts_insert found when a fact's key was stored before. */
@@ -293,7 +312,7 @@ int store_schedule_period(struct store *s, const char *period, const char *first
  * product_code and start_date are NULL and premium 0. */
 struct store_policy_row {
 	int64_t policy_id, premium;
-	const char *policy_number, *product_code, *channel, *collection_ref, *easypay_code;
+	const char *policy_number, *product_code, *channel, *collection_ref, *cash_code;
 	const char *status, *start_date, *cancel_date;
 	bool scheduled;	  /* store_each_policy_for_period: expected in the period */
 	int64_t expected; /* ... and the amount */
@@ -304,6 +323,7 @@ struct store_fact_row {
 	uint64_t row;
 	const char *channel, *transaction_id, *reference, *business_date, *kind, *status;
 	const char *reason, *reason_text, *original_id, *cycle_date, *status_date;
+	const char *canonical_kind; /* "collected", "reversal", ... (schema.h: fact_kind) */
 	bool has_amount, has_requested;
 	int64_t amount, requested_amount;
 	int64_t status_time; /* -1: none */
@@ -318,8 +338,9 @@ struct store_ledger_row {
 
 /* The largest policy_id (0: none): a size hint for the maps of matching. */
 int store_policy_max_id(struct store *s, int64_t *max, struct err *e);
-/* Every policy, by policy_id, with what the period expected of it. */
-int store_each_policy_for_period(struct store *s, const char *period,
+/* Every policy, by policy_id, with what the period expected of it (and
+ * its number, with_numbers). */
+int store_each_policy_for_period(struct store *s, const char *period, bool with_numbers,
 				 int (*fn)(void *ctx, const struct store_policy_row *p), void *ctx,
 				 struct err *e);
 /* Counted facts dated first..last day, in the order they arrived (file by
@@ -332,7 +353,7 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
  * second thread: fn receives the rows a block at a time (up to 512),
  * copies whose strings stay valid until fn returns, while the next block
  * is read. fn must not use the store meanwhile. */
-int store_read_policies_for_period(struct store *s, const char *period,
+int store_read_policies_for_period(struct store *s, const char *period, bool with_numbers,
 				   int (*fn)(void *ctx, const struct store_policy_row *rows,
 					     size_t n),
 				   void *ctx, struct err *e);
@@ -340,21 +361,21 @@ int store_read_facts_between(struct store *s, const char *first_day, const char 
 			     int (*fn)(void *ctx, const struct store_fact_row *rows, size_t n),
 			     void *ctx, struct err *e);
 
-/* Counted Softy Comp unpaids (transaction type 7) dated first_day or
- * later, by date then arrival. */
-int store_each_softycomp_unpaid_since(struct store *s, const char *first_day,
-				      int (*fn)(void *ctx, const struct store_fact_row *f),
-				      void *ctx, struct err *e);
+/* Counted reversals (canonical kind "reversal") dated first_day or later,
+ * of every channel, by date then arrival. */
+int store_each_reversal_since(struct store *s, const char *first_day,
+			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
+			      struct err *e);
 /* The fact with this id (file_id * 2^32 + row): 1 through fn, or 0. */
 int store_fact_at(struct store *s, int64_t fact_id,
 		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
 /* A counted fact by its key: 1 through fn, or 0. */
 int store_fact_find(struct store *s, const char *channel, const char *fact_key,
 		    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
-/* Counted facts of a channel with this reference and cycle date whose kind
- * is one of kinds ("4,5": comma-separated), by arrival. */
+/* Counted facts of a channel with this reference and cycle date, of this
+ * canonical kind ("collected"), by arrival. */
 int store_each_fact_on_cycle(struct store *s, const char *channel, const char *reference,
-			     const char *cycle_date, const char *kinds,
+			     const char *cycle_date, const char *canonical_kind,
 			     int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
 			     struct err *e);
 /* A channel's ledger records dated first..last day, by date then

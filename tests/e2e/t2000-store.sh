@@ -6,8 +6,9 @@
 db=$tmp/kasi.db
 kasi --db "$db" init
 expect_status 0 "kasi init creates a store"
-expect_out "created store $db (version 1)" "and says so"
-check "the store is at version 1" test "$(sql "$db" 'PRAGMA user_version')" = 1
+expect_out "created store $db (version " "and says so"
+current=$(sed -n 's/.*(version \([0-9]*\)).*/\1/p' <<<"$out")
+check "the store is at the version it says ($current)" test "$(sql "$db" 'PRAGMA user_version')" = "${current:-x}"
 check "in WAL mode" test "$(sql "$db" 'PRAGMA journal_mode')" = wal
 
 kasi --db "$db" init
@@ -22,7 +23,7 @@ old=$tmp/old.db
 sql "$old" "CREATE TABLE unrelated (x); PRAGMA user_version = 0;"
 kasi --db "$old" init
 expect_status 0 "a version-0 store is migrated"
-check "to version 1" test "$(sql "$old" 'PRAGMA user_version')" = 1
+check "to the current version" test "$(sql "$old" 'PRAGMA user_version')" = "$current"
 check "keeping what it held" test "$(sql "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'unrelated'")" = 1
 
 # A store written by a newer kasi is left alone.
@@ -41,6 +42,30 @@ sql "$half" "CREATE TABLE files (x); PRAGMA user_version = 0;"
 kasi --db "$half" init
 expect_status 74 "a migration that cannot apply fails"
 check "and rolls back entirely" test "$(sql "$half" 'PRAGMA user_version') $(sql "$half" "SELECT count(*) FROM sqlite_master WHERE name = 'policies'")" = "0 0"
+
+# A store written by kasi 0.1.0 (version 1, fixtures/store/v1-world.sql:
+# the fixture world's October, reconciled) is migrated in place: its facts
+# are given their meaning from their schemas, the cash payment code column
+# takes its current name, and the month reconciles as worked out by hand
+# once November's file is ingested by today's kasi.
+v1=$tmp/v1.db
+sqlite3 "$v1" <"$fixtures/store/v1-world.sql"
+kasi --db "$v1" init
+expect_status 0 "a version-1 store is migrated"
+expect_out "migrated store $v1 from version 1 to $current" "and says so"
+check "every fact has its meaning" test "$(sql "$v1" "SELECT count(*) FROM facts WHERE canonical_kind IS NULL")" = 0
+check "the unpaids are reversals" test "$(sql "$v1" "SELECT group_concat(DISTINCT canonical_kind) FROM facts WHERE kind = '7'")" = reversal
+check "a cashout means nothing to count" test "$(sql "$v1" "SELECT group_concat(DISTINCT canonical_kind) FROM facts WHERE kind = 'cashout'")" = ignored
+check "the five cash payment codes (POL-1005, 1006, 1007, 1009, 1012) are in cash_code" test "$(sql "$v1" "SELECT count(cash_code) FROM policies")" = 5
+check "and indexed under the current name" test "$(sql "$v1" "SELECT count(*) FROM sqlite_master WHERE name = 'policies_by_cash_code'")" = 1
+check "no index is left of the old name" test "$(sql "$v1" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'policies'")" = 3
+kasi --db "$v1" ingest "$fixtures/world/softycomp_transactions_20261103.csv"
+expect_status 0 "November's file ingests into the migrated store"
+kasi --db "$v1" reconcile --period 2026-10
+kasi --db "$v1" report outcomes --period 2026-10 --out "$tmp/v1-outcomes.csv"
+check "its October is the one worked out by hand" cmp -s "$tmp/v1-outcomes.csv" "$KASI_ROOT/tests/e2e/expected/world_outcomes_2026-10.csv"
+kasi --db "$v1" init
+expect_out "is up to date" "migrating again changes nothing"
 
 kasi --db "$tmp/none.db" status
 expect_status 66 "no store: exit 66"

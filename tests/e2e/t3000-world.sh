@@ -140,7 +140,8 @@ big=$tmp/big.db
 world "$big"
 "$KASI" --db "$big" schedule --period 2026-10 >/dev/null
 "$KASI" --db "$big" reconcile --period 2026-10 >/dev/null
-before=$(sql "$big" "SELECT group_concat(status || collected) FROM outcomes")
+others="SELECT group_concat(s) FROM (SELECT o.status || o.collected AS s FROM outcomes o JOIN policies p USING (policy_id) WHERE p.policy_number <> 'POL-1001' ORDER BY p.policy_number)"
+before_others=$(sql "$big" "$others")
 huge=$tmp/softycomp_transactions_20261009.csv
 {
 	echo "transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription"
@@ -162,11 +163,17 @@ cp "$KASI_ROOT"/schemas/* "$tmp/loose/"
 sed -i 's/ min=-100000000.00 max=100000000.00//' "$tmp/loose/softycomp_transactions.schema"
 kasi --db "$big" --schemas "$tmp/loose" ingest "$huge"
 expect_status 0 "each amount alone fits: the file is applied"
-kasi --db "$big" reconcile --period 2026-10
+kasi --db "$big" --schemas "$tmp/loose" reconcile --period 2026-10
 expect_status 65 "a policy's total past int64 cents: reconcile exits 65"
-expect_err "softycomp_transactions_20261009.csv row 3: the softycomp transaction 9002 takes a policy's total past what kasi can count" \
-	"and names the file, row and transaction"
-check "the last reconciliation stands" test "$(sql "$big" "SELECT group_concat(status || collected) FROM outcomes")" = "$before"
+expect_err "softycomp_transactions_20261009.csv row 3: takes policy POL-1001's money past what kasi can count" \
+	"and names the file, row and policy"
+# Regression: one policy's overflow made reconcile refuse the whole period.
+check "POL-1001 has no outcome recorded" \
+	test "$(sql "$big" "SELECT count(*) FROM outcomes o JOIN policies p USING (policy_id) WHERE p.policy_number = 'POL-1001'")" = 0
+check "every other scheduled policy's outcome is recorded" \
+	test "$(sql "$big" "SELECT count(*) FROM outcomes")" = "$(($(sql "$big" "SELECT count(*) FROM expected WHERE period = '2026-10'") - 1))"
+check "and they are what they were before (nothing else changed for them)" \
+	test "$(sql "$big" "$others")" = "$before_others"
 
 # Regression: a period without a single Collexia row handed qsort a NULL
 # array, which UBSan (make asan) stops on. November holds only Softy Comp's
