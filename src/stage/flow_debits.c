@@ -120,7 +120,7 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 	if (!matcher_in_period(m, day))
 		return;
 	struct where w = match_where(u);
-	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference), NULL,
+	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference), u->reference,
 		     u->original_id, matcher_money(m, magnitude(u->amount)), why);
 }
 

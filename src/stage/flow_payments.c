@@ -69,21 +69,16 @@ void flow_payments_applied(struct matcher *m, const struct channel *c, const cha
 		m->applied[c->id][day - m->first_day] = true;
 }
 
-/* The row's policy: the one its reference names, unless it is not a
- * premium (ignored), which names none. */
-static uint32_t policy_of(const struct matcher *m, const struct channel *c,
-			  const struct store_fact_row *f)
-{
-	return match_fact_kind(f) == FACT_IGNORED ? MATCH_NONE : matcher_policy(m, c, f->reference);
-}
-
-/* A row against our ledger's record of it (amount NULL: none). */
+/* A row against our ledger's record of it (amount NULL: none). Its
+ * discrepancies name the policy its reference names when there is one,
+ * even for a row that is not a premium (a cashout of a customer's code);
+ * else the reference as the row gives it. */
 static void check_ledger(struct matcher *m, const struct channel *c, const struct store_fact_row *f,
 			 const int64_t *amount, const char *status)
 {
 	struct where w = match_where(f);
-	uint32_t pol = policy_of(m, c, f);
-	const char *reference = match_fact_kind(f) == FACT_IGNORED ? NULL : f->reference;
+	uint32_t pol = matcher_policy(m, c, f->reference);
+	const char *reference = f->reference;
 	if (!amount) {
 		matcher_find(
 			m, D_MISSING_FROM_LEDGER, &w, pol, reference, NULL,
