@@ -17,7 +17,7 @@
  *       a hundred, plus a ledger-only record for one in a hundred
  *
  * Transaction ids follow the time they happened, as the channels' own do
- * (the seeds: Softy Comp's transactionId is its table's primary key;
+ * (their documentation: Softy Comp's transactionId is its table's primary key;
  * EasyPay's read "EP_TXN_20260116_001"; Collexia's remoteReferenceNo is
  * the collection house's own, numbered per submission day): each day's
  * ids come after the last day's. --scatter-ids numbers them in no order at

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # schemas/unpaid_reasons.csv maps every response code and unpaid reason
-# description that seeds 001 (Collexia) and 003 (Softy Comp) list, onto the
+# description that Collexia's and Softy Comp's documentation list, onto the
 # vocabulary — including the mappings the rules spell out.
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +11,7 @@ reason_of() { # reason_of CHANNEL RAW
 	sqlite3 "$tmp/reasons.db" "select reason from m where channel = '$1' and raw_reason = '$raw'"
 }
 
-# Seed 001: appendices A (response codes), B (internal errors), D
+# Collexia's EnDO specification: appendices A (response codes), B (internal errors), D
 # (industry codes) and E (mapping), and the DU03 of its example response.
 collexia="0 02 03 06 12 18 30 40 44 48 56 99 ACCP
 5672 10539 10550 10577 10578 10580 10584 10586 10587 10588 10590 10592 10593
@@ -24,7 +24,7 @@ for code in $collexia; do
 done
 check "every Collexia response code is mapped (missing: ${missing[*]:-none})" test ${#missing[@]} -eq 0
 
-# Seed 003 "Unpaid Reason Types", one per line, as printed there.
+# Softy Comp's "Unpaid Reason Types", one per line, as printed there.
 missing=()
 while IFS= read -r desc; do
 	[ -n "$desc" ] || continue
