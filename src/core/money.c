@@ -30,12 +30,15 @@ int money_parse(const char *s, size_t n, const struct money_rule *rule, int64_t 
 
 	size_t decimals = 0;
 	unsigned frac = 0;
+	bool subcent = false;
 	if (i < n && s[i] == '.') {
 		i++;
 		size_t frac_start = i;
 		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
 			if (i - frac_start < 2)
 				frac = frac * 10 + (unsigned)(s[i] - '0');
+			else if (s[i] != '0')
+				subcent = true;
 		}
 		decimals = i - frac_start;
 		if (decimals == 0)
@@ -47,6 +50,8 @@ int money_parse(const char *s, size_t n, const struct money_rule *rule, int64_t 
 		return MONEY_EDECIMALS;
 	if (negative && !rule->allow_negative)
 		return MONEY_ENEGATIVE;
+	if (subcent)
+		return MONEY_ESUBCENT;
 	if (decimals == 1)
 		frac *= 10;
 	if (overflow || mag > ((uint64_t)INT64_MAX - frac) / 100)
@@ -96,6 +101,7 @@ const char *money_strerror(int status)
 	case MONEY_EDECIMALS: return "wrong number of decimals";
 	case MONEY_ENEGATIVE: return "negative amount not allowed";
 	case MONEY_ERANGE: return "amount out of range";
+	case MONEY_ESUBCENT: return "a fraction of a cent (a digit past the cents is not 0)";
 	}
 	return "invalid amount";
 }

@@ -16,11 +16,14 @@
 #define MONEY_BUFSZ 24
 
 /* How a file writes its amounts: the digits allowed after the point, and
- * whether a leading '-' may appear. "150.00" needs min=max=2; Softy Comp's
- * API prints "55", "-1200" and "-724.19", which is min=0 max=2. */
+ * whether a leading '-' may appear. "150.00" needs min=max=2; an API that
+ * prints "55", "-1200" and "-724.19" is min=0 max=2. Rands settle in
+ * cents: up to 4 decimals may be written ("5.5500"), but a digit past the
+ * cents that is not 0 is an error ("5.5555" is not an amount of money),
+ * never rounded. */
 struct money_rule {
-	uint8_t min_decimals; /* 0..2 */
-	uint8_t max_decimals; /* min_decimals..2 */
+	uint8_t min_decimals; /* 0..4 */
+	uint8_t max_decimals; /* min_decimals..4 */
 	bool allow_negative;
 };
 
@@ -30,6 +33,7 @@ enum money_status {
 	MONEY_EDECIMALS = -2, /* wrong number of digits after the point */
 	MONEY_ENEGATIVE = -3, /* a '-' where the rule allows none */
 	MONEY_ERANGE = -4,    /* does not fit in int64_t cents */
+	MONEY_ESUBCENT = -5,  /* a fraction of a cent: a digit past the cents is not 0 */
 };
 
 /* Parse s[0..n) — no spaces, no '+', no thousands separators — into

@@ -372,16 +372,16 @@ static int parse_money_opts(struct parser *p, char *args, struct schema_check *c
 		*eq = '\0';
 		const char *v = eq + 1;
 		if (!strcmp(w, "decimals")) {
-			if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '2') {
+			if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '4') {
 				c->u.money.rule.min_decimals = c->u.money.rule.max_decimals =
 					(uint8_t)(v[0] - '0');
 			} else if (strlen(v) == 3 && v[1] == '-' && v[0] >= '0' && v[0] <= v[2] &&
-				   v[2] <= '2') {
+				   v[2] <= '4') {
 				c->u.money.rule.min_decimals = (uint8_t)(v[0] - '0');
 				c->u.money.rule.max_decimals = (uint8_t)(v[2] - '0');
 			} else {
 				return perr(p,
-					    "money: decimals must be 0, 1, 2 or a range like 0-2, "
+					    "money: decimals must be 0 to 4 or a range like 0-2, "
 					    "got '%s'",
 					    v);
 			}

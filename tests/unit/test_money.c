@@ -145,11 +145,36 @@ static void test_add_overflow(void **state)
 	assert_int_equal(sum, -1);
 }
 
+/* Rands settle in cents: up to four decimals may be written, but a digit
+ * past the cents that is not 0 is a fraction of a cent, refused, never
+ * rounded ("5.5500" is R5.55; "5.5555" is not an amount of money). */
+static void test_parse_four_decimals_whole_cents(void **state)
+{
+	(void)state;
+	static const struct money_rule upto_four = { 0, 4, false };
+	assert_int_equal(parse_ok("5", &upto_four), 500);
+	assert_int_equal(parse_ok("5.0", &upto_four), 500);
+	assert_int_equal(parse_ok("5.5", &upto_four), 550);
+	assert_int_equal(parse_ok("5.50", &upto_four), 550);
+	assert_int_equal(parse_ok("5.500", &upto_four), 550);
+	assert_int_equal(parse_ok("5.5500", &upto_four), 555);
+	assert_int_equal(parse_ok("0.0100", &upto_four), 1);
+	assert_int_equal(parse_status("5.5555", &upto_four), MONEY_ESUBCENT);
+	assert_int_equal(parse_status("5.551", &upto_four), MONEY_ESUBCENT);
+	assert_int_equal(parse_status("0.0001", &upto_four), MONEY_ESUBCENT);
+	assert_int_equal(parse_status("5.55555", &upto_four), MONEY_EDECIMALS);
+	assert_int_equal(parse_status("5.", &upto_four), MONEY_EDECIMALS);
+	/* A fraction of a cent is refused even when the rule allows no more
+	 * than two decimals: the count is checked first. */
+	assert_int_equal(parse_status("5.555", &upto_two), MONEY_EDECIMALS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_exact_decimals),
 		cmocka_unit_test(test_parse_api_style),
+		cmocka_unit_test(test_parse_four_decimals_whole_cents),
 		cmocka_unit_test(test_parse_rejects_malformed),
 		cmocka_unit_test(test_parse_decimal_rule),
 		cmocka_unit_test(test_parse_sign_rule),

@@ -147,7 +147,7 @@ static void test_errors_name_the_line(void **state)
 		     "bad.schema:12:", "unknown column attribute 'frobnicate'");
 	expect_error(edit_good(21, "\tmoney min=1.00", false),
 		     "bad.schema:21:", "decimals= is required");
-	expect_error(edit_good(21, "\tmoney decimals=3", false),
+	expect_error(edit_good(21, "\tmoney decimals=5", false),
 		     "bad.schema:21:", "decimals must be");
 	expect_error(edit_good(21, "\tmoney decimals=2 min=5.00 max=1.00", false),
 		     "bad.schema:21:", "min is above max");
