@@ -116,10 +116,14 @@ uninstall:
 check-style:
 	@clang-format --dry-run -Werror $(SRC) src/kasi.c $(wildcard src/*/*.h tests/*/*.c tests/*/*.h) && echo "style: ok"
 
-# Money is int64_t cents: no binary fractions anywhere in src/.
+# Money is int64_t cents: no binary fractions anywhere in src/. Channels
+# are data: no C file names one (the names are the schemas' `channel`s).
+CHANNELS = $(shell sed -n 's/^channel \([a-z0-9_]*\).*/\1/p' schemas/*.schema tests/e2e/channels/*.schema | sort -u | paste -sd'|')
 lint:
 	@! grep -rnwE 'float|double|strtod|strtof|atof' src/ || \
 		{ echo "lint: floating point in src/ (money is int64_t cents)"; exit 1; }
+	@! grep -rniE '$(CHANNELS)' src/ || \
+		{ echo "lint: a C file names a channel ($(CHANNELS)): say it in a schema"; exit 1; }
 	@echo "lint: ok"
 
 clean:

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# A fifth channel is a schema file and nothing else. Debitron (a bureau that
+# exists only here, tests/e2e/channels/debitron_debits.schema) sends the
+# same kind of data as Softy Comp — collections, and returns that reverse
+# them by the original's id or by mandate and run date — with other column
+# names, other codes, positive amounts and other reason texts. The same
+# month told by each channel must give the same outcomes, and the same
+# discrepancies but for the channel's own names.
+. "$(dirname "$0")/lib.sh"
+
+# The schemas: the shipped ones, Debitron's, and the registers and reason
+# mapping told of the new channel (data, as an operator would add it).
+schemas=$tmp/schemas
+mkdir -p "$schemas"
+cp "$KASI_ROOT"/schemas/* "$schemas/"
+cp "$KASI_ROOT/tests/e2e/channels/debitron_debits.schema" "$schemas/"
+sed -i -e 's/^\tvalues softycomp|collexia|easypay$/\tvalues softycomp|collexia|easypay|debitron/' \
+	-e 's/when channel=softycomp|collexia required/when channel=softycomp|collexia|debitron required/' \
+	-e 's/^\twhen channel=collexia pattern \(.*\)$/\twhen channel=collexia pattern \1\n\twhen channel=debitron pattern ^M[0-9]{4}$/' \
+	"$schemas/policies.schema"
+sed -i 's/^\tvalues softycomp|collexia|easypay|mobilemoney$/\tvalues softycomp|collexia|easypay|mobilemoney|debitron/' \
+	"$schemas/unpaid_reasons.schema"
+printf '%s\n' "debitron,Not enough money,INSUFFICIENT_FUNDS,Debitron's words" \
+	"debitron,Closed,ACCOUNT_CLOSED,Debitron's words" >>"$schemas/unpaid_reasons.csv"
+kasi --schemas "$schemas" validate "$schemas/unpaid_reasons.csv"
+expect_status 0 "the schemas load, with the new channel in the reason mapping"
+
+# night NAME CHANNEL REF_PREFIX FILES...: a store of four policies of
+# CHANNEL, the files ingested in order, October reconciled and reported.
+night() {
+	local name=$1 channel=$2 prefix=$3 db=$tmp/$1.db f
+	shift 3
+	{
+		echo "policy_number,product_code,customer_name,id_number,premium,channel,collection_ref,easypay_code,debit_day,status,start_date,cancel_date"
+		for n in 1 2 3 4; do
+			echo "TP-000$n,FUNERAL_01,Customer $n,,100.00,$channel,${prefix}100$n,,1,active,2025-01-01,"
+		done
+	} >"$tmp/policies.csv"
+	"$KASI" --db "$db" --schemas "$schemas" init >/dev/null
+	"$KASI" --db "$db" --schemas "$schemas" load products "$fixtures/world/products.csv" >/dev/null
+	"$KASI" --db "$db" --schemas "$schemas" load policies "$tmp/policies.csv" >/dev/null ||
+		not_ok "$name: the policies load"
+	for f in "$@"; do
+		kasi --db "$db" --schemas "$schemas" ingest "$f"
+		expect_status 0 "$name: $(basename "$f") is applied"
+	done
+	"$KASI" --db "$db" --schemas "$schemas" schedule --period 2026-10 >/dev/null
+	kasi --db "$db" --schemas "$schemas" reconcile --period 2026-10
+	expect_status 1 "$name: October reconciles, with a discrepancy"
+	"$KASI" --db "$db" --schemas "$schemas" report outcomes --period 2026-10 --out "$tmp/$name-outcomes.csv" >/dev/null
+	"$KASI" --db "$db" --schemas "$schemas" report discrepancies --period 2026-10 --out "$tmp/$name-discrepancies.csv" >/dev/null
+}
+
+# Softy Comp: a collection each on 1 October (and a credit note, type 9);
+# on the 6th an unpaid naming its original, and one naming an original
+# that does not exist; on 3 November an unpaid linked by collectionId and
+# cycleDate.
+s=$tmp/softy
+mkdir -p "$s"
+sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription'
+printf '%s\n' "$sh" \
+	"5000001,4,9,1001,2026-10-01T00:00:00,-100.00,X,1,2026-10-01T00:00:00,," \
+	"5000002,4,9,1002,2026-10-01T00:00:00,-100.00,X,1,2026-10-01T00:00:00,," \
+	"5000003,4,9,1003,2026-10-01T00:00:00,-100.00,X,1,2026-10-01T00:00:00,," \
+	"5000004,4,9,1004,2026-10-01T00:00:00,-60.00,X,1,2026-10-01T00:00:00,," \
+	"5000005,9,9,1001,2026-10-01T00:00:00,-5.00,X,1,2026-10-01T00:00:00,," \
+	>"$s/softycomp_transactions_20261001.csv"
+printf '%s\n' "$sh" \
+	"5000101,7,9,1002,2026-10-06T00:00:00,-100.00,X,1,2026-10-01T00:00:00,5000002,PAAF Insufficient Funds" \
+	"5000102,7,9,1004,2026-10-06T00:00:00,-60.00,X,1,2026-10-01T00:00:00,5999999,Account Closed" \
+	>"$s/softycomp_transactions_20261006.csv"
+printf '%s\n' "$sh" \
+	"5000201,7,9,1003,2026-11-03T00:00:00,-100.00,X,1,2026-10-01T00:00:00,,Account Closed" \
+	>"$s/softycomp_transactions_20261103.csv"
+
+# The same month from Debitron: DR collected, RD returned (positive
+# amounts), NT a note; returns name the original by `returns`, else by
+# mandate and run date.
+d=$tmp/debitron
+mkdir -p "$d"
+dh='ref,code,mandate,value_date,value,run,returns,why'
+printf '%s\n' "$dh" \
+	"DT000001,DR,M1001,2026-10-01,100.00,2026-10-01,," \
+	"DT000002,DR,M1002,2026-10-01,100.00,2026-10-01,," \
+	"DT000003,DR,M1003,2026-10-01,100.00,2026-10-01,," \
+	"DT000004,DR,M1004,2026-10-01,60.00,2026-10-01,," \
+	"DT000005,NT,M1001,2026-10-01,5.00,2026-10-01,," \
+	>"$d/debitron_debits_20261001.csv"
+printf '%s\n' "$dh" \
+	"DT000101,RD,M1002,2026-10-06,100.00,2026-10-01,DT000002,Not enough money" \
+	"DT000102,RD,M1004,2026-10-06,60.00,2026-10-01,DT999999,Closed" \
+	>"$d/debitron_debits_20261006.csv"
+printf '%s\n' "$dh" \
+	"DT000201,RD,M1003,2026-11-03,100.00,2026-10-01,,Closed" \
+	>"$d/debitron_debits_20261103.csv"
+
+night softy softycomp "" "$s"/softycomp_transactions_2026100{1,6}.csv "$s/softycomp_transactions_20261103.csv"
+night debitron debitron M "$d"/debitron_debits_2026100{1,6}.csv "$d/debitron_debits_20261103.csv"
+
+# Worked out by hand: TP-0001 paid; TP-0002 collected and returned with
+# its original named (INSUFFICIENT_FUNDS); TP-0003 returned in November,
+# linked by mandate and run date (ACCOUNT_CLOSED); TP-0004's return names
+# an original that does not exist: an orphan, reversing nothing.
+cat >"$tmp/want.csv" <<'CSV'
+policy_number,product_code,period,status,expected,collected,shortfall,pending,reason
+TP-0001,FUNERAL_01,2026-10,PAID_FULL,100.00,100.00,0.00,0.00,
+TP-0002,FUNERAL_01,2026-10,UNPAID,100.00,0.00,100.00,0.00,INSUFFICIENT_FUNDS
+TP-0003,FUNERAL_01,2026-10,UNPAID,100.00,0.00,100.00,0.00,ACCOUNT_CLOSED
+TP-0004,FUNERAL_01,2026-10,PAID_PARTIAL,100.00,60.00,40.00,0.00,NOT_RECEIVED
+CSV
+check "Softy Comp's month gives the outcomes worked out by hand" cmp -s "$tmp/want.csv" "$tmp/softy-outcomes.csv"
+if cmp -s "$tmp/softy-outcomes.csv" "$tmp/debitron-outcomes.csv"; then
+	ok "Debitron's month gives exactly the same outcomes"
+else
+	not_ok "Debitron's month gives exactly the same outcomes"
+	diff "$tmp/softy-outcomes.csv" "$tmp/debitron-outcomes.csv" | diag
+fi
+# code, severity, row, reference, expected (the original's id), actual
+cols() { cut -d, -f1,2,5,6,9 "$1"; }
+if [ "$(cols "$tmp/softy-discrepancies.csv")" = "$(cols "$tmp/debitron-discrepancies.csv" | sed 's/DT999999/5999999/')" ]; then
+	ok "and the same discrepancy: an ORPHAN_REVERSAL of TP-0004"
+else
+	not_ok "and the same discrepancy: an ORPHAN_REVERSAL of TP-0004"
+	diff <(cols "$tmp/softy-discrepancies.csv") <(cols "$tmp/debitron-discrepancies.csv") | diag
+fi
+check "Debitron's orphan is named in its own words" \
+	grep -q "ORPHAN_REVERSAL,error,debitron,debitron_debits_20261006.csv,3,TP-0004,DT000102,DT999999,60.00,\"return DT000102 names original DT999999" \
+	"$tmp/debitron-discrepancies.csv"
+
+# explain tells Debitron's story in Debitron's words.
+kasi --db "$tmp/debitron.db" --schemas "$schemas" explain TP-0003 --period 2026-10
+expect_out "return: reverses DT000003 (Closed)" "explain: the November return, linked by mandate and run date"
+expect_out "reason ACCOUNT_CLOSED (the channel said: Closed)" "and its reason, raw and normalised"
+
+echo "1..$tap_n"
