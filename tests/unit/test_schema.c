@@ -192,6 +192,73 @@ static void test_errors_name_the_line(void **state)
 		     "bad.schema:4:", "needs a date or timestamp check before it");
 }
 
+/* The flow directives: what a channel's rows mean, checked as a whole. */
+static void test_flow_directives(void **state)
+{
+	(void)state;
+	static const char *const base =
+		"channel deb\n"
+		"file_name ^deb\\.csv$\n"
+		"column id\ncolumn t\ncolumn ref\ncolumn d\n\tdate yyyy-mm-dd\n"
+		"column amt\n\tmoney decimals=2\n"
+		"map transaction_id id\nmap type t\nmap reference ref\n"
+		"map date d\nmap amount amt\n";
+	char text[2048];
+	struct err e = { 0 };
+	int rc;
+	snprintf(text, sizeof(text),
+		 "%slabel Deb Bureau\nflow debits\nmatch collection_ref\n"
+		 "kind collected called debit type=C|D\nkind reversal type=R\namounts negative\n",
+		 base);
+	struct schema *s = load_text("deb.schema", text, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->flow.type, FLOW_DEBITS);
+	assert_int_equal(s->flow.match, POLICY_KEY_COLLECTION_REF);
+	assert_string_equal(schema_label(s), "Deb Bureau");
+	assert_string_equal(schema_kind_word(s, FACT_COLLECTED), "debit");
+	assert_string_equal(schema_kind_word(s, FACT_REVERSAL), "reversal");
+	assert_true(s->flow.negative_amounts);
+	const char *values[CANON_COUNT] = { 0 };
+	values[CANON_TYPE] = "D";
+	assert_int_equal(schema_fact_kind(s, values), FACT_COLLECTED);
+	values[CANON_TYPE] = "R";
+	assert_int_equal(schema_fact_kind(s, values), FACT_REVERSAL);
+	values[CANON_TYPE] = "Z"; /* no rule: nothing to count */
+	assert_int_equal(schema_fact_kind(s, values), FACT_IGNORED);
+	schema_free(s);
+
+	static const struct {
+		const char *lines, *what;
+	} bad[] = {
+		{ "kind collected type=C\n", "flow directives without a 'flow'" },
+		{ "flow debits\n", "at least one 'kind' rule" },
+		{ "flow payments\nkind reversal type=R\n", "a payments flow has no reversal rows" },
+		{ "flow debits\nkind collected colour=C\n", "unknown field 'colour'" },
+		{ "flow debits\nkind collected amount=1\n", "on type, status or reason" },
+		{ "flow debits\nkind collected status=1\n", "field 'status' is not mapped" },
+		{ "flow debits\nkind spent type=C\n", "unknown kind 'spent'" },
+		{ "flow instructions\nkind collected type=C\n",
+		  "'order FIELD [FIELD]' is required" },
+		{ "flow debits\nkind collected type=C\nlink original_id\n",
+		  "'map original_id COLUMN' is required" },
+		{ "flow payments\nkind collected type=C\namounts negative\n",
+		  "belong to a debits flow" },
+		{ "flow debits\nkind collected type=C\nledger two_sided\n",
+		  "belongs to a payments flow" },
+		{ "flow debits\nmatch phone\n", "match: expected policy_number" },
+		{ "flow sideways\n", "flow: expected payments, debits or instructions" },
+		{ "flow debits\nkind collected type=C\nfuture_dated amount\n",
+		  "future_dated: expected date" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, bad[i].lines);
+		expect_error(text, "bad.schema:", bad[i].what);
+	}
+	/* Only a channel's schema has a flow. */
+	expect_error("file_name ^x$\ncolumn a\nflow debits\nkind collected type=C\n", "bad.schema",
+		     "only a channel's schema");
+}
+
 static void test_schema_name_from_file(void **state)
 {
 	(void)state;
@@ -251,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parses_every_part),
 		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_flow_directives),
 		cmocka_unit_test(test_schema_name_from_file),
 		cmocka_unit_test(test_shipped_schemas),
 	};
