@@ -12,7 +12,9 @@
  *     pending (the amount requested; tracking keeps its code as a reason),
  *     failed collects nothing and gives its reason, cancelled nothing.
  * The policy is the one the deciding row's reference names; none is
- * UNKNOWN_REFERENCE.
+ * UNKNOWN_REFERENCE. A failure is dated, among a policy's failures from
+ * every channel, by its row's business date (the action date), then its
+ * time and arrival.
  */
 #include "core/common.h"
 #include "core/grow.h"
@@ -104,7 +106,7 @@ static void collected(struct matcher *m, const struct channel *c, uint32_t pol,
 		matcher_take_back(m, pol, &rw, day, done->amount, done->fact_id,
 				  "status %s (%s) after the %s: reverses it", r->status,
 				  *r->code ? r->code : "no code", word);
-		matcher_failure(m, pol, c->name, r->order_day, r->order_time, r->fact_id, r->code);
+		matcher_failure(m, pol, c->name, r->day, r->order_time, r->fact_id, r->code);
 		return;
 	}
 }
@@ -124,12 +126,12 @@ static void not_collected(struct matcher *m, const struct channel *c, uint32_t p
 				"%s instruction at status %s (%s): pending, not counted", label,
 				latest->status, word);
 		if (latest->kind == FACT_TRACKING)
-			matcher_failure(m, pol, c->name, latest->order_day, latest->order_time,
+			matcher_failure(m, pol, c->name, latest->day, latest->order_time,
 					latest->fact_id, latest->code);
 		break;
 	case FACT_FAILED:
-		matcher_failure(m, pol, c->name, latest->order_day, latest->order_time,
-				latest->fact_id, latest->code);
+		matcher_failure(m, pol, c->name, latest->day, latest->order_time, latest->fact_id,
+				latest->code);
 		matcher_trace(m, pol, TRACE_FAILURE, &w, false, 0,
 			      "%s instruction at status %s, %s (%s): nothing collected", label,
 			      latest->status, word, *latest->code ? latest->code : "no code");

@@ -482,6 +482,27 @@ static void test_instructions_unknown_reference(void **state)
 	stop();
 }
 
+/* A policy's reason is its latest failure's, by business date, whatever
+ * the channel: an instruction's rows are dated by their action date, not
+ * by the status date (which only orders an instruction's own rows). */
+static void test_latest_failure_by_business_date(void **state)
+{
+	(void)state;
+	start("ins");
+	struct store_fact_row rows[] = {
+		step(2, "I1", "4", "failed", "2026-10-25", 100000, 0, "02"),
+	};
+	feed(rows, 1); /* action date 15 October, rejected on the 25th */
+	struct store_fact_row bad = fact("pay", 3, "E1", "failed", "in", "K0", "2026-10-20", 100);
+	bad.status = "bad";
+	bad.reason = "NoMoney";
+	schemas[2]->flow.two_sided = false;
+	assert_int_equal(flow_payments_fact(&m, channel("pay"), &bad), 0);
+	schemas[2]->flow.two_sided = true;
+	assert_string_equal(m.fails[m.policies[0].fail - 1].raw, "NoMoney");
+	stop();
+}
+
 /* ---- payments ---------------------------------------------------------------------- */
 
 static void test_payments_kinds(void **state)
@@ -655,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_instructions_tracking_never_reverses),
 		cmocka_unit_test(test_instructions_latest_wins_ties_by_arrival),
 		cmocka_unit_test(test_instructions_unknown_reference),
+		cmocka_unit_test(test_latest_failure_by_business_date),
 		cmocka_unit_test(test_payments_kinds),
 		cmocka_unit_test(test_payments_two_sided),
 		cmocka_unit_test(test_outcomes_from_movements),
