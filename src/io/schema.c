@@ -746,6 +746,63 @@ static int parse_flow(struct parser *p, const char *kw, char *rest)
 	return 0;
 }
 
+/* Each kind rule: a kind its flow has rows of, on fields a stored fact
+ * keeps as they came (type, status, reason), mapped to columns. */
+static int resolve_kind_rules(struct parser *p)
+{
+	const struct schema *s = p->s;
+	const struct schema_flow *f = &s->flow;
+	for (size_t i = 0; i < f->nrules; i++) {
+		const struct kind_rule *r = &f->rules[i];
+		p->line = r->line;
+		if (!(flow_kinds[f->type] & KIND_BIT(r->kind)))
+			return perr(p, "kind: a %s flow has no %s rows", flow_names[f->type],
+				    fact_kind_names[r->kind]);
+		for (size_t c = 0; c < r->nconds; c++) {
+			enum canon_field cf = r->conds[c].field;
+			if (cf != CANON_TYPE && cf != CANON_STATUS && cf != CANON_REASON)
+				return perr(p,
+					    "kind: a condition is on type, status or reason, not "
+					    "'%s'",
+					    canon_names[cf]);
+			if (s->map[cf] < 0)
+				return perr(p, "kind: field '%s' is not mapped to a column",
+					    canon_names[cf]);
+		}
+	}
+	return 0;
+}
+
+/* `order` and `future_dated` name dates (and a time) the store keeps,
+ * mapped to columns. */
+static int resolve_flow_dates(struct parser *p)
+{
+	const struct schema *s = p->s;
+	const struct schema_flow *f = &s->flow;
+	p->line = f->line;
+	for (size_t i = 0; i < f->nfuture; i++) {
+		enum canon_field ff = f->future[i].field;
+		if (ff != CANON_DATE && ff != CANON_STATUS_DATE && ff != CANON_CYCLE_DATE)
+			return perr(p, "future_dated: expected date, status_date or cycle_date");
+		if (s->map[ff] < 0)
+			return perr(p, "future_dated: field '%s' is not mapped to a column",
+				    canon_names[ff]);
+	}
+	for (size_t i = 0; i < f->norder; i++) {
+		enum canon_field of = f->order[i];
+		bool ok = i == 0 ? of == CANON_STATUS_DATE || of == CANON_DATE ||
+					   of == CANON_CYCLE_DATE
+				 : of == CANON_STATUS_TIME;
+		if (!ok)
+			return perr(p, "order: expected a date (status_date, date or cycle_date), "
+				       "then status_time");
+		if (s->map[of] < 0)
+			return perr(p, "order: field '%s' is not mapped to a column",
+				    canon_names[of]);
+	}
+	return 0;
+}
+
 /* The flow directives make sense together: checked once every line is
  * read and the maps are known. */
 static int resolve_flow(struct parser *p)
@@ -754,6 +811,7 @@ static int resolve_flow(struct parser *p)
 	struct schema_flow *f = &s->flow;
 	bool any = f->nrules || f->label || f->link_original || f->link_pair || f->norder ||
 		   f->nfuture || f->two_sided || f->negative_amounts;
+	int rc;
 	p->line = f->line;
 	if (!f->line) {
 		p->line = 0;
@@ -770,47 +828,8 @@ static int resolve_flow(struct parser *p)
 	if (!f->nrules)
 		return perr(p, "flow %s: at least one 'kind' rule is required",
 			    flow_names[f->type]);
-	for (size_t i = 0; i < f->nrules; i++) {
-		const struct kind_rule *r = &f->rules[i];
-		p->line = r->line;
-		if (!(flow_kinds[f->type] & KIND_BIT(r->kind)))
-			return perr(p, "kind: a %s flow has no %s rows", flow_names[f->type],
-				    fact_kind_names[r->kind]);
-		for (size_t c = 0; c < r->nconds; c++) {
-			enum canon_field cf = r->conds[c].field;
-			/* The fields a stored fact keeps as they came. */
-			if (cf != CANON_TYPE && cf != CANON_STATUS && cf != CANON_REASON)
-				return perr(p,
-					    "kind: a condition is on type, status or reason, not "
-					    "'%s'",
-					    canon_names[cf]);
-			if (s->map[cf] < 0)
-				return perr(p, "kind: field '%s' is not mapped to a column",
-					    canon_names[cf]);
-		}
-	}
-	for (size_t i = 0; i < f->nfuture; i++)
-		if (s->map[f->future[i].field] < 0)
-			return perr(p, "future_dated: field '%s' is not mapped to a column",
-				    canon_names[f->future[i].field]);
-	for (size_t i = 0; i < f->norder; i++) {
-		/* A date the store keeps, then a time it keeps. */
-		enum canon_field of = f->order[i];
-		bool ok = i == 0 ? of == CANON_STATUS_DATE || of == CANON_DATE ||
-					   of == CANON_CYCLE_DATE
-				 : of == CANON_STATUS_TIME;
-		if (!ok)
-			return perr(p, "order: expected a date (status_date, date or cycle_date), "
-				       "then status_time");
-		if (s->map[of] < 0)
-			return perr(p, "order: field '%s' is not mapped to a column",
-				    canon_names[of]);
-	}
-	for (size_t i = 0; i < f->nfuture; i++) {
-		enum canon_field ff = f->future[i].field;
-		if (ff != CANON_DATE && ff != CANON_STATUS_DATE && ff != CANON_CYCLE_DATE)
-			return perr(p, "future_dated: expected date, status_date or cycle_date");
-	}
+	if ((rc = resolve_kind_rules(p)) || (rc = resolve_flow_dates(p)))
+		return rc;
 	p->line = f->line;
 	if (f->type == FLOW_DEBITS) {
 		if (f->link_original && s->map[CANON_ORIGINAL_ID] < 0)
