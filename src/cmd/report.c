@@ -39,10 +39,12 @@ const struct command cmd_report = {
 		"\n"
 		"A period not reconciled has no outcomes: the outcomes report is refused\n"
 		"(exit 65, nothing written); the discrepancies report then holds only\n"
-		"what ingest recorded, and says so.\n"
+		"what ingest recorded, and says so. A period out of date (a file that\n"
+		"could change it applied since it was reconciled: see 'kasi status') is\n"
+		"refused for both reports until it is reconciled again.\n"
 		"\n"
-		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes),\n"
-		"66 no store, 74 I/O error\n",
+		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes)\n"
+		"or out of date, 66 no store, 74 I/O error\n",
 };
 
 struct outcome_report {
@@ -170,6 +172,15 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_warn("period %s is not reconciled: the report holds only the discrepancies "
 			 "ingest recorded",
 			 period);
+	} else if (sp.files_since_reconciled) {
+		/* Outcomes and discrepancies computed before the files that
+		 * came since would be reported as if they were today's. */
+		log_error("facts changed since the last reconcile of %s at %s (%" PRId64
+			  " file%s applied since); run 'kasi reconcile --period %s'; "
+			  "nothing written",
+			  period, sp.reconciled_at, sp.files_since_reconciled,
+			  sp.files_since_reconciled == 1 ? "" : "s", period);
+		return KASI_EDATA;
 	}
 
 	char default_out[64], path[PATH_MAX];

@@ -17,7 +17,9 @@ const struct command cmd_status = {
 		"\n"
 		"Show what the store holds: the files applied, by channel and date (and\n"
 		"how many were rejected or skipped as duplicates); each period, when it\n"
-		"was scheduled and reconciled; and the discrepancies by period and code.\n",
+		"was scheduled and reconciled, and whether it is OUT OF DATE (files that\n"
+		"could change it applied since it was reconciled: reconcile it again);\n"
+		"and the discrepancies by period and code.\n",
 };
 
 static int print_file_group(void *ctx, const struct store_file_summary *f)
@@ -34,9 +36,13 @@ static int print_period(void *ctx, const struct store_period_summary *p)
 {
 	(void)ctx;
 	printf("  %s  scheduled %-20s %8" PRId64 " expected   reconciled %-20s %8" PRId64
-	       " outcomes\n",
+	       " outcomes",
 	       p->period, p->scheduled_at ? p->scheduled_at : "-", p->expected,
 	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes);
+	if (p->files_since_reconciled)
+		printf("  OUT OF DATE: %" PRId64 " file%s since", p->files_since_reconciled,
+		       p->files_since_reconciled == 1 ? "" : "s");
+	printf("\n");
 	return 0;
 }
 

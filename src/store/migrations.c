@@ -218,6 +218,20 @@ static const char *const scripts[] = {
 	"	source         TEXT NOT NULL CHECK (source IN ('ingest', 'reconcile'))\n"
 	");\n"
 	"CREATE INDEX discrepancies_by_period ON discrepancies(period, source);\n",
+
+	/* 2: a reconciliation records the files it saw. The highest file_id
+	 * when a period was reconciled tells which files came after it (ids
+	 * only grow: no file is deleted, and writers take turns), where
+	 * reconciled_at, in whole seconds, cannot. A period reconciled before
+	 * this version is given the files applied in a second before its
+	 * reconciliation: those it surely saw. A file applied in the same
+	 * second counts as after, so such a period may read as out of date
+	 * when it is not, never the other way. */
+	"ALTER TABLE periods ADD COLUMN reconciled_through_file INTEGER;\n"
+	"UPDATE periods SET reconciled_through_file =\n"
+	"	(SELECT ifnull(max(file_id), 0) FROM files\n"
+	"	  WHERE outcome = 'applied' AND applied_at < periods.reconciled_at)\n"
+	" WHERE reconciled_at IS NOT NULL;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -1011,7 +1011,9 @@ int store_each_period(struct store *s, int (*fn)(void *ctx, const struct store_p
 			.expected = sqlite3_column_int64(st, 3),
 			.outcomes = sqlite3_column_int64(st, 4),
 		};
-		if (fn(ctx, &p))
+		if ((rc = store_period_files_since_reconciled(s, p.period,
+							      &p.files_since_reconciled, e)) ||
+		    fn(ctx, &p))
 			break;
 	}
 	return rc;

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 1
+#define STORE_VERSION 2
 
 struct store;
 
@@ -250,6 +250,7 @@ struct store_period_summary {
 	const char *period, *scheduled_at, *reconciled_at;
 	int64_t expected;
 	int64_t outcomes;
+	int64_t files_since_reconciled; /* see struct store_period */
 };
 
 struct store_discrepancy_count {
@@ -272,13 +273,25 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 
 /* ---- periods: scheduling ------------------------------------------------ */
 
+/* A reconciled period is out of date when a file applied since it was
+ * reconciled could change its outcomes or discrepancies: a channel's file
+ * with facts dated in the period or later (a late unpaid reverses a debit
+ * of the period), or a load of the policy register or of the ledger (the
+ * product catalogue changes no outcome). A rejected or duplicate file
+ * changes nothing. files_since_reconciled counts those files: 0 when the
+ * period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t expected;			  /* policies scheduled */
+	int64_t files_since_reconciled;
 };
 
 /* The period's record: 1 (filled in) if it was scheduled, 0 if not. */
 int store_period_get(struct store *s, const char *period, struct store_period *out, struct err *e);
+/* The files applied since the period was reconciled that could change it
+ * (the rule above); 0 when there are none, or it was never reconciled. */
+int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
+					struct err *e);
 
 /* Snapshot, in the caller's transaction, the premium of every policy
  * active in the period (started by its last day, not lapsed, not
@@ -397,6 +410,7 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e);
 #define STORE_OUTCOMES_AT_ONCE 4096
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e);
+/* Record the period as reconciled now, through the files applied so far. */
 int store_period_reconciled(struct store *s, const char *period, struct err *e);
 /* The period's discrepancies, from ingest and reconciliation; or only
  * those of one source ("ingest", "reconcile"). */

@@ -6,8 +6,8 @@
 db=$tmp/kasi.db
 kasi --db "$db" init
 expect_status 0 "kasi init creates a store"
-expect_out "created store $db (version 1)" "and says so"
-check "the store is at version 1" test "$(sql "$db" 'PRAGMA user_version')" = 1
+expect_out "created store $db (version 2)" "and says so"
+check "the store is at version 2" test "$(sql "$db" 'PRAGMA user_version')" = 2
 check "in WAL mode" test "$(sql "$db" 'PRAGMA journal_mode')" = wal
 
 kasi --db "$db" init
@@ -22,8 +22,47 @@ old=$tmp/old.db
 sql "$old" "CREATE TABLE unrelated (x); PRAGMA user_version = 0;"
 kasi --db "$old" init
 expect_status 0 "a version-0 store is migrated"
-check "to version 1" test "$(sql "$old" 'PRAGMA user_version')" = 1
+check "to version 2" test "$(sql "$old" 'PRAGMA user_version')" = 2
 check "keeping what it held" test "$(sql "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'unrelated'")" = 1
+
+# A version-1 store (before reconciliations recorded the files they saw)
+# is migrated in place, its data kept. Such a store is this one with
+# version 2's column dropped. Its reconciled periods are taken to have
+# seen the files applied in a second before they were reconciled: a file
+# of the same second counts as after (out of date, never wrongly current).
+v1=$tmp/v1.db
+world "$v1"
+for f in softycomp_transactions_20261001.csv easypay_recon_20261005.csv softycomp_transactions_20261103.csv; do
+	"$KASI" --db "$v1" ingest "$fixtures/world/$f" >/dev/null
+done
+for p in 2026-10 2026-11 2026-12; do "$KASI" --db "$v1" schedule --period $p >/dev/null; done
+"$KASI" --db "$v1" reconcile --period 2026-10 >/dev/null
+"$KASI" --db "$v1" reconcile --period 2026-11 >/dev/null
+# Files 1-5 (the reference data, two October files) before October's
+# reconciliation, the November file 6 after; November reconciled in the
+# second file 6 was applied.
+sql "$v1" "UPDATE files SET applied_at = '2026-11-01T10:00:00Z' WHERE file_id <= 5;
+	UPDATE files SET applied_at = '2026-11-04T10:00:00Z' WHERE file_id = 6;
+	UPDATE periods SET reconciled_at = '2026-11-02T10:00:00Z' WHERE period = '2026-10';
+	UPDATE periods SET reconciled_at = '2026-11-04T10:00:00Z' WHERE period = '2026-11';
+	ALTER TABLE periods DROP COLUMN reconciled_through_file; PRAGMA user_version = 1;"
+kasi --db "$v1" status
+expect_status 78 "a version-1 store is refused until migrated"
+expect_err "run 'kasi init' to migrate it to 2" "saying how"
+kasi --db "$v1" init
+expect_status 0 "kasi init migrates a version-1 store"
+expect_out "migrated store $v1 from version 1 to 2" "and says so"
+check "keeping its outcomes" test "$(sql "$v1" "SELECT count(*) FROM outcomes WHERE period = '2026-10'")" = 12
+check "reconciled periods seen through the files of an earlier second" \
+	test "$(sql "$v1" "SELECT group_concat(period || ':' || ifnull(reconciled_through_file, '-'), ' ') FROM periods")" = "2026-10:5 2026-11:5 2026-12:-"
+kasi --db "$v1" status
+check "so the November file puts October out of date" \
+	test "$(grep '^  2026-10  scheduled' <<<"$out" | grep -o 'OUT OF DATE.*')" = "OUT OF DATE: 1 file since"
+kasi --db "$v1" report outcomes --period 2026-11 --out "$tmp/o11.csv"
+expect_status 65 "a file of the second November was reconciled in counts as after it"
+"$KASI" --db "$v1" reconcile --period 2026-10 >/dev/null
+kasi --db "$v1" report outcomes --period 2026-10 --out "$tmp/o10.csv"
+expect_status 0 "and once reconciled, October is reported"
 
 # A store written by a newer kasi is left alone.
 new=$tmp/new.db
