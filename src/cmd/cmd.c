@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/dates.h"
 #include "core/log.h"
 
 #include <getopt.h>
@@ -93,6 +94,11 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 	}
 	if (!*period) {
 		*status = cmd_usage_error(cmd, "--period YYYY-MM is required");
+		return false;
+	}
+	int32_t p;
+	if (period_parse(*period, strlen(*period), &p) != DATE_OK) {
+		*status = cmd_usage_error(cmd, "'%s' is not a period (YYYY-MM)", *period);
 		return false;
 	}
 	return true;

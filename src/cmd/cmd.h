@@ -68,8 +68,9 @@ int cmd_print_help(const struct command *cmd);
 /* The arguments of a command whose one option is --period YYYY-MM (and
  * --help): sets *period and returns true when the command is to go on,
  * with exactly `operands` operands left at argv[optind] (`what` names
- * them in the error: "one POLICY number"); otherwise returns false with
- * *status the exit status (help printed, or a usage error). */
+ * them in the error: "one POLICY number") and *period a valid YYYY-MM;
+ * otherwise returns false with *status the exit status (help printed, or
+ * a usage error). */
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
 		     const char *what, const char **period, int *status);
 

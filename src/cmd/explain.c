@@ -142,9 +142,21 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return status;
 	const char *number = argv[optind];
 
+	/* Every refusal comes before the first line of the story: half a
+	 * story, then an error, reads as an explanation. */
 	struct err e = { 0 };
+	struct store_period sp;
+	int found = store_period_get(ctx->store, period, &sp, &e);
+	if (found <= 0) {
+		if (!found)
+			err_set(&e, KASI_EDATA,
+				"period %s is not scheduled (run 'kasi schedule --period %s')",
+				period, period);
+		log_error("%s", e.msg);
+		return found ? -found : KASI_EDATA;
+	}
 	struct story s = { .store = ctx->store, .e = &e, .period = period };
-	int found = store_policy_find(ctx->store, number, print_policy, &s, &e);
+	found = store_policy_find(ctx->store, number, print_policy, &s, &e);
 	if (found <= 0) {
 		if (!found)
 			err_set(&e, KASI_EDATA, "no policy numbered '%s'", number);

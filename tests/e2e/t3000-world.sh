@@ -106,6 +106,16 @@ expect_out "PAID_FULL, by the rule collected 99.99 >= expected 100.00 - 0.01" "t
 kasi explain POL-9999 --period 2026-10
 expect_status 65 "explaining an unknown policy exits 65"
 
+# Regression: explaining a period never scheduled printed the policy and
+# "what counted, in order:" on stdout, then failed.
+kasi explain POL-1011 --period 2026-09
+expect_status 65 "explaining a period never scheduled exits 65"
+expect_err "period 2026-09 is not scheduled" "saying why"
+check "before printing any of the story" test -z "$out"
+kasi explain POL-1011 --period 2026-13
+expect_status 64 "explaining a period that is not a period is a usage error"
+check "printed before any of the story" test -z "$out"
+
 kasi reconcile --period 2026-12
 expect_status 65 "reconciling a period never scheduled exits 65"
 kasi reconcile --period 2026-13
