@@ -106,10 +106,17 @@ static int print_change(void *ctx, const struct store_policy_change *c)
 	/* Personal fields show only their last characters, as everywhere. */
 	bool personal = !strcmp(c->field, "id_number") || !strcmp(c->field, "customer_name");
 	char old[TEXT_RENDER_BUFSZ] = "", new[TEXT_RENDER_BUFSZ] = "";
-	if (c->old_value)
-		text_render(c->old_value, strlen(c->old_value), personal, old, sizeof(old));
-	if (c->new_value)
-		text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
+	if (c->amount) {
+		/* Money in rands, as everywhere: "300.00", not 30000 cents. */
+		_Static_assert(TEXT_RENDER_BUFSZ >= MONEY_BUFSZ, "room for an amount");
+		money_format(c->old_amount, old);
+		money_format(c->new_amount, new);
+	} else {
+		if (c->old_value)
+			text_render(c->old_value, strlen(c->old_value), personal, old, sizeof(old));
+		if (c->new_value)
+			text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
+	}
 	if (!strcmp(c->field, "policy"))
 		printf("  %s  created, from %s\n", c->changed_at, c->file);
 	else

@@ -691,7 +691,10 @@ int store_each_policy_change(struct store *s, int64_t policy_id,
 			.new_value = db_col_text(st, 2),
 			.file = db_col_text(st, 3),
 			.changed_at = db_col_text(st, 4),
+			.old_amount = sqlite3_column_int64(st, 1),
+			.new_amount = sqlite3_column_int64(st, 2),
 		};
+		c.amount = db_policy_field_is_amount(c.field);
 		if ((rc = fn(ctx, &c)))
 			break;
 	}

@@ -425,6 +425,11 @@ static const char *const policy_fields[] = {
 	"easypay_code", "debit_day",	 "status",    "start_date", "cancel_date",
 };
 
+bool db_policy_field_is_amount(const char *field)
+{
+	return !strcmp(field, "premium");
+}
+
 static void policy_values(const struct store_policy *p, char buf[][64], const char *vals[])
 {
 	snprintf(buf[0], 64, "%" PRId64, p->premium);

@@ -450,8 +450,13 @@ int store_policy_find(struct store *s, const char *policy_number,
 /* The expected amount of a policy for a period: 1 (filled in) or 0. */
 int store_expected_find(struct store *s, const char *period, int64_t policy_id, int64_t *amount,
 			struct err *e);
+/* One change to a policy (field "policy": its creation). A field that is
+ * money (the premium) comes as cents in old_amount and new_amount, its
+ * text NULL or not as the value was; any other as text. */
 struct store_policy_change {
 	const char *field, *old_value, *new_value, *file, *changed_at;
+	bool amount;
+	int64_t old_amount, new_amount;
 };
 int store_each_policy_change(struct store *s, int64_t policy_id,
 			     int (*fn)(void *ctx, const struct store_policy_change *c), void *ctx,

@@ -116,6 +116,16 @@ kasi explain POL-1011 --period 2026-13
 expect_status 64 "explaining a period that is not a period is a usage error"
 check "printed before any of the story" test -z "$out"
 
+# Regression: a premium's change was printed in cents ("premium: 21000 ->
+# 22000"); money is always printed in rands.
+prem=$tmp/premium.db
+world "$prem"
+"$KASI" --db "$prem" schedule --period 2026-10 >/dev/null
+sed 's/^\(POL-1011,[^,]*,[^,]*,[^,]*,\)210\.00,/\1220.50,/' "$fixtures/world/policies.csv" >"$tmp/policies.csv"
+"$KASI" --db "$prem" load policies "$tmp/policies.csv" >/dev/null
+kasi --db "$prem" explain POL-1011 --period 2026-10
+expect_out "premium: 210.00 -> 220.50, from policies.csv" "explain prints a premium's change in rands"
+
 kasi reconcile --period 2026-12
 expect_status 65 "reconciling a period never scheduled exits 65"
 kasi reconcile --period 2026-13
