@@ -10,6 +10,10 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "io/csv.h"
+#include "io/digest.h"
+#include "io/regex.h"
+#include "io/sftp.h"
 
 #include <malloc.h>
 
@@ -38,7 +42,8 @@ static const struct command cmd_version = {
 	.fn = cmd_version_fn,
 	.usage = "kasi version",
 	.summary = "print kasi's version and its libraries'",
-	.help = "usage: kasi version\n\nPrint the version of kasi.\n",
+	.help = "usage: kasi version\n\nPrint the version of kasi, then of each library it runs on:\n"
+		"SQLite, PCRE2, zlib, libcsv, libssh and OpenSSL.\n",
 };
 
 static const struct command *const commands[] = {
@@ -69,8 +74,9 @@ static const struct command *find_command(const char *name)
 static void print_overview(FILE *out)
 {
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n\n"
-	      "kasi reconciles collections against expected premiums and settles\n"
-	      "what each provider is owed.\n\ncommands:\n",
+	      "kasi reconciles what the channels collected against the premiums\n"
+	      "expected of each policy, and reports each policy's outcome and every\n"
+	      "discrepancy.\n\ncommands:\n",
 	      out);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
@@ -83,8 +89,8 @@ static void print_overview(FILE *out)
 	      "\nexit codes:\n"
 	      "  0  success              1  finished with discrepancies\n"
 	      "  64 usage error          65 data rejected\n"
-	      "  66 input missing        69 remote unavailable\n"
-	      "  74 I/O error            75 another run holds the lock\n"
+	      "  66 input missing        74 I/O error\n"
+	      "  75 the store is locked by another kasi\n"
 	      "  78 bad configuration\n"
 	      "\n'kasi help COMMAND' shows a command's options.\n",
 	      out);
@@ -111,7 +117,17 @@ static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	(void)ctx;
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version, "takes no arguments");
+	/* Each library's version comes from the module that uses it. */
+	const struct {
+		const char *name, *version;
+	} libraries[] = {
+		{ "SQLite", store_library_version() }, { "PCRE2", regex_library_version() },
+		{ "zlib", csv_zlib_version() },	       { "libcsv", csv_libcsv_version() },
+		{ "libssh", sftp_library_version() },  { "OpenSSL", digest_library_version() },
+	};
 	printf("kasi %s\n", KASI_VERSION);
+	for (size_t i = 0; i < ARRAY_SIZE(libraries); i++)
+		printf("  %-8s %s\n", libraries[i].name, libraries[i].version);
 	return KASI_OK;
 }
 

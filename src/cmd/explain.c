@@ -184,7 +184,7 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	} else {
 		printf("  not expected in %s: the policy was not active in it when the period was\n"
 		       "  scheduled (lapsed, cancelled before it, or not started); money for it still\n"
-		       "  counts and is settled\n",
+		       "  counts\n",
 		       period);
 	}
 

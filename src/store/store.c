@@ -212,6 +212,11 @@ void store_now(char buf[32])
 		 (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
+const char *store_library_version(void)
+{
+	return sqlite3_libversion();
+}
+
 /* ---- files --------------------------------------------------------------- */
 
 static const char sql_file_applied[] = "SELECT file_id, name, applied_at FROM files\n"

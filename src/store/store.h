@@ -73,6 +73,9 @@ const char *store_migration(int version);
 /* "YYYY-MM-DDThh:mm:ssZ" for now (or $KASI_NOW, for reproducible runs). */
 void store_now(char buf[32]);
 
+/* The version of SQLite in use ("3.40.1"). */
+const char *store_library_version(void);
+
 /* ---- files ---------------------------------------------------------- */
 
 struct store_file {

@@ -19,6 +19,27 @@ kasi --version
 expect_status 0 "kasi --version exits 0"
 expect_out "kasi " "kasi --version prints the version"
 
+# Regression: 'kasi version' promised the libraries' versions and printed
+# only kasi's. Each is the one kasi runs on (the same as the installed
+# development package here; libcsv's is the one it was built against).
+kasi version
+expect_status 0 "kasi version exits 0"
+for lib in "SQLite sqlite3" "PCRE2 libpcre2-8" "zlib zlib" "libssh libssh" "OpenSSL libcrypto"; do
+	set -- $lib
+	expect_out "  $(printf '%-8s' "$1") $(pkg-config --modversion "$2")" "kasi version prints $1's version"
+done
+check "and libcsv's" grep -qE '^  libcsv +[0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
+
+# Regression: help spoke of what kasi does not do yet: settling providers,
+# and exit 69 (a remote unavailable: nothing is fetched yet).
+kasi help
+expect_out "75 the store is locked by another kasi" "kasi help says what exit 75 means today"
+for c in "" init load validate ingest schedule reconcile report explain status help version; do
+	kasi help $c
+	check "kasi help $c promises no command that does not exist" \
+		bash -c '! grep -qiE "settl|fetch|sftp|jobfile|\b69\b" <<<"$1"' _ "$out"
+done
+
 kasi
 expect_status 64 "no command is a usage error"
 
