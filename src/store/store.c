@@ -41,6 +41,40 @@ static void configure_sqlite(void)
 	"PRAGMA threads = 0;\n"         \
 	"PRAGMA cache_size = -65536;\n"
 
+/* The store holds customers' names and ID numbers: only its owner reads
+ * it. kasi creates the file 0600 before SQLite opens it, and SQLite gives
+ * the -wal and -shm it creates the main file's mode. A store made by an
+ * older kasi (0644) is tightened here, with any -wal and -shm it has. */
+#define STORE_MODE 0600
+
+static int make_private(const char *path, struct err *e)
+{
+	int rc = 0;
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_MODE);
+	if (fd < 0)
+		return err_sys(e, KASI_EIO, "cannot create store '%s'", path);
+	if (fstat(fd, &st) != 0)
+		rc = err_sys(e, KASI_EIO, "cannot read store '%s'", path);
+	else if ((st.st_mode & 07777) != STORE_MODE) {
+		if (fchmod(fd, STORE_MODE) != 0)
+			rc = err_sys(e, KASI_EIO, "cannot make store '%s' private (mode 0600)",
+				     path);
+		else
+			log_info("store '%s' was mode %04o: made 0600, readable by its owner only",
+				 path, (unsigned)(st.st_mode & 07777));
+	}
+	close(fd);
+	static const char *const beside[] = { "-wal", "-shm" };
+	for (size_t i = 0; i < ARRAY_SIZE(beside) && !rc; i++) {
+		char side[PATH_MAX];
+		snprintf(side, sizeof(side), "%s%s", path, beside[i]);
+		if (chmod(side, STORE_MODE) != 0 && errno != ENOENT)
+			rc = err_sys(e, KASI_EIO, "cannot make '%s' private (mode 0600)", side);
+	}
+	return rc;
+}
+
 static int connect(struct store **out, const char *path, bool create, struct err *e)
 {
 	int rc = 0;
@@ -52,6 +86,8 @@ static int connect(struct store **out, const char *path, bool create, struct err
 	if (!create && access(path, F_OK) != 0)
 		return err_set(e, KASI_ENOINPUT, "no store at '%s' (create it with 'kasi init')",
 			       path);
+	if (create && (rc = make_private(path, e)))
+		return rc;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
 	int r = sqlite3_open_v2(path, &s->db, flags, NULL);

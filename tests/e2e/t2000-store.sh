@@ -17,6 +17,39 @@ expect_out "is up to date" "and changes nothing"
 KASI_DB="$db" kasi status
 expect_status 0 "\$KASI_DB names the store"
 
+# Regression: the store, which holds names and ID numbers, was created
+# mode 0644 (and SQLite gives its -wal and -shm the main file's mode).
+# hold DB: a kasi with the store open (and its -wal and -shm made) until
+# release: it waits on a FIFO for its input file.
+hold() {
+	rm -rf "$tmp/fifo" && mkdir "$tmp/fifo" && mkfifo "$tmp/fifo/softycomp_transactions_20261001.csv"
+	"$KASI" --db "$1" ingest "$tmp/fifo/softycomp_transactions_20261001.csv" >/dev/null 2>&1 &
+	held=$!
+	for _ in $(seq 100); do [ -e "$1-shm" ] && [ -e "$1-wal" ] && break; sleep 0.05; done
+}
+release() {
+	timeout 5 bash -c ': >"$1"' _ "$tmp/fifo/softycomp_transactions_20261001.csv"
+	kill "$held" 2>/dev/null
+	wait "$held"
+}
+modes() { stat -c %a "$1" "$1-wal" "$1-shm" | tr '\n' ' '; }
+
+check "kasi init creates the store 0600" test "$(stat -c %a "$db")" = 600
+hold "$db"
+check "and its -wal and -shm are 0600 too" test "$(modes "$db")" = "600 600 600 "
+release
+
+loose=$tmp/loose.db
+"$KASI" --db "$loose" init >/dev/null
+chmod 644 "$loose"
+hold "$loose"
+check "a store an older kasi made 0644 has a -wal and -shm 0644" test "$(modes "$loose")" = "644 644 644 "
+kasi --db "$loose" init
+expect_status 0 "kasi init on a 0644 store ..."
+check "... makes it and its -wal and -shm 0600" test "$(modes "$loose")" = "600 600 600 "
+expect_err "was mode 0644: made 0600" "and says so"
+release
+
 # An older store (version 0: a database without kasi's tables) is migrated.
 old=$tmp/old.db
 sql "$old" "CREATE TABLE unrelated (x); PRAGMA user_version = 0;"
