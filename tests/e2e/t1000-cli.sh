@@ -57,6 +57,25 @@ expect_status 64 "a global option without its value exits 64"
 kasi help frobnicate
 expect_status 64 "help on an unknown command exits 64"
 
+# Regression: a global option after the command was left to the command:
+# 'kasi status --db x' opened ./kasi.db ("no store at 'kasi.db'", exit 66),
+# others called it an unknown option. Refused in one place, for every
+# command, with the line meant.
+kasi status --db "$tmp/x.db"
+expect_status 64 "a global option after the command exits 64"
+expect_err "global options go before the command: kasi --db $tmp/x.db status" "with the line meant"
+kasi reconcile --period 2026-10 --db="$tmp/x.db"
+expect_err "global options go before the command: kasi --db=$tmp/x.db reconcile --period 2026-10" \
+	"--db=PATH after the command's options too"
+kasi -v validate "$fixtures/world/products.csv" --schemas "$KASI_ROOT/schemas" -v
+expect_status 64 "--schemas and -v after the command exit 64"
+expect_err "kasi -v --schemas $KASI_ROOT/schemas -v validate $fixtures/world/products.csv" \
+	"and all are moved before it, those given before kept"
+kasi status --db
+expect_err "kasi --db PATH status" "a misplaced --db without its value is named with its placeholder"
+kasi validate -- --db
+expect_status 66 "after --, --db is an operand (a file that is missing)"
+
 kasi validate --nosuch "$fixtures/world/products.csv"
 expect_status 64 "an unknown validate option exits 64"
 expect_err "usage: kasi validate" "an unknown validate option prints the command's usage"
