@@ -64,6 +64,15 @@ int cmd_print_help(const struct command *cmd)
 	return KASI_OK;
 }
 
+const char *cmd_period_operand(int argc, char **argv, int from)
+{
+	int32_t p;
+	for (int i = from; i < argc; i++)
+		if (period_parse(argv[i], strlen(argv[i]), &p) == DATE_OK)
+			return argv[i];
+	return NULL;
+}
+
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
 		     const char *what, const char **period, int *status)
 {
@@ -86,10 +95,15 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 			return false;
 		}
 	}
+	const char *bare = *period ? NULL : cmd_period_operand(argc, argv, optind);
 	if (argc - optind != operands) {
-		*status = operands || optind >= argc
-				  ? cmd_usage_error(cmd, "expected %s", what)
-				  : cmd_usage_error(cmd, "unexpected '%s'", argv[optind]);
+		if (bare)
+			*status = cmd_usage_error(cmd, "unexpected '%s': did you mean --period %s?",
+						  bare, bare);
+		else if (operands || optind >= argc)
+			*status = cmd_usage_error(cmd, "expected %s", what);
+		else
+			*status = cmd_usage_error(cmd, "unexpected '%s'", argv[optind]);
 		return false;
 	}
 	if (!*period) {

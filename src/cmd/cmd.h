@@ -65,6 +65,10 @@ int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 /* Print the command's full help to stdout; returns 0. */
 int cmd_print_help(const struct command *cmd);
 
+/* The first of argv[from..argc) that is a period (YYYY-MM), or NULL: an
+ * operand given where --period was meant. */
+const char *cmd_period_operand(int argc, char **argv, int from);
+
 /* The arguments of a command whose one option is --period YYYY-MM (and
  * --help): sets *period and returns true when the command is to go on,
  * with exactly `operands` operands left at argv[optind] (`what` names

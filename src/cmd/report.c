@@ -142,6 +142,10 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 					       argv[optind - 1]);
 		}
 	}
+	const char *bare = period ? NULL : cmd_period_operand(argc, argv, optind);
+	if (bare)
+		return cmd_usage_error(&cmd_report, "unexpected '%s': did you mean --period %s?",
+				       bare, bare);
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_report, "expected one kind: outcomes or discrepancies");
 	const char *kind = argv[optind];

@@ -93,6 +93,18 @@ kasi validate --schema nosuch "$fixtures/world/products.csv"
 expect_status 64 "an unknown --schema name exits 64"
 expect_err "no schema named 'nosuch'" "an unknown --schema name is named"
 
+# Regression: a bare period where --period was meant ('kasi schedule
+# 2026-10') got only "unexpected '2026-10'": it now says what was meant.
+"$KASI" --db "$tmp/p.db" init >/dev/null
+for args in "schedule 2026-10" "reconcile 2026-10" "explain POL-1001 2026-10" "report outcomes 2026-10"; do
+	kasi --db "$tmp/p.db" $args
+	expect_status 64 "kasi $args is a usage error"
+	expect_err "did you mean --period 2026-10?" "kasi $args: did you mean --period 2026-10?"
+done
+kasi --db "$tmp/p.db" schedule --period 2026-10 2026-11
+expect_err "unexpected '2026-11'" "with --period given, another period is only unexpected"
+check "and no hint" bash -c '! grep -q "did you mean" <<<"$1"' _ "$err"
+
 # --schemas, $KASI_SCHEMAS and their precedence.
 kasi --schemas "$tmp/none" validate "$fixtures/world/products.csv"
 expect_status 78 "a missing schema directory exits 78"
