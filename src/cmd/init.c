@@ -22,8 +22,8 @@ const struct command cmd_init = {
 		"The store holds customers' names and ID numbers: it is created mode 0600\n"
 		"(its -wal and -shm follow), and a store readable by others is made 0600.\n"
 		"\n"
-		"exit: 0 done, 74 I/O error, 75 locked by another run, 78 a store newer\n"
-		"than this kasi\n",
+		"exit: 0 done, 66 the path is a directory, 74 I/O error, 75 locked by\n"
+		"another run, 78 a store newer than this kasi\n",
 };
 
 static int cmd_init_fn(int argc, char **argv, struct kasi_ctx *ctx)

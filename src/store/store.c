@@ -83,6 +83,11 @@ static int connect(struct store **out, const char *path, bool create, struct err
 	*out = s;
 	if (!s || !(s->path = strdup(path)))
 		return err_set(e, KASI_EIO, "out of memory");
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, KASI_ENOINPUT,
+			       "'%s' is a directory: the store is a file (--db %s%skasi.db?)", path,
+			       path, *path && path[strlen(path) - 1] == '/' ? "" : "/");
 	if (!create && access(path, F_OK) != 0)
 		return err_set(e, KASI_ENOINPUT, "no store at '%s' (create it with 'kasi init')",
 			       path);

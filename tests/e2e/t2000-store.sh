@@ -114,6 +114,17 @@ kasi --db "$half" init
 expect_status 74 "a migration that cannot apply fails"
 check "and rolls back entirely" test "$(sql "$half" 'PRAGMA user_version') $(sql "$half" "SELECT count(*) FROM sqlite_master WHERE name = 'policies'")" = "0 0"
 
+# Regression: a directory given as the store got SQLite's "unable to open
+# database file" (exit 74).
+mkdir -p "$tmp/dir"
+kasi --db "$tmp/dir" status
+expect_status 66 "--db naming a directory exits 66"
+expect_err "'$tmp/dir' is a directory" "and says so"
+kasi --db "$tmp/dir" init
+expect_status 66 "kasi init too"
+expect_err "(--db $tmp/dir/kasi.db?)" "suggesting a file in it"
+check "and nothing is created in it" test -z "$(ls -A "$tmp/dir")"
+
 kasi --db "$tmp/none.db" status
 expect_status 66 "no store: exit 66"
 expect_err "kasi init" "pointing at kasi init"
