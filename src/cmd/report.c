@@ -34,8 +34,11 @@ const struct command cmd_report = {
 		"neutralised. The file is created mode 0600 and appears whole or not at\n"
 		"all (written under a temporary name, then renamed).\n"
 		"\n"
-		"  --out FILE  where to write (default KIND_YYYY-MM.csv here)\n"
+		"  --out FILE  where to write (default KIND_YYYY-MM.csv here); '-' writes\n"
+		"              to standard output, as the rows come, and the summary to\n"
+		"              stderr\n"
 		"  --gzip      compress with gzip; .gz is appended to FILE unless it ends so\n"
+		"              (or FILE is '-'; not to a terminal)\n"
 		"\n"
 		"A period not reconciled has no outcomes: the outcomes report is refused\n"
 		"(exit 65, nothing written); the discrepancies report then holds only\n"
@@ -189,6 +192,13 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 
 	char default_out[64], path[PATH_MAX];
 	snprintf(default_out, sizeof(default_out), "%s_%s.csv", kind, period);
+	/* On standard output the report is the output: the summary goes to
+	 * stderr, and gzip, as gzip itself does, not to a terminal. */
+	bool to_stdout = out && report_to_stdout(out);
+	if (to_stdout && gzip && isatty(STDOUT_FILENO))
+		return cmd_usage_error(&cmd_report, "--gzip would write compressed data to a "
+						    "terminal: redirect it, or leave --gzip out");
+	FILE *say = to_stdout ? stderr : stdout;
 	struct report *rep;
 	int rc = report_open(&rep, out ? out : default_out, gzip, path, sizeof(path), &e);
 	if (rc) {
@@ -226,17 +236,17 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		const struct outcome_totals *t = &ot.totals;
 		char money[OUTCOME_MONEY_BUFSZ];
 		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
-		printf("outcomes %s: %" PRId64 " policies", period, t->policies);
+		fprintf(say, "outcomes %s: %" PRId64 " policies", period, t->policies);
 		for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
-			printf("%s %s %" PRId64, st ? "," : ":",
-			       outcome_status_name((enum outcome_status)st), t->by_status[st]);
-		printf("\n  %s\n", money);
+			fprintf(say, "%s %s %" PRId64, st ? "," : ":",
+				outcome_status_name((enum outcome_status)st), t->by_status[st]);
+		fprintf(say, "\n  %s\n", money);
 	} else {
-		printf("discrepancies %s: %" PRId64 "\n", period, dt.rows);
+		fprintf(say, "discrepancies %s: %" PRId64 "\n", period, dt.rows);
 		for (size_t i = 0; i < dt.ncodes; i++)
-			printf("  %-28s %-8s %8" PRId64 "\n", dt.codes[i].code,
-			       dt.codes[i].severity, dt.codes[i].n);
+			fprintf(say, "  %-28s %-8s %8" PRId64 "\n", dt.codes[i].code,
+				dt.codes[i].severity, dt.codes[i].n);
 	}
-	printf("  written to %s\n", path);
+	fprintf(say, "  written to %s\n", to_stdout ? "standard output" : path);
 	return KASI_OK;
 }
