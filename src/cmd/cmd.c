@@ -46,6 +46,11 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 	return 0;
 }
 
+const char *cmd_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	char msg[1024];

@@ -11,6 +11,7 @@
 #define KASI_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "io/schema.h"
@@ -57,6 +58,9 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
  * in e. */
 int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 		    const struct schema **out, struct err *e);
+
+/* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
+const char *cmd_plural(uint64_t n, const char *one, const char *many);
 
 /* Print "kasi: error: <msg>" and the command's usage; returns 64. */
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)

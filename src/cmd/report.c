@@ -183,10 +183,10 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		/* Outcomes and discrepancies computed before the files that
 		 * came since would be reported as if they were today's. */
 		log_error("facts changed since the last reconcile of %s at %s (%" PRId64
-			  " file%s applied since); run 'kasi reconcile --period %s'; "
+			  " %s applied since); run 'kasi reconcile --period %s'; "
 			  "nothing written",
 			  period, sp.reconciled_at, sp.files_since_reconciled,
-			  sp.files_since_reconciled == 1 ? "" : "s", period);
+			  cmd_plural((uint64_t)sp.files_since_reconciled, "file", "files"), period);
 		return KASI_EDATA;
 	}
 
@@ -236,7 +236,8 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		const struct outcome_totals *t = &ot.totals;
 		char money[OUTCOME_MONEY_BUFSZ];
 		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
-		fprintf(say, "outcomes %s: %" PRId64 " policies", period, t->policies);
+		fprintf(say, "outcomes %s: %" PRId64 " %s", period, t->policies,
+			cmd_plural((uint64_t)t->policies, "policy", "policies"));
 		for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
 			fprintf(say, "%s %s %" PRId64, st ? "," : ":",
 				outcome_status_name((enum outcome_status)st), t->by_status[st]);
