@@ -31,14 +31,16 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 
 /* The rule of struct store_period. "Since" is by file_id, not by time:
  * ids only grow, and reconciled_at has whole seconds. A channel's file
- * reaches the period when its last fact is dated on or after the
- * period's first day; reference data has no channel; a header-only file
- * carries nothing. */
+ * reaches the period when its last fact, or the file itself, is dated on
+ * or after the period's first day (a file of a day, even header-only,
+ * says what its channel had that day: the ledger's records of the day are
+ * then expected in it). Reference data has no channel; a header-only load
+ * of it changes nothing. */
 static const char sql_period_files_since_reconciled[] =
 	"SELECT count(*) FROM periods p JOIN files f ON f.file_id > p.reconciled_through_file\n"
-	" WHERE p.period = ?1 AND f.outcome = 'applied' AND f.rows > 0\n"
-	"   AND (f.last_fact_date >= p.period || '-01'\n"
-	"        OR (f.channel IS NULL AND f.schema <> 'products'))";
+	" WHERE p.period = ?1 AND f.outcome = 'applied'\n"
+	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01'\n"
+	"        OR (f.channel IS NULL AND f.rows > 0 AND f.schema <> 'products'))";
 
 int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
 					struct err *e)

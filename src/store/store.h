@@ -279,9 +279,9 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 /* A reconciled period is out of date when a file applied since it was
  * reconciled could change its outcomes or discrepancies: a channel's file
  * with facts dated in the period or later (a late unpaid reverses a debit
- * of the period), or a load of the policy register or of the ledger (the
- * product catalogue changes no outcome). A rejected or duplicate file
- * changes nothing. files_since_reconciled counts those files: 0 when the
+ * of the period), or dated so itself, or a load of the policy register or
+ * of the ledger (the product catalogue changes no outcome). A rejected or
+ * duplicate file changes nothing. files_since_reconciled counts those files: 0 when the
  * period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */

@@ -65,11 +65,24 @@ check "and not written" test ! -e "$tmp/d10.csv"
 kasi report outcomes --period 2026-11 --out "$tmp/o11.csv"
 expect_status 0 "November's report is still written"
 
+# A header-only EasyPay file of an October day says EasyPay had nothing
+# that day: the ledger's records of the day are then missing from it.
+"$KASI" reconcile --period 2026-10 >/dev/null
+missing() { sql "$db" "SELECT count(*) FROM discrepancies WHERE period = '2026-10' AND code = 'MISSING_FROM_FILE'"; }
+before=$(missing)
+head -1 "$w/easypay_recon_20261020.csv" >"$tmp/easypay_recon_20261020.csv"
+kasi ingest "$tmp/easypay_recon_20261020.csv"
+expect_out "applied: 0 rows" "a header-only EasyPay file of October 20 is applied"
+check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+"$KASI" reconcile --period 2026-10 >/dev/null
+check "rightly: reconciling again finds the day's ledger records missing ($before -> $(missing) MISSING_FROM_FILE)" \
+	test "$(missing)" -gt "$before"
+
 # A late unpaid dated in November reverses an October debit: it reaches
 # both periods.
 kasi ingest "$w/softycomp_transactions_20261103.csv"
-check "a November file puts October two files out of date" \
-	test "$(state 2026-10)" = "OUT OF DATE: 2 files since"
+check "a November file puts October out of date" \
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
 check "and November one" \
 	test "$(state 2026-11)" = "OUT OF DATE: 1 file since"
 
