@@ -16,7 +16,7 @@ VERSION = 0.1.0
 
 CC ?= cc
 BUILD ?= build
-PKGS = libpcre2-8 zlib sqlite3 libcrypto
+PKGS = libpcre2-8 zlib sqlite3 libcrypto libssh
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)

@@ -13,10 +13,13 @@ mkdir -p "$out/corpus" fixtures/fuzz
 command -v clang >/dev/null || { echo "fuzz: clang is missing (scripts/deps.sh)"; exit 1; }
 
 flags="-std=c17 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+# Every module but the commands is built in, so every library the Makefile
+# links is linked here too.
+pkgs=$(sed -n 's/^PKGS = //p' Makefile)
 # shellcheck disable=SC2046
-clang $flags $(pkg-config --cflags libpcre2-8 zlib) -o "$out/fuzz_validate" \
+clang $flags $(pkg-config --cflags $pkgs) -o "$out/fuzz_validate" \
 	tests/fuzz/fuzz_validate.c $(ls src/*/*.c | grep -v '^src/cmd/') \
-	$(pkg-config --libs libpcre2-8 zlib) -lcsv -pthread
+	$(pkg-config --libs $pkgs) -lcsv -pthread
 
 # Seeds: every fixture, behind the byte that selects its schema.
 names=($(ls schemas/*.schema | xargs -n1 basename | sed 's/\.schema$//'))

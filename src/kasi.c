@@ -10,6 +10,10 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "io/csv.h"
+#include "io/digest.h"
+#include "io/regex.h"
+#include "io/sftp.h"
 
 #include <malloc.h>
 
@@ -38,7 +42,8 @@ static const struct command cmd_version = {
 	.fn = cmd_version_fn,
 	.usage = "kasi version",
 	.summary = "print kasi's version and its libraries'",
-	.help = "usage: kasi version\n\nPrint the version of kasi.\n",
+	.help = "usage: kasi version\n\nPrint the version of kasi, then of each library it runs on:\n"
+		"SQLite, PCRE2, zlib, libcsv, libssh and OpenSSL.\n",
 };
 
 static const struct command *const commands[] = {
@@ -69,8 +74,9 @@ static const struct command *find_command(const char *name)
 static void print_overview(FILE *out)
 {
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n\n"
-	      "kasi reconciles collections against expected premiums and settles\n"
-	      "what each provider is owed.\n\ncommands:\n",
+	      "kasi reconciles what the channels collected against the premiums\n"
+	      "expected of each policy, and reports each policy's outcome and every\n"
+	      "discrepancy.\n\ncommands:\n",
 	      out);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
@@ -83,8 +89,8 @@ static void print_overview(FILE *out)
 	      "\nexit codes:\n"
 	      "  0  success              1  finished with discrepancies\n"
 	      "  64 usage error          65 data rejected\n"
-	      "  66 input missing        69 remote unavailable\n"
-	      "  74 I/O error            75 another run holds the lock\n"
+	      "  66 input missing        74 I/O error\n"
+	      "  75 the store is locked by another kasi\n"
 	      "  78 bad configuration\n"
 	      "\n'kasi help COMMAND' shows a command's options.\n",
 	      out);
@@ -111,7 +117,17 @@ static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	(void)ctx;
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version, "takes no arguments");
+	/* Each library's version comes from the module that uses it. */
+	const struct {
+		const char *name, *version;
+	} libraries[] = {
+		{ "SQLite", store_library_version() }, { "PCRE2", regex_library_version() },
+		{ "zlib", csv_zlib_version() },	       { "libcsv", csv_libcsv_version() },
+		{ "libssh", sftp_library_version() },  { "OpenSSL", digest_library_version() },
+	};
 	printf("kasi %s\n", KASI_VERSION);
+	for (size_t i = 0; i < ARRAY_SIZE(libraries); i++)
+		printf("  %-8s %s\n", libraries[i].name, libraries[i].version);
 	return KASI_OK;
 }
 
@@ -187,6 +203,76 @@ static int top_usage(const char *fmt, ...)
 	return KASI_EUSAGE;
 }
 
+/* The global options: those with a value name it (NULL: a flag). */
+static const struct {
+	const char *name, *value;
+} globals[] = {
+	{ "--db", "PATH" },
+	{ "--schemas", "DIR" },
+	{ "--verbose", NULL },
+	{ "-v", NULL },
+};
+
+/* How many arguments from argv[i] a global option takes up there: 0 (not
+ * one), 1, or 2 ("--db PATH"; 1 when PATH is missing). */
+static int global_span(int argc, char **argv, int i)
+{
+	for (size_t g = 0; g < ARRAY_SIZE(globals); g++) {
+		size_t len = strlen(globals[g].name);
+		const char *arg = argv[i];
+		if (strncmp(arg, globals[g].name, len))
+			continue;
+		if (globals[g].value && arg[len] == '=')
+			return 1;
+		if (arg[len] == '\0')
+			return globals[g].value && i + 1 < argc ? 2 : 1;
+	}
+	return 0;
+}
+
+static void append_word(char *line, size_t size, size_t *n, const char *word)
+{
+	int k = snprintf(line + *n, size - *n, "%s%s", *n ? " " : "", word);
+	*n = k < 0 || (size_t)k >= size - *n ? size - 1 : *n + (size_t)k;
+}
+
+/* A global option after the command would reach the command's own parser,
+ * which knows it not, or worse, take it for an operand: refused here, for
+ * every command, with the command line meant (the options moved before
+ * it). Nothing after "--" is an option. Returns 0, or KASI_EUSAGE. */
+static int misplaced_global(int argc, char **argv, int at)
+{
+	int end = at + 1; /* the first argument that cannot be an option */
+	while (end < argc && strcmp(argv[end], "--"))
+		end++;
+	bool found = false;
+	for (int i = at + 1; i < end && !found; i++)
+		found = global_span(argc, argv, i) > 0;
+	if (!found)
+		return 0;
+	char line[1024];
+	size_t n = 0;
+	append_word(line, sizeof(line), &n, "kasi");
+	for (int i = 1; i < at; i++)
+		append_word(line, sizeof(line), &n, argv[i]);
+	for (int i = at + 1, span; i < end; i += span ? span : 1) {
+		span = global_span(argc, argv, i);
+		for (int k = 0; k < span; k++)
+			append_word(line, sizeof(line), &n, argv[i + k]);
+		if (span == 1 && i + 1 == argc) /* "--db" last, its value missing */
+			for (size_t g = 0; g < ARRAY_SIZE(globals); g++)
+				if (globals[g].value && !strcmp(argv[i], globals[g].name))
+					append_word(line, sizeof(line), &n, globals[g].value);
+	}
+	append_word(line, sizeof(line), &n, argv[at]);
+	for (int i = at + 1, span; i < argc; i += span ? span : 1) {
+		span = i < end ? global_span(argc, argv, i) : 0;
+		if (!span)
+			append_word(line, sizeof(line), &n, argv[i]);
+	}
+	return top_usage("global options go before the command: %s", line);
+}
+
 /* kasi is a batch program whose reader runs on two threads. glibc serves
  * large blocks with mmap and gives them back with munmap/mremap, and in a
  * threaded process each of those flushes the TLB of every core (an IPI);
@@ -230,6 +316,8 @@ int main(int argc, char **argv)
 	const struct command *cmd = find_command(argv[i]);
 	if (!cmd)
 		return top_usage("unknown command '%s'", argv[i]);
+	if (misplaced_global(argc, argv, i))
+		return KASI_EUSAGE;
 
 	struct kasi_ctx ctx = { 0 };
 	if (!db)

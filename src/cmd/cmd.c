@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/dates.h"
 #include "core/log.h"
 
 #include <getopt.h>
@@ -45,6 +46,11 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 	return 0;
 }
 
+const char *cmd_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	char msg[1024];
@@ -61,6 +67,15 @@ int cmd_print_help(const struct command *cmd)
 {
 	fputs(cmd->help, stdout);
 	return KASI_OK;
+}
+
+const char *cmd_period_operand(int argc, char **argv, int from)
+{
+	int32_t p;
+	for (int i = from; i < argc; i++)
+		if (period_parse(argv[i], strlen(argv[i]), &p) == DATE_OK)
+			return argv[i];
+	return NULL;
 }
 
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
@@ -85,14 +100,24 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 			return false;
 		}
 	}
+	const char *bare = *period ? NULL : cmd_period_operand(argc, argv, optind);
 	if (argc - optind != operands) {
-		*status = operands || optind >= argc
-				  ? cmd_usage_error(cmd, "expected %s", what)
-				  : cmd_usage_error(cmd, "unexpected '%s'", argv[optind]);
+		if (bare)
+			*status = cmd_usage_error(cmd, "unexpected '%s': did you mean --period %s?",
+						  bare, bare);
+		else if (operands || optind >= argc)
+			*status = cmd_usage_error(cmd, "expected %s", what);
+		else
+			*status = cmd_usage_error(cmd, "unexpected '%s'", argv[optind]);
 		return false;
 	}
 	if (!*period) {
 		*status = cmd_usage_error(cmd, "--period YYYY-MM is required");
+		return false;
+	}
+	int32_t p;
+	if (period_parse(*period, strlen(*period), &p) != DATE_OK) {
+		*status = cmd_usage_error(cmd, "'%s' is not a period (YYYY-MM)", *period);
 		return false;
 	}
 	return true;

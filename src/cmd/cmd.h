@@ -11,6 +11,7 @@
 #define KASI_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "io/schema.h"
@@ -58,6 +59,9 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
 int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 		    const struct schema **out, struct err *e);
 
+/* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
+const char *cmd_plural(uint64_t n, const char *one, const char *many);
+
 /* Print "kasi: error: <msg>" and the command's usage; returns 64. */
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -65,11 +69,16 @@ int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 /* Print the command's full help to stdout; returns 0. */
 int cmd_print_help(const struct command *cmd);
 
+/* The first of argv[from..argc) that is a period (YYYY-MM), or NULL: an
+ * operand given where --period was meant. */
+const char *cmd_period_operand(int argc, char **argv, int from);
+
 /* The arguments of a command whose one option is --period YYYY-MM (and
  * --help): sets *period and returns true when the command is to go on,
  * with exactly `operands` operands left at argv[optind] (`what` names
- * them in the error: "one POLICY number"); otherwise returns false with
- * *status the exit status (help printed, or a usage error). */
+ * them in the error: "one POLICY number") and *period a valid YYYY-MM;
+ * otherwise returns false with *status the exit status (help printed, or
+ * a usage error). */
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
 		     const char *what, const char **period, int *status);
 

@@ -106,10 +106,17 @@ static int print_change(void *ctx, const struct store_policy_change *c)
 	/* Personal fields show only their last characters, as everywhere. */
 	bool personal = !strcmp(c->field, "id_number") || !strcmp(c->field, "customer_name");
 	char old[TEXT_RENDER_BUFSZ] = "", new[TEXT_RENDER_BUFSZ] = "";
-	if (c->old_value)
-		text_render(c->old_value, strlen(c->old_value), personal, old, sizeof(old));
-	if (c->new_value)
-		text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
+	if (c->amount) {
+		/* Money in rands, as everywhere: "300.00", not 30000 cents. */
+		_Static_assert(TEXT_RENDER_BUFSZ >= MONEY_BUFSZ, "room for an amount");
+		money_format(c->old_amount, old);
+		money_format(c->new_amount, new);
+	} else {
+		if (c->old_value)
+			text_render(c->old_value, strlen(c->old_value), personal, old, sizeof(old));
+		if (c->new_value)
+			text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
+	}
 	if (!strcmp(c->field, "policy"))
 		printf("  %s  created, from %s\n", c->changed_at, c->file);
 	else
@@ -142,9 +149,21 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return status;
 	const char *number = argv[optind];
 
+	/* Every refusal comes before the first line of the story: half a
+	 * story, then an error, reads as an explanation. */
 	struct err e = { 0 };
+	struct store_period sp;
+	int found = store_period_get(ctx->store, period, &sp, &e);
+	if (found <= 0) {
+		if (!found)
+			err_set(&e, KASI_EDATA,
+				"period %s is not scheduled (run 'kasi schedule --period %s')",
+				period, period);
+		log_error("%s", e.msg);
+		return found ? -found : KASI_EDATA;
+	}
 	struct story s = { .store = ctx->store, .e = &e, .period = period };
-	int found = store_policy_find(ctx->store, number, print_policy, &s, &e);
+	found = store_policy_find(ctx->store, number, print_policy, &s, &e);
 	if (found <= 0) {
 		if (!found)
 			err_set(&e, KASI_EDATA, "no policy numbered '%s'", number);
@@ -165,7 +184,7 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	} else {
 		printf("  not expected in %s: the policy was not active in it when the period was\n"
 		       "  scheduled (lapsed, cancelled before it, or not started); money for it still\n"
-		       "  counts and is settled\n",
+		       "  counts\n",
 		       period);
 	}
 

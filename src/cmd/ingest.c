@@ -86,20 +86,20 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 		printf(": %s\n", n->detail);
 	}
 	if (res.discrepancies > res.nnotes)
-		printf("%s: ... and %" PRIu64 " more discrepancies\n", path,
-		       res.discrepancies - res.nnotes);
+		printf("%s: ... and %" PRIu64 " more %s\n", path, res.discrepancies - res.nnotes,
+		       cmd_plural(res.discrepancies - res.nnotes, "discrepancy", "discrepancies"));
 	switch (res.outcome) {
 	case INGEST_REJECTED: printf("%s: rejected: nothing loaded\n", path); break;
 	case INGEST_DUPLICATE_FILE:
 		printf("%s: skipped: a duplicate of %s\n", path, res.previous.name);
 		break;
 	case INGEST_APPLIED:
-		printf("%s: applied: %" PRIu64 " row%s, %" PRIu64 " counted", path, res.v.rows,
-		       res.v.rows == 1 ? "" : "s", res.facts);
+		printf("%s: applied: %" PRIu64 " %s, %" PRIu64 " counted", path, res.v.rows,
+		       cmd_plural(res.v.rows, "row", "rows"), res.facts);
 		if (res.duplicates || res.conflicts)
-			printf(", %" PRIu64 " duplicate%s not counted",
-			       res.duplicates + res.conflicts,
-			       res.duplicates + res.conflicts == 1 ? "" : "s");
+			printf(", %" PRIu64 " %s not counted", res.duplicates + res.conflicts,
+			       cmd_plural(res.duplicates + res.conflicts, "duplicate",
+					  "duplicates"));
 		if (res.out_of_period)
 			printf(", %" PRIu64 " out of period", res.out_of_period);
 		printf("; schema %s, sha256 %.16s\n", schema->name, res.v.sha256);

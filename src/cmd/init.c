@@ -19,8 +19,11 @@ const struct command cmd_init = {
 		"migration runs in one transaction: the store is either migrated or left\n"
 		"as it was. Running it again changes nothing.\n"
 		"\n"
-		"exit: 0 done, 74 I/O error, 75 locked by another run, 78 a store newer\n"
-		"than this kasi\n",
+		"The store holds customers' names and ID numbers: it is created mode 0600\n"
+		"(its -wal and -shm follow), and a store readable by others is made 0600.\n"
+		"\n"
+		"exit: 0 done, 66 the path is a directory, 74 I/O error, 75 locked by\n"
+		"another run, 78 a store newer than this kasi\n",
 };
 
 /* What a fact stored before kasi kept its meaning means: its schema's

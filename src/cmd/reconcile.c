@@ -35,7 +35,8 @@ static int print_summary(const char *period, const struct reconcile_summary *sum
 	const struct outcome_totals *t = &sum->outcomes;
 	char money[OUTCOME_MONEY_BUFSZ];
 	outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
-	printf("reconciled %s: %" PRId64 " policies\n", period, t->policies);
+	printf("reconciled %s: %" PRId64 " %s\n", period, t->policies,
+	       cmd_plural((uint64_t)t->policies, "policy", "policies"));
 	for (int s = 0; s < OUTCOME_STATUS_COUNT; s++)
 		printf("  %-13s %8" PRId64 "\n", outcome_status_name((enum outcome_status)s),
 		       t->by_status[s]);

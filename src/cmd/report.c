@@ -34,15 +34,20 @@ const struct command cmd_report = {
 		"neutralised. The file is created mode 0600 and appears whole or not at\n"
 		"all (written under a temporary name, then renamed).\n"
 		"\n"
-		"  --out FILE  where to write (default KIND_YYYY-MM.csv here)\n"
+		"  --out FILE  where to write (default KIND_YYYY-MM.csv here); '-' writes\n"
+		"              to standard output, as the rows come, and the summary to\n"
+		"              stderr\n"
 		"  --gzip      compress with gzip; .gz is appended to FILE unless it ends so\n"
+		"              (or FILE is '-'; not to a terminal)\n"
 		"\n"
 		"A period not reconciled has no outcomes: the outcomes report is refused\n"
 		"(exit 65, nothing written); the discrepancies report then holds only\n"
-		"what ingest recorded, and says so.\n"
+		"what ingest recorded, and says so. A period out of date (a file that\n"
+		"could change it applied since it was reconciled: see 'kasi status') is\n"
+		"refused for both reports until it is reconciled again.\n"
 		"\n"
-		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes),\n"
-		"66 no store, 74 I/O error\n",
+		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes)\n"
+		"or out of date, 66 no store, 74 I/O error\n",
 };
 
 struct outcome_report {
@@ -140,6 +145,10 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 					       argv[optind - 1]);
 		}
 	}
+	const char *bare = period ? NULL : cmd_period_operand(argc, argv, optind);
+	if (bare)
+		return cmd_usage_error(&cmd_report, "unexpected '%s': did you mean --period %s?",
+				       bare, bare);
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_report, "expected one kind: outcomes or discrepancies");
 	const char *kind = argv[optind];
@@ -170,10 +179,26 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_warn("period %s is not reconciled: the report holds only the discrepancies "
 			 "ingest recorded",
 			 period);
+	} else if (sp.files_since_reconciled) {
+		/* Outcomes and discrepancies computed before the files that
+		 * came since would be reported as if they were today's. */
+		log_error("facts changed since the last reconcile of %s at %s (%" PRId64
+			  " %s applied since); run 'kasi reconcile --period %s'; "
+			  "nothing written",
+			  period, sp.reconciled_at, sp.files_since_reconciled,
+			  cmd_plural((uint64_t)sp.files_since_reconciled, "file", "files"), period);
+		return KASI_EDATA;
 	}
 
 	char default_out[64], path[PATH_MAX];
 	snprintf(default_out, sizeof(default_out), "%s_%s.csv", kind, period);
+	/* On standard output the report is the output: the summary goes to
+	 * stderr, and gzip, as gzip itself does, not to a terminal. */
+	bool to_stdout = out && report_to_stdout(out);
+	if (to_stdout && gzip && isatty(STDOUT_FILENO))
+		return cmd_usage_error(&cmd_report, "--gzip would write compressed data to a "
+						    "terminal: redirect it, or leave --gzip out");
+	FILE *say = to_stdout ? stderr : stdout;
 	struct report *rep;
 	int rc = report_open(&rep, out ? out : default_out, gzip, path, sizeof(path), &e);
 	if (rc) {
@@ -211,17 +236,18 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		const struct outcome_totals *t = &ot.totals;
 		char money[OUTCOME_MONEY_BUFSZ];
 		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
-		printf("outcomes %s: %" PRId64 " policies", period, t->policies);
+		fprintf(say, "outcomes %s: %" PRId64 " %s", period, t->policies,
+			cmd_plural((uint64_t)t->policies, "policy", "policies"));
 		for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
-			printf("%s %s %" PRId64, st ? "," : ":",
-			       outcome_status_name((enum outcome_status)st), t->by_status[st]);
-		printf("\n  %s\n", money);
+			fprintf(say, "%s %s %" PRId64, st ? "," : ":",
+				outcome_status_name((enum outcome_status)st), t->by_status[st]);
+		fprintf(say, "\n  %s\n", money);
 	} else {
-		printf("discrepancies %s: %" PRId64 "\n", period, dt.rows);
+		fprintf(say, "discrepancies %s: %" PRId64 "\n", period, dt.rows);
 		for (size_t i = 0; i < dt.ncodes; i++)
-			printf("  %-28s %-8s %8" PRId64 "\n", dt.codes[i].code,
-			       dt.codes[i].severity, dt.codes[i].n);
+			fprintf(say, "  %-28s %-8s %8" PRId64 "\n", dt.codes[i].code,
+				dt.codes[i].severity, dt.codes[i].n);
 	}
-	printf("  written to %s\n", path);
+	fprintf(say, "  written to %s\n", to_stdout ? "standard output" : path);
 	return KASI_OK;
 }

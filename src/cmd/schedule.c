@@ -42,9 +42,11 @@ static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return -rc;
 	}
 	if (res.already)
-		printf("%s was scheduled at %s: %" PRId64 " policies expected; nothing changed\n",
-		       period, res.before.scheduled_at, res.before.expected);
+		printf("%s was scheduled at %s: %" PRId64 " %s expected; nothing changed\n", period,
+		       res.before.scheduled_at, res.before.expected,
+		       cmd_plural((uint64_t)res.before.expected, "policy", "policies"));
 	else
-		printf("scheduled %s: %" PRId64 " policies expected\n", period, res.scheduled);
+		printf("scheduled %s: %" PRId64 " %s expected\n", period, res.scheduled,
+		       cmd_plural((uint64_t)res.scheduled, "policy", "policies"));
 	return KASI_OK;
 }

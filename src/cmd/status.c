@@ -17,15 +17,18 @@ const struct command cmd_status = {
 		"\n"
 		"Show what the store holds: the files applied, by channel and date (and\n"
 		"how many were rejected or skipped as duplicates); each period, when it\n"
-		"was scheduled and reconciled; and the discrepancies by period and code.\n",
+		"was scheduled and reconciled, and whether it is OUT OF DATE (files that\n"
+		"could change it applied since it was reconciled: reconcile it again);\n"
+		"and the discrepancies by period and code.\n",
 };
 
 static int print_file_group(void *ctx, const struct store_file_summary *f)
 {
 	(void)ctx;
-	printf("  %-10s %-24s %-10s %4" PRId64 " file%s %8" PRId64 " rows  %s\n",
+	printf("  %-10s %-24s %-10s %4" PRId64 " %-5s %8" PRId64 " %-4s  %s\n",
 	       f->channel ? f->channel : "reference", f->schema, f->file_date ? f->file_date : "-",
-	       f->files, f->files == 1 ? " " : "s", f->rows,
+	       f->files, cmd_plural((uint64_t)f->files, "file", "files"), f->rows,
+	       cmd_plural((uint64_t)f->rows, "row", "rows"),
 	       f->last_applied_at ? f->last_applied_at : "");
 	return 0;
 }
@@ -33,10 +36,14 @@ static int print_file_group(void *ctx, const struct store_file_summary *f)
 static int print_period(void *ctx, const struct store_period_summary *p)
 {
 	(void)ctx;
-	printf("  %s  scheduled %-20s %8" PRId64 " expected   reconciled %-20s %8" PRId64
-	       " outcomes\n",
+	printf("  %s  scheduled %-20s %8" PRId64 " expected   reconciled %-20s %8" PRId64 " %s",
 	       p->period, p->scheduled_at ? p->scheduled_at : "-", p->expected,
-	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes);
+	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes,
+	       cmd_plural((uint64_t)p->outcomes, "outcome", "outcomes"));
+	if (p->files_since_reconciled)
+		printf("  OUT OF DATE: %" PRId64 " %s since", p->files_since_reconciled,
+		       cmd_plural((uint64_t)p->files_since_reconciled, "file", "files"));
+	printf("\n");
 	return 0;
 }
 
@@ -58,8 +65,9 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, &e);
 	if (!rc) {
 		printf("store %s\n\nfiles: %" PRId64 " applied, %" PRId64 " rejected, %" PRId64
-		       " skipped as duplicates\n",
-		       ctx->db_path, applied, rejected, duplicate);
+		       " skipped as %s\n",
+		       ctx->db_path, applied, rejected, duplicate,
+		       cmd_plural((uint64_t)duplicate, "a duplicate", "duplicates"));
 		rc = store_each_applied_file_group(ctx->store, print_file_group, NULL, &e);
 	}
 	if (!rc) {

@@ -565,3 +565,18 @@ void csv_reader_free(struct csv_reader *r)
 	free(r->fields);
 	free(r);
 }
+
+const char *csv_zlib_version(void)
+{
+	return zlibVersion();
+}
+
+/* libcsv has no call that tells its version: this is the one kasi was
+ * built against. */
+#define CSV_STR(x)	     #x
+#define CSV_VERSION(x, y, z) CSV_STR(x) "." CSV_STR(y) "." CSV_STR(z)
+
+const char *csv_libcsv_version(void)
+{
+	return CSV_VERSION(CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
+}

@@ -104,4 +104,8 @@ bool csv_reader_had_bom(const struct csv_reader *r);
 
 void csv_reader_free(struct csv_reader *r);
 
+/* The versions of zlib in use, and of libcsv as built against. */
+const char *csv_zlib_version(void);
+const char *csv_libcsv_version(void);
+
 #endif

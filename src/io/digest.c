@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "io/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 struct sha256 {
@@ -52,4 +53,9 @@ void sha256_hex(const uint8_t digest[SHA256_BYTES], char out[SHA256_HEX])
 		out[2 * i + 1] = hex[digest[i] & 15];
 	}
 	out[2 * SHA256_BYTES] = '\0';
+}
+
+const char *digest_library_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION_STRING);
 }

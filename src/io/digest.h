@@ -25,4 +25,7 @@ void sha256_free(struct sha256 *h);
 /* Lowercase hex of a digest, NUL-terminated. */
 void sha256_hex(const uint8_t digest[SHA256_BYTES], char out[SHA256_HEX]);
 
+/* The version of OpenSSL's libcrypto in use ("3.0.19"). */
+const char *digest_library_version(void);
+
 #endif

@@ -154,3 +154,12 @@ bool regex_group(const struct regex *re, const struct regex_matcher *m, const ch
 	*len = ov[2 * num + 1] - ov[2 * num];
 	return true;
 }
+
+const char *regex_library_version(void)
+{
+	/* PCRE2 writes its version into a buffer; it is the same every call. */
+	static char version[64];
+	if (!version[0] && pcre2_config(PCRE2_CONFIG_VERSION, version) < 0)
+		snprintf(version, sizeof(version), "?");
+	return version;
+}

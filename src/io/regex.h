@@ -54,4 +54,7 @@ bool regex_has_group(const struct regex *re, const char *name);
 bool regex_group(const struct regex *re, const struct regex_matcher *m, const char *name,
 		 size_t *start, size_t *len);
 
+/* The version of PCRE2 in use ("10.42 2022-12-11"). */
+const char *regex_library_version(void);
+
 #endif

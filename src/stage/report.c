@@ -4,7 +4,8 @@
  * Rows go through a FILE (plain) or a gzFile (--gzip) onto a temporary
  * file beside the target, created O_EXCL with mode 0600; report_close()
  * flushes, fsyncs, renames it over the target and fsyncs the directory,
- * so the report appears complete or not at all.
+ * so the report appears complete or not at all. The path "-" is standard
+ * output, written as the rows come.
  */
 #include "core/common.h"
 #include "stage/report.h"
@@ -12,7 +13,7 @@
 #include <zlib.h>
 
 struct report {
-	char *path, *tmp;
+	char *path, *tmp; /* tmp NULL: written to standard output */
 	int fd;
 	FILE *f;
 	gzFile gz;
@@ -36,6 +37,17 @@ static bool is_number(const char *s)
 		i += 1 + frac;
 	}
 	return s[i] == '\0';
+}
+
+bool report_to_stdout(const char *path)
+{
+	return !strcmp(path, "-");
+}
+
+/* What to call the file being written, in a message. */
+static const char *report_name(const struct report *r)
+{
+	return r->tmp ? r->tmp : "standard output";
 }
 
 size_t report_cell(const char *cell, char *out, size_t size)
@@ -74,21 +86,24 @@ int report_open(struct report **out, const char *path, bool gzip, char *final_pa
 	if (!r)
 		return err_set(e, KASI_EIO, "out of memory");
 	r->fd = -1;
+	bool to_stdout = report_to_stdout(path);
 	size_t len = strlen(path);
 	bool has_gz = len > 3 && !strcmp(path + len - 3, ".gz");
-	if (asprintf(&r->path, "%s%s", path, gzip && !has_gz ? ".gz" : "") < 0)
+	if (asprintf(&r->path, "%s%s", path, gzip && !has_gz && !to_stdout ? ".gz" : "") < 0)
 		r->path = NULL;
-	if (r->path && asprintf(&r->tmp, "%s.tmp-%d", r->path, (int)getpid()) < 0)
+	if (r->path && !to_stdout && asprintf(&r->tmp, "%s.tmp-%d", r->path, (int)getpid()) < 0)
 		r->tmp = NULL;
-	if (!r->tmp) {
+	if (!r->path || (!to_stdout && !r->tmp)) {
 		report_abort(r);
 		*out = NULL;
 		return err_set(e, KASI_EIO, "out of memory");
 	}
 	snprintf(final_path, final_size, "%s", r->path);
-	r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	r->fd = to_stdout ? dup(STDOUT_FILENO)
+			  : open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (r->fd < 0) {
-		int rc = err_sys(e, KASI_EIO, "cannot create '%s'", r->tmp);
+		int rc = err_sys(e, KASI_EIO, "cannot create '%s'",
+				 to_stdout ? "standard output" : r->tmp);
 		report_abort(r);
 		*out = NULL;
 		return rc;
@@ -156,7 +171,7 @@ int report_row(struct report *r, const char *const *cells, size_t n, struct err 
 	}
 	buf[used++] = '\n';
 	put(r, buf, used);
-	return r->failed ? err_sys(e, KASI_EIO, "cannot write '%s'", r->tmp) : 0;
+	return r->failed ? err_sys(e, KASI_EIO, "cannot write '%s'", report_name(r)) : 0;
 }
 
 int report_close(struct report *r, struct err *e)
@@ -171,13 +186,20 @@ int report_close(struct report *r, struct err *e)
 			r->failed = true;
 		r->f = NULL;
 	}
-	if (r->failed || fsync(r->fd) != 0) {
-		rc = err_sys(e, KASI_EIO, "cannot write '%s'", r->tmp);
+	/* Standard output is a pipe or a terminal as often as a file: what
+	 * reaches it is the reader's to keep (no fsync, no rename). */
+	if (r->failed || (r->tmp && fsync(r->fd) != 0)) {
+		rc = err_sys(e, KASI_EIO, "cannot write '%s'", report_name(r));
 		report_abort(r);
 		return rc;
 	}
 	close(r->fd);
 	r->fd = -1;
+	if (!r->tmp) {
+		free(r->path);
+		free(r);
+		return 0;
+	}
 	if (rename(r->tmp, r->path) != 0) {
 		rc = err_sys(e, KASI_EIO, "cannot rename '%s' to '%s'", r->tmp, r->path);
 		report_abort(r);

@@ -25,6 +25,11 @@ int report_open(struct report **out, const char *path, bool gzip, char *final_pa
  * neutralised with a leading apostrophe. */
 int report_row(struct report *r, const char *const *cells, size_t n, struct err *e);
 
+/* Whether path names standard output ("-"): report_open writes there,
+ * gzipped or not, as the rows come (neither whole-or-nothing nor 0600:
+ * it is the caller's stream). */
+bool report_to_stdout(const char *path);
+
 /* Flush, fsync, rename into place. Returns 0 or a negative status; the
  * report is freed either way. */
 int report_close(struct report *r, struct err *e);

@@ -50,6 +50,9 @@ struct store_outcome_array {
 	size_t n;
 };
 
+/* Whether a field recorded in policy_changes holds money (cents). */
+bool db_policy_field_is_amount(const char *field);
+
 /* -KASI_ELOCKED for a busy store, else -KASI_EIO, naming `what`. */
 int db_fail(struct store *s, int code, struct err *e, const char *what);
 

@@ -6,9 +6,9 @@
  * newer kasi migrates an older store in place, all or nothing. A script,
  * once released, is never edited in what it makes of an existing store: a
  * change is a new script. (Script 1 now names the policies' cash payment
- * code column as version 2 has it, and leaves out an index version 2
+ * code column as version 3 has it, and leaves out an index version 3
  * drops, so that a new store is made as a migrated one ends up; a store
- * made at version 1 is brought there by script 2 and store.c.)
+ * made before version 3 is brought there by script 3 and store.c.)
  *
  * Conventions: a CHECK lists its values with OR, never IN (...): SQLite
  * builds a temporary index for an IN list of three or more on every row
@@ -170,7 +170,7 @@ static const char *const scripts[] = {
 	 * index's end, not the whole index. (A period's facts are read by
 	 * file, each file one range of fact ids: no index.) */
 	/* A collection by the cycle a reversal without an original names.
-	 * (Reversals by date: version 2.) */
+	 * (Reversals by date: version 3.) */
 	"CREATE INDEX facts_by_cycle ON facts(cycle_date, reference)\n"
 	"	WHERE cycle_date IS NOT NULL;\n"
 
@@ -219,7 +219,21 @@ static const char *const scripts[] = {
 	");\n"
 	"CREATE INDEX discrepancies_by_period ON discrepancies(period, source);\n",
 
-	/* 2: channels are data. A fact keeps what it means under its schema's
+	/* 2: a reconciliation records the files it saw. The highest file_id
+	 * when a period was reconciled tells which files came after it (ids
+	 * only grow: no file is deleted, and writers take turns), where
+	 * reconciled_at, in whole seconds, cannot. A period reconciled before
+	 * this version is given the files applied in a second before its
+	 * reconciliation: those it surely saw. A file applied in the same
+	 * second counts as after, so such a period may read as out of date
+	 * when it is not, never the other way. */
+	"ALTER TABLE periods ADD COLUMN reconciled_through_file INTEGER;\n"
+	"UPDATE periods SET reconciled_through_file =\n"
+	"	(SELECT ifnull(max(file_id), 0) FROM files\n"
+	"	  WHERE outcome = 'applied' AND applied_at < periods.reconciled_at)\n"
+	" WHERE reconciled_at IS NOT NULL;\n",
+
+	/* 3: channels are data. A fact keeps what it means under its schema's
 	 * kind rules (collected, reversal, ...), given at ingest; facts stored
 	 * before are given theirs by the migration (store_init's
 	 * fact_kind). Reversals are found by date through it, whatever their

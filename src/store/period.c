@@ -22,8 +22,37 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 		snprintf(out->scheduled_at, sizeof(out->scheduled_at), "%s", db_col_text(st, 0));
 		snprintf(out->reconciled_at, sizeof(out->reconciled_at), "%s", db_col_text(st, 1));
 		out->expected = sqlite3_column_int64(st, 2);
-		return 1;
+		rc = store_period_files_since_reconciled(s, period, &out->files_since_reconciled,
+							 e);
+		return rc ? rc : 1;
 	}
+	return rc;
+}
+
+/* The rule of struct store_period. "Since" is by file_id, not by time:
+ * ids only grow, and reconciled_at has whole seconds. A channel's file
+ * reaches the period when its last fact, or the file itself, is dated on
+ * or after the period's first day (a file of a day, even header-only,
+ * says what its channel had that day: the ledger's records of the day are
+ * then expected in it). Reference data has no channel; a header-only load
+ * of it changes nothing. */
+static const char sql_period_files_since_reconciled[] =
+	"SELECT count(*) FROM periods p JOIN files f ON f.file_id > p.reconciled_through_file\n"
+	" WHERE p.period = ?1 AND f.outcome = 'applied'\n"
+	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01'\n"
+	"        OR (f.channel IS NULL AND f.rows > 0 AND f.schema <> 'products'))";
+
+int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
+					struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_period_files_since_reconciled, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	*files = db_step_row(s, st, &rc, e, "reading what changed since a reconciliation")
+			 ? sqlite3_column_int64(st, 0)
+			 : 0;
+	if (st)
+		sqlite3_reset(st);
 	return rc;
 }
 
@@ -509,7 +538,9 @@ int store_outcomes_add(struct store *s, const char *period, const struct store_o
 }
 
 static const char sql_period_reconciled[] =
-	"UPDATE periods SET reconciled_at = ?2 WHERE period = ?1";
+	"UPDATE periods SET reconciled_at = ?2,\n"
+	"       reconciled_through_file = (SELECT ifnull(max(file_id), 0) FROM files)\n"
+	" WHERE period = ?1";
 
 int store_period_reconciled(struct store *s, const char *period, struct err *e)
 {
@@ -670,7 +701,10 @@ int store_each_policy_change(struct store *s, int64_t policy_id,
 			.new_value = db_col_text(st, 2),
 			.file = db_col_text(st, 3),
 			.changed_at = db_col_text(st, 4),
+			.old_amount = sqlite3_column_int64(st, 1),
+			.new_amount = sqlite3_column_int64(st, 2),
 		};
+		c.amount = db_policy_field_is_amount(c.field);
 		if ((rc = fn(ctx, &c)))
 			break;
 	}

@@ -41,6 +41,40 @@ static void configure_sqlite(void)
 	"PRAGMA threads = 0;\n"         \
 	"PRAGMA cache_size = -65536;\n"
 
+/* The store holds customers' names and ID numbers: only its owner reads
+ * it. kasi creates the file 0600 before SQLite opens it, and SQLite gives
+ * the -wal and -shm it creates the main file's mode. A store made by an
+ * older kasi (0644) is tightened here, with any -wal and -shm it has. */
+#define STORE_MODE 0600
+
+static int make_private(const char *path, struct err *e)
+{
+	int rc = 0;
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_MODE);
+	if (fd < 0)
+		return err_sys(e, KASI_EIO, "cannot create store '%s'", path);
+	if (fstat(fd, &st) != 0)
+		rc = err_sys(e, KASI_EIO, "cannot read store '%s'", path);
+	else if ((st.st_mode & 07777) != STORE_MODE) {
+		if (fchmod(fd, STORE_MODE) != 0)
+			rc = err_sys(e, KASI_EIO, "cannot make store '%s' private (mode 0600)",
+				     path);
+		else
+			log_info("store '%s' was mode %04o: made 0600, readable by its owner only",
+				 path, (unsigned)(st.st_mode & 07777));
+	}
+	close(fd);
+	static const char *const beside[] = { "-wal", "-shm" };
+	for (size_t i = 0; i < ARRAY_SIZE(beside) && !rc; i++) {
+		char side[PATH_MAX];
+		snprintf(side, sizeof(side), "%s%s", path, beside[i]);
+		if (chmod(side, STORE_MODE) != 0 && errno != ENOENT)
+			rc = err_sys(e, KASI_EIO, "cannot make '%s' private (mode 0600)", side);
+	}
+	return rc;
+}
+
 static int connect(struct store **out, const char *path, bool create, struct err *e)
 {
 	int rc = 0;
@@ -49,9 +83,16 @@ static int connect(struct store **out, const char *path, bool create, struct err
 	*out = s;
 	if (!s || !(s->path = strdup(path)))
 		return err_set(e, KASI_EIO, "out of memory");
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, KASI_ENOINPUT,
+			       "'%s' is a directory: the store is a file (--db %s%skasi.db?)", path,
+			       path, *path && path[strlen(path) - 1] == '/' ? "" : "/");
 	if (!create && access(path, F_OK) != 0)
 		return err_set(e, KASI_ENOINPUT, "no store at '%s' (create it with 'kasi init')",
 			       path);
+	if (create && (rc = make_private(path, e)))
+		return rc;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
 	int r = sqlite3_open_v2(path, &s->db, flags, NULL);
@@ -148,7 +189,7 @@ static void raw_kinds_free(struct raw_kind *k, size_t n)
 	free(k);
 }
 
-/* Give every fact stored before version 2 its canonical kind, through
+/* Give every fact stored before version 3 its canonical kind, through
  * up->fact_kind: one call and one UPDATE per distinct raw combination. */
 static int classify_facts(struct store *s, const struct store_upgrade *up, struct err *e)
 {
@@ -218,7 +259,7 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 		snprintf(what, sizeof(what), "migrating to version %d", v);
 		rc = db_exec(s, store_migration(v), e, what);
 	}
-	if (!rc && version >= 1 && version < 2 && !(rc = rename_cash_code(s, e)))
+	if (!rc && version >= 1 && version < 3 && !(rc = rename_cash_code(s, e)))
 		rc = classify_facts(s, up, e);
 	if (!rc && version < STORE_VERSION) {
 		char pragma[64];
@@ -324,6 +365,11 @@ void store_now(char buf[32])
 	date_to_civil((int32_t)days, &y, &m, &d);
 	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(secs / 3600),
 		 (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+const char *store_library_version(void)
+{
+	return sqlite3_libversion();
 }
 
 /* ---- files --------------------------------------------------------------- */
@@ -538,6 +584,11 @@ static const char *const policy_fields[] = {
 	"product_code", "customer_name", "id_number", "premium",    "channel",	   "collection_ref",
 	"cash_code",	"debit_day",	 "status",    "start_date", "cancel_date",
 };
+
+bool db_policy_field_is_amount(const char *field)
+{
+	return !strcmp(field, "premium");
+}
 
 static void policy_values(const struct store_policy *p, char buf[][64], const char *vals[])
 {
@@ -1131,7 +1182,9 @@ int store_each_period(struct store *s, int (*fn)(void *ctx, const struct store_p
 			.expected = sqlite3_column_int64(st, 3),
 			.outcomes = sqlite3_column_int64(st, 4),
 		};
-		if (fn(ctx, &p))
+		if ((rc = store_period_files_since_reconciled(s, p.period,
+							      &p.files_since_reconciled, e)) ||
+		    fn(ctx, &p))
 			break;
 	}
 	return rc;

@@ -23,11 +23,11 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 2
+#define STORE_VERSION 3
 
 struct store;
 
-/* What migrating a store needs from above it. Since version 2 a fact
+/* What migrating a store needs from above it. Since version 3 a fact
  * keeps what it means under its schema's kind rules; a fact stored before
  * is given its meaning by fact_kind: the canonical kind name ("collected")
  * of a fact of `schema` with these raw values (any may be NULL), into
@@ -84,6 +84,9 @@ const char *store_migration(int version);
 
 /* "YYYY-MM-DDThh:mm:ssZ" for now (or $KASI_NOW, for reproducible runs). */
 void store_now(char buf[32]);
+
+/* The version of SQLite in use ("3.40.1"). */
+const char *store_library_version(void);
 
 /* ---- files ---------------------------------------------------------- */
 
@@ -269,6 +272,7 @@ struct store_period_summary {
 	const char *period, *scheduled_at, *reconciled_at;
 	int64_t expected;
 	int64_t outcomes;
+	int64_t files_since_reconciled; /* see struct store_period */
 };
 
 struct store_discrepancy_count {
@@ -291,13 +295,25 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 
 /* ---- periods: scheduling ------------------------------------------------ */
 
+/* A reconciled period is out of date when a file applied since it was
+ * reconciled could change its outcomes or discrepancies: a channel's file
+ * with facts dated in the period or later (a late unpaid reverses a debit
+ * of the period), or dated so itself, or a load of the policy register or
+ * of the ledger (the product catalogue changes no outcome). A rejected or
+ * duplicate file changes nothing. files_since_reconciled counts those files: 0 when the
+ * period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t expected;			  /* policies scheduled */
+	int64_t files_since_reconciled;
 };
 
 /* The period's record: 1 (filled in) if it was scheduled, 0 if not. */
 int store_period_get(struct store *s, const char *period, struct store_period *out, struct err *e);
+/* The files applied since the period was reconciled that could change it
+ * (the rule above); 0 when there are none, or it was never reconciled. */
+int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
+					struct err *e);
 
 /* Snapshot, in the caller's transaction, the premium of every policy
  * active in the period (started by its last day, not lapsed, not
@@ -418,6 +434,7 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e);
 #define STORE_OUTCOMES_AT_ONCE 4096
 int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
 		       struct err *e);
+/* Record the period as reconciled now, through the files applied so far. */
 int store_period_reconciled(struct store *s, const char *period, struct err *e);
 /* The period's discrepancies, from ingest and reconciliation; or only
  * those of one source ("ingest", "reconcile"). */
@@ -457,8 +474,13 @@ int store_policy_find(struct store *s, const char *policy_number,
 /* The expected amount of a policy for a period: 1 (filled in) or 0. */
 int store_expected_find(struct store *s, const char *period, int64_t policy_id, int64_t *amount,
 			struct err *e);
+/* One change to a policy (field "policy": its creation). A field that is
+ * money (the premium) comes as cents in old_amount and new_amount, its
+ * text NULL or not as the value was; any other as text. */
 struct store_policy_change {
 	const char *field, *old_value, *new_value, *file, *changed_at;
+	bool amount;
+	int64_t old_amount, new_amount;
 };
 int store_each_policy_change(struct store *s, int64_t policy_id,
 			     int (*fn)(void *ctx, const struct store_policy_change *c), void *ctx,

@@ -19,6 +19,27 @@ kasi --version
 expect_status 0 "kasi --version exits 0"
 expect_out "kasi " "kasi --version prints the version"
 
+# Regression: 'kasi version' promised the libraries' versions and printed
+# only kasi's. Each is the one kasi runs on (the same as the installed
+# development package here; libcsv's is the one it was built against).
+kasi version
+expect_status 0 "kasi version exits 0"
+for lib in "SQLite sqlite3" "PCRE2 libpcre2-8" "zlib zlib" "libssh libssh" "OpenSSL libcrypto"; do
+	set -- $lib
+	expect_out "  $(printf '%-8s' "$1") $(pkg-config --modversion "$2")" "kasi version prints $1's version"
+done
+check "and libcsv's" grep -qE '^  libcsv +[0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
+
+# Regression: help spoke of what kasi does not do yet: settling providers,
+# and exit 69 (a remote unavailable: nothing is fetched yet).
+kasi help
+expect_out "75 the store is locked by another kasi" "kasi help says what exit 75 means today"
+for c in "" init load validate ingest schedule reconcile report explain status help version; do
+	kasi help $c
+	check "kasi help $c promises no command that does not exist" \
+		bash -c '! grep -qiE "settl|fetch|sftp|jobfile|\b69\b" <<<"$1"' _ "$out"
+done
+
 kasi
 expect_status 64 "no command is a usage error"
 
@@ -36,6 +57,25 @@ expect_status 64 "a global option without its value exits 64"
 kasi help frobnicate
 expect_status 64 "help on an unknown command exits 64"
 
+# Regression: a global option after the command was left to the command:
+# 'kasi status --db x' opened ./kasi.db ("no store at 'kasi.db'", exit 66),
+# others called it an unknown option. Refused in one place, for every
+# command, with the line meant.
+kasi status --db "$tmp/x.db"
+expect_status 64 "a global option after the command exits 64"
+expect_err "global options go before the command: kasi --db $tmp/x.db status" "with the line meant"
+kasi reconcile --period 2026-10 --db="$tmp/x.db"
+expect_err "global options go before the command: kasi --db=$tmp/x.db reconcile --period 2026-10" \
+	"--db=PATH after the command's options too"
+kasi -v validate "$fixtures/world/products.csv" --schemas "$KASI_ROOT/schemas" -v
+expect_status 64 "--schemas and -v after the command exit 64"
+expect_err "kasi -v --schemas $KASI_ROOT/schemas -v validate $fixtures/world/products.csv" \
+	"and all are moved before it, those given before kept"
+kasi status --db
+expect_err "kasi --db PATH status" "a misplaced --db without its value is named with its placeholder"
+kasi validate -- --db
+expect_status 66 "after --, --db is an operand (a file that is missing)"
+
 kasi validate --nosuch "$fixtures/world/products.csv"
 expect_status 64 "an unknown validate option exits 64"
 expect_err "usage: kasi validate" "an unknown validate option prints the command's usage"
@@ -52,6 +92,18 @@ expect_status 64 "--schema without a name exits 64"
 kasi validate --schema nosuch "$fixtures/world/products.csv"
 expect_status 64 "an unknown --schema name exits 64"
 expect_err "no schema named 'nosuch'" "an unknown --schema name is named"
+
+# Regression: a bare period where --period was meant ('kasi schedule
+# 2026-10') got only "unexpected '2026-10'": it now says what was meant.
+"$KASI" --db "$tmp/p.db" init >/dev/null
+for args in "schedule 2026-10" "reconcile 2026-10" "explain POL-1001 2026-10" "report outcomes 2026-10"; do
+	kasi --db "$tmp/p.db" $args
+	expect_status 64 "kasi $args is a usage error"
+	expect_err "did you mean --period 2026-10?" "kasi $args: did you mean --period 2026-10?"
+done
+kasi --db "$tmp/p.db" schedule --period 2026-10 2026-11
+expect_err "unexpected '2026-11'" "with --period given, another period is only unexpected"
+check "and no hint" bash -c '! grep -q "did you mean" <<<"$1"' _ "$err"
 
 # --schemas, $KASI_SCHEMAS and their precedence.
 kasi --schemas "$tmp/none" validate "$fixtures/world/products.csv"

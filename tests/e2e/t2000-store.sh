@@ -18,6 +18,39 @@ expect_out "is up to date" "and changes nothing"
 KASI_DB="$db" kasi status
 expect_status 0 "\$KASI_DB names the store"
 
+# Regression: the store, which holds names and ID numbers, was created
+# mode 0644 (and SQLite gives its -wal and -shm the main file's mode).
+# hold DB: a kasi with the store open (and its -wal and -shm made) until
+# release: it waits on a FIFO for its input file.
+hold() {
+	rm -rf "$tmp/fifo" && mkdir "$tmp/fifo" && mkfifo "$tmp/fifo/softycomp_transactions_20261001.csv"
+	"$KASI" --db "$1" ingest "$tmp/fifo/softycomp_transactions_20261001.csv" >/dev/null 2>&1 &
+	held=$!
+	for _ in $(seq 100); do [ -e "$1-shm" ] && [ -e "$1-wal" ] && break; sleep 0.05; done
+}
+release() {
+	timeout 5 bash -c ': >"$1"' _ "$tmp/fifo/softycomp_transactions_20261001.csv"
+	kill "$held" 2>/dev/null
+	wait "$held"
+}
+modes() { stat -c %a "$1" "$1-wal" "$1-shm" | tr '\n' ' '; }
+
+check "kasi init creates the store 0600" test "$(stat -c %a "$db")" = 600
+hold "$db"
+check "and its -wal and -shm are 0600 too" test "$(modes "$db")" = "600 600 600 "
+release
+
+loose=$tmp/loose.db
+"$KASI" --db "$loose" init >/dev/null
+chmod 644 "$loose"
+hold "$loose"
+check "a store an older kasi made 0644 has a -wal and -shm 0644" test "$(modes "$loose")" = "644 644 644 "
+kasi --db "$loose" init
+expect_status 0 "kasi init on a 0644 store ..."
+check "... makes it and its -wal and -shm 0600" test "$(modes "$loose")" = "600 600 600 "
+expect_err "was mode 0644: made 0600" "and says so"
+release
+
 # An older store (version 0: a database without kasi's tables) is migrated.
 old=$tmp/old.db
 sql "$old" "CREATE TABLE unrelated (x); PRAGMA user_version = 0;"
@@ -44,31 +77,60 @@ expect_status 74 "a migration that cannot apply fails"
 check "and rolls back entirely" test "$(sql "$half" 'PRAGMA user_version') $(sql "$half" "SELECT count(*) FROM sqlite_master WHERE name = 'policies'")" = "0 0"
 
 # A store written by kasi 0.1.0 (version 1, fixtures/store/v1-world.sql:
-# the fixture world's October, reconciled) is migrated in place: its facts
-# are given their meaning from their schemas, the cash payment code column
-# takes its current name, and the month reconciles as worked out by hand
+# the fixture world's October, reconciled) is migrated in place, all its
+# data kept: its facts are given their meaning from their schemas, the cash
+# payment code column takes its current name, its reconciled periods are
+# taken to have seen the files applied in a second before they were
+# reconciled (a file of the same second counts as after: out of date,
+# never wrongly current), and the month reconciles as worked out by hand
 # once the files that store never saw (mobile money's, November's) are
 # ingested by today's kasi.
 v1=$tmp/v1.db
 sqlite3 "$v1" <"$fixtures/store/v1-world.sql"
+last=$(sql "$v1" "SELECT max(file_id) FROM files WHERE outcome = 'applied'")
+sql "$v1" "UPDATE files SET applied_at = '2026-11-02T06:00:00Z';
+	UPDATE files SET applied_at = '2026-11-02T07:00:00Z' WHERE file_id = $last;
+	UPDATE periods SET reconciled_at = '2026-11-02T07:00:00Z' WHERE period = '2026-10';"
+kasi --db "$v1" status
+expect_status 78 "a version-1 store is refused until migrated"
+expect_err "run 'kasi init' to migrate it to $current" "saying how"
 kasi --db "$v1" init
 expect_status 0 "a version-1 store is migrated"
 expect_out "migrated store $v1 from version 1 to $current" "and says so"
+check "keeping its outcomes" test "$(sql "$v1" "SELECT count(*) FROM outcomes WHERE period = '2026-10'")" = 12
 check "every fact has its meaning" test "$(sql "$v1" "SELECT count(*) FROM facts WHERE canonical_kind IS NULL")" = 0
 check "the unpaids are reversals" test "$(sql "$v1" "SELECT group_concat(DISTINCT canonical_kind) FROM facts WHERE kind = '7'")" = reversal
 check "a cashout means nothing to count" test "$(sql "$v1" "SELECT group_concat(DISTINCT canonical_kind) FROM facts WHERE kind = 'cashout'")" = ignored
 check "the five cash payment codes (POL-1005, 1006, 1007, 1009, 1012) are in cash_code" test "$(sql "$v1" "SELECT count(cash_code) FROM policies")" = 5
 check "and indexed under the current name" test "$(sql "$v1" "SELECT count(*) FROM sqlite_master WHERE name = 'policies_by_cash_code'")" = 1
 check "no index is left of the old name" test "$(sql "$v1" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'policies'")" = 3
+check "October seen through the files of an earlier second" \
+	test "$(sql "$v1" "SELECT reconciled_through_file FROM periods WHERE period = '2026-10'")" = $((last - 1))
+kasi --db "$v1" status
+check "so the file of its own second puts October out of date" \
+	test "$(grep '^  2026-10  scheduled' <<<"$out" | grep -o 'OUT OF DATE.*')" = "OUT OF DATE: 1 file since"
 kasi --db "$v1" ingest "$fixtures/world/mobilemoney_transactions_20261022.csv"
 expect_status 0 "a channel kasi 0.1.0 did not know ingests into the migrated store"
 kasi --db "$v1" ingest "$fixtures/world/softycomp_transactions_20261103.csv"
 expect_status 0 "November's file ingests into the migrated store"
+kasi --db "$v1" report outcomes --period 2026-10 --out "$tmp/v1-outcomes.csv"
+expect_status 65 "October's outcomes are refused until it is reconciled again"
 kasi --db "$v1" reconcile --period 2026-10
 kasi --db "$v1" report outcomes --period 2026-10 --out "$tmp/v1-outcomes.csv"
 check "its October is the one worked out by hand" cmp -s "$tmp/v1-outcomes.csv" "$KASI_ROOT/tests/e2e/expected/world_outcomes_2026-10.csv"
 kasi --db "$v1" init
 expect_out "is up to date" "migrating again changes nothing"
+
+# Regression: a directory given as the store got SQLite's "unable to open
+# database file" (exit 74).
+mkdir -p "$tmp/dir"
+kasi --db "$tmp/dir" status
+expect_status 66 "--db naming a directory exits 66"
+expect_err "'$tmp/dir' is a directory" "and says so"
+kasi --db "$tmp/dir" init
+expect_status 66 "kasi init too"
+expect_err "(--db $tmp/dir/kasi.db?)" "suggesting a file in it"
+check "and nothing is created in it" test -z "$(ls -A "$tmp/dir")"
 
 kasi --db "$tmp/none.db" status
 expect_status 66 "no store: exit 66"

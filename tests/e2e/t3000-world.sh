@@ -94,6 +94,24 @@ kasi report outcomes --period 2026-10 --out "$tmp/o.csv" --gzip
 expect_status 0 "--gzip writes the report compressed"
 check "as FILE.gz, the same rows" bash -c "zcat '$tmp/o.csv.gz' | cmp -s - '$tmp/outcomes.csv'"
 
+# Regression: --out - wrote a file named '-'. It is standard output, the
+# summary going to stderr; gzipped too, but never to a terminal.
+mkdir "$tmp/cwd"
+(cd "$tmp/cwd" && "$KASI" report outcomes --period 2026-10 --out - >"$tmp/stdout.csv" 2>"$tmp/stderr")
+check "--out - writes the report to standard output, exit 0" test $? -eq 0
+check "the same rows as to a file" cmp -s "$tmp/stdout.csv" "$tmp/outcomes.csv"
+check "and no file named '-'" test -z "$(ls -A "$tmp/cwd")"
+check "the summary goes to stderr" grep -q "written to standard output" "$tmp/stderr"
+(cd "$tmp/cwd" && "$KASI" report outcomes --period 2026-10 --out - --gzip >"$tmp/stdout.csv.gz" 2>/dev/null)
+check "--out - --gzip writes it gzipped" bash -c "zcat '$tmp/stdout.csv.gz' | cmp -s - '$tmp/outcomes.csv'"
+check "and no file named '-' or '-.gz'" test -z "$(ls -A "$tmp/cwd")"
+if command -v script >/dev/null; then
+	script -qec "cd '$tmp/cwd' && '$KASI' report outcomes --period 2026-10 --out - --gzip" \
+		/dev/null >"$tmp/tty" 2>&1
+	check "--out - --gzip to a terminal is refused (exit 64)" test $? -eq 64
+	check "saying why" grep -q "compressed data to a terminal" "$tmp/tty"
+fi
+
 kasi explain POL-1011 --period 2026-10
 expect_status 0 "explain POL-1011"
 expect_out "softycomp_transactions_20261001.csv row 5  4846104" "it names the October debit, file and row"
@@ -105,6 +123,26 @@ kasi explain POL-1006 --period 2026-10
 expect_out "PAID_FULL, by the rule collected 99.99 >= expected 100.00 - 0.01" "the tolerance edge is explained"
 kasi explain POL-9999 --period 2026-10
 expect_status 65 "explaining an unknown policy exits 65"
+
+# Regression: explaining a period never scheduled printed the policy and
+# "what counted, in order:" on stdout, then failed.
+kasi explain POL-1011 --period 2026-09
+expect_status 65 "explaining a period never scheduled exits 65"
+expect_err "period 2026-09 is not scheduled" "saying why"
+check "before printing any of the story" test -z "$out"
+kasi explain POL-1011 --period 2026-13
+expect_status 64 "explaining a period that is not a period is a usage error"
+check "printed before any of the story" test -z "$out"
+
+# Regression: a premium's change was printed in cents ("premium: 21000 ->
+# 22000"); money is always printed in rands.
+prem=$tmp/premium.db
+world "$prem"
+"$KASI" --db "$prem" schedule --period 2026-10 >/dev/null
+sed 's/^\(POL-1011,[^,]*,[^,]*,[^,]*,\)210\.00,/\1220.50,/' "$fixtures/world/policies.csv" >"$tmp/policies.csv"
+"$KASI" --db "$prem" load policies "$tmp/policies.csv" >/dev/null
+kasi --db "$prem" explain POL-1011 --period 2026-10
+expect_out "premium: 210.00 -> 220.50, from policies.csv" "explain prints a premium's change in rands"
 
 kasi reconcile --period 2026-12
 expect_status 65 "reconciling a period never scheduled exits 65"
