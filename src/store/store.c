@@ -75,7 +75,7 @@ static int make_private(const char *path, struct err *e)
 	return rc;
 }
 
-static int connect(struct store **out, const char *path, bool create, struct err *e)
+static int open_connection(struct store **out, const char *path, bool create, struct err *e)
 {
 	int rc = 0;
 	configure_sqlite();
@@ -243,7 +243,7 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 {
 	struct store *s = NULL;
 	int version = 0;
-	int rc = connect(&s, path, true, e);
+	int rc = open_connection(&s, path, true, e);
 	if (!rc)
 		rc = db_exec(s, "BEGIN IMMEDIATE", e, "starting the migration");
 	if (!rc)
@@ -278,7 +278,7 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 int store_open(struct store **out, const char *path, struct err *e)
 {
 	int version = 0;
-	int rc = connect(out, path, false, e);
+	int rc = open_connection(out, path, false, e);
 	if (!rc)
 		rc = user_version(*out, &version, e);
 	if (!rc && version != STORE_VERSION) {
