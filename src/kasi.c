@@ -55,6 +55,7 @@ static const struct command *const commands[] = {
 	&cmd_ingest,
 	&cmd_schedule,
 	&cmd_reconcile,
+	&cmd_settle,
 	&cmd_report,
 	&cmd_explain,
 	&cmd_status,

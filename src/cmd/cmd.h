@@ -43,6 +43,7 @@ extern const struct command cmd_ingest;
 extern const struct command cmd_status;
 extern const struct command cmd_schedule;
 extern const struct command cmd_reconcile;
+extern const struct command cmd_settle;
 extern const struct command cmd_report;
 extern const struct command cmd_explain;
 extern const struct command cmd_validate;

@@ -1,12 +1,14 @@
 /*
  * report.c — `kasi report outcomes|discrepancies --period YYYY-MM
- *            [--out FILE] [--gzip]`.
+ *            [--out FILE] [--gzip]` and `kasi report settlement --through
+ *            YYYY-MM-DD [--lines] [--out FILE] [--gzip]`.
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
 #include "core/dates.h"
 #include "core/money.h"
+#include "stage/payout.h"
 #include "stage/reconcile.h"
 #include "stage/report.h"
 
@@ -18,27 +20,35 @@ const struct command cmd_report = {
 	.name = "report",
 	.fn = cmd_report_fn,
 	.flags = CMD_NEEDS_DB,
-	.usage = "kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]",
-	.summary = "write a period's outcomes or discrepancies as CSV for finance",
+	.usage = "kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]\n"
+		 "       kasi report settlement --through YYYY-MM-DD [--lines] [--out FILE] "
+		 "[--gzip]",
+	.summary = "write a period's outcomes or discrepancies, or a settlement, as CSV",
 	.help = "usage: kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]\n"
+		"       kasi report settlement --through YYYY-MM-DD [--lines] [--out FILE] [--gzip]\n"
 		"\n"
-		"Write the period's reconciled outcomes or discrepancies as CSV,\n"
-		"and print a summary (counts by status or code, money totals):\n"
+		"Write the period's reconciled outcomes or discrepancies, or the batches of\n"
+		"a settlement, as CSV, and print a summary (counts, money totals):\n"
 		"\n"
 		"  outcomes:      policy_number,product_code,period,status,expected,\n"
 		"                 collected,shortfall,pending,reason\n"
 		"  discrepancies: code,severity,channel,file,row,reference,transaction_id,\n"
 		"                 expected,actual,detail\n"
+		"  settlement:    provider_code,batch_id,through,collections,collected,\n"
+		"                 reversals,reversed,fees,brought_forward,net\n"
+		"    --lines:     batch_id,provider_code,policy_number,channel,transaction_id,\n"
+		"                 business_date,kind,amount,fee,net\n"
 		"\n"
 		"Amounts have two decimals. A cell a spreadsheet would run as a formula is\n"
 		"neutralised. The file is created mode 0600 and appears whole or not at\n"
 		"all (written under a temporary name, then renamed).\n"
 		"\n"
-		"  --out FILE  where to write (default KIND_YYYY-MM.csv here); '-' writes\n"
+		"  --out FILE  where to write (default KIND_DATE.csv here); '-' writes\n"
 		"              to standard output, as the rows come, and the summary to\n"
 		"              stderr\n"
 		"  --gzip      compress with gzip; .gz is appended to FILE unless it ends so\n"
 		"              (or FILE is '-'; not to a terminal)\n"
+		"  --lines     (settlement) every line of the batches, not one row a batch\n"
 		"\n"
 		"A period not reconciled has no outcomes: the outcomes report is refused\n"
 		"(exit 65, nothing written); the discrepancies report then holds only\n"
@@ -46,8 +56,20 @@ const struct command cmd_report = {
 		"could change it applied since it was reconciled: see 'kasi status') is\n"
 		"refused for both reports until it is reconciled again.\n"
 		"\n"
-		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes)\n"
-		"or out of date, 66 no store, 74 I/O error\n",
+		"Beside a settlement report, each of its batches with a positive net gets\n"
+		"its payout instruction, payout_REFERENCE.json: the switch's EnCr Transfer\n"
+		"Request, mode 0600, the house's own fields from the payout configuration\n"
+		"($KASI_PAYOUTS, else payouts.conf beside the store).\n"
+		"\n"
+		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes) or\n"
+		"out of date, or no settlement through that day, 66 no store, 74 I/O\n"
+		"error, 78 a bad payout configuration\n",
+};
+
+/* What the command line asked for. */
+struct report_args {
+	const char *kind, *period, *through, *out;
+	bool gzip, lines;
 };
 
 struct outcome_report {
@@ -120,92 +142,93 @@ static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
 	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
 }
 
-static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
+/* Open the report asked for (default_out when no --out); *say is where
+ * its summary goes. On failure, logs and returns the exit status. */
+static int open_report(const struct report_args *a, const char *default_out, struct report **rep,
+		       char *path, size_t path_size, FILE **say)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "gzip", no_argument, NULL, 'z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *period = NULL, *out = NULL;
-	bool gzip = false;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': period = optarg; break;
-		case 'o': out = optarg; break;
-		case 'z': gzip = true; break;
-		case 'h': return cmd_print_help(&cmd_report);
-		default:
-			return cmd_usage_error(&cmd_report, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-		}
+	struct err e = { 0 };
+	/* On standard output the report is the output: the summary goes to
+	 * stderr, and gzip, as gzip itself does, not to a terminal. */
+	bool to_stdout = a->out && report_to_stdout(a->out);
+	if (to_stdout && a->gzip && isatty(STDOUT_FILENO))
+		return cmd_usage_error(&cmd_report, "--gzip would write compressed data to a "
+						    "terminal: redirect it, or leave --gzip out");
+	*say = to_stdout ? stderr : stdout;
+	int rc = report_open(rep, a->out ? a->out : default_out, a->gzip, path, path_size, &e);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
 	}
-	const char *bare = period ? NULL : cmd_period_operand(argc, argv, optind);
-	if (bare)
-		return cmd_usage_error(&cmd_report, "unexpected '%s': did you mean --period %s?",
-				       bare, bare);
-	if (argc - optind != 1)
-		return cmd_usage_error(&cmd_report, "expected one kind: outcomes or discrepancies");
-	const char *kind = argv[optind];
-	bool outcomes = !strcmp(kind, "outcomes");
-	if (!outcomes && strcmp(kind, "discrepancies"))
-		return cmd_usage_error(&cmd_report, "unknown report '%s' (outcomes, discrepancies)",
-				       kind);
-	int32_t p;
-	if (!period || period_parse(period, strlen(period), &p) != DATE_OK)
-		return cmd_usage_error(&cmd_report, "--period YYYY-MM is required");
+	return 0;
+}
 
-	/* An empty outcomes report for a period not reconciled would read as
-	 * "nothing expected, nothing owed": refused. */
+/* Finish a report whose rows gave rc: renamed into place, or dropped. */
+static int close_report(struct report *rep, int rc, struct err *e)
+{
+	if (rc) {
+		report_abort(rep);
+		log_error("%s", e->msg);
+		return -rc;
+	}
+	if ((rc = report_close(rep, e))) {
+		log_error("%s", e->msg);
+		return -rc;
+	}
+	return 0;
+}
+
+/* A period's reports need it reconciled (outcomes) and current (both).
+ * Returns 0 to go on, or the exit status. */
+static int check_period(struct kasi_ctx *ctx, const struct report_args *a, bool outcomes)
+{
 	struct err e = { 0 };
 	struct store_period sp;
-	int found = store_period_get(ctx->store, period, &sp, &e);
+	int found = store_period_get(ctx->store, a->period, &sp, &e);
 	if (found < 0) {
 		log_error("%s", e.msg);
 		return -found;
 	}
 	if (!found || !*sp.reconciled_at) {
+		/* An empty outcomes report would read as "nothing expected,
+		 * nothing owed": refused. */
 		if (outcomes) {
 			log_error("period %s is not reconciled: no outcomes to report "
 				  "(run 'kasi reconcile --period %s'); nothing written",
-				  period, period);
+				  a->period, a->period);
 			return KASI_EDATA;
 		}
 		log_warn("period %s is not reconciled: the report holds only the discrepancies "
 			 "ingest recorded",
-			 period);
+			 a->period);
 	} else if (sp.files_since_reconciled) {
 		/* Outcomes and discrepancies computed before the files that
 		 * came since would be reported as if they were today's. */
 		log_error("facts changed since the last reconcile of %s at %s (%" PRId64
 			  " %s applied since); run 'kasi reconcile --period %s'; "
 			  "nothing written",
-			  period, sp.reconciled_at, sp.files_since_reconciled,
-			  cmd_plural((uint64_t)sp.files_since_reconciled, "file", "files"), period);
+			  a->period, sp.reconciled_at, sp.files_since_reconciled,
+			  cmd_plural((uint64_t)sp.files_since_reconciled, "file", "files"),
+			  a->period);
 		return KASI_EDATA;
 	}
+	return 0;
+}
 
+static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
+{
+	bool outcomes = !strcmp(a->kind, "outcomes");
+	int rc = check_period(ctx, a, outcomes);
+	if (rc)
+		return rc;
+	struct err e = { 0 };
 	char default_out[64], path[PATH_MAX];
-	snprintf(default_out, sizeof(default_out), "%s_%s.csv", kind, period);
-	/* On standard output the report is the output: the summary goes to
-	 * stderr, and gzip, as gzip itself does, not to a terminal. */
-	bool to_stdout = out && report_to_stdout(out);
-	if (to_stdout && gzip && isatty(STDOUT_FILENO))
-		return cmd_usage_error(&cmd_report, "--gzip would write compressed data to a "
-						    "terminal: redirect it, or leave --gzip out");
-	FILE *say = to_stdout ? stderr : stdout;
+	snprintf(default_out, sizeof(default_out), "%s_%s.csv", a->kind, a->period);
 	struct report *rep;
-	int rc = report_open(&rep, out ? out : default_out, gzip, path, sizeof(path), &e);
-	if (rc) {
-		log_error("%s", e.msg);
-		return -rc;
-	}
-	struct outcome_report ot = { .rep = rep, .period = period, .e = &e };
+	FILE *say;
+	if ((rc = open_report(a, default_out, &rep, path, sizeof(path), &say)))
+		return rc;
+	struct outcome_report ot = { .rep = rep, .period = a->period, .e = &e };
 	struct discrepancy_totals dt = { .rep = rep, .e = &e };
 	if (outcomes) {
 		static const char *const head[] = { "policy_number", "product_code", "period",
@@ -213,7 +236,7 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 						    "shortfall",     "pending",	     "reason" };
 		rc = report_row(rep, head, ARRAY_SIZE(head), &e);
 		if (!rc)
-			rc = store_each_outcome(ctx->store, period, on_outcome, &ot, &e);
+			rc = store_each_outcome(ctx->store, a->period, on_outcome, &ot, &e);
 	} else {
 		static const char *const head[] = { "code",	      "severity", "channel",
 						    "file",	      "row",	  "reference",
@@ -221,33 +244,259 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 						    "detail" };
 		rc = report_row(rep, head, ARRAY_SIZE(head), &e);
 		if (!rc)
-			rc = store_each_discrepancy(ctx->store, period, on_discrepancy, &dt, &e);
+			rc = store_each_discrepancy(ctx->store, a->period, on_discrepancy, &dt, &e);
 	}
-	if (rc) {
-		report_abort(rep);
-		log_error("%s", e.msg);
-		return -rc;
-	}
-	if ((rc = report_close(rep, &e))) {
-		log_error("%s", e.msg);
-		return -rc;
-	}
+	if ((rc = close_report(rep, rc, &e)))
+		return rc;
 	if (outcomes) {
 		const struct outcome_totals *t = &ot.totals;
 		char money[OUTCOME_MONEY_BUFSZ];
 		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
-		fprintf(say, "outcomes %s: %" PRId64 " %s", period, t->policies,
+		fprintf(say, "outcomes %s: %" PRId64 " %s", a->period, t->policies,
 			cmd_plural((uint64_t)t->policies, "policy", "policies"));
 		for (int st = 0; st < OUTCOME_STATUS_COUNT; st++)
 			fprintf(say, "%s %s %" PRId64, st ? "," : ":",
 				outcome_status_name((enum outcome_status)st), t->by_status[st]);
 		fprintf(say, "\n  %s\n", money);
 	} else {
-		fprintf(say, "discrepancies %s: %" PRId64 "\n", period, dt.rows);
+		fprintf(say, "discrepancies %s: %" PRId64 "\n", a->period, dt.rows);
 		for (size_t i = 0; i < dt.ncodes; i++)
 			fprintf(say, "  %-28s %-8s %8" PRId64 "\n", dt.codes[i].code,
 				dt.codes[i].severity, dt.codes[i].n);
 	}
-	fprintf(say, "  written to %s\n", to_stdout ? "standard output" : path);
+	fprintf(say, "  written to %s\n", report_to_stdout(path) ? "standard output" : path);
 	return KASI_OK;
+}
+
+/* ---- settlement ------------------------------------------------------------------ */
+
+struct settlement_totals {
+	struct report *rep;
+	struct err *e;
+	int64_t batches, lines, collected, reversed, fees, net;
+	bool overflow;
+};
+
+static int on_batch(void *ctx, const struct store_batch_row *b)
+{
+	struct settlement_totals *t = ctx;
+	char id[24], nc[24], nr[24], col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ],
+		bf[MONEY_BUFSZ], net[MONEY_BUFSZ];
+	snprintf(id, sizeof(id), "%" PRId64, b->batch_id);
+	snprintf(nc, sizeof(nc), "%" PRId64, b->collections);
+	snprintf(nr, sizeof(nr), "%" PRId64, b->reversals);
+	money_format(b->collected, col);
+	money_format(b->reversed, rev);
+	money_format(b->fees, fees);
+	money_format(b->brought_forward, bf);
+	money_format(b->net, net);
+	const char *cells[] = { b->provider_code, id, b->through, nc, col, nr, rev, fees, bf, net };
+	t->batches++;
+	t->overflow |= __builtin_add_overflow(t->collected, b->collected, &t->collected) ||
+		       __builtin_add_overflow(t->reversed, b->reversed, &t->reversed) ||
+		       __builtin_add_overflow(t->fees, b->fees, &t->fees) ||
+		       __builtin_add_overflow(t->net, b->net, &t->net);
+	return t->rep ? report_row(t->rep, cells, ARRAY_SIZE(cells), t->e) : 0;
+}
+
+static int on_line(void *ctx, const struct store_line_row *l)
+{
+	struct settlement_totals *t = ctx;
+	char batch[24], amount[MONEY_BUFSZ], fee[MONEY_BUFSZ], net[MONEY_BUFSZ];
+	snprintf(batch, sizeof(batch), "%" PRId64, l->batch_id);
+	money_format(l->amount, amount);
+	money_format(l->fee, fee);
+	money_format(l->net, net);
+	const char *cells[] = { batch,
+				l->provider_code,
+				l->policy_number,
+				l->channel,
+				l->transaction_id,
+				l->business_date,
+				l->kind,
+				amount,
+				fee,
+				net };
+	t->lines++;
+	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
+}
+
+struct instructions {
+	char dir[PATH_MAX];
+	struct payout_house house;
+	FILE *say;
+	struct err *e;
+};
+
+/* Each batch with a payout: its instruction, beside the report. */
+static int on_payout(void *ctx, const struct store_batch_row *b)
+{
+	struct instructions *in = ctx;
+	if (!b->reference)
+		return 0;
+	char path[PATH_MAX], net[MONEY_BUFSZ];
+	int rc = payout_instruction_write(in->dir, b, &in->house, path, sizeof(path), in->e);
+	money_format(b->net, net);
+	if (!rc)
+		fprintf(in->say, "  payout %s to %s: %s (%s): %s\n", b->reference, b->provider_code,
+			net, b->state, path);
+	return rc;
+}
+
+static int write_instructions(struct kasi_ctx *ctx, const char *through, const char *report,
+			      FILE *say)
+{
+	struct err e = { 0 };
+	struct instructions in = { .say = say, .e = &e };
+	const char *slash = report_to_stdout(report) ? NULL : strrchr(report, '/');
+	snprintf(in.dir, sizeof(in.dir), "%.*s", slash ? (int)(slash - report) : 1,
+		 slash ? report : ".");
+	if (slash == report)
+		snprintf(in.dir, sizeof(in.dir), "/");
+	int rc = payout_house_load(&in.house, ctx->db_path, &e);
+	if (!rc && !in.house.found)
+		log_warn("no payout configuration at %s: the instructions' own account fields "
+			 "are empty",
+			 in.house.path);
+	if (!rc)
+		rc = store_each_batch(ctx->store, through, on_payout, &in, &e);
+	if (rc) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	return 0;
+}
+
+static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
+{
+	struct err e = { 0 };
+	struct settlement_totals t = { .e = &e };
+	int found = store_settlement_find(ctx->store, a->through, &e);
+	if (found <= 0) {
+		/* An empty report would read as "nobody is owed anything". */
+		if (!found)
+			log_error("no settlement through %s (run 'kasi settle --through %s'); "
+				  "nothing written",
+				  a->through, a->through);
+		else
+			log_error("%s", e.msg);
+		return found ? -found : KASI_EDATA;
+	}
+	char default_out[64], path[PATH_MAX];
+	snprintf(default_out, sizeof(default_out), "settlement%s_%s.csv", a->lines ? "_lines" : "",
+		 a->through);
+	FILE *say;
+	int rc = open_report(a, default_out, &t.rep, path, sizeof(path), &say);
+	if (rc)
+		return rc;
+	if (a->lines) {
+		static const char *const head[] = { "batch_id", "provider_code",  "policy_number",
+						    "channel",	"transaction_id", "business_date",
+						    "kind",	"amount",	  "fee",
+						    "net" };
+		rc = report_row(t.rep, head, ARRAY_SIZE(head), &e);
+		if (!rc)
+			rc = store_each_line(ctx->store, a->through, on_line, &t, &e);
+	} else {
+		static const char *const head[] = {
+			"provider_code", "batch_id", "through", "collections",	   "collected",
+			"reversals",	 "reversed", "fees",	"brought_forward", "net"
+		};
+		rc = report_row(t.rep, head, ARRAY_SIZE(head), &e);
+		if (!rc)
+			rc = store_each_batch(ctx->store, a->through, on_batch, &t, &e);
+	}
+	if ((rc = close_report(t.rep, rc, &e)))
+		return rc;
+	t.rep = NULL;
+	if (a->lines && (rc = store_each_batch(ctx->store, a->through, on_batch, &t, &e))) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], net[MONEY_BUFSZ];
+	money_format(t.collected, col);
+	money_format(t.reversed, rev);
+	money_format(t.fees, fees);
+	money_format(t.net, net);
+	fprintf(say, "settlement through %s: %" PRId64 " %s", a->through, t.batches,
+		cmd_plural((uint64_t)t.batches, "batch", "batches"));
+	if (a->lines)
+		fprintf(say, ", %" PRId64 " %s", t.lines,
+			cmd_plural((uint64_t)t.lines, "line", "lines"));
+	if (t.overflow)
+		fprintf(say, " (totals pass int64 cents: not shown)\n");
+	else
+		fprintf(say, "\n  collected %s, reversed %s, fees %s, net %s\n", col, rev, fees,
+			net);
+	fprintf(say, "  written to %s\n", report_to_stdout(path) ? "standard output" : path);
+	return write_instructions(ctx, a->through, path, say);
+}
+
+/* ---- the command line ------------------------------------------------------------------ */
+
+/* Parse the options into *a: true to go on; else false with *status
+ * the exit status (help printed, or a usage error). */
+static bool parse_args(int argc, char **argv, struct report_args *a, int *status)
+{
+	static const struct option longopts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "through", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "gzip", no_argument, NULL, 'z' },
+		{ "lines", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->period = optarg; break;
+		case 't': a->through = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'z': a->gzip = true; break;
+		case 'l': a->lines = true; break;
+		case 'h': *status = cmd_print_help(&cmd_report); return false;
+		default:
+			*status = cmd_usage_error(&cmd_report, "unknown or incomplete option '%s'",
+						  argv[optind - 1]);
+			return false;
+		}
+	}
+	const char *bare = a->period || a->through ? NULL : cmd_period_operand(argc, argv, optind);
+	char why[256] = "";
+	int32_t d;
+	a->kind = argc - optind == 1 ? argv[optind] : NULL;
+	bool settlement = a->kind && !strcmp(a->kind, "settlement");
+	if (bare)
+		snprintf(why, sizeof(why), "unexpected '%s': did you mean --period %s?", bare,
+			 bare);
+	else if (!a->kind)
+		snprintf(why, sizeof(why),
+			 "expected one kind: outcomes, discrepancies or settlement");
+	else if (settlement && (!a->through || a->period ||
+				date_parse(a->through, strlen(a->through), DATE_FMT_ISO, &d)))
+		snprintf(why, sizeof(why), "settlement: --through YYYY-MM-DD is required");
+	else if (!settlement && strcmp(a->kind, "outcomes") && strcmp(a->kind, "discrepancies"))
+		snprintf(why, sizeof(why),
+			 "unknown report '%s' (outcomes, discrepancies, settlement)", a->kind);
+	else if (!settlement && (a->lines || a->through))
+		snprintf(why, sizeof(why), "--lines and --through are the settlement report's");
+	else if (!settlement &&
+		 (!a->period || period_parse(a->period, strlen(a->period), &d) != DATE_OK))
+		snprintf(why, sizeof(why), "--period YYYY-MM is required");
+	if (!*why)
+		return true;
+	*status = cmd_usage_error(&cmd_report, "%s", why);
+	return false;
+}
+
+static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	struct report_args a = { 0 };
+	int status;
+	if (!parse_args(argc, argv, &a, &status))
+		return status;
+	return !strcmp(a.kind, "settlement") ? report_settlement(ctx, &a) : report_period(ctx, &a);
 }

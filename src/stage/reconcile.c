@@ -306,6 +306,42 @@ static int write_outcomes(struct run *r)
 	return rc;
 }
 
+/* The movements settlement reads: collections and reversals (pending
+ * money is not settled), a few thousand to a statement. */
+static int write_movements(struct run *r)
+{
+	enum { AT_ONCE = 4096 };
+	struct store_movement *batch = malloc(AT_ONCE * sizeof(*batch));
+	char(*dates)[DATE_BUFSZ] = malloc(AT_ONCE * sizeof(*dates));
+	int rc = batch && dates ? store_movements_clear(r->store, r->m.period, r->e)
+				: err_set(r->e, KASI_EIO, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < r->m.nmoves && !rc; i++) {
+		const struct movement *mv = &r->m.moves[i];
+		if (mv->kind == MOVE_PENDING)
+			continue;
+		date_format_iso(mv->day, dates[n]);
+		batch[n] = (struct store_movement){
+			.fact_id = mv->fact_id,
+			.policy_id = r->m.policies[mv->policy].id,
+			.amount = mv->amount,
+			.original = mv->original,
+			.kind = mv->kind == MOVE_REVERSAL ? "reversal" : "collection",
+			.channel = r->m.channels[mv->channel].name,
+			.business_date = dates[n],
+		};
+		if (++n == AT_ONCE) {
+			rc = store_movements_add(r->store, r->m.period, batch, n, r->e);
+			n = 0;
+		}
+	}
+	if (!rc)
+		rc = store_movements_add(r->store, r->m.period, batch, n, r->e);
+	free(batch);
+	free(dates);
+	return rc;
+}
+
 static int write_results(struct run *r)
 {
 	struct store *s = r->store;
@@ -319,6 +355,9 @@ static int write_results(struct run *r)
 	if ((rc = write_outcomes(r)))
 		return rc;
 	lap(&t, "outcomes written");
+	if (r->opts->write && (rc = write_movements(r)))
+		return rc;
+	lap(&t, "movements written");
 	if (r->opts->write && (rc = store_period_reconciled(s, r->m.period, r->e)))
 		return rc;
 	if ((rc = store_discrepancy_total(s, r->m.period, &r->sum->total, r->e)))

@@ -174,6 +174,12 @@ int report_row(struct report *r, const char *const *cells, size_t n, struct err 
 	return r->failed ? err_sys(e, KASI_EIO, "cannot write '%s'", report_name(r)) : 0;
 }
 
+int report_text(struct report *r, const char *text, size_t n, struct err *e)
+{
+	put(r, text, n);
+	return r->failed ? err_sys(e, KASI_EIO, "cannot write '%s'", report_name(r)) : 0;
+}
+
 int report_close(struct report *r, struct err *e)
 {
 	int rc = 0;

@@ -25,6 +25,10 @@ int report_open(struct report **out, const char *path, bool gzip, char *final_pa
  * neutralised with a leading apostrophe. */
 int report_row(struct report *r, const char *const *cells, size_t n, struct err *e);
 
+/* Text written as it is (a document that is not CSV: a payout
+ * instruction's JSON), with the same guarantees. */
+int report_text(struct report *r, const char *text, size_t n, struct err *e);
+
 /* Whether path names standard output ("-"): report_open writes there,
  * gzipped or not, as the rows come (neither whole-or-nothing nor 0600:
  * it is the caller's stream). */

@@ -42,13 +42,20 @@ struct store {
 /* The array-as-table functions of arrays.c, on this connection. */
 int db_register_arrays(struct store *s, struct err *e);
 
-/* What kasi_outcomes(?) reads, bound with sqlite3_bind_pointer() under
- * the type name STORE_OUTCOME_ARRAY. */
-#define STORE_OUTCOME_ARRAY "kasi-outcome-array"
-struct store_outcome_array {
-	const struct store_outcome *o;
+/* What kasi_outcomes(?), kasi_movements(?) and kasi_lines(?) read: an
+ * array bound with sqlite3_bind_pointer() under its type's name. */
+#define STORE_OUTCOME_ARRAY  "kasi-outcome-array"
+#define STORE_MOVEMENT_ARRAY "kasi-movement-array"
+#define STORE_LINE_ARRAY     "kasi-line-array"
+struct store_array {
+	const void *rows;
 	size_t n;
 };
+
+/* Bind rows[0..n) to parameter `param` of st (an INSERT ... SELECT FROM
+ * kasi_X(?param)), run it, and check that n rows went in. Sticky rc. */
+int db_insert_array(struct store *s, sqlite3_stmt *st, int param, const char *pointer_type,
+		    const void *rows, size_t n, int *rc, struct err *e, const char *what);
 
 /* Whether a field recorded in policy_changes holds money (cents). */
 bool db_policy_field_is_amount(const char *field);

@@ -246,6 +246,80 @@ static const char *const scripts[] = {
 	"DROP INDEX IF EXISTS facts_unpaids;\n"
 	"CREATE INDEX facts_reversals ON facts(business_date)\n"
 	"	WHERE canonical_kind = 'reversal';\n",
+
+	/* 4: settlement. A reconciliation keeps the money movements it found
+	 * (collections, and reversals in their original's period): what
+	 * settlement reads, never a channel's rows. They are replaced with
+	 * the period's outcomes; periods.unsettled says whether any of them
+	 * may still be unsettled, so that settling reads only those periods.
+	 * A settlement line is a movement paid over (or clawed back) once:
+	 * its key is the movement's, (fact_id, kind), and no line is ever
+	 * deleted. A batch with a positive net gets one payout, whose
+	 * reference (remoteReferenceNo) is made from its payout_id:
+	 * AUTOINCREMENT never gives an id twice. A payout's state follows
+	 * from the confirmations stored as facts; one rejected is carried
+	 * into its provider's next batch once (carried_into). */
+	"CREATE TABLE movements (\n"
+	"	period        TEXT NOT NULL,\n"
+	"	fact_id       INTEGER NOT NULL,\n"
+	"	kind          TEXT NOT NULL CHECK (kind = 'collection' OR kind = 'reversal'),\n"
+	"	policy_id     INTEGER NOT NULL,\n"
+	"	channel       TEXT NOT NULL,\n"
+	"	business_date TEXT NOT NULL,\n"
+	"	amount        INTEGER NOT NULL CHECK (amount >= 0),\n"
+	"	original      INTEGER,\n"
+	"	PRIMARY KEY (period, fact_id, kind)\n"
+	") WITHOUT ROWID;\n"
+	"ALTER TABLE periods ADD COLUMN unsettled INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE TABLE settlements (\n"
+	"	through    TEXT PRIMARY KEY,\n"
+	"	settled_at TEXT NOT NULL,\n"
+	"	batches    INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE settlement_batches (\n"
+	"	batch_id        INTEGER PRIMARY KEY,\n"
+	"	provider_id     INTEGER NOT NULL REFERENCES providers(provider_id),\n"
+	"	through         TEXT NOT NULL REFERENCES settlements(through),\n"
+	"	collections     INTEGER NOT NULL,\n"
+	"	collected       INTEGER NOT NULL,\n"
+	"	reversals       INTEGER NOT NULL,\n"
+	"	reversed        INTEGER NOT NULL,\n"
+	"	fees            INTEGER NOT NULL,\n"
+	"	brought_forward INTEGER NOT NULL,\n"
+	"	net             INTEGER NOT NULL,\n"
+	"	UNIQUE (provider_id, through)\n"
+	");\n"
+	"CREATE TABLE settlement_lines (\n"
+	"	fact_id       INTEGER NOT NULL,\n"
+	"	kind          TEXT NOT NULL CHECK (kind = 'collection' OR kind = 'reversal'),\n"
+	"	batch_id      INTEGER NOT NULL REFERENCES settlement_batches(batch_id),\n"
+	"	policy_id     INTEGER NOT NULL,\n"
+	"	channel       TEXT NOT NULL,\n"
+	"	business_date TEXT NOT NULL,\n"
+	"	amount        INTEGER NOT NULL,\n"
+	"	fee           INTEGER NOT NULL,\n"
+	"	net           INTEGER NOT NULL CHECK (net = amount - fee),\n"
+	"	original      INTEGER,\n"
+	"	PRIMARY KEY (fact_id, kind)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX settlement_lines_by_batch ON settlement_lines(batch_id);\n"
+	/* A payout's state is the latest confirmation's (by its status date
+	 * and time, then arrival), set by the ingest that stores it. */
+	"CREATE TABLE payouts (\n"
+	"	payout_id     INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	batch_id      INTEGER NOT NULL UNIQUE REFERENCES settlement_batches(batch_id),\n"
+	"	reference     TEXT NOT NULL UNIQUE,\n"
+	"	amount        INTEGER NOT NULL CHECK (amount > 0),\n"
+	"	instructed_at TEXT NOT NULL,\n"
+	"	state         TEXT NOT NULL DEFAULT 'instructed'\n"
+	"	              CHECK (state = 'instructed' OR state = 'in_progress' OR state = 'paid'\n"
+	"	                     OR state = 'mismatch' OR state = 'rejected'),\n"
+	"	state_date    TEXT,\n"
+	"	state_time    INTEGER,\n"
+	"	state_fact    INTEGER,\n"
+	"	amount_paid   INTEGER,\n"
+	"	carried_into  INTEGER REFERENCES settlement_batches(batch_id)\n"
+	");\n",
 };
 
 static const struct store_index policies_indexes[] = {

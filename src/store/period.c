@@ -523,18 +523,9 @@ int store_outcomes_add(struct store *s, const char *period, const struct store_o
 		       struct err *e)
 {
 	int rc = 0;
-	struct store_outcome_array a = { o, n };
 	sqlite3_stmt *st = db_prep(s, sql_outcomes_add, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
-	if (!rc && sqlite3_bind_pointer(st, 2, &a, STORE_OUTCOME_ARRAY, NULL) != SQLITE_OK)
-		rc = db_fail(s, sqlite3_errcode(s->db), e, "binding outcomes");
-	db_step_done(s, st, &rc, e, "recording outcomes");
-	if (!rc && (size_t)sqlite3_changes64(s->db) != n)
-		rc = err_set(e, KASI_EIO, "store '%s': %zu outcomes given, %lld recorded", s->path,
-			     n, (long long)sqlite3_changes64(s->db));
-	if (st)
-		sqlite3_reset(st); /* the array is the caller's: let go of it */
-	return rc;
+	return db_insert_array(s, st, 2, STORE_OUTCOME_ARRAY, o, n, &rc, e, "recording outcomes");
 }
 
 static const char sql_period_reconciled[] =

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 3
+#define STORE_VERSION 4
 
 struct store;
 
@@ -441,6 +441,139 @@ int store_period_reconciled(struct store *s, const char *period, struct err *e);
 int store_discrepancy_total(struct store *s, const char *period, int64_t *n, struct err *e);
 int store_discrepancy_total_from(struct store *s, const char *period, const char *source,
 				 int64_t *n, struct err *e);
+
+/* ---- money movements and settlement ------------------------------------------ */
+
+/* Money for a policy that settlement reads: a collection, or a reversal
+ * of one (in its original's period). Amounts are cents, >= 0. */
+struct store_movement {
+	int64_t fact_id, policy_id, amount;
+	int64_t original; /* a reversal: the fact id of the collection; 0: none */
+	const char *kind; /* "collection" or "reversal" */
+	const char *channel, *business_date;
+};
+
+/* Forget the period's movements, then record its new ones (any number of
+ * calls, best thousands at a time), in the caller's transaction (the one
+ * that writes its outcomes); a period given movements is marked as holding
+ * some that may be unsettled. */
+int store_movements_clear(struct store *s, const char *period, struct err *e);
+int store_movements_add(struct store *s, const char *period, const struct store_movement *m,
+			size_t n, struct err *e);
+
+/* A movement no settlement line holds yet, dated through the day asked,
+ * with what settling it needs. */
+struct store_unsettled {
+	int64_t fact_id, policy_id, amount, original;
+	const char *kind, *channel, *business_date;
+	int64_t provider_id, fee_bps, fee_fixed; /* of the policy's product, now */
+	/* a reversal whose original is settled already: that line's fee and
+	 * the provider it was paid to */
+	bool original_settled;
+	int64_t original_fee, original_provider_id;
+};
+
+/* Each movement of the periods marked unsettled, dated through `through`,
+ * that no settlement line holds; by provider, then date, then fact (a
+ * collection before a reversal of the same row). */
+int store_each_unsettled_movement(struct store *s, const char *through,
+				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
+				  struct err *e);
+
+/* Whether a settlement through that day was made: 1, 0, or a negative
+ * status. */
+int store_settlement_find(struct store *s, const char *through, struct err *e);
+/* The latest settlement's through date into out ("" when none). */
+int store_last_settlement(struct store *s, char out[16], struct err *e);
+
+/* Each applied channel file whose facts begin on or before `through`:
+ * its schema and the business dates its facts span. */
+int store_each_fact_span(struct store *s, const char *through,
+			 int (*fn)(void *ctx, const char *schema, const char *first,
+				   const char *last),
+			 void *ctx, struct err *e);
+
+struct store_batch {
+	int64_t batch_id; /* set by store_batch_add */
+	int64_t provider_id;
+	int64_t collections, collected, reversals, reversed, fees, brought_forward, net;
+};
+
+struct store_settlement_line {
+	int64_t fact_id, batch_id, policy_id;
+	int64_t amount; /* a collection's > 0; a reversal's < 0 */
+	int64_t fee;	/* a reversal's: minus its original's */
+	int64_t net;	/* amount - fee */
+	int64_t original;
+	const char *kind, *channel, *business_date;
+};
+
+/* Record a settlement through a day (before its batches). */
+int store_settlement_add(struct store *s, const char *through, const char *now, struct err *e);
+int store_batch_add(struct store *s, const char *through, struct store_batch *b, struct err *e);
+int store_lines_add(struct store *s, const struct store_settlement_line *l, size_t n,
+		    struct err *e);
+/* What a provider's next batch brings forward: its last batch's net when
+ * negative, and its rejected payouts not carried yet. */
+int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net,
+			 int64_t *rejected, struct err *e);
+/* Mark the provider's rejected payouts not carried yet as carried into
+ * batch_id. */
+int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, struct err *e);
+/* A payout for a batch: its reference (remoteReferenceNo, 14
+ * alphanumerics) made from an id that is never given twice. */
+int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const char *now,
+		     char reference[16], struct err *e);
+/* Clear the unsettled mark of periods whose every movement is settled. */
+int store_periods_settled(struct store *s, struct err *e);
+
+/* The money invariant of a provider's batches: Σ (collected - reversed -
+ * fees) over its lines (*lines) and Σ net of its batches with a payout
+ * not rejected, plus what it carries open (*paid_and_carried). */
+int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *lines,
+			     int64_t *paid_and_carried, struct err *e);
+
+/* A batch as reports show it, with its provider and payout. */
+struct store_batch_row {
+	int64_t batch_id;
+	const char *provider_code, *provider_name, *through;
+	int64_t collections, collected, reversals, reversed, fees, brought_forward, net;
+	/* its payout (reference NULL: none) */
+	const char *reference, *state, *instructed_at, *state_date;
+	int64_t payout_amount, amount_paid, carried_into; /* amount_paid -1: none */
+	int64_t payout_bank_id;
+	const char *payout_account;
+};
+
+/* The batches of the settlement through that day, by provider code; or
+ * (through NULL) every batch, latest first. */
+int store_each_batch(struct store *s, const char *through,
+		     int (*fn)(void *ctx, const struct store_batch_row *b), void *ctx,
+		     struct err *e);
+
+struct store_line_row {
+	int64_t batch_id, fact_id, amount, fee, net;
+	const char *provider_code, *policy_number, *channel, *transaction_id, *business_date,
+		*kind;
+};
+
+/* The lines of the batches through that day, by batch, date and row. */
+int store_each_line(struct store *s, const char *through,
+		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx,
+		    struct err *e);
+
+/* The settlement lines of a policy's movements of a period: what was
+ * settled in which batch (fn gets the line, and its batch's through date). */
+int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
+			   int (*fn)(void *ctx, const struct store_line_row *l, const char *through),
+			   void *ctx, struct err *e);
+
+/* A provider's code by its id into out ("" when none). */
+int store_provider_code(struct store *s, int64_t provider_id, char out[32], struct err *e);
+/* Each provider that has a settlement batch: its id and code. */
+int store_each_settled_provider(struct store *s,
+				int (*fn)(void *ctx, int64_t provider_id, const char *provider),
+				void *ctx, struct err *e);
 
 /* ---- reports and explanations -------------------------------------------- */
 

@@ -1,0 +1,467 @@
+/*
+ * settle.c — the store's side of settlement: money movements, batches,
+ * lines and payouts (see store.h).
+ *
+ * Exactly once is the schema's: a settlement line's key is its
+ * movement's, (fact_id, kind), and no line is ever deleted, so a
+ * movement is paid over at most once whatever runs; a settlement through
+ * a day is recorded once (its through date is a key). Everything a settle
+ * writes is in its caller's one transaction.
+ */
+#include "core/common.h"
+#include "store/db.h"
+
+/* ---- movements ------------------------------------------------------------ */
+
+static const char sql_movements_clear[] = "DELETE FROM movements WHERE period = ?1";
+static const char sql_movements_add[] =
+	"INSERT INTO movements (period, fact_id, kind, policy_id, channel, business_date, amount,\n"
+	"                       original)\n"
+	"SELECT ?1, fact_id, kind, policy_id, channel, business_date, amount, original\n"
+	"  FROM kasi_movements(?2)";
+static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
+
+int store_movements_clear(struct store *s, const char *period, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_movements_clear, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_step_done(s, st, &rc, e, "clearing movements");
+	return rc;
+}
+
+int store_movements_add(struct store *s, const char *period, const struct store_movement *m,
+			size_t n, struct err *e)
+{
+	int rc = 0;
+	if (!n)
+		return 0;
+	sqlite3_stmt *st = db_prep(s, sql_movements_add, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_insert_array(s, st, 2, STORE_MOVEMENT_ARRAY, m, n, &rc, e, "recording movements");
+	st = db_prep(s, sql_period_unsettled, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_step_done(s, st, &rc, e, "marking a period unsettled");
+	return rc;
+}
+
+/* Unsettled: no line holds it. A reversal brings its original's line,
+ * when there is one. */
+static const char sql_each_unsettled[] =
+	"SELECT m.fact_id, m.kind, m.policy_id, m.channel, m.business_date, m.amount,\n"
+	"       ifnull(m.original, 0), r.provider_id, r.fee_bps, r.fee_fixed,\n"
+	"       o.fee, ob.provider_id\n"
+	"  FROM periods p JOIN movements m ON m.period = p.period\n"
+	"  JOIN policies y ON y.policy_id = m.policy_id\n"
+	"  JOIN products r ON r.product_id = y.product_id\n"
+	"  LEFT JOIN settlement_lines o ON m.kind = 'reversal' AND o.fact_id = m.original\n"
+	"                              AND o.kind = 'collection'\n"
+	"  LEFT JOIN settlement_batches ob ON ob.batch_id = o.batch_id\n"
+	" WHERE p.unsettled = 1 AND m.business_date <= ?1\n"
+	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines l\n"
+	"                    WHERE l.fact_id = m.fact_id AND l.kind = m.kind)";
+
+int store_each_unsettled_movement(struct store *s, const char *through,
+				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
+				  struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_unsettled, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	while (db_step_row(s, st, &rc, e, "reading movements to settle")) {
+		struct store_unsettled u = {
+			.fact_id = sqlite3_column_int64(st, 0),
+			.kind = db_col_text(st, 1),
+			.policy_id = sqlite3_column_int64(st, 2),
+			.channel = db_col_text(st, 3),
+			.business_date = db_col_text(st, 4),
+			.amount = sqlite3_column_int64(st, 5),
+			.original = sqlite3_column_int64(st, 6),
+			.provider_id = sqlite3_column_int64(st, 7),
+			.fee_bps = sqlite3_column_int64(st, 8),
+			.fee_fixed = sqlite3_column_int64(st, 9),
+			.original_settled = sqlite3_column_type(st, 10) != SQLITE_NULL,
+			.original_fee = sqlite3_column_int64(st, 10),
+			.original_provider_id = sqlite3_column_int64(st, 11),
+		};
+		if ((rc = fn(ctx, &u)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static const char sql_settlement_find[] = "SELECT 1 FROM settlements WHERE through = ?1";
+
+int store_settlement_find(struct store *s, const char *through, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_settlement_find, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	bool found = db_step_row(s, st, &rc, e, "reading settlements");
+	if (st)
+		sqlite3_reset(st);
+	return rc ? rc : found;
+}
+
+static const char sql_last_settlement[] = "SELECT ifnull(max(through), '') FROM settlements";
+
+int store_last_settlement(struct store *s, char out[16], struct err *e)
+{
+	int rc = 0;
+	out[0] = '\0';
+	sqlite3_stmt *st = db_prep(s, sql_last_settlement, &rc, e);
+	if (db_step_row(s, st, &rc, e, "reading settlements"))
+		snprintf(out, 16, "%s", db_col_text(st, 0));
+	return rc;
+}
+
+static const char sql_each_fact_span[] =
+	"SELECT schema, first_fact_date, last_fact_date FROM files\n"
+	" WHERE outcome = 'applied' AND channel IS NOT NULL AND first_fact_date <= ?1\n"
+	" ORDER BY first_fact_date, file_id";
+
+int store_each_fact_span(struct store *s, const char *through,
+			 int (*fn)(void *ctx, const char *schema, const char *first,
+				   const char *last),
+			 void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_fact_span, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	while (db_step_row(s, st, &rc, e, "reading files"))
+		if ((rc = fn(ctx, db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2))))
+			break;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- batches, lines, payouts ------------------------------------------------- */
+
+static const char sql_settlement_add[] =
+	"INSERT INTO settlements (through, settled_at, batches) VALUES (?1, ?2, 0)";
+static const char sql_batch_add[] =
+	"INSERT INTO settlement_batches (provider_id, through, collections, collected,\n"
+	"                                reversals, reversed, fees, brought_forward, net)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char sql_settlement_count[] =
+	"UPDATE settlements SET batches = batches + 1 WHERE through = ?1";
+
+int store_settlement_add(struct store *s, const char *through, const char *now, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_settlement_add, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_step_done(s, st, &rc, e, "recording a settlement");
+	return rc;
+}
+
+int store_batch_add(struct store *s, const char *through, struct store_batch *b, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_batch_add, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, b->provider_id);
+	db_bind_text(s, st, &rc, e, 2, through);
+	db_bind_int(s, st, &rc, e, 3, b->collections);
+	db_bind_int(s, st, &rc, e, 4, b->collected);
+	db_bind_int(s, st, &rc, e, 5, b->reversals);
+	db_bind_int(s, st, &rc, e, 6, b->reversed);
+	db_bind_int(s, st, &rc, e, 7, b->fees);
+	db_bind_int(s, st, &rc, e, 8, b->brought_forward);
+	db_bind_int(s, st, &rc, e, 9, b->net);
+	db_step_done(s, st, &rc, e, "recording a settlement batch");
+	b->batch_id = rc ? 0 : sqlite3_last_insert_rowid(s->db);
+	st = db_prep(s, sql_settlement_count, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	db_step_done(s, st, &rc, e, "counting a settlement's batches");
+	return rc;
+}
+
+static const char sql_lines_add[] =
+	"INSERT INTO settlement_lines (fact_id, kind, batch_id, policy_id, channel, business_date,\n"
+	"                              amount, fee, net, original)\n"
+	"SELECT fact_id, kind, batch_id, policy_id, channel, business_date, amount, fee, net,\n"
+	"       original\n"
+	"  FROM kasi_lines(?1)";
+
+int store_lines_add(struct store *s, const struct store_settlement_line *l, size_t n,
+		    struct err *e)
+{
+	int rc = 0;
+	if (!n)
+		return 0;
+	sqlite3_stmt *st = db_prep(s, sql_lines_add, &rc, e);
+	return db_insert_array(s, st, 1, STORE_LINE_ARRAY, l, n, &rc, e,
+			       "recording settlement lines");
+}
+
+static const char sql_last_net[] =
+	"SELECT net FROM settlement_batches WHERE provider_id = ?1 ORDER BY batch_id DESC LIMIT 1";
+static const char sql_rejected_open[] =
+	"SELECT ifnull(sum(p.amount), 0) FROM payouts p JOIN settlement_batches b USING (batch_id)\n"
+	" WHERE b.provider_id = ?1 AND p.state = 'rejected' AND p.carried_into IS NULL";
+
+int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net,
+			 int64_t *rejected, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_last_net, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	*last_net = db_step_row(s, st, &rc, e, "reading a provider's last batch")
+			    ? sqlite3_column_int64(st, 0)
+			    : 0;
+	if (st)
+		sqlite3_reset(st);
+	st = db_prep(s, sql_rejected_open, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	*rejected = db_step_row(s, st, &rc, e, "reading rejected payouts")
+			    ? sqlite3_column_int64(st, 0)
+			    : 0;
+	return rc;
+}
+
+static const char sql_payouts_carry[] =
+	"UPDATE payouts SET carried_into = ?2\n"
+	" WHERE state = 'rejected' AND carried_into IS NULL\n"
+	"   AND batch_id IN (SELECT batch_id FROM settlement_batches WHERE provider_id = ?1)";
+
+int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_payouts_carry, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	db_bind_int(s, st, &rc, e, 2, batch_id);
+	db_step_done(s, st, &rc, e, "carrying rejected payouts");
+	return rc;
+}
+
+static const char sql_payout_add[] =
+	"INSERT INTO payouts (batch_id, reference, amount, instructed_at)\n"
+	"VALUES (?1, 'new:' || ?1, ?2, ?3)";
+static const char sql_payout_reference[] = "UPDATE payouts SET reference = ?2 WHERE payout_id = ?1";
+
+int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const char *now,
+		     char reference[16], struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_payout_add, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, batch_id);
+	db_bind_int(s, st, &rc, e, 2, amount);
+	db_bind_text(s, st, &rc, e, 3, now);
+	db_step_done(s, st, &rc, e, "recording a payout");
+	if (rc)
+		return rc;
+	int64_t id = sqlite3_last_insert_rowid(s->db);
+	/* 14 alphanumerics: "KP" and the payout's id in 12 digits. */
+	if (id < 0 || id > 999999999999LL)
+		return err_set(e, KASI_EIO, "store '%s': payout ids are exhausted", s->path);
+	snprintf(reference, 16, "KP%012" PRId64, id);
+	st = db_prep(s, sql_payout_reference, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, id);
+	db_bind_text(s, st, &rc, e, 2, reference);
+	db_step_done(s, st, &rc, e, "naming a payout");
+	return rc;
+}
+
+static const char sql_periods_settled[] =
+	"UPDATE periods SET unsettled = 0\n"
+	" WHERE unsettled = 1 AND NOT EXISTS (\n"
+	"   SELECT 1 FROM movements m WHERE m.period = periods.period AND NOT EXISTS (\n"
+	"     SELECT 1 FROM settlement_lines l WHERE l.fact_id = m.fact_id AND l.kind = m.kind))";
+
+int store_periods_settled(struct store *s, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_periods_settled, &rc, e);
+	db_step_done(s, st, &rc, e, "marking periods settled");
+	return rc;
+}
+
+/* Σ net of the lines is Σ (collected - reversed - fees). What left, or
+ * is leaving: the nets of batches whose payout is not rejected; what is
+ * carried open: the last batch's net when negative, and rejected payouts
+ * not carried yet. */
+static const char sql_lines_net[] =
+	"SELECT ifnull(sum(l.net), 0) FROM settlement_lines l JOIN settlement_batches b\n"
+	"    USING (batch_id) WHERE b.provider_id = ?1";
+static const char sql_paid_net[] =
+	"SELECT ifnull(sum(b.net), 0) FROM settlement_batches b JOIN payouts p USING (batch_id)\n"
+	" WHERE b.provider_id = ?1 AND p.state <> 'rejected'";
+
+int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *lines,
+			     int64_t *paid_and_carried, struct err *e)
+{
+	int rc = 0;
+	int64_t paid = 0, last_net = 0, rejected = 0;
+	sqlite3_stmt *st = db_prep(s, sql_lines_net, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	*lines = db_step_row(s, st, &rc, e, "summing settlement lines")
+			 ? sqlite3_column_int64(st, 0)
+			 : 0;
+	st = db_prep(s, sql_paid_net, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	paid = db_step_row(s, st, &rc, e, "summing payouts") ? sqlite3_column_int64(st, 0) : 0;
+	if (!rc)
+		rc = store_provider_carry(s, provider_id, &last_net, &rejected, e);
+	if (!rc && (__builtin_add_overflow(paid, last_net < 0 ? last_net : 0, paid_and_carried) ||
+		    __builtin_add_overflow(*paid_and_carried, rejected, paid_and_carried)))
+		rc = err_set(e, KASI_EDATA, "a provider's settled money passes int64 cents");
+	return rc;
+}
+
+static const char sql_each_settled_provider[] =
+	"SELECT DISTINCT b.provider_id, v.provider_code\n"
+	"  FROM settlement_batches b JOIN providers v USING (provider_id) ORDER BY v.provider_code";
+
+int store_each_settled_provider(struct store *s,
+				int (*fn)(void *ctx, int64_t provider_id, const char *provider),
+				void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_settled_provider, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading providers"))
+		if ((rc = fn(ctx, sqlite3_column_int64(st, 0), db_col_text(st, 1))))
+			break;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static const char sql_provider_code[] = "SELECT provider_code FROM providers WHERE provider_id = ?1";
+
+int store_provider_code(struct store *s, int64_t provider_id, char out[32], struct err *e)
+{
+	int rc = 0;
+	out[0] = '\0';
+	sqlite3_stmt *st = db_prep(s, sql_provider_code, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, provider_id);
+	if (db_step_row(s, st, &rc, e, "reading a provider"))
+		snprintf(out, 32, "%s", db_col_text(st, 0));
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- reading batches back ------------------------------------------------------ */
+
+#define BATCH_COLUMNS                                                                        \
+	"SELECT b.batch_id, v.provider_code, v.provider_name, b.through, b.collections,\n"    \
+	"       b.collected, b.reversals, b.reversed, b.fees, b.brought_forward, b.net,\n"     \
+	"       p.reference, p.state, p.instructed_at, p.state_date, ifnull(p.amount, 0),\n"   \
+	"       ifnull(p.amount_paid, -1), ifnull(p.carried_into, 0), v.payout_bank_id,\n"     \
+	"       v.payout_account\n"                                                          \
+	"  FROM settlement_batches b JOIN providers v USING (provider_id)\n"                   \
+	"  LEFT JOIN payouts p USING (batch_id)\n"
+static const char sql_batches_through[] =
+	BATCH_COLUMNS " WHERE b.through = ?1 ORDER BY v.provider_code, b.batch_id";
+static const char sql_batches_all[] = BATCH_COLUMNS " ORDER BY b.batch_id DESC";
+
+int store_each_batch(struct store *s, const char *through,
+		     int (*fn)(void *ctx, const struct store_batch_row *b), void *ctx,
+		     struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, through ? sql_batches_through : sql_batches_all, &rc, e);
+	if (through)
+		db_bind_text(s, st, &rc, e, 1, through);
+	while (db_step_row(s, st, &rc, e, "reading settlement batches")) {
+		struct store_batch_row b = {
+			.batch_id = sqlite3_column_int64(st, 0),
+			.provider_code = db_col_text(st, 1),
+			.provider_name = db_col_text(st, 2),
+			.through = db_col_text(st, 3),
+			.collections = sqlite3_column_int64(st, 4),
+			.collected = sqlite3_column_int64(st, 5),
+			.reversals = sqlite3_column_int64(st, 6),
+			.reversed = sqlite3_column_int64(st, 7),
+			.fees = sqlite3_column_int64(st, 8),
+			.brought_forward = sqlite3_column_int64(st, 9),
+			.net = sqlite3_column_int64(st, 10),
+			.reference = db_col_text(st, 11),
+			.state = db_col_text(st, 12),
+			.instructed_at = db_col_text(st, 13),
+			.state_date = db_col_text(st, 14),
+			.payout_amount = sqlite3_column_int64(st, 15),
+			.amount_paid = sqlite3_column_int64(st, 16),
+			.carried_into = sqlite3_column_int64(st, 17),
+			.payout_bank_id = sqlite3_column_int64(st, 18),
+			.payout_account = db_col_text(st, 19),
+		};
+		if ((rc = fn(ctx, &b)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+#define LINE_COLUMNS                                                                           \
+	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code,\n"              \
+	"       y.policy_number, l.channel, f.transaction_id, l.business_date, l.kind, b.through\n" \
+	"  FROM settlement_lines l JOIN settlement_batches b USING (batch_id)\n"                \
+	"  JOIN providers v ON v.provider_id = b.provider_id\n"                                  \
+	"  JOIN policies y ON y.policy_id = l.policy_id\n"                                       \
+	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"
+static const char sql_lines_through[] =
+	LINE_COLUMNS " WHERE b.through = ?1 ORDER BY l.batch_id, l.business_date, l.fact_id, l.kind";
+static const char sql_policy_lines[] =
+	LINE_COLUMNS " WHERE l.policy_id = ?1 AND EXISTS (SELECT 1 FROM movements m\n"
+		     "   WHERE m.period = ?2 AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
+		     " ORDER BY l.business_date, l.fact_id, l.kind";
+
+static void line_row(sqlite3_stmt *st, struct store_line_row *l)
+{
+	*l = (struct store_line_row){
+		.batch_id = sqlite3_column_int64(st, 0),
+		.fact_id = sqlite3_column_int64(st, 1),
+		.amount = sqlite3_column_int64(st, 2),
+		.fee = sqlite3_column_int64(st, 3),
+		.net = sqlite3_column_int64(st, 4),
+		.provider_code = db_col_text(st, 5),
+		.policy_number = db_col_text(st, 6),
+		.channel = db_col_text(st, 7),
+		.transaction_id = db_col_text(st, 8),
+		.business_date = db_col_text(st, 9),
+		.kind = db_col_text(st, 10),
+	};
+}
+
+int store_each_line(struct store *s, const char *through,
+		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx,
+		    struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_lines_through, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
+	while (db_step_row(s, st, &rc, e, "reading settlement lines")) {
+		struct store_line_row l;
+		line_row(st, &l);
+		if ((rc = fn(ctx, &l)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
+			   int (*fn)(void *ctx, const struct store_line_row *l, const char *through),
+			   void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_policy_lines, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, policy_id);
+	db_bind_text(s, st, &rc, e, 2, period);
+	while (db_step_row(s, st, &rc, e, "reading a policy's settlement lines")) {
+		struct store_line_row l;
+		line_row(st, &l);
+		if ((rc = fn(ctx, &l, db_col_text(st, 11))))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
