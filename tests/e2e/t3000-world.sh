@@ -144,6 +144,43 @@ sed 's/^\(POL-1011,[^,]*,[^,]*,[^,]*,\)210\.00,/\1220.50,/' "$fixtures/world/pol
 kasi --db "$prem" explain POL-1011 --period 2026-10
 expect_out "premium: 210.00 -> 220.50, from policies.csv" "explain prints a premium's change in rands"
 
+# Settlement of the month, worked out by hand (expected/README.md): through
+# the month's last day, then through 7 November, after November's file.
+kasi settle --through 2026-10-31
+expect_status 0 "settle through 31 October"
+expect_out "settled through 2026-10-31: 2 batches, 16 lines" "two batches, sixteen lines"
+kasi report settlement --through 2026-10-31 --out "$tmp/settlement.csv"
+expect_status 0 "the settlement report is written"
+check "the batches are those worked out by hand" cmp -s "$expected/world_settlement_2026-10-31.csv" "$tmp/settlement.csv"
+check "the report is mode 0600" test "$(stat -c %a "$tmp/settlement.csv")" = 600
+kasi report settlement --through 2026-10-31 --lines --out "$tmp/lines.csv"
+if cmp -s "$expected/world_settlement_lines_2026-10-31.csv" "$tmp/lines.csv"; then
+	ok "and so is every line"
+else
+	not_ok "and so is every line"
+	diff "$expected/world_settlement_lines_2026-10-31.csv" "$tmp/lines.csv" | diag
+fi
+for ref in $(sql "$db" "SELECT reference FROM payouts ORDER BY payout_id"); do
+	check "payout $ref's instruction is beside the report, 0600" test "$(stat -c %a "$tmp/payout_$ref.json")" = 600
+done
+got=$(jq -r '"\(.remoteReferenceNo) \(.transactionAmount) \(.toBanId) \(.toAccountNo)"' "$tmp/payout_KP000000000001.json")
+check "OLDMUTUAL's instruction pays 967.10 to its account ($got)" test "$got" = "KP000000000001 967.1 64 62001234567"
+check "with its amount written with two decimals" grep -q '"transactionAmount": 967.10,' "$tmp/payout_KP000000000001.json"
+kasi settle --through 2026-10-31
+expect_status 0 "settling through the same day again exits 0"
+expect_out "nothing new" "and creates nothing"
+check "still two batches" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = 2
+kasi settle --through 2026-11-07
+expect_status 65 "settling into November before it is reconciled is refused"
+expect_err "period 2026-11 holds facts to settle but is not reconciled" "naming the period"
+kasi schedule --period 2026-11
+kasi reconcile --period 2026-11
+kasi settle --through 2026-11-07
+expect_status 0 "settle through 7 November"
+kasi report settlement --through 2026-11-07 --out "$tmp/settlement-11.csv"
+check "the clawback batch is the one worked out by hand" cmp -s "$expected/world_settlement_2026-11-07.csv" "$tmp/settlement-11.csv"
+check "its negative net gets no payout" test "$(sql "$db" 'SELECT count(*) FROM payouts')" = 2
+
 kasi reconcile --period 2026-12
 expect_status 65 "reconciling a period never scheduled exits 65"
 kasi reconcile --period 2026-13
