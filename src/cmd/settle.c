@@ -101,7 +101,9 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		printf("  %-12s batch %-6" PRId64 " collected %s, reversed %s, fees %s, brought "
 		       "forward %s: net %s%s%s\n",
 		       b->provider, b->batch_id, col, rev, fees, bf, net,
-		       *b->payout ? ", payout " : b->net < 0 ? ", carried forward" : "",
+		       *b->payout   ? ", payout "
+		       : b->net < 0 ? ", carried forward"
+				    : "",
 		       b->payout);
 	}
 	if (res.batches > (int64_t)res.nshown)

@@ -56,7 +56,8 @@ int ini_parse(const char *text, size_t n, ini_entry_fn fn, void *ctx, char *msg,
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 			if (!close || *trim(close + 1))
-				return snprintf(msg, msg_size, "line %d: a section is [NAME]", no), -1;
+				return snprintf(msg, msg_size, "line %d: a section is [NAME]", no),
+				       -1;
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(s + 1));
 			continue;
@@ -68,7 +69,8 @@ int ini_parse(const char *text, size_t n, ini_entry_fn fn, void *ctx, char *msg,
 		char *key = trim(s), *value = trim(eq + 1);
 		for (const char *k = key; *k; k++)
 			if (!is_key_char(*k))
-				return snprintf(msg, msg_size, "line %d: '%s' is not a key", no, key),
+				return snprintf(msg, msg_size, "line %d: '%s' is not a key", no,
+						key),
 				       -1;
 		if (!*key)
 			return snprintf(msg, msg_size, "line %d: a key is missing before '='", no),

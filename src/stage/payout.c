@@ -18,20 +18,21 @@ struct house_key {
 	size_t size;   /* text: its buffer's size */
 };
 
-#define NUMBER(name, field) { name, offsetof(struct payout_house, field), false, 0 }
-#define TEXT(name, field)                                                        \
-	{ name, offsetof(struct payout_house, field), true,                      \
-	  sizeof(((struct payout_house *)0)->field) }
+#define NUMBER(name, field)                                          \
+	{                                                            \
+		name, offsetof(struct payout_house, field), false, 0 \
+	}
+#define TEXT(name, field)                                         \
+	{                                                         \
+		name, offsetof(struct payout_house, field), true, \
+			sizeof(((struct payout_house *)0)->field) \
+	}
 
 static const struct house_key house_keys[] = {
-	NUMBER("remoteGid", remote_gid),
-	NUMBER("fromGlobalId", from_global_id),
-	TEXT("fromAccountNo", from_account_no),
-	NUMBER("fromAccountType", from_account_type),
-	NUMBER("fromBanId", from_ban_id),
-	TEXT("systemUserName", system_user),
-	TEXT("frontEndUserName", front_end_user),
-	NUMBER("uacId", uac_id),
+	NUMBER("remoteGid", remote_gid),	  NUMBER("fromGlobalId", from_global_id),
+	TEXT("fromAccountNo", from_account_no),	  NUMBER("fromAccountType", from_account_type),
+	NUMBER("fromBanId", from_ban_id),	  TEXT("systemUserName", system_user),
+	TEXT("frontEndUserName", front_end_user), NUMBER("uacId", uac_id),
 	NUMBER("toAccountType", to_account_type),
 };
 

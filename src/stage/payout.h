@@ -29,8 +29,7 @@
 struct payout_house {
 	bool found; /* a configuration was read */
 	char path[512];
-	int64_t remote_gid, from_global_id, from_account_type, from_ban_id, uac_id,
-		to_account_type;
+	int64_t remote_gid, from_global_id, from_account_type, from_ban_id, uac_id, to_account_type;
 	char from_account_no[24], system_user[24], front_end_user[24];
 };
 

@@ -41,7 +41,7 @@ struct run {
 	struct pending *lines;
 	size_t nlines, cap;
 	struct arena *strings;
-	struct strmap *collections; /* fact id -> index of its collection line */
+	struct strmap *collections;	/* fact id -> index of its collection line */
 	char checked[64][PERIOD_BUFSZ]; /* periods found ready */
 	size_t nchecked;
 };
@@ -196,8 +196,9 @@ static int read_movements(struct run *r)
 	for (size_t i = 0; i < r->nlines; i++) {
 		struct store_settlement_line *l = &r->lines[i].l;
 		if (__builtin_sub_overflow(l->amount, l->fee, &l->net))
-			return err_set(r->e, KASI_EDATA,
-				       "a settlement line's net passes int64 cents: nothing settled");
+			return err_set(
+				r->e, KASI_EDATA,
+				"a settlement line's net passes int64 cents: nothing settled");
 	}
 	if (r->nlines > 1)
 		qsort(r->lines, r->nlines, sizeof(*r->lines), line_order);
@@ -226,8 +227,8 @@ static int total(struct run *r, const struct pending *first, const struct pendin
 	int rc = store_provider_carry(r->s, b->provider_id, &last_net, &rejected, r->e);
 	if (rc)
 		return rc;
-	overflow |= __builtin_add_overflow(last_net < 0 ? last_net : 0, rejected,
-					   &b->brought_forward);
+	overflow |=
+		__builtin_add_overflow(last_net < 0 ? last_net : 0, rejected, &b->brought_forward);
 	overflow |= __builtin_sub_overflow(b->collected, b->reversed, &b->net) ||
 		    __builtin_sub_overflow(b->net, b->fees, &b->net) ||
 		    __builtin_add_overflow(b->net, b->brought_forward, &b->net);
@@ -238,8 +239,7 @@ static int total(struct run *r, const struct pending *first, const struct pendin
 	return 0;
 }
 
-static void note_batch(struct settle_result *res, const struct store_batch *b,
-		       const char *payout)
+static void note_batch(struct settle_result *res, const struct store_batch *b, const char *payout)
 {
 	res->batches++;
 	if (res->nshown == SETTLE_BATCHES_SHOWN)

@@ -35,10 +35,11 @@ struct settle_batch {
 };
 
 struct settle_result {
-	bool nothing;	   /* a settlement through that day or later exists already */
-	char last[16];	   /* ... the latest's through date */
-	int64_t batches;   /* created */
-	struct settle_batch *shown; /* the first SETTLE_BATCHES_SHOWN; freed by settle_result_release */
+	bool nothing;	 /* a settlement through that day or later exists already */
+	char last[16];	 /* ... the latest's through date */
+	int64_t batches; /* created */
+	struct settle_batch
+		*shown; /* the first SETTLE_BATCHES_SHOWN; freed by settle_result_release */
 	size_t nshown;
 	int64_t lines;
 };

@@ -252,8 +252,8 @@ int db_insert_array(struct store *s, sqlite3_stmt *st, int param, const char *po
 		*rc = db_fail(s, sqlite3_errcode(s->db), e, what);
 	db_step_done(s, st, rc, e, what);
 	if (!*rc && (size_t)sqlite3_changes64(s->db) != n)
-		*rc = err_set(e, KASI_EIO, "store '%s': %s: %zu given, %lld recorded", s->path, what,
-			      n, (long long)sqlite3_changes64(s->db));
+		*rc = err_set(e, KASI_EIO, "store '%s': %s: %zu given, %lld recorded", s->path,
+			      what, n, (long long)sqlite3_changes64(s->db));
 	if (st)
 		sqlite3_reset(st); /* the array is the caller's: let go of it */
 	return *rc;

@@ -187,8 +187,7 @@ static const char sql_lines_add[] =
 	"       original\n"
 	"  FROM kasi_lines(?1)";
 
-int store_lines_add(struct store *s, const struct store_settlement_line *l, size_t n,
-		    struct err *e)
+int store_lines_add(struct store *s, const struct store_settlement_line *l, size_t n, struct err *e)
 {
 	int rc = 0;
 	if (!n)
@@ -204,8 +203,8 @@ static const char sql_rejected_open[] =
 	"SELECT ifnull(sum(p.amount), 0) FROM payouts p JOIN settlement_batches b USING (batch_id)\n"
 	" WHERE b.provider_id = ?1 AND p.state = 'rejected' AND p.carried_into IS NULL";
 
-int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net,
-			 int64_t *rejected, struct err *e)
+int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net, int64_t *rejected,
+			 struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_last_net, &rc, e);
@@ -330,7 +329,8 @@ int store_each_settled_provider(struct store *s,
 	return rc;
 }
 
-static const char sql_provider_code[] = "SELECT provider_code FROM providers WHERE provider_id = ?1";
+static const char sql_provider_code[] =
+	"SELECT provider_code FROM providers WHERE provider_id = ?1";
 
 int store_provider_code(struct store *s, int64_t provider_id, char out[32], struct err *e)
 {
@@ -348,12 +348,12 @@ int store_provider_code(struct store *s, int64_t provider_id, char out[32], stru
 /* ---- reading batches back ------------------------------------------------------ */
 
 #define BATCH_COLUMNS                                                                        \
-	"SELECT b.batch_id, v.provider_code, v.provider_name, b.through, b.collections,\n"    \
-	"       b.collected, b.reversals, b.reversed, b.fees, b.brought_forward, b.net,\n"     \
-	"       p.reference, p.state, p.instructed_at, p.state_date, ifnull(p.amount, 0),\n"   \
-	"       ifnull(p.amount_paid, -1), ifnull(p.carried_into, 0), v.payout_bank_id,\n"     \
+	"SELECT b.batch_id, v.provider_code, v.provider_name, b.through, b.collections,\n"   \
+	"       b.collected, b.reversals, b.reversed, b.fees, b.brought_forward, b.net,\n"   \
+	"       p.reference, p.state, p.instructed_at, p.state_date, ifnull(p.amount, 0),\n" \
+	"       ifnull(p.amount_paid, -1), ifnull(p.carried_into, 0), v.payout_bank_id,\n"   \
 	"       v.payout_account\n"                                                          \
-	"  FROM settlement_batches b JOIN providers v USING (provider_id)\n"                   \
+	"  FROM settlement_batches b JOIN providers v USING (provider_id)\n"                 \
 	"  LEFT JOIN payouts p USING (batch_id)\n"
 static const char sql_batches_through[] =
 	BATCH_COLUMNS " WHERE b.through = ?1 ORDER BY v.provider_code, b.batch_id";
@@ -398,15 +398,15 @@ int store_each_batch(struct store *s, const char *through,
 	return rc;
 }
 
-#define LINE_COLUMNS                                                                           \
-	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code,\n"              \
+#define LINE_COLUMNS                                                                                \
+	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code,\n"                  \
 	"       y.policy_number, l.channel, f.transaction_id, l.business_date, l.kind, b.through\n" \
-	"  FROM settlement_lines l JOIN settlement_batches b USING (batch_id)\n"                \
-	"  JOIN providers v ON v.provider_id = b.provider_id\n"                                  \
-	"  JOIN policies y ON y.policy_id = l.policy_id\n"                                       \
+	"  FROM settlement_lines l JOIN settlement_batches b USING (batch_id)\n"                    \
+	"  JOIN providers v ON v.provider_id = b.provider_id\n"                                     \
+	"  JOIN policies y ON y.policy_id = l.policy_id\n"                                          \
 	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"
-static const char sql_lines_through[] =
-	LINE_COLUMNS " WHERE b.through = ?1 ORDER BY l.batch_id, l.business_date, l.fact_id, l.kind";
+static const char sql_lines_through[] = LINE_COLUMNS
+	" WHERE b.through = ?1 ORDER BY l.batch_id, l.business_date, l.fact_id, l.kind";
 static const char sql_policy_lines[] =
 	LINE_COLUMNS " WHERE l.policy_id = ?1 AND EXISTS (SELECT 1 FROM movements m\n"
 		     "   WHERE m.period = ?2 AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
@@ -430,8 +430,7 @@ static void line_row(sqlite3_stmt *st, struct store_line_row *l)
 }
 
 int store_each_line(struct store *s, const char *through,
-		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx,
-		    struct err *e)
+		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_lines_through, &rc, e);
@@ -448,7 +447,8 @@ int store_each_line(struct store *s, const char *through,
 }
 
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
-			   int (*fn)(void *ctx, const struct store_line_row *l, const char *through),
+			   int (*fn)(void *ctx, const struct store_line_row *l,
+				     const char *through),
 			   void *ctx, struct err *e)
 {
 	int rc = 0;

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Settlement: fees rounded half up at the half cent, a fee change between a
+# payment and its reversal, clawbacks across batches, a collection and its
+# reversal in one batch, a negative batch carried forward then absorbed, a
+# provider with nothing to settle, settling twice, and kasi's own check of
+# the money before it commits. Every figure below is worked out by hand.
+. "$(dirname "$0")/lib.sh"
+
+db=$tmp/kasi.db
+export KASI_DB=$db
+pheader='product_code,product_name,provider_code,provider_name,fee_bps,fee_fixed,payout_bank_id,payout_account'
+printf '%s\n' "$pheader" \
+	"PA_PLAN,Plan A,PROV_A,Provider A,250,0.00,64,111111111" \
+	"PB_PLAN,Plan B,PROV_B,Provider B,100,1.00,65,222222222" >"$tmp/products.csv"
+{
+	echo "policy_number,product_code,customer_name,id_number,premium,channel,collection_ref,easypay_code,debit_day,status,start_date,cancel_date"
+	echo "TP-1,PA_PLAN,One,,100.00,softycomp,2001,,1,active,2025-01-01,"
+	echo "TP-2,PA_PLAN,Two,,100.00,softycomp,2002,,1,active,2025-01-01,"
+	echo "TP-3,PB_PLAN,Three,,100.00,softycomp,2003,,1,active,2025-01-01,"
+} >"$tmp/policies.csv"
+"$KASI" init >/dev/null
+"$KASI" load products "$tmp/products.csv" >/dev/null
+"$KASI" load policies "$tmp/policies.csv" >/dev/null
+"$KASI" schedule --period 2026-10 >/dev/null
+
+sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription'
+day() { # day YYYYMMDD ROWS...: a Softy Comp file of that day, ingested and reconciled
+	local f=$tmp/softycomp_transactions_$1.csv d="${1:0:4}-${1:4:2}-${1:6:2}T00:00:00" r
+	shift
+	{
+		echo "$sh"
+		for r in "$@"; do
+			IFS=: read -r id type ref amount orig <<<"$r"
+			echo "$id,$type,9,$ref,$d,$amount,X,1,$d,$orig,${orig:+Account Closed}"
+		done
+	} >"$f"
+	"$KASI" ingest "$f" >/dev/null
+	"$KASI" reconcile --period 2026-10 >/dev/null
+}
+batch() { # batch PROVIDER THROUGH: "collections collected reversals reversed fees bf net"
+	sql "$db" "SELECT b.collections, b.collected, b.reversals, b.reversed, b.fees, b.brought_forward, b.net
+		FROM settlement_batches b JOIN providers v USING (provider_id)
+		WHERE v.provider_code = '$1' AND b.through = '$2'" | tr '|' ' '
+}
+line_fee() { sql "$db" "SELECT fee FROM settlement_lines WHERE fact_id IN (SELECT fact_id FROM facts WHERE transaction_id = '$1')"; }
+
+# 2 October. Provider A, 250 bps and no fixed fee: 1.00 -> 2.5c, rounded up
+# to 3c; 0.99 -> 2.475c, down to 2c; 1.01 -> 2.525c, up to 3c; 100.00 ->
+# 250c. Provider B, 100 bps + 1.00: 20.00 -> 20c + 100c.
+day 20261002 5001:4:2001:-1.00 5002:4:2002:-0.99 5003:4:2002:-1.01 5004:4:2001:-100.00 5005:4:2003:-20.00
+kasi settle --through 2026-10-02
+expect_status 0 "settle through 2 October"
+check "half a cent exactly rounds up (1.00 at 250 bps: 3c)" test "$(line_fee 5001)" = 3
+check "just under half a cent rounds down (0.99: 2.475c is 2c)" test "$(line_fee 5002)" = 2
+check "just over rounds up (1.01: 2.525c is 3c)" test "$(line_fee 5003)" = 3
+check "a fixed fee is added (20.00 at 100 bps + 1.00: 120c)" test "$(line_fee 5005)" = 120
+check "provider A: 4 collections, 103.00, fees 2.58, net 100.42" test "$(batch PROV_A 2026-10-02)" = "4 10300 0 0 258 0 10042"
+check "provider B: 20.00, fee 1.20, net 18.80" test "$(batch PROV_B 2026-10-02)" = "1 2000 0 0 120 0 1880"
+check "each gets a payout of its net" test "$(sql "$db" "SELECT group_concat(amount) FROM (SELECT amount FROM payouts ORDER BY payout_id)")" = "10042,1880"
+
+kasi settle --through 2026-10-02
+expect_status 0 "settling the same day again exits 0"
+expect_out "nothing new to settle" "and says so"
+kasi settle --through 2026-10-01
+expect_out "nothing new to settle" "an earlier day creates nothing either"
+check "still two batches" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = 2
+
+# Provider A's fee goes up to 500 bps. 5 October: 5004 (100.00, charged
+# 2.50 when paid) is reversed: its line carries -2.50, not -5.00; a new
+# collection of 50.00 pays the new fee, 2.50. Net 50.00 - 100.00 - 0.00:
+# -50.00, carried forward, never paid. Provider B has nothing: no batch.
+sed -i 's/PA_PLAN,Plan A,PROV_A,Provider A,250,/PA_PLAN,Plan A,PROV_A,Provider A,500,/' "$tmp/products.csv"
+"$KASI" load products "$tmp/products.csv" >/dev/null
+day 20261005 5101:7:2001:-100.00:5004 5102:4:2001:-50.00
+kasi settle --through 2026-10-05
+expect_status 0 "settle through 5 October"
+check "a reversal carries minus its original's fee, whatever the fee is now" test "$(line_fee 5101)" = -250
+check "a new collection pays the new fee (50.00 at 500 bps: 2.50)" test "$(line_fee 5102)" = 250
+check "the clawback makes provider A's batch negative: -50.00" test "$(batch PROV_A 2026-10-05)" = "1 5000 1 10000 0 0 -5000"
+check "a negative batch gets no payout" test "$(sql "$db" 'SELECT count(*) FROM payouts')" = 2
+check "a provider with nothing to settle gets no batch" test -z "$(batch PROV_B 2026-10-05)"
+
+# 8 October: TP-2 pays 80.00 (fee 4.00) and it is reversed the same day:
+# two lines netting zero; TP-1 pays 200.00 (fee 10.00). Net 280.00 - 80.00
+# - 10.00, less the -50.00 brought forward: 140.00, paid.
+day 20261008 5201:4:2002:-80.00 5202:7:2002:-80.00:5201 5203:4:2001:-200.00
+kasi settle --through 2026-10-08
+expect_status 0 "settle through 8 October"
+check "a collection and its reversal in one batch net to zero" \
+	test "$(sql "$db" "SELECT sum(net) || ' ' || count(*) FROM settlement_lines WHERE fact_id IN (SELECT fact_id FROM facts WHERE transaction_id IN ('5201', '5202'))")" = "0 2"
+check "the negative batch is brought forward and absorbed: net 140.00" test "$(batch PROV_A 2026-10-08)" = "2 28000 1 8000 1000 -5000 14000"
+check "and paid" test "$(sql "$db" 'SELECT amount FROM payouts ORDER BY payout_id DESC LIMIT 1')" = 14000
+check "every movement is settled once, in one batch" \
+	test "$(sql "$db" 'SELECT count(*) FROM settlement_lines')" = "$(sql "$db" 'SELECT count(*) FROM movements')"
+
+# kasi checks, before it commits a settlement, that every provider's money
+# balances: the lines' net (collected - reversed - fees) against what its
+# batches paid or carry. A line tampered with in the store breaks it: the
+# next settlement is refused, naming the provider, and writes nothing.
+sql "$db" "UPDATE settlement_lines SET fee = fee + 1, net = net - 1 WHERE fact_id IN (SELECT fact_id FROM facts WHERE transaction_id = '5203')"
+day 20261009 5301:4:2002:-10.00
+before=$(sql "$db" 'SELECT count(*) FROM settlement_batches')
+kasi settle --through 2026-10-09
+expect_status 65 "money that does not balance stops the settlement (exit 65)"
+expect_err "provider PROV_A does not balance" "naming the provider"
+check "nothing is written" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = "$before"
+check "not even the settlement's day" test "$(sql "$db" "SELECT count(*) FROM settlements WHERE through = '2026-10-09'")" = 0
+
+echo "1..$tap_n"
