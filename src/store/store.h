@@ -515,8 +515,8 @@ int store_lines_add(struct store *s, const struct store_settlement_line *l, size
 		    struct err *e);
 /* What a provider's next batch brings forward: its last batch's net when
  * negative, and its rejected payouts not carried yet. */
-int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net,
-			 int64_t *rejected, struct err *e);
+int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net, int64_t *rejected,
+			 struct err *e);
 /* Mark the provider's rejected payouts not carried yet as carried into
  * batch_id. */
 int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, struct err *e);
@@ -553,19 +553,18 @@ int store_each_batch(struct store *s, const char *through,
 
 struct store_line_row {
 	int64_t batch_id, fact_id, amount, fee, net;
-	const char *provider_code, *policy_number, *channel, *transaction_id, *business_date,
-		*kind;
+	const char *provider_code, *policy_number, *channel, *transaction_id, *business_date, *kind;
 };
 
 /* The lines of the batches through that day, by batch, date and row. */
 int store_each_line(struct store *s, const char *through,
-		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx,
-		    struct err *e);
+		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx, struct err *e);
 
 /* The settlement lines of a policy's movements of a period: what was
  * settled in which batch (fn gets the line, and its batch's through date). */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
-			   int (*fn)(void *ctx, const struct store_line_row *l, const char *through),
+			   int (*fn)(void *ctx, const struct store_line_row *l,
+				     const char *through),
 			   void *ctx, struct err *e);
 
 /* A provider's code by its id into out ("" when none). */
