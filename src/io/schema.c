@@ -84,6 +84,7 @@ static const char *const flow_names[] = {
 	[FLOW_PAYMENTS] = "payments",
 	[FLOW_DEBITS] = "debits",
 	[FLOW_INSTRUCTIONS] = "instructions",
+	[FLOW_PAYOUTS] = "payouts",
 };
 
 static const char *const policy_key_names[] = {
@@ -104,6 +105,8 @@ static const unsigned flow_kinds[] = {
 	[FLOW_INSTRUCTIONS] = KIND_BIT(FACT_COLLECTED) | KIND_BIT(FACT_PENDING) |
 			      KIND_BIT(FACT_TRACKING) | KIND_BIT(FACT_FAILED) |
 			      KIND_BIT(FACT_CANCELLED) | KIND_BIT(FACT_IGNORED),
+	[FLOW_PAYOUTS] = KIND_BIT(FACT_COLLECTED) | KIND_BIT(FACT_PENDING) | KIND_BIT(FACT_FAILED) |
+			 KIND_BIT(FACT_IGNORED),
 };
 
 const char *fact_kind_name(enum fact_kind k)
@@ -708,7 +711,9 @@ static int parse_flow(struct parser *p, const char *kw, char *rest)
 		if (f->line)
 			return perr(p, "flow: given twice");
 		if ((i = name_index(flow_names, ARRAY_SIZE(flow_names), rest)) < 0)
-			return perr(p, "flow: expected payments, debits or instructions, got '%s'",
+			return perr(p,
+				    "flow: expected payments, debits, instructions or payouts, got "
+				    "'%s'",
 				    rest);
 		f->type = (enum flow_type)i;
 		f->line = p->line;
@@ -840,11 +845,13 @@ static int resolve_flow(struct parser *p)
 	} else if (f->link_original || f->link_pair || f->negative_amounts) {
 		return perr(p, "link and amounts belong to a debits flow");
 	}
-	if (f->type == FLOW_INSTRUCTIONS && !f->norder)
-		return perr(p, "flow instructions: 'order FIELD [FIELD]' is required (the date, "
-			       "then the time, by which the latest status is found)");
-	if (f->type != FLOW_INSTRUCTIONS && f->norder)
-		return perr(p, "order belongs to an instructions flow");
+	bool ordered = f->type == FLOW_INSTRUCTIONS || f->type == FLOW_PAYOUTS;
+	if (ordered && !f->norder)
+		return perr(p, "flow %s: 'order FIELD [FIELD]' is required (the date, then the "
+			       "time, by which the latest status is found)",
+			    flow_names[f->type]);
+	if (!ordered && f->norder)
+		return perr(p, "order belongs to an instructions or payouts flow");
 	if (f->two_sided && f->type != FLOW_PAYMENTS)
 		return perr(p, "ledger two_sided belongs to a payments flow");
 	return 0;

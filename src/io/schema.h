@@ -116,6 +116,7 @@ enum flow_type {
 	FLOW_PAYMENTS,	   /* each row a payment: collected, pending or failed */
 	FLOW_DEBITS,	   /* collections, and reversals linked to their original */
 	FLOW_INSTRUCTIONS, /* status updates of one instruction; the latest decides */
+	FLOW_PAYOUTS,	   /* confirmations of kasi's own payouts: paid, rejected, pending */
 };
 
 /* Which of a policy's keys a row's reference names. */

@@ -22,6 +22,8 @@ static const struct {
 	{ D_PAYMENT_ON_INACTIVE_POLICY, "warning" }, /* settled; a refund to arrange */
 	{ D_OUT_OF_PERIOD, "warning" },
 	{ D_MISSING_FILE, "error" },
+	{ D_PAYOUT_MISMATCH, "error" }, /* a provider was paid other than it is owed */
+	{ D_PAYOUT_REJECTED, "error" }, /* a provider was not paid: carried forward */
 };
 
 const char *discrepancy_severity(const char *code)

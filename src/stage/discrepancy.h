@@ -24,6 +24,8 @@
 #define D_PAYMENT_ON_INACTIVE_POLICY "PAYMENT_ON_INACTIVE_POLICY"
 #define D_OUT_OF_PERIOD		     "OUT_OF_PERIOD"
 #define D_MISSING_FILE		     "MISSING_FILE"
+#define D_PAYOUT_MISMATCH	     "PAYOUT_MISMATCH"
+#define D_PAYOUT_REJECTED	     "PAYOUT_REJECTED"
 
 /* "error", "warning" or "info"; "error" for a code it does not know. */
 const char *discrepancy_severity(const char *code);

@@ -162,6 +162,7 @@ static int on_period_fact(struct run *r, const struct store_fact_row *f)
 	case FLOW_PAYMENTS: return flow_payments_fact(&r->m, c, f);
 	case FLOW_DEBITS: return flow_debits_fact(&r->m, c, f);
 	case FLOW_INSTRUCTIONS: return flow_instructions_fact(&r->m, c, f);
+	case FLOW_PAYOUTS: /* kasi's own payouts: no policy's money (settlement's) */
 	case FLOW_NONE: break;
 	}
 	return 0;
@@ -174,7 +175,8 @@ static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t 
 	struct run *r = ctx;
 	for (size_t i = 0; i < n; i++) {
 		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
-		if (c && c->schema->flow.type != FLOW_INSTRUCTIONS)
+		if (c && (c->schema->flow.type == FLOW_PAYMENTS ||
+			  c->schema->flow.type == FLOW_DEBITS))
 			matcher_prefetch_reference(&r->m, c, rows[i].reference);
 	}
 	int rc = 0;

@@ -90,8 +90,8 @@ static int on_span(void *ctx, const char *schema, const char *first, const char 
 {
 	struct run *r = ctx;
 	const struct schema *sc = schema_set_find(r->schemas, schema);
-	if (sc && sc->flow.type == FLOW_NONE)
-		return 0;
+	if (sc && (sc->flow.type == FLOW_NONE || sc->flow.type == FLOW_PAYOUTS))
+		return 0; /* no policy's money: nothing reconciliation must see first */
 	int32_t a, b, t;
 	if (!first || !last || date_parse(first, strlen(first), DATE_FMT_ISO, &a) ||
 	    date_parse(last, strlen(last), DATE_FMT_ISO, &b) ||

@@ -265,6 +265,37 @@ int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const ch
 	return rc;
 }
 
+static const char sql_payout_amount[] = "SELECT amount FROM payouts WHERE reference = ?1";
+static const char sql_payout_confirm[] =
+	"UPDATE payouts SET state = ?2, state_date = ?3, state_time = ?4, state_fact = ?5,\n"
+	"       amount_paid = ?6\n"
+	" WHERE reference = ?1\n"
+	"   AND (state_date IS NULL OR (?3, ?4, ?5) > (state_date, state_time, state_fact))";
+
+int store_payout_confirm(struct store *s, const char *reference, const char *state,
+			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
+			 int64_t *instructed, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_payout_amount, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, reference);
+	bool found = db_step_row(s, st, &rc, e, "reading a payout");
+	*instructed = found ? sqlite3_column_int64(st, 0) : 0;
+	if (st)
+		sqlite3_reset(st);
+	if (rc || !found)
+		return rc;
+	st = db_prep(s, sql_payout_confirm, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, reference);
+	db_bind_text(s, st, &rc, e, 2, state);
+	db_bind_text(s, st, &rc, e, 3, date);
+	db_bind_int(s, st, &rc, e, 4, time);
+	db_bind_int(s, st, &rc, e, 5, fact_id);
+	db_bind_int(s, st, &rc, e, 6, amount_paid);
+	db_step_done(s, st, &rc, e, "recording a payout's confirmation");
+	return rc ? rc : 1;
+}
+
 static const char sql_periods_settled[] =
 	"UPDATE periods SET unsettled = 0\n"
 	" WHERE unsettled = 1 AND NOT EXISTS (\n"

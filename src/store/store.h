@@ -524,6 +524,14 @@ int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, 
  * alphanumerics) made from an id that is never given twice. */
 int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const char *now,
 		     char reference[16], struct err *e);
+/* A confirmation of the payout with this reference: its amount into
+ * *instructed, and, when the confirmation is later than the payout's state
+ * (by date, time, then fact id), the payout takes its state ("paid",
+ * "mismatch", "rejected", "in_progress"). Returns 1, 0 (no such payout),
+ * or a negative status. */
+int store_payout_confirm(struct store *s, const char *reference, const char *state,
+			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
+			 int64_t *instructed, struct err *e);
 /* Clear the unsettled mark of periods whose every movement is settled. */
 int store_periods_settled(struct store *s, struct err *e);
 
