@@ -365,7 +365,8 @@ static int fresh_load(struct load_run *r, struct err *e)
 	return rc;
 }
 
-/* Every column this kind reads must be in the schema. */
+/* Every column this kind reads must be in the schema, and in every file
+ * it accepts: the row handlers read each one on every row. */
 static int resolve_columns(struct load_run *r, struct err *e)
 {
 	const char *const *names = r->kind == LOAD_PRODUCTS   ? product_cols
@@ -379,6 +380,11 @@ static int resolve_columns(struct load_run *r, struct err *e)
 		if (r->col[i] < 0)
 			return err_set(e, KASI_ECONFIG,
 				       "schema %s has no column '%s', which loading %s needs",
+				       r->schema->name, names[i], kind_names[r->kind]);
+		if (r->schema->columns[r->col[i]].absent_ok)
+			return err_set(e, KASI_ECONFIG,
+				       "schema %s lets column '%s' be absent, but loading %s "
+				       "needs it on every row",
 				       r->schema->name, names[i], kind_names[r->kind]);
 	}
 	return 0;

@@ -97,6 +97,10 @@ struct vrun {
 	int fatal; /* a keyset failure: stop and report */
 
 	bool have_header;
+	/* The header named every column once and nothing else: only then
+	 * do rows reach validate_opts.on_row, which may count on each
+	 * schema column being there. */
+	bool header_ok;
 	size_t nheader;	    /* fields in the header */
 	long *field_of_col; /* schema column -> header position, or -1 */
 
@@ -228,6 +232,7 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 	struct validation *v = r->v;
 	r->have_header = true;
 	r->nheader = row->nfields;
+	uint64_t errors_before = v->nerrors;
 
 	for (size_t i = 0; i < row->nstored; i++) {
 		const struct csv_field *f = &row->fields[i];
@@ -253,6 +258,7 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 				  0, false, "the column in the header",
 				  "column '%s' is missing from the header", s->columns[c].name);
 	}
+	r->header_ok = v->nerrors == errors_before;
 }
 
 /* ---- one field ------------------------------------------------------- */
@@ -818,7 +824,7 @@ static int on_row(void *ctx, const struct csv_row *row)
 		}
 		check_keys(r, row);
 	}
-	if (!r->fatal && r->opts->on_row) {
+	if (!r->fatal && r->opts->on_row && r->header_ok) {
 		struct vrow vr = {
 			.schema = r->s,
 			.csv = row,

@@ -95,7 +95,11 @@ struct vrow {
 };
 
 /* Called for every data row once its checks have run; a non-zero return
- * (a negative status) stops the run, and validate_fd() returns it. */
+ * (a negative status) stops the run, and validate_fd() returns it.
+ * Never called for a file whose header failed (no header, or a column
+ * missing, unknown or named twice): its rows are still checked and their
+ * errors reported, but a handler may count on every column the schema
+ * requires being in the file. */
 typedef int (*validate_row_fn)(void *ctx, const struct vrow *row);
 
 struct validate_opts {
