@@ -280,8 +280,14 @@ static int on_row(void *ctx, const struct vrow *row)
 	};
 	if (!f.fact_key)
 		return err_set(r->e, KASI_EIO, "out of memory");
-	if (!f.business_date)
-		return err_set(r->e, KASI_EIO, "row %" PRIu64 ": no business date", row->record);
+	if (!f.business_date) {
+		/* A schema may let its date column be empty or absent: bad data,
+		 * reported with the rest, and the file loads nothing. */
+		vrow_error(row, r->schema->map[CANON_DATE], RULE_CHECK_BASE + CHECK_REQUIRED,
+			   "a value (the row's business date)", "the row has no business date");
+		r->invalid = true;
+		return 0;
+	}
 	f.has_amount = money_of(r, CANON_AMOUNT, &f.amount);
 	f.has_requested = money_of(r, CANON_REQUESTED_AMOUNT, &f.requested_amount);
 	const char *t = value(r, CANON_STATUS_TIME);
@@ -370,6 +376,16 @@ static int check_schema(const struct schema *s, struct err *e)
 			e, KASI_ECONFIG,
 			"schema %s must map transaction_id and date and have a key to be ingested",
 			s->name);
+	const struct schema_column *date = &s->columns[s->map[CANON_DATE]];
+	bool dated = false;
+	for (size_t k = 0; k < date->nchecks; k++)
+		dated |= date->checks[k].kind == CHECK_DATE ||
+			 date->checks[k].kind == CHECK_TIMESTAMP;
+	if (!dated)
+		return err_set(e, KASI_ECONFIG,
+			       "schema %s maps date to column '%s', which has no date or "
+			       "timestamp check",
+			       s->name, date->name);
 	return 0;
 }
 
