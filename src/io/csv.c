@@ -301,6 +301,40 @@ static ssize_t read_chunk(struct csv_reader *r)
 	return n;
 }
 
+/* The encoding of text that is not UTF-8 but UTF-16 or UTF-32, from
+ * its first bytes: a byte order mark, or else the NUL bytes such text
+ * puts beside every ASCII character (a header starts with one). NULL
+ * for anything else, which the UTF-8 checks then judge. */
+static const char *wide_encoding(const unsigned char *p, size_t len)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *name;
+	} marks[] = {
+		/* UTF-32LE first: its mark begins with UTF-16LE's. */
+		{ "\xFF\xFE\x00\x00", 4, "UTF-32 (little-endian)" },
+		{ "\x00\x00\xFE\xFF", 4, "UTF-32 (big-endian)" },
+		{ "\xFF\xFE", 2, "UTF-16 (little-endian)" },
+		{ "\xFE\xFF", 2, "UTF-16 (big-endian)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++)
+		if (len >= marks[i].len && !memcmp(p, marks[i].bytes, marks[i].len))
+			return marks[i].name;
+	if (len < 4)
+		return NULL;
+	bool z[4] = { !p[0], !p[1], !p[2], !p[3] };
+	if (!z[0] && z[1] && z[2] && z[3])
+		return "UTF-32 (little-endian)";
+	if (z[0] && z[1] && z[2] && !z[3])
+		return "UTF-32 (big-endian)";
+	if (!z[0] && z[1] && !z[2] && z[3])
+		return "UTF-16 (little-endian)";
+	if (z[0] && !z[1] && z[2] && !z[3])
+		return "UTF-16 (big-endian)";
+	return NULL;
+}
+
 /* Parse the whole input into batches; returns how the read ended. */
 static enum csv_result produce(struct csv_reader *r)
 {
@@ -321,6 +355,13 @@ static enum csv_result produce(struct csv_reader *r)
 				r->had_bom = true;
 				p += 3;
 				len -= 3;
+			}
+			const char *wide = wide_encoding((const unsigned char *)p, len);
+			if (wide) {
+				set_problem(r, CSV_EENCODING,
+					    "the file is %s, not UTF-8: save it as UTF-8", wide);
+				r->problem_record = 0;
+				return r->problem;
 			}
 		}
 		size_t used = csv_parse(&r->parser, p, len, on_field, on_row, r);

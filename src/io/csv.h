@@ -6,7 +6,8 @@
  * bounded whatever the size of the file:
  *
  *   read 256 KiB (gzread: plain or gzip, told apart by the magic bytes)
- *     -> strip a leading UTF-8 BOM
+ *     -> strip a leading UTF-8 BOM; stop at a UTF-16 or UTF-32 one (or
+ *        at the NUL bytes that such text puts between ASCII letters)
  *     -> csv_parse (strict: malformed quoting stops the read)
  *     -> per field: copy into the row arena, check UTF-8 and NUL, count
  *        code points
@@ -64,6 +65,7 @@ enum csv_result {
 	CSV_EFIELD,	   /* a field or record over the byte limits */
 	CSV_EBYTES,	   /* content over max_bytes */
 	CSV_EGZIP,	   /* compressed data corrupt or truncated */
+	CSV_EENCODING,	   /* UTF-16 or UTF-32 text, not UTF-8 (nothing is read) */
 	CSV_EREAD,	   /* an I/O error */
 	CSV_ENOMEM,
 };

@@ -46,6 +46,7 @@ static const char *const rule_names[RULE_CHECK_BASE] = {
 	[RULE_UNTERMINATED_QUOTE] = "unterminated_quote",
 	[RULE_FIELD_TOO_LONG] = "field_too_long",
 	[RULE_GZIP] = "gzip",
+	[RULE_ENCODING] = "encoding",
 	[RULE_BLANK_LINE] = "blank_line",
 	[RULE_FIELD_COUNT] = "field_count",
 	[RULE_UTF8] = "utf8",
@@ -986,13 +987,18 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_re
 		expected = "a complete gzip stream";
 		at = 0;
 		break;
+	case CSV_EENCODING:
+		rule = RULE_ENCODING;
+		expected = "UTF-8 text";
+		at = 0;
+		break;
 	case CSV_EREAD:
 	case CSV_ENOMEM:
 	default: return err_set(r->e, KASI_EIO, "cannot read '%s': %s", v->file, msg);
 	}
 	v->stopped = true;
 	add_error(v, at, -1, rule, NULL, NULL, 0, false, expected, "%s%s", msg,
-		  " (the rest of the file was not read)");
+		  res == CSV_EENCODING ? "" : " (the rest of the file was not read)");
 	return 0;
 }
 

@@ -280,6 +280,49 @@ static void test_large_input_streams(void **state)
 	csv_reader_free(r);
 }
 
+/* Regression: a UTF-16 file gave 25 header errors full of \x00. Text in
+ * UTF-16 or UTF-32, with a byte order mark or without (then told by the
+ * NUL bytes beside its ASCII letters), stops the read before any record,
+ * naming the encoding. */
+static void test_wide_encodings_stop_the_read(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *name;
+	} cases[] = {
+		{ "\xFF\xFEh\0,\0i\0\n\0", 10, "UTF-16 (little-endian)" },
+		{ "\xFE\xFF\0h\0,\0i\0\n", 10, "UTF-16 (big-endian)" },
+		{ "\xFF\xFE\0\0h\0\0\0\n\0\0\0", 12, "UTF-32 (little-endian)" },
+		{ "\0\0\xFE\xFF\0\0\0h\0\0\0\n", 12, "UTF-32 (big-endian)" },
+		{ "h\0,\0i\0\n\0", 8, "UTF-16 (little-endian)" },
+		{ "\0h\0,\0i\0\n", 8, "UTF-16 (big-endian)" },
+		{ "h\0\0\0\n\0\0\0", 8, "UTF-32 (little-endian)" },
+		{ "\0\0\0h\0\0\0\n", 8, "UTF-32 (big-endian)" },
+		{ "\xFF\xFE", 2, "UTF-16 (little-endian)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct collected c = { 0 };
+		struct csv_reader *r;
+		assert_int_equal(
+			read_bytes(cases[i].bytes, cases[i].len, (struct csv_limits){ 0 }, &c, &r),
+			CSV_EENCODING);
+		assert_int_equal(c.nrows, 0);
+		assert_non_null(strstr(csv_reader_problem(r), cases[i].name));
+		assert_non_null(strstr(csv_reader_problem(r), "not UTF-8"));
+		csv_reader_free(r);
+	}
+	/* UTF-8 (with its BOM) is read; a NUL further on is the field's
+	 * problem, not the file's encoding. */
+	struct collected c = { 0 };
+	assert_int_equal(
+		read_bytes("\xEF\xBB\xBFh,i\nab\0,c\n", 13, (struct csv_limits){ 0 }, &c, NULL),
+		CSV_DONE);
+	assert_int_equal(c.nrows, 2);
+	assert_int_equal(c.text[1][0], TEXT_NUL);
+}
+
 static void test_open_failures(void **state)
 {
 	(void)state;
@@ -311,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_callback_can_stop),
 		cmocka_unit_test(test_gzip_by_magic),
 		cmocka_unit_test(test_large_input_streams),
+		cmocka_unit_test(test_wide_encodings_stop_the_read),
 		cmocka_unit_test(test_open_failures),
 	};
 	return cmocka_run_group_tests_name("csv", tests, unit_tmpdir_setup, unit_tmpdir_teardown);
