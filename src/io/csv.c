@@ -38,6 +38,7 @@
 #include "core/text.h"
 #include "io/csv.h"
 #include "io/digest.h"
+#include "io/input.h"
 
 #include <csv.h>
 #include <pthread.h>
@@ -540,10 +541,11 @@ out:
 int csv_reader_open(struct csv_reader **out, const char *path, const struct csv_limits *limits,
 		    struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	int fd;
+	int rc = input_open(path, &fd, e);
+	if (rc) {
 		*out = NULL;
-		return err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+		return rc;
 	}
 	return csv_reader_open_fd(out, fd, path, limits, e);
 }

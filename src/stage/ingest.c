@@ -389,7 +389,7 @@ static int check_schema(const struct schema *s, struct err *e)
 	return 0;
 }
 
-int ingest_file(struct store *s, const struct schema *schema, const char *path,
+int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
 		struct ingest_result *res, struct err *e)
 {
 	int rc;
@@ -397,9 +397,11 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	struct ingest_run r = { .store = s, .schema = schema, .res = res, .e = e };
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_schema(schema, e)))
-		return rc;
-	if (!(r.held_strings = arena_new()))
-		return err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	if (!(r.held_strings = arena_new())) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -408,15 +410,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		  schema_match_name(schema, m, base, &r.file_date) == SCHEMA_NAME_MATCH;
 	regex_matcher_free(m);
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+	if ((rc = store_begin(s, e)))
 		goto out;
-	}
-	if ((rc = store_begin(s, e))) {
-		close(fd);
-		goto out;
-	}
 	in_tx = true;
 	char file_date[DATE_BUFSZ];
 	if (r.dated)
@@ -427,14 +422,14 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		.channel = schema->channel,
 		.file_date = r.dated ? file_date : NULL,
 	};
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e))) {
-		close(fd);
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)))
 		goto out;
-	}
 	struct validate_opts opts = {
 		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true, .row_sha256 = true
 	};
-	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+	rc = validate_fd(schema, fd, path, &opts, &res->v, e);
+	fd = -1; /* validate_fd's now */
+	if (rc)
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = store_held(&r)))
 		goto out;
@@ -482,6 +477,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
 out:
+	if (fd >= 0)
+		close(fd);
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);

@@ -390,8 +390,8 @@ static int resolve_columns(struct load_run *r, struct err *e)
 	return 0;
 }
 
-int load_file(struct store *s, const struct schema *schema, enum load_kind kind, const char *path,
-	      struct load_result *res, struct err *e)
+int load_file(struct store *s, const struct schema *schema, enum load_kind kind, int fd,
+	      const char *path, struct load_result *res, struct err *e)
 {
 	int rc;
 	bool in_tx = false;
@@ -401,26 +401,18 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	store_now(r.now);
 	if ((rc = resolve_columns(&r, e)))
 		goto out;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+	if ((rc = store_begin(s, e)))
 		goto out;
-	}
-	if ((rc = store_begin(s, e))) {
-		close(fd);
-		goto out;
-	}
 	in_tx = true;
 	struct store_file f = { .name = base_name(path), .schema = schema->name };
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) || (rc = fresh_load(&r, e))) {
-		close(fd);
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) || (rc = fresh_load(&r, e)))
 		goto out;
-	}
 	struct validate_opts opts = {
 		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true
 	};
-	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+	rc = validate_fd(schema, fd, path, &opts, &res->v, e);
+	fd = -1; /* validate_fd's now */
+	if (rc)
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = insert_held(&r)))
 		goto out;
@@ -466,6 +458,8 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	log_debug("load: %s: committed in %" PRId64 " ms", kind_names[kind],
 		  (clock_us() - t) / 1000);
 out:
+	if (fd >= 0)
+		close(fd);
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);

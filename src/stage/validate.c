@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "io/csv.h"
 #include "io/digest.h"
+#include "io/input.h"
 #include "io/keyset.h"
 #include "stage/validate.h"
 
@@ -1097,10 +1098,11 @@ out:
 int validate_file(const struct schema *s, const char *path, const struct validate_opts *opts,
 		  struct validation *v, struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	int fd;
+	int rc = input_open(path, &fd, e);
+	if (rc) {
 		memset(v, 0, sizeof(*v));
-		return err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+		return rc;
 	}
 	return validate_fd(s, fd, path, opts, v, e);
 }
