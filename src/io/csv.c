@@ -5,7 +5,7 @@
  * core:
  *
  *   producer (reader thread)              consumer (caller of csv_reader_run)
- *   gzread -> BOM -> csv_parse              pop a full batch
+ *   content -> BOM -> csv_parse             pop a full batch
  *   on_field: copy into the batch           for each record: check UTF-8
  *   on_row:   close the record; when          and NUL, build the csv_row,
  *             the batch is full, push it      call fn()
@@ -36,16 +36,15 @@
 #include "core/grow.h"
 #include "core/relay.h"
 #include "core/text.h"
+#include "io/content.h"
 #include "io/csv.h"
 #include "io/digest.h"
 #include "io/input.h"
 
 #include <csv.h>
 #include <pthread.h>
-#include <zlib.h>
 
 #define READ_CHUNK	 (256 * 1024)
-#define GZ_BUFFER	 (128 * 1024)
 #define LIBCSV_BLOCK	 (16 * 1024)
 #define ROW_BYTES_FACTOR 4
 #define NBATCH		 4
@@ -78,7 +77,7 @@ struct batch {
 };
 
 struct csv_reader {
-	gzFile gz;
+	struct content *in; /* the file's bytes, decompressed */
 	struct csv_parser parser;
 	bool parser_ready;
 	struct csv_limits lim;
@@ -249,47 +248,24 @@ static void on_row(int c, void *data)
 		ship_batch(r, false);
 }
 
-/* zlib's message, without the "<fd:N>: " it puts before it for streams
- * opened with gzdopen. */
-static const char *gz_message(gzFile gz, int *errnum)
-{
-	const char *msg = gzerror(gz, errnum);
-	if (!strncmp(msg, "<fd:", 4)) {
-		const char *colon = strstr(msg, ": ");
-		if (colon)
-			msg = colon + 2;
-	}
-	return msg;
-}
-
 /* Read the next chunk of content into r->buf; returns its length, 0 at
  * the end, -1 after recording a problem. */
 static ssize_t read_chunk(struct csv_reader *r)
 {
-	int n = gzread(r->gz, r->buf, READ_CHUNK);
+	ssize_t n = content_read(r->in, r->buf, READ_CHUNK);
 	if (n < 0) {
-		int errnum;
-		const char *msg = gz_message(r->gz, &errnum);
-		if (errnum == Z_ERRNO)
-			set_problem(r, CSV_EREAD, "read error: %s", strerror(errno));
-		else
-			set_problem(r, CSV_EGZIP, "compressed data is corrupt: %s", msg);
+		const char *msg;
+		enum content_problem p = content_problem(r->in, &msg);
+		set_problem(r,
+			    p == CONTENT_EGZIP	 ? CSV_EGZIP
+			    : p == CONTENT_EREAD ? CSV_EREAD
+						 : CSV_ENOMEM,
+			    "%s", msg);
 		return -1;
 	}
 	if (r->first_chunk) {
 		r->first_chunk = false;
-		r->compressed = !gzdirect(r->gz);
-	}
-	if (n == 0) {
-		/* gzread treats a truncated stream as a soft end of file
-		 * (Z_BUF_ERROR, so that growing files can be followed); a file
-		 * that stops mid-stream has lost data, so it is an error here. */
-		int errnum;
-		const char *msg = gz_message(r->gz, &errnum);
-		if (errnum == Z_BUF_ERROR) {
-			set_problem(r, CSV_EGZIP, "compressed data is truncated: %s", msg);
-			return -1;
-		}
+		r->compressed = content_compressed(r->in);
 	}
 	r->bytes += (uint64_t)n;
 	if (r->hash)
@@ -512,13 +488,10 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		goto out;
 	}
 
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
-		rc = err_set(e, KASI_EIO, "cannot read '%s': out of memory", name);
+	rc = content_open(&r->in, fd, e);
+	fd = -1; /* the content's now, even on failure */
+	if (rc)
 		goto out;
-	}
-	fd = -1; /* owned by gz now */
-	gzbuffer(r->gz, GZ_BUFFER);
 
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
 		rc = err_set(e, KASI_EIO, "out of memory");
@@ -594,8 +567,7 @@ void csv_reader_free(struct csv_reader *r)
 		return;
 	if (r->parser_ready)
 		csv_free(&r->parser);
-	if (r->gz)
-		gzclose_r(r->gz);
+	content_free(r->in);
 	for (int i = 0; i < NBATCH; i++) {
 		free(r->batches[i].arena);
 		free(r->batches[i].spans);

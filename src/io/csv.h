@@ -5,7 +5,8 @@
  * callback and keeps nothing once the callback returns, so memory stays
  * bounded whatever the size of the file:
  *
- *   read 256 KiB (gzread: plain or gzip, told apart by the magic bytes)
+ *   read 256 KiB of content (io/content.h: plain, or every gzip member
+ *     decompressed, told apart by the magic bytes)
  *     -> strip a leading UTF-8 BOM; stop at a UTF-16 or UTF-32 one (or
  *        at the NUL bytes that such text puts between ASCII letters)
  *     -> csv_parse (strict: malformed quoting stops the read)

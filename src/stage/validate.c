@@ -985,7 +985,7 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_re
 		break;
 	case CSV_EGZIP:
 		rule = RULE_GZIP;
-		expected = "a complete gzip stream";
+		expected = "complete gzip members and nothing after them";
 		at = 0;
 		break;
 	case CSV_EENCODING:
