@@ -16,6 +16,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "stage/load.h"
 
 static const char *const kind_names[] = { "products", "policies", "ledger" };
@@ -131,10 +132,11 @@ static bool provider_consistent(struct load_run *r, const struct vrow *row)
 							: -1;
 		if (bad < 0)
 			return true;
+		char shown[TEXT_RENDER_BUFSZ];
 		vrow_error(row, r->col[bad], RULE_CONSISTENCY,
 			   "the same details on every row of a provider",
-			   "provider %s is given other %s on an earlier row", code,
-			   product_cols[bad]);
+			   "provider %s is given other %s on an earlier row",
+			   text_value(code, shown), product_cols[bad]);
 		return false;
 	}
 	struct provider_seen *np = realloc(r->providers, (r->nproviders + 1) * sizeof(*np));
@@ -201,8 +203,10 @@ static int hold_policy(struct load_run *r, const struct vrow *row, const struct 
 	if (rc)
 		return rc;
 	if (!product_id) {
+		char shown[TEXT_RENDER_BUFSZ];
 		vrow_error(row, r->col[PO_PRODUCT], RULE_REFERENCE, "a product loaded before",
-			   "'%s' is not a known product (load products first)", p->product_code);
+			   "'%s' is not a known product (load products first)",
+			   text_value(p->product_code, shown));
 		return KASI_EDATA;
 	}
 	struct store_policy *h = &r->held_policies[r->nheld++];
