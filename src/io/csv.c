@@ -27,7 +27,10 @@
  *
  * CSV_REPALL_NL reports CR and LF separately, so "a,b\r\n" arrives as a
  * record ended by '\r' and then an empty record ended by '\n'. on_row()
- * folds that LF into the CRLF; any other empty record is an empty line,
+ * folds that LF into the CRLF; a CR followed by anything else (or by the
+ * end of the file) is a bare CR, which lines may not end with: it stops
+ * the read (CSV_EBARECR) at the record it ended. (A CR inside quotes is
+ * data, and never reaches on_row.) Any other empty record is an empty line,
  * held back in `pending_blank` until a real record follows (it is then
  * handed over, so the caller can reject it) or the file ends (it is then
  * dropped: trailing empty lines are allowed).
@@ -95,8 +98,9 @@ struct csv_reader {
 	size_t row_start;  /* arena offset where the current record began */
 	size_t row_first_span;
 	size_t cur_nfields;
-	bool row_overflow; /* the record passed max_row_bytes */
-	int last_term;
+	bool row_overflow;  /* the record passed max_row_bytes */
+	bool cr_open;	    /* the last record ended with a CR: an LF must follow */
+	uint64_t cr_record; /* the record that CR ended */
 	uint64_t pending_blank;
 	uint64_t record; /* records closed so far */
 	enum csv_result problem;
@@ -214,21 +218,32 @@ static bool add_row(struct csv_reader *r, size_t nfields, size_t nstored)
 	return true;
 }
 
+static void bare_cr(struct csv_reader *r)
+{
+	set_problem(r, CSV_EBARECR, "a carriage return not followed by a line feed ends the line");
+	r->problem_record = r->cr_record;
+}
+
 static void on_row(int c, void *data)
 {
 	struct csv_reader *r = data;
 	if (r->problem)
 		return;
+	if (r->cr_open) {
+		r->cr_open = false;
+		if (c == '\n' && r->cur_nfields == 0)
+			return; /* the LF of a CRLF */
+		bare_cr(r);
+		return;
+	}
 	if (r->cur_nfields == 0) {
-		if (c == '\n' && r->last_term == '\r')
-			r->last_term = '\n'; /* the LF of a CRLF */
-		else {
-			r->pending_blank++;
-			r->last_term = c;
+		r->pending_blank++;
+		if (c == '\r') {
+			r->cr_open = true;
+			r->cr_record = r->record + r->pending_blank;
 		}
 		return;
 	}
-	r->last_term = c;
 	if (r->row_overflow) {
 		set_problem(r, CSV_EFIELD, "record longer than %zu bytes", r->max_row_bytes);
 		return;
@@ -241,6 +256,10 @@ static void on_row(int c, void *data)
 	size_t nstored = r->cur_nfields < r->lim.max_fields ? r->cur_nfields : r->lim.max_fields;
 	if (!add_row(r, r->cur_nfields, nstored))
 		return;
+	if (c == '\r') {
+		r->cr_open = true;
+		r->cr_record = r->record;
+	}
 	r->cur_nfields = 0;
 	r->row_start = r->cur->arena_len;
 	r->row_first_span = r->cur->nspans;
@@ -367,6 +386,8 @@ static enum csv_result produce(struct csv_reader *r)
 			    r->cur_nfields + 1);
 		return r->problem;
 	}
+	if (r->cr_open) /* the file's last byte */
+		bare_cr(r);
 	if (r->hash && !r->problem) {
 		sha256_final(r->hash, r->digest);
 		r->have_digest = true;

@@ -14,8 +14,9 @@
  *        code points
  *     -> per record: call the row callback
  *
- * What counts as a record: every line break outside quotes ends one (LF,
- * CRLF or a lone CR, mixed freely). An empty line between records is
+ * What counts as a record: every line break outside quotes ends one (LF
+ * or CRLF, mixed freely). A carriage return outside quotes that no line
+ * feed follows stops the read (CSV_EBARECR); inside quotes it is data. An empty line between records is
  * handed over as a record with no fields, so that the caller can reject
  * it at its row number; empty lines at the end of the file are dropped.
  * Record numbers count from 1 (the header), as a spreadsheet shows them.
@@ -67,6 +68,7 @@ enum csv_result {
 	CSV_EBYTES,	   /* content over max_bytes */
 	CSV_EGZIP,	   /* compressed data corrupt or truncated */
 	CSV_EENCODING,	   /* UTF-16 or UTF-32 text, not UTF-8 (nothing is read) */
+	CSV_EBARECR,	   /* a CR outside quotes that no LF follows */
 	CSV_EREAD,	   /* an I/O error */
 	CSV_ENOMEM,
 };

@@ -48,6 +48,7 @@ static const char *const rule_names[RULE_CHECK_BASE] = {
 	[RULE_FIELD_TOO_LONG] = "field_too_long",
 	[RULE_GZIP] = "gzip",
 	[RULE_ENCODING] = "encoding",
+	[RULE_BARE_CR] = "bare_cr",
 	[RULE_BLANK_LINE] = "blank_line",
 	[RULE_FIELD_COUNT] = "field_count",
 	[RULE_UTF8] = "utf8",
@@ -992,6 +993,10 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_re
 		rule = RULE_ENCODING;
 		expected = "UTF-8 text";
 		at = 0;
+		break;
+	case CSV_EBARECR:
+		rule = RULE_BARE_CR;
+		expected = "lines ending in LF or CRLF";
 		break;
 	case CSV_EREAD:
 	case CSV_ENOMEM:

@@ -34,6 +34,7 @@ enum rule {
 	RULE_FIELD_TOO_LONG,	 /* a field over the reader's hard limit (stops the read) */
 	RULE_GZIP,		 /* corrupt or truncated compressed data (stops the read) */
 	RULE_ENCODING,		 /* UTF-16 or UTF-32, not UTF-8 (stops the read) */
+	RULE_BARE_CR,		 /* a line ended by a CR alone (stops the read) */
 	RULE_BLANK_LINE,	 /* an empty line between records */
 	RULE_FIELD_COUNT,	 /* a record with more or fewer fields than the header */
 	RULE_UTF8,		 /* not UTF-8 */

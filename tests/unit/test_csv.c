@@ -111,6 +111,42 @@ static void test_line_ends_and_bom(void **state)
 	csv_reader_free(r);
 }
 
+/* Regression: a bare CR was taken for a line end. Lines end with LF or
+ * CRLF; a CR outside quotes that no LF follows stops the read at the
+ * record it ended, while a CR inside quotes stays data. */
+static void test_bare_cr_stops_the_read(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint64_t record;
+		size_t rows; /* handed over before the stop */
+	} bad[] = {
+		{ "h1,h2\r1,2\n", 1, 1 },	     /* Mac line ends */
+		{ "h1,h2\n1,2\r3,4\n", 2, 2 },	     /* one among LFs */
+		{ "h1,h2\r\n1,2\r\r\n", 2, 2 },	     /* CR CR LF */
+		{ "h1,h2\n1,2\r", 2, 2 },	     /* the last byte */
+		{ "h1,h2\nab\rcd,2\n", 2, 2 },	     /* inside an unquoted field */
+		{ "h1,h2\n\r\n1,2\n\r3,4\n", 4, 3 }, /* a blank line's CR */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct collected c = { 0 };
+		struct csv_reader *r;
+		assert_int_equal(read_bytes(bad[i].text, strlen(bad[i].text),
+					    (struct csv_limits){ 0 }, &c, &r),
+				 CSV_EBARECR);
+		assert_int_equal(csv_reader_problem_record(r), bad[i].record);
+		assert_int_equal(c.nrows, bad[i].rows);
+		assert_non_null(strstr(csv_reader_problem(r), "carriage return"));
+		csv_reader_free(r);
+	}
+	struct collected c = { 0 };
+	assert_int_equal(read_str("h1,h2\r\n\"a\rb\",\"c\r\"\n\"\r\",x\r\n", &c), CSV_DONE);
+	assert_int_equal(c.nrows, 3);
+	assert_string_equal(c.rows[1], "2:a\rb|c\r");
+	assert_string_equal(c.rows[2], "3:\r|x");
+}
+
 static void test_blank_lines(void **state)
 {
 	(void)state;
@@ -345,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_spaces_are_data),
 		cmocka_unit_test(test_line_ends_and_bom),
+		cmocka_unit_test(test_bare_cr_stops_the_read),
 		cmocka_unit_test(test_blank_lines),
 		cmocka_unit_test(test_text_checks),
 		cmocka_unit_test(test_malformed_quoting_stops),
