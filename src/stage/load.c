@@ -9,8 +9,13 @@
  *   same digest loaded -> ROLLBACK: nothing to do
  *   else               -> record the digest, COMMIT
  *
- * Once a row fails, no more rows are written (the file will be rolled
- * back), but validation goes on, so that the report lists every error.
+ * Once a row fails, the file will be rolled back, but every later row is
+ * still checked, load's own checks included (a product loaded before, a
+ * provider's details the same on every row), so that the report lists
+ * every error, as validate's does. Products and ledger records are no
+ * longer written then; a register's rows still go to the store, inside
+ * the transaction that will be rolled back, because whether an EasyPay
+ * code is another policy's depends on the rows before it.
  */
 #include "core/common.h"
 #include "core/arena.h"
@@ -117,8 +122,9 @@ static void count(struct load_result *res, enum store_upsert what)
 		res->unchanged++;
 }
 
-/* A provider must carry the same details on every row of a load. */
-static bool provider_consistent(struct load_run *r, const struct vrow *row)
+/* A provider must carry the same details on every row of a load: 0, or
+ * KASI_EDATA (reported on the row), or a negative status. */
+static int provider_consistent(struct load_run *r, const struct vrow *row)
 {
 	const char *code = value(r, PR_PROVIDER), *name = value(r, PR_PROVIDER_NAME);
 	const char *bank = value(r, PR_BANK), *account = value(r, PR_ACCOUNT);
@@ -131,7 +137,7 @@ static bool provider_consistent(struct load_run *r, const struct vrow *row)
 			  : strcmp(p->account, account) ? PR_ACCOUNT
 							: -1;
 		if (bad < 0)
-			return true;
+			return 0;
 		char shown[TEXT_RENDER_BUFSZ];
 		vrow_error(row, r->col[bad], RULE_CONSISTENCY,
 			   "the same details on every row of a provider",
@@ -141,17 +147,20 @@ static bool provider_consistent(struct load_run *r, const struct vrow *row)
 	}
 	struct provider_seen *np = realloc(r->providers, (r->nproviders + 1) * sizeof(*np));
 	if (!np)
-		return false;
+		return err_set(r->e, KASI_EIO, "out of memory");
 	r->providers = np;
-	np[r->nproviders++] =
-		(struct provider_seen){ strdup(code), strdup(name), strdup(bank), strdup(account) };
-	return true;
+	struct provider_seen *p = &np[r->nproviders++];
+	*p = (struct provider_seen){ strdup(code), strdup(name), strdup(bank), strdup(account) };
+	if (!p->code || !p->name || !p->bank || !p->account)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return 0;
 }
 
 static int load_product(struct load_run *r, const struct vrow *row, enum store_upsert *what)
 {
-	if (!provider_consistent(r, row))
-		return KASI_EDATA;
+	int rc = provider_consistent(r, row);
+	if (rc || r->invalid)
+		return rc;
 	struct store_product p = {
 		.product_code = value(r, PR_CODE),
 		.product_name = value(r, PR_NAME),
@@ -209,6 +218,8 @@ static int hold_policy(struct load_run *r, const struct vrow *row, const struct 
 			   text_value(p->product_code, shown));
 		return KASI_EDATA;
 	}
+	if (r->invalid) /* checked; nothing more to hold */
+		return 0;
 	struct store_policy *h = &r->held_policies[r->nheld++];
 	*h = (struct store_policy){
 		.policy_number = hold(r, p->policy_number),
@@ -287,6 +298,8 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 
 static int load_ledger_entry(struct load_run *r, const struct vrow *row, enum store_upsert *what)
 {
+	if (r->invalid) /* a ledger record has no check of load's own */
+		return 0;
 	const char *ts = value(r, LE_TIMESTAMP), *amount = value(r, LE_AMOUNT);
 	int32_t day;
 	char date[DATE_BUFSZ];
@@ -311,7 +324,7 @@ static int load_ledger_entry(struct load_run *r, const struct vrow *row, enum st
 static int on_row(void *ctx, const struct vrow *row)
 {
 	struct load_run *r = ctx;
-	if (!row->ok || r->invalid) {
+	if (!row->ok) { /* its values broke the schema: nothing more to check */
 		r->invalid = true;
 		return 0;
 	}
