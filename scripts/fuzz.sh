@@ -36,10 +36,13 @@ flags="-std=c17 -g -O1 -Isrc"
 # commands, which parse argv.
 mkdir -p "$out/obj"
 objs=()
+header=$(ls -t src/*/*.h | head -1) # the newest: any header may change any object
 for src in $(ls src/*/*.c | grep -v '^src/cmd/'); do
 	obj=$out/obj/$(echo "${src#src/}" | tr / _ | sed 's/\.c$/.o/')
-	# shellcheck disable=SC2086
-	[ "$obj" -nt "$src" ] || clang $flags $cflags -fsanitize=fuzzer-no-link,$san -c -o "$obj" "$src"
+	if [ ! "$obj" -nt "$src" ] || [ ! "$obj" -nt "$header" ]; then
+		# shellcheck disable=SC2086
+		clang $flags $cflags -fsanitize=fuzzer-no-link,$san -c -o "$obj" "$src"
+	fi
 	objs+=("$obj")
 done
 
