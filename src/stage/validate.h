@@ -32,7 +32,7 @@ enum rule {
 	RULE_QUOTING,		 /* malformed quoting (stops the read) */
 	RULE_UNTERMINATED_QUOTE, /* quote still open at the end (stops the read) */
 	RULE_FIELD_TOO_LONG,	 /* a field over the reader's hard limit (stops the read) */
-	RULE_GZIP,		 /* corrupt or truncated compressed data (stops the read) */
+	RULE_GZIP,		 /* corrupt, cut or trailed compressed data (stops the read) */
 	RULE_ENCODING,		 /* UTF-16 or UTF-32, not UTF-8 (stops the read) */
 	RULE_BARE_CR,		 /* a line ended by a CR alone (stops the read) */
 	RULE_BLANK_LINE,	 /* an empty line between records */
