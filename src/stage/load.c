@@ -143,7 +143,7 @@ static int provider_consistent(struct load_run *r, const struct vrow *row)
 			   "the same details on every row of a provider",
 			   "provider %s is given other %s on an earlier row",
 			   text_value(code, shown), product_cols[bad]);
-		return false;
+		return KASI_EDATA;
 	}
 	struct provider_seen *np = realloc(r->providers, (r->nproviders + 1) * sizeof(*np));
 	if (!np)
