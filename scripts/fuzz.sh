@@ -103,7 +103,10 @@ for target in "${targets[@]}"; do
 		esac
 	done
 	echo "fuzz: $target: $(ls "$out/corpus-$target" | wc -l) seeds, ${seconds}s"
-	KASI_ROOT=$root KASI_SCHEMAS=$root/schemas "$out/fuzz_$target" "$out/corpus-$target" \
+	# The targets' stores: in the build tree, where a crash leaves them.
+	mkdir -p "$out/tmp"
+	TMPDIR=$root/$out/tmp KASI_ROOT=$root KASI_SCHEMAS=$root/schemas \
+		"$out/fuzz_$target" "$out/corpus-$target" \
 		-max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
 		-artifact_prefix="fixtures/fuzz/$target/" -print_final_stats=1 2>&1 | tail -25
 done
