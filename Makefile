@@ -5,7 +5,8 @@
 #   make asan       the same suite, built with ASan + UBSan (build/asan/)
 #   make bench      validation and core benchmarks beside their yardsticks
 #   make demo       install deps if needed, build, run on the fixtures
-#   make fuzz       libFuzzer on the CSV reader + validation (FUZZ_SECONDS)
+#   make fuzz       libFuzzer on validate, load and ingest (FUZZ_SECONDS each;
+#                   FUZZ_TARGETS="validate load ingest")
 #   make install    kasi and schemas/ under $(PREFIX)
 #   make check-style / make lint   formatting and source rules
 
@@ -43,7 +44,8 @@ LIB := $(BUILD)/libkasi.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-FUZZ_REPLAY := $(BUILD)/tests/fuzz_replay
+FUZZ_ALL := validate load ingest
+FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_replay_%,$(FUZZ_ALL))
 SYNCFAIL := $(BUILD)/tests/syncfail.so
 BENCH_BIN := $(BUILD)/bench/gen_easypay $(BUILD)/bench/csvcount $(BUILD)/bench/gen_world
 
@@ -66,10 +68,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(KASI_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# The fuzz target without libFuzzer: replays saved inputs in `make test`.
-$(FUZZ_REPLAY): tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB)
+# The fuzz targets without libFuzzer: each replays saved inputs in `make test`.
+$(BUILD)/tests/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h \
+		tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(KASI_CFLAGS) -o $@ tests/fuzz/fuzz_validate.c tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(KASI_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz.c tests/fuzz/replay.c \
+		$(LIB) $(LDFLAGS) $(PKG_LIBS)
 
 # The fsync-failing shim the I/O fault test preloads: never sanitized, as
 # it runs inside whichever kasi is under test.
@@ -86,7 +90,7 @@ deps:
 
 test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(SYNCFAIL)
 	@KASI="$(abspath $(KASI_BIN))" KASI_SCHEMAS="$(abspath schemas)" \
-		FUZZ_REPLAY="$(abspath $(FUZZ_REPLAY))" SYNCFAIL="$(abspath $(SYNCFAIL))" \
+		FUZZ_REPLAY_DIR="$(abspath $(BUILD)/tests)" SYNCFAIL="$(abspath $(SYNCFAIL))" \
 		tests/run.sh $(UNIT_BIN)
 
 asan:
@@ -100,9 +104,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+# The fuzzers link what kasi links: the same pkg-config set.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 fuzz:
-	@scripts/fuzz.sh $(FUZZ_SECONDS)
+	@PKG_CFLAGS="$(PKG_CFLAGS)" PKG_LIBS="$(PKG_LIBS)" scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 install: $(KASI_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SCHEMA_DIR)

@@ -10,6 +10,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "io/content.h"
 #include "io/csv.h"
 #include "io/digest.h"
 #include "io/regex.h"
@@ -123,7 +124,7 @@ static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		const char *name, *version;
 	} libraries[] = {
 		{ "SQLite", store_library_version() }, { "PCRE2", regex_library_version() },
-		{ "zlib", csv_zlib_version() },	       { "libcsv", csv_libcsv_version() },
+		{ "zlib", content_zlib_version() },	       { "libcsv", csv_libcsv_version() },
 		{ "libssh", sftp_library_version() },  { "OpenSSL", digest_library_version() },
 	};
 	printf("kasi %s\n", KASI_VERSION);

@@ -15,6 +15,38 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e)
 	return schema_set_load(&ctx->schemas, ctx->schemas_dir, e);
 }
 
+/* The message for a name no schema's pattern matches, with the patterns
+ * known, one to a line under it (a list an operator reads at once):
+ *
+ *   no schema's file name pattern matches 'x.csv' (name one with --schema
+ *   NAME, or name the file as one of these expects):
+ *     products                ^products([_-][A-Za-z0-9_-]+)?\.csv(\.gz)?$
+ */
+static int no_schema_matches(const struct schema_set *set, const char *base, struct err *e)
+{
+	char msg[sizeof(e->msg)];
+	size_t width = 0, len;
+	for (size_t i = 0; i < set->n; i++)
+		if (strlen(set->items[i]->name) > width)
+			width = strlen(set->items[i]->name);
+	int k = snprintf(msg, sizeof(msg),
+			 "no schema's file name pattern matches '%s' (name one with --schema "
+			 "NAME, or name the file as one of these expects):",
+			 base);
+	len = k > 0 && (size_t)k < sizeof(msg) ? (size_t)k : sizeof(msg) - 1;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct schema *s = set->items[i];
+		k = snprintf(msg + len, sizeof(msg) - len, "\n  %-*s  %s", (int)width, s->name,
+			     regex_source(s->file_name));
+		if (k < 0 || (size_t)k >= sizeof(msg) - len) {
+			snprintf(msg + len, sizeof(msg) - len, "\n  ...");
+			break;
+		}
+		len += (size_t)k;
+	}
+	return err_set(e, KASI_EDATA, "%s", msg);
+}
+
 int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 		    const struct schema **out, struct err *e)
 {
@@ -35,10 +67,7 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 	size_t n = schema_set_match(ctx->schemas, m, base, found, ARRAY_SIZE(found));
 	regex_matcher_free(m);
 	if (n == 0)
-		return err_set(
-			e, KASI_EDATA,
-			"no schema's file name pattern matches '%s' (name one with --schema)",
-			base);
+		return no_schema_matches(ctx->schemas, base, e);
 	if (n > 1)
 		return err_set(e, KASI_ECONFIG, "'%s' matches more than one schema (%s, %s%s)",
 			       base, found[0]->name, found[1]->name, n > 2 ? ", ..." : "");

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "io/input.h"
 #include "stage/ingest.h"
 
 #include <getopt.h>
@@ -44,19 +45,21 @@ const struct command cmd_ingest = {
 static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema_name)
 {
 	struct err e = { 0 };
-	if (access(path, R_OK) != 0) {
-		err_sys(&e, KASI_ENOINPUT, "cannot open '%s'", path);
-		log_error("%s", e.msg);
-		return KASI_ENOINPUT;
-	}
-	const struct schema *schema;
-	int rc = cmd_pick_schema(ctx, path, schema_name, &schema, &e);
+	int fd;
+	int rc = input_open(path, &fd, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		return -rc;
 	}
+	const struct schema *schema;
+	rc = cmd_pick_schema(ctx, path, schema_name, &schema, &e);
+	if (rc) {
+		close(fd);
+		log_error("%s", e.msg);
+		return -rc;
+	}
 	struct ingest_result res;
-	rc = ingest_file(ctx->store, schema, path, &res, &e);
+	rc = ingest_file(ctx->store, schema, fd, path, &res, &e);
 	if (rc == -KASI_EIO) {
 		/* A commit whose sync failed may still have reached the disk:
 		 * either way the file is whole or absent, and a rerun knows. */

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "io/input.h"
 #include "stage/load.h"
 
 static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx);
@@ -52,14 +53,21 @@ static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx)
 				       argv[1]);
 	const char *path = argv[2];
 	struct err e = { 0 };
-	const struct schema *schema;
-	int rc = cmd_pick_schema(ctx, path, load_kind_schema(kind), &schema, &e);
+	int fd;
+	int rc = input_open(path, &fd, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		return -rc;
 	}
+	const struct schema *schema;
+	rc = cmd_pick_schema(ctx, path, load_kind_schema(kind), &schema, &e);
+	if (rc) {
+		close(fd);
+		log_error("%s", e.msg);
+		return -rc;
+	}
 	struct load_result res;
-	rc = load_file(ctx->store, schema, kind, path, &res, &e);
+	rc = load_file(ctx->store, schema, kind, fd, path, &res, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		validation_release(&res.v);

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "io/input.h"
 #include "stage/validate.h"
 
 #include <getopt.h>
@@ -100,11 +101,9 @@ static int cmd_validate_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	const char *path = argv[optind];
 
 	struct err e = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_sys(&e, KASI_ENOINPUT, "cannot open '%s'", path);
+	int fd;
+	if (input_open(path, &fd, &e))
 		return fail(json, KASI_ENOINPUT, "file", "a readable file", path, e.msg);
-	}
 	const struct schema *schema = NULL;
 	int rc = cmd_pick_schema(ctx, path, schema_name, &schema, &e);
 	if (rc) {

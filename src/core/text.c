@@ -118,6 +118,17 @@ static size_t char_len(const unsigned char *s, size_t n)
 	return len ? len : 1;
 }
 
+bool text_has_digit_run(const char *s, size_t n)
+{
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
+		if (run >= TEXT_DIGIT_RUN)
+			return true;
+	}
+	return false;
+}
+
 size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t outsz)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -125,6 +136,7 @@ size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t ou
 	if (!outsz)
 		return 0;
 	outbuf[0] = '\0';
+	mask = mask || text_has_digit_run(str, n);
 
 	size_t total = 0;
 	for (size_t i = 0; i < n; i += char_len(s + i, n - i))
@@ -153,4 +165,12 @@ size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t ou
 		i += len;
 	}
 	return o.len;
+}
+
+const char *text_value(const char *s, char *out)
+{
+	if (!s)
+		s = "";
+	text_render(s, strlen(s), false, out, TEXT_RENDER_BUFSZ);
+	return out;
 }

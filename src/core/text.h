@@ -1,12 +1,14 @@
 /*
  * text.h — UTF-8 checks and the safe rendering of field values.
  *
- * Files are UTF-8; lengths count code points, not bytes
- *. A value quoted in an error message or report is rendered
- * so that it can neither break the line nor leak personal data: control
- * characters and invalid bytes are escaped, long values are cut, and
- * personal values (ID and account numbers) keep only their last four
- * characters.
+ * Files are UTF-8; lengths count code points, not bytes. A value quoted
+ * in an error message or report is rendered so that it can neither break
+ * the line nor leak personal data: control characters and invalid bytes
+ * are escaped, long values are cut, and personal values keep only their
+ * last four characters. A value is personal when its column says so, and
+ * also, whatever its column, when it carries a run of TEXT_DIGIT_RUN or
+ * more digits: an ID or account number in the wrong column (or in a
+ * product code) is still an ID or account number.
  */
 #ifndef KASI_TEXT_H
 #define KASI_TEXT_H
@@ -35,11 +37,26 @@ size_t text_utf8_len(const char *s, size_t n);
 /* A buffer always big enough for text_render's output. */
 #define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 4 + 64)
 
+/* The shortest run of digits that makes any value personal: an SA ID
+ * number has 13, a bank account number 6 to 20 (short ones are hard to
+ * tell from amounts and ids, so the rule starts at 9). */
+#define TEXT_DIGIT_RUN 9
+
+/* Whether s[0..n) holds TEXT_DIGIT_RUN or more ASCII digits in a row. */
+bool text_has_digit_run(const char *s, size_t n);
+
 /* Render s[0..n) into out (NUL-terminated, returns the length): control
  * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the rest as
  * is, cut after TEXT_RENDER_MAX code points with "...(N chars)". With
- * `mask`, all but the last four characters become '*' (a value of four
- * characters or fewer is hidden entirely: its last four are all of it). */
+ * `mask`, or when s has a run of TEXT_DIGIT_RUN digits, all but the last
+ * four characters become '*' (a value of four characters or fewer is
+ * hidden entirely: its last four are all of it). Every value quoted in a
+ * message or report goes through here. */
 size_t text_render(const char *s, size_t n, bool mask, char *out, size_t outsz);
+
+/* text_render of the NUL-terminated s (NULL: "") into out, which must
+ * hold TEXT_RENDER_BUFSZ bytes; returns out. For formatting a value
+ * into a message: "'%s' is not a known product". */
+const char *text_value(const char *s, char *out);
 
 #endif

@@ -5,7 +5,7 @@
  * core:
  *
  *   producer (reader thread)              consumer (caller of csv_reader_run)
- *   gzread -> BOM -> csv_parse              pop a full batch
+ *   content -> BOM -> csv_parse             pop a full batch
  *   on_field: copy into the batch           for each record: check UTF-8
  *   on_row:   close the record; when          and NUL, build the csv_row,
  *             the batch is full, push it      call fn()
@@ -27,7 +27,10 @@
  *
  * CSV_REPALL_NL reports CR and LF separately, so "a,b\r\n" arrives as a
  * record ended by '\r' and then an empty record ended by '\n'. on_row()
- * folds that LF into the CRLF; any other empty record is an empty line,
+ * folds that LF into the CRLF; a CR followed by anything else (or by the
+ * end of the file) is a bare CR, which lines may not end with: it stops
+ * the read (CSV_EBARECR) at the record it ended. (A CR inside quotes is
+ * data, and never reaches on_row.) Any other empty record is an empty line,
  * held back in `pending_blank` until a real record follows (it is then
  * handed over, so the caller can reject it) or the file ends (it is then
  * dropped: trailing empty lines are allowed).
@@ -36,15 +39,15 @@
 #include "core/grow.h"
 #include "core/relay.h"
 #include "core/text.h"
+#include "io/content.h"
 #include "io/csv.h"
 #include "io/digest.h"
+#include "io/input.h"
 
 #include <csv.h>
 #include <pthread.h>
-#include <zlib.h>
 
 #define READ_CHUNK	 (256 * 1024)
-#define GZ_BUFFER	 (128 * 1024)
 #define LIBCSV_BLOCK	 (16 * 1024)
 #define ROW_BYTES_FACTOR 4
 #define NBATCH		 4
@@ -77,7 +80,7 @@ struct batch {
 };
 
 struct csv_reader {
-	gzFile gz;
+	struct content *in; /* the file's bytes, decompressed */
 	struct csv_parser parser;
 	bool parser_ready;
 	struct csv_limits lim;
@@ -95,8 +98,9 @@ struct csv_reader {
 	size_t row_start;  /* arena offset where the current record began */
 	size_t row_first_span;
 	size_t cur_nfields;
-	bool row_overflow; /* the record passed max_row_bytes */
-	int last_term;
+	bool row_overflow;  /* the record passed max_row_bytes */
+	bool cr_open;	    /* the last record ended with a CR: an LF must follow */
+	uint64_t cr_record; /* the record that CR ended */
 	uint64_t pending_blank;
 	uint64_t record; /* records closed so far */
 	enum csv_result problem;
@@ -214,21 +218,32 @@ static bool add_row(struct csv_reader *r, size_t nfields, size_t nstored)
 	return true;
 }
 
+static void bare_cr(struct csv_reader *r)
+{
+	set_problem(r, CSV_EBARECR, "a carriage return not followed by a line feed ends the line");
+	r->problem_record = r->cr_record;
+}
+
 static void on_row(int c, void *data)
 {
 	struct csv_reader *r = data;
 	if (r->problem)
 		return;
+	if (r->cr_open) {
+		r->cr_open = false;
+		if (c == '\n' && r->cur_nfields == 0)
+			return; /* the LF of a CRLF */
+		bare_cr(r);
+		return;
+	}
 	if (r->cur_nfields == 0) {
-		if (c == '\n' && r->last_term == '\r')
-			r->last_term = '\n'; /* the LF of a CRLF */
-		else {
-			r->pending_blank++;
-			r->last_term = c;
+		r->pending_blank++;
+		if (c == '\r') {
+			r->cr_open = true;
+			r->cr_record = r->record + r->pending_blank;
 		}
 		return;
 	}
-	r->last_term = c;
 	if (r->row_overflow) {
 		set_problem(r, CSV_EFIELD, "record longer than %zu bytes", r->max_row_bytes);
 		return;
@@ -241,6 +256,10 @@ static void on_row(int c, void *data)
 	size_t nstored = r->cur_nfields < r->lim.max_fields ? r->cur_nfields : r->lim.max_fields;
 	if (!add_row(r, r->cur_nfields, nstored))
 		return;
+	if (c == '\r') {
+		r->cr_open = true;
+		r->cr_record = r->record;
+	}
 	r->cur_nfields = 0;
 	r->row_start = r->cur->arena_len;
 	r->row_first_span = r->cur->nspans;
@@ -248,47 +267,24 @@ static void on_row(int c, void *data)
 		ship_batch(r, false);
 }
 
-/* zlib's message, without the "<fd:N>: " it puts before it for streams
- * opened with gzdopen. */
-static const char *gz_message(gzFile gz, int *errnum)
-{
-	const char *msg = gzerror(gz, errnum);
-	if (!strncmp(msg, "<fd:", 4)) {
-		const char *colon = strstr(msg, ": ");
-		if (colon)
-			msg = colon + 2;
-	}
-	return msg;
-}
-
 /* Read the next chunk of content into r->buf; returns its length, 0 at
  * the end, -1 after recording a problem. */
 static ssize_t read_chunk(struct csv_reader *r)
 {
-	int n = gzread(r->gz, r->buf, READ_CHUNK);
+	ssize_t n = content_read(r->in, r->buf, READ_CHUNK);
 	if (n < 0) {
-		int errnum;
-		const char *msg = gz_message(r->gz, &errnum);
-		if (errnum == Z_ERRNO)
-			set_problem(r, CSV_EREAD, "read error: %s", strerror(errno));
-		else
-			set_problem(r, CSV_EGZIP, "compressed data is corrupt: %s", msg);
+		const char *msg;
+		enum content_problem p = content_problem(r->in, &msg);
+		set_problem(r,
+			    p == CONTENT_EGZIP	 ? CSV_EGZIP
+			    : p == CONTENT_EREAD ? CSV_EREAD
+						 : CSV_ENOMEM,
+			    "%s", msg);
 		return -1;
 	}
 	if (r->first_chunk) {
 		r->first_chunk = false;
-		r->compressed = !gzdirect(r->gz);
-	}
-	if (n == 0) {
-		/* gzread treats a truncated stream as a soft end of file
-		 * (Z_BUF_ERROR, so that growing files can be followed); a file
-		 * that stops mid-stream has lost data, so it is an error here. */
-		int errnum;
-		const char *msg = gz_message(r->gz, &errnum);
-		if (errnum == Z_BUF_ERROR) {
-			set_problem(r, CSV_EGZIP, "compressed data is truncated: %s", msg);
-			return -1;
-		}
+		r->compressed = content_compressed(r->in);
 	}
 	r->bytes += (uint64_t)n;
 	if (r->hash)
@@ -299,6 +295,40 @@ static ssize_t read_chunk(struct csv_reader *r)
 		return -1;
 	}
 	return n;
+}
+
+/* The encoding of text that is not UTF-8 but UTF-16 or UTF-32, from
+ * its first bytes: a byte order mark, or else the NUL bytes such text
+ * puts beside every ASCII character (a header starts with one). NULL
+ * for anything else, which the UTF-8 checks then judge. */
+static const char *wide_encoding(const unsigned char *p, size_t len)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *name;
+	} marks[] = {
+		/* UTF-32LE first: its mark begins with UTF-16LE's. */
+		{ "\xFF\xFE\x00\x00", 4, "UTF-32 (little-endian)" },
+		{ "\x00\x00\xFE\xFF", 4, "UTF-32 (big-endian)" },
+		{ "\xFF\xFE", 2, "UTF-16 (little-endian)" },
+		{ "\xFE\xFF", 2, "UTF-16 (big-endian)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++)
+		if (len >= marks[i].len && !memcmp(p, marks[i].bytes, marks[i].len))
+			return marks[i].name;
+	if (len < 4)
+		return NULL;
+	bool z[4] = { !p[0], !p[1], !p[2], !p[3] };
+	if (!z[0] && z[1] && z[2] && z[3])
+		return "UTF-32 (little-endian)";
+	if (z[0] && z[1] && z[2] && !z[3])
+		return "UTF-32 (big-endian)";
+	if (!z[0] && z[1] && !z[2] && z[3])
+		return "UTF-16 (little-endian)";
+	if (z[0] && !z[1] && z[2] && !z[3])
+		return "UTF-16 (big-endian)";
+	return NULL;
 }
 
 /* Parse the whole input into batches; returns how the read ended. */
@@ -321,6 +351,13 @@ static enum csv_result produce(struct csv_reader *r)
 				r->had_bom = true;
 				p += 3;
 				len -= 3;
+			}
+			const char *wide = wide_encoding((const unsigned char *)p, len);
+			if (wide) {
+				set_problem(r, CSV_EENCODING,
+					    "the file is %s, not UTF-8: save it as UTF-8", wide);
+				r->problem_record = 0;
+				return r->problem;
 			}
 		}
 		size_t used = csv_parse(&r->parser, p, len, on_field, on_row, r);
@@ -349,6 +386,8 @@ static enum csv_result produce(struct csv_reader *r)
 			    r->cur_nfields + 1);
 		return r->problem;
 	}
+	if (r->cr_open) /* the file's last byte */
+		bare_cr(r);
 	if (r->hash && !r->problem) {
 		sha256_final(r->hash, r->digest);
 		r->have_digest = true;
@@ -470,13 +509,10 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		goto out;
 	}
 
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
-		rc = err_set(e, KASI_EIO, "cannot read '%s': out of memory", name);
+	rc = content_open(&r->in, fd, e);
+	fd = -1; /* the content's now, even on failure */
+	if (rc)
 		goto out;
-	}
-	fd = -1; /* owned by gz now */
-	gzbuffer(r->gz, GZ_BUFFER);
 
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
 		rc = err_set(e, KASI_EIO, "out of memory");
@@ -499,10 +535,11 @@ out:
 int csv_reader_open(struct csv_reader **out, const char *path, const struct csv_limits *limits,
 		    struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	int fd;
+	int rc = input_open(path, &fd, e);
+	if (rc) {
 		*out = NULL;
-		return err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+		return rc;
 	}
 	return csv_reader_open_fd(out, fd, path, limits, e);
 }
@@ -551,8 +588,7 @@ void csv_reader_free(struct csv_reader *r)
 		return;
 	if (r->parser_ready)
 		csv_free(&r->parser);
-	if (r->gz)
-		gzclose_r(r->gz);
+	content_free(r->in);
 	for (int i = 0; i < NBATCH; i++) {
 		free(r->batches[i].arena);
 		free(r->batches[i].spans);
@@ -564,11 +600,6 @@ void csv_reader_free(struct csv_reader *r)
 	free(r->name);
 	free(r->fields);
 	free(r);
-}
-
-const char *csv_zlib_version(void)
-{
-	return zlibVersion();
 }
 
 /* libcsv has no call that tells its version: this is the one kasi was

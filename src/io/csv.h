@@ -5,15 +5,18 @@
  * callback and keeps nothing once the callback returns, so memory stays
  * bounded whatever the size of the file:
  *
- *   read 256 KiB (gzread: plain or gzip, told apart by the magic bytes)
- *     -> strip a leading UTF-8 BOM
+ *   read 256 KiB of content (io/content.h: plain, or every gzip member
+ *     decompressed, told apart by the magic bytes)
+ *     -> strip a leading UTF-8 BOM; stop at a UTF-16 or UTF-32 one (or
+ *        at the NUL bytes that such text puts between ASCII letters)
  *     -> csv_parse (strict: malformed quoting stops the read)
  *     -> per field: copy into the row arena, check UTF-8 and NUL, count
  *        code points
  *     -> per record: call the row callback
  *
- * What counts as a record: every line break outside quotes ends one (LF,
- * CRLF or a lone CR, mixed freely). An empty line between records is
+ * What counts as a record: every line break outside quotes ends one (LF
+ * or CRLF, mixed freely). A carriage return outside quotes that no line
+ * feed follows stops the read (CSV_EBARECR); inside quotes it is data. An empty line between records is
  * handed over as a record with no fields, so that the caller can reject
  * it at its row number; empty lines at the end of the file are dropped.
  * Record numbers count from 1 (the header), as a spreadsheet shows them.
@@ -64,6 +67,8 @@ enum csv_result {
 	CSV_EFIELD,	   /* a field or record over the byte limits */
 	CSV_EBYTES,	   /* content over max_bytes */
 	CSV_EGZIP,	   /* compressed data corrupt or truncated */
+	CSV_EENCODING,	   /* UTF-16 or UTF-32 text, not UTF-8 (nothing is read) */
+	CSV_EBARECR,	   /* a CR outside quotes that no LF follows */
 	CSV_EREAD,	   /* an I/O error */
 	CSV_ENOMEM,
 };
@@ -104,8 +109,7 @@ bool csv_reader_had_bom(const struct csv_reader *r);
 
 void csv_reader_free(struct csv_reader *r);
 
-/* The versions of zlib in use, and of libcsv as built against. */
-const char *csv_zlib_version(void);
+/* The version of libcsv kasi was built against. */
 const char *csv_libcsv_version(void);
 
 #endif

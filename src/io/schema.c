@@ -31,6 +31,7 @@
  */
 #include "core/common.h"
 #include "core/text.h"
+#include "io/input.h"
 #include "io/schema.h"
 
 #include <dirent.h>
@@ -1072,8 +1073,14 @@ int schema_load(struct schema **out, const char *path, struct err *e)
 			     path);
 		goto out;
 	}
-	f = fopen(path, "r");
-	if (!f) {
+	int fd;
+	struct err why = { 0 };
+	if (input_open(path, &fd, &why)) {
+		rc = err_set(e, KASI_ECONFIG, "schema: %s", why.msg);
+		goto out;
+	}
+	if (!(f = fdopen(fd, "r"))) {
+		close(fd);
 		rc = err_sys(e, KASI_ECONFIG, "cannot open schema '%s'", path);
 		goto out;
 	}

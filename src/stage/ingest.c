@@ -312,8 +312,14 @@ static int on_row(void *ctx, const struct vrow *row)
 	};
 	if (!f.fact_key)
 		return err_set(r->e, KASI_EIO, "out of memory");
-	if (!f.business_date)
-		return err_set(r->e, KASI_EIO, "row %" PRIu64 ": no business date", row->record);
+	if (!f.business_date) {
+		/* A schema may let its date column be empty or absent: bad data,
+		 * reported with the rest, and the file loads nothing. */
+		vrow_error(row, r->schema->map[CANON_DATE], RULE_CHECK_BASE + CHECK_REQUIRED,
+			   "a value (the row's business date)", "the row has no business date");
+		r->invalid = true;
+		return 0;
+	}
 	f.has_amount = money_of(r, CANON_AMOUNT, &f.amount);
 	f.has_requested = money_of(r, CANON_REQUESTED_AMOUNT, &f.requested_amount);
 	const char *t = value(r, CANON_STATUS_TIME);
@@ -407,10 +413,20 @@ static int check_schema(const struct schema *s, struct err *e)
 			e, KASI_ECONFIG,
 			"schema %s must map transaction_id and date and have a key to be ingested",
 			s->name);
+	const struct schema_column *date = &s->columns[s->map[CANON_DATE]];
+	bool dated = false;
+	for (size_t k = 0; k < date->nchecks; k++)
+		dated |= date->checks[k].kind == CHECK_DATE ||
+			 date->checks[k].kind == CHECK_TIMESTAMP;
+	if (!dated)
+		return err_set(e, KASI_ECONFIG,
+			       "schema %s maps date to column '%s', which has no date or "
+			       "timestamp check",
+			       s->name, date->name);
 	return 0;
 }
 
-int ingest_file(struct store *s, const struct schema *schema, const char *path,
+int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
 		struct ingest_result *res, struct err *e)
 {
 	int rc;
@@ -418,9 +434,11 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 	struct ingest_run r = { .store = s, .schema = schema, .res = res, .e = e };
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_schema(schema, e)))
-		return rc;
-	if (!(r.held_strings = arena_new()))
-		return err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	if (!(r.held_strings = arena_new())) {
+		rc = err_set(e, KASI_EIO, "out of memory");
+		goto out;
+	}
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -429,15 +447,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		  schema_match_name(schema, m, base, &r.file_date) == SCHEMA_NAME_MATCH;
 	regex_matcher_free(m);
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+	if ((rc = store_begin(s, e)))
 		goto out;
-	}
-	if ((rc = store_begin(s, e))) {
-		close(fd);
-		goto out;
-	}
 	in_tx = true;
 	char file_date[DATE_BUFSZ];
 	if (r.dated)
@@ -448,14 +459,14 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		.channel = schema->channel,
 		.file_date = r.dated ? file_date : NULL,
 	};
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e))) {
-		close(fd);
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)))
 		goto out;
-	}
 	struct validate_opts opts = {
 		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true, .row_sha256 = true
 	};
-	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+	rc = validate_fd(schema, fd, path, &opts, &res->v, e);
+	fd = -1; /* validate_fd's now */
+	if (rc)
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = store_held(&r)))
 		goto out;
@@ -503,6 +514,8 @@ int ingest_file(struct store *s, const struct schema *schema, const char *path,
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
 out:
+	if (fd >= 0)
+		close(fd);
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);

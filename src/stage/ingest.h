@@ -37,11 +37,12 @@ struct ingest_result {
 	size_t nnotes;
 };
 
-/* Ingest the file at path, whose schema is a channel's. Returns 0 with a
- * verdict in res, or a negative status (-KASI_ENOINPUT, -KASI_EIO,
- * -KASI_ELOCKED, -KASI_ECONFIG for a schema that is not a channel's).
- * Release res with ingest_result_release either way. */
-int ingest_file(struct store *s, const struct schema *schema, const char *path,
+/* Ingest the file open on fd (from input_open; ingest_file closes it),
+ * named path, whose schema is a channel's. Returns 0 with a verdict in
+ * res, or a negative status (-KASI_ENOINPUT, -KASI_EIO, -KASI_ELOCKED,
+ * -KASI_ECONFIG for a schema that is not a channel's). Release res with
+ * ingest_result_release either way. */
+int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
 		struct ingest_result *res, struct err *e);
 void ingest_result_release(struct ingest_result *res);
 

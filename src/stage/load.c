@@ -9,13 +9,19 @@
  *   same digest loaded -> ROLLBACK: nothing to do
  *   else               -> record the digest, COMMIT
  *
- * Once a row fails, no more rows are written (the file will be rolled
- * back), but validation goes on, so that the report lists every error.
+ * Once a row fails, the file will be rolled back, but every later row is
+ * still checked, load's own checks included (a product loaded before, a
+ * provider's details the same on every row), so that the report lists
+ * every error, as validate's does. Products and ledger records are no
+ * longer written then; a register's rows still go to the store, inside
+ * the transaction that will be rolled back, because whether a cash payment
+ * code is another policy's depends on the rows before it.
  */
 #include "core/common.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "stage/load.h"
 
 static const char *const kind_names[] = { "products", "policies", "ledger" };
@@ -117,8 +123,9 @@ static void count(struct load_result *res, enum store_upsert what)
 		res->unchanged++;
 }
 
-/* A provider must carry the same details on every row of a load. */
-static bool provider_consistent(struct load_run *r, const struct vrow *row)
+/* A provider must carry the same details on every row of a load: 0, or
+ * KASI_EDATA (reported on the row), or a negative status. */
+static int provider_consistent(struct load_run *r, const struct vrow *row)
 {
 	const char *code = value(r, PR_PROVIDER), *name = value(r, PR_PROVIDER_NAME);
 	const char *bank = value(r, PR_BANK), *account = value(r, PR_ACCOUNT);
@@ -131,26 +138,30 @@ static bool provider_consistent(struct load_run *r, const struct vrow *row)
 			  : strcmp(p->account, account) ? PR_ACCOUNT
 							: -1;
 		if (bad < 0)
-			return true;
+			return 0;
+		char shown[TEXT_RENDER_BUFSZ];
 		vrow_error(row, r->col[bad], RULE_CONSISTENCY,
 			   "the same details on every row of a provider",
-			   "provider %s is given other %s on an earlier row", code,
-			   product_cols[bad]);
-		return false;
+			   "provider %s is given other %s on an earlier row",
+			   text_value(code, shown), product_cols[bad]);
+		return KASI_EDATA;
 	}
 	struct provider_seen *np = realloc(r->providers, (r->nproviders + 1) * sizeof(*np));
 	if (!np)
-		return false;
+		return err_set(r->e, KASI_EIO, "out of memory");
 	r->providers = np;
-	np[r->nproviders++] =
-		(struct provider_seen){ strdup(code), strdup(name), strdup(bank), strdup(account) };
-	return true;
+	struct provider_seen *p = &np[r->nproviders++];
+	*p = (struct provider_seen){ strdup(code), strdup(name), strdup(bank), strdup(account) };
+	if (!p->code || !p->name || !p->bank || !p->account)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	return 0;
 }
 
 static int load_product(struct load_run *r, const struct vrow *row, enum store_upsert *what)
 {
-	if (!provider_consistent(r, row))
-		return KASI_EDATA;
+	int rc = provider_consistent(r, row);
+	if (rc || r->invalid)
+		return rc;
 	struct store_product p = {
 		.product_code = value(r, PR_CODE),
 		.product_name = value(r, PR_NAME),
@@ -202,10 +213,14 @@ static int hold_policy(struct load_run *r, const struct vrow *row, const struct 
 	if (rc)
 		return rc;
 	if (!product_id) {
+		char shown[TEXT_RENDER_BUFSZ];
 		vrow_error(row, r->col[PO_PRODUCT], RULE_REFERENCE, "a product loaded before",
-			   "'%s' is not a known product (load products first)", p->product_code);
+			   "'%s' is not a known product (load products first)",
+			   text_value(p->product_code, shown));
 		return KASI_EDATA;
 	}
+	if (r->invalid) /* checked; nothing more to hold */
+		return 0;
 	struct store_policy *h = &r->held_policies[r->nheld++];
 	*h = (struct store_policy){
 		.policy_number = hold(r, p->policy_number),
@@ -285,6 +300,8 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 
 static int load_ledger_entry(struct load_run *r, const struct vrow *row, enum store_upsert *what)
 {
+	if (r->invalid) /* a ledger record has no check of load's own */
+		return 0;
 	const char *ts = value(r, LE_TIMESTAMP), *amount = value(r, LE_AMOUNT);
 	int32_t day;
 	char date[DATE_BUFSZ];
@@ -309,7 +326,7 @@ static int load_ledger_entry(struct load_run *r, const struct vrow *row, enum st
 static int on_row(void *ctx, const struct vrow *row)
 {
 	struct load_run *r = ctx;
-	if (!row->ok || r->invalid) {
+	if (!row->ok) { /* its values broke the schema: nothing more to check */
 		r->invalid = true;
 		return 0;
 	}
@@ -367,7 +384,8 @@ static int fresh_load(struct load_run *r, struct err *e)
 	return rc;
 }
 
-/* Every column this kind reads must be in the schema. */
+/* Every column this kind reads must be in the schema, and in every file
+ * it accepts: the row handlers read each one on every row. */
 static int resolve_columns(struct load_run *r, struct err *e)
 {
 	const char *const *names = r->kind == LOAD_PRODUCTS   ? product_cols
@@ -386,12 +404,18 @@ static int resolve_columns(struct load_run *r, struct err *e)
 				       "schema %s has no column '%s', which loading %s needs",
 				       r->schema->name, names[i] ? names[i] : "cash_code (map)",
 				       kind_names[r->kind]);
+		if (r->schema->columns[r->col[i]].absent_ok)
+			return err_set(e, KASI_ECONFIG,
+				       "schema %s lets column '%s' be absent, but loading %s "
+				       "needs it on every row",
+				       r->schema->name, r->schema->columns[r->col[i]].name,
+				       kind_names[r->kind]);
 	}
 	return 0;
 }
 
-int load_file(struct store *s, const struct schema *schema, enum load_kind kind, const char *path,
-	      struct load_result *res, struct err *e)
+int load_file(struct store *s, const struct schema *schema, enum load_kind kind, int fd,
+	      const char *path, struct load_result *res, struct err *e)
 {
 	int rc;
 	bool in_tx = false;
@@ -401,26 +425,18 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	store_now(r.now);
 	if ((rc = resolve_columns(&r, e)))
 		goto out;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+	if ((rc = store_begin(s, e)))
 		goto out;
-	}
-	if ((rc = store_begin(s, e))) {
-		close(fd);
-		goto out;
-	}
 	in_tx = true;
 	struct store_file f = { .name = base_name(path), .schema = schema->name };
-	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) || (rc = fresh_load(&r, e))) {
-		close(fd);
+	if ((rc = store_file_apply_begin(s, &f, &r.file_id, e)) || (rc = fresh_load(&r, e)))
 		goto out;
-	}
 	struct validate_opts opts = {
 		.sha256 = true, .on_row = on_row, .ctx = &r, .row_thread = true
 	};
-	if ((rc = validate_fd(schema, fd, path, &opts, &res->v, e)))
+	rc = validate_fd(schema, fd, path, &opts, &res->v, e);
+	fd = -1; /* validate_fd's now */
+	if (rc)
 		goto out;
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = insert_held(&r)))
 		goto out;
@@ -466,6 +482,8 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 	log_debug("load: %s: committed in %" PRId64 " ms", kind_names[kind],
 		  (clock_us() - t) / 1000);
 out:
+	if (fd >= 0)
+		close(fd);
 	if (in_tx)
 		store_rollback(s);
 	vstrings_release(&r.t);

@@ -27,10 +27,12 @@ struct load_result {
 int load_kind_from_name(const char *name, enum load_kind *kind);
 const char *load_kind_schema(enum load_kind kind);
 
-/* Load the file at path. Returns 0 when it was read to a verdict (see
- * res), or a negative status (-KASI_ENOINPUT, -KASI_EIO, -KASI_ELOCKED)
- * with a message in e; res->v is to be released either way. */
-int load_file(struct store *s, const struct schema *schema, enum load_kind kind, const char *path,
-	      struct load_result *res, struct err *e);
+/* Load the file open on fd (from input_open; load_file closes it),
+ * named path. Returns 0 when it was read to a verdict (see res), or a
+ * negative status (-KASI_ENOINPUT, -KASI_EIO, -KASI_ELOCKED,
+ * -KASI_ECONFIG) with a message in e; res->v is to be released either
+ * way. */
+int load_file(struct store *s, const struct schema *schema, enum load_kind kind, int fd,
+	      const char *path, struct load_result *res, struct err *e);
 
 #endif

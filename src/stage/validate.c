@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "io/csv.h"
 #include "io/digest.h"
+#include "io/input.h"
 #include "io/keyset.h"
 #include "stage/validate.h"
 
@@ -46,6 +47,8 @@ static const char *const rule_names[RULE_CHECK_BASE] = {
 	[RULE_UNTERMINATED_QUOTE] = "unterminated_quote",
 	[RULE_FIELD_TOO_LONG] = "field_too_long",
 	[RULE_GZIP] = "gzip",
+	[RULE_ENCODING] = "encoding",
+	[RULE_BARE_CR] = "bare_cr",
 	[RULE_BLANK_LINE] = "blank_line",
 	[RULE_FIELD_COUNT] = "field_count",
 	[RULE_UTF8] = "utf8",
@@ -97,6 +100,10 @@ struct vrun {
 	int fatal; /* a keyset failure: stop and report */
 
 	bool have_header;
+	/* The header named every column once and nothing else: only then
+	 * do rows reach validate_opts.on_row, which may count on each
+	 * schema column being there. */
+	bool header_ok;
 	size_t nheader;	    /* fields in the header */
 	long *field_of_col; /* schema column -> header position, or -1 */
 
@@ -228,6 +235,7 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 	struct validation *v = r->v;
 	r->have_header = true;
 	r->nheader = row->nfields;
+	uint64_t errors_before = v->nerrors;
 
 	for (size_t i = 0; i < row->nstored; i++) {
 		const struct csv_field *f = &row->fields[i];
@@ -253,6 +261,7 @@ static void read_header(struct vrun *r, const struct csv_row *row)
 				  0, false, "the column in the header",
 				  "column '%s' is missing from the header", s->columns[c].name);
 	}
+	r->header_ok = v->nerrors == errors_before;
 }
 
 /* ---- one field ------------------------------------------------------- */
@@ -818,7 +827,7 @@ static int on_row(void *ctx, const struct csv_row *row)
 		}
 		check_keys(r, row);
 	}
-	if (!r->fatal && r->opts->on_row) {
+	if (!r->fatal && r->opts->on_row && r->header_ok) {
 		struct vrow vr = {
 			.schema = r->s,
 			.csv = row,
@@ -977,8 +986,17 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_re
 		break;
 	case CSV_EGZIP:
 		rule = RULE_GZIP;
-		expected = "a complete gzip stream";
+		expected = "complete gzip members and nothing after them";
 		at = 0;
+		break;
+	case CSV_EENCODING:
+		rule = RULE_ENCODING;
+		expected = "UTF-8 text";
+		at = 0;
+		break;
+	case CSV_EBARECR:
+		rule = RULE_BARE_CR;
+		expected = "lines ending in LF or CRLF";
 		break;
 	case CSV_EREAD:
 	case CSV_ENOMEM:
@@ -986,7 +1004,7 @@ static int reader_problem(struct vrun *r, struct csv_reader *reader, enum csv_re
 	}
 	v->stopped = true;
 	add_error(v, at, -1, rule, NULL, NULL, 0, false, expected, "%s%s", msg,
-		  " (the rest of the file was not read)");
+		  res == CSV_EENCODING ? "" : " (the rest of the file was not read)");
 	return 0;
 }
 
@@ -1085,10 +1103,11 @@ out:
 int validate_file(const struct schema *s, const char *path, const struct validate_opts *opts,
 		  struct validation *v, struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	int fd;
+	int rc = input_open(path, &fd, e);
+	if (rc) {
 		memset(v, 0, sizeof(*v));
-		return err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
+		return rc;
 	}
 	return validate_fd(s, fd, path, opts, v, e);
 }

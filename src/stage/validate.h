@@ -32,7 +32,9 @@ enum rule {
 	RULE_QUOTING,		 /* malformed quoting (stops the read) */
 	RULE_UNTERMINATED_QUOTE, /* quote still open at the end (stops the read) */
 	RULE_FIELD_TOO_LONG,	 /* a field over the reader's hard limit (stops the read) */
-	RULE_GZIP,		 /* corrupt or truncated compressed data (stops the read) */
+	RULE_GZIP,		 /* corrupt, cut or trailed compressed data (stops the read) */
+	RULE_ENCODING,		 /* UTF-16 or UTF-32, not UTF-8 (stops the read) */
+	RULE_BARE_CR,		 /* a line ended by a CR alone (stops the read) */
 	RULE_BLANK_LINE,	 /* an empty line between records */
 	RULE_FIELD_COUNT,	 /* a record with more or fewer fields than the header */
 	RULE_UTF8,		 /* not UTF-8 */
@@ -95,7 +97,11 @@ struct vrow {
 };
 
 /* Called for every data row once its checks have run; a non-zero return
- * (a negative status) stops the run, and validate_fd() returns it. */
+ * (a negative status) stops the run, and validate_fd() returns it.
+ * Never called for a file whose header failed (no header, or a column
+ * missing, unknown or named twice): its rows are still checked and their
+ * errors reported, but a handler may count on every column the schema
+ * requires being in the file. */
 typedef int (*validate_row_fn)(void *ctx, const struct vrow *row);
 
 struct validate_opts {

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/dates.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "store/db.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -630,8 +631,9 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		return rc;
 	if (!product_id) {
 		*field = "product_code";
+		char shown[TEXT_RENDER_BUFSZ];
 		return err_set(e, KASI_EDATA, "'%s' is not a known product (load products first)",
-			       p->product_code);
+			       text_value(p->product_code, shown));
 	}
 	if (p->cash_code && *p->cash_code) {
 		sqlite3_stmt *st = db_prep(s, sql_policy_by_cash_code, &rc, e);
@@ -776,9 +778,10 @@ int store_policies_insert(struct store *s, const struct store_policy *p, size_t 
 		size_t k = n - i < STORE_BATCH ? n - i : STORE_BATCH;
 		for (size_t j = 0; j < k && !rc; j++) {
 			rc = store_product_id(s, p[i + j].product_code, &ids[j], e);
+			char shown[TEXT_RENDER_BUFSZ];
 			if (!rc && !ids[j])
 				rc = err_set(e, KASI_EDATA, "'%s' is not a known product",
-					     p[i + j].product_code);
+					     text_value(p[i + j].product_code, shown));
 		}
 		struct new_policies ctx = { p + i, ids, file_id, now };
 		struct db_rows rows = {

@@ -140,6 +140,29 @@ kasi validate "$tmp/whatever.csv"
 expect_status 65 "a file name no schema matches exits 65"
 expect_err "no schema's file name pattern matches 'whatever.csv'" "the unknown name is reported"
 
+# Regression: `kasi ingest softy.csv` said only to name a schema with
+# --schema; it lists every schema's name and file-name pattern too.
+cp "$fixtures/world/softycomp_transactions_20261001.csv" "$tmp/softy.csv"
+kasi --db "$tmp/names.db" init
+kasi --db "$tmp/names.db" ingest "$tmp/softy.csv"
+expect_status 65 "ingest of a name no schema matches exits 65"
+expect_err "(name one with --schema NAME, or name the file as one of these expects):" \
+	"says to name a schema with --schema, or to rename the file"
+width=0
+for sf in "$KASI_ROOT"/schemas/*.schema; do
+	name=$(basename "$sf" .schema)
+	[ ${#name} -gt "$width" ] && width=${#name}
+done
+for sf in "$KASI_ROOT"/schemas/*.schema; do
+	name=$(basename "$sf" .schema)
+	pattern=$(sed -n 's/^file_name //p' "$sf")
+	check "regression: ingest lists schema $name with its pattern $pattern" \
+		grep -qxF "  $(printf '%-*s' "$width" "$name")  $pattern" <<<"$err"
+done
+check "nothing was stored" test "$(sql "$tmp/names.db" "SELECT count(*) FROM files")" = 0
+kasi validate "$tmp/softy.csv"
+expect_err "  softycomp_transactions  ^softycomp_transactions_" "validate lists them too"
+
 kasi validate --schema products "$tmp/whatever.csv"
 expect_status 0 "--schema validates a file whatever its name"
 

@@ -111,6 +111,42 @@ static void test_line_ends_and_bom(void **state)
 	csv_reader_free(r);
 }
 
+/* Regression: a bare CR was taken for a line end. Lines end with LF or
+ * CRLF; a CR outside quotes that no LF follows stops the read at the
+ * record it ended, while a CR inside quotes stays data. */
+static void test_bare_cr_stops_the_read(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint64_t record;
+		size_t rows; /* handed over before the stop */
+	} bad[] = {
+		{ "h1,h2\r1,2\n", 1, 1 },	     /* Mac line ends */
+		{ "h1,h2\n1,2\r3,4\n", 2, 2 },	     /* one among LFs */
+		{ "h1,h2\r\n1,2\r\r\n", 2, 2 },	     /* CR CR LF */
+		{ "h1,h2\n1,2\r", 2, 2 },	     /* the last byte */
+		{ "h1,h2\nab\rcd,2\n", 2, 2 },	     /* inside an unquoted field */
+		{ "h1,h2\n\r\n1,2\n\r3,4\n", 4, 3 }, /* a blank line's CR */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct collected c = { 0 };
+		struct csv_reader *r;
+		assert_int_equal(read_bytes(bad[i].text, strlen(bad[i].text),
+					    (struct csv_limits){ 0 }, &c, &r),
+				 CSV_EBARECR);
+		assert_int_equal(csv_reader_problem_record(r), bad[i].record);
+		assert_int_equal(c.nrows, bad[i].rows);
+		assert_non_null(strstr(csv_reader_problem(r), "carriage return"));
+		csv_reader_free(r);
+	}
+	struct collected c = { 0 };
+	assert_int_equal(read_str("h1,h2\r\n\"a\rb\",\"c\r\"\n\"\r\",x\r\n", &c), CSV_DONE);
+	assert_int_equal(c.nrows, 3);
+	assert_string_equal(c.rows[1], "2:a\rb|c\r");
+	assert_string_equal(c.rows[2], "3:\r|x");
+}
+
 static void test_blank_lines(void **state)
 {
 	(void)state;
@@ -280,6 +316,49 @@ static void test_large_input_streams(void **state)
 	csv_reader_free(r);
 }
 
+/* Regression: a UTF-16 file gave 25 header errors full of \x00. Text in
+ * UTF-16 or UTF-32, with a byte order mark or without (then told by the
+ * NUL bytes beside its ASCII letters), stops the read before any record,
+ * naming the encoding. */
+static void test_wide_encodings_stop_the_read(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *name;
+	} cases[] = {
+		{ "\xFF\xFEh\0,\0i\0\n\0", 10, "UTF-16 (little-endian)" },
+		{ "\xFE\xFF\0h\0,\0i\0\n", 10, "UTF-16 (big-endian)" },
+		{ "\xFF\xFE\0\0h\0\0\0\n\0\0\0", 12, "UTF-32 (little-endian)" },
+		{ "\0\0\xFE\xFF\0\0\0h\0\0\0\n", 12, "UTF-32 (big-endian)" },
+		{ "h\0,\0i\0\n\0", 8, "UTF-16 (little-endian)" },
+		{ "\0h\0,\0i\0\n", 8, "UTF-16 (big-endian)" },
+		{ "h\0\0\0\n\0\0\0", 8, "UTF-32 (little-endian)" },
+		{ "\0\0\0h\0\0\0\n", 8, "UTF-32 (big-endian)" },
+		{ "\xFF\xFE", 2, "UTF-16 (little-endian)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct collected c = { 0 };
+		struct csv_reader *r;
+		assert_int_equal(
+			read_bytes(cases[i].bytes, cases[i].len, (struct csv_limits){ 0 }, &c, &r),
+			CSV_EENCODING);
+		assert_int_equal(c.nrows, 0);
+		assert_non_null(strstr(csv_reader_problem(r), cases[i].name));
+		assert_non_null(strstr(csv_reader_problem(r), "not UTF-8"));
+		csv_reader_free(r);
+	}
+	/* UTF-8 (with its BOM) is read; a NUL further on is the field's
+	 * problem, not the file's encoding. */
+	struct collected c = { 0 };
+	assert_int_equal(
+		read_bytes("\xEF\xBB\xBFh,i\nab\0,c\n", 13, (struct csv_limits){ 0 }, &c, NULL),
+		CSV_DONE);
+	assert_int_equal(c.nrows, 2);
+	assert_int_equal(c.text[1][0], TEXT_NUL);
+}
+
 static void test_open_failures(void **state)
 {
 	(void)state;
@@ -292,7 +371,7 @@ static void test_open_failures(void **state)
 	assert_non_null(strstr(e.msg, "cannot open"));
 	assert_int_equal(csv_reader_open(&r, unit_tmpdir, &(struct csv_limits){ 0 }, &e),
 			 -KASI_ENOINPUT);
-	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_non_null(strstr(e.msg, "is a directory"));
 }
 
 int main(void)
@@ -302,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_spaces_are_data),
 		cmocka_unit_test(test_line_ends_and_bom),
+		cmocka_unit_test(test_bare_cr_stops_the_read),
 		cmocka_unit_test(test_blank_lines),
 		cmocka_unit_test(test_text_checks),
 		cmocka_unit_test(test_malformed_quoting_stops),
@@ -311,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_callback_can_stop),
 		cmocka_unit_test(test_gzip_by_magic),
 		cmocka_unit_test(test_large_input_streams),
+		cmocka_unit_test(test_wide_encodings_stop_the_read),
 		cmocka_unit_test(test_open_failures),
 	};
 	return cmocka_run_group_tests_name("csv", tests, unit_tmpdir_setup, unit_tmpdir_teardown);

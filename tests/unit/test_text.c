@@ -83,7 +83,26 @@ static void test_render_masks_personal_values(void **state)
 	assert_string_equal(render("", 0, true), "");
 	/* Characters, not bytes: the last four of "José Ñkosi". */
 	assert_string_equal(render("Jos\xC3\xA9 \xC3\x91kosi", 12, true), "******kosi");
-	assert_string_equal(render("8001015009087", 13, false), "8001015009087");
+}
+
+/* Regression: an ID number in the premium column was printed whole
+ * ("got '8001015009087'"): only the personal columns were masked. A run
+ * of nine digits or more masks any value, whatever its column. */
+static void test_render_masks_long_digit_runs(void **state)
+{
+	(void)state;
+	assert_string_equal(render("8001015009087", 13, false), "*********9087");
+	assert_string_equal(render("123456789", 9, false), "*****6789");
+	assert_string_equal(render("id 800101500908 x", 17, false), "*************08 x");
+	assert_string_equal(render("12345678", 8, false), "12345678"); /* eight: shown */
+	assert_string_equal(render("1234-5678-9012", 14, false), "1234-5678-9012");
+	assert_string_equal(render("150.00", 6, false), "150.00");
+	assert_true(text_has_digit_run("x123456789", 10));
+	assert_false(text_has_digit_run("12345678a1", 10));
+	char buf[TEXT_RENDER_BUFSZ];
+	assert_string_equal(text_value("62001234567", buf), "*******4567");
+	assert_string_equal(text_value("FUNERAL_01", buf), "FUNERAL_01");
+	assert_string_equal(text_value(NULL, buf), "");
 }
 
 static void test_render_escapes_and_cuts(void **state)
@@ -132,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_scan_rejects_malformed),
 		cmocka_unit_test(test_scan_finds_nul),
 		cmocka_unit_test(test_render_masks_personal_values),
+		cmocka_unit_test(test_render_masks_long_digit_runs),
 		cmocka_unit_test(test_render_escapes_and_cuts),
 		cmocka_unit_test(test_json_strings),
 	};

@@ -166,6 +166,54 @@ static void test_unreadable_is_not_a_verdict(void **state)
 	validation_release(&v);
 }
 
+static int count_rows(void *ctx, const struct vrow *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Regression: `kasi load products policies.csv` crashed, because the row
+ * handler ran on rows whose header lacked the columns it reads. A header
+ * that fails (missing, unknown or repeated column) keeps every row from
+ * the handler, on either thread, while the rows are still checked. */
+static void test_bad_header_never_reaches_the_row_handler(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+		"id,kind,card,amount\nA,nope,,1.00\n",		     /* missing */
+		"id,kind,card,amount,at,extra\nA,nope,,1.00,,x\n",   /* unknown */
+		"id,kind,card,amount,at,kind\nA,nope,,1.00,,cash\n", /* repeated */
+		"id,kind,card,amount,When\nA,nope,,1.00,\n",	     /* renamed */
+	};
+	static const enum rule rules[] = { RULE_MISSING_COLUMN, RULE_UNKNOWN_COLUMN,
+					   RULE_DUPLICATE_COLUMN, RULE_MISSING_COLUMN };
+	for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+		for (int threaded = 0; threaded < 2; threaded++) {
+			int calls = 0;
+			struct validate_opts o = { .on_row = count_rows,
+						   .ctx = &calls,
+						   .row_thread = threaded,
+						   .row_sha256 = true };
+			struct validation v;
+			assert_int_equal(run("t_20261005.csv", bodies[i], &o, &v), 0);
+			assert_int_equal(calls, 0);
+			assert_true(v.by_rule[rules[i]] >= 1);
+			assert_non_null(find(&v, 2, RULE(CHECK_VALUES))); /* rows still checked */
+			assert_int_equal(v.rows, 1);
+			validation_release(&v);
+		}
+	}
+	/* The same rows under a good header do reach it. */
+	int calls = 0;
+	struct validate_opts o = { .on_row = count_rows, .ctx = &calls };
+	struct validation v;
+	assert_int_equal(run("t_20261005.csv", "id,kind,card,amount,at\nA,nope,,1.00,\n", &o, &v),
+			 0);
+	assert_int_equal(calls, 1);
+	validation_release(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_late_duplicates_are_shown_in_order),
 		cmocka_unit_test(test_stopped_read_keeps_what_it_found),
 		cmocka_unit_test(test_unreadable_is_not_a_verdict),
+		cmocka_unit_test(test_bad_header_never_reaches_the_row_handler),
 	};
 	return cmocka_run_group_tests_name("validate", tests, setup, teardown);
 }

@@ -1,0 +1,22 @@
+/*
+ * input.h — the one way kasi opens a file it is given to read.
+ *
+ * validate, load and ingest (and the reader under them) all open their
+ * FILE here, so that all of them refuse the same things with the same
+ * words, and none of them can block: the file is opened without waiting
+ * (a named pipe with no writer would otherwise hold open() for ever) and
+ * checked to be a regular file before a byte is read.
+ */
+#ifndef KASI_INPUT_H
+#define KASI_INPUT_H
+
+#include "core/err.h"
+
+/* Open path for reading into *fd (blocking reads, close-on-exec).
+ * Returns 0, or -KASI_ENOINPUT with a message naming path as given:
+ * "cannot open 'x.csv': No such file or directory", "'in/' is a
+ * directory", "'p.csv' is a named pipe, not a regular file". *fd is -1
+ * on failure; the caller closes it otherwise. */
+int input_open(const char *path, int *fd, struct err *e);
+
+#endif
