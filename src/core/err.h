@@ -24,7 +24,7 @@ enum kasi_status {
 
 struct err {
 	int status; /* an enum kasi_status, 0 while no error is recorded */
-	char msg[1024];
+	char msg[2048];
 };
 
 /* Record a message; returns -status so callers can `return err_set(...)`.

@@ -30,14 +30,15 @@ for lib in "SQLite sqlite3" "PCRE2 libpcre2-8" "zlib zlib" "libssh libssh" "Open
 done
 check "and libcsv's" grep -qE '^  libcsv +[0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
 
-# Regression: help spoke of what kasi does not do yet: settling providers,
-# and exit 69 (a remote unavailable: nothing is fetched yet).
+# Regression: help spoke of what kasi did not do yet: settling providers
+# (before kasi settle existed), and exit 69 (a remote unavailable: nothing
+# is fetched yet).
 kasi help
 expect_out "75 the store is locked by another kasi" "kasi help says what exit 75 means today"
-for c in "" init load validate ingest schedule reconcile report explain status help version; do
+for c in "" init load validate ingest schedule reconcile settle report explain status help version; do
 	kasi help $c
 	check "kasi help $c promises no command that does not exist" \
-		bash -c '! grep -qiE "settl|fetch|sftp|jobfile|\b69\b" <<<"$1"' _ "$out"
+		bash -c '! grep -qiE "fetch|sftp|jobfile|\b69\b" <<<"$1"' _ "$out"
 done
 
 kasi
@@ -161,7 +162,7 @@ for sf in "$KASI_ROOT"/schemas/*.schema; do
 done
 check "nothing was stored" test "$(sql "$tmp/names.db" "SELECT count(*) FROM files")" = 0
 kasi validate "$tmp/softy.csv"
-expect_err "  softycomp_transactions  ^softycomp_transactions_" "validate lists them too"
+check "validate lists them too" grep -qE '^  softycomp_transactions +\^softycomp_transactions_' <<<"$err"
 
 kasi validate --schema products "$tmp/whatever.csv"
 expect_status 0 "--schema validates a file whatever its name"

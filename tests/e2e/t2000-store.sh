@@ -20,18 +20,19 @@ expect_status 0 "\$KASI_DB names the store"
 
 # Regression: the store, which holds names and ID numbers, was created
 # mode 0644 (and SQLite gives its -wal and -shm the main file's mode).
-# hold DB: a kasi with the store open (and its -wal and -shm made) until
-# release: it waits on a FIFO for its input file.
+# hold DB: the store held open (a reader in the middle of a transaction,
+# so that its -wal and -shm exist) until release.
 hold() {
-	rm -rf "$tmp/fifo" && mkdir "$tmp/fifo" && mkfifo "$tmp/fifo/softycomp_transactions_20261001.csv"
-	"$KASI" --db "$1" ingest "$tmp/fifo/softycomp_transactions_20261001.csv" >/dev/null 2>&1 &
+	rm -f "$tmp/hold" && mkfifo "$tmp/hold"
+	sqlite3 "$1" <"$tmp/hold" >/dev/null 2>&1 &
 	held=$!
+	exec 3>"$tmp/hold"
+	echo "BEGIN; SELECT count(*) FROM files;" >&3
 	for _ in $(seq 100); do [ -e "$1-shm" ] && [ -e "$1-wal" ] && break; sleep 0.05; done
 }
 release() {
-	timeout 5 bash -c ': >"$1"' _ "$tmp/fifo/softycomp_transactions_20261001.csv"
-	kill "$held" 2>/dev/null
-	wait "$held"
+	exec 3>&-
+	wait "$held" 2>/dev/null
 }
 modes() { stat -c %a "$1" "$1-wal" "$1-shm" | tr '\n' ' '; }
 

@@ -170,7 +170,7 @@ static void build_template(enum fuzz_store which)
 	struct err e = { 0 };
 	int from;
 	struct store *s = NULL;
-	if (store_init(templates[which], &from, &e) || store_open(&s, templates[which], &e))
+	if (store_init(templates[which], NULL, &from, &e) || store_open(&s, templates[which], &e))
 		fuzz_fail("%s", e.msg);
 	if (which >= FUZZ_STORE_PRODUCTS)
 		load_world(s, "products");

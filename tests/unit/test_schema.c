@@ -246,7 +246,7 @@ static void test_flow_directives(void **state)
 		{ "flow debits\nkind collected type=C\nledger two_sided\n",
 		  "belongs to a payments flow" },
 		{ "flow debits\nmatch phone\n", "match: expected policy_number" },
-		{ "flow sideways\n", "flow: expected payments, debits or instructions" },
+		{ "flow sideways\n", "flow: expected payments, debits, instructions or payouts" },
 		{ "flow debits\nkind collected type=C\nfuture_dated amount\n",
 		  "future_dated: expected date" },
 	};
