@@ -124,7 +124,7 @@ static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		const char *name, *version;
 	} libraries[] = {
 		{ "SQLite", store_library_version() }, { "PCRE2", regex_library_version() },
-		{ "zlib", content_zlib_version() },	       { "libcsv", csv_libcsv_version() },
+		{ "zlib", content_zlib_version() },    { "libcsv", csv_libcsv_version() },
 		{ "libssh", sftp_library_version() },  { "OpenSSL", digest_library_version() },
 	};
 	printf("kasi %s\n", KASI_VERSION);

@@ -81,10 +81,8 @@ static const char *const fact_kind_names[FACT_KIND_COUNT] = {
 };
 
 static const char *const flow_names[] = {
-	[FLOW_NONE] = "",
-	[FLOW_PAYMENTS] = "payments",
-	[FLOW_DEBITS] = "debits",
-	[FLOW_INSTRUCTIONS] = "instructions",
+	[FLOW_NONE] = "",	    [FLOW_PAYMENTS] = "payments",
+	[FLOW_DEBITS] = "debits",   [FLOW_INSTRUCTIONS] = "instructions",
 	[FLOW_PAYOUTS] = "payouts",
 };
 
@@ -848,8 +846,9 @@ static int resolve_flow(struct parser *p)
 	}
 	bool ordered = f->type == FLOW_INSTRUCTIONS || f->type == FLOW_PAYOUTS;
 	if (ordered && !f->norder)
-		return perr(p, "flow %s: 'order FIELD [FIELD]' is required (the date, then the "
-			       "time, by which the latest status is found)",
+		return perr(p,
+			    "flow %s: 'order FIELD [FIELD]' is required (the date, then the "
+			    "time, by which the latest status is found)",
 			    flow_names[f->type]);
 	if (!ordered && f->norder)
 		return perr(p, "order belongs to an instructions or payouts flow");

@@ -175,8 +175,8 @@ static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t 
 	struct run *r = ctx;
 	for (size_t i = 0; i < n; i++) {
 		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
-		if (c && (c->schema->flow.type == FLOW_PAYMENTS ||
-			  c->schema->flow.type == FLOW_DEBITS))
+		if (c &&
+		    (c->schema->flow.type == FLOW_PAYMENTS || c->schema->flow.type == FLOW_DEBITS))
 			matcher_prefetch_reference(&r->m, c, rows[i].reference);
 	}
 	int rc = 0;
