@@ -28,7 +28,8 @@ const struct command cmd_explain = {
 		"came from; every fact counted (channel, file, row, transaction, date,\n"
 		"amount) and every reversal and what it reversed; what was pending or\n"
 		"failed and why; the discrepancies its rows raised; the rule that decided\n"
-		"the status; and the policy's change history.\n"
+		"the status; in which settlement batch each of its collections and\n"
+		"reversals was paid over or clawed back; and the policy's change history.\n"
 		"\n"
 		"exit: 0 explained, 64 usage, 65 no such policy or period not scheduled,\n"
 		"66 no store\n",
@@ -141,6 +142,34 @@ static int keep_outcome(void *ctx, const struct store_outcome_row *o)
 	return 0;
 }
 
+static int print_line(void *ctx, const struct store_line_row *l, const char *through)
+{
+	int *n = ctx;
+	char amount[MONEY_BUFSZ], fee[MONEY_BUFSZ], net[MONEY_BUFSZ];
+	money_format(l->amount, amount);
+	if (!(*n)++)
+		printf("\n  settlement of its money (as last reconciled):\n");
+	printf("  %-10s %12s  %s  %s  ", l->kind, amount, l->business_date,
+	       l->transaction_id ? l->transaction_id : "");
+	if (!l->batch_id) {
+		printf("not settled yet\n");
+		return 0;
+	}
+	money_format(l->fee, fee);
+	money_format(l->net, net);
+	printf("batch %" PRId64 " through %s, to %s: fee %s, net %s\n", l->batch_id, through,
+	       l->provider_code, fee, net);
+	return 0;
+}
+
+/* In which batch each of the policy's movements of the period was settled. */
+static int print_settlement(struct store *store, int64_t policy_id, const char *period,
+			    struct err *e)
+{
+	int n = 0;
+	return store_each_policy_line(store, policy_id, period, print_line, &n, e);
+}
+
 static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	const char *period;
@@ -221,6 +250,10 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			printf("  the stored outcome is %s: facts arrived since the last reconciliation;\n"
 			       "  'kasi reconcile --period %s' brings it up to date\n",
 			       st.status, period);
+	}
+	if ((rc = print_settlement(ctx->store, s.policy_id, period, &e))) {
+		log_error("%s", e.msg);
+		return -rc;
 	}
 	printf("\n  history of the policy:\n");
 	if ((rc = store_each_policy_change(ctx->store, s.policy_id, print_change, NULL, &e))) {

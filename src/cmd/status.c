@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "core/money.h"
 
 static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
@@ -12,14 +13,16 @@ const struct command cmd_status = {
 	.fn = cmd_status_fn,
 	.flags = CMD_NEEDS_DB,
 	.usage = "kasi status",
-	.summary = "files applied, periods scheduled and reconciled, open discrepancies",
+	.summary = "files, periods, discrepancies, settlement batches and their payouts",
 	.help = "usage: kasi [--db PATH] status\n"
 		"\n"
 		"Show what the store holds: the files applied, by channel and date (and\n"
 		"how many were rejected or skipped as duplicates); each period, when it\n"
 		"was scheduled and reconciled, and whether it is OUT OF DATE (files that\n"
 		"could change it applied since it was reconciled: reconcile it again);\n"
-		"and the discrepancies by period and code.\n",
+		"the discrepancies by period and code; and the latest settlement\n"
+		"batches, each with its net and what became of its payout (instructed,\n"
+		"in progress, paid, mismatch, rejected, or brought forward).\n",
 };
 
 static int print_file_group(void *ctx, const struct store_file_summary *f)
@@ -54,6 +57,27 @@ static int print_discrepancies(void *ctx, const struct store_discrepancy_count *
 	return 0;
 }
 
+/* A settlement batch, and what became of its payout. */
+static int print_batch(void *ctx, const struct store_batch_row *b)
+{
+	int *shown = ctx;
+	if (++*shown > 20)
+		return 0;
+	char net[MONEY_BUFSZ];
+	money_format(b->net, net);
+	printf("  batch %-6" PRId64 " %s  %-12s net %12s  ", b->batch_id, b->through,
+	       b->provider_code, net);
+	if (!b->reference)
+		printf("%s\n", b->net < 0 ? "no payout: brought forward" : "no payout");
+	else if (b->carried_into)
+		printf("payout %s %s: brought forward into batch %" PRId64 "\n", b->reference,
+		       b->state, b->carried_into);
+	else
+		printf("payout %s %s%s%s\n", b->reference, b->state, b->state_date ? " on " : "",
+		       b->state_date ? b->state_date : "");
+	return 0;
+}
+
 static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
@@ -77,6 +101,15 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (!rc) {
 		printf("\ndiscrepancies:\n");
 		rc = store_each_discrepancy_count(ctx->store, print_discrepancies, NULL, &e);
+	}
+	int batches = 0;
+	if (!rc) {
+		printf("\nsettlement batches (latest first):\n");
+		rc = store_each_batch(ctx->store, NULL, print_batch, &batches, &e);
+		if (!rc && batches > 20)
+			printf("  ... and %d more\n", batches - 20);
+		if (!rc && !batches)
+			printf("  none\n");
 	}
 	if (rc) {
 		log_error("%s", e.msg);

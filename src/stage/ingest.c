@@ -137,7 +137,8 @@ static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, 
 {
 	char policy[64];
 	const char *reference = f->reference;
-	if (reference && *reference && r->schema->flow.type != FLOW_NONE) {
+	enum flow_type flow = r->schema->flow.type;
+	if (reference && *reference && flow != FLOW_NONE && flow != FLOW_PAYOUTS) {
 		int found = store_policy_for_key(r->store, store_key(r->schema), f->channel,
 						 reference, policy, r->e);
 		if (found < 0)
@@ -199,6 +200,55 @@ static bool future_date(const struct ingest_run *r, const struct held *h, char *
 /* What a stored fact raises: DUPLICATE_TRANSACTION or
  * CONFLICTING_DUPLICATE when its key was counted before, else
  * OUT_OF_PERIOD when it is dated after its file. */
+/* A confirmation of one of kasi's own payouts (a payouts flow): the
+ * payout takes its state when the confirmation is its latest. A completion
+ * for another amount than instructed is PAYOUT_MISMATCH; a rejection,
+ * PAYOUT_REJECTED (its net is carried into the provider's next batch); a
+ * reference no payout has, UNKNOWN_REFERENCE. */
+static int confirm_payout(struct ingest_run *r, const struct held *h)
+{
+	const struct store_fact *f = &h->f;
+	char detail[512], paid[MONEY_BUFSZ], instructed_text[MONEY_BUFSZ];
+	int64_t instructed = 0, amount = f->has_amount ? f->amount : 0;
+	if (h->kind != FACT_COLLECTED && h->kind != FACT_FAILED && h->kind != FACT_PENDING)
+		return 0;
+	int found = store_payout_find(r->store, f->reference, &instructed, r->e);
+	if (found <= 0) {
+		if (found < 0)
+			return found;
+		snprintf(detail, sizeof(detail), "no payout of kasi's has reference %s",
+			 f->reference);
+		return record_discrepancy(r, f, h->period, D_UNKNOWN_REFERENCE, NULL, f->reference,
+					  detail);
+	}
+	bool mismatch = h->kind == FACT_COLLECTED && amount != instructed;
+	const char *state = h->kind == FACT_PENDING  ? "in_progress"
+			    : h->kind == FACT_FAILED ? "rejected"
+			    : mismatch		     ? "mismatch"
+						     : "paid";
+	int rc = store_payout_confirm(r->store, f->reference, state, f->business_date,
+				      f->status_time, store_fact_id(r->file_id, f->row), amount,
+				      r->e);
+	money_format(amount, paid);
+	money_format(instructed, instructed_text);
+	if (!rc && mismatch) {
+		snprintf(detail, sizeof(detail), "payout %s: %s paid out, %s instructed",
+			 f->reference, paid, instructed_text);
+		rc = record_discrepancy(r, f, h->period, D_PAYOUT_MISMATCH, instructed_text, paid,
+					detail);
+	} else if (!rc && h->kind == FACT_FAILED) {
+		snprintf(detail, sizeof(detail),
+			 "payout %s of %s was not paid (status %s, %s%s%s): it is owed still, and "
+			 "carried into the provider's next batch",
+			 f->reference, instructed_text, f->status ? f->status : "?",
+			 f->reason ? f->reason : "no code", f->reason_text ? " " : "",
+			 f->reason_text ? f->reason_text : "");
+		rc = record_discrepancy(r, f, h->period, D_PAYOUT_REJECTED, "paid",
+					f->status ? f->status : "", detail);
+	}
+	return rc;
+}
+
 static int after_store(struct ingest_run *r, const struct held *h,
 		       const struct store_duplicate *dup)
 {
@@ -221,6 +271,8 @@ static int after_store(struct ingest_run *r, const struct held *h,
 					  NULL, NULL, detail);
 	}
 	r->res->facts++;
+	if (r->schema->flow.type == FLOW_PAYOUTS)
+		return confirm_payout(r, h);
 	char which[160];
 	const char *value;
 	if (future_date(r, h, which, sizeof(which), &value)) {
@@ -510,6 +562,7 @@ int ingest_file(struct store *s, const struct schema *schema, int fd, const char
 		f.first_fact_date = first_fact;
 		f.last_fact_date = last_fact;
 	}
+	f.payouts = schema->flow.type == FLOW_PAYOUTS;
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;

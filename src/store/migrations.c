@@ -271,6 +271,9 @@ static const char *const scripts[] = {
 	"	PRIMARY KEY (period, fact_id, kind)\n"
 	") WITHOUT ROWID;\n"
 	"ALTER TABLE periods ADD COLUMN unsettled INTEGER NOT NULL DEFAULT 0;\n"
+	/* A file of payout confirmations holds no period's facts: no period
+	 * reads it, nor goes out of date by it. */
+	"ALTER TABLE files ADD COLUMN period_facts INTEGER NOT NULL DEFAULT 1;\n"
 	"CREATE TABLE settlements (\n"
 	"	through    TEXT PRIMARY KEY,\n"
 	"	settled_at TEXT NOT NULL,\n"

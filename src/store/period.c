@@ -38,7 +38,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
  * of it changes nothing. */
 static const char sql_period_files_since_reconciled[] =
 	"SELECT count(*) FROM periods p JOIN files f ON f.file_id > p.reconciled_through_file\n"
-	" WHERE p.period = ?1 AND f.outcome = 'applied'\n"
+	" WHERE p.period = ?1 AND f.outcome = 'applied' AND f.period_facts = 1\n"
 	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01'\n"
 	"        OR (f.channel IS NULL AND f.rows > 0 AND f.schema <> 'products'))";
 
@@ -258,6 +258,7 @@ static int each_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 static const char sql_files_between[] =
 	"SELECT file_id FROM files\n"
 	" WHERE outcome = 'applied' AND first_fact_date <= ?2 AND last_fact_date >= ?1\n"
+	"   AND period_facts = 1\n"
 	" ORDER BY file_id";
 static const char sql_each_fact_of_file[] =
 	FACT_LEAN_COLUMNS "\n  FROM facts\n"

@@ -119,7 +119,8 @@ int store_last_settlement(struct store *s, char out[16], struct err *e)
 
 static const char sql_each_fact_span[] =
 	"SELECT schema, first_fact_date, last_fact_date FROM files\n"
-	" WHERE outcome = 'applied' AND channel IS NOT NULL AND first_fact_date <= ?1\n"
+	" WHERE outcome = 'applied' AND channel IS NOT NULL AND period_facts = 1\n"
+	"   AND first_fact_date <= ?1\n"
 	" ORDER BY first_fact_date, file_id";
 
 int store_each_fact_span(struct store *s, const char *through,
@@ -272,20 +273,24 @@ static const char sql_payout_confirm[] =
 	" WHERE reference = ?1\n"
 	"   AND (state_date IS NULL OR (?3, ?4, ?5) > (state_date, state_time, state_fact))";
 
-int store_payout_confirm(struct store *s, const char *reference, const char *state,
-			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
-			 int64_t *instructed, struct err *e)
+int store_payout_find(struct store *s, const char *reference, int64_t *amount, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_payout_amount, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, reference);
 	bool found = db_step_row(s, st, &rc, e, "reading a payout");
-	*instructed = found ? sqlite3_column_int64(st, 0) : 0;
+	*amount = found ? sqlite3_column_int64(st, 0) : 0;
 	if (st)
 		sqlite3_reset(st);
-	if (rc || !found)
-		return rc;
-	st = db_prep(s, sql_payout_confirm, &rc, e);
+	return rc ? rc : found;
+}
+
+int store_payout_confirm(struct store *s, const char *reference, const char *state,
+			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
+			 struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_payout_confirm, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, reference);
 	db_bind_text(s, st, &rc, e, 2, state);
 	db_bind_text(s, st, &rc, e, 3, date);
@@ -293,7 +298,7 @@ int store_payout_confirm(struct store *s, const char *reference, const char *sta
 	db_bind_int(s, st, &rc, e, 5, fact_id);
 	db_bind_int(s, st, &rc, e, 6, amount_paid);
 	db_step_done(s, st, &rc, e, "recording a payout's confirmation");
-	return rc ? rc : 1;
+	return rc;
 }
 
 static const char sql_periods_settled[] =
@@ -438,10 +443,19 @@ int store_each_batch(struct store *s, const char *through,
 	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"
 static const char sql_lines_through[] = LINE_COLUMNS
 	" WHERE b.through = ?1 ORDER BY l.batch_id, l.business_date, l.fact_id, l.kind";
+/* A policy's movements of a period, each with its line when settled. */
 static const char sql_policy_lines[] =
-	LINE_COLUMNS " WHERE l.policy_id = ?1 AND EXISTS (SELECT 1 FROM movements m\n"
-		     "   WHERE m.period = ?2 AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
-		     " ORDER BY l.business_date, l.fact_id, l.kind";
+	"SELECT ifnull(l.batch_id, 0), m.fact_id,\n"
+	"       CASE m.kind WHEN 'reversal' THEN -m.amount ELSE m.amount END,\n"
+	"       ifnull(l.fee, 0), ifnull(l.net, 0), v.provider_code, y.policy_number, m.channel,\n"
+	"       f.transaction_id, m.business_date, m.kind, b.through\n"
+	"  FROM movements m JOIN policies y ON y.policy_id = m.policy_id\n"
+	"  LEFT JOIN settlement_lines l ON l.fact_id = m.fact_id AND l.kind = m.kind\n"
+	"  LEFT JOIN settlement_batches b ON b.batch_id = l.batch_id\n"
+	"  LEFT JOIN providers v ON v.provider_id = b.provider_id\n"
+	"  LEFT JOIN facts f ON f.fact_id = m.fact_id\n"
+	" WHERE m.period = ?2 AND m.policy_id = ?1\n"
+	" ORDER BY m.business_date, m.fact_id, m.kind";
 
 static void line_row(sqlite3_stmt *st, struct store_line_row *l)
 {

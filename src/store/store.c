@@ -418,7 +418,7 @@ int store_file_apply_begin(struct store *s, const struct store_file *f, int64_t 
 
 static const char sql_file_apply_done[] =
 	"UPDATE files SET sha256 = ?2, size = ?3, rows = ?4, file_date = ?5, applied_at = ?6,\n"
-	"       first_fact_date = ?7, last_fact_date = ?8\n"
+	"       first_fact_date = ?7, last_fact_date = ?8, period_facts = ?9\n"
 	" WHERE file_id = ?1";
 
 int store_file_apply_done(struct store *s, int64_t file_id, const struct store_file *f,
@@ -436,6 +436,7 @@ int store_file_apply_done(struct store *s, int64_t file_id, const struct store_f
 	db_bind_text(s, st, &rc, e, 6, now);
 	db_bind_text(s, st, &rc, e, 7, f->first_fact_date);
 	db_bind_text(s, st, &rc, e, 8, f->last_fact_date);
+	db_bind_int(s, st, &rc, e, 9, !f->payouts);
 	db_step_done(s, st, &rc, e, "recording a file as applied");
 	return rc;
 }

@@ -100,6 +100,9 @@ struct store_file {
 	uint64_t rows;
 	/* The business dates its facts span; NULL: none, or not a channel's. */
 	const char *first_fact_date, *last_fact_date;
+	/* Its facts are confirmations of kasi's payouts, not money of a
+	 * period: no period reads them, nor goes out of date by them. */
+	bool payouts;
 };
 
 struct store_applied {
@@ -524,14 +527,15 @@ int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, 
  * alphanumerics) made from an id that is never given twice. */
 int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const char *now,
 		     char reference[16], struct err *e);
-/* A confirmation of the payout with this reference: its amount into
- * *instructed, and, when the confirmation is later than the payout's state
- * (by date, time, then fact id), the payout takes its state ("paid",
- * "mismatch", "rejected", "in_progress"). Returns 1, 0 (no such payout),
- * or a negative status. */
+/* The payout with this reference: its instructed amount into *amount;
+ * 1, 0 (none), or a negative status. */
+int store_payout_find(struct store *s, const char *reference, int64_t *amount, struct err *e);
+/* A confirmation of that payout, later than its state (by date, time, then
+ * fact id) or not: when it is, the payout takes its state ("paid",
+ * "mismatch", "rejected", "in_progress"). */
 int store_payout_confirm(struct store *s, const char *reference, const char *state,
 			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
-			 int64_t *instructed, struct err *e);
+			 struct err *e);
 /* Clear the unsettled mark of periods whose every movement is settled. */
 int store_periods_settled(struct store *s, struct err *e);
 
@@ -568,8 +572,9 @@ struct store_line_row {
 int store_each_line(struct store *s, const char *through,
 		    int (*fn)(void *ctx, const struct store_line_row *l), void *ctx, struct err *e);
 
-/* The settlement lines of a policy's movements of a period: what was
- * settled in which batch (fn gets the line, and its batch's through date). */
+/* A policy's movements of a period as its last reconciliation kept them,
+ * each with its settlement line when one holds it (batch_id 0 and through
+ * NULL: not settled yet; amount negative for a reversal). */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
 			   int (*fn)(void *ctx, const struct store_line_row *l,
 				     const char *through),

@@ -180,6 +180,11 @@ expect_status 0 "settle through 7 November"
 kasi report settlement --through 2026-11-07 --out "$tmp/settlement-11.csv"
 check "the clawback batch is the one worked out by hand" cmp -s "$expected/world_settlement_2026-11-07.csv" "$tmp/settlement-11.csv"
 check "its negative net gets no payout" test "$(sql "$db" 'SELECT count(*) FROM payouts')" = 2
+kasi explain POL-1011 --period 2026-10
+expect_out "collection       210.00  2026-10-01  4846104  batch 1 through 2026-10-31, to OLDMUTUAL: fee 9.85, net 200.15" \
+	"explain: in which batch the October debit was paid"
+expect_out "reversal        -210.00  2026-11-03  4847001  batch 3 through 2026-11-07, to OLDMUTUAL: fee -9.85, net -200.15" \
+	"and in which its November unpaid was clawed back"
 
 kasi reconcile --period 2026-12
 expect_status 65 "reconciling a period never scheduled exits 65"

@@ -93,17 +93,57 @@ check "and paid" test "$(sql "$db" 'SELECT amount FROM payouts ORDER BY payout_i
 check "every movement is settled once, in one batch" \
 	test "$(sql "$db" 'SELECT count(*) FROM settlement_lines')" = "$(sql "$db" 'SELECT count(*) FROM movements')"
 
+# The switch answers for the payouts (collexia_payouts, a file like any
+# other): provider A's first (100.42) is paid in full; provider B's (18.80)
+# is paid 18.00: PAYOUT_MISMATCH; provider A's last (140.00) is rejected:
+# PAYOUT_REJECTED, and its net is carried into A's next batch; a reference
+# kasi never gave is UNKNOWN_REFERENCE. The latest answer is the state.
+ref() { sql "$db" "SELECT reference FROM payouts WHERE payout_id = $1"; }
+{
+	echo "remoteReferenceNo,status,statusDate,statusTime,amountPaidOut,responseCode,responseDescription"
+	echo "$(ref 1),6,20261008,080000,0,,"
+	echo "$(ref 1),3,20261008,120000,100.42,0,Transaction Successful"
+	echo "$(ref 2),3,20261008,120100,18.00,0,Transaction Successful"
+	echo "$(ref 3),4,20261008,120200,0,RR04,Closed Debtor Account Number"
+	echo "KP999999999999,3,20261008,120300,5.00,0,Transaction Successful"
+} >"$tmp/collexia_payouts_20261008.csv"
+kasi ingest "$tmp/collexia_payouts_20261008.csv"
+expect_status 1 "the confirmations ingest, with discrepancies (exit 1)"
+expect_out "PAYOUT_MISMATCH" "a payout paid other than instructed is a mismatch"
+expect_out "PAYOUT_REJECTED" "a rejected payout is named"
+expect_out "UNKNOWN_REFERENCE" "a reference kasi never gave is unknown"
+check "the states: paid, mismatch, rejected" \
+	test "$(sql "$db" "SELECT group_concat(state, ' ') FROM (SELECT state FROM payouts ORDER BY payout_id)")" = "paid mismatch rejected"
+check "the latest answer wins (in progress, then paid)" \
+	test "$(sql "$db" "SELECT amount_paid FROM payouts WHERE payout_id = 1")" = 10042
+kasi report discrepancies --period 2026-10 --out "$tmp/d.csv"
+check "the mismatch names the payout and both amounts" \
+	grep -q "^PAYOUT_MISMATCH,error,collexia_payouts,collexia_payouts_20261008.csv,4,$(ref 2),$(ref 2),18.80,18.00," "$tmp/d.csv"
+# 9 October: provider A collects 10.00 (fee 0.50). Its rejected 140.00 is
+# brought forward: net 10.00 - 0.50 + 140.00 = 149.50, a new payout.
+day 20261009 5301:4:2001:-10.00
+kasi settle --through 2026-10-09
+expect_status 0 "settle through 9 October"
+check "a rejected payout's net is brought into the provider's next batch" test "$(batch PROV_A 2026-10-09)" = "1 1000 0 0 50 14000 14950"
+check "once: the rejected payout is marked carried into it" \
+	test "$(sql "$db" "SELECT carried_into FROM payouts WHERE payout_id = 3")" = "$(sql "$db" "SELECT max(batch_id) FROM settlement_batches")"
+old_ref=$(ref 3)
+check "and paid again, under a new reference" test "$(sql "$db" "SELECT amount || ' ' || (reference <> '$old_ref') FROM payouts ORDER BY payout_id DESC LIMIT 1")" = "14950 1"
+kasi status
+expect_out "payout $old_ref rejected: brought forward into batch" "kasi status lists the batches with their payout state"
+expect_out "payout $(ref 1) paid on 2026-10-08" "a paid one with its day"
+
 # kasi checks, before it commits a settlement, that every provider's money
 # balances: the lines' net (collected - reversed - fees) against what its
 # batches paid or carry. A line tampered with in the store breaks it: the
 # next settlement is refused, naming the provider, and writes nothing.
 sql "$db" "UPDATE settlement_lines SET fee = fee + 1, net = net - 1 WHERE fact_id IN (SELECT fact_id FROM facts WHERE transaction_id = '5203')"
-day 20261009 5301:4:2002:-10.00
+day 20261010 5401:4:2002:-10.00
 before=$(sql "$db" 'SELECT count(*) FROM settlement_batches')
-kasi settle --through 2026-10-09
+kasi settle --through 2026-10-10
 expect_status 65 "money that does not balance stops the settlement (exit 65)"
 expect_err "provider PROV_A does not balance" "naming the provider"
 check "nothing is written" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = "$before"
-check "not even the settlement's day" test "$(sql "$db" "SELECT count(*) FROM settlements WHERE through = '2026-10-09'")" = 0
+check "not even the settlement's day" test "$(sql "$db" "SELECT count(*) FROM settlements WHERE through = '2026-10-10'")" = 0
 
 echo "1..$tap_n"
