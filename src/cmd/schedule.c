@@ -43,8 +43,8 @@ static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (res.already)
 		printf("%s was scheduled at %s: %" PRId64 " %s expected; nothing changed\n", period,
-		       res.before.scheduled_at, res.before.expected,
-		       cmd_plural((uint64_t)res.before.expected, "policy", "policies"));
+		       res.before.scheduled_at, res.expected_before,
+		       cmd_plural((uint64_t)res.expected_before, "policy", "policies"));
 	else
 		printf("scheduled %s: %" PRId64 " %s expected\n", period, res.scheduled,
 		       cmd_plural((uint64_t)res.scheduled, "policy", "policies"));

@@ -102,10 +102,24 @@ void matcher_release(struct matcher *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void matcher_release_maps(struct matcher *m)
+{
+	strmap_free(m->by_key);
+	strmap_free(m->reversed);
+	strmap_free(m->ledger_by_txn);
+	m->by_key = m->reversed = m->ledger_by_txn = NULL;
+	free(m->instructions);
+	free(m->deferred);
+	m->instructions = NULL;
+	m->deferred = NULL;
+	m->ninstructions = m->instructions_cap = m->ndeferred = m->deferred_cap = 0;
+}
+
 const struct channel *matcher_channel(const struct matcher *m, const char *name)
 {
+	/* Asked for every policy and fact: the first letter rules most out. */
 	for (size_t i = 0; name && i < m->nchannels; i++)
-		if (!strcmp(m->channels[i].name, name))
+		if (m->channels[i].name[0] == name[0] && !strcmp(m->channels[i].name, name))
 			return &m->channels[i];
 	return NULL;
 }
@@ -113,6 +127,11 @@ const struct channel *matcher_channel(const struct matcher *m, const char *name)
 bool matcher_needs_numbers(const struct matcher *m)
 {
 	return m->by_number;
+}
+
+void matcher_skip_numbers(struct matcher *m)
+{
+	m->by_number = false;
 }
 
 /* ---- policies and their keys --------------------------------------------- */
@@ -156,6 +175,7 @@ int matcher_add_policy(struct matcher *m, const struct store_policy_row *p)
 		.id = p->policy_id,
 		.expected = p->expected,
 		.scheduled = p->scheduled,
+		.product_id = (int32_t)p->product_id,
 		.cancel_day = p->cancel_date ? match_day(p->cancel_date) : MATCH_NO_DAY,
 		.state = !strcmp(p->status, "lapsed")	   ? POLICY_LAPSED
 			 : !strcmp(p->status, "cancelled") ? POLICY_CANCELLED

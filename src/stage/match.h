@@ -54,6 +54,7 @@ struct match_policy {
 	int64_t expected;   /* the period's expected premium (when scheduled) */
 	int32_t cancel_day; /* MATCH_NO_DAY: none */
 	uint32_t fail;	    /* its latest failure: index + 1 in matcher.fails; 0: none */
+	int32_t product_id; /* the policy's product, for its movements */
 	uint8_t state;
 	bool scheduled;
 };
@@ -215,13 +216,19 @@ struct matcher {
 int matcher_init(struct matcher *m, const struct schema_set *set, const char *period,
 		 const struct match_lookup *lookup, struct err *e);
 void matcher_release(struct matcher *m);
+/* Once every fact is matched: let go of the maps that found policies and
+ * records (their memory serves what is decided next). */
+void matcher_release_maps(struct matcher *m);
 
 /* The channel named name, or NULL (no schema of the set declares it). */
 const struct channel *matcher_channel(const struct matcher *m, const char *name);
 
 /* Whether some channel's rows name policies by their number (so that
- * matcher_add_policy needs it). */
+ * matcher_add_policy needs it). The caller may say, before the policies
+ * are added, that no such channel has facts in the period: then numbers
+ * are not kept (a million of them cost a second and 50 MB). */
 bool matcher_needs_numbers(const struct matcher *m);
+void matcher_skip_numbers(struct matcher *m);
 
 /* Add a policy (in policy_id order) and its keys. */
 int matcher_add_policy(struct matcher *m, const struct store_policy_row *p);

@@ -102,10 +102,32 @@ static int on_policies(void *ctx, const struct store_policy_row *rows, size_t n)
 	return rc;
 }
 
+/* Policy numbers are keys only when a channel whose rows name them has
+ * facts in the period. */
+static int numbers_needed(struct run *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->m.nchannels && !any; i++) {
+		const struct channel *c = &r->m.channels[i];
+		if (c->schema->flow.match != POLICY_KEY_NUMBER ||
+		    c->schema->flow.type == FLOW_PAYOUTS)
+			continue;
+		int rc = store_channel_has_facts(r->store, c->name, r->m.first, r->m.last, &any,
+						 r->e);
+		if (rc)
+			return rc;
+	}
+	if (!any)
+		matcher_skip_numbers(&r->m);
+	return 0;
+}
+
 static int read_policies(struct run *r)
 {
 	int64_t max_id = 0;
 	int rc = store_policy_max_id(r->store, &max_id, r->e);
+	if (!rc && matcher_needs_numbers(&r->m))
+		rc = numbers_needed(r);
 	if (rc)
 		return rc;
 	/* Most policies have one key; some have a cash code too. */
@@ -227,8 +249,10 @@ static int match(struct run *r)
 		lap(&t, "the period's facts");
 	if (!rc && !(rc = read_reversals(r)))
 		lap(&t, "reversals");
-	if (!rc && !(rc = finish_flows(r)))
+	if (!rc && !(rc = finish_flows(r))) {
 		lap(&t, "the ledgers' other days, instructions");
+		matcher_release_maps(&r->m);
+	}
 	if (!rc)
 		rc = outcome_tally(&r->m, &r->money, r->e);
 	if (!rc && !(rc = outcome_overpayments(&r->m, r->money)))
@@ -308,10 +332,23 @@ static int write_outcomes(struct run *r)
 	return rc;
 }
 
+/* By row, a collection before a reversal: the order of the movements
+ * table's key, so that they go in at its end. */
+static int movement_order(const void *a, const void *b)
+{
+	const struct movement *x = a, *y = b;
+	if (x->fact_id != y->fact_id)
+		return x->fact_id < y->fact_id ? -1 : 1;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
 /* The movements settlement reads: collections and reversals (pending
- * money is not settled), a few thousand to a statement. */
+ * money is not settled), a few thousand to a statement. (Last: the
+ * movements are put in the store's order.) */
 static int write_movements(struct run *r)
 {
+	if (r->m.nmoves > 1)
+		qsort(r->m.moves, r->m.nmoves, sizeof(*r->m.moves), movement_order);
 	enum { AT_ONCE = 4096 };
 	struct store_movement *batch = malloc(AT_ONCE * sizeof(*batch));
 	char(*dates)[DATE_BUFSZ] = malloc(AT_ONCE * sizeof(*dates));
@@ -326,6 +363,7 @@ static int write_movements(struct run *r)
 		batch[n] = (struct store_movement){
 			.fact_id = mv->fact_id,
 			.policy_id = r->m.policies[mv->policy].id,
+			.product_id = r->m.policies[mv->policy].product_id,
 			.amount = mv->amount,
 			.original = mv->original,
 			.kind = mv->kind == MOVE_REVERSAL ? "reversal" : "collection",

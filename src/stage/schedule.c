@@ -25,6 +25,7 @@ int schedule_period(struct store *s, const char *period, struct schedule_result 
 		rc = found;
 	} else if (found) {
 		res->already = true;
+		rc = store_period_expected(s, name, &res->expected_before, e);
 	} else if (!(rc = store_is_empty(s, STORE_POLICIES, &empty, e)) && empty) {
 		/* A period scheduled is never scheduled again: scheduling it before
 		 * the register is loaded would leave it expecting nothing, for good. */

@@ -9,6 +9,7 @@
 struct schedule_result {
 	bool already;		    /* scheduled before: nothing was changed */
 	struct store_period before; /* when it was, if so */
+	int64_t expected_before;    /* ... and the policies it expected */
 	int64_t scheduled;	    /* policies scheduled by this call */
 };
 

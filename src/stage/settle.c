@@ -10,27 +10,42 @@
  *     3. read_movements     the unsettled movements through the day, each a
  *                           line with its fee (resolve_reversals: a
  *                           reversal's fee is minus its original's)
- *     4. write_batches      by provider: a batch, its lines, the rejected
- *                           payouts it carries, a payout when its net is
- *                           positive
- *     5. check_balances     every provider's money balances, or nothing is
- *                           written
+ *     4. write_batches      by provider: a batch, the rejected payouts it
+ *                           carries, a payout when its net is positive;
+ *                           then every line, in the store's order
+ *     5. check_balance      every provider's money balances, or nothing is
+ *                           written (each batch's totals are its lines':
+ *                           the store took every line given)
+ *
+ * A million lines are held as 48 bytes each: their channel and date are
+ * kept once (names), their provider as an index into the run's few.
  */
 #include "core/common.h"
 #include "core/arena.h"
 #include "core/dates.h"
 #include "core/grow.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/strmap.h"
 #include "stage/settle.h"
 
-/* A line being made, and the provider it is paid to. */
+/* A line being made (its strings are names[]; its provider providers[]). */
 struct pending {
-	struct store_settlement_line l;
-	int64_t provider_id;
-	bool fee_from_run; /* a reversal whose original is settled in this run */
+	int64_t fact_id, policy_id, amount, fee, original;
+	uint16_t provider, channel, date;
+	uint8_t reversal;
+	uint8_t fee_from_run; /* its original may be settled in this run */
 };
+
+/* A provider with lines in this run, and its batch. */
+struct payee {
+	struct store_batch b;
+	char payout[16];
+};
+
+#define SETTLE_PROVIDERS 4096
+#define SETTLE_NAMES	 60000
 
 struct run {
 	struct store *s;
@@ -40,8 +55,15 @@ struct run {
 	char through[DATE_BUFSZ], now[32];
 	struct pending *lines;
 	size_t nlines, cap;
+	struct payee *payees;
+	size_t npayees, payees_cap;
+	size_t last_payee;
+	/* a line's channel and date, kept once */
+	struct strmap *name_map;
 	struct arena *strings;
-	struct strmap *collections;	/* fact id -> index of its collection line */
+	const char **names;
+	size_t nnames, names_cap;
+	uint16_t last_name[2];
 	char checked[64][PERIOD_BUFSZ]; /* periods found ready */
 	size_t nchecked;
 };
@@ -110,9 +132,52 @@ static int on_span(void *ctx, const char *schema, const char *first, const char 
 
 /* ---- 3: the lines ---------------------------------------------------------------- */
 
-static const char *keep(struct run *r, const char *s)
+/* The index of a name (a channel, a date) kept once; which says which of
+ * the last two looked up to try first (rows come in runs). */
+static int name_of(struct run *r, const char *s, int which, uint16_t *out)
 {
-	return s ? arena_strdup(r->strings, s) : NULL;
+	uint16_t last = r->last_name[which];
+	if (last < r->nnames && !strcmp(r->names[last], s)) {
+		*out = last;
+		return 0;
+	}
+	uint32_t idx;
+	size_t n = strlen(s);
+	if (!strmap_get(r->name_map, s, n, &idx)) {
+		if (r->nnames == SETTLE_NAMES)
+			return err_set(r->e, KASI_EDATA,
+				       "more than %d channels and dates to settle", SETTLE_NAMES);
+		const char *copy = arena_strdup(r->strings, s);
+		if (!copy ||
+		    !grow_array((void **)&r->names, &r->names_cap, r->nnames + 1,
+				sizeof(*r->names)) ||
+		    strmap_put(r->name_map, s, n, (uint32_t)r->nnames))
+			return err_set(r->e, KASI_EIO, "out of memory");
+		r->names[r->nnames] = copy;
+		idx = (uint32_t)r->nnames++;
+	}
+	*out = r->last_name[which] = (uint16_t)idx;
+	return 0;
+}
+
+/* The index of a provider in the run's payees, added when new. */
+static int payee_of(struct run *r, int64_t provider_id, uint16_t *out)
+{
+	size_t i = r->last_payee;
+	if (i >= r->npayees || r->payees[i].b.provider_id != provider_id)
+		for (i = 0; i < r->npayees && r->payees[i].b.provider_id != provider_id; i++)
+			;
+	if (i == r->npayees) {
+		if (r->npayees == SETTLE_PROVIDERS)
+			return err_set(r->e, KASI_EDATA, "more than %d providers to settle",
+				       SETTLE_PROVIDERS);
+		if (!grow_array((void **)&r->payees, &r->payees_cap, r->npayees + 1,
+				sizeof(*r->payees)))
+			return err_set(r->e, KASI_EIO, "out of memory");
+		r->payees[r->npayees++] = (struct payee){ .b.provider_id = provider_id };
+	}
+	*out = (uint16_t)(r->last_payee = i);
+	return 0;
 }
 
 static int on_unsettled(void *ctx, const struct store_unsettled *u)
@@ -123,36 +188,60 @@ static int on_unsettled(void *ctx, const struct store_unsettled *u)
 	struct pending *p = &r->lines[r->nlines];
 	bool reversal = !strcmp(u->kind, "reversal");
 	*p = (struct pending){
-		.l = { .fact_id = u->fact_id,
-		       .policy_id = u->policy_id,
-		       .amount = reversal ? -u->amount : u->amount,
-		       .original = u->original,
-		       .kind = reversal ? "reversal" : "collection",
-		       .channel = keep(r, u->channel),
-		       .business_date = keep(r, u->business_date) },
-		.provider_id = u->provider_id,
+		.fact_id = u->fact_id,
+		.policy_id = u->policy_id,
+		.amount = reversal ? -u->amount : u->amount,
+		.original = u->original,
+		.reversal = reversal,
 	};
-	if (!p->l.channel || !p->l.business_date)
-		return err_set(r->e, KASI_EIO, "out of memory");
+	int64_t provider = u->provider_id;
+	int rc;
 	if (!reversal) {
-		if (settle_fee(u->amount, u->fee_bps, u->fee_fixed, &p->l.fee))
+		if (settle_fee(u->amount, u->fee_bps, u->fee_fixed, &p->fee))
 			return err_set(r->e, KASI_EDATA,
 				       "the fee of collection %" PRId64
 				       " passes int64 cents: nothing settled",
 				       u->fact_id);
-		if (strmap_put(r->collections, (const char *)&u->fact_id, sizeof(u->fact_id),
-			       (uint32_t)r->nlines))
-			return err_set(r->e, KASI_EIO, "out of memory");
 	} else if (u->original_settled) {
 		/* Exactly the negative of what its original was charged, even
 		 * if the product's fees changed since; to whom it was paid. */
-		p->l.fee = -u->original_fee;
-		p->provider_id = u->original_provider_id;
+		p->fee = -u->original_fee;
+		provider = u->original_provider_id;
 	} else {
-		p->fee_from_run = true; /* its original may be settled in this run */
+		p->fee_from_run = true;
 	}
+	if ((rc = payee_of(r, provider, &p->provider)) ||
+	    (rc = name_of(r, u->channel, 0, &p->channel)) ||
+	    (rc = name_of(r, u->business_date, 1, &p->date)))
+		return rc;
 	r->nlines++;
 	return 0;
+}
+
+/* In the store's order: by row, a collection before its reversal. */
+static int line_order(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	if (x->fact_id != y->fact_id)
+		return x->fact_id < y->fact_id ? -1 : 1;
+	return (x->reversal > y->reversal) - (x->reversal < y->reversal);
+}
+
+/* The collection line of fact_id in this run, or NULL. */
+static const struct pending *collection_line(const struct run *r, int64_t fact_id)
+{
+	size_t lo = 0, hi = r->nlines;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pending *p = &r->lines[mid];
+		if (p->fact_id < fact_id || (p->fact_id == fact_id && p->reversal))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nlines && r->lines[lo].fact_id == fact_id && !r->lines[lo].reversal
+		       ? &r->lines[lo]
+		       : NULL;
 }
 
 /* A reversal whose original is settled in this same run: minus that
@@ -162,29 +251,12 @@ static void resolve_reversals(struct run *r)
 {
 	for (size_t i = 0; i < r->nlines; i++) {
 		struct pending *p = &r->lines[i];
-		uint32_t at;
-		if (!p->fee_from_run)
-			continue;
-		if (strmap_get(r->collections, (const char *)&p->l.original, sizeof(p->l.original),
-			       &at)) {
-			p->l.fee = -r->lines[at].l.fee;
-			p->provider_id = r->lines[at].provider_id;
+		const struct pending *o = p->fee_from_run ? collection_line(r, p->original) : NULL;
+		if (o) {
+			p->fee = -o->fee;
+			p->provider = o->provider;
 		}
 	}
-}
-
-/* By provider, then date, then row, a collection before its reversal. */
-static int line_order(const void *a, const void *b)
-{
-	const struct pending *x = a, *y = b;
-	if (x->provider_id != y->provider_id)
-		return x->provider_id < y->provider_id ? -1 : 1;
-	int c = strcmp(x->l.business_date, y->l.business_date);
-	if (c)
-		return c;
-	if (x->l.fact_id != y->l.fact_id)
-		return x->l.fact_id < y->l.fact_id ? -1 : 1;
-	return strcmp(x->l.kind, y->l.kind);
 }
 
 static int read_movements(struct run *r)
@@ -192,60 +264,107 @@ static int read_movements(struct run *r)
 	int rc = store_each_unsettled_movement(r->s, r->through, on_unsettled, r, r->e);
 	if (rc)
 		return rc;
-	resolve_reversals(r);
-	for (size_t i = 0; i < r->nlines; i++) {
-		struct store_settlement_line *l = &r->lines[i].l;
-		if (__builtin_sub_overflow(l->amount, l->fee, &l->net))
-			return err_set(
-				r->e, KASI_EDATA,
-				"a settlement line's net passes int64 cents: nothing settled");
-	}
-	if (r->nlines > 1)
+	/* Read period by period, each in this order: one sort at most. */
+	bool sorted = true;
+	for (size_t i = 1; i < r->nlines && sorted; i++)
+		sorted = line_order(&r->lines[i - 1], &r->lines[i]) < 0;
+	if (!sorted)
 		qsort(r->lines, r->nlines, sizeof(*r->lines), line_order);
+	resolve_reversals(r);
 	return 0;
 }
 
 /* ---- 4: batches ---------------------------------------------------------------------- */
 
-/* The totals of lines [first, end), all of one provider. */
-static int total(struct run *r, const struct pending *first, const struct pending *end,
-		 struct store_batch *b)
+/* Each payee's totals, from its lines. */
+static int total(struct run *r)
 {
 	bool overflow = false;
-	for (const struct pending *p = first; p < end; p++) {
-		const struct store_settlement_line *l = &p->l;
-		if (l->amount >= 0 && !strcmp(l->kind, "collection")) {
+	for (size_t i = 0; i < r->nlines; i++) {
+		const struct pending *p = &r->lines[i];
+		struct store_batch *b = &r->payees[p->provider].b;
+		int64_t net;
+		overflow |= __builtin_sub_overflow(p->amount, p->fee, &net);
+		if (!p->reversal) {
 			b->collections++;
-			overflow |= __builtin_add_overflow(b->collected, l->amount, &b->collected);
+			overflow |= __builtin_add_overflow(b->collected, p->amount, &b->collected);
 		} else {
 			b->reversals++;
-			overflow |= __builtin_sub_overflow(b->reversed, l->amount, &b->reversed);
+			overflow |= __builtin_sub_overflow(b->reversed, p->amount, &b->reversed);
 		}
-		overflow |= __builtin_add_overflow(b->fees, l->fee, &b->fees);
+		overflow |= __builtin_add_overflow(b->fees, p->fee, &b->fees);
 	}
+	return overflow ? err_set(r->e, KASI_EDATA,
+				  "a settlement's sums pass int64 cents: nothing settled")
+			: 0;
+}
+
+/* One provider's batch: what it brings forward, its net, its payout. */
+static int write_batch(struct run *r, struct payee *p)
+{
+	struct store_batch *b = &p->b;
 	int64_t last_net, rejected;
 	int rc = store_provider_carry(r->s, b->provider_id, &last_net, &rejected, r->e);
 	if (rc)
 		return rc;
-	overflow |=
-		__builtin_add_overflow(last_net < 0 ? last_net : 0, rejected, &b->brought_forward);
-	overflow |= __builtin_sub_overflow(b->collected, b->reversed, &b->net) ||
-		    __builtin_sub_overflow(b->net, b->fees, &b->net) ||
-		    __builtin_add_overflow(b->net, b->brought_forward, &b->net);
-	if (overflow)
+	if (__builtin_add_overflow(last_net < 0 ? last_net : 0, rejected, &b->brought_forward) ||
+	    __builtin_sub_overflow(b->collected, b->reversed, &b->net) ||
+	    __builtin_sub_overflow(b->net, b->fees, &b->net) ||
+	    __builtin_add_overflow(b->net, b->brought_forward, &b->net))
 		return err_set(r->e, KASI_EDATA,
 			       "provider %" PRId64 "'s batch passes int64 cents: nothing settled",
 			       b->provider_id);
-	return 0;
+	if ((rc = store_batch_add(r->s, r->through, b, r->e)))
+		return rc;
+	if (b->brought_forward &&
+	    (rc = store_payouts_carry(r->s, b->provider_id, b->batch_id, r->e)))
+		return rc;
+	if (b->net > 0)
+		rc = store_payout_add(r->s, b->batch_id, b->net, r->now, p->payout, r->e);
+	return rc;
 }
 
-static void note_batch(struct settle_result *res, const struct store_batch *b, const char *payout)
+/* Every line, in the store's order, a few thousand to a statement. */
+static int write_lines(struct run *r)
 {
+	enum { AT_ONCE = 4096 };
+	struct store_settlement_line *batch = malloc(AT_ONCE * sizeof(*batch));
+	if (!batch)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	int rc = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < r->nlines && !rc; i++) {
+		const struct pending *p = &r->lines[i];
+		batch[n++] = (struct store_settlement_line){
+			.fact_id = p->fact_id,
+			.batch_id = r->payees[p->provider].b.batch_id,
+			.policy_id = p->policy_id,
+			.amount = p->amount,
+			.fee = p->fee,
+			.net = p->amount - p->fee, /* checked in total() */
+			.original = p->original,
+			.kind = p->reversal ? "reversal" : "collection",
+			.channel = r->names[p->channel],
+			.business_date = r->names[p->date],
+		};
+		if (n == AT_ONCE || i + 1 == r->nlines) {
+			rc = store_lines_add(r->s, batch, n, r->e);
+			n = 0;
+		}
+	}
+	free(batch);
+	return rc;
+}
+
+static void note_batch(struct run *r, const struct payee *p)
+{
+	struct settle_result *res = r->res;
 	res->batches++;
 	if (res->nshown == SETTLE_BATCHES_SHOWN)
 		return;
 	if (!res->shown && !(res->shown = calloc(SETTLE_BATCHES_SHOWN, sizeof(*res->shown))))
 		return;
+	const struct store_batch *b = &p->b;
 	struct settle_batch *s = &res->shown[res->nshown++];
 	*s = (struct settle_batch){
 		.provider_id = b->provider_id,
@@ -258,56 +377,53 @@ static void note_batch(struct settle_result *res, const struct store_batch *b, c
 		.brought_forward = b->brought_forward,
 		.net = b->net,
 	};
-	snprintf(s->payout, sizeof(s->payout), "%s", payout);
+	snprintf(s->payout, sizeof(s->payout), "%s", p->payout);
+	struct err ignored = { 0 };
+	store_provider_code(r->s, b->provider_id, s->provider, &ignored);
 }
 
-/* One provider's batch: lines [first, end). */
-static int write_batch(struct run *r, struct pending *first, struct pending *end)
+static int payee_order(const void *a, const void *b)
 {
-	struct store_batch b = { .provider_id = first->provider_id };
-	int rc = total(r, first, end, &b);
-	if (!rc)
-		rc = store_batch_add(r->s, r->through, &b, r->e);
-	struct store_settlement_line *lines = NULL;
-	size_t n = (size_t)(end - first);
-	if (!rc && !(lines = malloc(n * sizeof(*lines))))
-		rc = err_set(r->e, KASI_EIO, "out of memory");
-	for (size_t i = 0; !rc && i < n; i++) {
-		lines[i] = first[i].l;
-		lines[i].batch_id = b.batch_id;
-	}
-	if (!rc)
-		rc = store_lines_add(r->s, lines, n, r->e);
-	free(lines);
-	if (!rc && b.brought_forward)
-		rc = store_payouts_carry(r->s, b.provider_id, b.batch_id, r->e);
-	char payout[16] = "";
-	if (!rc && b.net > 0)
-		rc = store_payout_add(r->s, b.batch_id, b.net, r->now, payout, r->e);
-	if (!rc) {
-		note_batch(r->res, &b, payout);
-		r->res->lines += (int64_t)n;
-		if (r->res->nshown && r->res->shown[r->res->nshown - 1].batch_id == b.batch_id)
-			rc = store_provider_code(r->s, b.provider_id,
-						 r->res->shown[r->res->nshown - 1].provider, r->e);
-	}
-	return rc;
+	const struct payee *x = a, *y = b;
+	return (x->b.provider_id > y->b.provider_id) - (x->b.provider_id < y->b.provider_id);
 }
 
 static int write_batches(struct run *r)
 {
 	int rc = store_settlement_add(r->s, r->through, r->now, r->e);
-	for (size_t i = 0, j; !rc && i < r->nlines; i = j) {
-		for (j = i + 1; j < r->nlines && r->lines[j].provider_id == r->lines[i].provider_id;
-		     j++)
-			;
-		rc = write_batch(r, r->lines + i, r->lines + j);
+	if (!rc)
+		rc = total(r);
+	/* Batches by provider id (the lines keep their payee's index: the
+	 * batches are made from a sorted copy, then copied back). */
+	struct payee *sorted = rc || !r->npayees ? NULL : malloc(r->npayees * sizeof(*sorted));
+	if (!rc && r->npayees && !sorted)
+		rc = err_set(r->e, KASI_EIO, "out of memory");
+	if (!rc && r->npayees) {
+		memcpy(sorted, r->payees, r->npayees * sizeof(*sorted));
+		qsort(sorted, r->npayees, sizeof(*sorted), payee_order);
 	}
-	return rc ? rc : store_periods_settled(r->s, r->e);
+	for (size_t i = 0; !rc && i < r->npayees; i++) {
+		rc = write_batch(r, &sorted[i]);
+		for (size_t j = 0; !rc && j < r->npayees; j++)
+			if (r->payees[j].b.provider_id == sorted[i].b.provider_id)
+				r->payees[j] = sorted[i];
+		if (!rc)
+			note_batch(r, &sorted[i]);
+	}
+	free(sorted);
+	if (!rc)
+		r->res->lines = (int64_t)r->nlines;
+	if (!rc)
+		rc = write_lines(r);
+	return rc ? rc : store_periods_settled(r->s, r->through, r->e);
 }
 
 /* ---- 5: the balance ---------------------------------------------------------------- */
 
+/* Over all of a provider's batches, what its lines net (collected -
+ * reversed - fees) is what left, or is leaving (the nets of batches whose
+ * payout was not rejected), and what it carries open (its last batch's
+ * net when negative, its rejected payouts not carried yet). */
 static int check_balance(void *ctx, int64_t provider_id, const char *provider)
 {
 	struct run *r = ctx;
@@ -321,12 +437,20 @@ static int check_balance(void *ctx, int64_t provider_id, const char *provider)
 	money_format(lines, a);
 	money_format(paid_and_carried, b);
 	return err_set(r->e, KASI_EDATA,
-		       "provider %s does not balance: its lines net %s (collected - reversed - "
-		       "fees) but its batches paid or carry %s: nothing settled",
+		       "provider %s does not balance: its batches net %s (collected - reversed - "
+		       "fees) but paid or carry %s: nothing settled",
 		       provider, a, b);
 }
 
 /* ---- the run -------------------------------------------------------------------------- */
+
+/* Log how long the step that ends now took (--verbose). */
+static void lap(int64_t *since, const char *step)
+{
+	int64_t now = clock_us();
+	log_debug("settle: %s: %" PRId64 " ms", step, (now - *since) / 1000);
+	*since = now;
+}
 
 static int nothing_new(struct run *r)
 {
@@ -348,23 +472,32 @@ int settle_through(struct store *s, const struct schema_set *schemas, const char
 	store_now(r.now);
 	int rc = 0;
 	bool in_tx = false;
-	if (!(r.strings = arena_new()) || !(r.collections = strmap_new()))
+	if (!(r.strings = arena_new()) || !(r.name_map = strmap_new()))
 		rc = err_set(e, KASI_EIO, "out of memory");
 	if (!rc && !(rc = store_begin(s, e)))
 		in_tx = true;
 	if (!rc)
 		rc = nothing_new(&r);
 	if (!rc && !res->nothing) {
-		if (!(rc = store_each_fact_span(s, r.through, on_span, &r, e)) &&
-		    !(rc = read_movements(&r)) && !(rc = write_batches(&r)) &&
-		    !(rc = store_each_settled_provider(s, check_balance, &r, e)))
-			rc = store_commit(s, e);
+		int64_t t = clock_us();
+		if (!(rc = store_each_fact_span(s, r.through, on_span, &r, e)))
+			lap(&t, "periods checked");
+		if (!rc && !(rc = read_movements(&r)))
+			lap(&t, "movements read");
+		if (!rc && !(rc = write_batches(&r)))
+			lap(&t, "batches written");
+		if (!rc && !(rc = store_each_settled_provider(s, check_balance, &r, e)))
+			lap(&t, "balances checked");
+		if (!rc && !(rc = store_commit(s, e)))
+			lap(&t, "committed");
 		in_tx = rc != 0;
 	}
 	if (in_tx)
 		store_rollback(s);
 	arena_free(r.strings);
-	strmap_free(r.collections);
+	strmap_free(r.name_map);
+	free(r.names);
+	free(r.payees);
 	free(r.lines);
 	return rc;
 }

@@ -75,6 +75,7 @@ static void movement_column(sqlite3_context *ctx, const void *row, int col)
 		else
 			sqlite3_result_null(ctx);
 		break;
+	case 7: sqlite3_result_int64(ctx, m->product_id); break;
 	default: sqlite3_result_null(ctx); break;
 	}
 }
@@ -109,8 +110,8 @@ static const struct array_shape shapes[] = {
 	  STORE_OUTCOME_ARRAY, 8, sizeof(struct store_outcome), outcome_column },
 	{ "kasi_movements",
 	  "CREATE TABLE x(fact_id, kind, policy_id, channel, business_date, amount, original,"
-	  " array HIDDEN)",
-	  STORE_MOVEMENT_ARRAY, 7, sizeof(struct store_movement), movement_column },
+	  " product_id, array HIDDEN)",
+	  STORE_MOVEMENT_ARRAY, 8, sizeof(struct store_movement), movement_column },
 	{ "kasi_lines",
 	  "CREATE TABLE x(fact_id, kind, batch_id, policy_id, channel, business_date, amount, fee,"
 	  " net, original, array HIDDEN)",

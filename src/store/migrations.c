@@ -249,7 +249,9 @@ static const char *const scripts[] = {
 
 	/* 4: settlement. A reconciliation keeps the money movements it found
 	 * (collections, and reversals in their original's period): what
-	 * settlement reads, never a channel's rows. They are replaced with
+	 * settlement reads, never a channel's rows (with the product of their
+	 * policy as reconciled: its fees are the ones a settlement charges;
+	 * a register load since puts the period out of date). They are replaced with
 	 * the period's outcomes; periods.unsettled says whether any of them
 	 * may still be unsettled, so that settling reads only those periods.
 	 * A settlement line is a movement paid over (or clawed back) once:
@@ -264,6 +266,7 @@ static const char *const scripts[] = {
 	"	fact_id       INTEGER NOT NULL,\n"
 	"	kind          TEXT NOT NULL CHECK (kind = 'collection' OR kind = 'reversal'),\n"
 	"	policy_id     INTEGER NOT NULL,\n"
+	"	product_id    INTEGER NOT NULL,\n"
 	"	channel       TEXT NOT NULL,\n"
 	"	business_date TEXT NOT NULL,\n"
 	"	amount        INTEGER NOT NULL CHECK (amount >= 0),\n"
@@ -305,7 +308,8 @@ static const char *const scripts[] = {
 	"	original      INTEGER,\n"
 	"	PRIMARY KEY (fact_id, kind)\n"
 	") WITHOUT ROWID;\n"
-	"CREATE INDEX settlement_lines_by_batch ON settlement_lines(batch_id);\n"
+	/* No index by batch: a report of a settlement's lines reads them all;
+	 * a settlement writes a million lines, each an index entry less. */
 	/* A payout's state is the latest confirmation's (by its status date
 	 * and time, then arrival), set by the ingest that stores it. */
 	"CREATE TABLE payouts (\n"

@@ -9,9 +9,21 @@
 /* ---- scheduling ------------------------------------------------------------ */
 
 static const char sql_period_get[] =
-	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, ''),\n"
-	"       (SELECT count(*) FROM expected e WHERE e.period = p.period)\n"
+	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, '')\n"
 	"  FROM periods p WHERE period = ?1 AND scheduled_at IS NOT NULL";
+static const char sql_period_expected[] = "SELECT count(*) FROM expected WHERE period = ?1";
+
+int store_period_expected(struct store *s, const char *period, int64_t *n, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_period_expected, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	*n = db_step_row(s, st, &rc, e, "counting expected premiums") ? sqlite3_column_int64(st, 0)
+								      : 0;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
 
 int store_period_get(struct store *s, const char *period, struct store_period *out, struct err *e)
 {
@@ -21,7 +33,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 	if (db_step_row(s, st, &rc, e, "reading a period")) {
 		snprintf(out->scheduled_at, sizeof(out->scheduled_at), "%s", db_col_text(st, 0));
 		snprintf(out->reconciled_at, sizeof(out->reconciled_at), "%s", db_col_text(st, 1));
-		out->expected = sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
 		rc = store_period_files_since_reconciled(s, period, &out->files_since_reconciled,
 							 e);
 		return rc ? rc : 1;
@@ -108,6 +120,24 @@ static void policy_row(sqlite3_stmt *st, struct store_policy_row *p)
 	"       p.collection_ref, p.cash_code, p.status, p.start_date, p.cancel_date\n" \
 	"  FROM policies p JOIN products r USING (product_id)\n"
 
+static const char sql_channel_has_facts[] =
+	"SELECT 1 FROM files WHERE channel = ?1 AND outcome = 'applied' AND period_facts = 1\n"
+	"   AND first_fact_date <= ?3 AND last_fact_date >= ?2 LIMIT 1";
+
+int store_channel_has_facts(struct store *s, const char *channel, const char *first_day,
+			    const char *last_day, bool *any, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_channel_has_facts, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_text(s, st, &rc, e, 2, first_day);
+	db_bind_text(s, st, &rc, e, 3, last_day);
+	*any = db_step_row(s, st, &rc, e, "reading files");
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 static const char sql_policy_max_id[] = "SELECT ifnull(max(policy_id), 0) FROM policies";
 
 int store_policy_max_id(struct store *s, int64_t *max, struct err *e)
@@ -122,12 +152,12 @@ int store_policy_max_id(struct store *s, int64_t *max, struct err *e)
  * premiums are read beside, both in policy_id order, and merged: a join
  * would look each one up. */
 static const char sql_each_policy_for_period[] =
-	"SELECT policy_id, channel, collection_ref, cash_code, status, cancel_date\n"
+	"SELECT policy_id, channel, collection_ref, cash_code, status, cancel_date, product_id\n"
 	"  FROM policies ORDER BY policy_id";
 /* The same with the policy number, when some channel's rows name it. */
 static const char sql_each_policy_numbered[] =
 	"SELECT policy_id, channel, collection_ref, cash_code, status, cancel_date,\n"
-	"       policy_number\n"
+	"       product_id, policy_number\n"
 	"  FROM policies ORDER BY policy_id";
 static const char sql_each_expected[] =
 	"SELECT policy_id, amount FROM expected WHERE period = ?1 ORDER BY policy_id";
@@ -150,7 +180,8 @@ int store_each_policy_for_period(struct store *s, const char *period, bool with_
 			.cash_code = db_col_text(st, 3),
 			.status = db_col_text(st, 4),
 			.cancel_date = db_col_text(st, 5),
-			.policy_number = with_numbers ? db_col_text(st, 6) : NULL,
+			.product_id = sqlite3_column_int64(st, 6),
+			.policy_number = with_numbers ? db_col_text(st, 7) : NULL,
 		};
 		while (more && sqlite3_column_int64(ex, 0) < p.policy_id)
 			more = db_step_row(s, ex, &rc, e, "reading expected premiums");

@@ -15,9 +15,9 @@
 
 static const char sql_movements_clear[] = "DELETE FROM movements WHERE period = ?1";
 static const char sql_movements_add[] =
-	"INSERT INTO movements (period, fact_id, kind, policy_id, channel, business_date, amount,\n"
-	"                       original)\n"
-	"SELECT ?1, fact_id, kind, policy_id, channel, business_date, amount, original\n"
+	"INSERT INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
+	"                       business_date, amount, original)\n"
+	"SELECT ?1, fact_id, kind, policy_id, product_id, channel, business_date, amount, original\n"
 	"  FROM kasi_movements(?2)";
 static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
 
@@ -45,31 +45,108 @@ int store_movements_add(struct store *s, const char *period, const struct store_
 	return rc;
 }
 
-/* Unsettled: no line holds it. A reversal brings its original's line,
- * when there is one. */
-static const char sql_each_unsettled[] =
-	"SELECT m.fact_id, m.kind, m.policy_id, m.channel, m.business_date, m.amount,\n"
-	"       ifnull(m.original, 0), r.provider_id, r.fee_bps, r.fee_fixed,\n"
-	"       o.fee, ob.provider_id\n"
-	"  FROM periods p JOIN movements m ON m.period = p.period\n"
-	"  JOIN policies y ON y.policy_id = m.policy_id\n"
-	"  JOIN products r ON r.product_id = y.product_id\n"
-	"  LEFT JOIN settlement_lines o ON m.kind = 'reversal' AND o.fact_id = m.original\n"
-	"                              AND o.kind = 'collection'\n"
-	"  LEFT JOIN settlement_batches ob ON ob.batch_id = o.batch_id\n"
-	" WHERE p.unsettled = 1 AND m.business_date <= ?1\n"
-	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines l\n"
-	"                    WHERE l.fact_id = m.fact_id AND l.kind = m.kind)";
+/* What settling a movement needs of its policy's product: its provider
+ * and fees, now; by product_id (a few products; a million movements). */
+struct fee_table {
+	struct product_fees {
+		int64_t provider_id, fee_bps, fee_fixed;
+		bool known;
+	} * products;
+	int64_t nproducts;
+};
 
-int store_each_unsettled_movement(struct store *s, const char *through,
-				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
-				  struct err *e)
+static const char sql_products_fees[] =
+	"SELECT product_id, provider_id, fee_bps, fee_fixed FROM products ORDER BY product_id";
+static const char sql_max_product[] = "SELECT ifnull(max(product_id), 0) FROM products";
+
+static int fee_table_load(struct store *s, struct fee_table *t, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_unsettled, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, through);
-	while (db_step_row(s, st, &rc, e, "reading movements to settle")) {
-		struct store_unsettled u = {
+	sqlite3_stmt *st = db_prep(s, sql_max_product, &rc, e);
+	if (db_step_row(s, st, &rc, e, "reading products"))
+		t->nproducts = sqlite3_column_int64(st, 0) + 1;
+	if (st)
+		sqlite3_reset(st);
+	if (rc)
+		return rc;
+	if (!(t->products = calloc((size_t)t->nproducts, sizeof(*t->products))))
+		return err_set(e, KASI_EIO, "out of memory");
+	st = db_prep(s, sql_products_fees, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading products")) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id >= 0 && id < t->nproducts)
+			t->products[id] =
+				(struct product_fees){ sqlite3_column_int64(st, 1),
+						       sqlite3_column_int64(st, 2),
+						       sqlite3_column_int64(st, 3), true };
+	}
+	return rc;
+}
+
+static void fee_table_release(struct fee_table *t)
+{
+	free(t->products);
+}
+
+static const char sql_unsettled_periods[] =
+	"SELECT period FROM periods WHERE unsettled = 1 ORDER BY period";
+/* A period's movements and the settlement lines from its first row on,
+ * both in key order: read side by side, a movement that meets its line is
+ * settled (no lookup a movement). */
+static const char sql_period_movements[] =
+	"SELECT fact_id, kind, policy_id, channel, business_date, amount, ifnull(original, 0),\n"
+	"       product_id\n"
+	"  FROM movements WHERE period = ?1 AND business_date <= ?2 ORDER BY fact_id, kind";
+static const char sql_lines_from[] =
+	"SELECT fact_id, kind FROM settlement_lines\n"
+	" WHERE fact_id >= (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
+	" ORDER BY fact_id, kind";
+/* A reversal's original, when it was settled: its fee and its provider. */
+static const char sql_original_line[] =
+	"SELECT l.fee, b.provider_id FROM settlement_lines l JOIN settlement_batches b\n"
+	"    USING (batch_id) WHERE l.fact_id = ?1 AND l.kind = 'collection'";
+
+/* -1, 0 or 1 as (fact_id, kind) a sorts before, with or after b. */
+static int key_cmp(int64_t fa, const char *ka, int64_t fb, const char *kb)
+{
+	return fa != fb ? (fa < fb ? -1 : 1) : strcmp(ka, kb);
+}
+
+struct unsettled_run {
+	struct store *s;
+	struct err *e;
+	const struct fee_table *fees;
+	int (*fn)(void *ctx, const struct store_unsettled *u);
+	void *ctx;
+};
+
+static int original_line(struct unsettled_run *u, struct store_unsettled *m)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(u->s, sql_original_line, &rc, u->e);
+	db_bind_int(u->s, st, &rc, u->e, 1, m->original);
+	if (db_step_row(u->s, st, &rc, u->e, "reading a settled line")) {
+		m->original_settled = true;
+		m->original_fee = sqlite3_column_int64(st, 0);
+		m->original_provider_id = sqlite3_column_int64(st, 1);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int unsettled_of_period(struct unsettled_run *u, const char *period, const char *through)
+{
+	struct store *s = u->s;
+	int rc = 0;
+	sqlite3_stmt *lines = db_prep(s, sql_lines_from, &rc, u->e);
+	db_bind_text(s, lines, &rc, u->e, 1, period);
+	bool more = db_step_row(s, lines, &rc, u->e, "reading settlement lines");
+	sqlite3_stmt *st = db_prep(s, sql_period_movements, &rc, u->e);
+	db_bind_text(s, st, &rc, u->e, 1, period);
+	db_bind_text(s, st, &rc, u->e, 2, through);
+	while (db_step_row(s, st, &rc, u->e, "reading movements to settle")) {
+		struct store_unsettled m = {
 			.fact_id = sqlite3_column_int64(st, 0),
 			.kind = db_col_text(st, 1),
 			.policy_id = sqlite3_column_int64(st, 2),
@@ -77,18 +154,64 @@ int store_each_unsettled_movement(struct store *s, const char *through,
 			.business_date = db_col_text(st, 4),
 			.amount = sqlite3_column_int64(st, 5),
 			.original = sqlite3_column_int64(st, 6),
-			.provider_id = sqlite3_column_int64(st, 7),
-			.fee_bps = sqlite3_column_int64(st, 8),
-			.fee_fixed = sqlite3_column_int64(st, 9),
-			.original_settled = sqlite3_column_type(st, 10) != SQLITE_NULL,
-			.original_fee = sqlite3_column_int64(st, 10),
-			.original_provider_id = sqlite3_column_int64(st, 11),
 		};
-		if ((rc = fn(ctx, &u)))
+		int c = 1;
+		while (more && (c = key_cmp(sqlite3_column_int64(lines, 0), db_col_text(lines, 1),
+					    m.fact_id, m.kind)) < 0)
+			more = db_step_row(s, lines, &rc, u->e, "reading settlement lines");
+		if (rc || (more && c == 0))
+			continue; /* settled already */
+		int64_t product = sqlite3_column_int64(st, 7);
+		if (product < 0 || product >= u->fees->nproducts ||
+		    !u->fees->products[product].known) {
+			rc = err_set(u->e, KASI_EIO,
+				     "store '%s': movement %" PRId64 " names no known product",
+				     s->path, m.fact_id);
+			break;
+		}
+		const struct product_fees *pf = &u->fees->products[product];
+		m.provider_id = pf->provider_id;
+		m.fee_bps = pf->fee_bps;
+		m.fee_fixed = pf->fee_fixed;
+		if (!strcmp(m.kind, "reversal") && m.original && (rc = original_line(u, &m)))
+			break;
+		if ((rc = u->fn(u->ctx, &m)))
 			break;
 	}
 	if (st)
 		sqlite3_reset(st);
+	if (lines)
+		sqlite3_reset(lines);
+	return rc;
+}
+
+int store_each_unsettled_movement(struct store *s, const char *through,
+				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
+				  struct err *e)
+{
+	struct fee_table fees = { 0 };
+	struct unsettled_run u = { s, e, &fees, fn, ctx };
+	char(*periods)[16] = NULL;
+	size_t n = 0, cap = 0;
+	int rc = fee_table_load(s, &fees, e);
+	sqlite3_stmt *st = rc ? NULL : db_prep(s, sql_unsettled_periods, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading periods")) {
+		if (n == cap) {
+			void *np = realloc(periods, (cap = cap ? 2 * cap : 16) * sizeof(*periods));
+			if (!np) {
+				rc = err_set(e, KASI_EIO, "out of memory");
+				break;
+			}
+			periods = np;
+		}
+		snprintf(periods[n++], sizeof(*periods), "%s", db_col_text(st, 0));
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = unsettled_of_period(&u, periods[i], through);
+	free(periods);
+	fee_table_release(&fees);
 	return rc;
 }
 
@@ -301,39 +424,40 @@ int store_payout_confirm(struct store *s, const char *reference, const char *sta
 	return rc;
 }
 
+/* Settled through a day, a period's movements dated after it are all it
+ * may still hold unsettled. */
 static const char sql_periods_settled[] =
 	"UPDATE periods SET unsettled = 0\n"
 	" WHERE unsettled = 1 AND NOT EXISTS (\n"
-	"   SELECT 1 FROM movements m WHERE m.period = periods.period AND NOT EXISTS (\n"
-	"     SELECT 1 FROM settlement_lines l WHERE l.fact_id = m.fact_id AND l.kind = m.kind))";
+	"   SELECT 1 FROM movements m WHERE m.period = periods.period AND m.business_date > ?1)";
 
-int store_periods_settled(struct store *s, struct err *e)
+int store_periods_settled(struct store *s, const char *through, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_periods_settled, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, through);
 	db_step_done(s, st, &rc, e, "marking periods settled");
 	return rc;
 }
 
-/* Σ net of the lines is Σ (collected - reversed - fees). What left, or
- * is leaving: the nets of batches whose payout is not rejected; what is
- * carried open: the last batch's net when negative, and rejected payouts
- * not carried yet. */
-static const char sql_lines_net[] =
-	"SELECT ifnull(sum(l.net), 0) FROM settlement_lines l JOIN settlement_batches b\n"
-	"    USING (batch_id) WHERE b.provider_id = ?1";
+/* Over a provider's batches: Σ (collected - reversed - fees); what left,
+ * or is leaving: the nets of batches whose payout is not rejected; what
+ * is carried open: the last batch's net when negative, and rejected
+ * payouts not carried yet. */
+static const char sql_batches_net[] =
+	"SELECT ifnull(sum(collected - reversed - fees), 0) FROM settlement_batches\n"
+	" WHERE provider_id = ?1";
 static const char sql_paid_net[] =
 	"SELECT ifnull(sum(b.net), 0) FROM settlement_batches b JOIN payouts p USING (batch_id)\n"
 	" WHERE b.provider_id = ?1 AND p.state <> 'rejected'";
-
 int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *lines,
 			     int64_t *paid_and_carried, struct err *e)
 {
 	int rc = 0;
 	int64_t paid = 0, last_net = 0, rejected = 0;
-	sqlite3_stmt *st = db_prep(s, sql_lines_net, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql_batches_net, &rc, e);
 	db_bind_int(s, st, &rc, e, 1, provider_id);
-	*lines = db_step_row(s, st, &rc, e, "summing settlement lines")
+	*lines = db_step_row(s, st, &rc, e, "summing settlement batches")
 			 ? sqlite3_column_int64(st, 0)
 			 : 0;
 	st = db_prep(s, sql_paid_net, &rc, e);
@@ -434,10 +558,13 @@ int store_each_batch(struct store *s, const char *through,
 	return rc;
 }
 
+/* Lines are not indexed by batch: a settlement's are read with every
+ * line, once (CROSS JOIN keeps the lines outermost), its batches found by
+ * their key. */
 #define LINE_COLUMNS                                                                                \
 	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code,\n"                  \
 	"       y.policy_number, l.channel, f.transaction_id, l.business_date, l.kind, b.through\n" \
-	"  FROM settlement_lines l JOIN settlement_batches b USING (batch_id)\n"                    \
+	"  FROM settlement_lines l CROSS JOIN settlement_batches b USING (batch_id)\n"              \
 	"  JOIN providers v ON v.provider_id = b.provider_id\n"                                     \
 	"  JOIN policies y ON y.policy_id = l.policy_id\n"                                          \
 	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"

@@ -307,9 +307,10 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
  * period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
-	int64_t expected;			  /* policies scheduled */
 	int64_t files_since_reconciled;
 };
+/* The number of policies a period expects a premium of. */
+int store_period_expected(struct store *s, const char *period, int64_t *n, struct err *e);
 
 /* The period's record: 1 (filled in) if it was scheduled, 0 if not. */
 int store_period_get(struct store *s, const char *period, struct store_period *out, struct err *e);
@@ -331,6 +332,7 @@ int store_schedule_period(struct store *s, const char *period, const char *first
  * product_code and start_date are NULL and premium 0. */
 struct store_policy_row {
 	int64_t policy_id, premium;
+	int64_t product_id; /* store_each_policy_for_period only */
 	const char *policy_number, *product_code, *channel, *collection_ref, *cash_code;
 	const char *status, *start_date, *cancel_date;
 	bool scheduled;	  /* store_each_policy_for_period: expected in the period */
@@ -355,6 +357,9 @@ struct store_ledger_row {
 	int64_t amount;
 };
 
+/* Whether an applied file of the channel has facts dated first..last day. */
+int store_channel_has_facts(struct store *s, const char *channel, const char *first_day,
+			    const char *last_day, bool *any, struct err *e);
 /* The largest policy_id (0: none): a size hint for the maps of matching. */
 int store_policy_max_id(struct store *s, int64_t *max, struct err *e);
 /* Every policy, by policy_id, with what the period expected of it (and
@@ -450,7 +455,7 @@ int store_discrepancy_total_from(struct store *s, const char *period, const char
 /* Money for a policy that settlement reads: a collection, or a reversal
  * of one (in its original's period). Amounts are cents, >= 0. */
 struct store_movement {
-	int64_t fact_id, policy_id, amount;
+	int64_t fact_id, policy_id, product_id, amount;
 	int64_t original; /* a reversal: the fact id of the collection; 0: none */
 	const char *kind; /* "collection" or "reversal" */
 	const char *channel, *business_date;
@@ -536,12 +541,13 @@ int store_payout_find(struct store *s, const char *reference, int64_t *amount, s
 int store_payout_confirm(struct store *s, const char *reference, const char *state,
 			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
 			 struct err *e);
-/* Clear the unsettled mark of periods whose every movement is settled. */
-int store_periods_settled(struct store *s, struct err *e);
+/* Clear the unsettled mark of periods whose every movement is settled,
+ * once every movement through `through` is. */
+int store_periods_settled(struct store *s, const char *through, struct err *e);
 
 /* The money invariant of a provider's batches: Σ (collected - reversed -
- * fees) over its lines (*lines) and Σ net of its batches with a payout
- * not rejected, plus what it carries open (*paid_and_carried). */
+ * fees) over its batches (*lines), and Σ net of its batches whose payout
+ * is not rejected plus what it carries open (*paid_and_carried). */
 int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *lines,
 			     int64_t *paid_and_carried, struct err *e);
 

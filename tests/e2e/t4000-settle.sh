@@ -134,10 +134,11 @@ expect_out "payout $old_ref rejected: brought forward into batch" "kasi status l
 expect_out "payout $(ref 1) paid on 2026-10-08" "a paid one with its day"
 
 # kasi checks, before it commits a settlement, that every provider's money
-# balances: the lines' net (collected - reversed - fees) against what its
-# batches paid or carry. A line tampered with in the store breaks it: the
-# next settlement is refused, naming the provider, and writes nothing.
-sql "$db" "UPDATE settlement_lines SET fee = fee + 1, net = net - 1 WHERE fact_id IN (SELECT fact_id FROM facts WHERE transaction_id = '5203')"
+# balances: over all its batches, collected - reversed - fees against what
+# they paid or carry. A batch tampered with in the store (a fee of a cent
+# more, its net left as it was) breaks it: the next settlement is refused,
+# naming the provider, and writes nothing.
+sql "$db" "UPDATE settlement_batches SET fees = fees + 1 WHERE batch_id = 1"
 day 20261010 5401:4:2002:-10.00
 before=$(sql "$db" 'SELECT count(*) FROM settlement_batches')
 kasi settle --through 2026-10-10
