@@ -59,6 +59,8 @@ static const struct command *const commands[] = {
 	&cmd_settle,
 	&cmd_report,
 	&cmd_explain,
+	&cmd_fetch,
+	&cmd_run,
 	&cmd_status,
 	&cmd_help,
 	&cmd_version,
@@ -91,8 +93,8 @@ static void print_overview(FILE *out)
 	      "\nexit codes:\n"
 	      "  0  success              1  finished with discrepancies\n"
 	      "  64 usage error          65 data rejected\n"
-	      "  66 input missing        74 I/O error\n"
-	      "  75 the store is locked by another kasi\n"
+	      "  66 input missing        69 a partner's server unavailable\n"
+	      "  74 I/O error            75 the store, or the job, is locked by another kasi\n"
 	      "  78 bad configuration\n"
 	      "\n'kasi help COMMAND' shows a command's options.\n",
 	      out);

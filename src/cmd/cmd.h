@@ -47,6 +47,8 @@ extern const struct command cmd_settle;
 extern const struct command cmd_report;
 extern const struct command cmd_explain;
 extern const struct command cmd_validate;
+extern const struct command cmd_fetch;
+extern const struct command cmd_run;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */

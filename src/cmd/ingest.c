@@ -93,6 +93,7 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 		       cmd_plural(res.discrepancies - res.nnotes, "discrepancy", "discrepancies"));
 	switch (res.outcome) {
 	case INGEST_REJECTED: printf("%s: rejected: nothing loaded\n", path); break;
+	case INGEST_APPLIED_BEFORE: /* not asked for here */
 	case INGEST_DUPLICATE_FILE:
 		printf("%s: skipped: a duplicate of %s\n", path, res.previous.name);
 		break;

@@ -9,6 +9,7 @@
 #include "core/dates.h"
 #include "core/money.h"
 #include "stage/payout.h"
+#include "stage/period_report.h"
 #include "stage/reconcile.h"
 #include "stage/report.h"
 
@@ -71,76 +72,6 @@ struct report_args {
 	const char *kind, *period, *through, *out;
 	bool gzip, lines;
 };
-
-struct outcome_report {
-	struct report *rep;
-	const char *period;
-	struct err *e;
-	struct outcome_totals totals;
-};
-
-static int on_outcome(void *ctx, const struct store_outcome_row *o)
-{
-	struct outcome_report *t = ctx;
-	char exp[MONEY_BUFSZ], col[MONEY_BUFSZ], sf[MONEY_BUFSZ], pen[MONEY_BUFSZ];
-	money_format(o->expected, exp);
-	money_format(o->collected, col);
-	money_format(o->shortfall, sf);
-	money_format(o->pending, pen);
-	const char *cells[] = {
-		o->policy_number, o->product_code, t->period, o->status, exp, col, sf, pen,
-		o->reason
-	};
-	/* Reconcile refused sums past int64 cents; the totals are checked all
-	 * the same, as every sum of money is. */
-	if (outcome_totals_add(&t->totals, outcome_status_parse(o->status), o->expected,
-			       o->collected, o->shortfall, o->pending))
-		return err_set(t->e, KASI_EDATA, "the period's totals pass int64 cents");
-	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
-}
-
-struct code_count {
-	char code[40], severity[16];
-	int64_t n;
-};
-
-struct discrepancy_totals {
-	struct report *rep;
-	struct err *e;
-	int64_t rows;
-	struct code_count codes[32];
-	size_t ncodes;
-};
-
-static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
-{
-	struct discrepancy_totals *t = ctx;
-	char row[24] = "";
-	if (d->row)
-		snprintf(row, sizeof(row), "%" PRIu64, d->row);
-	const char *cells[] = { d->code,
-				d->severity,
-				d->channel,
-				*d->file ? d->file : NULL,
-				d->row ? row : NULL,
-				d->reference,
-				d->transaction_id,
-				d->expected,
-				d->actual,
-				d->detail };
-	t->rows++;
-	size_t i = 0;
-	while (i < t->ncodes && strcmp(t->codes[i].code, d->code))
-		i++;
-	if (i == t->ncodes && i < ARRAY_SIZE(t->codes)) {
-		snprintf(t->codes[i].code, sizeof(t->codes[i].code), "%s", d->code);
-		snprintf(t->codes[i].severity, sizeof(t->codes[i].severity), "%s", d->severity);
-		t->ncodes++;
-	}
-	if (i < t->ncodes)
-		t->codes[i].n++;
-	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
-}
 
 /* Open the report asked for (default_out when no --out); *say is where
  * its summary goes. On failure, logs and returns the exit status. */
@@ -228,28 +159,14 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 	FILE *say;
 	if ((rc = open_report(a, default_out, &rep, path, sizeof(path), &say)))
 		return rc;
-	struct outcome_report ot = { .rep = rep, .period = a->period, .e = &e };
-	struct discrepancy_totals dt = { .rep = rep, .e = &e };
-	if (outcomes) {
-		static const char *const head[] = { "policy_number", "product_code", "period",
-						    "status",	     "expected",     "collected",
-						    "shortfall",     "pending",	     "reason" };
-		rc = report_row(rep, head, ARRAY_SIZE(head), &e);
-		if (!rc)
-			rc = store_each_outcome(ctx->store, a->period, on_outcome, &ot, &e);
-	} else {
-		static const char *const head[] = { "code",	      "severity", "channel",
-						    "file",	      "row",	  "reference",
-						    "transaction_id", "expected", "actual",
-						    "detail" };
-		rc = report_row(rep, head, ARRAY_SIZE(head), &e);
-		if (!rc)
-			rc = store_each_discrepancy(ctx->store, a->period, on_discrepancy, &dt, &e);
-	}
+	struct outcome_totals ot;
+	struct discrepancy_counts dt;
+	rc = outcomes ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
+		      : period_report_discrepancies(ctx->store, &a->period, 1, NULL, rep, &dt, &e);
 	if ((rc = close_report(rep, rc, &e)))
 		return rc;
 	if (outcomes) {
-		const struct outcome_totals *t = &ot.totals;
+		const struct outcome_totals *t = &ot;
 		char money[OUTCOME_MONEY_BUFSZ];
 		outcome_money_text(t->expected, t->collected, t->shortfall, t->pending, money);
 		fprintf(say, "outcomes %s: %" PRId64 " %s", a->period, t->policies,

@@ -39,6 +39,14 @@ static inline const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* dir/name into out[outsz]; false when it does not fit (nothing that
+ * was cut is ever used as a path). */
+static inline bool path_join(char *out, size_t outsz, const char *dir, const char *name)
+{
+	int n = snprintf(out, outsz, "%s/%s", dir, name);
+	return n >= 0 && (size_t)n < outsz;
+}
+
 #include "core/banned.h"
 
 #endif

@@ -12,6 +12,16 @@
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* From now on, every line carries the time in SAST and the run's id
+ * ("2026-11-30T02:00:04+02:00 kasi[run 5f3a9c1e]: info: ..."), as a
+ * nightly job's log needs to be read back. */
+void log_set_run(const char *run_id);
+
+/* The prefix of a run's lines, "2026-11-30T02:00:04+02:00 kasi[run
+ * 5f3a9c1e]" (or "kasi" outside a run), into out. */
+void log_prefix(char *out, size_t size);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -478,8 +478,8 @@ static int check_schema(const struct schema *s, struct err *e)
 	return 0;
 }
 
-int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
-		struct ingest_result *res, struct err *e)
+static int ingest(struct store *s, const struct schema *schema, int fd, const char *path,
+		  bool resuming, struct ingest_result *res, struct err *e)
 {
 	int rc;
 	bool in_tx = false;
@@ -523,6 +523,11 @@ int ingest_file(struct store *s, const struct schema *schema, int fd, const char
 	if (!res->v.nerrors && !r.invalid && r.nheld && (rc = store_held(&r)))
 		goto out;
 
+	res->any_day = r.any_day;
+	res->first_day = r.first_day;
+	res->last_day = r.last_day;
+	res->dated = r.dated;
+	res->file_date = r.file_date;
 	char detail[1200];
 	if (res->v.nerrors) {
 		store_rollback(s);
@@ -538,6 +543,14 @@ int ingest_file(struct store *s, const struct schema *schema, int fd, const char
 	int found = res->v.rows ? store_file_applied(s, res->v.sha256, &res->previous, e) : 0;
 	if (found < 0) {
 		rc = found;
+		goto out;
+	}
+	if (found && resuming && !strcmp(res->previous.name, base_name(path))) {
+		store_rollback(s);
+		in_tx = false;
+		res->outcome = INGEST_APPLIED_BEFORE;
+		res->facts = res->duplicates = res->conflicts = res->out_of_period = 0;
+		res->discrepancies = res->nnotes = 0;
 		goto out;
 	}
 	if (found) {
@@ -575,6 +588,18 @@ out:
 	free(r.key);
 	arena_free(r.held_strings);
 	return rc;
+}
+
+int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
+		struct ingest_result *res, struct err *e)
+{
+	return ingest(s, schema, fd, path, false, res, e);
+}
+
+int ingest_file_resuming(struct store *s, const struct schema *schema, int fd, const char *path,
+			 struct ingest_result *res, struct err *e)
+{
+	return ingest(s, schema, fd, path, true, res, e);
 }
 
 void ingest_result_release(struct ingest_result *res)

@@ -12,6 +12,7 @@ enum ingest_outcome {
 	INGEST_APPLIED,	       /* every row is a stored fact now */
 	INGEST_REJECTED,       /* invalid: nothing loaded; FILE_REJECTED recorded */
 	INGEST_DUPLICATE_FILE, /* applied before: nothing loaded; DUPLICATE_FILE recorded */
+	INGEST_APPLIED_BEFORE, /* resuming: applied before under this name; nothing done */
 };
 
 /* A discrepancy the file raised, for the command's report. */
@@ -34,6 +35,10 @@ struct ingest_result {
 	uint64_t out_of_period;	       /* OUT_OF_PERIOD: stored and counted */
 	uint64_t discrepancies;	       /* all of the above, and file-level ones */
 	struct ingest_note *notes;     /* the first INGEST_NOTES_SHOWN */
+	/* The business dates the file's facts span (valid files), and the
+	 * date in its name, as days. */
+	bool any_day, dated;
+	int32_t first_day, last_day, file_date;
 	size_t nnotes;
 };
 
@@ -44,6 +49,12 @@ struct ingest_result {
  * ingest_result_release either way. */
 int ingest_file(struct store *s, const struct schema *schema, int fd, const char *path,
 		struct ingest_result *res, struct err *e);
+/* As ingest_file, for a run that may be resuming one cut short: content
+ * applied before under this very name (the base name of path) is that
+ * run's file met again, INGEST_APPLIED_BEFORE, and nothing is recorded.
+ * The same content under another name is still a DUPLICATE_FILE. */
+int ingest_file_resuming(struct store *s, const struct schema *schema, int fd, const char *path,
+			 struct ingest_result *res, struct err *e);
 void ingest_result_release(struct ingest_result *res);
 
 #endif

@@ -327,6 +327,26 @@ static const char *const scripts[] = {
 	"	amount_paid   INTEGER,\n"
 	"	carried_into  INTEGER REFERENCES settlement_batches(batch_id)\n"
 	");\n",
+
+	/* 5: the nightly job. What each job fetched from its partner: a file
+	 * is fetched once (its name, size and modification time), even after
+	 * it left the inbox; and the days a job found no file for by the
+	 * deadline (MISSING_FILE, once per job and day). */
+	"CREATE TABLE fetched (\n"
+	"	job        TEXT NOT NULL,\n"
+	"	name       TEXT NOT NULL,\n"
+	"	size       INTEGER NOT NULL,\n"
+	"	mtime      INTEGER NOT NULL,\n"
+	"	sha256     TEXT NOT NULL,\n"
+	"	fetched_at TEXT NOT NULL,\n"
+	"	PRIMARY KEY (job, name, size, mtime)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE job_days (\n"
+	"	job        TEXT NOT NULL,\n"
+	"	day        TEXT NOT NULL,\n"
+	"	missing_at TEXT,\n"
+	"	PRIMARY KEY (job, day)\n"
+	") WITHOUT ROWID;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 4
+#define STORE_VERSION 5
 
 struct store;
 
@@ -592,6 +592,31 @@ int store_provider_code(struct store *s, int64_t provider_id, char out[32], stru
 int store_each_settled_provider(struct store *s,
 				int (*fn)(void *ctx, int64_t provider_id, const char *provider),
 				void *ctx, struct err *e);
+
+/* ---- the nightly job ---------------------------------------------------------- */
+
+/* Whether the job fetched a file of this name, size and modification
+ * time before: 1 (its SHA-256 into sha256), 0, or a negative status. */
+int store_fetched_find(struct store *s, const char *job, const char *name, uint64_t size,
+		       int64_t mtime, char sha256[65], struct err *e);
+/* Whether the job fetched a file of this name and content before (under
+ * another modification time): 1, 0, or a negative status. */
+int store_fetched_content(struct store *s, const char *job, const char *name, const char *sha256,
+			  struct err *e);
+/* Record that the job fetched it (in a transaction of its own). */
+int store_fetched_add(struct store *s, const char *job, const char *name, uint64_t size,
+		      int64_t mtime, const char *sha256, struct err *e);
+
+/* Note that the job ran for day (YYYY-MM-DD); the first day it ran for,
+ * ever, into first. */
+int store_job_day(struct store *s, const char *job, const char *day, char first[16], struct err *e);
+/* Whether a file of the schema dated day came (applied, rejected or a
+ * duplicate): 1, 0, or a negative status. */
+int store_file_arrived(struct store *s, const char *schema, const char *day, struct err *e);
+/* Raise d, a MISSING_FILE of the job's day, once: 1 raised now, 0 raised
+ * before, or a negative status. */
+int store_job_missing(struct store *s, const char *job, const char *day,
+		      const struct store_discrepancy *d, struct err *e);
 
 /* ---- reports and explanations -------------------------------------------- */
 

@@ -9,13 +9,19 @@
 #   expect_err TEXT D   ok if stderr contains TEXT
 #   check D CMD...      ok if CMD succeeds
 #
-# Every test gets a private $tmp, removed at exit.
+# Every test gets a private $tmp, removed at exit (kept, and named on
+# stderr, with KASI_KEEP_TMP=1: for looking at what a test left).
 set -u
 : "${KASI:?KASI must name the kasi binary under test}"
 : "${KASI_ROOT:?}"
 fixtures=$KASI_ROOT/fixtures
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "${KASI_KEEP_TMP:-}" ]; then
+	echo "# keeping $tmp" >&2
+	trap : EXIT
+else
+	trap 'rm -rf "$tmp"' EXIT
+fi
 tap_n=0
 
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }

@@ -1,0 +1,162 @@
+/*
+ * run.c — `kasi run JOBFILE [--date YYYY-MM-DD]`.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/dates.h"
+#include "core/log.h"
+#include "stage/fetch.h"
+#include "stage/run.h"
+
+#include <getopt.h>
+#include <sys/random.h>
+
+static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_run = {
+	.name = "run",
+	.fn = cmd_run_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi run JOBFILE [--date YYYY-MM-DD]",
+	.summary = "the nightly job: fetch, validate, ingest, reconcile, report, file away",
+	.help = "usage: kasi run JOBFILE [--date YYYY-MM-DD]\n"
+		"\n"
+		"Run the job JOBFILE describes (jobs/README.md) for the day D (--date;\n"
+		"default yesterday, SAST), end to end:\n"
+		"\n"
+		"  1. take the job's lock (ROOT/.lock): a second run of the same job\n"
+		"     exits 75 at once, naming the pid that holds it;\n"
+		"  2. fetch the job's new files into ROOT/inbox (see 'kasi help fetch');\n"
+		"     a server that cannot be reached is an error, and what the inbox\n"
+		"     holds is processed all the same;\n"
+		"  3. each file of the inbox, in the order of the date in its name:\n"
+		"       invalid    -> ROOT/error/, with NAME.errors.txt (the validation\n"
+		"                     report) beside it; FILE_REJECTED is recorded\n"
+		"       valid      -> ingested, all or nothing; the periods its facts fall\n"
+		"                     in (and the month before, when scheduled) are\n"
+		"                     scheduled and reconciled, and their reports\n"
+		"                     rewritten in ROOT/reports/ (outcomes_YYYY-MM.csv,\n"
+		"                     discrepancies_YYYY-MM.csv); then the file goes to\n"
+		"                     ROOT/processed/ when it raised no discrepancy, else\n"
+		"                     to ROOT/discrepancies/ with NAME.discrepancies.csv\n"
+		"  4. MISSING_FILE (once per job and date) for D, and every earlier date\n"
+		"     since the job's first run, whose deadline passed with no file of\n"
+		"     the job's schema dated so; the clock is $KASI_NOW when set (ISO\n"
+		"     8601 with an offset), so tests and replays can fix it;\n"
+		"  5. the job's notify program, if any.\n"
+		"\n"
+		"A run killed at any point and started again finishes the work: nothing\n"
+		"is counted twice and no file is lost. The output is one line per file and\n"
+		"a summary, each stamped with the time (SAST) and the run's id, as the log\n"
+		"on stderr is; with standard error not a terminal (cron), only warnings\n"
+		"and errors are logged unless -v is given.\n"
+		"\n"
+		"exit: the worst of the run: 0 every file clean, 1 discrepancies (or a\n"
+		"file refused or missing), 64 usage, 65 a file rejected, 66 no job file or\n"
+		"no store, 69 the server could not be reached, trusted or entered, 74 I/O\n"
+		"error, 75 another run holds the job's lock (or the store's), 78 a bad\n"
+		"job file or $KASI_NOW\n",
+};
+
+/* The clock: $KASI_NOW when set, else the machine's. */
+static int run_clock(int64_t *now, struct err *e)
+{
+	const char *fixed = getenv("KASI_NOW");
+	if (!fixed || !*fixed) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (timestamp_parse(fixed, strlen(fixed), now) != DATE_OK)
+		return err_set(e, KASI_ECONFIG,
+			       "KASI_NOW must be ISO 8601 with an offset "
+			       "(2026-10-23T07:30:00+02:00), got '%s'",
+			       fixed);
+	return 0;
+}
+
+static void new_run_id(char out[16])
+{
+	uint32_t r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	snprintf(out, 16, "%08" PRIx32, r);
+}
+
+static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "date", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o = { .out = stdout };
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.date = optarg; break;
+		case 'h': return cmd_print_help(&cmd_run);
+		default:
+			return cmd_usage_error(&cmd_run, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(&cmd_run, "expected one JOBFILE");
+	int32_t day;
+	if (o.date && date_parse(o.date, strlen(o.date), DATE_FMT_ISO, &day) != DATE_OK)
+		return cmd_usage_error(&cmd_run, "--date wants a real date as YYYY-MM-DD, got '%s'",
+				       o.date);
+
+	char run_id[16];
+	new_run_id(run_id);
+	log_set_run(run_id);
+	if (!isatty(STDERR_FILENO) && log_get_level() < LOG_DEBUG)
+		log_set_level(LOG_WARN);
+
+	struct err e = { 0 };
+	struct job job;
+	struct reasons *reasons = NULL;
+	struct run_result res = { 0 };
+	int lock = -1;
+	int rc = run_clock(&o.now, &e);
+	if (!rc)
+		rc = job_load(&job, argv[optind], &e);
+	else
+		memset(&job, 0, sizeof(job));
+	if (!rc)
+		rc = fetch_prepare_root(&job, &e);
+	if (!rc)
+		rc = run_lock(&job, &lock, &e);
+	if (!rc)
+		rc = cmd_load_schemas(ctx, &e);
+	if (!rc)
+		rc = reasons_load(&reasons, ctx->schemas, &e);
+	if (!rc) {
+		log_info("%s: run for %s started (pid %ld)", job.name,
+			 o.date ? o.date : "yesterday", (long)getpid());
+		rc = run_job(ctx->store, ctx->schemas, reasons, &job, &o, &res, &e);
+	}
+	if (rc) {
+		/* A run that could not finish still tells its notify why. */
+		log_error("%s", e.msg);
+		res.status = -rc;
+		if (*job.name)
+			snprintf(res.summary, sizeof(res.summary), "%s: run stopped: exit %d",
+				 job.name, res.status);
+	} else {
+		char prefix[96];
+		log_prefix(prefix, sizeof(prefix));
+		printf("%s: %s\n", prefix, res.summary);
+	}
+	if (*job.name && rc != -KASI_ELOCKED && rc != -KASI_ECONFIG && rc != -KASI_ENOINPUT)
+		run_notify(&job, &res);
+	int status = res.status;
+	reasons_free(reasons);
+	run_result_release(&res);
+	job_release(&job);
+	if (lock >= 0)
+		close(lock);
+	return status;
+}

@@ -1,0 +1,304 @@
+/*
+ * job.c — reading and checking a job file (see job.h).
+ */
+#include "core/common.h"
+#include "core/ini.h"
+#include "core/text.h"
+#include "io/input.h"
+#include "stage/job.h"
+
+/* The keys, and which source each belongs to. */
+enum key_use { FOR_BOTH, FOR_SFTP };
+struct job_key {
+	const char *name;
+	enum key_use use;
+	bool required;
+};
+
+static const struct job_key keys[] = {
+	{ "name", FOR_BOTH, true },	   { "source", FOR_BOTH, true },
+	{ "host", FOR_SFTP, true },	   { "port", FOR_SFTP, false },
+	{ "user", FOR_SFTP, true },	   { "identity", FOR_SFTP, true },
+	{ "known_hosts", FOR_SFTP, true }, { "remote_dir", FOR_BOTH, true },
+	{ "pattern", FOR_BOTH, true },	   { "schema", FOR_BOTH, true },
+	{ "root", FOR_BOTH, true },	   { "deadline", FOR_BOTH, true },
+	{ "after_pull", FOR_BOTH, true },  { "notify", FOR_BOTH, false },
+	{ "timeout", FOR_BOTH, false },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct job_parse {
+	struct job *job;
+	struct err *e;
+	char dir[PATH_MAX]; /* the job file's directory */
+	int line_of[NKEYS]; /* where each key was given; 0: not */
+	int section_line;
+	bool in_job;
+};
+
+static int bad(struct job_parse *p, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int bad(struct job_parse *p, int line, const char *key, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(p->e, KASI_ECONFIG, "%s:%d: %s: %s", p->job->path, line, key, msg);
+}
+
+/* A path relative to the job file's directory, unless absolute. */
+static int set_path(struct job_parse *p, int line, const char *key, const char *value, char *out)
+{
+	int n = value[0] == '/' ? snprintf(out, PATH_MAX, "%s", value)
+				: snprintf(out, PATH_MAX, "%s/%s", p->dir, value);
+	return n < 0 || n >= PATH_MAX ? bad(p, line, key, "the path is too long") : 0;
+}
+
+static int whole_number(struct job_parse *p, int line, const char *key, const char *value, long lo,
+			long hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (!*value || *end || errno || v < lo || v > hi)
+		return bad(p, line, key, "a whole number from %ld to %ld, got '%s'", lo, hi, value);
+	*out = (int)v;
+	return 0;
+}
+
+static bool is_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '-'))
+			return false;
+	return true;
+}
+
+/* A value with no control character and no space: a host, a user. */
+static bool is_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int set_deadline(struct job_parse *p, int line, const char *value)
+{
+	int h = -1, m = -1;
+	if (strlen(value) != 5 || value[2] != ':' || sscanf(value, "%2d:%2d", &h, &m) != 2 ||
+	    !isdigit((unsigned char)value[0]) || !isdigit((unsigned char)value[3]) || h > 23 ||
+	    m > 59 || h < 0 || m < 0)
+		return bad(p, line, "deadline", "a time of day as HH:MM (SAST), got '%s'", value);
+	p->job->deadline_minutes = h * 60 + m;
+	return 0;
+}
+
+static int set_after_pull(struct job_parse *p, int line, const char *value)
+{
+	struct job *j = p->job;
+	if (!strcmp(value, "keep")) {
+		j->after_pull = AFTER_KEEP;
+	} else if (!strcmp(value, "delete")) {
+		j->after_pull = AFTER_DELETE;
+	} else if (!strncmp(value, "move:", 5) && value[5] && is_word(value + 5)) {
+		j->after_pull = AFTER_MOVE;
+		snprintf(j->move_dir, sizeof(j->move_dir), "%s", value + 5);
+	} else {
+		return bad(p, line, "after_pull", "keep, delete or move:DIR, got '%s'", value);
+	}
+	return 0;
+}
+
+static int set_pattern(struct job_parse *p, int line, const char *value)
+{
+	struct err re = { 0 };
+	struct job *j = p->job;
+	if (snprintf(j->pattern, sizeof(j->pattern), "%s", value) >= (int)sizeof(j->pattern))
+		return bad(p, line, "pattern", "longer than %zu characters",
+			   sizeof(j->pattern) - 1);
+	if (regex_compile(&j->pattern_re, value, strlen(value), &re))
+		return bad(p, line, "pattern", "%s", re.msg);
+	return 0;
+}
+
+/* One key's value into the job. */
+static int set_key(struct job_parse *p, int line, const char *key, const char *value)
+{
+	struct job *j = p->job;
+	if (!strcmp(key, "name"))
+		return is_name(value) && strlen(value) < sizeof(j->name)
+			       ? (snprintf(j->name, sizeof(j->name), "%s", value), 0)
+			       : bad(p, line, key, "letters a-z, digits, '_' and '-', got '%s'",
+				     value);
+	if (!strcmp(key, "source")) {
+		if (strcmp(value, "sftp") && strcmp(value, "local"))
+			return bad(p, line, key, "sftp or local, got '%s'", value);
+		j->source = !strcmp(value, "sftp") ? JOB_SFTP : JOB_LOCAL;
+		return 0;
+	}
+	if (!strcmp(key, "host"))
+		return is_word(value) && strlen(value) < sizeof(j->host)
+			       ? (snprintf(j->host, sizeof(j->host), "%s", value), 0)
+			       : bad(p, line, key, "a host name or address, got '%s'", value);
+	if (!strcmp(key, "user"))
+		return is_word(value) && strlen(value) < sizeof(j->user)
+			       ? (snprintf(j->user, sizeof(j->user), "%s", value), 0)
+			       : bad(p, line, key, "a user name, got '%s'", value);
+	if (!strcmp(key, "port"))
+		return whole_number(p, line, key, value, 1, 65535, &j->port);
+	if (!strcmp(key, "timeout"))
+		return whole_number(p, line, key, value, 1, 3600, &j->timeout);
+	if (!strcmp(key, "identity"))
+		return set_path(p, line, key, value, j->identity);
+	if (!strcmp(key, "known_hosts"))
+		return set_path(p, line, key, value, j->known_hosts);
+	if (!strcmp(key, "root"))
+		return set_path(p, line, key, value, j->root);
+	if (!strcmp(key, "notify"))
+		return set_path(p, line, key, value, j->notify);
+	if (!strcmp(key, "remote_dir")) {
+		if (!*value)
+			return bad(p, line, key, "a directory is required");
+		return snprintf(j->remote_dir, sizeof(j->remote_dir), "%s", value) <
+				       (int)sizeof(j->remote_dir)
+			       ? 0
+			       : bad(p, line, key, "too long");
+	}
+	if (!strcmp(key, "pattern"))
+		return set_pattern(p, line, value);
+	if (!strcmp(key, "schema"))
+		return is_word(value) && strlen(value) < sizeof(j->schema)
+			       ? (snprintf(j->schema, sizeof(j->schema), "%s", value), 0)
+			       : bad(p, line, key, "a schema's name, got '%s'", value);
+	if (!strcmp(key, "deadline"))
+		return set_deadline(p, line, value);
+	return set_after_pull(p, line, value);
+}
+
+static int on_entry(void *ctx, const char *section, const char *key, const char *value, int line)
+{
+	struct job_parse *p = ctx;
+	if (strcmp(section, "job"))
+		return bad(p, line, key, "keys belong in a [job] section");
+	size_t i = 0;
+	while (i < NKEYS && strcmp(keys[i].name, key))
+		i++;
+	if (i == NKEYS)
+		return bad(p, line, key,
+			   "unknown key (name, source, host, port, user, identity, "
+			   "known_hosts, remote_dir, pattern, schema, root, deadline, "
+			   "after_pull, notify, timeout)");
+	if (p->line_of[i])
+		return bad(p, line, key, "given twice (first at line %d)", p->line_of[i]);
+	p->line_of[i] = line;
+	return set_key(p, line, key, value);
+}
+
+/* Every required key given, none of the other source's; the files the
+ * paths name where they must exist. */
+static int check_keys(struct job_parse *p, const char *text, size_t n)
+{
+	struct job *j = p->job;
+	/* The line of [job], for what is missing: the first line naming it. */
+	const char *at = memmem(text, n, "[job]", 5);
+	int section = 1;
+	for (const char *c = text; at && c < at; c++)
+		section += *c == '\n';
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct job_key *k = &keys[i];
+		bool applies = k->use == FOR_BOTH || j->source == JOB_SFTP;
+		if (!applies && p->line_of[i])
+			return bad(p, p->line_of[i], k->name,
+				   "for sftp jobs only (source is local)");
+		if (applies && k->required && !p->line_of[i])
+			return bad(p, section, k->name, "missing: the [job] section needs it");
+	}
+	if (j->source == JOB_LOCAL && j->remote_dir[0] != '/') {
+		/* A local directory, like every path, is the job file's. */
+		char rel[PATH_MAX];
+		memcpy(rel, j->remote_dir, sizeof(rel));
+		if (set_path(p, p->line_of[7], "remote_dir", rel, j->remote_dir))
+			return -KASI_ECONFIG;
+	}
+	if (j->source == JOB_LOCAL && j->after_pull == AFTER_MOVE && j->move_dir[0] != '/') {
+		char rel[PATH_MAX];
+		memcpy(rel, j->move_dir, sizeof(rel));
+		if (set_path(p, p->line_of[12], "after_pull", rel, j->move_dir))
+			return -KASI_ECONFIG;
+	}
+	if (j->source == JOB_SFTP) {
+		if (access(j->identity, R_OK))
+			return bad(p, p->line_of[5], "identity", "cannot read '%s': %s",
+				   j->identity, strerror(errno));
+		if (access(j->known_hosts, R_OK))
+			return bad(p, p->line_of[6], "known_hosts", "cannot read '%s': %s",
+				   j->known_hosts, strerror(errno));
+	}
+	if (*j->notify && access(j->notify, X_OK))
+		return bad(p, p->line_of[13], "notify", "'%s' is not a program kasi may run: %s",
+			   j->notify, strerror(errno));
+	return 0;
+}
+
+int job_load(struct job *job, const char *path, struct err *e)
+{
+	memset(job, 0, sizeof(*job));
+	job->port = 22;
+	job->timeout = 30;
+	snprintf(job->path, sizeof(job->path), "%s", path);
+	struct job_parse p = { .job = job, .e = e };
+	const char *slash = strrchr(path, '/');
+	snprintf(p.dir, sizeof(p.dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (slash == path)
+		snprintf(p.dir, sizeof(p.dir), "/");
+	char *text = NULL;
+	size_t n = 0;
+	int rc = input_read_all(path, 64 * 1024, &text, &n, e);
+	if (rc == -KASI_ENOINPUT)
+		return rc;
+	if (rc)
+		return err_set(e, KASI_ECONFIG, "%s: %s", path, e->msg);
+	char msg[256];
+	rc = ini_parse(text, n, on_entry, &p, msg, sizeof(msg));
+	if (rc == -1) /* msg is "line N: what" */
+		rc = err_set(e, KASI_ECONFIG, "%s: %s", path, msg);
+	if (!rc)
+		rc = check_keys(&p, text, n);
+	free(text);
+	return rc;
+}
+
+void job_release(struct job *job)
+{
+	regex_free(job->pattern_re);
+	job->pattern_re = NULL;
+}
+
+bool job_takes_name(const struct job *job, struct regex_matcher *m, const char *name, bool *unsafe)
+{
+	size_t n = strlen(name);
+	uint32_t cps;
+	*unsafe = false;
+	/* A control character, a '/' or bytes that are not UTF-8 are never a
+	 * partner's honest file name, whatever the pattern: refused, and said
+	 * so (a pattern's '.' would not even see a newline). */
+	if (text_scan(name, n, &cps) != TEXT_OK)
+		return *unsafe = true, false;
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '/')
+			return *unsafe = true, false;
+	if (regex_match(job->pattern_re, m, name, n) != REGEX_MATCH)
+		return false;
+	if (strstr(name, "..") || !strcmp(name, "."))
+		return *unsafe = true, false;
+	return true;
+}

@@ -1,0 +1,678 @@
+/*
+ * run.c — the nightly job (see run.h).
+ */
+#include "core/common.h"
+#include "core/clock.h"
+#include "core/dates.h"
+#include "core/log.h"
+#include "io/input.h"
+#include "stage/discrepancy.h"
+#include "stage/fetch.h"
+#include "stage/ingest.h"
+#include "stage/period_report.h"
+#include "stage/reconcile.h"
+#include "stage/run.h"
+#include "stage/schedule.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+/* How far back MISSING_FILE looks, at most, for a job that has not run
+ * for a long time: a quarter is enough to say that files are missing. */
+#define MISSING_DAYS_MAX 92
+#define PERIODS_MAX	 16
+
+/* ---- the lock ------------------------------------------------------------------------ */
+
+int run_lock(const struct job *job, int *fd, struct err *e)
+{
+	char path[PATH_MAX];
+	*fd = -1;
+	if (!path_join(path, sizeof(path), job->root, ".lock"))
+		return err_set(e, KASI_ECONFIG, "the root '%s' is too long", job->root);
+	int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0)
+		return err_sys(e, KASI_EIO, "cannot open the job's lock '%s'", path);
+	if (flock(lock, LOCK_EX | LOCK_NB)) {
+		char pid[32] = "";
+		ssize_t n = pread(lock, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(lock);
+		return err_set(e, KASI_ELOCKED,
+			       "another run of job %s holds its lock (%s, pid %s): not started",
+			       job->name, path, *pid ? pid : "unknown");
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(lock, 0) || pwrite(lock, pid, (size_t)n, 0) != n) {
+		close(lock);
+		return err_sys(e, KASI_EIO, "cannot write the job's lock '%s'", path);
+	}
+	*fd = lock;
+	return 0;
+}
+
+/* ---- files and folders --------------------------------------------------------------- */
+
+static int sync_dir(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, KASI_EIO, "cannot open '%s'", path);
+	int r = fsync(fd);
+	close(fd);
+	return r ? err_sys(e, KASI_EIO, "cannot sync '%s'", path) : 0;
+}
+
+/* Move inbox/name into folder (processed, discrepancies, error) under
+ * the same name, or name.1, name.2, ... when the folder has one; the
+ * final path into to. */
+static int move_out(const struct job *job, const char *name, const char *folder, char *to,
+		    size_t tosz, struct err *e)
+{
+	char from[PATH_MAX], inbox[PATH_MAX], dir[PATH_MAX];
+	if (!path_join(inbox, sizeof(inbox), job->root, "inbox") ||
+	    !path_join(dir, sizeof(dir), job->root, folder) ||
+	    !path_join(from, sizeof(from), inbox, name) || !path_join(to, tosz, dir, name))
+		return err_set(e, KASI_EIO, "the path of %s is too long", name);
+	for (int i = 1; access(to, F_OK) == 0; i++) {
+		char alt[300];
+		snprintf(alt, sizeof(alt), "%s.%d", name, i);
+		if (!path_join(to, tosz, dir, alt))
+			return err_set(e, KASI_EIO, "the path of %s is too long", name);
+	}
+	if (rename(from, to))
+		return err_sys(e, KASI_EIO, "cannot move %s to %s/", name, folder);
+	int rc = sync_dir(dir, e);
+	return rc ? rc : sync_dir(inbox, e);
+}
+
+/* ---- one run ------------------------------------------------------------------------- */
+
+struct run {
+	struct store *s;
+	const struct schema_set *schemas;
+	const struct reasons *reasons;
+	const struct schema *schema;
+	const struct job *job;
+	const struct run_opts *o;
+	struct run_result *res;
+	struct err *e;
+};
+
+/* One line of the run's account on its output, stamped as the log is. */
+static void say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(const struct run *r, const char *fmt, ...)
+{
+	char prefix[96], line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_prefix(prefix, sizeof(prefix));
+	fprintf(r->o->out, "%s: %s\n", prefix, line);
+	fflush(r->o->out);
+}
+
+/* How bad an exit status is: a run's is its worst. */
+static int severity(int status)
+{
+	static const int order[] = { KASI_OK,	   KASI_FINDINGS,     KASI_EDATA, KASI_ENOINPUT,
+				     KASI_ECONFIG, KASI_EUNAVAILABLE, KASI_EIO,	  KASI_ELOCKED };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (order[i] == status)
+			return (int)i;
+	return (int)ARRAY_SIZE(order);
+}
+
+static void worsen(struct run_result *res, int status)
+{
+	if (severity(status) > severity(res->status))
+		res->status = status;
+}
+
+static void add_report(struct run_result *res, const char *path)
+{
+	for (size_t i = 0; i < res->nreports; i++)
+		if (!strcmp(res->reports[i], path))
+			return;
+	char **grown = realloc(res->reports, (res->nreports + 1) * sizeof(*grown));
+	char *copy = strdup(path);
+	if (!grown || !copy) {
+		free(copy);
+		if (grown)
+			res->reports = grown;
+		return;
+	}
+	res->reports = grown;
+	res->reports[res->nreports++] = copy;
+}
+
+/* A set of periods ("YYYY-MM"), in order. */
+struct periods {
+	char p[PERIODS_MAX][PERIOD_BUFSZ];
+	const char *ptr[PERIODS_MAX];
+	size_t n;
+};
+
+static void periods_add(struct periods *ps, int32_t period)
+{
+	char text[PERIOD_BUFSZ];
+	period_format(period, text);
+	size_t i = 0;
+	while (i < ps->n && strcmp(ps->p[i], text) < 0)
+		i++;
+	if ((i < ps->n && !strcmp(ps->p[i], text)) || ps->n == PERIODS_MAX)
+		return;
+	memmove(ps->p[i + 1], ps->p[i], (ps->n - i) * sizeof(ps->p[0]));
+	memcpy(ps->p[i], text, sizeof(text));
+	ps->n++;
+	for (size_t k = 0; k < ps->n; k++)
+		ps->ptr[k] = ps->p[k];
+}
+
+/* Write the period's reports into reports/: its discrepancies always,
+ * its outcomes when it is reconciled and current. */
+static int period_reports(struct run *r, const char *period)
+{
+	struct err *e = r->e;
+	struct store_period sp;
+	int found = store_period_get(r->s, period, &sp, e);
+	if (found < 0)
+		return found;
+	bool current = found && *sp.reconciled_at && !sp.files_since_reconciled;
+	char dir[PATH_MAX], name[64], path[PATH_MAX], final[PATH_MAX];
+	if (!path_join(dir, sizeof(dir), r->job->root, "reports"))
+		return err_set(e, KASI_EIO, "the root '%s' is too long", r->job->root);
+	for (int outcomes = 0; outcomes < 2; outcomes++) {
+		if (outcomes && !current)
+			break;
+		snprintf(name, sizeof(name), "%s_%s.csv", outcomes ? "outcomes" : "discrepancies",
+			 period);
+		if (!path_join(path, sizeof(path), dir, name))
+			return err_set(e, KASI_EIO, "the root '%s' is too long", r->job->root);
+		struct report *rep;
+		int rc = report_open(&rep, path, false, final, sizeof(final), e);
+		if (rc)
+			return rc;
+		struct outcome_totals ot;
+		struct discrepancy_counts dc;
+		rc = outcomes ? period_report_outcomes(r->s, period, rep, &ot, e)
+			      : period_report_discrepancies(r->s, &period, 1, NULL, rep, &dc, e);
+		if (rc) {
+			report_abort(rep);
+			return rc;
+		}
+		if ((rc = report_close(rep, e)))
+			return rc;
+		add_report(r->res, final);
+		log_debug("%s: wrote %s", r->job->name, final);
+	}
+	return 0;
+}
+
+/* Schedule (once) and reconcile a period the file touched. */
+static int reconcile(struct run *r, const char *period)
+{
+	struct schedule_result sr;
+	int64_t t0 = clock_us();
+	int rc = schedule_period(r->s, period, &sr, r->e);
+	struct reconcile_summary sum;
+	struct reconcile_opts opts = { .write = true };
+	if (!rc)
+		rc = reconcile_period(r->s, r->schemas, r->reasons, period, &opts, &sum, r->e);
+	if (rc)
+		return rc;
+	log_debug("%s: reconciled %s in %" PRId64 " ms: %" PRId64 " policies, %" PRId64
+		  " discrepancies",
+		  r->job->name, period, (clock_us() - t0) / 1000, sum.outcomes.policies, sum.total);
+	if (sum.overflowed) {
+		log_error("%s: %s row %" PRIu64 " takes policy %s's money past what kasi can count "
+			  "(int64 cents) in %s: its outcome is not recorded",
+			  r->job->name, sum.overflow_file, sum.overflow_row, sum.overflow_policy,
+			  period);
+		worsen(r->res, KASI_EDATA);
+	}
+	return 0;
+}
+
+/* The periods a file's effects fall in: those of its facts and of its
+ * name's date, and the one before them when it was scheduled (a late
+ * unpaid reverses a debit of the month before). */
+static int touched_periods(struct run *r, const struct ingest_result *ir, struct periods *ps)
+{
+	if (ir->dated)
+		periods_add(ps, period_of_date(ir->file_date));
+	if (ir->any_day && r->schema->flow.type != FLOW_PAYOUTS) {
+		int32_t first = period_of_date(ir->first_day), last = period_of_date(ir->last_day);
+		for (int32_t p = first; p <= last && ps->n < PERIODS_MAX; p++)
+			periods_add(ps, p);
+	}
+	if (!ps->n)
+		return 0;
+	int32_t before;
+	period_parse(ps->p[0], strlen(ps->p[0]), &before);
+	char text[PERIOD_BUFSZ];
+	period_format(before - 1, text);
+	struct store_period sp;
+	int found = store_period_get(r->s, text, &sp, r->e);
+	if (found > 0)
+		periods_add(ps, before - 1);
+	return found < 0 ? found : 0;
+}
+
+/* The file's own discrepancies, across the periods it touched, beside it
+ * in discrepancies/ (written when it has any); their count into *n. */
+static int file_report(struct run *r, const char *name, const struct periods *ps, int64_t *n)
+{
+	char dir[PATH_MAX], base[300], path[PATH_MAX], final[PATH_MAX];
+	snprintf(base, sizeof(base), "%s.discrepancies.csv", name);
+	if (!path_join(dir, sizeof(dir), r->job->root, "discrepancies") ||
+	    !path_join(path, sizeof(path), dir, base))
+		return err_set(r->e, KASI_EIO, "the root '%s' is too long", r->job->root);
+	struct report *rep;
+	int rc = report_open(&rep, path, false, final, sizeof(final), r->e);
+	struct discrepancy_counts dc = { 0 };
+	if (!rc)
+		rc = period_report_discrepancies(r->s, ps->ptr, ps->n, name, rep, &dc, r->e);
+	*n = dc.rows;
+	if (rc || !dc.rows) {
+		report_abort(rep);
+		return rc;
+	}
+	if ((rc = report_close(rep, r->e)))
+		return rc;
+	add_report(r->res, final);
+	return 0;
+}
+
+/* An invalid file's validation report, beside it in error/. */
+static int error_report(struct run *r, const char *name, const struct validation *v)
+{
+	char dir[PATH_MAX], base[300], path[PATH_MAX], final[PATH_MAX];
+	snprintf(base, sizeof(base), "%s.errors.txt", name);
+	if (!path_join(dir, sizeof(dir), r->job->root, "error") ||
+	    !path_join(path, sizeof(path), dir, base))
+		return err_set(r->e, KASI_EIO, "the root '%s' is too long", r->job->root);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	validation_print_text(v, mem);
+	if (fclose(mem)) {
+		free(text);
+		return err_set(r->e, KASI_EIO, "out of memory");
+	}
+	struct report *rep;
+	int rc = report_open(&rep, path, false, final, sizeof(final), r->e);
+	if (!rc && (rc = report_text(rep, text, len, r->e)))
+		report_abort(rep);
+	else if (!rc)
+		rc = report_close(rep, r->e);
+	free(text);
+	if (!rc)
+		add_report(r->res, final);
+	return rc;
+}
+
+/* One file of the inbox, from validation to its folder. */
+static int process_file(struct run *r, const char *name)
+{
+	struct run_result *res = r->res;
+	char path[PATH_MAX], inbox[PATH_MAX], to[PATH_MAX];
+	if (!path_join(inbox, sizeof(inbox), r->job->root, "inbox") ||
+	    !path_join(path, sizeof(path), inbox, name))
+		return err_set(r->e, KASI_EIO, "the path of %s is too long", name);
+	int64_t t0 = clock_us();
+	int fd;
+	int rc = input_open(path, &fd, r->e);
+	if (rc)
+		return rc == -KASI_ENOINPUT ? 0 : rc; /* gone meanwhile: nothing to do */
+	struct ingest_result ir;
+	rc = ingest_file_resuming(r->s, r->schema, fd, path, &ir, r->e);
+	struct periods ps = { 0 };
+	int64_t found = 0;
+	const char *folder = "processed";
+	if (!rc && ir.outcome == INGEST_REJECTED) {
+		if (ir.dated)
+			periods_add(&ps, period_of_date(ir.file_date));
+		folder = "error";
+		rc = error_report(r, name, &ir.v);
+	} else if (!rc) {
+		rc = touched_periods(r, &ir, &ps);
+		for (size_t i = 0; !rc && i < ps.n; i++)
+			if (ir.outcome != INGEST_DUPLICATE_FILE &&
+			    r->schema->flow.type != FLOW_PAYOUTS)
+				rc = reconcile(r, ps.p[i]);
+		if (!rc)
+			rc = file_report(r, name, &ps, &found);
+		if (found)
+			folder = "discrepancies";
+	}
+	for (size_t i = 0; !rc && i < ps.n; i++)
+		rc = period_reports(r, ps.p[i]);
+	if (!rc)
+		rc = move_out(r->job, name, folder, to, sizeof(to), r->e);
+	if (rc) {
+		ingest_result_release(&ir);
+		return rc;
+	}
+	res->files++;
+	const char *what = ir.outcome == INGEST_REJECTED	 ? "rejected"
+			   : ir.outcome == INGEST_DUPLICATE_FILE ? "a duplicate"
+			   : ir.outcome == INGEST_APPLIED_BEFORE ? "applied before (resumed)"
+								 : "applied";
+	if (ir.outcome == INGEST_REJECTED) {
+		res->rejected++;
+		worsen(res, KASI_EDATA);
+		say(r, "%s: %s: rejected: %" PRIu64 " validation %s; moved to error/", r->job->name,
+		    name, ir.v.nerrors, ir.v.nerrors == 1 ? "error" : "errors");
+	} else if (found) {
+		res->with_discrepancies++;
+		worsen(res, KASI_FINDINGS);
+		say(r, "%s: %s: %s: %" PRIu64 " %s, %" PRId64 " %s; moved to discrepancies/",
+		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows", found,
+		    found == 1 ? "discrepancy" : "discrepancies");
+	} else {
+		res->clean++;
+		say(r, "%s: %s: %s: %" PRIu64 " %s, no discrepancy; moved to processed/",
+		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows");
+	}
+	log_info("%s: %s %s in %" PRId64 " ms -> %s", r->job->name, name, what,
+		 (clock_us() - t0) / 1000, to);
+	ingest_result_release(&ir);
+	return 0;
+}
+
+/* ---- the inbox ------------------------------------------------------------------------- */
+
+struct inbox_file {
+	char name[256];
+	int32_t date; /* the date in its name; INT32_MAX: none */
+};
+
+static int by_date(const void *a, const void *b)
+{
+	const struct inbox_file *x = a, *y = b;
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The inbox's files the job takes, in date order. */
+static int list_inbox(struct run *r, struct inbox_file **out, size_t *n)
+{
+	char inbox[PATH_MAX];
+	*out = NULL;
+	*n = 0;
+	if (!path_join(inbox, sizeof(inbox), r->job->root, "inbox"))
+		return err_set(r->e, KASI_EIO, "the root '%s' is too long", r->job->root);
+	DIR *d = opendir(inbox);
+	if (!d)
+		return err_sys(r->e, KASI_EIO, "cannot list '%s'", inbox);
+	struct regex_matcher *m = regex_matcher_new();
+	struct inbox_file *files = NULL;
+	size_t cap = 0;
+	int rc = m ? 0 : err_set(r->e, KASI_EIO, "out of memory");
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		bool unsafe;
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(files->name) ||
+		    !job_takes_name(r->job, m, de->d_name, &unsafe))
+			continue; /* temporary files, the lock, what is not the job's */
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct inbox_file *grown = realloc(files, cap * sizeof(*files));
+			if (!grown) {
+				rc = err_set(r->e, KASI_EIO, "out of memory");
+				break;
+			}
+			files = grown;
+		}
+		struct inbox_file *f = &files[(*n)++];
+		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
+		int32_t date;
+		f->date = schema_match_name(r->schema, m, f->name, &date) == SCHEMA_NAME_MATCH &&
+					  r->schema->file_dated
+				  ? date
+				  : INT32_MAX;
+	}
+	closedir(d);
+	regex_matcher_free(m);
+	if (rc) {
+		free(files);
+		*n = 0;
+		return rc;
+	}
+	if (*n)
+		qsort(files, *n, sizeof(*files), by_date);
+	*out = files;
+	return 0;
+}
+
+/* ---- missing files ----------------------------------------------------------------------- */
+
+/* MISSING_FILE for each date from the job's first through the run's day
+ * whose deadline has passed without a file. */
+static int check_missing(struct run *r, int32_t day)
+{
+	char text[DATE_BUFSZ], first_text[16] = "";
+	date_format_iso(day, text);
+	int rc = store_job_day(r->s, r->job->name, text, first_text, r->e);
+	int32_t first = day;
+	if (!rc && *first_text)
+		date_parse(first_text, strlen(first_text), DATE_FMT_ISO, &first);
+	if (first < day - MISSING_DAYS_MAX)
+		first = day - MISSING_DAYS_MAX;
+	for (int32_t d = first; !rc && d <= day; d++) {
+		int64_t deadline = ((int64_t)d + 1) * 86400 + r->job->deadline_minutes * 60 -
+				   SAST_OFFSET_SECONDS;
+		date_format_iso(d, text);
+		int arrived = store_file_arrived(r->s, r->schema->name, text, r->e);
+		if (arrived < 0)
+			return arrived;
+		if (arrived)
+			continue;
+		char due[DATE_BUFSZ];
+		date_format_iso(d + 1, due);
+		if (r->o->now < deadline) {
+			log_info("%s: no %s file dated %s yet; it is due by %s %02d:%02d SAST",
+				 r->job->name, r->schema->name, text, due,
+				 r->job->deadline_minutes / 60, r->job->deadline_minutes % 60);
+			continue;
+		}
+		char period[PERIOD_BUFSZ], expected[64], actual[64], detail[256];
+		period_format(period_of_date(d), period);
+		snprintf(expected, sizeof(expected), "a file dated %s", text);
+		snprintf(actual, sizeof(actual), "none by %s %02d:%02d SAST", due,
+			 r->job->deadline_minutes / 60, r->job->deadline_minutes % 60);
+		snprintf(
+			detail, sizeof(detail),
+			"job %s: no %s file dated %s had arrived by its deadline, %s %02d:%02d SAST",
+			r->job->name, r->schema->name, text, due, r->job->deadline_minutes / 60,
+			r->job->deadline_minutes % 60);
+		struct store_discrepancy disc = {
+			.period = period,
+			.code = D_MISSING_FILE,
+			.severity = discrepancy_severity(D_MISSING_FILE),
+			.channel = r->schema->channel,
+			.expected = expected,
+			.actual = actual,
+			.detail = detail,
+			.source = "ingest",
+		};
+		int raised = store_job_missing(r->s, r->job->name, text, &disc, r->e);
+		if (raised < 0)
+			return raised;
+		worsen(r->res, KASI_FINDINGS);
+		if (raised) {
+			r->res->missing++;
+			say(r, "%s: MISSING_FILE: no file dated %s by %s %02d:%02d SAST",
+			    r->job->name, text, due, r->job->deadline_minutes / 60,
+			    r->job->deadline_minutes % 60);
+			rc = period_reports(r, period);
+		}
+	}
+	return rc;
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+static int run_day(const struct run_opts *o, int32_t *day, struct err *e)
+{
+	if (!o->date) {
+		*day = date_business_of(o->now) - 1;
+		return 0;
+	}
+	if (date_parse(o->date, strlen(o->date), DATE_FMT_ISO, day) != DATE_OK)
+		return err_set(e, KASI_EUSAGE, "--date wants a real date as YYYY-MM-DD, got '%s'",
+			       o->date);
+	return 0;
+}
+
+int run_job(struct store *s, const struct schema_set *schemas, const struct reasons *reasons,
+	    const struct job *job, const struct run_opts *o, struct run_result *res, struct err *e)
+{
+	memset(res, 0, sizeof(*res));
+	struct run r = { .s = s,
+			 .schemas = schemas,
+			 .reasons = reasons,
+			 .job = job,
+			 .o = o,
+			 .res = res,
+			 .e = e };
+	int32_t day;
+	int rc = run_day(o, &day, e);
+	if (rc)
+		return rc;
+	date_format_iso(day, res->day);
+	if (!(r.schema = schema_set_find(schemas, job->schema)))
+		return err_set(e, KASI_ECONFIG, "%s: schema: no schema named '%s' in %s", job->path,
+			       job->schema, schemas->dir);
+	if (!r.schema->channel)
+		return err_set(e, KASI_ECONFIG, "%s: schema: %s is not a channel's schema",
+			       job->path, job->schema);
+
+	struct fetch_result fr;
+	struct err fe = { 0 };
+	rc = fetch_job(s, job, &fr, &fe);
+	res->fetched = fr.fetched;
+	fetch_result_release(&fr);
+	if (rc == -KASI_EUNAVAILABLE) {
+		/* What the inbox holds is still processed. */
+		log_error("%s: %s", job->name, fe.msg);
+		worsen(res, KASI_EUNAVAILABLE);
+	} else if (rc) {
+		return err_set(e, -rc, "%s", fe.msg);
+	}
+	if (fr.refused || fr.failed)
+		worsen(res, KASI_FINDINGS);
+
+	struct inbox_file *files;
+	size_t n;
+	if ((rc = list_inbox(&r, &files, &n)))
+		return rc;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = process_file(&r, files[i].name);
+	free(files);
+	if (!rc)
+		rc = check_missing(&r, day);
+	/* Finance gets the day's period as it stands, even from a night
+	 * that brought nothing. */
+	char period[PERIOD_BUFSZ];
+	period_format(period_of_date(day), period);
+	if (!rc)
+		rc = period_reports(&r, period);
+	if (rc)
+		return rc;
+	snprintf(res->summary, sizeof(res->summary),
+		 "%s %s: %d fetched, %d %s processed (%d clean, %d with discrepancies, %d "
+		 "rejected), %d missing; exit %d",
+		 job->name, res->day, res->fetched, res->files, res->files == 1 ? "file" : "files",
+		 res->clean, res->with_discrepancies, res->rejected, res->missing, res->status);
+	return 0;
+}
+
+void run_result_release(struct run_result *res)
+{
+	for (size_t i = 0; i < res->nreports; i++)
+		free(res->reports[i]);
+	free(res->reports);
+	res->reports = NULL;
+	res->nreports = 0;
+}
+
+/* ---- notify ------------------------------------------------------------------------------ */
+
+void run_notify(const struct job *job, const struct run_result *res)
+{
+	if (!*job->notify)
+		return;
+	size_t len = 0;
+	for (size_t i = 0; i < res->nreports; i++)
+		len += strlen(res->reports[i]) + 1;
+	char *reports = calloc(1, len + 1), *at = reports;
+	char env_job[96], env_exit[32], env_summary[600];
+	if (!reports) {
+		log_error("%s: notify not run: out of memory", job->name);
+		return;
+	}
+	for (size_t i = 0; i < res->nreports; i++) {
+		size_t n = strlen(res->reports[i]);
+		if (i)
+			*at++ = '\n';
+		memcpy(at, res->reports[i], n);
+		at += n;
+	}
+	char *env_reports = NULL;
+	if (asprintf(&env_reports, "KASI_REPORTS=%s", reports) < 0)
+		env_reports = NULL;
+	free(reports);
+	snprintf(env_job, sizeof(env_job), "KASI_JOB=%s", job->name);
+	snprintf(env_exit, sizeof(env_exit), "KASI_EXIT=%d", res->status);
+	snprintf(env_summary, sizeof(env_summary), "KASI_SUMMARY=%s", res->summary);
+	char *const envp[] = {
+		env_job, env_exit, env_summary, env_reports, "PATH=/usr/local/bin:/usr/bin:/bin",
+		NULL
+	};
+	char *const argv[] = { (char *)job->notify, NULL };
+	if (!env_reports) {
+		log_error("%s: notify not run: out of memory", job->name);
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		execve(job->notify, argv, envp);
+		_exit(127);
+	}
+	free(env_reports);
+	if (pid < 0) {
+		log_error("%s: notify not run: %s", job->name, strerror(errno));
+		return;
+	}
+	int status = 0;
+	pid_t done = 0;
+	for (int waited = 0; waited < 600 && !(done = waitpid(pid, &status, WNOHANG)); waited++)
+		poll(NULL, 0, 100);
+	if (done == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		log_error("%s: notify %s did not finish in 60 s: killed", job->name, job->notify);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_info("%s: notified %s", job->name, job->notify);
+	} else {
+		log_warn("%s: notify %s failed (%s %d)", job->name, job->notify,
+			 WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+}

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# kasi fetch and kasi run against a real OpenSSH server on 127.0.0.1:
+# strict host keys (unknown, changed, other type: refused, with the key's
+# fingerprint, nothing added), key authentication, hostile names, files
+# changing while read, a server killed mid-transfer, after_pull.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd.sh"
+
+if ! sshd_available; then
+	# scripts/deps.sh installs openssh-server: its absence is a failure.
+	not_ok "sshd is installed ($sshd_bin)"
+	exit 0
+fi
+if ! sshd_start "$tmp/ssh"; then
+	not_ok "sshd starts on 127.0.0.1"
+	exit 0
+fi
+ok "sshd listening on 127.0.0.1:$sshd_port"
+srv=$tmp/ssh/srv
+db=$tmp/kasi.db
+world "$db"
+export KASI_NOW=2026-10-22T08:00:00+02:00
+
+fingerprint=$(ssh-keygen -lf "$sshd_hostkey.pub" -E sha256 | cut -d' ' -f2)
+
+# ---- a full pull, then a run -------------------------------------------------------------
+cp "$fixtures"/world/easypay_recon_20261020.csv "$fixtures"/world/easypay_recon_20261021.csv "$srv/"
+sshd_job ep
+kasi --db "$db" fetch "$tmp/ssh/ep.job"
+expect_status 0 "fetch over SFTP"
+expect_out "2 fetched" "both files fetched"
+check "the inbox holds the server's bytes" cmp "$srv/easypay_recon_20261020.csv" "$tmp/ssh/root-ep/inbox/easypay_recon_20261020.csv"
+check "the root's folders are private" test "$(stat -c %a "$tmp/ssh/root-ep/inbox")" = 700
+check "no temporary file is left" test -z "$(find "$tmp/ssh/root-ep" -name '.*.part')"
+kasi --db "$db" fetch "$tmp/ssh/ep.job"
+expect_status 0 "a second pull"
+expect_out "0 fetched, 2 fetched before" "a second pull fetches nothing new"
+check "the store records name, size, mtime and SHA-256" test "$(sql "$db" "SELECT count(*) FROM fetched WHERE job = 'ep' AND length(sha256) = 64 AND size > 0")" = 2
+
+kasi --db "$db" run "$tmp/ssh/ep.job" --date 2026-10-21
+expect_status 65 "run: one file rejected is exit 65"
+check "the valid file went to discrepancies/" test -f "$tmp/ssh/root-ep/discrepancies/easypay_recon_20261020.csv"
+check "its discrepancy report beside it" test -s "$tmp/ssh/root-ep/discrepancies/easypay_recon_20261020.csv.discrepancies.csv"
+check "the invalid file went to error/" test -f "$tmp/ssh/root-ep/error/easypay_recon_20261021.csv"
+check "its validation report beside it" grep -q "luhn" "$tmp/ssh/root-ep/error/easypay_recon_20261021.csv.errors.txt"
+check "the inbox is empty" test -z "$(ls "$tmp/ssh/root-ep/inbox")"
+
+# ---- host keys ---------------------------------------------------------------------------
+refused() { # DESC: the last fetch was refused as exit 69 with the fingerprint, nothing fetched
+	expect_status 69 "$1: exit 69"
+	expect_err "$fingerprint" "$1: the server key's fingerprint is printed"
+	check "$1: nothing fetched" test -z "$(ls "$tmp/ssh/root-hk/inbox" 2>/dev/null)"
+}
+: >"$tmp/empty_known_hosts"
+sshd_job hk
+job_set hk known_hosts "$tmp/empty_known_hosts"
+kasi --db "$db" fetch "$tmp/ssh/hk.job"
+refused "an unknown host key"
+expect_err "not known" "an unknown host key is said so"
+check "nothing is added to known_hosts" test ! -s "$tmp/empty_known_hosts"
+
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/other_ed25519"
+echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$tmp/other_ed25519.pub")" >"$tmp/changed_known_hosts"
+cp "$tmp/changed_known_hosts" "$tmp/changed_known_hosts.before"
+job_set hk known_hosts "$tmp/changed_known_hosts"
+kasi --db "$db" fetch "$tmp/ssh/hk.job"
+refused "a changed host key"
+expect_err "CHANGED" "a changed host key is said so"
+check "known_hosts is left as it was" cmp "$tmp/changed_known_hosts" "$tmp/changed_known_hosts.before"
+
+ssh-keygen -q -t ecdsa -N '' -f "$tmp/other_ecdsa"
+echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$tmp/other_ecdsa.pub")" >"$tmp/other_known_hosts"
+job_set hk known_hosts "$tmp/other_known_hosts"
+kasi --db "$db" fetch "$tmp/ssh/hk.job"
+refused "a host key of another type"
+
+# The user's own trust stores are never read: a HOME whose known_hosts
+# trusts the server changes nothing.
+mkdir -p "$tmp/home/.ssh"
+cp "$sshd_known_hosts" "$tmp/home/.ssh/known_hosts"
+printf 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile %s\n' "$sshd_known_hosts" >"$tmp/home/.ssh/config"
+job_set hk known_hosts "$tmp/empty_known_hosts"
+out=$(HOME=$tmp/home "$KASI" --db "$db" fetch "$tmp/ssh/hk.job" 2>&1)
+status=$?
+check "~/.ssh/known_hosts and ~/.ssh/config are not read (exit $status)" test "$status" -eq 69
+
+# ---- the user's key -----------------------------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/stranger"
+sshd_job wk
+job_set wk identity "$tmp/stranger"
+kasi --db "$db" fetch "$tmp/ssh/wk.job"
+expect_status 69 "a key the server does not know: exit 69"
+expect_err "refused the key" "the refused key is said so"
+check "the key's contents are never logged" bash -c '! grep -qF "$(sed -n 2p "$1")" <<<"$2"' _ "$tmp/stranger" "$err"
+
+# ---- hostile names --------------------------------------------------------------------------
+mkdir -p "$tmp/hsrv"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/hsrv/easypay_ok.csv"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/hsrv/easypay..csv"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/hsrv/easypay_new"$'\n'"line.csv"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/hsrv/easypay_esc"$'\033'"[31m.csv"
+mkdir "$tmp/hsrv/easypay_dir.csv"
+echo "secret" >"$tmp/outside"
+ln -s "$tmp/outside" "$tmp/hsrv/easypay_link.csv"
+sshd_job hn
+job_set hn pattern '^easypay.*$'
+job_set hn remote_dir "$tmp/hsrv"
+kasi --db "$db" fetch "$tmp/ssh/hn.job"
+expect_status 1 "hostile names: exit 1 (refusals)"
+expect_out "1 fetched" "only the plain name is fetched"
+expect_out "5 refused" "the dotted, newline, escape and link names and the directory are refused"
+check "the plain file is in the inbox" test -f "$tmp/ssh/root-hn/inbox/easypay_ok.csv"
+check "only it is in the inbox" test "$(ls -A "$tmp/ssh/root-hn/inbox" | wc -l)" = 1
+check "nothing written outside the root" test -z "$(find "$tmp" -newer "$tmp/outside" -type f -name 'easypay*' ! -path "$tmp/ssh/root-hn/*" ! -path "$tmp/hsrv/*")"
+check "the log shows no raw control character" bash -c '! grep -q $'"'"'\033'"'"' <<<"$1"' _ "$err"
+expect_err "not a regular file" "the link and the directory are said so"
+
+# ---- a file changing while it is read --------------------------------------------------------
+# A watcher changes the server's file as soon as the download has begun
+# (its temporary file appears). The copy is then not taken: no file of
+# that name in the inbox, none half-written, and the next run fetches it.
+big() { # FILE ROWS: an EasyPay file of ROWS rows
+	awk -v n="$2" 'BEGIN {
+		print "transaction_id,easypay_code,amount,transaction_date,transaction_time,store_id,status,transaction_type"
+		for (i = 1; i <= n; i++)
+			printf "EP_BIG_%08d,91234567890500,10.00,2026-10-19,101500,S1,settled,topup\n", i }' >"$1"
+}
+watch_then() { # PART ACTION: run ACTION once PART exists (give up after 20 s)
+	local i
+	for i in $(seq 400); do
+		if [ -e "$1" ]; then eval "$2"; return; fi
+		sleep 0.05
+	done
+}
+sshd_job ch
+mkdir -p "$tmp/csrv"
+job_set ch remote_dir "$tmp/csrv"
+for change in truncate grow; do
+	name=easypay_recon_201910$([ $change = truncate ] && echo 01 || echo 02).csv
+	big "$tmp/csrv/$name" 600000
+	size=$(stat -c %s "$tmp/csrv/$name")
+	if [ $change = truncate ]; then act="truncate -s 1000 '$tmp/csrv/$name'"; else act="big '$tmp/grown' 20000; tail -n +2 '$tmp/grown' >>'$tmp/csrv/$name'"; fi
+	watch_then "$tmp/ssh/root-ch/inbox/.$name.part" "$act" &
+	watcher=$!
+	kasi --db "$db" fetch "$tmp/ssh/ch.job"
+	wait "$watcher"
+	if [ -e "$tmp/ssh/root-ch/inbox/$name" ]; then
+		# The copy outran the watcher: then it must be the whole file as listed.
+		check "$change: a file fetched whole (it changed after the read)" test "$(stat -c %s "$tmp/ssh/root-ch/inbox/$name")" = "$size"
+	else
+		expect_err "changed while it was fetched" "$change mid-transfer: not taken"
+		expect_status 1 "$change mid-transfer: exit 1"
+	fi
+	check "$change: no temporary file left" test -z "$(find "$tmp/ssh/root-ch" -name '.*.part')"
+	kasi --db "$db" fetch "$tmp/ssh/ch.job"
+	check "$change: the next run fetches the file as it now is" cmp "$tmp/csrv/$name" "$tmp/ssh/root-ch/inbox/$name"
+done
+
+# ---- the server killed mid-transfer ------------------------------------------------------------
+sshd_job kl
+mkdir -p "$tmp/ksrv"
+job_set kl remote_dir "$tmp/ksrv"
+big "$tmp/ksrv/easypay_recon_20191003.csv" 600000
+watch_then "$tmp/ssh/root-kl/inbox/.easypay_recon_20191003.csv.part" sshd_kill &
+watcher=$!
+kasi --db "$db" fetch "$tmp/ssh/kl.job"
+wait "$watcher"
+if [ -e "$tmp/ssh/root-kl/inbox/easypay_recon_20191003.csv" ]; then
+	check "the copy finished before the kill: it is whole" cmp "$tmp/ksrv/easypay_recon_20191003.csv" "$tmp/ssh/root-kl/inbox/easypay_recon_20191003.csv"
+else
+	expect_status 69 "sshd killed mid-transfer: exit 69"
+	check "no partial file in the inbox" test -z "$(ls -A "$tmp/ssh/root-kl/inbox")"
+	check "nothing recorded as fetched" test "$(sql "$db" "SELECT count(*) FROM fetched WHERE job = 'kl'")" = 0
+fi
+sshd_start "$tmp/ssh" || not_ok "sshd restarts"
+kasi --db "$db" fetch "$tmp/ssh/kl.job"
+expect_status 0 "after the server is back, the rerun completes"
+check "the rerun's copy is whole" cmp "$tmp/ksrv/easypay_recon_20191003.csv" "$tmp/ssh/root-kl/inbox/easypay_recon_20191003.csv"
+
+# ---- after_pull -------------------------------------------------------------------------------------
+mkdir -p "$tmp/dsrv" "$tmp/msrv/done"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/dsrv/"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/msrv/"
+sshd_job dl "after_pull = delete"
+job_set dl remote_dir "$tmp/dsrv"
+kasi --db "$db" fetch "$tmp/ssh/dl.job"
+expect_status 0 "after_pull = delete: fetched"
+check "delete: the server's file is gone" test ! -e "$tmp/dsrv/easypay_recon_20261020.csv"
+check "delete: the inbox has it" test -f "$tmp/ssh/root-dl/inbox/easypay_recon_20261020.csv"
+sshd_job mv "after_pull = move:$tmp/msrv/done"
+job_set mv remote_dir "$tmp/msrv"
+kasi --db "$db" fetch "$tmp/ssh/mv.job"
+expect_status 0 "after_pull = move: fetched"
+check "move: the server's file moved to done/" test -f "$tmp/msrv/done/easypay_recon_20261020.csv" -a ! -e "$tmp/msrv/easypay_recon_20261020.csv"
+
+# ---- an unreachable server ------------------------------------------------------------------------------
+sshd_stop
+sshd_job ur
+kasi --db "$db" fetch "$tmp/ssh/ur.job"
+expect_status 69 "a server that is down: exit 69"
