@@ -88,9 +88,10 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/gen.h
 deps:
 	@scripts/deps.sh
 
-test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(SYNCFAIL)
+test: $(KASI_BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(SYNCFAIL) $(BUILD)/bench/gen_world
 	@KASI="$(abspath $(KASI_BIN))" KASI_SCHEMAS="$(abspath schemas)" \
 		FUZZ_REPLAY_DIR="$(abspath $(BUILD)/tests)" SYNCFAIL="$(abspath $(SYNCFAIL))" \
+		GEN_WORLD="$(abspath $(BUILD)/bench/gen_world)" \
 		tests/run.sh $(UNIT_BIN)
 
 asan:
