@@ -72,6 +72,24 @@ expect_status 64 "an impossible --date: exit 64"
 KASI_NOW=tomorrow kasi run "$tmp/jobs/easypay.job"
 expect_status 78 "a KASI_NOW that is not ISO 8601: exit 78"
 
+# ---- the jobs the repository ships parse, whole -------------------------------------------------
+# The examples name keys kasi cannot read here and servers that do not
+# resolve: with keys beside them, each gets as far as connecting (69).
+mkdir -p "$tmp/examples/keys"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/examples/keys/id_ed25519"
+: >"$tmp/examples/keys/known_hosts"
+for f in "$KASI_ROOT"/jobs/*.job; do
+	sed -e '/^notify/d' -e "s|^root .*|root = $tmp/examples/root|" -e 's|^host .*|host = nosuch.invalid|' "$f" >"$tmp/examples/$(basename "$f")"
+	kasi fetch "$tmp/examples/$(basename "$f")"
+	expect_status 69 "jobs/$(basename "$f") is a whole job (it gets as far as connecting)"
+done
+for f in "$KASI_ROOT"/jobs/demo/*.job; do
+	kasi --db "$tmp/demo-check.db" init
+	cp "$f" "$tmp/examples/demo-$(basename "$f")"
+	grep -q "^remote_dir *= ../../demo/drop/" "$f"
+	check "jobs/demo/$(basename "$f") takes its files from demo/drop/" test $? = 0
+done
+
 # ---- the world, day by day ---------------------------------------------------------------------
 # The file dated D is dropped on the morning after D; each job runs for D
 # at 06:00 SAST on D+1, before D's 07:00 deadline.
