@@ -100,6 +100,7 @@ asan:
 bench: $(KASI_BIN) $(BENCH_BIN)
 	@KASI="$(abspath $(KASI_BIN))" BENCH_BIN="$(abspath $(BUILD)/bench)" scripts/bench.sh
 	@KASI="$(abspath $(KASI_BIN))" BENCH_BIN="$(abspath $(BUILD)/bench)" scripts/bench_world.sh
+	@KASI="$(abspath $(KASI_BIN))" BENCH_BIN="$(abspath $(BUILD)/bench)" scripts/bench_night.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -6,12 +6,140 @@
 
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "core/clock.h"
+
+/* libssh's blocking SFTP calls wait for the server without end (its
+ * timeout option covers the connection only). A watchdog thread bounds
+ * each call: armed before it, disarmed after, and when a call outlives
+ * the job's timeout the socket is shut down under it, so it fails. */
+struct watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool running, stop, fired;
+	int64_t deadline_us; /* 0: disarmed */
+	int64_t timeout_us;
+	int fd;
+};
 
 struct sftp_client {
 	ssh_session ssh;
 	sftp_session sftp;
 	char host[256];
+	int timeout;
+	struct watchdog wd;
+	char why[128];
 };
+
+static void *watch(void *arg)
+{
+	struct watchdog *w = arg;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		int64_t now = clock_us();
+		if (w->deadline_us && now >= w->deadline_us) {
+			w->fired = true;
+			w->deadline_us = 0;
+			shutdown(w->fd, SHUT_RDWR);
+			continue;
+		}
+		/* Sleep until the deadline, or a while when disarmed. */
+		int64_t until = w->deadline_us ? w->deadline_us : now + 1000000;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t wait = until - now;
+		ts.tv_sec += (time_t)(wait / 1000000);
+		ts.tv_nsec += (long)(wait % 1000000) * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->wake, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int watchdog_start(struct sftp_client *c)
+{
+	struct watchdog *w = &c->wd;
+	pthread_condattr_t attr;
+	w->fd = ssh_get_fd(c->ssh);
+	w->timeout_us = (int64_t)c->timeout * 1000000;
+	if (pthread_mutex_init(&w->lock, NULL))
+		return -1;
+	if (pthread_condattr_init(&attr) || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&w->wake, &attr)) {
+		pthread_mutex_destroy(&w->lock);
+		return -1;
+	}
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&w->thread, NULL, watch, w)) {
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		return -1;
+	}
+	w->running = true;
+	return 0;
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	w->running = false;
+}
+
+/* Arm before a call that waits for the server (again at each step of a
+ * long one: the timeout is for each read), disarm after. */
+static void arm(struct sftp_client *c)
+{
+	struct watchdog *w = &c->wd;
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->deadline_us = clock_us() + w->timeout_us;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void disarm(struct sftp_client *c)
+{
+	struct watchdog *w = &c->wd;
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->deadline_us = 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* What went wrong with the server: the timeout, or libssh's word. */
+static const char *why(struct sftp_client *c)
+{
+	bool fired = false;
+	if (c->wd.running) {
+		pthread_mutex_lock(&c->wd.lock);
+		fired = c->wd.fired;
+		pthread_mutex_unlock(&c->wd.lock);
+	}
+	if (fired)
+		snprintf(c->why, sizeof(c->why), "no answer for %d s (the job's timeout)",
+			 c->timeout);
+	else
+		snprintf(c->why, sizeof(c->why), "%s",
+			 c->ssh ? ssh_get_error(c->ssh) : "no session");
+	return c->why;
+}
 
 const char *sftp_library_version(void)
 {
@@ -20,8 +148,7 @@ const char *sftp_library_version(void)
 
 static int remote_error(struct sftp_client *c, struct err *e, const char *what)
 {
-	return err_set(e, KASI_EUNAVAILABLE, "%s %s: %s", what, c->host,
-		       c->ssh ? ssh_get_error(c->ssh) : "no session");
+	return err_set(e, KASI_EUNAVAILABLE, "%s %s: %s", what, c->host, why(c));
 }
 
 /* The server key's SHA-256 fingerprint ("SHA256:...") into out. */
@@ -103,44 +230,57 @@ int sftp_client_open(struct sftp_client **out, const struct sftp_target *t, stru
 	if (!c || !(c->ssh = ssh_new()))
 		return err_set(e, KASI_EIO, "out of memory");
 	snprintf(c->host, sizeof(c->host), "%s", t->host);
+	c->timeout = t->timeout;
 	if (set_options(c, t))
 		return remote_error(c, e, "cannot set up a connection to");
 	if (ssh_connect(c->ssh) != SSH_OK)
 		return remote_error(c, e, "cannot connect to");
+	if (watchdog_start(c))
+		return err_set(e, KASI_EIO, "cannot start a thread to time the server's answers");
 	int rc = check_host_key(c, t, e);
+	arm(c);
 	if (!rc)
 		rc = authenticate(c, t, e);
-	if (rc)
-		return rc;
-	if (!(c->sftp = sftp_new(c->ssh)) || sftp_init(c->sftp) != SSH_OK)
-		return remote_error(c, e, "cannot start SFTP on");
-	return 0;
+	if (!rc && (!(c->sftp = sftp_new(c->ssh)) || sftp_init(c->sftp) != SSH_OK))
+		rc = remote_error(c, e, "cannot start SFTP on");
+	disarm(c);
+	return rc;
 }
 
 void sftp_client_close(struct sftp_client *c)
 {
 	if (!c)
 		return;
+	/* Closing waits on the server too. */
+	arm(c);
 	if (c->sftp)
 		sftp_free(c->sftp);
 	if (c->ssh) {
 		if (ssh_is_connected(c->ssh))
 			ssh_disconnect(c->ssh);
+		disarm(c); /* before the socket is closed */
 		ssh_free(c->ssh);
 	}
+	watchdog_stop(&c->wd);
 	free(c);
 }
 
 int sftp_client_list(struct sftp_client *c, const char *dir,
 		     int (*fn)(void *ctx, const struct sftp_entry *entry), void *ctx, struct err *e)
 {
+	arm(c);
 	sftp_dir d = sftp_opendir(c->sftp, dir);
+	disarm(c);
 	if (!d)
-		return err_set(e, KASI_EUNAVAILABLE, "cannot list %s:%s: %s", c->host, dir,
-			       ssh_get_error(c->ssh));
+		return err_set(e, KASI_EUNAVAILABLE, "cannot list %s:%s: %s", c->host, dir, why(c));
 	int rc = 0;
 	sftp_attributes a;
-	while (!rc && (a = sftp_readdir(c->sftp, d))) {
+	for (;;) {
+		arm(c);
+		a = rc ? NULL : sftp_readdir(c->sftp, d);
+		disarm(c);
+		if (!a)
+			break;
 		if (a->name && strcmp(a->name, ".") && strcmp(a->name, "..")) {
 			struct sftp_entry entry = {
 				.name = a->name,
@@ -154,8 +294,10 @@ int sftp_client_list(struct sftp_client *c, const char *dir,
 	}
 	if (!rc && !sftp_dir_eof(d))
 		rc = err_set(e, KASI_EUNAVAILABLE, "listing %s:%s failed: %s", c->host, dir,
-			     ssh_get_error(c->ssh));
+			     why(c));
+	arm(c);
 	sftp_closedir(d);
+	disarm(c);
 	return rc;
 }
 
@@ -179,6 +321,30 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/* Reads are pipelined: FETCH_DEPTH requests of FETCH_CHUNK bytes in
+ * flight (1 MiB), as OpenSSH's sftp does, so a transfer is not one round
+ * trip per chunk. Each request names its offset; the answers come back
+ * in order. */
+#define FETCH_CHUNK (32 * 1024)
+#define FETCH_DEPTH 32
+
+struct in_flight {
+	int id[FETCH_DEPTH];
+	uint64_t offset[FETCH_DEPTH];
+	size_t head, n;
+};
+
+/* Read and drop every answer still in flight (libssh keeps each until it
+ * is read). */
+static int drain(sftp_file f, struct in_flight *q, char *buf)
+{
+	int failed = 0;
+	for (; q->n; q->n--, q->head = (q->head + 1) % FETCH_DEPTH)
+		failed |= sftp_async_read(f, buf, FETCH_CHUNK, (uint32_t)q->id[q->head]) < 0;
+	q->head = 0;
+	return failed ? -1 : 0;
+}
+
 int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, int fd,
 		      void (*chunk)(void *ctx, const void *data, size_t n), void *ctx,
 		      uint64_t *copied, struct err *e)
@@ -186,21 +352,50 @@ int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, 
 	char path[PATH_MAX];
 	join(path, sizeof(path), dir, name);
 	*copied = 0;
+	arm(c);
 	sftp_file f = sftp_open(c->sftp, path, O_RDONLY, 0);
+	disarm(c);
 	if (!f)
 		return err_set(e, KASI_EUNAVAILABLE, "cannot open %s:%s: %s", c->host, path,
-			       ssh_get_error(c->ssh));
-	int rc = 0;
-	char buf[64 * 1024];
-	for (;;) {
-		ssize_t got = sftp_read(f, buf, sizeof(buf));
+			       why(c));
+	char *buf = malloc(FETCH_CHUNK);
+	struct in_flight q = { .n = 0 };
+	uint64_t next = 0;
+	bool eof = false;
+	int rc = buf ? 0 : err_set(e, KASI_EIO, "out of memory");
+	while (!rc) {
+		arm(c);
+		while (!eof && q.n < FETCH_DEPTH) {
+			int id = sftp_async_read_begin(f, FETCH_CHUNK);
+			if (id < 0) {
+				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
+					     c->host, path, why(c));
+				break;
+			}
+			size_t at = (q.head + q.n++) % FETCH_DEPTH;
+			q.id[at] = id;
+			q.offset[at] = next;
+			next += FETCH_CHUNK;
+		}
+		disarm(c);
+		if (rc || !q.n)
+			break;
+		int id = q.id[q.head];
+		uint64_t offset = q.offset[q.head];
+		q.head = (q.head + 1) % FETCH_DEPTH;
+		q.n--;
+		arm(c);
+		int got = sftp_async_read(f, buf, FETCH_CHUNK, (uint32_t)id);
+		disarm(c);
 		if (got < 0) {
 			rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s", c->host,
-				     path, ssh_get_error(c->ssh));
+				     path, why(c));
 			break;
 		}
-		if (got == 0)
-			break;
+		if (got == 0) { /* the end: what is still in flight says so too */
+			eof = true;
+			continue;
+		}
 		if (write_all(fd, buf, (size_t)got)) {
 			rc = err_sys(e, KASI_EIO, "cannot write the copy of %s", name);
 			break;
@@ -208,8 +403,30 @@ int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, 
 		if (chunk)
 			chunk(ctx, buf, (size_t)got);
 		*copied += (uint64_t)got;
+		if (got < FETCH_CHUNK) {
+			/* Less than asked (the end of the file, or a server that
+			 * reads less at a time): what is in flight is dropped and
+			 * asked again from here on. */
+			arm(c);
+			int drained = drain(f, &q, buf);
+			disarm(c);
+			if (drained) {
+				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
+					     c->host, path, why(c));
+				break;
+			}
+			next = offset + (uint64_t)got;
+			if (sftp_seek64(f, next) < 0)
+				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
+					     c->host, path, why(c));
+		}
 	}
+	arm(c);
+	if (q.n && buf)
+		drain(f, &q, buf);
+	free(buf);
 	sftp_close(f);
+	disarm(c);
 	return rc;
 }
 
@@ -217,10 +434,12 @@ int sftp_client_remove(struct sftp_client *c, const char *dir, const char *name,
 {
 	char path[PATH_MAX];
 	join(path, sizeof(path), dir, name);
-	if (sftp_unlink(c->sftp, path) == 0)
+	arm(c);
+	int r = sftp_unlink(c->sftp, path);
+	disarm(c);
+	if (r == 0)
 		return 0;
-	return err_set(e, KASI_EUNAVAILABLE, "cannot remove %s:%s: %s", c->host, path,
-		       ssh_get_error(c->ssh));
+	return err_set(e, KASI_EUNAVAILABLE, "cannot remove %s:%s: %s", c->host, path, why(c));
 }
 
 int sftp_client_move(struct sftp_client *c, const char *dir, const char *name, const char *to_dir,
@@ -229,8 +448,11 @@ int sftp_client_move(struct sftp_client *c, const char *dir, const char *name, c
 	char from[PATH_MAX], to[PATH_MAX];
 	join(from, sizeof(from), dir, name);
 	join(to, sizeof(to), to_dir, name);
-	if (sftp_rename(c->sftp, from, to) == 0)
+	arm(c);
+	int r = sftp_rename(c->sftp, from, to);
+	disarm(c);
+	if (r == 0)
 		return 0;
 	return err_set(e, KASI_EUNAVAILABLE, "cannot move %s:%s to %s: %s", c->host, from, to_dir,
-		       ssh_get_error(c->ssh));
+		       why(c));
 }

@@ -2,8 +2,11 @@
  * gen_easypay: write a deterministic synthetic EasyPay reconciliation file
  * (the EasyPay daily reconciliation layout) for benchmarks.
  *
- *   gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE]
+ *   gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE] [--codes FILE]
  *
+ * With --codes, each row's EasyPay code is drawn from FILE (one code a
+ * line: a policy register's codes), so the rows match stored policies;
+ * otherwise codes are random.
  * The same arguments always produce the same bytes (a fixed splitmix64
  * stream), so benchmark figures are comparable run to run. Every row is
  * valid for the shipped easypay_recon schema: unique transaction ids,
@@ -33,13 +36,39 @@ static const char *const quoted_merchants[] = {
 
 static int usage(void)
 {
-	fputs("usage: gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE]\n", stderr);
+	fputs("usage: gen_easypay --date YYYYMMDD --rows N [--seed S] [--out FILE] [--codes FILE]\n",
+	      stderr);
 	return 64;
+}
+
+/* The codes of FILE, one a line (14 digits), into *codes; their count. */
+static size_t read_codes(const char *path, char (**codes)[15])
+{
+	FILE *f = fopen(path, "r");
+	char line[64];
+	size_t n = 0, cap = 0;
+	*codes = NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strspn(line, "0123456789") != 14)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			char(*grown)[15] = realloc(*codes, cap * sizeof(**codes));
+			if (!grown)
+				break;
+			*codes = grown;
+		}
+		memcpy((*codes)[n], line, 14);
+		(*codes)[n++][14] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	const char *date = NULL, *out = NULL;
+	const char *date = NULL, *out = NULL, *codes_path = NULL;
 	unsigned long long rows = 0, seed = 42;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -52,12 +81,20 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--codes"))
+			codes_path = argv[++i];
 		else
 			return usage();
 	}
 	if (!date || strlen(date) != 8 || strspn(date, "0123456789") != 8)
 		return usage();
 
+	char(*codes)[15] = NULL;
+	size_t ncodes = codes_path ? read_codes(codes_path, &codes) : 0;
+	if (codes_path && !ncodes) {
+		fprintf(stderr, "gen_easypay: no 14-digit codes in %s\n", codes_path);
+		return 66;
+	}
 	FILE *f = out ? fopen(out, "wb") : stdout;
 	if (!f) {
 		perror(out);
@@ -80,6 +117,8 @@ int main(int argc, char **argv)
 		for (int i = 1; i < 13; i++, v /= 10)
 			code[i] = (char)('0' + v % 10);
 		luhn_complete(code, 13);
+		if (ncodes)
+			memcpy(code, codes[rng_below((unsigned)ncodes)], sizeof(code));
 
 		unsigned secs = rng_below(86400 - 7200);
 		unsigned hh = secs / 3600, mm = secs / 60 % 60, ss = secs % 60;
@@ -112,6 +151,7 @@ int main(int argc, char **argv)
 			date, r, code, type, rng_below(100000), rng_below(1000), cashier, when,
 			amount, cents, status, merchant, rng_below(1000000));
 	}
+	free(codes);
 	if (fflush(f) != 0 || (out && fclose(f) != 0)) {
 		perror(out ? out : "stdout");
 		return 74;

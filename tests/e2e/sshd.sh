@@ -1,6 +1,7 @@
 # sshd.sh — a real OpenSSH server for the SFTP tests, sourced after lib.sh.
 #
-#   sshd_start DIR    start Debian's sshd on 127.0.0.1 and a free high port:
+#   sshd_start DIR    start Debian's sshd on 127.0.0.1 and a free high port
+#                     (a random one; another when it is taken):
 #                     generated host key (ed25519) and user key, key
 #                     authentication only, the internal SFTP subsystem, the
 #                     server's files under DIR/srv. Sets
@@ -22,11 +23,6 @@ sshd_available() {
 	[ -x "$sshd_bin" ] && command -v ssh-keygen >/dev/null
 }
 
-# A free TCP port on 127.0.0.1 (the kernel's choice, released at once).
-sshd_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 sshd_start() {
 	sshd_dir=$1
 	sshd_user=$(id -un)
@@ -40,7 +36,31 @@ sshd_start() {
 	cp "$sshd_userkey.pub" "$sshd_dir/keys/authorized_keys"
 	# sshd refuses to start without its privilege-separation directory.
 	[ -d /run/sshd ] || mkdir -p /run/sshd 2>/dev/null || true
-	sshd_port=${sshd_port:-$(sshd_free_port)}
+	# A free high port: sshd refuses to start on one in use, and another
+	# is tried (a restart keeps the port it had).
+	local try
+	for try in $(seq 20); do
+		[ -n "${sshd_port:-}" ] || sshd_port=$((20000 + RANDOM % 40000))
+		sshd_config
+		echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$sshd_hostkey.pub")" >"$sshd_known_hosts"
+		rm -f "$sshd_dir/sshd.pid"
+		"$sshd_bin" -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log" && break
+		[ "$try" -lt 20 ] && [ -z "${sshd_keep_port:-}" ] || { cat "$sshd_dir/sshd.log" >&2; return 1; }
+		sshd_port=
+	done
+	sshd_keep_port=1
+	if [ -n "${KASI_KEEP_TMP:-}" ]; then trap 'sshd_stop' EXIT; else trap 'sshd_stop; rm -rf "$tmp"' EXIT; fi
+	local i
+	for i in $(seq 50); do
+		[ -s "$sshd_dir/sshd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$sshd_port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "sshd did not start:" >&2
+	cat "$sshd_dir/sshd.log" >&2
+	return 1
+}
+
+sshd_config() {
 	cat >"$sshd_dir/sshd_config" <<-EOF
 		ListenAddress 127.0.0.1
 		Port $sshd_port
@@ -57,18 +77,6 @@ sshd_start() {
 		LogLevel ERROR
 		MaxStartups 50
 	EOF
-	echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$sshd_hostkey.pub")" >"$sshd_known_hosts"
-	rm -f "$sshd_dir/sshd.pid"
-	"$sshd_bin" -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log" || return 1
-	if [ -n "${KASI_KEEP_TMP:-}" ]; then trap 'sshd_stop' EXIT; else trap 'sshd_stop; rm -rf "$tmp"' EXIT; fi
-	local i
-	for i in $(seq 50); do
-		[ -s "$sshd_dir/sshd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$sshd_port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "sshd did not start:" >&2
-	cat "$sshd_dir/sshd.log" >&2
-	return 1
 }
 
 sshd_stop() {

@@ -193,6 +193,38 @@ kasi --db "$db" fetch "$tmp/ssh/mv.job"
 expect_status 0 "after_pull = move: fetched"
 check "move: the server's file moved to done/" test -f "$tmp/msrv/done/easypay_recon_20261020.csv" -a ! -e "$tmp/msrv/easypay_recon_20261020.csv"
 
+# ---- a server that stops answering ------------------------------------------------------------
+# The job's timeout bounds connecting and every read: a listener that
+# never speaks SSH, and a session frozen mid-transfer, both end in exit 69
+# after about that long, with nothing half-fetched kept.
+sshd_job fz
+job_set fz timeout 2
+mkdir -p "$tmp/fsrv"
+job_set fz remote_dir "$tmp/fsrv"
+kill -STOP "$(cat "$tmp/ssh/sshd.pid")"
+start=$(date +%s)
+kasi --db "$db" fetch "$tmp/ssh/fz.job"
+took=$(($(date +%s) - start))
+kill -CONT "$(cat "$tmp/ssh/sshd.pid")"
+expect_status 69 "a server that accepts but never answers: exit 69"
+check "after the job's timeout, not forever (${took} s)" test "$took" -le 10
+big "$tmp/fsrv/easypay_recon_20191004.csv" 600000
+watch_then "$tmp/ssh/root-fz/inbox/.easypay_recon_20191004.csv.part" "pkill -STOP -P $(cat "$tmp/ssh/sshd.pid")" &
+watcher=$!
+start=$(date +%s)
+kasi --db "$db" fetch "$tmp/ssh/fz.job"
+took=$(($(date +%s) - start))
+wait "$watcher"
+pkill -CONT -P "$(cat "$tmp/ssh/sshd.pid")"
+if [ -e "$tmp/ssh/root-fz/inbox/easypay_recon_20191004.csv" ]; then
+	check "the copy finished before the freeze: it is whole" cmp "$tmp/fsrv/easypay_recon_20191004.csv" "$tmp/ssh/root-fz/inbox/easypay_recon_20191004.csv"
+else
+	expect_status 69 "a session frozen mid-transfer: exit 69"
+	expect_err "no answer for 2 s (the job's timeout)" "the timeout is named"
+	check "after the job's timeout, not forever (${took} s)" test "$took" -le 15
+	check "no partial file in the inbox" test -z "$(ls -A "$tmp/ssh/root-fz/inbox")"
+fi
+
 # ---- an unreachable server ------------------------------------------------------------------------------
 sshd_stop
 sshd_job ur
