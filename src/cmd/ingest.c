@@ -59,7 +59,9 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 		return -rc;
 	}
 	struct ingest_result res;
+	log_progress_begin(path);
 	rc = ingest_file(ctx->store, schema, fd, path, &res, &e);
+	log_progress_end();
 	if (rc == -KASI_EIO) {
 		/* A commit whose sync failed may still have reached the disk:
 		 * either way the file is whole or absent, and a rerun knows. */

@@ -121,7 +121,9 @@ static int cmd_validate_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 
 	struct validation v;
+	log_progress_begin(path);
 	rc = validate_fd(schema, fd, path, NULL, &v, &e);
+	log_progress_end();
 	if (rc) {
 		validation_release(&v);
 		return fail(json, -rc, "file", "a readable file", path, e.msg);

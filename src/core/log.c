@@ -31,6 +31,33 @@ static void sast_now(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+02:00", &tm);
 }
 
+static char progress_label[160];
+static bool progress_shown;
+
+void log_progress_begin(const char *label)
+{
+	progress_label[0] = '\0';
+	if (isatty(STDERR_FILENO))
+		snprintf(progress_label, sizeof(progress_label), "%s", label);
+}
+
+void log_progress(uint64_t rows)
+{
+	if (!progress_label[0])
+		return;
+	fprintf(stderr, "\r%s: %" PRIu64 " rows read...", progress_label, rows);
+	fflush(stderr);
+	progress_shown = true;
+}
+
+void log_progress_end(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = false;
+	progress_label[0] = '\0';
+}
+
 void log_prefix(char *out, size_t size)
 {
 	char now[32];

@@ -8,6 +8,7 @@
 #define KASI_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -18,6 +19,15 @@ enum log_level log_get_level(void);
  * ("2026-11-30T02:00:04+02:00 kasi[run 5f3a9c1e]: info: ..."), as a
  * nightly job's log needs to be read back. */
 void log_set_run(const char *run_id);
+
+/* A progress line for a long file, on a terminal only (never under cron):
+ * log_progress_begin names what is being read ("JOB: NAME"),
+ * log_progress says how far it got (rewriting the line in place), and
+ * log_progress_end clears it. Without a label, or with standard error not
+ * a terminal, nothing is written. */
+void log_progress_begin(const char *label);
+void log_progress(uint64_t rows);
+void log_progress_end(void);
 
 /* The prefix of a run's lines, "2026-11-30T02:00:04+02:00 kasi[run
  * 5f3a9c1e]" (or "kasi" outside a run), into out. */

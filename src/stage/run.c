@@ -335,7 +335,11 @@ static int process_file(struct run *r, const char *name)
 	if (rc)
 		return rc == -KASI_ENOINPUT ? 0 : rc; /* gone meanwhile: nothing to do */
 	struct ingest_result ir;
+	char label[400];
+	snprintf(label, sizeof(label), "%s: %s", r->job->name, name);
+	log_progress_begin(label);
 	rc = ingest_file_resuming(r->s, r->schema, fd, path, &ir, r->e);
+	log_progress_end();
 	struct periods ps = { 0 };
 	int64_t found = 0;
 	const char *folder = "processed";

@@ -19,6 +19,7 @@
  * more memory than one with a hundred.
  */
 #include "core/common.h"
+#include "core/log.h"
 #include "core/grow.h"
 #include "core/json.h"
 #include "core/luhn.h"
@@ -810,7 +811,8 @@ static int on_row(void *ctx, const struct csv_row *row)
 		read_header(r, row);
 		return 0;
 	}
-	v->rows++;
+	if ((++v->rows & 0xFFFF) == 0) /* every 65,536 rows */
+		log_progress(v->rows);
 	uint64_t errors_before = errors_here;
 	if (row->nfields != r->nheader) {
 		char expected[64], got[32];

@@ -203,3 +203,17 @@ for v in $(tail -n +2 "$fixtures/world/policies.csv" | cut -d, -f5,8 | tr , '\n'
 	grep -qF -- "$v" <<<"$all" && { leaks=$((leaks + 1)); echo "leaked: ${v:0:3}..." | diag; }
 done
 check "no ID, account or EasyPay number in the output or logs ($leaks leaked)" test "$leaks" = 0
+
+# ---- a progress line for long files, on a terminal only ------------------------------------------------
+awk 'BEGIN { print "transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number"
+	for (i = 1; i <= 70000; i++)
+		printf "EP_LONG_%08d,91234567890103,topup,M,T,C,2026-10-19T10:15:00+02:00,10.00,settled,Shop,R%d\n", i, i }' \
+	>"$tmp/easypay_recon_20261019.csv"
+if command -v script >/dev/null; then
+	tty_out=$(script -qec "'$KASI' validate '$tmp/easypay_recon_20261019.csv'" /dev/null 2>&1)
+	check "on a terminal, a long file shows how far it got" grep -q "65536 rows read" <<<"$tty_out"
+else
+	not_ok "script(1) is installed (util-linux)"
+fi
+kasi validate "$tmp/easypay_recon_20261019.csv"
+check "not on a pipe (cron): no progress line" bash -c '! grep -q "rows read" <<<"$1"' _ "$err"
