@@ -115,17 +115,6 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 	return status;
 }
 
-/* How bad an exit status is, for the status of several files. */
-static int severity(int status)
-{
-	static const int order[] = { KASI_OK,	   KASI_FINDINGS, KASI_EDATA,  KASI_ENOINPUT,
-				     KASI_ECONFIG, KASI_EIO,	  KASI_ELOCKED };
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (order[i] == status)
-			return (int)i;
-	return (int)ARRAY_SIZE(order);
-}
-
 static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -151,8 +140,7 @@ static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	int worst = KASI_OK;
 	for (int i = optind; i < argc; i++) {
 		int status = ingest_one(ctx, argv[i], schema_name);
-		if (severity(status) > severity(worst))
-			worst = status;
+		worst = kasi_worse(worst, status);
 		if (status == KASI_EIO || status == KASI_ELOCKED)
 			break; /* the store is in trouble: the next files wait */
 	}

@@ -57,3 +57,18 @@ const char *kasi_status_name(int status)
 	}
 	return "internal";
 }
+
+static int severity(int status)
+{
+	static const int order[] = { KASI_OK,	   KASI_FINDINGS,     KASI_EDATA, KASI_ENOINPUT,
+				     KASI_ECONFIG, KASI_EUNAVAILABLE, KASI_EIO,	  KASI_ELOCKED };
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (order[i] == status)
+			return (int)i;
+	return (int)(sizeof(order) / sizeof(order[0]));
+}
+
+int kasi_worse(int a, int b)
+{
+	return severity(b) > severity(a) ? b : a;
+}

@@ -38,6 +38,11 @@ int err_sys(struct err *e, enum kasi_status status, const char *fmt, ...)
 
 void err_clear(struct err *e);
 
+/* The worse of two exit statuses, for a command that does several things
+ * and ends with the worst: 75, 74, 69, 78, 66, 65, 1, 0 (a usage error
+ * stops a command before it does anything). */
+int kasi_worse(int a, int b);
+
 /* "usage", "data", ... a short name for a status, for JSON and logs. */
 const char *kasi_status_name(int status);
 

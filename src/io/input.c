@@ -91,3 +91,13 @@ int input_read_all(const char *path, size_t max, char **text, size_t *n, struct 
 	*n = used;
 	return 0;
 }
+
+int input_sync_dir(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, KASI_EIO, "cannot open '%s'", path);
+	int r = fsync(fd);
+	close(fd);
+	return r ? err_sys(e, KASI_EIO, "cannot sync '%s'", path) : 0;
+}

@@ -25,4 +25,8 @@ int input_open(const char *path, int *fd, struct err *e);
  * -KASI_EIO (unreadable, or longer than max). */
 int input_read_all(const char *path, size_t max, char **text, size_t *n, struct err *e);
 
+/* Sync the directory at path, so that a rename or a new file in it
+ * survives a crash. Returns 0 or -KASI_EIO. */
+int input_sync_dir(const char *path, struct err *e);
+
 #endif

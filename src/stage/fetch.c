@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "io/digest.h"
+#include "io/input.h"
 #include "io/sftp.h"
 #include "stage/fetch.h"
 
@@ -194,16 +195,6 @@ int fetch_prepare_root(const struct job *job, struct err *e)
 	return rc;
 }
 
-static int sync_dir(const char *path, struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, KASI_EIO, "cannot open '%s'", path);
-	int r = fsync(fd);
-	close(fd);
-	return r ? err_sys(e, KASI_EIO, "cannot sync '%s'", path) : 0;
-}
-
 /* ---- one file ------------------------------------------------------------------------ */
 
 struct fetch_run {
@@ -316,7 +307,7 @@ static int take(struct fetch_run *r, const struct sftp_entry *entry, enum take *
 	if (rc || *what != TAKEN)
 		unlink(tmp);
 	if (!rc && *what == TAKEN)
-		rc = sync_dir(inbox, r->e);
+		rc = input_sync_dir(inbox, r->e);
 	/* Recorded only once it is in place: a kill before this fetches it
 	 * again, and the inbox's copy of the same content is kept. */
 	if (!rc && *what != SKIPPED)

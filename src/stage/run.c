@@ -58,16 +58,6 @@ int run_lock(const struct job *job, int *fd, struct err *e)
 
 /* ---- files and folders --------------------------------------------------------------- */
 
-static int sync_dir(const char *path, struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, KASI_EIO, "cannot open '%s'", path);
-	int r = fsync(fd);
-	close(fd);
-	return r ? err_sys(e, KASI_EIO, "cannot sync '%s'", path) : 0;
-}
-
 /* Move inbox/name into folder (processed, discrepancies, error) under
  * the same name, or name.1, name.2, ... when the folder has one; the
  * final path into to. */
@@ -87,8 +77,8 @@ static int move_out(const struct job *job, const char *name, const char *folder,
 	}
 	if (rename(from, to))
 		return err_sys(e, KASI_EIO, "cannot move %s to %s/", name, folder);
-	int rc = sync_dir(dir, e);
-	return rc ? rc : sync_dir(inbox, e);
+	int rc = input_sync_dir(dir, e);
+	return rc ? rc : input_sync_dir(inbox, e);
 }
 
 /* ---- one run ------------------------------------------------------------------------- */
@@ -119,21 +109,9 @@ static void say(const struct run *r, const char *fmt, ...)
 	fflush(r->o->out);
 }
 
-/* How bad an exit status is: a run's is its worst. */
-static int severity(int status)
-{
-	static const int order[] = { KASI_OK,	   KASI_FINDINGS,     KASI_EDATA, KASI_ENOINPUT,
-				     KASI_ECONFIG, KASI_EUNAVAILABLE, KASI_EIO,	  KASI_ELOCKED };
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (order[i] == status)
-			return (int)i;
-	return (int)ARRAY_SIZE(order);
-}
-
 static void worsen(struct run_result *res, int status)
 {
-	if (severity(status) > severity(res->status))
-		res->status = status;
+	res->status = kasi_worse(res->status, status);
 }
 
 static void add_report(struct run_result *res, const char *path)
