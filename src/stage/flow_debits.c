@@ -11,9 +11,12 @@
  *   ignored     stored and shown, never counted
  * A collection whose reference names no policy is UNKNOWN_REFERENCE.
  *
- * Every reversal dated in the period or later is read, by date, and takes
- * back its original (by the absolute value of its own amount) in the
- * original's period, wherever it arrived:
+ * Every reversal stored is read, by date then arrival, whatever its
+ * period: which original it takes back depends on the reversals before it
+ * (an unpaid of September took the collection an unpaid of October would
+ * otherwise find), so every period's run links them all the same way.
+ * Each takes back its original (by the absolute value of its own amount)
+ * in the original's period, wherever it arrived:
  *   - the original is the fact whose transaction id the reversal names
  *     (`link original_id`); a name that resolves to nothing is an
  *     ORPHAN_REVERSAL, never guessed at;
@@ -21,6 +24,8 @@
  *     and cycle date (`link reference cycle_date`);
  *   - none, one that is not a collection, or one taken back already:
  *     ORPHAN_REVERSAL, in the period of its cycle date (else its own).
+ * So every reversal is, in exactly one period, either the taking back of
+ * its original or an ORPHAN_REVERSAL.
  * The reversal's reason may explain the unpaid policy.
  */
 #include "core/common.h"

@@ -295,8 +295,8 @@ int flow_payments_fact(struct matcher *m, const struct channel *c, const struct 
 int flow_payments_finish(struct matcher *m);
 
 /* debits (flow_debits.c): each fact dated in the period (collections;
- * reversals are skipped here), then each reversal dated in the period or
- * later, by date: it takes back its original, in the original's period. */
+ * reversals are skipped here), then every reversal stored, by date then
+ * arrival: it takes back its original, in the original's period. */
 int flow_debits_fact(struct matcher *m, const struct channel *c, const struct store_fact_row *f);
 int flow_debits_reversal(struct matcher *m, const struct channel *c,
 			 const struct store_fact_row *u);

@@ -334,20 +334,18 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
 	return rc < 0 ? rc : 0;
 }
 
-/* The literal matches the partial index's WHERE, so that it is used. */
-static const char sql_each_reversal_since[] =
+/* The literal matches the partial index's WHERE, so that it is used: the
+ * index holds the reversals alone, in date order. */
+static const char sql_each_reversal[] =
 	FACT_COLUMNS "  FROM facts INDEXED BY facts_reversals\n"
-		     " WHERE canonical_kind = 'reversal' AND business_date >= ?1\n"
-		     "   AND duplicate_of IS NULL\n"
+		     " WHERE canonical_kind = 'reversal' AND duplicate_of IS NULL\n"
 		     " ORDER BY business_date, fact_id";
 
-int store_each_reversal_since(struct store *s, const char *first_day,
-			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-			      struct err *e)
+int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
+			void *ctx, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_reversal_since, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, first_day);
+	sqlite3_stmt *st = db_prep(s, sql_each_reversal, &rc, e);
 	rc = each_fact(s, st, &rc, e, fn, ctx);
 	return rc < 0 ? rc : 0;
 }

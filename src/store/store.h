@@ -385,11 +385,11 @@ int store_read_facts_between(struct store *s, const char *first_day, const char 
 			     int (*fn)(void *ctx, const struct store_fact_row *rows, size_t n),
 			     void *ctx, struct err *e);
 
-/* Counted reversals (canonical kind "reversal") dated first_day or later,
- * of every channel, by date then arrival. */
-int store_each_reversal_since(struct store *s, const char *first_day,
-			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-			      struct err *e);
+/* Every counted reversal (canonical kind "reversal") of every channel,
+ * by date then arrival: which original each takes back depends on the
+ * reversals before it, whatever their period. */
+int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
+			void *ctx, struct err *e);
 /* The fact with this id (file_id * 2^32 + row): 1 through fn, or 0. */
 int store_fact_at(struct store *s, int64_t fact_id,
 		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);
