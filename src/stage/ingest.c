@@ -54,6 +54,9 @@ struct ingest_run {
 	bool oom;
 	int32_t first_day, last_day; /* the business dates the facts span */
 	bool any_day;
+	int32_t *periods; /* the periods the file can change (period_of_date) */
+	size_t nperiods, periods_cap;
+	bool any_reversal;
 };
 
 static const char *value(const struct ingest_run *r, enum canon_field f)
@@ -325,6 +328,68 @@ static void hold_strings(struct ingest_run *r, struct store_fact *f)
 	f->status_date = hold(r, f->status_date);
 }
 
+/* ---- what the file can change ---------------------------------------------- */
+
+/* The file reaches the period of day. */
+static void reach(struct ingest_run *r, int32_t day)
+{
+	int32_t p = period_of_date(day);
+	for (size_t i = 0; i < r->nperiods; i++)
+		if (r->periods[i] == p)
+			return;
+	if (!grow_array((void **)&r->periods, &r->periods_cap, r->nperiods + 1,
+			sizeof(*r->periods)))
+		r->oom = true;
+	else
+		r->periods[r->nperiods++] = p;
+}
+
+static int reach_period(void *ctx, const char *period)
+{
+	struct ingest_run *r = ctx;
+	int32_t p;
+	if (period && period_parse(period, strlen(period), &p) == DATE_OK)
+		reach(r, period_first_day(p));
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* Record the periods whose outcomes or discrepancies the file's facts can
+ * change, so that a period reconciled before it is known to be out of
+ * date (store.h, struct store_period): those of its rows' dates and cycle
+ * dates (a collection of a cycle may be what that cycle's orphan unpaid
+ * takes back) and of its own date (a day's file, even empty, says what
+ * the channel had that day); for a debits flow, those of what its
+ * reversals may take back or compete for, and of the reversals stored
+ * before that name its facts; for a two-sided payments flow, those of the
+ * ledger records its rows hold. */
+static int record_reach(struct ingest_run *r)
+{
+	const struct schema *s = r->schema;
+	int rc = 0;
+	if (s->flow.type == FLOW_PAYOUTS)
+		return 0; /* no period's money */
+	if (r->dated)
+		reach(r, r->file_date);
+	if (s->flow.type == FLOW_DEBITS) {
+		rc = store_each_period_naming(r->store, s->channel, r->file_id, reach_period, r,
+					      r->e);
+		if (!rc && r->any_reversal)
+			rc = store_each_period_linked(r->store, s->channel, r->file_id,
+						      reach_period, r, r->e);
+	}
+	if (!rc && s->flow.two_sided)
+		rc = store_each_period_ledger_held(r->store, s->channel, r->file_id, reach_period,
+						   r, r->e);
+	if (!rc && r->oom)
+		rc = err_set(r->e, KASI_EIO, "out of memory");
+	for (size_t i = 0; i < r->nperiods && !rc; i++) {
+		char period[PERIOD_BUFSZ];
+		period_format(r->periods[i], period);
+		rc = store_file_period_add(r->store, r->file_id, period, r->e);
+	}
+	return rc;
+}
+
 /* What the row means under the schema's kind rules. */
 static enum fact_kind kind_of(const struct ingest_run *r)
 {
@@ -390,6 +455,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool reversal = kind == FACT_REVERSAL;
 	period_format(period_of_date(reversal && f.cycle_date ? cycle_day : day), period);
 
+	reach(r, day);
+	if (f.cycle_date)
+		reach(r, cycle_day);
+	r->any_reversal |= reversal;
 	if (!r->any_day || day < r->first_day)
 		r->first_day = day;
 	if (!r->any_day || day > r->last_day)
@@ -563,6 +632,8 @@ int ingest_file(struct store *s, const struct schema *schema, int fd, const char
 		f.last_fact_date = last_fact;
 	}
 	f.payouts = schema->flow.type == FLOW_PAYOUTS;
+	if ((rc = record_reach(&r)))
+		goto out;
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
@@ -573,6 +644,7 @@ out:
 		store_rollback(s);
 	vstrings_release(&r.t);
 	free(r.key);
+	free(r.periods);
 	arena_free(r.held_strings);
 	return rc;
 }

@@ -327,6 +327,27 @@ static const char *const scripts[] = {
 	"	amount_paid   INTEGER,\n"
 	"	carried_into  INTEGER REFERENCES settlement_batches(batch_id)\n"
 	");\n",
+
+	/* 5: what a file can change, and every key of a fact. A channel's
+	 * file is given, when it is applied, the periods whose outcomes or
+	 * discrepancies its facts can change (store_file_period_add): a
+	 * period is out of date when a file applied since its reconciliation
+	 * has a row here. Files applied before this version are given the
+	 * periods already known that the earlier rule gave them (their facts
+	 * dated in the period or later, or the file itself); a period known
+	 * later is reconciled after them. A reversal's original named by id
+	 * is looked up by this index (unpaids that name none are not in it). */
+	"CREATE TABLE file_periods (\n"
+	"	period  TEXT NOT NULL,\n"
+	"	file_id INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (period, file_id)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO file_periods (period, file_id)\n"
+	"SELECT p.period, f.file_id FROM files f JOIN periods p\n"
+	" WHERE f.outcome = 'applied' AND f.period_facts = 1 AND f.channel IS NOT NULL\n"
+	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01');\n"
+	"CREATE INDEX facts_by_original ON facts(channel, original_id)\n"
+	"	WHERE original_id IS NOT NULL;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 4
+#define STORE_VERSION 5
 
 struct store;
 
@@ -300,11 +300,11 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 
 /* A reconciled period is out of date when a file applied since it was
  * reconciled could change its outcomes or discrepancies: a channel's file
- * with facts dated in the period or later (a late unpaid reverses a debit
- * of the period), or dated so itself, or a load of the policy register or
+ * that reaches it (given, when it was applied, the periods its facts can
+ * change: store_file_period_add), or a load of the policy register or
  * of the ledger (the product catalogue changes no outcome). A rejected or
- * duplicate file changes nothing. files_since_reconciled counts those files: 0 when the
- * period is up to date, or not reconciled. */
+ * duplicate file changes nothing. files_since_reconciled counts those
+ * files: 0 when the period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t files_since_reconciled;
@@ -318,6 +318,27 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
  * (the rule above); 0 when there are none, or it was never reconciled. */
 int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
 					struct err *e);
+
+/* What a channel's file can change, worked out when it is applied: the
+ * periods of its facts' dates and cycle dates and of its own date, and
+ * those each of the following gives (each through fn, as "YYYY-MM"). A
+ * period is recorded, for the file, with store_file_period_add. */
+int store_file_period_add(struct store *s, int64_t file_id, const char *period, struct err *e);
+/* Its reversals' (a debits flow): what they may take back or compete for
+ * with other reversals — the facts of the pairs of reference and cycle
+ * date they link by, the originals they name and their pairs, the
+ * reversals that name any of those by id. */
+int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
+/* The reversals stored before that name one of its facts by id (each was
+ * an orphan, or is one now). */
+int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
+/* The ledger records its facts hold (a two-sided payments flow): a record
+ * of another day held by a file is not missing from that day's file. */
+int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
+				  int (*fn)(void *ctx, const char *period), void *ctx,
+				  struct err *e);
 
 /* Snapshot, in the caller's transaction, the premium of every policy
  * active in the period (started by its last day, not lapsed, not
