@@ -45,9 +45,10 @@ struct ingest_run {
 	int32_t file_date;
 	bool dated;
 	struct vstrings t;
-	char *key; /* the fact key, assembled */
+	char *key; /* a key's value, assembled */
 	size_t key_cap;
-	struct held held[STORE_BATCH]; /* rows waiting to be stored, as one statement */
+	const char *key_names[STORE_MORE_KEYS]; /* the schema's keys past the first */
+	struct held held[STORE_BATCH];		/* rows waiting to be stored, as one statement */
 	struct store_duplicate dups[STORE_BATCH];
 	size_t nheld;
 	struct arena *held_strings;
@@ -85,20 +86,22 @@ static bool money_of(const struct ingest_run *r, enum canon_field f, int64_t *ce
 	       !schema_read_money(&r->schema->columns[r->schema->map[f]], v, strlen(v), cents);
 }
 
-/* The fact's identity: the values of the schema's first key, joined by
- * '/' (most channels: the transaction id; an instruction's status
- * updates: its reference and status). */
-static const char *fact_key(struct ingest_run *r)
+/* The values of the schema's key k, joined by '/', in r->key (valid until
+ * the next call). The first key is the fact's identity (most channels:
+ * the transaction id; an instruction's status updates: its reference and
+ * status); a further one is another identity of the row (a wallet
+ * request's correlation id). */
+static const char *key_value(struct ingest_run *r, size_t k)
 {
-	const struct schema_key *k = &r->schema->keys[0];
+	const struct schema_key *key = &r->schema->keys[k];
 	size_t need = 1;
-	for (size_t i = 0; i < k->ncolumns; i++)
-		need += strlen(r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "") + 1;
+	for (size_t i = 0; i < key->ncolumns; i++)
+		need += strlen(r->t.col[key->columns[i]] ? r->t.col[key->columns[i]] : "") + 1;
 	if (!grow_array((void **)&r->key, &r->key_cap, need, 1))
 		return NULL;
 	size_t at = 0;
-	for (size_t i = 0; i < k->ncolumns; i++) {
-		const char *v = r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "";
+	for (size_t i = 0; i < key->ncolumns; i++) {
+		const char *v = r->t.col[key->columns[i]] ? r->t.col[key->columns[i]] : "";
 		size_t n = strlen(v);
 		if (i)
 			r->key[at++] = '/';
@@ -107,6 +110,26 @@ static const char *fact_key(struct ingest_run *r)
 	}
 	r->key[at] = '\0';
 	return r->key;
+}
+
+/* The name a further key is kept under: its columns, joined by '+'. */
+static int name_keys(struct ingest_run *r)
+{
+	const struct schema *s = r->schema;
+	for (size_t k = 1; k < s->nkeys; k++) {
+		size_t need = 1;
+		for (size_t i = 0; i < s->keys[k].ncolumns; i++)
+			need += strlen(s->columns[s->keys[k].columns[i]].name) + 1;
+		char *name = malloc(need);
+		if (!name)
+			return err_set(r->e, KASI_EIO, "out of memory");
+		size_t at = 0;
+		for (size_t i = 0; i < s->keys[k].ncolumns; i++)
+			at += (size_t)snprintf(name + at, need - at, "%s%s", i ? "+" : "",
+					       s->columns[s->keys[k].columns[i]].name);
+		r->key_names[k - 1] = name;
+	}
+	return 0;
 }
 
 static void note(struct ingest_result *res, const char *code, uint64_t row, const char *txn,
@@ -258,9 +281,17 @@ static int after_store(struct ingest_run *r, const struct held *h,
 	const struct store_fact *f = &h->f;
 	char detail[1024];
 	if (dup->duplicate) {
-		snprintf(detail, sizeof(detail), "%s %s was applied before from %s row %" PRIu64,
-			 dup->same_content ? "the same transaction" : "transaction",
-			 f->transaction_id, dup->file, dup->row);
+		if (*dup->key)
+			snprintf(detail, sizeof(detail),
+				 "transaction %s repeats the %s of transaction %s, applied before "
+				 "from %s row %" PRIu64 ": the same request again",
+				 f->transaction_id, dup->key, dup->transaction_id, dup->file,
+				 dup->row);
+		else
+			snprintf(detail, sizeof(detail),
+				 "%s %s was applied before from %s row %" PRIu64,
+				 dup->same_content ? "the same transaction" : "transaction",
+				 f->transaction_id, dup->file, dup->row);
 		if (!dup->same_content)
 			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 				 " with different content; the first one counts");
@@ -414,7 +445,7 @@ static int on_row(void *ctx, const struct vrow *row)
 	struct store_fact f = {
 		.row = row->record,
 		.channel = r->schema->channel,
-		.fact_key = fact_key(r),
+		.fact_key = key_value(r, 0),
 		.transaction_id = value(r, CANON_TRANSACTION_ID),
 		.reference = value(r, CANON_REFERENCE),
 		.business_date = date_of(r, CANON_DATE, &day, date),
@@ -470,6 +501,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	};
 	memcpy(h->period, period, sizeof(period));
 	hold_strings(r, &h->f);
+	h->f.key_names = r->key_names;
+	h->f.nkeys = r->schema->nkeys - 1;
+	for (size_t k = 1; k < r->schema->nkeys; k++)
+		h->f.key_values[k - 1] = hold(r, key_value(r, k));
 	if (r->oom)
 		return err_set(r->e, KASI_EIO, "out of memory");
 	return r->nheld == STORE_BATCH ? store_held(r) : 0;
@@ -534,6 +569,13 @@ static int check_schema(const struct schema *s, struct err *e)
 			e, KASI_ECONFIG,
 			"schema %s must map transaction_id and date and have a key to be ingested",
 			s->name);
+	if (s->nkeys > 1 + STORE_MORE_KEYS)
+		return err_set(
+			e, KASI_ECONFIG,
+			"%s:%d: schema %s declares %zu keys; a channel's rows may have at most "
+			"%d (each a transaction's identity across its files)",
+			s->path, s->keys[1 + STORE_MORE_KEYS].line, s->name, s->nkeys,
+			1 + STORE_MORE_KEYS);
 	const struct schema_column *date = &s->columns[s->map[CANON_DATE]];
 	bool dated = false;
 	for (size_t k = 0; k < date->nchecks; k++)
@@ -560,6 +602,8 @@ int ingest_file(struct store *s, const struct schema *schema, int fd, const char
 		rc = err_set(e, KASI_EIO, "out of memory");
 		goto out;
 	}
+	if ((rc = name_keys(&r)))
+		goto out;
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -645,6 +689,8 @@ out:
 	vstrings_release(&r.t);
 	free(r.key);
 	free(r.periods);
+	for (size_t k = 0; k < STORE_MORE_KEYS; k++)
+		free((char *)r.key_names[k]);
 	arena_free(r.held_strings);
 	return rc;
 }

@@ -336,7 +336,12 @@ static const char *const scripts[] = {
 	 * periods already known that the earlier rule gave them (their facts
 	 * dated in the period or later, or the file itself); a period known
 	 * later is reconciled after them. A reversal's original named by id
-	 * is looked up by this index (unpaids that name none are not in it). */
+	 * is looked up by this index (unpaids that name none are not in it).
+	 * A schema may declare more than one key (a wallet's transaction id,
+	 * and the request's correlation id): the first is the fact's key, and
+	 * each further one is kept in fact_keys, unique per channel, so that
+	 * a row repeating one in a later file is a duplicate too. (Facts
+	 * stored before keep no further key: their columns were not kept.) */
 	"CREATE TABLE file_periods (\n"
 	"	period  TEXT NOT NULL,\n"
 	"	file_id INTEGER NOT NULL,\n"
@@ -347,7 +352,14 @@ static const char *const scripts[] = {
 	" WHERE f.outcome = 'applied' AND f.period_facts = 1 AND f.channel IS NOT NULL\n"
 	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01');\n"
 	"CREATE INDEX facts_by_original ON facts(channel, original_id)\n"
-	"	WHERE original_id IS NOT NULL;\n",
+	"	WHERE original_id IS NOT NULL;\n"
+	"CREATE TABLE fact_keys (\n"
+	"	channel TEXT NOT NULL,\n"
+	"	key     TEXT NOT NULL,\n"
+	"	value   TEXT NOT NULL,\n"
+	"	fact_id INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (channel, key, value)\n"
+	") WITHOUT ROWID;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -205,6 +205,9 @@ int store_ledger_upsert(struct store *s, const struct store_ledger_entry *l, int
 
 /* ---- facts ---------------------------------------------------------- */
 
+/* A fact's keys past the first it may have (struct store_fact). */
+#define STORE_MORE_KEYS 4
+
 struct store_fact {
 	uint64_t row;
 	const char *channel, *fact_key, *transaction_id, *reference, *business_date, *kind;
@@ -216,6 +219,13 @@ struct store_fact {
 	int64_t requested_amount;
 	int64_t content_hash;	    /* its content's SHA-256, first 8 bytes (store_content_hash) */
 	const char *canonical_kind; /* what it means under its schema's kind rules */
+	/* Its further identities, when its schema declares more than one key
+	 * (a wallet's transaction id, and the request's correlation id): each
+	 * key's name and its value in the row ("" or NULL: none). A row
+	 * repeating one counted before in the channel is a duplicate. */
+	const char *const *key_names;
+	const char *key_values[STORE_MORE_KEYS];
+	size_t nkeys;
 };
 
 /* What store_facts_insert found when a fact's key was stored before. */
@@ -224,6 +234,8 @@ struct store_duplicate {
 	bool same_content;
 	char file[512]; /* where the counted one came from */
 	uint64_t row;
+	char key[64];		  /* the further key repeated; "": the fact's own */
+	char transaction_id[128]; /* the counted one's */
 };
 
 /* A fact's content hash: the first 8 bytes of its content's SHA-256, as a
@@ -245,9 +257,10 @@ static inline int64_t store_fact_id(int64_t file_id, uint64_t row)
 }
 
 /* Store rows' facts, f[0..n): best STORE_BATCH at a time (one
- * statement). A fact whose key was counted before (or earlier in f) is
- * stored as a duplicate, and dup[i] says of what. A row past
- * STORE_MAX_ROW is -KASI_EDATA. */
+ * statement). A fact whose key was counted before (or earlier in f), or
+ * one of whose further keys was (in an earlier file), is stored as a
+ * duplicate, and dup[i] says of what. A row past STORE_MAX_ROW is
+ * -KASI_EDATA. */
 int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact *f, size_t n,
 		       struct store_duplicate *dup, struct err *e);
 
