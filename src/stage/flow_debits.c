@@ -68,9 +68,10 @@ int flow_debits_fact(struct matcher *m, const struct channel *c, const struct st
 				    schema_label(c->schema), f->reference ? f->reference : ""));
 	} else {
 		int64_t amount = c->schema->flow.negative_amounts ? -f->amount : f->amount;
-		matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)", schema_label(c->schema),
-				schema_kind_word(c->schema, kind), f->kind ? f->kind : "?");
-		matcher_check_inactive(m, pol, &w, day);
+		if (matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)",
+				    schema_label(c->schema), schema_kind_word(c->schema, kind),
+				    f->kind ? f->kind : "?"))
+			matcher_check_inactive(m, pol, &w, day);
 	}
 	return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 }

@@ -94,8 +94,9 @@ static void collected(struct matcher *m, const struct channel *c, uint32_t pol,
 	char date[DATE_BUFSZ];
 	struct where w = where_of(m, done, done->day, date);
 	int32_t paid = done->status_day != MATCH_NO_DAY ? done->status_day : done->day;
-	matcher_collect(m, pol, &w, done->day, done->amount, "%s %s (status %s)",
-			schema_label(c->schema), word, done->status);
+	if (!matcher_collect(m, pol, &w, done->day, done->amount, "%s %s (status %s)",
+			     schema_label(c->schema), word, done->status))
+		return; /* not counted: nothing to take back */
 	matcher_check_inactive(m, pol, &w, paid);
 	for (const struct instruction_row *r = done + 1; r < end; r++) {
 		if (r->kind != FACT_FAILED)

@@ -147,9 +147,9 @@ static void count_payment(struct matcher *m, const struct channel *c,
 	const char *label = schema_label(c->schema);
 	switch (match_fact_kind(f)) {
 	case FACT_COLLECTED:
-		matcher_collect(m, pol, &w, day, f->amount, "%s %s, %s", label, called(c, f),
-				status);
-		matcher_check_inactive(m, pol, &w, day);
+		if (matcher_collect(m, pol, &w, day, f->amount, "%s %s, %s", label, called(c, f),
+				    status))
+			matcher_check_inactive(m, pol, &w, day);
 		break;
 	case FACT_PENDING:
 	case FACT_TRACKING:

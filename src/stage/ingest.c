@@ -421,6 +421,40 @@ static int record_reach(struct ingest_run *r)
 	return rc;
 }
 
+/* Money a row counts for a policy, read by its schema's sign rule (a
+ * debits flow writing a collection as on the client's account: -724.19
+ * collects R724.19), is never less than nothing. A row that would collect,
+ * or hold pending, a negative amount is bad data, whatever its column
+ * allows: reported on the row (true), and the file loads nothing. */
+static bool bad_sign(const struct ingest_run *r, const struct vrow *row, enum fact_kind kind,
+		     const struct store_fact *f)
+{
+	const struct schema *s = r->schema;
+	if (kind != FACT_COLLECTED && kind != FACT_PENDING && kind != FACT_TRACKING)
+		return false;
+	bool written_negative = s->flow.negative_amounts && kind == FACT_COLLECTED;
+	if (f->has_amount && (written_negative ? f->amount > 0 : f->amount < 0)) {
+		if (written_negative)
+			vrow_error(row, s->map[CANON_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+				   "0 or less",
+				   "%s writes a %s as on the client's account, "
+				   "negative: this one, positive, would take money back",
+				   schema_label(s), schema_kind_word(s, kind));
+		else
+			vrow_error(row, s->map[CANON_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+				   "0 or more", "%s: a %s row cannot have a negative amount",
+				   schema_label(s), schema_kind_word(s, kind));
+		return true;
+	}
+	if (f->has_requested && f->requested_amount < 0) {
+		vrow_error(row, s->map[CANON_REQUESTED_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+			   "0 or more", "%s: a %s row cannot request a negative amount",
+			   schema_label(s), schema_kind_word(s, kind));
+		return true;
+	}
+	return false;
+}
+
 /* What the row means under the schema's kind rules. */
 static enum fact_kind kind_of(const struct ingest_run *r)
 {
@@ -479,6 +513,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool flows = r->schema->flow.type != FLOW_NONE;
 	enum fact_kind kind = flows ? kind_of(r) : FACT_IGNORED;
 	f.canonical_kind = flows ? fact_kind_name(kind) : NULL;
+	if (flows && bad_sign(r, row, kind, &f)) {
+		r->invalid = true;
+		return 0;
+	}
 
 	/* A discrepancy belongs to its row's period; a reversal's to its
 	 * original's, which its cycle date names when it has one. */

@@ -241,13 +241,18 @@ void matcher_prefetch_reference(const struct matcher *m, const struct channel *c
 				const char *reference);
 
 /* Movements, for policy pol at w; what (a format) says what it was, for
- * the trace (formatted only when pol is traced). */
-void matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+ * the trace (formatted only when pol is traced). Money for a policy is
+ * never negative: an amount below zero (a row stored before ingest refused
+ * such rows, or read under a schema whose sign rule has changed since) is
+ * not counted but raises UNEXPECTED_SIGN, and collect and pending return
+ * false; a negative amount is never taken back (its collection was not
+ * counted). */
+bool matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...) __attribute__((format(printf, 6, 7)));
 void matcher_take_back(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		       int64_t amount, int64_t original, const char *what, ...)
 	__attribute__((format(printf, 7, 8)));
-void matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+bool matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...) __attribute__((format(printf, 6, 7)));
 
 /* A failed collection: the later of a policy's failures wins, by business
