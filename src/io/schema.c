@@ -9,7 +9,7 @@
  *   max_bytes SIZE            max_rows N
  *   extra_columns allow|reject
  *   column NAME               then the column's attributes:
- *       required | optional | empty | absent_ok | mask
+ *       required | optional | empty | absent_ok | mask [digits]
  *       max_length N | min_length N | pattern REGEX | values A|B|C
  *       luhn | money OPTS | integer OPTS | date FORMAT | time hhmmss
  *       timestamp | within_file_date | unique
@@ -490,7 +490,13 @@ static int parse_attribute(struct parser *p, char *rest, const char *when)
 	} else if (!strcmp(kw, "absent_ok")) {
 		col->absent_ok = true;
 	} else if (!strcmp(kw, "mask")) {
-		col->mask = true;
+		char *what = next_word(&rest);
+		if (!strcmp(what, "digits"))
+			col->mask_digits = true;
+		else if (!*what)
+			col->mask = true;
+		else
+			return perr(p, "mask: expected nothing, or 'digits', got '%s'", what);
 	} else if (!strcmp(kw, "unique")) {
 		size_t idx = (size_t)(col - p->s->columns);
 		return add_key(p, &idx, 1);
@@ -1277,6 +1283,15 @@ size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, c
 		count++;
 	}
 	return count;
+}
+
+const char *schema_shown_value(const struct schema_column *c, const char *v,
+			       char out[TEXT_RENDER_BUFSZ])
+{
+	if (!v || !c || !(c->mask || (c->mask_digits && text_has_digit_run(v, strlen(v)))))
+		return v;
+	text_render(v, strlen(v), true, out, TEXT_RENDER_BUFSZ);
+	return out;
 }
 
 int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days)

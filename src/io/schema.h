@@ -20,6 +20,7 @@
 #include "core/dates.h"
 #include "core/err.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "io/regex.h"
 
 enum check_kind {
@@ -75,6 +76,10 @@ struct schema_column {
 	char *name;
 	bool absent_ok; /* the column may be missing from the header */
 	bool mask;	/* personal: show only the last 4 characters */
+	/* what a person typed (`mask digits`): personal when it holds a run
+	 * of digits (core/text.h), a phone or account number in the wrong
+	 * place */
+	bool mask_digits;
 	struct schema_check *checks;
 	size_t nchecks;
 };
@@ -239,6 +244,13 @@ int schema_column_index(const struct schema *s, const char *name);
  * its `date` or `timestamp` check (a timestamp gives its SAST date), an
  * amount through its `money` check, a time through `time`. Return 0, or
  * -1 when the column has no such check or the value does not parse. */
+/* A column's value as kasi shows it outside validation (in a
+ * discrepancy, a report): v itself, or, when the column says it is
+ * personal (`mask`; `mask digits` and v holds a run of digits), v with
+ * all but its last four characters hidden, rendered into out. */
+const char *schema_shown_value(const struct schema_column *c, const char *v,
+			       char out[TEXT_RENDER_BUFSZ]);
+
 int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days);
 int schema_read_money(const struct schema_column *c, const char *s, size_t n, int64_t *cents);
 int schema_read_time(const struct schema_column *c, const char *s, size_t n, int32_t *seconds);

@@ -62,10 +62,10 @@ int flow_debits_fact(struct matcher *m, const struct channel *c, const struct st
 		return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 	}
 	if (pol == MATCH_NONE) {
-		matcher_find(
-			m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, f->reference, NULL, f->reference,
-			matcher_fmt(m, "no %s policy has collection_ref %s",
-				    schema_label(c->schema), f->reference ? f->reference : ""));
+		const char *ref = matcher_reference(m, c, f->reference);
+		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, ref, NULL, ref,
+			     matcher_fmt(m, "no %s policy has collection_ref %s",
+					 schema_label(c->schema), ref ? ref : ""));
 	} else {
 		int64_t amount = c->schema->flow.negative_amounts ? -f->amount : f->amount;
 		if (matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)",
@@ -126,8 +126,9 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 	if (!matcher_in_period(m, day))
 		return;
 	struct where w = match_where(u);
-	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference), u->reference,
-		     u->original_id, matcher_money(m, magnitude(u->amount)), why);
+	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference),
+		     matcher_reference(m, c, u->reference), u->original_id,
+		     matcher_money(m, magnitude(u->amount)), why);
 }
 
 /* Find the reversal's original into *o; false (an orphan raised) if it
@@ -156,7 +157,8 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 		if (!o->found)
 			orphan(m, c, u,
 			       matcher_fmt(m, "%s %s: no unreversed collection of %s on cycle %s",
-					   word, u->transaction_id, u->reference, u->cycle_date));
+					   word, u->transaction_id,
+					   matcher_reference(m, c, u->reference), u->cycle_date));
 	} else {
 		orphan(m, c, u,
 		       matcher_fmt(m, "%s %s names no original and no cycle date", word,

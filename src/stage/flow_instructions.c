@@ -159,11 +159,10 @@ static void decide(struct matcher *m, const struct instruction_row *first,
 	if (pol == MATCH_NONE) {
 		char date[DATE_BUFSZ];
 		struct where w = where_of(m, decides, decides->day, date);
-		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, decides->reference, NULL,
-			     decides->reference,
+		const char *ref = matcher_reference(m, c, decides->reference);
+		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, ref, NULL, ref,
 			     matcher_fmt(m, "no %s policy has collection_ref %s",
-					 schema_label(c->schema),
-					 *decides->reference ? decides->reference : "(none)"));
+					 schema_label(c->schema), *ref ? ref : "(none)"));
 		return;
 	}
 	if (done)

@@ -161,17 +161,22 @@ static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, 
 			      const char *code, const char *expected, const char *actual,
 			      const char *detail)
 {
-	char policy[64];
+	char policy[64], shown[TEXT_RENDER_BUFSZ];
 	const char *reference = f->reference;
 	enum flow_type flow = r->schema->flow.type;
+	int col = r->schema->map[CANON_REFERENCE];
+	int found = 0;
 	if (reference && *reference && flow != FLOW_NONE && flow != FLOW_PAYOUTS) {
-		int found = store_policy_for_key(r->store, store_key(r->schema), f->channel,
-						 reference, policy, r->e);
+		found = store_policy_for_key(r->store, store_key(r->schema), f->channel, reference,
+					     policy, r->e);
 		if (found < 0)
 			return found;
 		if (found)
 			reference = policy;
 	}
+	if (!found) /* as the row gives it: masked where its column is personal */
+		reference = schema_shown_value(col >= 0 ? &r->schema->columns[col] : NULL,
+					       reference, shown);
 	struct store_discrepancy d = {
 		.period = period,
 		.code = code,

@@ -246,6 +246,15 @@ const char *matcher_fmt(struct matcher *m, const char *f, ...)
 	return s;
 }
 
+const char *matcher_reference(struct matcher *m, const struct channel *c, const char *reference)
+{
+	char buf[TEXT_RENDER_BUFSZ];
+	int col = c->schema->map[CANON_REFERENCE];
+	const char *v =
+		schema_shown_value(col >= 0 ? &c->schema->columns[col] : NULL, reference, buf);
+	return v == buf ? matcher_keep(m, buf) : reference;
+}
+
 const char *matcher_money(struct matcher *m, int64_t cents)
 {
 	char buf[MONEY_BUFSZ];

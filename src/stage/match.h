@@ -280,6 +280,11 @@ const char *matcher_keep(struct matcher *m, const char *s);
 const char *matcher_fmt(struct matcher *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *matcher_money(struct matcher *m, int64_t cents);
+/* A row's reference as a finding shows it: as it came, or masked when its
+ * schema says the column is personal (`mask`, or `mask digits` and the
+ * value holds a run of digits: a phone number typed for a policy
+ * number). */
+const char *matcher_reference(struct matcher *m, const struct channel *c, const char *reference);
 
 bool matcher_in_period(const struct matcher *m, int32_t day);
 int32_t match_day(const char *iso); /* 'YYYY-MM-DD', else MATCH_NO_DAY */
