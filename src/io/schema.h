@@ -144,6 +144,9 @@ enum fact_kind {
 };
 
 #define KIND_RULE_CONDS 4
+/* At most this many `kind` rules: each row is held against them in turn,
+ * and a channel's codes fit in a handful. */
+#define FLOW_KIND_RULES 64
 
 /* `kind KIND [called WORD] FIELD=A|B ...`: rows whose canonical fields
  * hold those values mean KIND; the first rule that matches wins. */
@@ -178,6 +181,7 @@ struct schema_flow {
 	struct {
 		enum canon_field field;
 		unsigned kinds; /* 0: every row */
+		int line;
 	} future[FLOW_FUTURE_RULES];
 	size_t nfuture;
 	int line; /* of the `flow` directive; 0: none */
@@ -188,6 +192,7 @@ struct schema {
 	char *path;
 	char *description;
 	char *channel; /* NULL for reference data */
+	int channel_line;
 
 	struct regex *file_name; /* matched against the base name */
 	bool file_dated;	 /* file_name has a (?<date>...) group */
@@ -217,7 +222,8 @@ int schema_load(struct schema **out, const char *path, struct err *e);
 void schema_free(struct schema *s);
 
 /* Load every *.schema in dir. Returns 0, -KASI_ECONFIG (a bad schema,
- * no schemas, no such directory). Freed with schema_set_free. */
+ * two schemas of one channel, no schemas, no such directory). Freed with
+ * schema_set_free. */
 int schema_set_load(struct schema_set **out, const char *dir, struct err *e);
 void schema_set_free(struct schema_set *set);
 const struct schema *schema_set_find(const struct schema_set *set, const char *name);
