@@ -456,10 +456,21 @@ static bool parse_args(int argc, char **argv, struct report_args *a, int *status
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const char **value = c == 'p' ? &a->period : c == 't' ? &a->through : &a->out;
 		switch (c) {
-		case 'p': a->period = optarg; break;
-		case 't': a->through = optarg; break;
-		case 'o': a->out = optarg; break;
+		case 'p':
+		case 't':
+		case 'o':
+			if (*value) {
+				*status = cmd_option_twice(&cmd_report,
+							   c == 'p'   ? "--period"
+							   : c == 't' ? "--through"
+								      : "--out",
+							   *value, optarg);
+				return false;
+			}
+			*value = optarg;
+			break;
 		case 'z': a->gzip = true; break;
 		case 'l': a->lines = true; break;
 		case 'h': *status = cmd_print_help(&cmd_report); return false;

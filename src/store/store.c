@@ -94,25 +94,37 @@ static int open_connection(struct store **out, const char *path, bool create, st
 			       path);
 	if (create && (rc = make_private(path, e)))
 		return rc;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
-		    (create ? SQLITE_OPEN_CREATE : 0);
+	/* A store this process may not write (its file's or its directory's
+	 * permissions, a read-only mount) is opened to read: status, reports
+	 * and explanations need no more, and what would write says so. */
+	s->readonly = !create && access(path, W_OK) != 0;
+	int flags = (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		    SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int r = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (r != SQLITE_OK)
 		return db_fail(s, r, e, "opening");
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	/* WAL: readers never block the writer. synchronous=FULL: a commit is
-	 * durable before kasi reports it. */
 	if ((rc = db_register_arrays(s, e)))
 		return rc;
-	/* The WAL is copied back into the database once it passes 64 MiB,
-	 * not 4: when one run commits file after file, a page they all change
-	 * is copied back once, not once a file. */
+	/* WAL: readers never block the writer. synchronous=FULL: a commit is
+	 * durable before kasi reports it. The WAL is copied back into the
+	 * database once it passes 64 MiB, not 4: when one run commits file
+	 * after file, a page they all change is copied back once, not once a
+	 * file. (A store made by kasi is in WAL mode already: a reader need
+	 * not, and may not, set it.) */
 	rc = db_exec(s,
-		     "PRAGMA journal_mode = WAL;\n"
-		     "PRAGMA synchronous = FULL;\n"
-		     "PRAGMA wal_autocheckpoint = 16384;\n"
-		     "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS,
+		     s->readonly ? "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS
+				 : "PRAGMA journal_mode = WAL;\n"
+				   "PRAGMA synchronous = FULL;\n"
+				   "PRAGMA wal_autocheckpoint = 16384;\n"
+				   "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS,
 		     e, "setting up the connection");
+	if (rc && s->readonly)
+		rc = err_set(e, KASI_EIO,
+			     "store '%s' is read-only for this user, and so is its directory: a "
+			     "store is read beside its '-shm' index, which kasi cannot create "
+			     "there (make the directory writable, or read a copy)",
+			     path);
 	return rc;
 }
 
@@ -240,11 +252,58 @@ static int classify_facts(struct store *s, const struct store_upgrade *up, struc
 	return rc;
 }
 
+/* Whether the SQLite database at path is another application's (no
+ * kasi version, tables of its own), or no SQLite database at all: kasi
+ * adds nothing to it, nor changes its mode. 0: a kasi store, an empty
+ * file or none; else -KASI_ECONFIG. Looked at read-only, before anything
+ * is written. */
+static int not_kasi(const char *path, struct err *e)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0; /* none yet, or empty: kasi's to make */
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st_v = NULL, *st_t = NULL;
+	int rc = 0, version = -1;
+	char table[TEXT_RENDER_BUFSZ] = "";
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_v) == SQLITE_ROW)
+		version = sqlite3_column_int(st_v, 0);
+	else if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+		rc = err_set(e, KASI_ECONFIG,
+			     "'%s' is not a kasi store (not an SQLite database): kasi changes "
+			     "nothing in it (give --db a new path)",
+			     path);
+	if (version == 0 &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT name FROM sqlite_master WHERE type = 'table'\n"
+			       "   AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
+			       -1, &st_t, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_t) == SQLITE_ROW) {
+		text_value((const char *)sqlite3_column_text(st_t, 0), table);
+		rc = err_set(e, KASI_ECONFIG,
+			     "'%s' is not a kasi store: an SQLite database with tables of its "
+			     "own ('%s', ...) and no kasi version; kasi adds nothing to it (give "
+			     "--db a new path)",
+			     path, table);
+	}
+	sqlite3_finalize(st_v);
+	sqlite3_finalize(st_t);
+	sqlite3_close(db);
+	return rc;
+}
+
 int store_init(const char *path, const struct store_upgrade *up, int *from, struct err *e)
 {
 	struct store *s = NULL;
 	int version = 0;
-	int rc = open_connection(&s, path, true, e);
+	*from = 0;
+	int rc = not_kasi(path, e);
+	if (rc)
+		return rc;
+	rc = open_connection(&s, path, true, e);
 	if (!rc)
 		rc = db_exec(s, "BEGIN IMMEDIATE", e, "starting the migration");
 	if (!rc)
@@ -279,9 +338,18 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 int store_open(struct store **out, const char *path, struct err *e)
 {
 	int version = 0;
-	int rc = open_connection(out, path, false, e);
+	/* Looked at first, read-only: opening sets the journal mode. */
+	int rc = not_kasi(path, e);
+	if (rc) {
+		*out = NULL;
+		return rc;
+	}
+	rc = open_connection(out, path, false, e);
 	if (!rc)
 		rc = user_version(*out, &version, e);
+	if (!rc && version == 0)
+		rc = err_set(e, KASI_ENOINPUT, "no kasi store at '%s' (create it with 'kasi init')",
+			     path);
 	if (!rc && version != STORE_VERSION) {
 		if (version < STORE_VERSION)
 			rc = err_set(
