@@ -75,6 +75,48 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* The edit distance between a and b (insertions, deletions and
+ * substitutions), up to 31 characters of each. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), row[32];
+	if (n > 31 || m > 31)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= m; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[m];
+}
+
+/* The command name is most likely a typing slip of (two edits at most),
+ * or NULL. */
+static const char *nearest_command(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		size_t d = distance(name, commands[i]->name);
+		if (d < best_d && d < strlen(commands[i]->name)) {
+			best = commands[i]->name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
 static void print_overview(FILE *out)
 {
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n\n"
@@ -107,8 +149,11 @@ static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_help, "expected at most one COMMAND");
 	if (argc == 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")) {
 		const struct command *cmd = find_command(argv[1]);
+		const char *near = cmd ? NULL : nearest_command(argv[1]);
 		if (!cmd)
-			return cmd_usage_error(&cmd_help, "no command named '%s'", argv[1]);
+			return cmd_usage_error(&cmd_help, "no command named '%s'%s%s%s", argv[1],
+					       near ? " (did you mean '" : "", near ? near : "",
+					       near ? "'?)" : "");
 		return cmd_print_help(cmd);
 	}
 	print_overview(stdout);
@@ -277,6 +322,32 @@ static int misplaced_global(int argc, char **argv, int at)
 	return top_usage("global options go before the command: %s", line);
 }
 
+/* An option before the command that is no global option: most likely the
+ * command's own, put before it. When a command follows, the command line
+ * meant (the option moved after it) is shown. Returns KASI_EUSAGE. */
+static int unknown_global(int argc, char **argv, int at)
+{
+	int cmd = at + 1;
+	while (cmd < argc && strcmp(argv[cmd], "--") && !find_command(argv[cmd]))
+		cmd++;
+	if (cmd >= argc || !strcmp(argv[cmd], "--"))
+		return top_usage("unknown global option '%s' (the global options are --db, "
+				 "--schemas and --verbose; a command's own go after it)",
+				 argv[at]);
+	char line[1024];
+	size_t n = 0;
+	append_word(line, sizeof(line), &n, "kasi");
+	for (int i = 1; i < at; i++)
+		append_word(line, sizeof(line), &n, argv[i]);
+	append_word(line, sizeof(line), &n, argv[cmd]);
+	for (int i = at; i < argc; i++)
+		if (i != cmd)
+			append_word(line, sizeof(line), &n, argv[i]);
+	return top_usage("unknown global option '%s': a command's options go after the command: "
+			 "%s",
+			 argv[at], line);
+}
+
 /* kasi is a batch program whose reader runs on two threads. glibc serves
  * large blocks with mmap and gives them back with munmap/mremap, and in a
  * threaded process each of those flushes the TLB of every core (an IPI);
@@ -311,15 +382,18 @@ int main(int argc, char **argv)
 				return top_usage("option '%s' needs a value", argv[i]);
 			continue;
 		}
-		return top_usage("unknown global option '%s'", argv[i]);
+		return unknown_global(argc, argv, i);
 	}
 	if (i >= argc) {
 		print_overview(stderr);
 		return KASI_EUSAGE;
 	}
 	const struct command *cmd = find_command(argv[i]);
+	const char *near = cmd ? NULL : nearest_command(argv[i]);
 	if (!cmd)
-		return top_usage("unknown command '%s'", argv[i]);
+		return top_usage("unknown command '%s'%s%s%s", argv[i],
+				 near ? " (did you mean 'kasi " : "", near ? near : "",
+				 near ? "'?)" : "");
 	if (misplaced_global(argc, argv, i))
 		return KASI_EUSAGE;
 

@@ -92,6 +92,13 @@ int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	return KASI_EUSAGE;
 }
 
+int cmd_option_twice(const struct command *cmd, const char *option, const char *first,
+		     const char *again)
+{
+	return cmd_usage_error(cmd, "%s is given twice ('%s', then '%s'): give it once", option,
+			       first, again);
+}
+
 int cmd_print_help(const struct command *cmd)
 {
 	fputs(cmd->help, stdout);
@@ -121,7 +128,13 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p': *period = optarg; break;
+		case 'p':
+			if (*period) {
+				*status = cmd_option_twice(cmd, "--period", *period, optarg);
+				return false;
+			}
+			*period = optarg;
+			break;
 		case 'h': *status = cmd_print_help(cmd); return false;
 		default:
 			*status = cmd_usage_error(cmd, "unknown or incomplete option '%s'",

@@ -69,6 +69,11 @@ const char *cmd_plural(uint64_t n, const char *one, const char *many);
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* An option with a value given again ("--period 2026-10 --period
+ * 2026-11"): which one was meant? Prints the usage error; returns 64. */
+int cmd_option_twice(const struct command *cmd, const char *option, const char *first,
+		     const char *again);
+
 /* Print the command's full help to stdout; returns 0. */
 int cmd_print_help(const struct command *cmd);
 

@@ -128,7 +128,12 @@ static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': schema_name = optarg; break;
+		case 's':
+			if (schema_name)
+				return cmd_option_twice(&cmd_ingest, "--schema", schema_name,
+							optarg);
+			schema_name = optarg;
+			break;
 		case 'h': return cmd_print_help(&cmd_ingest);
 		default:
 			return cmd_usage_error(&cmd_ingest, "unknown or incomplete option '%s'",

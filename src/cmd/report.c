@@ -46,7 +46,10 @@ const struct command cmd_report = {
 		"\n"
 		"  --out FILE  where to write (default KIND_DATE.csv here); '-' writes\n"
 		"              to standard output, as the rows come, and the summary to\n"
-		"              stderr\n"
+		"              stderr. A character device or a FIFO (/dev/null) is\n"
+		"              written straight through, as the rows come; a symbolic\n"
+		"              link stays a link (the file it names is replaced, whole\n"
+		"              or not at all); a directory is refused (exit 64)\n"
 		"  --gzip      compress with gzip; .gz is appended to FILE unless it ends so\n"
 		"              (or FILE is '-'; not to a terminal)\n"
 		"  --lines     (settlement) every line of the batches, not one row a batch\n"
@@ -57,14 +60,16 @@ const struct command cmd_report = {
 		"could change it applied since it was reconciled: see 'kasi status') is\n"
 		"refused for both reports until it is reconciled again.\n"
 		"\n"
-		"Beside a settlement report, each of its batches with a positive net gets\n"
-		"its payout instruction, payout_REFERENCE.json: the switch's EnCr Transfer\n"
-		"Request, mode 0600, the house's own fields from the payout configuration\n"
-		"($KASI_PAYOUTS, else payouts.conf beside the store).\n"
+		"Beside a settlement report (in the current directory when it goes to\n"
+		"standard output, a device or a FIFO), each of its batches with a\n"
+		"positive net gets its payout instruction, payout_REFERENCE.json: the\n"
+		"switch's EnCr Transfer Request, mode 0600, the house's own fields from\n"
+		"the payout configuration ($KASI_PAYOUTS, else payouts.conf beside the\n"
+		"store).\n"
 		"\n"
-		"exit: 0 written, 64 usage, 65 the period is not reconciled (outcomes) or\n"
-		"out of date, or no settlement through that day, 66 no store, 74 I/O\n"
-		"error, 78 a bad payout configuration\n",
+		"exit: 0 written, 64 usage (--out naming a directory too), 65 the period\n"
+		"is not reconciled (outcomes) or out of date, or no settlement through\n"
+		"that day, 66 no store, 74 I/O error, 78 a bad payout configuration\n",
 };
 
 /* What the command line asked for. */
@@ -265,7 +270,7 @@ static int write_instructions(struct kasi_ctx *ctx, const char *through, const c
 {
 	struct err e = { 0 };
 	struct instructions in = { .say = say, .e = &e };
-	const char *slash = report_to_stdout(report) ? NULL : strrchr(report, '/');
+	const char *slash = report_is_stream(report) ? NULL : strrchr(report, '/');
 	snprintf(in.dir, sizeof(in.dir), "%.*s", slash ? (int)(slash - report) : 1,
 		 slash ? report : ".");
 	if (slash == report)
@@ -368,10 +373,21 @@ static bool parse_args(int argc, char **argv, struct report_args *a, int *status
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const char **value = c == 'p' ? &a->period : c == 't' ? &a->through : &a->out;
 		switch (c) {
-		case 'p': a->period = optarg; break;
-		case 't': a->through = optarg; break;
-		case 'o': a->out = optarg; break;
+		case 'p':
+		case 't':
+		case 'o':
+			if (*value) {
+				*status = cmd_option_twice(&cmd_report,
+							   c == 'p'   ? "--period"
+							   : c == 't' ? "--through"
+								      : "--out",
+							   *value, optarg);
+				return false;
+			}
+			*value = optarg;
+			break;
 		case 'z': a->gzip = true; break;
 		case 'l': a->lines = true; break;
 		case 'h': *status = cmd_print_help(&cmd_report); return false;

@@ -55,7 +55,11 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't': through = optarg; break;
+		case 't':
+			if (through)
+				return cmd_option_twice(&cmd_settle, "--through", through, optarg);
+			through = optarg;
+			break;
 		case 'h': return cmd_print_help(&cmd_settle);
 		default:
 			return cmd_usage_error(&cmd_settle, "unknown or incomplete option '%s'",

@@ -22,15 +22,39 @@ const struct command cmd_status = {
 		"could change it applied since it was reconciled: reconcile it again);\n"
 		"the discrepancies by period and code; and the latest settlement\n"
 		"batches, each with its net and what became of its payout (instructed,\n"
-		"in progress, paid, mismatch, rejected, or brought forward).\n",
+		"in progress, paid, mismatch, rejected, or brought forward).\n"
+		"\n"
+		"A store this user may only read is read: status, reports and explain\n"
+		"work; what would write it says the store is read-only.\n"
+		"\n"
+		"exit: 0 shown, 64 usage, 66 no store, 74 I/O error, 75 locked by another\n"
+		"run, 78 not a kasi store, or a store of another version\n",
 };
+
+/* The widths of the files' channel and schema columns: channels are data,
+ * and so are their names' lengths. */
+struct file_widths {
+	int channel, schema;
+	bool any;
+};
+
+static int measure_file_group(void *ctx, const struct store_file_summary *f)
+{
+	struct file_widths *w = ctx;
+	int c = (int)strlen(f->channel ? f->channel : "reference"), s = (int)strlen(f->schema);
+	w->channel = c > w->channel ? c : w->channel;
+	w->schema = s > w->schema ? s : w->schema;
+	w->any = true;
+	return 0;
+}
 
 static int print_file_group(void *ctx, const struct store_file_summary *f)
 {
-	(void)ctx;
-	printf("  %-10s %-24s %-10s %4" PRId64 " %-5s %8" PRId64 " %-4s  %s\n",
-	       f->channel ? f->channel : "reference", f->schema, f->file_date ? f->file_date : "-",
-	       f->files, cmd_plural((uint64_t)f->files, "file", "files"), f->rows,
+	const struct file_widths *w = ctx;
+	printf("  %-*s %-*s %-10s %4" PRId64 " %-5s %8" PRId64 " %-4s  %s\n", w->channel,
+	       f->channel ? f->channel : "reference", w->schema, f->schema,
+	       f->file_date ? f->file_date : "-", f->files,
+	       cmd_plural((uint64_t)f->files, "file", "files"), f->rows,
 	       cmd_plural((uint64_t)f->rows, "row", "rows"),
 	       f->last_applied_at ? f->last_applied_at : "");
 	return 0;
@@ -38,7 +62,7 @@ static int print_file_group(void *ctx, const struct store_file_summary *f)
 
 static int print_period(void *ctx, const struct store_period_summary *p)
 {
-	(void)ctx;
+	++*(int *)ctx;
 	printf("  %s  scheduled %-20s %8" PRId64 " expected   reconciled %-20s %8" PRId64 " %s",
 	       p->period, p->scheduled_at ? p->scheduled_at : "-", p->expected,
 	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes,
@@ -52,7 +76,7 @@ static int print_period(void *ctx, const struct store_period_summary *p)
 
 static int print_discrepancies(void *ctx, const struct store_discrepancy_count *c)
 {
-	(void)ctx;
+	++*(int *)ctx;
 	printf("  %s  %-28s %-8s %8" PRId64 "\n", c->period, c->code, c->severity, c->count);
 	return 0;
 }
@@ -92,15 +116,23 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		       " skipped as %s\n",
 		       ctx->db_path, applied, rejected, duplicate,
 		       cmd_plural((uint64_t)duplicate, "a duplicate", "duplicates"));
-		rc = store_each_applied_file_group(ctx->store, print_file_group, NULL, &e);
+		struct file_widths w = { 0, 0, false };
+		rc = store_each_applied_file_group(ctx->store, measure_file_group, &w, &e);
+		if (!rc && w.any)
+			rc = store_each_applied_file_group(ctx->store, print_file_group, &w, &e);
 	}
+	int periods = 0, codes = 0;
 	if (!rc) {
 		printf("\nperiods:\n");
-		rc = store_each_period(ctx->store, print_period, NULL, &e);
+		rc = store_each_period(ctx->store, print_period, &periods, &e);
+		if (!rc && !periods)
+			printf("  none\n");
 	}
 	if (!rc) {
 		printf("\ndiscrepancies:\n");
-		rc = store_each_discrepancy_count(ctx->store, print_discrepancies, NULL, &e);
+		rc = store_each_discrepancy_count(ctx->store, print_discrepancies, &codes, &e);
+		if (!rc && !codes)
+			printf("  none\n");
 	}
 	int batches = 0;
 	if (!rc) {

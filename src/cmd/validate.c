@@ -88,7 +88,12 @@ static int cmd_validate_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': schema_name = optarg; break;
+		case 's':
+			if (schema_name)
+				return cmd_option_twice(&cmd_validate, "--schema", schema_name,
+							optarg);
+			schema_name = optarg;
+			break;
 		case 'j': json = true; break;
 		case 'h': return cmd_print_help(&cmd_validate);
 		default:

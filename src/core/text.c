@@ -118,13 +118,40 @@ static size_t char_len(const unsigned char *s, size_t n)
 	return len ? len : 1;
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Whether s[i..n) starts with a date, yyyy-mm-dd, not followed by a
+ * digit: its digits are nobody's number. */
+static bool date_at(const char *s, size_t n, size_t i)
+{
+	static const char shape[] = "dddd-dd-dd";
+	if (n - i < sizeof(shape) - 1)
+		return false;
+	for (size_t k = 0; k < sizeof(shape) - 1; k++)
+		if (shape[k] == 'd' ? !is_digit(s[i + k]) : s[i + k] != '-')
+			return false;
+	return i + sizeof(shape) - 1 == n || !is_digit(s[i + sizeof(shape) - 1]);
+}
+
 bool text_has_digit_run(const char *s, size_t n)
 {
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
-		run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
-		if (run >= TEXT_DIGIT_RUN)
-			return true;
+		if (is_digit(s[i])) {
+			if ((i == 0 || !is_digit(s[i - 1])) && date_at(s, n, i)) {
+				run = 0;
+				i += 9; /* to the date's last digit */
+				continue;
+			}
+			if (++run >= TEXT_DIGIT_RUN)
+				return true;
+		} else if (!((s[i] == ' ' || s[i] == '-') && i > 0 && is_digit(s[i - 1]) &&
+			     i + 1 < n && is_digit(s[i + 1]))) {
+			run = 0; /* a single space or dash between digits is part of the run */
+		}
 	}
 	return false;
 }

@@ -38,11 +38,16 @@ size_t text_utf8_len(const char *s, size_t n);
 #define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 4 + 64)
 
 /* The shortest run of digits that makes any value personal: an SA ID
- * number has 13, a bank account number 6 to 20 (short ones are hard to
- * tell from amounts and ids, so the rule starts at 9). */
+ * number has 13, a bank account number 6 to 20, a phone number 10 or 11
+ * (short ones are hard to tell from amounts and ids, so the rule starts
+ * at 9). */
 #define TEXT_DIGIT_RUN 9
 
-/* Whether s[0..n) holds TEXT_DIGIT_RUN or more ASCII digits in a row. */
+/* Whether s[0..n) holds a run of TEXT_DIGIT_RUN or more ASCII digits. A
+ * single space or dash between two digits does not break a run, as people
+ * write numbers ("082 999 8877", "+27-82-999-8877", "1234-5678-9012"); a
+ * date written yyyy-mm-dd is no one's number and counts for nothing
+ * ("2026-10-22 09:15" holds no run). */
 bool text_has_digit_run(const char *s, size_t n);
 
 /* Render s[0..n) into out (NUL-terminated, returns the length): control

@@ -9,7 +9,7 @@
  *   max_bytes SIZE            max_rows N
  *   extra_columns allow|reject
  *   column NAME               then the column's attributes:
- *       required | optional | empty | absent_ok | mask
+ *       required | optional | empty | absent_ok | mask [digits]
  *       max_length N | min_length N | pattern REGEX | values A|B|C
  *       luhn | money OPTS | integer OPTS | date FORMAT | time hhmmss
  *       timestamp | within_file_date | unique
@@ -184,13 +184,50 @@ struct pending_ref {
 	size_t check;  /* and the check it guards */
 };
 
+/* The directives a schema gives at most once (`link` once per form). */
+enum once {
+	ONCE_DESCRIPTION,
+	ONCE_CHANNEL,
+	ONCE_FILE_NAME,
+	ONCE_FILE_DATE,
+	ONCE_MAX_BYTES,
+	ONCE_MAX_ROWS,
+	ONCE_EXTRA_COLUMNS,
+	ONCE_LABEL,
+	ONCE_FLOW,
+	ONCE_MATCH,
+	ONCE_AMOUNTS,
+	ONCE_LEDGER,
+	ONCE_ORDER,
+	ONCE_LINK_ORIGINAL,
+	ONCE_LINK_PAIR,
+	ONCE_COUNT
+};
+
+static const char *const once_names[ONCE_COUNT] = {
+	[ONCE_DESCRIPTION] = "description",
+	[ONCE_CHANNEL] = "channel",
+	[ONCE_FILE_NAME] = "file_name",
+	[ONCE_FILE_DATE] = "file_date",
+	[ONCE_MAX_BYTES] = "max_bytes",
+	[ONCE_MAX_ROWS] = "max_rows",
+	[ONCE_EXTRA_COLUMNS] = "extra_columns",
+	[ONCE_LABEL] = "label",
+	[ONCE_FLOW] = "flow",
+	[ONCE_MATCH] = "match",
+	[ONCE_AMOUNTS] = "amounts",
+	[ONCE_LEDGER] = "ledger",
+	[ONCE_ORDER] = "order",
+	[ONCE_LINK_ORIGINAL] = "link original_id",
+	[ONCE_LINK_PAIR] = "link reference cycle_date",
+};
+
 struct parser {
 	struct schema *s;
 	const char *path;
 	int line;
 	struct err *e;
-	int file_date_line;
-	int file_name_line;
+	int seen[ONCE_COUNT]; /* the line each directive given once was on */
 	struct pending_ref *whens, *keys, *maps;
 	size_t nwhens, nkeys, nmaps;
 };
@@ -207,6 +244,34 @@ static int perr(struct parser *p, const char *fmt, ...)
 	if (!p->line)
 		return err_set(p->e, KASI_ECONFIG, "%s: %s", p->path, msg);
 	return err_set(p->e, KASI_ECONFIG, "%s:%d: %s", p->path, p->line, msg);
+}
+
+/* A directive given once: its line noted, or an error the second time. */
+static int once(struct parser *p, enum once which)
+{
+	if (p->seen[which])
+		return perr(p, "%s: given twice (first on line %d)", once_names[which],
+			    p->seen[which]);
+	p->seen[which] = p->line;
+	return 0;
+}
+
+/* Text kasi prints as it is (a description, a label, what a channel calls
+ * a kind): UTF-8 without control characters, which would reach a
+ * terminal raw. */
+static bool printable(const char *s)
+{
+	uint32_t cps;
+	size_t n = strlen(s);
+	if (text_scan(s, n, &cps) != TEXT_OK)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7F ||
+		    (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9F)) /* U+0080-9F */
+			return false;
+	}
+	return true;
 }
 
 static char *skip_ws(char *s)
@@ -449,13 +514,16 @@ static int parse_integer_opts(struct parser *p, char *args, struct schema_check 
 }
 
 static int parse_attribute(struct parser *p, char *rest, const char *when);
+static void check_release(struct schema_check *c);
 
 static int add_check(struct parser *p, struct schema_check c, const char *when)
 {
 	struct schema_column *col = current_column(p);
 	struct schema_check *nc = realloc(col->checks, (col->nchecks + 1) * sizeof(*nc));
-	if (!nc)
+	if (!nc) {
+		check_release(&c);
 		return perr(p, "out of memory");
+	}
 	col->checks = nc;
 	c.line = p->line;
 	nc[col->nchecks++] = c;
@@ -490,7 +558,13 @@ static int parse_attribute(struct parser *p, char *rest, const char *when)
 	} else if (!strcmp(kw, "absent_ok")) {
 		col->absent_ok = true;
 	} else if (!strcmp(kw, "mask")) {
-		col->mask = true;
+		char *what = next_word(&rest);
+		if (!strcmp(what, "digits"))
+			col->mask_digits = true;
+		else if (!*what)
+			col->mask = true;
+		else
+			return perr(p, "mask: expected nothing, or 'digits', got '%s'", what);
 	} else if (!strcmp(kw, "unique")) {
 		size_t idx = (size_t)(col - p->s->columns);
 		return add_key(p, &idx, 1);
@@ -559,8 +633,10 @@ static int parse_attribute(struct parser *p, char *rest, const char *when)
 	} else {
 		return perr(p, "unknown column attribute '%s'", kw);
 	}
-	if (*rest)
+	if (*rest) {
+		check_release(&c);
 		return perr(p, "%s: unexpected '%s'", kw, rest);
+	}
 	if (flag)
 		return 0;
 	return add_check(p, c, when);
@@ -629,11 +705,42 @@ static int fact_kind_of(struct parser *p, const char *kw, const char *name, enum
 	return 0;
 }
 
+static void kind_rule_release(struct kind_rule *r)
+{
+	for (size_t c = 0; c < r->nconds; c++)
+		free_strings(r->conds[c].values, r->conds[c].nvalues);
+	r->nconds = 0;
+}
+
+/* The conditions FIELD=A|B ... of a kind rule, from the words of rest. */
+static int parse_kind_conds(struct parser *p, char *w, char *rest, struct kind_rule *r)
+{
+	int rc;
+	for (; *w; w = next_word(&rest)) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			return perr(p, "kind: expected FIELD=A|B, got '%s'", w);
+		if (r->nconds == KIND_RULE_CONDS)
+			return perr(p, "kind: at most %d conditions", KIND_RULE_CONDS);
+		*eq = '\0';
+		enum canon_field field = CANON_COUNT;
+		if ((rc = canon_field(p, "kind", w, &field)))
+			return rc;
+		r->conds[r->nconds].field = field;
+		if (split_bar(eq + 1, &r->conds[r->nconds].values, &r->conds[r->nconds].nvalues))
+			return perr(p, "out of memory");
+		r->nconds++;
+	}
+	return 0;
+}
+
 /* kind KIND [called WORD] FIELD=A|B ... */
 static int parse_kind_rule(struct parser *p, char *rest)
 {
 	struct schema_flow *f = &p->s->flow;
 	struct kind_rule r = { .line = p->line };
+	if (f->nrules == FLOW_KIND_RULES)
+		return perr(p, "kind: at most %d rules", FLOW_KIND_RULES);
 	int rc = fact_kind_of(p, "kind", next_word(&rest), &r.kind);
 	if (rc)
 		return rc;
@@ -642,6 +749,10 @@ static int parse_kind_rule(struct parser *p, char *rest)
 		char *word = next_word(&rest);
 		if (!*word)
 			return perr(p, "kind: a word must follow 'called'");
+		if (!printable(word))
+			return perr(p, "kind: what a channel calls a kind is printed as it is: "
+				       "control characters (or bytes that are not UTF-8) are not "
+				       "allowed");
 		if (f->words[r.kind] && strcmp(f->words[r.kind], word))
 			return perr(p, "kind: %s is called '%s' already", fact_kind_name(r.kind),
 				    f->words[r.kind]);
@@ -649,26 +760,13 @@ static int parse_kind_rule(struct parser *p, char *rest)
 			return perr(p, "out of memory");
 		w = next_word(&rest);
 	}
-	for (; *w; w = next_word(&rest)) {
-		char *eq = strchr(w, '=');
-		if (!eq)
-			return perr(p, "kind: expected FIELD=A|B, got '%s'", w);
-		if (r.nconds == KIND_RULE_CONDS)
-			return perr(p, "kind: at most %d conditions", KIND_RULE_CONDS);
-		*eq = '\0';
-		enum canon_field field = CANON_COUNT;
-		if ((rc = canon_field(p, "kind", w, &field)))
-			return rc;
-		r.conds[r.nconds].field = field;
-		if (split_bar(eq + 1, &r.conds[r.nconds].values, &r.conds[r.nconds].nvalues))
-			return perr(p, "out of memory");
-		r.nconds++;
-	}
-	struct kind_rule *nr = realloc(f->rules, (f->nrules + 1) * sizeof(*nr));
-	if (!nr) {
-		for (size_t c = 0; c < r.nconds; c++)
-			free_strings(r.conds[c].values, r.conds[c].nvalues);
-		return perr(p, "out of memory");
+	struct kind_rule *nr = NULL;
+	if (!(rc = parse_kind_conds(p, w, rest, &r)) &&
+	    !(nr = realloc(f->rules, (f->nrules + 1) * sizeof(*nr))))
+		rc = perr(p, "out of memory");
+	if (rc) {
+		kind_rule_release(&r);
+		return rc;
 	}
 	f->rules = nr;
 	f->rules[f->nrules++] = r;
@@ -701,6 +799,7 @@ static int parse_future(struct parser *p, char *rest)
 		}
 	}
 	f->future[f->nfuture].field = field;
+	f->future[f->nfuture].line = p->line;
 	f->future[f->nfuture++].kinds = kinds;
 	return 0;
 }
@@ -708,7 +807,7 @@ static int parse_future(struct parser *p, char *rest)
 static int parse_flow(struct parser *p, const char *kw, char *rest)
 {
 	struct schema_flow *f = &p->s->flow;
-	int i, rc;
+	int i, rc = 0;
 	if (!strcmp(kw, "label"))
 		return set_text(p, &f->label, kw, rest);
 	if (!strcmp(kw, "kind"))
@@ -716,8 +815,6 @@ static int parse_flow(struct parser *p, const char *kw, char *rest)
 	if (!strcmp(kw, "future_dated"))
 		return parse_future(p, rest);
 	if (!strcmp(kw, "flow")) {
-		if (f->line)
-			return perr(p, "flow: given twice");
 		if ((i = name_index(flow_names, ARRAY_SIZE(flow_names), rest)) < 0)
 			return perr(p,
 				    "flow: expected payments, debits, instructions or payouts, got "
@@ -733,12 +830,13 @@ static int parse_flow(struct parser *p, const char *kw, char *rest)
 				    rest);
 		f->match = (enum policy_key)i;
 	} else if (!strcmp(kw, "link")) {
-		if (!strcmp(rest, "original_id"))
+		if (!strcmp(rest, "original_id") && !(rc = once(p, ONCE_LINK_ORIGINAL)))
 			f->link_original = true;
-		else if (!strcmp(rest, "reference cycle_date"))
+		else if (!strcmp(rest, "reference cycle_date") && !(rc = once(p, ONCE_LINK_PAIR)))
 			f->link_pair = true;
-		else
+		else if (!rc)
 			return perr(p, "link: expected 'original_id' or 'reference cycle_date'");
+		return rc;
 	} else if (!strcmp(kw, "amounts")) {
 		if (strcmp(rest, "negative") && strcmp(rest, "positive"))
 			return perr(p, "amounts: expected negative or positive, got '%s'", rest);
@@ -795,12 +893,22 @@ static int resolve_flow_dates(struct parser *p)
 	p->line = f->line;
 	for (size_t i = 0; i < f->nfuture; i++) {
 		enum canon_field ff = f->future[i].field;
+		unsigned strange = f->future[i].kinds & ~flow_kinds[f->type];
+		p->line = f->future[i].line;
+		if (strange) {
+			int k = 0;
+			while (!(strange & KIND_BIT(k)))
+				k++;
+			return perr(p, "future_dated: a %s flow has no %s rows",
+				    flow_names[f->type], fact_kind_names[k]);
+		}
 		if (ff != CANON_DATE && ff != CANON_STATUS_DATE && ff != CANON_CYCLE_DATE)
 			return perr(p, "future_dated: expected date, status_date or cycle_date");
 		if (s->map[ff] < 0)
 			return perr(p, "future_dated: field '%s' is not mapped to a column",
 				    canon_names[ff]);
 	}
+	p->line = p->seen[ONCE_ORDER] ? p->seen[ONCE_ORDER] : f->line;
 	for (size_t i = 0; i < f->norder; i++) {
 		enum canon_field of = f->order[i];
 		bool ok = i == 0 ? of == CANON_STATUS_DATE || of == CANON_DATE ||
@@ -823,7 +931,7 @@ static int resolve_flow(struct parser *p)
 	struct schema *s = p->s;
 	struct schema_flow *f = &s->flow;
 	bool any = f->nrules || f->label || f->link_original || f->link_pair || f->norder ||
-		   f->nfuture || f->two_sided || f->negative_amounts;
+		   f->nfuture || f->two_sided || p->seen[ONCE_AMOUNTS] || p->seen[ONCE_MATCH];
 	int rc;
 	p->line = f->line;
 	if (!f->line) {
@@ -850,7 +958,10 @@ static int resolve_flow(struct parser *p)
 		if (f->link_pair && s->map[CANON_CYCLE_DATE] < 0)
 			return perr(p, "link reference cycle_date: 'map cycle_date COLUMN' is "
 				       "required");
-	} else if (f->link_original || f->link_pair || f->negative_amounts) {
+	} else if (f->link_original || f->link_pair || p->seen[ONCE_AMOUNTS]) {
+		p->line = p->seen[ONCE_AMOUNTS]		? p->seen[ONCE_AMOUNTS]
+			  : p->seen[ONCE_LINK_ORIGINAL] ? p->seen[ONCE_LINK_ORIGINAL]
+							: p->seen[ONCE_LINK_PAIR];
 		return perr(p, "link and amounts belong to a debits flow");
 	}
 	bool ordered = f->type == FLOW_INSTRUCTIONS || f->type == FLOW_PAYOUTS;
@@ -863,17 +974,40 @@ static int resolve_flow(struct parser *p)
 		return perr(p, "order belongs to an instructions or payouts flow");
 	if (f->two_sided && f->type != FLOW_PAYMENTS)
 		return perr(p, "ledger two_sided belongs to a payments flow");
+	/* A flow of policies' money says which key of a policy its rows name;
+	 * payouts name kasi's own payouts. */
+	if (f->type == FLOW_PAYOUTS && p->seen[ONCE_MATCH]) {
+		p->line = p->seen[ONCE_MATCH];
+		return perr(p, "match: a payouts flow names kasi's own payouts, not policies");
+	}
+	if (f->type != FLOW_PAYOUTS && !p->seen[ONCE_MATCH])
+		return perr(p,
+			    "flow %s: 'match policy_number|collection_ref|cash_code' is required "
+			    "(which key of a policy its rows name)",
+			    flow_names[f->type]);
 	return 0;
 }
 
 static int set_text(struct parser *p, char **field, const char *kw, char *rest)
 {
-	if (*field)
-		return perr(p, "%s: given twice", kw);
 	if (!*rest)
 		return perr(p, "%s: a value must follow", kw);
+	if (!printable(rest))
+		return perr(p,
+			    "%s: control characters (or bytes that are not UTF-8) are not "
+			    "allowed: kasi prints it as it is",
+			    kw);
 	*field = strdup(rest);
 	return *field ? 0 : perr(p, "out of memory");
+}
+
+/* The directive kw, if it is one given at most once. */
+static int once_of(const char *kw)
+{
+	for (int i = 0; i < ONCE_COUNT; i++)
+		if (!strcmp(once_names[i], kw))
+			return i;
+	return -1;
 }
 
 static int parse_line(struct parser *p, char *line)
@@ -888,28 +1022,28 @@ static int parse_line(struct parser *p, char *line)
 
 	char *attr_start = rest;
 	char *kw = next_word(&rest);
+	int which = once_of(kw), rc;
+	if (which >= 0 && (rc = once(p, (enum once)which)))
+		return rc;
 	if (!strcmp(kw, "description")) {
 		return set_text(p, &s->description, kw, rest);
 	} else if (!strcmp(kw, "channel")) {
 		if (!is_identifier(rest))
 			return perr(p, "channel: expected a name, got '%s'", rest);
+		s->channel_line = p->line;
 		return set_text(p, &s->channel, kw, rest);
 	} else if (!strcmp(kw, "file_name")) {
-		if (s->file_name)
-			return perr(p, "file_name: given twice");
 		if (!*rest)
 			return perr(p, "file_name: a regular expression must follow");
 		struct err re_err = { 0 };
 		if (regex_compile(&s->file_name, rest, strlen(rest), &re_err))
 			return perr(p, "%s", re_err.msg);
-		p->file_name_line = p->line;
 	} else if (!strcmp(kw, "file_date")) {
 		if (date_format_from_name(rest, &s->file_date_format) ||
 		    s->file_date_format == DATE_FMT_API)
 			return perr(
 				p, "file_date: unknown format '%s' (yyyymmdd, yyyy-mm-dd, yyyy-mm)",
 				rest);
-		p->file_date_line = p->line;
 	} else if (!strcmp(kw, "max_bytes")) {
 		if (parse_size(rest, &s->max_bytes) || !s->max_bytes)
 			return perr(p, "max_bytes: expected a size like 100MB, got '%s'", rest);
@@ -945,17 +1079,17 @@ static int resolve(struct parser *p)
 	struct schema *s = p->s;
 	int rc;
 
-	p->line = p->file_name_line;
+	p->line = p->seen[ONCE_FILE_NAME];
 	if (!s->file_name) {
 		p->line = 0;
 		return perr(p, "file_name is missing");
 	}
 	/* A (?<date>...) group makes the schema dated. */
 	s->file_dated = regex_has_group(s->file_name, "date");
-	if (s->file_dated && !p->file_date_line)
+	if (s->file_dated && !p->seen[ONCE_FILE_DATE])
 		return perr(p, "file_name has a (?<date>...) group, so file_date is required");
-	if (!s->file_dated && p->file_date_line) {
-		p->line = p->file_date_line;
+	if (!s->file_dated && p->seen[ONCE_FILE_DATE]) {
+		p->line = p->seen[ONCE_FILE_DATE];
 		return perr(p, "file_date is given but file_name has no (?<date>...) group");
 	}
 	if (!s->ncolumns) {
@@ -1053,6 +1187,22 @@ static void free_refs(struct pending_ref *refs, size_t n)
 	free(refs);
 }
 
+/* Read a line (its '\n' kept) into buf, NUL-terminated, up to size - 1
+ * bytes; the number of bytes read, NUL bytes included (fgets cannot tell
+ * them), 0 at the end of the file. */
+static size_t read_line(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	int c;
+	while (n + 1 < size && (c = getc_unlocked(f)) != EOF) {
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 int schema_load(struct schema **out, const char *path, struct err *e)
 {
 	int rc = 0;
@@ -1092,15 +1242,17 @@ int schema_load(struct schema **out, const char *path, struct err *e)
 		rc = err_sys(e, KASI_ECONFIG, "cannot open schema '%s'", path);
 		goto out;
 	}
-	while (fgets(line, MAX_LINE + 2, f)) {
+	size_t len;
+	while ((len = read_line(f, line, MAX_LINE + 2))) {
 		p.line++;
-		size_t len = strlen(line);
 		if (len > MAX_LINE && line[len - 1] != '\n') {
 			rc = perr(&p, "line longer than %d characters", MAX_LINE);
 			goto out;
 		}
-		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
-			rc = perr(&p, "NUL byte in line");
+		/* A NUL would end the line early for every string function:
+		 * what follows it would be silently dropped. */
+		if (memchr(line, '\0', len)) {
+			rc = perr(&p, "a NUL byte in the line");
 			goto out;
 		}
 		if ((rc = parse_line(&p, line)))
@@ -1182,6 +1334,23 @@ static int has_schema_suffix(const struct dirent *d)
 	return n > 7 && !strcmp(d->d_name + n - 7, ".schema") && d->d_name[0] != '.';
 }
 
+/* A channel's rows are stored and matched by its name: two schemas that
+ * name one channel would mix their facts. */
+static int one_schema_a_channel(const struct schema_set *set, struct err *e)
+{
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < i && set->items[i]->channel; j++)
+			if (set->items[j]->channel &&
+			    !strcmp(set->items[i]->channel, set->items[j]->channel))
+				return err_set(e, KASI_ECONFIG,
+					       "%s:%d: channel %s is described by %s:%d already: "
+					       "one channel, one schema",
+					       set->items[i]->path, set->items[i]->channel_line,
+					       set->items[i]->channel, set->items[j]->path,
+					       set->items[j]->channel_line);
+	return 0;
+}
+
 int schema_set_load(struct schema_set **out, const char *dir, struct err *e)
 {
 	int rc = 0;
@@ -1213,6 +1382,7 @@ int schema_set_load(struct schema_set **out, const char *dir, struct err *e)
 			goto out;
 		set->n++;
 	}
+	rc = one_schema_a_channel(set, e);
 out:
 	for (int i = 0; i < n; i++)
 		free(names[i]);
@@ -1277,6 +1447,15 @@ size_t schema_set_match(const struct schema_set *set, struct regex_matcher *m, c
 		count++;
 	}
 	return count;
+}
+
+const char *schema_shown_value(const struct schema_column *c, const char *v,
+			       char out[TEXT_RENDER_BUFSZ])
+{
+	if (!v || !c || !(c->mask || (c->mask_digits && text_has_digit_run(v, strlen(v)))))
+		return v;
+	text_render(v, strlen(v), true, out, TEXT_RENDER_BUFSZ);
+	return out;
 }
 
 int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days)

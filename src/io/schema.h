@@ -20,6 +20,7 @@
 #include "core/dates.h"
 #include "core/err.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "io/regex.h"
 
 enum check_kind {
@@ -75,6 +76,10 @@ struct schema_column {
 	char *name;
 	bool absent_ok; /* the column may be missing from the header */
 	bool mask;	/* personal: show only the last 4 characters */
+	/* what a person typed (`mask digits`): personal when it holds a run
+	 * of digits (core/text.h), a phone or account number in the wrong
+	 * place */
+	bool mask_digits;
 	struct schema_check *checks;
 	size_t nchecks;
 };
@@ -139,6 +144,9 @@ enum fact_kind {
 };
 
 #define KIND_RULE_CONDS 4
+/* At most this many `kind` rules: each row is held against them in turn,
+ * and a channel's codes fit in a handful. */
+#define FLOW_KIND_RULES 64
 
 /* `kind KIND [called WORD] FIELD=A|B ...`: rows whose canonical fields
  * hold those values mean KIND; the first rule that matches wins. */
@@ -173,6 +181,7 @@ struct schema_flow {
 	struct {
 		enum canon_field field;
 		unsigned kinds; /* 0: every row */
+		int line;
 	} future[FLOW_FUTURE_RULES];
 	size_t nfuture;
 	int line; /* of the `flow` directive; 0: none */
@@ -183,6 +192,7 @@ struct schema {
 	char *path;
 	char *description;
 	char *channel; /* NULL for reference data */
+	int channel_line;
 
 	struct regex *file_name; /* matched against the base name */
 	bool file_dated;	 /* file_name has a (?<date>...) group */
@@ -212,7 +222,8 @@ int schema_load(struct schema **out, const char *path, struct err *e);
 void schema_free(struct schema *s);
 
 /* Load every *.schema in dir. Returns 0, -KASI_ECONFIG (a bad schema,
- * no schemas, no such directory). Freed with schema_set_free. */
+ * two schemas of one channel, no schemas, no such directory). Freed with
+ * schema_set_free. */
 int schema_set_load(struct schema_set **out, const char *dir, struct err *e);
 void schema_set_free(struct schema_set *set);
 const struct schema *schema_set_find(const struct schema_set *set, const char *name);
@@ -239,6 +250,13 @@ int schema_column_index(const struct schema *s, const char *name);
  * its `date` or `timestamp` check (a timestamp gives its SAST date), an
  * amount through its `money` check, a time through `time`. Return 0, or
  * -1 when the column has no such check or the value does not parse. */
+/* A column's value as kasi shows it outside validation (in a
+ * discrepancy, a report): v itself, or, when the column says it is
+ * personal (`mask`; `mask digits` and v holds a run of digits), v with
+ * all but its last four characters hidden, rendered into out. */
+const char *schema_shown_value(const struct schema_column *c, const char *v,
+			       char out[TEXT_RENDER_BUFSZ]);
+
 int schema_read_date(const struct schema_column *c, const char *s, size_t n, int32_t *days);
 int schema_read_money(const struct schema_column *c, const char *s, size_t n, int64_t *cents);
 int schema_read_time(const struct schema_column *c, const char *s, size_t n, int32_t *seconds);

@@ -11,9 +11,12 @@
  *   ignored     stored and shown, never counted
  * A collection whose reference names no policy is UNKNOWN_REFERENCE.
  *
- * Every reversal dated in the period or later is read, by date, and takes
- * back its original (by the absolute value of its own amount) in the
- * original's period, wherever it arrived:
+ * Every reversal stored is read, by date then arrival, whatever its
+ * period: which original it takes back depends on the reversals before it
+ * (an unpaid of September took the collection an unpaid of October would
+ * otherwise find), so every period's run links them all the same way.
+ * Each takes back its original (by the absolute value of its own amount)
+ * in the original's period, wherever it arrived:
  *   - the original is the fact whose transaction id the reversal names
  *     (`link original_id`); a name that resolves to nothing is an
  *     ORPHAN_REVERSAL, never guessed at;
@@ -21,6 +24,8 @@
  *     and cycle date (`link reference cycle_date`);
  *   - none, one that is not a collection, or one taken back already:
  *     ORPHAN_REVERSAL, in the period of its cycle date (else its own).
+ * So every reversal is, in exactly one period, either the taking back of
+ * its original or an ORPHAN_REVERSAL.
  * The reversal's reason may explain the unpaid policy.
  */
 #include "core/common.h"
@@ -57,15 +62,16 @@ int flow_debits_fact(struct matcher *m, const struct channel *c, const struct st
 		return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 	}
 	if (pol == MATCH_NONE) {
-		matcher_find(
-			m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, f->reference, NULL, f->reference,
-			matcher_fmt(m, "no %s policy has collection_ref %s",
-				    schema_label(c->schema), f->reference ? f->reference : ""));
+		const char *ref = matcher_reference(m, c, f->reference);
+		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, ref, NULL, ref,
+			     matcher_fmt(m, "no %s policy has collection_ref %s",
+					 schema_label(c->schema), ref ? ref : ""));
 	} else {
 		int64_t amount = c->schema->flow.negative_amounts ? -f->amount : f->amount;
-		matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)", schema_label(c->schema),
-				schema_kind_word(c->schema, kind), f->kind ? f->kind : "?");
-		matcher_check_inactive(m, pol, &w, day);
+		if (matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)",
+				    schema_label(c->schema), schema_kind_word(c->schema, kind),
+				    f->kind ? f->kind : "?"))
+			matcher_check_inactive(m, pol, &w, day);
 	}
 	return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 }
@@ -120,8 +126,9 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 	if (!matcher_in_period(m, day))
 		return;
 	struct where w = match_where(u);
-	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference), u->reference,
-		     u->original_id, matcher_money(m, magnitude(u->amount)), why);
+	matcher_find(m, D_ORPHAN_REVERSAL, &w, matcher_policy(m, c, u->reference),
+		     matcher_reference(m, c, u->reference), u->original_id,
+		     matcher_money(m, magnitude(u->amount)), why);
 }
 
 /* Find the reversal's original into *o; false (an orphan raised) if it
@@ -150,7 +157,8 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 		if (!o->found)
 			orphan(m, c, u,
 			       matcher_fmt(m, "%s %s: no unreversed collection of %s on cycle %s",
-					   word, u->transaction_id, u->reference, u->cycle_date));
+					   word, u->transaction_id,
+					   matcher_reference(m, c, u->reference), u->cycle_date));
 	} else {
 		orphan(m, c, u,
 		       matcher_fmt(m, "%s %s names no original and no cycle date", word,

@@ -94,8 +94,9 @@ static void collected(struct matcher *m, const struct channel *c, uint32_t pol,
 	char date[DATE_BUFSZ];
 	struct where w = where_of(m, done, done->day, date);
 	int32_t paid = done->status_day != MATCH_NO_DAY ? done->status_day : done->day;
-	matcher_collect(m, pol, &w, done->day, done->amount, "%s %s (status %s)",
-			schema_label(c->schema), word, done->status);
+	if (!matcher_collect(m, pol, &w, done->day, done->amount, "%s %s (status %s)",
+			     schema_label(c->schema), word, done->status))
+		return; /* not counted: nothing to take back */
 	matcher_check_inactive(m, pol, &w, paid);
 	for (const struct instruction_row *r = done + 1; r < end; r++) {
 		if (r->kind != FACT_FAILED)
@@ -158,11 +159,10 @@ static void decide(struct matcher *m, const struct instruction_row *first,
 	if (pol == MATCH_NONE) {
 		char date[DATE_BUFSZ];
 		struct where w = where_of(m, decides, decides->day, date);
-		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, decides->reference, NULL,
-			     decides->reference,
+		const char *ref = matcher_reference(m, c, decides->reference);
+		matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, ref, NULL, ref,
 			     matcher_fmt(m, "no %s policy has collection_ref %s",
-					 schema_label(c->schema),
-					 *decides->reference ? decides->reference : "(none)"));
+					 schema_label(c->schema), *ref ? ref : "(none)"));
 		return;
 	}
 	if (done)

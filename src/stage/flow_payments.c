@@ -78,7 +78,7 @@ static void check_ledger(struct matcher *m, const struct channel *c, const struc
 {
 	struct where w = match_where(f);
 	uint32_t pol = matcher_policy(m, c, f->reference);
-	const char *reference = f->reference;
+	const char *reference = matcher_reference(m, c, f->reference);
 	if (!amount) {
 		matcher_find(
 			m, D_MISSING_FROM_LEDGER, &w, pol, reference, NULL,
@@ -147,9 +147,9 @@ static void count_payment(struct matcher *m, const struct channel *c,
 	const char *label = schema_label(c->schema);
 	switch (match_fact_kind(f)) {
 	case FACT_COLLECTED:
-		matcher_collect(m, pol, &w, day, f->amount, "%s %s, %s", label, called(c, f),
-				status);
-		matcher_check_inactive(m, pol, &w, day);
+		if (matcher_collect(m, pol, &w, day, f->amount, "%s %s, %s", label, called(c, f),
+				    status))
+			matcher_check_inactive(m, pol, &w, day);
 		break;
 	case FACT_PENDING:
 	case FACT_TRACKING:
@@ -176,9 +176,9 @@ int flow_payments_fact(struct matcher *m, const struct channel *c, const struct 
 		uint32_t pol = matcher_policy(m, c, f->reference);
 		if (pol == MATCH_NONE) {
 			struct where w = match_where(f);
-			const char *ref = f->reference ? f->reference : "";
-			matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, f->reference, NULL,
-				     f->reference,
+			const char *shown = matcher_reference(m, c, f->reference);
+			const char *ref = shown ? shown : "";
+			matcher_find(m, D_UNKNOWN_REFERENCE, &w, MATCH_NONE, shown, NULL, shown,
 				     c->schema->flow.match == POLICY_KEY_NUMBER
 					     ? matcher_fmt(m, "no policy is numbered %s", ref)
 				     : c->schema->flow.match == POLICY_KEY_CASH_CODE

@@ -45,15 +45,19 @@ struct ingest_run {
 	int32_t file_date;
 	bool dated;
 	struct vstrings t;
-	char *key; /* the fact key, assembled */
+	char *key; /* a key's value, assembled */
 	size_t key_cap;
-	struct held held[STORE_BATCH]; /* rows waiting to be stored, as one statement */
+	const char *key_names[STORE_MORE_KEYS]; /* the schema's keys past the first */
+	struct held held[STORE_BATCH];		/* rows waiting to be stored, as one statement */
 	struct store_duplicate dups[STORE_BATCH];
 	size_t nheld;
 	struct arena *held_strings;
 	bool oom;
 	int32_t first_day, last_day; /* the business dates the facts span */
 	bool any_day;
+	int32_t *periods; /* the periods the file can change (period_of_date) */
+	size_t nperiods, periods_cap;
+	bool any_reversal;
 };
 
 static const char *value(const struct ingest_run *r, enum canon_field f)
@@ -82,20 +86,22 @@ static bool money_of(const struct ingest_run *r, enum canon_field f, int64_t *ce
 	       !schema_read_money(&r->schema->columns[r->schema->map[f]], v, strlen(v), cents);
 }
 
-/* The fact's identity: the values of the schema's first key, joined by
- * '/' (most channels: the transaction id; an instruction's status
- * updates: its reference and status). */
-static const char *fact_key(struct ingest_run *r)
+/* The values of the schema's key k, joined by '/', in r->key (valid until
+ * the next call). The first key is the fact's identity (most channels:
+ * the transaction id; an instruction's status updates: its reference and
+ * status); a further one is another identity of the row (a wallet
+ * request's correlation id). */
+static const char *key_value(struct ingest_run *r, size_t k)
 {
-	const struct schema_key *k = &r->schema->keys[0];
+	const struct schema_key *key = &r->schema->keys[k];
 	size_t need = 1;
-	for (size_t i = 0; i < k->ncolumns; i++)
-		need += strlen(r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "") + 1;
+	for (size_t i = 0; i < key->ncolumns; i++)
+		need += strlen(r->t.col[key->columns[i]] ? r->t.col[key->columns[i]] : "") + 1;
 	if (!grow_array((void **)&r->key, &r->key_cap, need, 1))
 		return NULL;
 	size_t at = 0;
-	for (size_t i = 0; i < k->ncolumns; i++) {
-		const char *v = r->t.col[k->columns[i]] ? r->t.col[k->columns[i]] : "";
+	for (size_t i = 0; i < key->ncolumns; i++) {
+		const char *v = r->t.col[key->columns[i]] ? r->t.col[key->columns[i]] : "";
 		size_t n = strlen(v);
 		if (i)
 			r->key[at++] = '/';
@@ -104,6 +110,26 @@ static const char *fact_key(struct ingest_run *r)
 	}
 	r->key[at] = '\0';
 	return r->key;
+}
+
+/* The name a further key is kept under: its columns, joined by '+'. */
+static int name_keys(struct ingest_run *r)
+{
+	const struct schema *s = r->schema;
+	for (size_t k = 1; k < s->nkeys; k++) {
+		size_t need = 1;
+		for (size_t i = 0; i < s->keys[k].ncolumns; i++)
+			need += strlen(s->columns[s->keys[k].columns[i]].name) + 1;
+		char *name = malloc(need);
+		if (!name)
+			return err_set(r->e, KASI_EIO, "out of memory");
+		size_t at = 0;
+		for (size_t i = 0; i < s->keys[k].ncolumns; i++)
+			at += (size_t)snprintf(name + at, need - at, "%s%s", i ? "+" : "",
+					       s->columns[s->keys[k].columns[i]].name);
+		r->key_names[k - 1] = name;
+	}
+	return 0;
 }
 
 static void note(struct ingest_result *res, const char *code, uint64_t row, const char *txn,
@@ -135,17 +161,22 @@ static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, 
 			      const char *code, const char *expected, const char *actual,
 			      const char *detail)
 {
-	char policy[64];
+	char policy[64], shown[TEXT_RENDER_BUFSZ];
 	const char *reference = f->reference;
 	enum flow_type flow = r->schema->flow.type;
+	int col = r->schema->map[CANON_REFERENCE];
+	int found = 0;
 	if (reference && *reference && flow != FLOW_NONE && flow != FLOW_PAYOUTS) {
-		int found = store_policy_for_key(r->store, store_key(r->schema), f->channel,
-						 reference, policy, r->e);
+		found = store_policy_for_key(r->store, store_key(r->schema), f->channel, reference,
+					     policy, r->e);
 		if (found < 0)
 			return found;
 		if (found)
 			reference = policy;
 	}
+	if (!found) /* as the row gives it: masked where its column is personal */
+		reference = schema_shown_value(col >= 0 ? &r->schema->columns[col] : NULL,
+					       reference, shown);
 	struct store_discrepancy d = {
 		.period = period,
 		.code = code,
@@ -255,9 +286,17 @@ static int after_store(struct ingest_run *r, const struct held *h,
 	const struct store_fact *f = &h->f;
 	char detail[1024];
 	if (dup->duplicate) {
-		snprintf(detail, sizeof(detail), "%s %s was applied before from %s row %" PRIu64,
-			 dup->same_content ? "the same transaction" : "transaction",
-			 f->transaction_id, dup->file, dup->row);
+		if (*dup->key)
+			snprintf(detail, sizeof(detail),
+				 "transaction %s repeats the %s of transaction %s, applied before "
+				 "from %s row %" PRIu64 ": the same request again",
+				 f->transaction_id, dup->key, dup->transaction_id, dup->file,
+				 dup->row);
+		else
+			snprintf(detail, sizeof(detail),
+				 "%s %s was applied before from %s row %" PRIu64,
+				 dup->same_content ? "the same transaction" : "transaction",
+				 f->transaction_id, dup->file, dup->row);
 		if (!dup->same_content)
 			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 				 " with different content; the first one counts");
@@ -325,6 +364,102 @@ static void hold_strings(struct ingest_run *r, struct store_fact *f)
 	f->status_date = hold(r, f->status_date);
 }
 
+/* ---- what the file can change ---------------------------------------------- */
+
+/* The file reaches the period of day. */
+static void reach(struct ingest_run *r, int32_t day)
+{
+	int32_t p = period_of_date(day);
+	for (size_t i = 0; i < r->nperiods; i++)
+		if (r->periods[i] == p)
+			return;
+	if (!grow_array((void **)&r->periods, &r->periods_cap, r->nperiods + 1,
+			sizeof(*r->periods)))
+		r->oom = true;
+	else
+		r->periods[r->nperiods++] = p;
+}
+
+static int reach_period(void *ctx, const char *period)
+{
+	struct ingest_run *r = ctx;
+	int32_t p;
+	if (period && period_parse(period, strlen(period), &p) == DATE_OK)
+		reach(r, period_first_day(p));
+	return r->oom ? err_set(r->e, KASI_EIO, "out of memory") : 0;
+}
+
+/* Record the periods whose outcomes or discrepancies the file's facts can
+ * change, so that a period reconciled before it is known to be out of
+ * date (store.h, struct store_period): those of its rows' dates and cycle
+ * dates (a collection of a cycle may be what that cycle's orphan unpaid
+ * takes back) and of its own date (a day's file, even empty, says what
+ * the channel had that day); for a debits flow, those of what its
+ * reversals may take back or compete for, and of the reversals stored
+ * before that name its facts; for a two-sided payments flow, those of the
+ * ledger records its rows hold. */
+static int record_reach(struct ingest_run *r)
+{
+	const struct schema *s = r->schema;
+	int rc = 0;
+	if (s->flow.type == FLOW_PAYOUTS)
+		return 0; /* no period's money */
+	if (r->dated)
+		reach(r, r->file_date);
+	if (s->flow.type == FLOW_DEBITS) {
+		rc = store_each_period_naming(r->store, s->channel, r->file_id, reach_period, r,
+					      r->e);
+		if (!rc && r->any_reversal)
+			rc = store_each_period_linked(r->store, s->channel, r->file_id,
+						      reach_period, r, r->e);
+	}
+	if (!rc && s->flow.two_sided)
+		rc = store_each_period_ledger_held(r->store, s->channel, r->file_id, reach_period,
+						   r, r->e);
+	if (!rc && r->oom)
+		rc = err_set(r->e, KASI_EIO, "out of memory");
+	for (size_t i = 0; i < r->nperiods && !rc; i++) {
+		char period[PERIOD_BUFSZ];
+		period_format(r->periods[i], period);
+		rc = store_file_period_add(r->store, r->file_id, period, r->e);
+	}
+	return rc;
+}
+
+/* Money a row counts for a policy, read by its schema's sign rule (a
+ * debits flow writing a collection as on the client's account: -724.19
+ * collects R724.19), is never less than nothing. A row that would collect,
+ * or hold pending, a negative amount is bad data, whatever its column
+ * allows: reported on the row (true), and the file loads nothing. */
+static bool bad_sign(const struct ingest_run *r, const struct vrow *row, enum fact_kind kind,
+		     const struct store_fact *f)
+{
+	const struct schema *s = r->schema;
+	if (kind != FACT_COLLECTED && kind != FACT_PENDING && kind != FACT_TRACKING)
+		return false;
+	bool written_negative = s->flow.negative_amounts && kind == FACT_COLLECTED;
+	if (f->has_amount && (written_negative ? f->amount > 0 : f->amount < 0)) {
+		if (written_negative)
+			vrow_error(row, s->map[CANON_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+				   "0 or less",
+				   "%s writes a %s as on the client's account, "
+				   "negative: this one, positive, would take money back",
+				   schema_label(s), schema_kind_word(s, kind));
+		else
+			vrow_error(row, s->map[CANON_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+				   "0 or more", "%s: a %s row cannot have a negative amount",
+				   schema_label(s), schema_kind_word(s, kind));
+		return true;
+	}
+	if (f->has_requested && f->requested_amount < 0) {
+		vrow_error(row, s->map[CANON_REQUESTED_AMOUNT], RULE_CHECK_BASE + CHECK_MONEY,
+			   "0 or more", "%s: a %s row cannot request a negative amount",
+			   schema_label(s), schema_kind_word(s, kind));
+		return true;
+	}
+	return false;
+}
+
 /* What the row means under the schema's kind rules. */
 static enum fact_kind kind_of(const struct ingest_run *r)
 {
@@ -349,7 +484,7 @@ static int on_row(void *ctx, const struct vrow *row)
 	struct store_fact f = {
 		.row = row->record,
 		.channel = r->schema->channel,
-		.fact_key = fact_key(r),
+		.fact_key = key_value(r, 0),
 		.transaction_id = value(r, CANON_TRANSACTION_ID),
 		.reference = value(r, CANON_REFERENCE),
 		.business_date = date_of(r, CANON_DATE, &day, date),
@@ -383,6 +518,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool flows = r->schema->flow.type != FLOW_NONE;
 	enum fact_kind kind = flows ? kind_of(r) : FACT_IGNORED;
 	f.canonical_kind = flows ? fact_kind_name(kind) : NULL;
+	if (flows && bad_sign(r, row, kind, &f)) {
+		r->invalid = true;
+		return 0;
+	}
 
 	/* A discrepancy belongs to its row's period; a reversal's to its
 	 * original's, which its cycle date names when it has one. */
@@ -390,6 +529,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	bool reversal = kind == FACT_REVERSAL;
 	period_format(period_of_date(reversal && f.cycle_date ? cycle_day : day), period);
 
+	reach(r, day);
+	if (f.cycle_date)
+		reach(r, cycle_day);
+	r->any_reversal |= reversal;
 	if (!r->any_day || day < r->first_day)
 		r->first_day = day;
 	if (!r->any_day || day > r->last_day)
@@ -401,6 +544,10 @@ static int on_row(void *ctx, const struct vrow *row)
 	};
 	memcpy(h->period, period, sizeof(period));
 	hold_strings(r, &h->f);
+	h->f.key_names = r->key_names;
+	h->f.nkeys = r->schema->nkeys - 1;
+	for (size_t k = 1; k < r->schema->nkeys; k++)
+		h->f.key_values[k - 1] = hold(r, key_value(r, k));
 	if (r->oom)
 		return err_set(r->e, KASI_EIO, "out of memory");
 	return r->nheld == STORE_BATCH ? store_held(r) : 0;
@@ -465,6 +612,13 @@ static int check_schema(const struct schema *s, struct err *e)
 			e, KASI_ECONFIG,
 			"schema %s must map transaction_id and date and have a key to be ingested",
 			s->name);
+	if (s->nkeys > 1 + STORE_MORE_KEYS)
+		return err_set(
+			e, KASI_ECONFIG,
+			"%s:%d: schema %s declares %zu keys; a channel's rows may have at most "
+			"%d (each a transaction's identity across its files)",
+			s->path, s->keys[1 + STORE_MORE_KEYS].line, s->name, s->nkeys,
+			1 + STORE_MORE_KEYS);
 	const struct schema_column *date = &s->columns[s->map[CANON_DATE]];
 	bool dated = false;
 	for (size_t k = 0; k < date->nchecks; k++)
@@ -491,6 +645,8 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		rc = err_set(e, KASI_EIO, "out of memory");
 		goto out;
 	}
+	if ((rc = name_keys(&r)))
+		goto out;
 
 	/* The date in the name, for OUT_OF_PERIOD and file-level records. */
 	struct regex_matcher *m = regex_matcher_new();
@@ -576,6 +732,8 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		f.last_fact_date = last_fact;
 	}
 	f.payouts = schema->flow.type == FLOW_PAYOUTS;
+	if ((rc = record_reach(&r)))
+		goto out;
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
@@ -586,6 +744,9 @@ out:
 		store_rollback(s);
 	vstrings_release(&r.t);
 	free(r.key);
+	free(r.periods);
+	for (size_t k = 0; k < STORE_MORE_KEYS; k++)
+		free((char *)r.key_names[k]);
 	arena_free(r.held_strings);
 	return rc;
 }

@@ -246,6 +246,15 @@ const char *matcher_fmt(struct matcher *m, const char *f, ...)
 	return s;
 }
 
+const char *matcher_reference(struct matcher *m, const struct channel *c, const char *reference)
+{
+	char buf[TEXT_RENDER_BUFSZ];
+	int col = c->schema->map[CANON_REFERENCE];
+	const char *v =
+		schema_shown_value(col >= 0 ? &c->schema->columns[col] : NULL, reference, buf);
+	return v == buf ? matcher_keep(m, buf) : reference;
+}
+
 const char *matcher_money(struct matcher *m, int64_t cents)
 {
 	char buf[MONEY_BUFSZ];
@@ -311,21 +320,44 @@ static void move(struct matcher *m, enum movement_kind kind, uint32_t pol, const
 	};
 }
 
-void matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+/* Whether amount, money for a policy, is not negative; else
+ * UNEXPECTED_SIGN (what: "a collection", "a pending payment"). */
+static bool signed_right(struct matcher *m, uint32_t pol, const struct where *w, int64_t amount,
+			 const char *what)
+{
+	if (amount >= 0)
+		return true;
+	const struct channel *c = matcher_channel(m, w->channel);
+	const char *money = matcher_money(m, amount);
+	matcher_find(m, D_UNEXPECTED_SIGN, w, pol, NULL, "0.00 or more", money,
+		     matcher_fmt(m,
+				 "%s of %s, read by the %s schema's sign rule, would count "
+				 "negative money: not counted (its channel sends no such row; "
+				 "was the schema's 'amounts' changed?)",
+				 what, money, c ? schema_label(c->schema) : w->channel));
+	return false;
+}
+
+bool matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...)
 {
+	if (!signed_right(m, pol, w, amount, "a collection"))
+		return false;
 	move(m, MOVE_COLLECTED, pol, w, day, amount, 0);
 	if (!matcher_traced(m, pol))
-		return;
+		return true;
 	va_list ap;
 	va_start(ap, what);
 	vtrace(m, pol, TRACE_COLLECTION, w, true, amount, what, ap);
 	va_end(ap);
+	return true;
 }
 
 void matcher_take_back(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		       int64_t amount, int64_t original, const char *what, ...)
 {
+	if (amount < 0)
+		return; /* its collection was not counted (UNEXPECTED_SIGN) */
 	move(m, MOVE_REVERSAL, pol, w, day, amount, original);
 	if (!matcher_traced(m, pol))
 		return;
@@ -336,16 +368,19 @@ void matcher_take_back(struct matcher *m, uint32_t pol, const struct where *w, i
 	va_end(ap);
 }
 
-void matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+bool matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...)
 {
+	if (!signed_right(m, pol, w, amount, "a pending payment"))
+		return false;
 	move(m, MOVE_PENDING, pol, w, day, amount, 0);
 	if (!matcher_traced(m, pol))
-		return;
+		return true;
 	va_list ap;
 	va_start(ap, what);
 	vtrace(m, pol, TRACE_PENDING, w, true, amount, what, ap);
 	va_end(ap);
+	return true;
 }
 
 void matcher_failure(struct matcher *m, uint32_t pol, const char *channel, int32_t day,

@@ -241,13 +241,18 @@ void matcher_prefetch_reference(const struct matcher *m, const struct channel *c
 				const char *reference);
 
 /* Movements, for policy pol at w; what (a format) says what it was, for
- * the trace (formatted only when pol is traced). */
-void matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+ * the trace (formatted only when pol is traced). Money for a policy is
+ * never negative: an amount below zero (a row stored before ingest refused
+ * such rows, or read under a schema whose sign rule has changed since) is
+ * not counted but raises UNEXPECTED_SIGN, and collect and pending return
+ * false; a negative amount is never taken back (its collection was not
+ * counted). */
+bool matcher_collect(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...) __attribute__((format(printf, 6, 7)));
 void matcher_take_back(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		       int64_t amount, int64_t original, const char *what, ...)
 	__attribute__((format(printf, 7, 8)));
-void matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
+bool matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int32_t day,
 		     int64_t amount, const char *what, ...) __attribute__((format(printf, 6, 7)));
 
 /* A failed collection: the later of a policy's failures wins, by business
@@ -275,6 +280,11 @@ const char *matcher_keep(struct matcher *m, const char *s);
 const char *matcher_fmt(struct matcher *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *matcher_money(struct matcher *m, int64_t cents);
+/* A row's reference as a finding shows it: as it came, or masked when its
+ * schema says the column is personal (`mask`, or `mask digits` and the
+ * value holds a run of digits: a phone number typed for a policy
+ * number). */
+const char *matcher_reference(struct matcher *m, const struct channel *c, const char *reference);
 
 bool matcher_in_period(const struct matcher *m, int32_t day);
 int32_t match_day(const char *iso); /* 'YYYY-MM-DD', else MATCH_NO_DAY */
@@ -295,8 +305,8 @@ int flow_payments_fact(struct matcher *m, const struct channel *c, const struct 
 int flow_payments_finish(struct matcher *m);
 
 /* debits (flow_debits.c): each fact dated in the period (collections;
- * reversals are skipped here), then each reversal dated in the period or
- * later, by date: it takes back its original, in the original's period. */
+ * reversals are skipped here), then every reversal stored, by date then
+ * arrival: it takes back its original, in the original's period. */
 int flow_debits_fact(struct matcher *m, const struct channel *c, const struct store_fact_row *f);
 int flow_debits_reversal(struct matcher *m, const struct channel *c,
 			 const struct store_fact_row *u);

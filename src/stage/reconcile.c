@@ -11,8 +11,11 @@
  *   3. read_facts        the period's facts, as they arrived, each handed
  *                        to its channel's flow (flow_payments_fact,
  *                        flow_debits_fact, flow_instructions_fact)
- *   4. read_reversals    reversals dated in the period or later, by date
- *                        (flow_debits_reversal)
+ *   4. read_reversals    every reversal stored, by date, whatever its
+ *                        period (flow_debits_reversal): which original a
+ *                        reversal takes back depends on those before it
+ *                        (an unpaid of September took the collection an
+ *                        unpaid of October would otherwise find)
  *   5. finish_flows      what the flows could only do once every fact was
  *                        read (flow_payments_finish, flow_instructions_finish)
  *   6. outcome_tally     each policy's money, from its movements;
@@ -223,7 +226,7 @@ static int on_reversal(void *ctx, const struct store_fact_row *u)
 
 static int read_reversals(struct run *r)
 {
-	return store_each_reversal_since(r->store, r->m.first, on_reversal, r, r->e);
+	return store_each_reversal(r->store, on_reversal, r, r->e);
 }
 
 static int finish_flows(struct run *r)

@@ -4,8 +4,20 @@
  * Rows go through a FILE (plain) or a gzFile (--gzip) onto a temporary
  * file beside the target, created O_EXCL with mode 0600; report_close()
  * flushes, fsyncs, renames it over the target and fsyncs the directory,
- * so the report appears complete or not at all. The path "-" is standard
- * output, written as the rows come.
+ * so the report appears complete or not at all. What the path names
+ * decides where the rows go:
+ *
+ *   nothing yet, a regular file   the temporary file, renamed over it
+ *   a symbolic link               the same, over the file it points to:
+ *                                 the link stays a link
+ *   "-", a character device, a    straight through, as the rows come (no
+ *   FIFO                          temporary file, no rename: /dev/null
+ *                                 stays a device)
+ *   a directory                   refused, a usage mistake (-KASI_EUSAGE)
+ *   anything else, a link to      refused (-KASI_EIO)
+ *   nothing
+ *
+ * Messages name the path the caller gave, never the temporary file.
  */
 #include "core/common.h"
 #include "stage/report.h"
@@ -13,7 +25,9 @@
 #include <zlib.h>
 
 struct report {
-	char *path, *tmp; /* tmp NULL: written to standard output */
+	char *path;   /* as given (with .gz appended): what messages name */
+	char *target; /* the file renamed over: path, or the file its link names */
+	char *tmp;    /* NULL: written straight through (a stream) */
 	int fd;
 	FILE *f;
 	gzFile gz;
@@ -44,10 +58,19 @@ bool report_to_stdout(const char *path)
 	return !strcmp(path, "-");
 }
 
-/* What to call the file being written, in a message. */
+/* Whether path names a stream: standard output, or (through any links)
+ * a character device or a FIFO. */
+bool report_is_stream(const char *path)
+{
+	struct stat st;
+	return report_to_stdout(path) ||
+	       (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)));
+}
+
+/* What to call the report in a message: the path the caller gave. */
 static const char *report_name(const struct report *r)
 {
-	return r->tmp ? r->tmp : "standard output";
+	return report_to_stdout(r->path) ? "standard output" : r->path;
 }
 
 size_t report_cell(const char *cell, char *out, size_t size)
@@ -78,34 +101,82 @@ size_t report_cell(const char *cell, char *out, size_t size)
 	return n;
 }
 
+/* Where a report at r->path goes (the table at the top): r->target set
+ * for a file; neither it nor r->tmp for a stream. */
+static int place(struct report *r, struct err *e)
+{
+	struct stat st, lst;
+	const char *path = r->path;
+	if (!*path)
+		return err_set(e, KASI_EUSAGE,
+			       "the report needs a file name (an empty path was given)");
+	if (report_is_stream(path))
+		return 0;
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return err_sys(e, KASI_EIO, "cannot write '%s'", path);
+		if (lstat(path, &lst) == 0)
+			return err_set(e, KASI_EIO,
+				       "cannot write '%s': a symbolic link to a file that does not "
+				       "exist",
+				       path);
+		r->target = strdup(path); /* new: its directory's absence is told by open */
+	} else if (S_ISDIR(st.st_mode)) {
+		return err_set(e, KASI_EUSAGE,
+			       "'%s' is a directory: give the report a file name (e.g. '%s%s"
+			       "report.csv')",
+			       path, path, path[strlen(path) - 1] == '/' ? "" : "/");
+	} else if (!S_ISREG(st.st_mode)) {
+		return err_set(e, KASI_EIO,
+			       "cannot write '%s': neither a file, a character device nor a FIFO",
+			       path);
+	} else if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		/* The file the link names is replaced; the link stays. */
+		if (!(r->target = realpath(path, NULL)))
+			return err_sys(e, KASI_EIO, "cannot write '%s'", path);
+	} else {
+		r->target = strdup(path);
+	}
+	if (!r->target || asprintf(&r->tmp, "%s.tmp-%d", r->target, (int)getpid()) < 0) {
+		r->tmp = NULL;
+		return err_set(e, KASI_EIO, "out of memory");
+	}
+	return 0;
+}
+
 int report_open(struct report **out, const char *path, bool gzip, char *final_path,
 		size_t final_size, struct err *e)
 {
 	struct report *r = calloc(1, sizeof(*r));
-	*out = r;
+	*out = NULL;
 	if (!r)
 		return err_set(e, KASI_EIO, "out of memory");
 	r->fd = -1;
-	bool to_stdout = report_to_stdout(path);
+	/* A stream takes what it is given: no .gz is appended to a device. */
+	bool stream = report_is_stream(path);
 	size_t len = strlen(path);
 	bool has_gz = len > 3 && !strcmp(path + len - 3, ".gz");
-	if (asprintf(&r->path, "%s%s", path, gzip && !has_gz && !to_stdout ? ".gz" : "") < 0)
-		r->path = NULL;
-	if (r->path && !to_stdout && asprintf(&r->tmp, "%s.tmp-%d", r->path, (int)getpid()) < 0)
-		r->tmp = NULL;
-	if (!r->path || (!to_stdout && !r->tmp)) {
-		report_abort(r);
-		*out = NULL;
+	if (asprintf(&r->path, "%s%s", path, gzip && !has_gz && !stream ? ".gz" : "") < 0) {
+		free(r);
 		return err_set(e, KASI_EIO, "out of memory");
 	}
-	snprintf(final_path, final_size, "%s", r->path);
-	r->fd = to_stdout ? dup(STDOUT_FILENO)
-			  : open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (r->fd < 0) {
-		int rc = err_sys(e, KASI_EIO, "cannot create '%s'",
-				 to_stdout ? "standard output" : r->tmp);
+	int rc = place(r, e);
+	if (rc) {
 		report_abort(r);
-		*out = NULL;
+		return rc;
+	}
+	snprintf(final_path, final_size, "%s", r->path);
+	if (report_to_stdout(r->path))
+		r->fd = dup(STDOUT_FILENO);
+	else if (!r->tmp)
+		r->fd = open(r->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	else
+		r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r->fd < 0) {
+		rc = err_sys(e, KASI_EIO, "cannot create '%s'", report_name(r));
+		free(r->tmp); /* not ours to remove */
+		r->tmp = NULL;
+		report_abort(r);
 		return rc;
 	}
 	if (gzip) {
@@ -121,9 +192,9 @@ int report_open(struct report **out, const char *path, bool gzip, char *final_pa
 	}
 	if (!r->gz && !r->f) {
 		report_abort(r);
-		*out = NULL;
 		return err_set(e, KASI_EIO, "cannot write '%s': out of memory", path);
 	}
+	*out = r;
 	return 0;
 }
 
@@ -192,8 +263,9 @@ int report_close(struct report *r, struct err *e)
 			r->failed = true;
 		r->f = NULL;
 	}
-	/* Standard output is a pipe or a terminal as often as a file: what
-	 * reaches it is the reader's to keep (no fsync, no rename). */
+	/* A stream (standard output, a device, a FIFO) is a pipe or a
+	 * terminal as often as a file: what reaches it is the reader's to
+	 * keep (no fsync, no rename). */
 	if (r->failed || (r->tmp && fsync(r->fd) != 0)) {
 		rc = err_sys(e, KASI_EIO, "cannot write '%s'", report_name(r));
 		report_abort(r);
@@ -202,17 +274,16 @@ int report_close(struct report *r, struct err *e)
 	close(r->fd);
 	r->fd = -1;
 	if (!r->tmp) {
-		free(r->path);
-		free(r);
+		report_abort(r); /* nothing left to remove: frees */
 		return 0;
 	}
-	if (rename(r->tmp, r->path) != 0) {
-		rc = err_sys(e, KASI_EIO, "cannot rename '%s' to '%s'", r->tmp, r->path);
+	if (rename(r->tmp, r->target) != 0) {
+		rc = err_sys(e, KASI_EIO, "cannot write '%s' (putting it in place)", r->path);
 		report_abort(r);
 		return rc;
 	}
 	/* The rename is durable once the directory is synced. */
-	char *dir = strdup(r->path);
+	char *dir = strdup(r->target);
 	if (dir) {
 		char *slash = strrchr(dir, '/');
 		const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
@@ -223,9 +294,9 @@ int report_close(struct report *r, struct err *e)
 		}
 		free(dir);
 	}
-	free(r->path);
 	free(r->tmp);
-	free(r);
+	r->tmp = NULL; /* renamed: nothing to remove */
+	report_abort(r);
 	return 0;
 }
 
@@ -242,6 +313,7 @@ void report_abort(struct report *r)
 	if (r->tmp)
 		unlink(r->tmp);
 	free(r->path);
+	free(r->target);
 	free(r->tmp);
 	free(r);
 }

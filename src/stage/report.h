@@ -13,9 +13,13 @@
 struct report;
 
 /* Start a report at path (".gz" appended when gzip is set and path does
- * not end so; the final name goes to final_path). The file is written
- * under a temporary name and renamed when report_close succeeds: a reader
- * never sees half a report. Created mode 0600. */
+ * not end so, nor names a stream; the final name goes to final_path). The
+ * file is written under a temporary name and renamed when report_close
+ * succeeds: a reader never sees half a report. Created mode 0600. A
+ * symbolic link stays one: the file it names is replaced. A stream
+ * ("-", a character device such as /dev/null, a FIFO) is written straight
+ * through. A directory is -KASI_EUSAGE; anything else, or a link to
+ * nothing, -KASI_EIO. Messages name path, never the temporary file. */
 int report_open(struct report **out, const char *path, bool gzip, char *final_path,
 		size_t final_size, struct err *e);
 
@@ -33,6 +37,10 @@ int report_text(struct report *r, const char *text, size_t n, struct err *e);
  * gzipped or not, as the rows come (neither whole-or-nothing nor 0600:
  * it is the caller's stream). */
 bool report_to_stdout(const char *path);
+/* Whether path names a stream report_open writes straight through:
+ * standard output, or (through links) a character device or a FIFO. Files
+ * written beside a report are not written beside a stream. */
+bool report_is_stream(const char *path);
 
 /* Flush, fsync, rename into place. Returns 0 or a negative status; the
  * report is freed either way. */

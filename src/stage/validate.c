@@ -331,6 +331,25 @@ static void list_values(const struct schema_check *c, char *buf, size_t size)
 	}
 }
 
+/* What a check expects; for a conditional one, with the condition that
+ * made it apply ("at most 0.00 on a row whose transactionTypeId is 4"),
+ * into buf. */
+static const char *expected_here(const struct vrun *r, const struct csv_row *row,
+				 const struct schema_check *c, const char *exp, char *buf,
+				 size_t size)
+{
+	if (!c->when)
+		return exp;
+	const struct schema_column *cc = &r->s->columns[c->when->column];
+	const struct csv_field *f = field_at(r, row, c->when->column);
+	if (!f || !f->len || cc->mask) /* the value is one the schema lists */
+		snprintf(buf, size, "%s on this row (by its %s)", exp, cc->name);
+	else
+		snprintf(buf, size, "%s on a row whose %s is %.*s", exp, cc->name, (int)f->len,
+			 f->data);
+	return buf;
+}
+
 /* Run one check on a non-empty value. Returns true if it passes;
  * otherwise raises the error. *date carries the business date found by
  * a date or timestamp check to a later within_file_date. */
@@ -342,13 +361,13 @@ static bool run_check(struct vrun *r, const struct csv_row *row, size_t ci,
 	struct validation *v = r->v;
 	long pos = r->field_of_col[ci];
 	enum rule rule = (enum rule)(RULE_CHECK_BASE + c->kind);
-	char expected[512];
+	char expected[512], here[640];
 
-#define FAIL(exp, ...)                                                                           \
-	do {                                                                                     \
-		add_error(v, row->record, pos, rule, col->name, f->data, f->len, col->mask, exp, \
-			  __VA_ARGS__);                                                          \
-		return false;                                                                    \
+#define FAIL(exp, ...)                                                                      \
+	do {                                                                                \
+		add_error(v, row->record, pos, rule, col->name, f->data, f->len, col->mask, \
+			  expected_here(r, row, c, exp, here, sizeof(here)), __VA_ARGS__);  \
+		return false;                                                               \
 	} while (0)
 
 	switch (c->kind) {

@@ -40,6 +40,14 @@ static int fail(struct store *s, int code, struct err *e, const char *what, cons
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return err_set(e, KASI_ELOCKED, "store '%s' is locked by another run (%s)",
 			       s ? s->path : "?", what);
+	if (primary == SQLITE_NOTADB)
+		return err_set(e, KASI_ECONFIG, "'%s' is not a kasi store (not an SQLite database)",
+			       s ? s->path : "?");
+	if (primary == SQLITE_READONLY && s && s->readonly)
+		return err_set(e, KASI_EIO,
+			       "store '%s' is read-only for this user: %s needs to write it "
+			       "(status, reports and explain only read)",
+			       s->path, what);
 	const char *trouble = disk_trouble(s && s->db ? sqlite3_extended_errcode(s->db) : code);
 	if (trouble)
 		return err_set(e, KASI_EIO, "store '%s': %s: %s (%s)", s ? s->path : "?", what, msg,

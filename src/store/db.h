@@ -33,6 +33,7 @@ struct db_product {
 struct store {
 	sqlite3 *db;
 	char *path;
+	bool readonly; /* the file cannot be written by this process: read only */
 	struct db_cached *cache;
 	size_t ncache, cache_cap;
 	struct db_product products[DB_PRODUCTS_CACHED];

@@ -328,7 +328,40 @@ static const char *const scripts[] = {
 	"	carried_into  INTEGER REFERENCES settlement_batches(batch_id)\n"
 	");\n",
 
-	/* 5: the nightly job. What each job fetched from its partner: a file
+	/* 5: what a file can change, and every key of a fact. A channel's
+	 * file is given, when it is applied, the periods whose outcomes or
+	 * discrepancies its facts can change (store_file_period_add): a
+	 * period is out of date when a file applied since its reconciliation
+	 * has a row here. Files applied before this version are given the
+	 * periods already known that the earlier rule gave them (their facts
+	 * dated in the period or later, or the file itself); a period known
+	 * later is reconciled after them. A reversal's original named by id
+	 * is looked up by this index (unpaids that name none are not in it).
+	 * A schema may declare more than one key (a wallet's transaction id,
+	 * and the request's correlation id): the first is the fact's key, and
+	 * each further one is kept in fact_keys, unique per channel, so that
+	 * a row repeating one in a later file is a duplicate too. (Facts
+	 * stored before keep no further key: their columns were not kept.) */
+	"CREATE TABLE file_periods (\n"
+	"	period  TEXT NOT NULL,\n"
+	"	file_id INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (period, file_id)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO file_periods (period, file_id)\n"
+	"SELECT p.period, f.file_id FROM files f JOIN periods p\n"
+	" WHERE f.outcome = 'applied' AND f.period_facts = 1 AND f.channel IS NOT NULL\n"
+	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01');\n"
+	"CREATE INDEX facts_by_original ON facts(channel, original_id)\n"
+	"	WHERE original_id IS NOT NULL;\n"
+	"CREATE TABLE fact_keys (\n"
+	"	channel TEXT NOT NULL,\n"
+	"	key     TEXT NOT NULL,\n"
+	"	value   TEXT NOT NULL,\n"
+	"	fact_id INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (channel, key, value)\n"
+	") WITHOUT ROWID;\n",
+
+	/* 6: the nightly job. What each job fetched from its partner: a file
 	 * is fetched once (its name, size and modification time), even after
 	 * it left the inbox; and the days a job found no file for by the
 	 * deadline (MISSING_FILE, once per job and day). */

@@ -43,15 +43,14 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 
 /* The rule of struct store_period. "Since" is by file_id, not by time:
  * ids only grow, and reconciled_at has whole seconds. A channel's file
- * reaches the period when its last fact, or the file itself, is dated on
- * or after the period's first day (a file of a day, even header-only,
- * says what its channel had that day: the ledger's records of the day are
- * then expected in it). Reference data has no channel; a header-only load
- * of it changes nothing. */
+ * reaches the periods it was given when it was applied (file_periods:
+ * store_file_period_add). Reference data has no channel; a header-only
+ * load of it changes nothing. */
 static const char sql_period_files_since_reconciled[] =
 	"SELECT count(*) FROM periods p JOIN files f ON f.file_id > p.reconciled_through_file\n"
 	" WHERE p.period = ?1 AND f.outcome = 'applied' AND f.period_facts = 1\n"
-	"   AND (f.last_fact_date >= p.period || '-01' OR f.file_date >= p.period || '-01'\n"
+	"   AND (EXISTS (SELECT 1 FROM file_periods r\n"
+	"                 WHERE r.period = p.period AND r.file_id = f.file_id)\n"
 	"        OR (f.channel IS NULL AND f.rows > 0 AND f.schema <> 'products'))";
 
 int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
@@ -66,6 +65,124 @@ int store_period_files_since_reconciled(struct store *s, const char *period, int
 	if (st)
 		sqlite3_reset(st);
 	return rc;
+}
+
+/* ---- what a channel's file can change ---------------------------------------- */
+
+static const char sql_file_period_add[] =
+	"INSERT OR IGNORE INTO file_periods (period, file_id) VALUES (?1, ?2)";
+
+int store_file_period_add(struct store *s, int64_t file_id, const char *period, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_file_period_add, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_bind_int(s, st, &rc, e, 2, file_id);
+	db_step_done(s, st, &rc, e, "recording what a file can change");
+	return rc;
+}
+
+/* Each distinct period (the first seven characters of a date) a query
+ * gives, through fn. */
+static int each_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+		       int (*fn)(void *ctx, const char *period), void *ctx)
+{
+	while (db_step_row(s, st, rc, e, "reading what a file can change"))
+		if ((*rc = fn(ctx, db_col_text(st, 0))))
+			break;
+	if (st)
+		sqlite3_reset(st);
+	return *rc;
+}
+
+/* The file's reversals; the pairs (reference, cycle date) they link by,
+ * and those of the originals they name; the facts of those pairs and the
+ * originals named (what the reversals may take back); and the reversals
+ * that name any of those by id (what they compete with). Their dates and
+ * cycle dates. */
+static const char sql_periods_linked[] =
+	"WITH mine AS (\n"
+	"  SELECT reference, cycle_date, original_id FROM facts\n"
+	"   WHERE fact_id BETWEEN ?2 AND ?3 AND canonical_kind = 'reversal'\n"
+	"     AND duplicate_of IS NULL),\n"
+	"named AS (\n"
+	"  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
+	"    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
+	"   WHERE o.duplicate_of IS NULL),\n"
+	"pairs(reference, cycle_date) AS (\n"
+	"  SELECT reference, cycle_date FROM mine\n"
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
+	"  UNION SELECT reference, cycle_date FROM named\n"
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
+	"members(fact_key, d1, d2) AS (\n"
+	"  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
+	"    JOIN facts m INDEXED BY facts_by_cycle\n"
+	"      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
+	"   WHERE m.channel = ?1 AND m.duplicate_of IS NULL\n"
+	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
+	"rivals(d1, d2) AS (\n"
+	"  SELECT r.business_date, r.cycle_date FROM members\n"
+	"    JOIN facts r INDEXED BY facts_by_original\n"
+	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
+	"   WHERE r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL)\n"
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+	"  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
+	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
+	" WHERE d IS NOT NULL";
+
+int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_periods_linked, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
+	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
+	return each_period(s, st, &rc, e, fn, ctx);
+}
+
+/* The stored reversals of the channel that name an original by id (the
+ * few in facts_by_original), those naming one of the file's facts. */
+static const char sql_periods_naming[] =
+	"WITH naming(d1, d2) AS (\n"
+	"  SELECT r.business_date, r.cycle_date\n"
+	"    FROM facts r INDEXED BY facts_by_original CROSS JOIN facts x\n"
+	"   WHERE r.channel = ?1 AND r.original_id IS NOT NULL\n"
+	"     AND r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL\n"
+	"     AND x.channel = ?1 AND x.fact_key = r.original_id AND x.duplicate_of IS NULL\n"
+	"     AND x.fact_id BETWEEN ?2 AND ?3)\n"
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
+	" WHERE d IS NOT NULL";
+
+int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_periods_naming, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
+	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
+	return each_period(s, st, &rc, e, fn, ctx);
+}
+
+/* The ledger records the file's facts hold: a record of another day that
+ * a file holds is not missing from that day's file. */
+static const char sql_periods_ledger_held[] =
+	"SELECT DISTINCT substr(l.business_date, 1, 7)\n"
+	"  FROM facts x JOIN ledger l ON l.channel = x.channel AND l.transaction_id = x.fact_key\n"
+	" WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1";
+
+int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
+				  int (*fn)(void *ctx, const char *period), void *ctx,
+				  struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_periods_ledger_held, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, channel);
+	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
+	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
+	return each_period(s, st, &rc, e, fn, ctx);
 }
 
 static const char sql_period_schedule[] =
@@ -334,20 +451,18 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
 	return rc < 0 ? rc : 0;
 }
 
-/* The literal matches the partial index's WHERE, so that it is used. */
-static const char sql_each_reversal_since[] =
+/* The literal matches the partial index's WHERE, so that it is used: the
+ * index holds the reversals alone, in date order. */
+static const char sql_each_reversal[] =
 	FACT_COLUMNS "  FROM facts INDEXED BY facts_reversals\n"
-		     " WHERE canonical_kind = 'reversal' AND business_date >= ?1\n"
-		     "   AND duplicate_of IS NULL\n"
+		     " WHERE canonical_kind = 'reversal' AND duplicate_of IS NULL\n"
 		     " ORDER BY business_date, fact_id";
 
-int store_each_reversal_since(struct store *s, const char *first_day,
-			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-			      struct err *e)
+int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
+			void *ctx, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_each_reversal_since, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, first_day);
+	sqlite3_stmt *st = db_prep(s, sql_each_reversal, &rc, e);
 	rc = each_fact(s, st, &rc, e, fn, ctx);
 	return rc < 0 ? rc : 0;
 }

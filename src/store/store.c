@@ -94,25 +94,37 @@ static int open_connection(struct store **out, const char *path, bool create, st
 			       path);
 	if (create && (rc = make_private(path, e)))
 		return rc;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
-		    (create ? SQLITE_OPEN_CREATE : 0);
+	/* A store this process may not write (its file's or its directory's
+	 * permissions, a read-only mount) is opened to read: status, reports
+	 * and explanations need no more, and what would write says so. */
+	s->readonly = !create && access(path, W_OK) != 0;
+	int flags = (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		    SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int r = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (r != SQLITE_OK)
 		return db_fail(s, r, e, "opening");
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	/* WAL: readers never block the writer. synchronous=FULL: a commit is
-	 * durable before kasi reports it. */
 	if ((rc = db_register_arrays(s, e)))
 		return rc;
-	/* The WAL is copied back into the database once it passes 64 MiB,
-	 * not 4: when one run commits file after file, a page they all change
-	 * is copied back once, not once a file. */
+	/* WAL: readers never block the writer. synchronous=FULL: a commit is
+	 * durable before kasi reports it. The WAL is copied back into the
+	 * database once it passes 64 MiB, not 4: when one run commits file
+	 * after file, a page they all change is copied back once, not once a
+	 * file. (A store made by kasi is in WAL mode already: a reader need
+	 * not, and may not, set it.) */
 	rc = db_exec(s,
-		     "PRAGMA journal_mode = WAL;\n"
-		     "PRAGMA synchronous = FULL;\n"
-		     "PRAGMA wal_autocheckpoint = 16384;\n"
-		     "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS,
+		     s->readonly ? "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS
+				 : "PRAGMA journal_mode = WAL;\n"
+				   "PRAGMA synchronous = FULL;\n"
+				   "PRAGMA wal_autocheckpoint = 16384;\n"
+				   "PRAGMA foreign_keys = ON;\n" WORK_SETTINGS,
 		     e, "setting up the connection");
+	if (rc && s->readonly)
+		rc = err_set(e, KASI_EIO,
+			     "store '%s' is read-only for this user, and so is its directory: a "
+			     "store is read beside its '-shm' index, which kasi cannot create "
+			     "there (make the directory writable, or read a copy)",
+			     path);
 	return rc;
 }
 
@@ -240,11 +252,58 @@ static int classify_facts(struct store *s, const struct store_upgrade *up, struc
 	return rc;
 }
 
+/* Whether the SQLite database at path is another application's (no
+ * kasi version, tables of its own), or no SQLite database at all: kasi
+ * adds nothing to it, nor changes its mode. 0: a kasi store, an empty
+ * file or none; else -KASI_ECONFIG. Looked at read-only, before anything
+ * is written. */
+static int not_kasi(const char *path, struct err *e)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0; /* none yet, or empty: kasi's to make */
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st_v = NULL, *st_t = NULL;
+	int rc = 0, version = -1;
+	char table[TEXT_RENDER_BUFSZ] = "";
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_v) == SQLITE_ROW)
+		version = sqlite3_column_int(st_v, 0);
+	else if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+		rc = err_set(e, KASI_ECONFIG,
+			     "'%s' is not a kasi store (not an SQLite database): kasi changes "
+			     "nothing in it (give --db a new path)",
+			     path);
+	if (version == 0 &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT name FROM sqlite_master WHERE type = 'table'\n"
+			       "   AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
+			       -1, &st_t, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_t) == SQLITE_ROW) {
+		text_value((const char *)sqlite3_column_text(st_t, 0), table);
+		rc = err_set(e, KASI_ECONFIG,
+			     "'%s' is not a kasi store: an SQLite database with tables of its "
+			     "own ('%s', ...) and no kasi version; kasi adds nothing to it (give "
+			     "--db a new path)",
+			     path, table);
+	}
+	sqlite3_finalize(st_v);
+	sqlite3_finalize(st_t);
+	sqlite3_close(db);
+	return rc;
+}
+
 int store_init(const char *path, const struct store_upgrade *up, int *from, struct err *e)
 {
 	struct store *s = NULL;
 	int version = 0;
-	int rc = open_connection(&s, path, true, e);
+	*from = 0;
+	int rc = not_kasi(path, e);
+	if (rc)
+		return rc;
+	rc = open_connection(&s, path, true, e);
 	if (!rc)
 		rc = db_exec(s, "BEGIN IMMEDIATE", e, "starting the migration");
 	if (!rc)
@@ -279,9 +338,18 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 int store_open(struct store **out, const char *path, struct err *e)
 {
 	int version = 0;
-	int rc = open_connection(out, path, false, e);
+	/* Looked at first, read-only: opening sets the journal mode. */
+	int rc = not_kasi(path, e);
+	if (rc) {
+		*out = NULL;
+		return rc;
+	}
+	rc = open_connection(out, path, false, e);
 	if (!rc)
 		rc = user_version(*out, &version, e);
+	if (!rc && version == 0)
+		rc = err_set(e, KASI_ENOINPUT, "no kasi store at '%s' (create it with 'kasi init')",
+			     path);
 	if (!rc && version != STORE_VERSION) {
 		if (version < STORE_VERSION)
 			rc = err_set(
@@ -1026,7 +1094,7 @@ static char sql_fact_insert[sizeof(FACT_COLUMNS_INSERTED) + 200];
 static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 100];
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
 static const char sql_fact_counted[] =
-	"SELECT f.fact_id, f.content_hash, l.name, f.row\n"
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
 	"  FROM facts f JOIN files l USING (file_id)\n"
 	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND f.duplicate_of IS NULL";
 static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
@@ -1036,28 +1104,107 @@ static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 
 /* A fact whose key is counted already: kept for the record, marked as a
  * duplicate of the counted one, which *dup describes. */
-static int fact_duplicate(struct store *s, int64_t file_id, const struct store_fact *f,
-			  struct store_duplicate *dup, struct err *e)
+static const char sql_fact_counted_at[] =
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
+	"  FROM facts f JOIN files l USING (file_id) WHERE f.fact_id = ?1";
+
+/* The counted fact by its key, or by its id (key NULL), into *dup; its id,
+ * or 0. */
+static int64_t counted(struct store *s, const struct store_fact *f, const char *key,
+		       int64_t fact_id, struct store_duplicate *dup, int *rc, struct err *e)
 {
-	int rc = 0;
 	int64_t original = 0;
-	sqlite3_stmt *st = db_prep(s, sql_fact_counted, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, f->channel);
-	db_bind_text(s, st, &rc, e, 2, f->fact_key);
-	if (db_step_row(s, st, &rc, e, "looking up a fact")) {
+	sqlite3_stmt *st = db_prep(s, key ? sql_fact_counted : sql_fact_counted_at, rc, e);
+	if (key) {
+		db_bind_text(s, st, rc, e, 1, f->channel);
+		db_bind_text(s, st, rc, e, 2, key);
+	} else {
+		db_bind_int(s, st, rc, e, 1, fact_id);
+	}
+	if (db_step_row(s, st, rc, e, "looking up a fact")) {
 		original = sqlite3_column_int64(st, 0);
 		dup->duplicate = true;
 		dup->same_content = sqlite3_column_int64(st, 1) == f->content_hash;
 		snprintf(dup->file, sizeof(dup->file), "%s", db_col_text(st, 2));
 		dup->row = (uint64_t)sqlite3_column_int64(st, 3);
+		snprintf(dup->transaction_id, sizeof(dup->transaction_id), "%s",
+			 db_col_text(st, 4));
 	}
-	if (!rc && !original)
-		return err_set(e, KASI_EIO, "store '%s': a fact was neither saved nor found",
-			       s->path);
-	st = db_prep(s, sql_fact_insert_duplicate, &rc, e);
+	if (st)
+		sqlite3_reset(st);
+	return original;
+}
+
+/* Keep f for the record, a duplicate of the counted fact original. */
+static int insert_duplicate(struct store *s, int64_t file_id, const struct store_fact *f,
+			    int64_t original, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_fact_insert_duplicate, &rc, e);
 	bind_fact(s, st, &rc, e, 1, file_id, f);
 	db_bind_int(s, st, &rc, e, 21, original);
 	db_step_done(s, st, &rc, e, "saving a duplicate fact");
+	return rc;
+}
+
+static int fact_duplicate(struct store *s, int64_t file_id, const struct store_fact *f,
+			  struct store_duplicate *dup, struct err *e)
+{
+	int rc = 0;
+	int64_t original = counted(s, f, f->fact_key, 0, dup, &rc, e);
+	if (!rc && !original)
+		return err_set(e, KASI_EIO, "store '%s': a fact was neither saved nor found",
+			       s->path);
+	return rc ? rc : insert_duplicate(s, file_id, f, original, e);
+}
+
+/* ---- a fact's further keys ------------------------------------------------ */
+
+static const char sql_fact_key_find[] =
+	"SELECT fact_id FROM fact_keys WHERE channel = ?1 AND key = ?2 AND value = ?3";
+static const char sql_fact_key_add[] =
+	"INSERT INTO fact_keys (channel, key, value, fact_id) VALUES (?1, ?2, ?3, ?4)";
+
+/* The counted fact one of f's further keys names (the first that does,
+ * its index into *which), or 0. */
+static int64_t further_key_counted(struct store *s, const struct store_fact *f, size_t *which,
+				   int *rc, struct err *e)
+{
+	int64_t found = 0;
+	for (size_t k = 0; k < f->nkeys && !found && !*rc; k++) {
+		const char *v = f->key_values[k];
+		if (!v || !*v)
+			continue;
+		sqlite3_stmt *st = db_prep(s, sql_fact_key_find, rc, e);
+		db_bind_text(s, st, rc, e, 1, f->channel);
+		db_bind_text(s, st, rc, e, 2, f->key_names[k]);
+		db_bind_text(s, st, rc, e, 3, v);
+		if (db_step_row(s, st, rc, e, "looking up a key")) {
+			found = sqlite3_column_int64(st, 0);
+			*which = k;
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
+	return found;
+}
+
+/* Record a counted fact's further keys. */
+static int further_keys_add(struct store *s, int64_t file_id, const struct store_fact *f,
+			    struct err *e)
+{
+	int rc = 0;
+	for (size_t k = 0; k < f->nkeys && !rc; k++) {
+		const char *v = f->key_values[k];
+		if (!v || !*v)
+			continue;
+		sqlite3_stmt *st = db_prep(s, sql_fact_key_add, &rc, e);
+		db_bind_text(s, st, &rc, e, 1, f->channel);
+		db_bind_text(s, st, &rc, e, 2, f->key_names[k]);
+		db_bind_text(s, st, &rc, e, 3, v);
+		db_bind_int(s, st, &rc, e, 4, store_fact_id(file_id, f->row));
+		db_step_done(s, st, &rc, e, "saving a key");
+	}
 	return rc;
 }
 
@@ -1083,6 +1230,44 @@ static int facts_insert_once(struct store *s, const char *sql, int64_t file_id,
 	return rc;
 }
 
+/* One fact with further keys: a duplicate of the fact its own key names,
+ * else of the one a further key names, else counted. */
+static int fact_insert_keyed(struct store *s, const char *one, int64_t file_id,
+			     const struct store_fact *f, struct store_duplicate *dup, struct err *e)
+{
+	int rc = 0;
+	size_t which = 0;
+	int64_t by_key = further_key_counted(s, f, &which, &rc, e);
+	if (rc)
+		return rc;
+	if (by_key && !counted(s, f, f->fact_key, 0, dup, &rc, e) && !rc) {
+		counted(s, f, NULL, by_key, dup, &rc, e);
+		snprintf(dup->key, sizeof(dup->key), "%s", f->key_names[which]);
+		return rc ? rc : insert_duplicate(s, file_id, f, by_key, e);
+	}
+	if (rc || by_key) /* by its own key: facts_insert_once says so again */
+		memset(dup, 0, sizeof(*dup));
+	if (!rc)
+		rc = facts_insert_once(s, one, file_id, f, 1, dup, e);
+	if (!rc && !dup->duplicate)
+		rc = further_keys_add(s, file_id, f, e);
+	return rc;
+}
+
+/* f[0..n) (n = 1, or STORE_BATCH with sql the statement for as many):
+ * facts with further keys go one at a time; the rest, as one. */
+static int facts_insert(struct store *s, const char *sql, const char *one, int64_t file_id,
+			const struct store_fact *f, size_t n, struct store_duplicate *dup,
+			struct err *e)
+{
+	int rc = 0;
+	if (!f[0].nkeys)
+		return facts_insert_once(s, sql, file_id, f, n, dup, e);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = fact_insert_keyed(s, one, file_id, &f[i], &dup[i], e);
+	return rc;
+}
+
 int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact *f, size_t n,
 		       struct store_duplicate *dup, struct err *e)
 {
@@ -1103,9 +1288,9 @@ int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact
 	int rc = 0;
 	size_t i = 0;
 	for (; i + STORE_BATCH <= n && !rc; i += STORE_BATCH)
-		rc = facts_insert_once(s, many, file_id, f + i, STORE_BATCH, dup + i, e);
+		rc = facts_insert(s, many, one, file_id, f + i, STORE_BATCH, dup + i, e);
 	for (; i < n && !rc; i++)
-		rc = facts_insert_once(s, one, file_id, f + i, 1, dup + i, e);
+		rc = facts_insert(s, one, one, file_id, f + i, 1, dup + i, e);
 	return rc;
 }
 

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 5
+#define STORE_VERSION 6
 
 struct store;
 
@@ -205,6 +205,9 @@ int store_ledger_upsert(struct store *s, const struct store_ledger_entry *l, int
 
 /* ---- facts ---------------------------------------------------------- */
 
+/* A fact's keys past the first it may have (struct store_fact). */
+#define STORE_MORE_KEYS 4
+
 struct store_fact {
 	uint64_t row;
 	const char *channel, *fact_key, *transaction_id, *reference, *business_date, *kind;
@@ -216,6 +219,13 @@ struct store_fact {
 	int64_t requested_amount;
 	int64_t content_hash;	    /* its content's SHA-256, first 8 bytes (store_content_hash) */
 	const char *canonical_kind; /* what it means under its schema's kind rules */
+	/* Its further identities, when its schema declares more than one key
+	 * (a wallet's transaction id, and the request's correlation id): each
+	 * key's name and its value in the row ("" or NULL: none). A row
+	 * repeating one counted before in the channel is a duplicate. */
+	const char *const *key_names;
+	const char *key_values[STORE_MORE_KEYS];
+	size_t nkeys;
 };
 
 /* What store_facts_insert found when a fact's key was stored before. */
@@ -224,6 +234,8 @@ struct store_duplicate {
 	bool same_content;
 	char file[512]; /* where the counted one came from */
 	uint64_t row;
+	char key[64];		  /* the further key repeated; "": the fact's own */
+	char transaction_id[128]; /* the counted one's */
 };
 
 /* A fact's content hash: the first 8 bytes of its content's SHA-256, as a
@@ -245,9 +257,10 @@ static inline int64_t store_fact_id(int64_t file_id, uint64_t row)
 }
 
 /* Store rows' facts, f[0..n): best STORE_BATCH at a time (one
- * statement). A fact whose key was counted before (or earlier in f) is
- * stored as a duplicate, and dup[i] says of what. A row past
- * STORE_MAX_ROW is -KASI_EDATA. */
+ * statement). A fact whose key was counted before (or earlier in f), or
+ * one of whose further keys was (in an earlier file), is stored as a
+ * duplicate, and dup[i] says of what. A row past STORE_MAX_ROW is
+ * -KASI_EDATA. */
 int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact *f, size_t n,
 		       struct store_duplicate *dup, struct err *e);
 
@@ -300,11 +313,11 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 
 /* A reconciled period is out of date when a file applied since it was
  * reconciled could change its outcomes or discrepancies: a channel's file
- * with facts dated in the period or later (a late unpaid reverses a debit
- * of the period), or dated so itself, or a load of the policy register or
+ * that reaches it (given, when it was applied, the periods its facts can
+ * change: store_file_period_add), or a load of the policy register or
  * of the ledger (the product catalogue changes no outcome). A rejected or
- * duplicate file changes nothing. files_since_reconciled counts those files: 0 when the
- * period is up to date, or not reconciled. */
+ * duplicate file changes nothing. files_since_reconciled counts those
+ * files: 0 when the period is up to date, or not reconciled. */
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t files_since_reconciled;
@@ -318,6 +331,27 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
  * (the rule above); 0 when there are none, or it was never reconciled. */
 int store_period_files_since_reconciled(struct store *s, const char *period, int64_t *files,
 					struct err *e);
+
+/* What a channel's file can change, worked out when it is applied: the
+ * periods of its facts' dates and cycle dates and of its own date, and
+ * those each of the following gives (each through fn, as "YYYY-MM"). A
+ * period is recorded, for the file, with store_file_period_add. */
+int store_file_period_add(struct store *s, int64_t file_id, const char *period, struct err *e);
+/* Its reversals' (a debits flow): what they may take back or compete for
+ * with other reversals — the facts of the pairs of reference and cycle
+ * date they link by, the originals they name and their pairs, the
+ * reversals that name any of those by id. */
+int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
+/* The reversals stored before that name one of its facts by id (each was
+ * an orphan, or is one now). */
+int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
+/* The ledger records its facts hold (a two-sided payments flow): a record
+ * of another day held by a file is not missing from that day's file. */
+int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
+				  int (*fn)(void *ctx, const char *period), void *ctx,
+				  struct err *e);
 
 /* Snapshot, in the caller's transaction, the premium of every policy
  * active in the period (started by its last day, not lapsed, not
@@ -385,11 +419,11 @@ int store_read_facts_between(struct store *s, const char *first_day, const char 
 			     int (*fn)(void *ctx, const struct store_fact_row *rows, size_t n),
 			     void *ctx, struct err *e);
 
-/* Counted reversals (canonical kind "reversal") dated first_day or later,
- * of every channel, by date then arrival. */
-int store_each_reversal_since(struct store *s, const char *first_day,
-			      int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
-			      struct err *e);
+/* Every counted reversal (canonical kind "reversal") of every channel,
+ * by date then arrival: which original each takes back depends on the
+ * reversals before it, whatever their period. */
+int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
+			void *ctx, struct err *e);
 /* The fact with this id (file_id * 2^32 + row): 1 through fn, or 0. */
 int store_fact_at(struct store *s, int64_t fact_id,
 		  int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e);

@@ -52,13 +52,32 @@ check "... makes it and its -wal and -shm 0600" test "$(modes "$loose")" = "600 
 expect_err "was mode 0644: made 0600" "and says so"
 release
 
-# An older store (version 0: a database without kasi's tables) is migrated.
+# Another application's database (no kasi version, tables of its own) is
+# not a store: kasi adds nothing to it, nor changes its mode or journal.
+# (Regression: kasi init added kasi's tables to it.)
 old=$tmp/old.db
 sql "$old" "CREATE TABLE unrelated (x); PRAGMA user_version = 0;"
+chmod 644 "$old"
 kasi --db "$old" init
-expect_status 0 "a version-0 store is migrated"
-check "to the current version" test "$(sql "$old" 'PRAGMA user_version')" = "$current"
-check "keeping what it held" test "$(sql "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'unrelated'")" = 1
+expect_status 78 "kasi init refuses another application's database (exit 78)"
+expect_err "'$old' is not a kasi store: an SQLite database with tables of its own ('unrelated', ...)" "saying so"
+check "and adds nothing to it" test "$(sql "$old" "SELECT group_concat(name) FROM sqlite_master")" = unrelated
+check "nor changes its mode or its journal" test "$(stat -c %a "$old") $(sql "$old" 'PRAGMA journal_mode')" = "644 delete"
+kasi --db "$old" status
+expect_status 78 "other commands refuse it too"
+expect_err "is not a kasi store" "alike"
+echo "policy_number,premium" >"$tmp/not-a-db.csv"
+kasi --db "$tmp/not-a-db.csv" init
+expect_status 78 "a file that is no database is refused"
+expect_err "is not a kasi store (not an SQLite database)" "saying so"
+check "and left as it was" test "$(cat "$tmp/not-a-db.csv")" = "policy_number,premium"
+# An empty file, or a database of nothing, is kasi's to make.
+: >"$tmp/empty.db"
+kasi --db "$tmp/empty.db" status
+expect_status 66 "an empty file is no store yet (exit 66)"
+expect_err "no kasi store at '$tmp/empty.db' (create it with 'kasi init')" "saying how to make one"
+kasi --db "$tmp/empty.db" init
+expect_status 0 "kasi init makes a store of an empty file"
 
 # A store written by a newer kasi is left alone.
 new=$tmp/new.db
@@ -70,12 +89,15 @@ check "and not touched" test "$(sql "$new" 'PRAGMA user_version')" = 99
 kasi --db "$new" status
 expect_status 78 "commands refuse a store at another version"
 
-# A migration that fails leaves the store as it was: all or nothing.
+# A migration that fails leaves the store as it was: all or nothing (a
+# version-1 store whose last script cannot apply: a table of its name is
+# there already).
 half=$tmp/half.db
-sql "$half" "CREATE TABLE files (x); PRAGMA user_version = 0;"
+sqlite3 "$half" <"$fixtures/store/v1-world.sql"
+sql "$half" "CREATE TABLE file_periods (x);"
 kasi --db "$half" init
 expect_status 74 "a migration that cannot apply fails"
-check "and rolls back entirely" test "$(sql "$half" 'PRAGMA user_version') $(sql "$half" "SELECT count(*) FROM sqlite_master WHERE name = 'policies'")" = "0 0"
+check "and rolls back entirely" test "$(sql "$half" 'PRAGMA user_version') $(sql "$half" "SELECT count(*) FROM sqlite_master WHERE name IN ('movements', 'fact_keys')")" = "1 0"
 
 # A store written by kasi 0.1.0 (version 1, fixtures/store/v1-world.sql:
 # the fixture world's October, reconciled) is migrated in place, all its

@@ -259,6 +259,148 @@ static void test_flow_directives(void **state)
 		     "only a channel's schema");
 }
 
+/* Regression: directives that make no sense were accepted: `match` given
+ * twice (the last won), a payments flow with no `match` (it matched policy
+ * numbers unasked), `match` in a schema with no `flow`, `amounts
+ * positive` in a payments flow (only `negative` was refused), a
+ * `future_dated` rule for a kind its flow never has, and a label or a
+ * kind's word with control characters, printed raw by kasi explain. Each
+ * is refused, naming its line. */
+static void test_flow_directives_refused(void **state)
+{
+	(void)state;
+	static const char *const base =
+		"channel pay\n"
+		"file_name ^pay\\.csv$\n"
+		"column id\ncolumn st\ncolumn ref\ncolumn d\n\tdate yyyy-mm-dd\n"
+		"column amt\n\tmoney decimals=2\n"
+		"map transaction_id id\nmap status st\nmap reference ref\n"
+		"map date d\nmap amount amt\n";
+	/* base is 14 lines: the directives below start on line 15. */
+	static const struct {
+		const char *lines, *where, *what;
+	} bad[] = {
+		{ "flow payments\nmatch cash_code\nmatch policy_number\nkind collected status=ok\n",
+		  ":17:", "match: given twice (first on line 16)" },
+		{ "flow payments\nkind collected status=ok\n", ":15:",
+		  "flow payments: 'match policy_number|collection_ref|cash_code' is required" },
+		{ "match cash_code\n", "bad.schema:", "flow directives without a 'flow'" },
+		{ "flow payments\nmatch cash_code\nkind collected status=ok\namounts positive\n",
+		  ":18:", "link and amounts belong to a debits flow" },
+		{ "flow payments\nmatch cash_code\nkind collected status=ok\n"
+		  "future_dated date kind=reversal\n",
+		  ":18:", "future_dated: a payments flow has no reversal rows" },
+		{ "label Pay\x1b[31mRed\nflow payments\nmatch cash_code\nkind collected status=ok\n",
+		  ":15:", "label: control characters" },
+		{ "flow payments\nmatch cash_code\nkind collected called pay\x07ment status=ok\n",
+		  ":17:", "kind: what a channel calls a kind is printed as it is" },
+		{ "flow payments\nmatch cash_code\nkind collected called pay\xc2\x9bment status=ok\n",
+		  ":17:", "control characters" },
+		{ "flow payments\nflow payments\n",
+		  ":16:", "flow: given twice (first on line 15)" },
+		{ "max_rows 5\nmax_rows 6\n", ":16:", "max_rows: given twice" },
+		{ "link original_id\nlink original_id\n", ":16:", "link original_id: given twice" },
+		{ "flow payments\nmatch cash_code\nkind collected status=a status=b status=c status=d status=e\n",
+		  ":17:", "kind: at most 4 conditions" },
+		{ "flow payments\nmatch cash_code\nkind collected status=a nosuch=b\n",
+		  ":17:", "unknown field 'nosuch'" },
+	};
+	char text[4096];
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, bad[i].lines);
+		expect_error(text, bad[i].where, bad[i].what);
+	}
+	/* A description printed raw is refused too; a values list with a word
+	 * after it frees what it parsed (make asan). */
+	expect_error(edit_good(2, "description Test\x1b]0;owned\x07", false),
+		     "bad.schema:2:", "description: control characters");
+	expect_error(edit_good(15, "\tvalues a|b| extra", false),
+		     "bad.schema:15:", "unexpected 'extra'");
+	/* A payouts flow names kasi's own payouts: no `match`. */
+	expect_error(
+		"channel po\nfile_name ^po\\.csv$\ncolumn id\ncolumn d\n\tdate yyyy-mm-dd\n"
+		"column st\ncolumn t\n\ttime hhmmss\ncolumn amt\n\tmoney decimals=2\n"
+		"map transaction_id id\nmap reference id\nmap date d\nmap status st\n"
+		"map status_time t\nmap amount amt\n"
+		"flow payouts\nmatch cash_code\norder date status_time\nkind collected status=3\n",
+		"bad.schema:18:", "match: a payouts flow names kasi's own payouts");
+}
+
+/* Regression: 100,000 `kind` lines were accepted, and each row of every
+ * file was held against them all (ingest took 35 s). At most
+ * FLOW_KIND_RULES. */
+static void test_kind_rules_limited(void **state)
+{
+	(void)state;
+	static const char *const base =
+		"channel pay\nfile_name ^pay\\.csv$\n"
+		"column id\ncolumn st\ncolumn d\n\tdate yyyy-mm-dd\n"
+		"column amt\n\tmoney decimals=2\n"
+		"map transaction_id id\nmap status st\nmap reference id\n"
+		"map date d\nmap amount amt\nflow payments\nmatch cash_code\n";
+	size_t size = strlen(base) + (FLOW_KIND_RULES + 1) * 40;
+	char *text = malloc(size);
+	assert_non_null(text);
+	size_t len = (size_t)snprintf(text, size, "%s", base);
+	for (int i = 0; i < FLOW_KIND_RULES; i++)
+		len += (size_t)snprintf(text + len, size - len, "kind collected status=s%d\n", i);
+	struct err e = { 0 };
+	int rc;
+	struct schema *s = load_text("many.schema", text, &e, &rc);
+	if (rc)
+		fail_msg("%s", e.msg);
+	assert_int_equal(s->flow.nrules, FLOW_KIND_RULES);
+	schema_free(s);
+	snprintf(text + len, size - len, "kind collected status=one_too_many\n");
+	char where[32];
+	snprintf(where, sizeof(where), ":%d:", 16 + FLOW_KIND_RULES);
+	expect_error(text, where, "kind: at most 64 rules");
+	free(text);
+}
+
+/* Regression: a NUL byte in a schema line was silently accepted (the
+ * check compared a length with itself); what followed it on the line was
+ * dropped. */
+static void test_nul_byte_refused(void **state)
+{
+	(void)state;
+	char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s",
+				    edit_good(12, "\tpattern ^[A-Z]X", false));
+	char *x = strstr(text, "^[A-Z]X");
+	assert_non_null(x);
+	x[6] = '\0'; /* "pattern ^[A-Z]", a NUL, then the rest of the file */
+	const char *path = unit_write("nul.schema", text, n);
+	struct schema *s = NULL;
+	struct err e = { 0 };
+	assert_int_equal(schema_load(&s, path, &e), -KASI_ECONFIG);
+	assert_null(s);
+	if (!strstr(e.msg, "nul.schema:12:") || !strstr(e.msg, "a NUL byte in the line"))
+		fail_msg("got '%s'", e.msg);
+}
+
+/* Regression: two schemas of one channel were caught only when a period
+ * was reconciled, naming neither file nor line. The set refuses them when
+ * it loads, naming both. */
+static void test_one_schema_a_channel(void **state)
+{
+	(void)state;
+	char dir[PATH_MAX + 8];
+	snprintf(dir, sizeof(dir), "%s/twin", unit_tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	const char *text =
+		"description twin\nchannel easypay\nfile_name ^t_[ab]\\.csv$\ncolumn id\n";
+	unit_write("twin/a_one.schema", text, strlen(text));
+	unit_write("twin/b_two.schema", text, strlen(text));
+	struct schema_set *set = NULL;
+	struct err e = { 0 };
+	assert_int_equal(schema_set_load(&set, dir, &e), -KASI_ECONFIG);
+	assert_null(set);
+	if (!strstr(e.msg, "b_two.schema:2: channel easypay is described by ") ||
+	    !strstr(e.msg, "a_one.schema:2 already"))
+		fail_msg("got '%s'", e.msg);
+}
+
 static void test_schema_name_from_file(void **state)
 {
 	(void)state;
@@ -319,6 +461,10 @@ int main(void)
 		cmocka_unit_test(test_parses_every_part),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_flow_directives),
+		cmocka_unit_test(test_flow_directives_refused),
+		cmocka_unit_test(test_kind_rules_limited),
+		cmocka_unit_test(test_nul_byte_refused),
+		cmocka_unit_test(test_one_schema_a_channel),
 		cmocka_unit_test(test_schema_name_from_file),
 		cmocka_unit_test(test_shipped_schemas),
 	};

@@ -95,10 +95,40 @@ static void test_render_masks_long_digit_runs(void **state)
 	assert_string_equal(render("123456789", 9, false), "*****6789");
 	assert_string_equal(render("id 800101500908 x", 17, false), "*************08 x");
 	assert_string_equal(render("12345678", 8, false), "12345678"); /* eight: shown */
-	assert_string_equal(render("1234-5678-9012", 14, false), "1234-5678-9012");
 	assert_string_equal(render("150.00", 6, false), "150.00");
 	assert_true(text_has_digit_run("x123456789", 10));
 	assert_false(text_has_digit_run("12345678a1", 10));
+}
+
+/* Regression: phone numbers written as people write them ("082 999 8877",
+ * "+27-82-999-8877") were shown whole: only unbroken runs of digits
+ * counted. A single space or dash between digits is part of a run; a
+ * date is not, nor are digits broken by anything else. */
+static void test_digit_runs_across_separators(void **state)
+{
+	(void)state;
+	assert_string_equal(render("082 999 8877", 12, false), "********8877");
+	assert_string_equal(render("+27-82-999-8877", 15, false), "***********8877");
+	assert_string_equal(render("1234-5678-9012", 14, false), "**********9012");
+	assert_true(text_has_digit_run("call 27 82 999 8877 now", 23));
+	assert_false(text_has_digit_run("082  999  8877", 14)); /* two spaces: three runs */
+	assert_false(text_has_digit_run("082 -999 8877", 13));
+	assert_false(text_has_digit_run("12345678 ", 9));
+	assert_false(text_has_digit_run("-12345678", 9));
+	/* Dates, times and amounts are shown. */
+	assert_false(text_has_digit_run("2026-10-01", 10));
+	assert_false(text_has_digit_run("2026-10-22 09:15:00+02:00", 25));
+	assert_false(text_has_digit_run("2026-10-01 2026-10-31", 21));
+	assert_false(text_has_digit_run("2026-10-01T00:00:00", 19));
+	assert_false(text_has_digit_run("1 000 000.00", 12));
+	assert_false(text_has_digit_run("0b5e8c3a-6f1d-4c2e-9a7b-1d2e3f4a5b60", 36));
+	/* A date's shape inside a longer number is still a number. */
+	assert_true(text_has_digit_run("12026-10-0199", 13));
+}
+
+static void test_text_value(void **state)
+{
+	(void)state;
 	char buf[TEXT_RENDER_BUFSZ];
 	assert_string_equal(text_value("62001234567", buf), "*******4567");
 	assert_string_equal(text_value("FUNERAL_01", buf), "FUNERAL_01");
@@ -152,6 +182,8 @@ int main(void)
 		cmocka_unit_test(test_scan_finds_nul),
 		cmocka_unit_test(test_render_masks_personal_values),
 		cmocka_unit_test(test_render_masks_long_digit_runs),
+		cmocka_unit_test(test_digit_runs_across_separators),
+		cmocka_unit_test(test_text_value),
 		cmocka_unit_test(test_render_escapes_and_cuts),
 		cmocka_unit_test(test_json_strings),
 	};
