@@ -50,3 +50,44 @@ out:
 	}
 	return rc;
 }
+
+int input_read_all(const char *path, size_t max, char **text, size_t *n, struct err *e)
+{
+	int fd;
+	*text = NULL;
+	*n = 0;
+	int rc = input_open(path, &fd, e);
+	if (rc)
+		return rc;
+	char *buf = malloc(max + 1);
+	size_t used = 0;
+	if (!buf) {
+		close(fd);
+		return err_set(e, KASI_EIO, "out of memory");
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + used, max + 1 - used);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = err_sys(e, KASI_EIO, "cannot read '%s'", path);
+			break;
+		}
+		if (got == 0)
+			break;
+		used += (size_t)got;
+		if (used > max) {
+			rc = err_set(e, KASI_EIO, "'%s' is longer than %zu bytes", path, max);
+			break;
+		}
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[used] = '\0';
+	*text = buf;
+	*n = used;
+	return 0;
+}

@@ -19,4 +19,10 @@
  * on failure; the caller closes it otherwise. */
 int input_open(const char *path, int *fd, struct err *e);
 
+/* Read a small file whole (a configuration): opened as input_open does,
+ * at most max bytes, NUL-terminated in *text (malloc'd: the caller frees
+ * it), its length in *n. Returns 0, -KASI_ENOINPUT as input_open, or
+ * -KASI_EIO (unreadable, or longer than max). */
+int input_read_all(const char *path, size_t max, char **text, size_t *n, struct err *e);
+
 #endif
