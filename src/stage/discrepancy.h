@@ -26,6 +26,7 @@
 #define D_MISSING_FILE		     "MISSING_FILE"
 #define D_PAYOUT_MISMATCH	     "PAYOUT_MISMATCH"
 #define D_PAYOUT_REJECTED	     "PAYOUT_REJECTED"
+#define D_PAYOUT_CONFLICT	     "PAYOUT_CONFLICT"
 
 /* "error", "warning" or "info"; "error" for a code it does not know. */
 const char *discrepancy_severity(const char *code);
