@@ -807,17 +807,24 @@ int store_each_batch(struct store *s, const char *through,
 	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"
 static const char sql_lines_through[] = LINE_COLUMNS
 	" WHERE b.through = ?1 ORDER BY l.batch_id, l.business_date, l.fact_id, l.kind";
-/* A policy's movements of a period, each with its line when settled. */
+/* A policy's movements of a period, each with its line when settled; a
+ * reversal whose original another row's line claws back, with that line
+ * (and that row's id). */
 static const char sql_policy_lines[] =
-	"SELECT ifnull(l.batch_id, 0), m.fact_id,\n"
+	"SELECT ifnull(l.batch_id, ifnull(r.batch_id, 0)), m.fact_id,\n"
 	"       CASE m.kind WHEN 'reversal' THEN -m.amount ELSE m.amount END,\n"
-	"       ifnull(l.fee, 0), ifnull(l.net, 0), v.provider_code, y.policy_number, m.channel,\n"
-	"       f.transaction_id, m.business_date, m.kind, b.through\n"
+	"       ifnull(l.fee, ifnull(r.fee, 0)), ifnull(l.net, ifnull(r.net, 0)), v.provider_code,\n"
+	"       y.policy_number, m.channel, f.transaction_id, m.business_date, m.kind, b.through,\n"
+	"       CASE WHEN l.batch_id IS NULL THEN g.transaction_id END\n"
 	"  FROM movements m JOIN policies y ON y.policy_id = m.policy_id\n"
 	"  LEFT JOIN settlement_lines l ON l.fact_id = m.fact_id AND l.kind = m.kind\n"
-	"  LEFT JOIN settlement_batches b ON b.batch_id = l.batch_id\n"
+	"                              AND ifnull(l.original, 0) = ifnull(m.original, 0)\n"
+	"  LEFT JOIN settlement_lines r ON m.kind = 'reversal' AND r.kind = 'reversal'\n"
+	"                              AND r.original = m.original\n"
+	"  LEFT JOIN settlement_batches b ON b.batch_id = ifnull(l.batch_id, r.batch_id)\n"
 	"  LEFT JOIN providers v ON v.provider_id = b.provider_id\n"
 	"  LEFT JOIN facts f ON f.fact_id = m.fact_id\n"
+	"  LEFT JOIN facts g ON g.fact_id = r.fact_id\n"
 	" WHERE m.period = ?2 AND m.policy_id = ?1\n"
 	" ORDER BY m.business_date, m.fact_id, m.kind";
 
@@ -867,6 +874,7 @@ int store_each_policy_line(struct store *s, int64_t policy_id, const char *perio
 	while (db_step_row(s, st, &rc, e, "reading a policy's settlement lines")) {
 		struct store_line_row l;
 		line_row(st, &l);
+		l.settled_as = db_col_text(st, 12);
 		if ((rc = fn(ctx, &l, db_col_text(st, 11))))
 			break;
 	}

@@ -616,6 +616,9 @@ int store_each_batch(struct store *s, const char *through,
 struct store_line_row {
 	int64_t batch_id, fact_id, amount, fee, net;
 	const char *provider_code, *policy_number, *channel, *transaction_id, *business_date, *kind;
+	/* a reversal settled as another row's line (the original it
+	 * reverses was clawed back by that row): that row's id; else NULL */
+	const char *settled_as;
 };
 
 /* The lines of the batches through that day, by batch, date and row. */
@@ -624,7 +627,8 @@ int store_each_line(struct store *s, const char *through,
 
 /* A policy's movements of a period as its last reconciliation kept them,
  * each with its settlement line when one holds it (batch_id 0 and through
- * NULL: not settled yet; amount negative for a reversal). */
+ * NULL: not settled yet; amount negative for a reversal); a reversal
+ * whose original another row's line clawed back, with that line. */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
 			   int (*fn)(void *ctx, const struct store_line_row *l,
 				     const char *through),

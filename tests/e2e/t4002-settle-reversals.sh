@@ -117,6 +117,9 @@ check "regression: 101 is not clawed back again by 199" test -z "$(line 199 reve
 check "one reversal line claws back 101, ever" \
 	test "$(sql "$db" "SELECT count(*) FROM settlement_lines WHERE kind = 'reversal'")" = 1
 check "no collection is clawed back past zero (Softy Comp)" test "$(clawed_past_zero)" = 0
+kasi explain TP-1 --period 2026-10
+expect_out "clawed back as 201, the row that reversed it then" \
+	"explain: 199's original was clawed back by 201's line (it said 'not settled yet')"
 check "what was settled is what the movements now say (Softy Comp)" test "$(settled_vs_movements 2026-11-01)" = "0 0"
 
 # ---- A reversal moved to another collection: held back, named --------------
