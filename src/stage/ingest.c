@@ -229,6 +229,19 @@ static void state_words(const struct store_payout *p, char *out, size_t size)
 		snprintf(out, size, "%s on %s", p->state, p->state_date);
 }
 
+/* What finance must do when the switch contradicts itself. */
+static const char *conflict_advice(const struct store_payout *p, const char *state)
+{
+	bool rejected = !strcmp(p->state, "rejected");
+	if (p->carried_into && strcmp(state, "rejected"))
+		return "if the switch did pay it, the provider is paid twice: recover it";
+	if (rejected)
+		return "its amount is brought into the provider's next batch and paid again: check "
+		       "the transfer with the switch before the next settlement";
+	return "if the switch did not pay it, the provider is owed it: check the transfer with "
+	       "the switch";
+}
+
 /* A confirmation that contradicts what the payout's state holds for good:
  * refused (the state stays), PAYOUT_CONFLICT. */
 static int refuse_confirmation(struct ingest_run *r, const struct held *h,
@@ -251,9 +264,7 @@ static int refuse_confirmation(struct ingest_run *r, const struct held *h,
 		 "; this answer (status %s on %s, %s paid out) says %s: not applied, the "
 		 "payout stays %s; %s",
 		 f->status ? f->status : "?", f->business_date, said, state, p->state,
-		 p->carried_into && strcmp(state, "rejected")
-			 ? "if the switch did pay it, the provider is paid twice: recover it"
-			 : "check the transfer with the switch");
+		 conflict_advice(p, state));
 	return record_discrepancy(r, f, h->period, D_PAYOUT_CONFLICT, p->state, state, detail);
 }
 

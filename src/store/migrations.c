@@ -334,7 +334,12 @@ static const char *const scripts[] = {
 	 * partial index). A payout keeps the account it was instructed to, as
 	 * the batch was made (a payout of a store made before this version is
 	 * given its provider's account as the migration finds it): an
-	 * instruction written again never names an account loaded since. */
+	 * instruction written again never names an account loaded since. A
+	 * rejected payout carried into a later batch stays rejected whatever
+	 * the switch says after (ingest refuses it); one that an answer after
+	 * its carry turned to another state is put back, or its provider
+	 * would not balance again. */
+	"UPDATE payouts SET state = 'rejected' WHERE carried_into IS NOT NULL AND state <> 'rejected';\n"
 	"CREATE INDEX settlement_lines_reversals ON settlement_lines(original)\n"
 	"	WHERE kind = 'reversal';\n"
 	"ALTER TABLE payouts ADD COLUMN to_bank_id INTEGER;\n"
