@@ -498,8 +498,10 @@ struct store_unsettled {
 };
 
 /* Each movement of the periods marked unsettled, dated through `through`,
- * that no settlement line holds; by provider, then date, then fact (a
- * collection before a reversal of the same row). */
+ * that no settlement line holds, period by period, each by fact (a
+ * collection before a reversal of the same row); with a reversal that
+ * reconciliation linked anew after settlement (relink): one whose original
+ * a line claws back already, or one whose own line claws back another. */
 int store_each_unsettled_movement(struct store *s, const char *through,
 				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
 				  struct err *e);
@@ -603,6 +605,7 @@ struct store_batch_row {
 	/* its payout (reference NULL: none) */
 	const char *reference, *state, *instructed_at, *state_date;
 	int64_t payout_amount, amount_paid, carried_into; /* amount_paid -1: none */
+	/* the account it is paid to, as its batch was made */
 	int64_t payout_bank_id;
 	const char *payout_account;
 };

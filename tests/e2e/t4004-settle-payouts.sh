@@ -133,6 +133,23 @@ check "under a new reference; the rejected payout is carried into it" \
 kasi settle --through 2026-10-06
 check "once: the next settlement has nothing to pay again" test -z "$(batch 2026-10-06)"
 
+# A negative balance carried is set against what a payout left owed: the
+# 100.00 is clawed back through 3 October (-97.50, carried forward), then
+# KP000000000001 (97.50) is rejected. Owed 97.50 less 97.50 carried: nothing
+# to pay, no batch; the balance waits for the next batch with lines.
+fresh waits
+printf '%s\n' "$sh" '5101,7,9,2001,2026-10-03T00:00:00,-100.00,X,1,2026-10-02T00:00:00,5001,Account Closed' \
+	>"$tmp/softycomp_transactions_20261003.csv"
+"$KASI" ingest "$tmp/softycomp_transactions_20261003.csv" >/dev/null
+"$KASI" reconcile --period 2026-10 >/dev/null
+"$KASI" settle --through 2026-10-03 >/dev/null
+answer 20261004 'KP000000000001,4,20261004,100000,0,RR04,Closed'
+kasi settle --through 2026-10-05
+check "owed 97.50 against -97.50 carried: no batch" test -z "$(batch 2026-10-05)"
+collect 20261006 5002 10.00
+kasi settle --through 2026-10-06
+check "the next batch with lines brings both forward (0.00): net 9.75" test "$(batch 2026-10-06)" = "1 1000 25 0 975"
+
 # ---- a mismatch's difference ---------------------------------------------------------
 fresh short
 answer 20261003 'KP000000000001,3,20261003,100000,97.49,0,Successful'
