@@ -159,6 +159,9 @@ static int print_line(void *ctx, const struct store_line_row *l, const char *thr
 	money_format(l->net, net);
 	printf("batch %" PRId64 " through %s, to %s: fee %s, net %s\n", l->batch_id, through,
 	       l->provider_code, fee, net);
+	if (l->settled_as)
+		printf("  %-10s %12s  clawed back as %s, the row that reversed it then\n", "", "",
+		       l->settled_as);
 	return 0;
 }
 

@@ -60,16 +60,43 @@ const struct command cmd_report = {
 		"could change it applied since it was reconciled: see 'kasi status') is\n"
 		"refused for both reports until it is reconciled again.\n"
 		"\n"
-		"Beside a settlement report (in the current directory when it goes to\n"
-		"standard output, a device or a FIFO), each of its batches with a\n"
-		"positive net gets its payout instruction, payout_REFERENCE.json: the\n"
-		"switch's EnCr Transfer Request, mode 0600, the house's own fields from\n"
-		"the payout configuration ($KASI_PAYOUTS, else payouts.conf beside the\n"
-		"store).\n"
+		"The settlement summary adds up: collected - reversed - fees + brought\n"
+		"forward = net (brought forward: a negative net carried from the\n"
+		"provider's last batch, and what its payouts left owed).\n"
 		"\n"
-		"exit: 0 written, 64 usage (--out naming a directory too), 65 the period\n"
-		"is not reconciled (outcomes) or out of date, or no settlement through\n"
-		"that day, 66 no store, 74 I/O error, 78 a bad payout configuration\n",
+		"Beside a settlement report (in the current directory when it goes to\n"
+		"standard output, a device or a FIFO), each of its batches whose payout is still\n"
+		"instructed (no answer from the switch yet, or none but in progress is\n"
+		"not: only 'instructed') gets its payout instruction,\n"
+		"payout_REFERENCE.json: the switch's EnCr Transfer Request, mode 0600, to\n"
+		"the account kept with the payout when its batch was made. A payout paid,\n"
+		"mismatched, rejected or in progress gets none: its money was sent, or is\n"
+		"brought into a later batch under a new reference. The house's own fields\n"
+		"come from the payout configuration, $KASI_PAYOUTS, else payouts.conf\n"
+		"beside the store: an INI file, a regular file of at most 16 KiB,\n"
+		"\n"
+		"  [payouts]\n"
+		"  remoteGid = 39            # the house's ids at the switch\n"
+		"  fromGlobalId = 18113\n"
+		"  fromAccountNo = 1234567   # the house's account: letters and digits\n"
+		"  fromAccountType = 2\n"
+		"  fromBanId = 65            # its bank's id, not 0\n"
+		"  systemUserName = cxuser   # letters and digits, at most 23\n"
+		"  frontEndUserName = kasi\n"
+		"  uacId = 45\n"
+		"  toAccountType = 1         # optional: 1 (current) when not given\n"
+		"\n"
+		"Numbers are whole, 0 to 999999999; every key but toAccountType must be\n"
+		"given, once. When a settlement has an instruction to write and the\n"
+		"configuration is missing, not a regular file, unreadable or incomplete,\n"
+		"nothing is written, neither the report nor any instruction (exit 78):\n"
+		"no instruction is ever written without the house's account.\n"
+		"\n"
+		"exit: 0 written, 64 usage (a --through that is not a real date, --out\n"
+		"naming a directory), 65 the\n"
+		"period is not reconciled (outcomes) or out of date, or no settlement\n"
+		"through that day, 66 no store, 74 I/O error, 78 the payout configuration\n"
+		"missing or bad (nothing written)\n",
 };
 
 /* What the command line asked for. */
@@ -195,7 +222,8 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 struct settlement_totals {
 	struct report *rep;
 	struct err *e;
-	int64_t batches, lines, collected, reversed, fees, net;
+	int64_t batches, lines, collected, reversed, fees, brought_forward, net;
+	int64_t to_instruct; /* payouts still instructed */
 	bool overflow;
 };
 
@@ -217,6 +245,8 @@ static int on_batch(void *ctx, const struct store_batch_row *b)
 	t->overflow |= __builtin_add_overflow(t->collected, b->collected, &t->collected) ||
 		       __builtin_add_overflow(t->reversed, b->reversed, &t->reversed) ||
 		       __builtin_add_overflow(t->fees, b->fees, &t->fees) ||
+		       __builtin_add_overflow(t->brought_forward, b->brought_forward,
+					      &t->brought_forward) ||
 		       __builtin_add_overflow(t->net, b->net, &t->net);
 	return t->rep ? report_row(t->rep, cells, ARRAY_SIZE(cells), t->e) : 0;
 }
@@ -243,6 +273,18 @@ static int on_line(void *ctx, const struct store_line_row *l)
 	return report_row(t->rep, cells, ARRAY_SIZE(cells), t->e);
 }
 
+/* A payout still waiting to be sent: one whose instruction is written. */
+static bool to_instruct(const struct store_batch_row *b)
+{
+	return b->reference && b->state && !strcmp(b->state, "instructed");
+}
+
+static int count_instructed(void *ctx, const struct store_batch_row *b)
+{
+	((struct settlement_totals *)ctx)->to_instruct += to_instruct(b);
+	return 0;
+}
+
 struct instructions {
 	char dir[PATH_MAX];
 	struct payout_house house;
@@ -250,38 +292,39 @@ struct instructions {
 	struct err *e;
 };
 
-/* Each batch with a payout: its instruction, beside the report. */
+/* Each batch whose payout is still instructed: its instruction, beside
+ * the report. Any other (paid, mismatched, rejected, in progress) is
+ * named, never written again. */
 static int on_payout(void *ctx, const struct store_batch_row *b)
 {
 	struct instructions *in = ctx;
 	if (!b->reference)
 		return 0;
-	char path[PATH_MAX], net[MONEY_BUFSZ];
+	char path[PATH_MAX], amount[MONEY_BUFSZ];
+	money_format(b->payout_amount, amount);
+	if (!to_instruct(b)) {
+		fprintf(in->say, "  payout %s to %s: %s (%s): no instruction written\n",
+			b->reference, b->provider_code, amount, b->state);
+		return 0;
+	}
 	int rc = payout_instruction_write(in->dir, b, &in->house, path, sizeof(path), in->e);
-	money_format(b->net, net);
 	if (!rc)
 		fprintf(in->say, "  payout %s to %s: %s (%s): %s\n", b->reference, b->provider_code,
-			net, b->state, path);
+			amount, b->state, path);
 	return rc;
 }
 
 static int write_instructions(struct kasi_ctx *ctx, const char *through, const char *report,
-			      FILE *say)
+			      struct instructions *in)
 {
 	struct err e = { 0 };
-	struct instructions in = { .say = say, .e = &e };
+	in->e = &e;
 	const char *slash = report_is_stream(report) ? NULL : strrchr(report, '/');
-	snprintf(in.dir, sizeof(in.dir), "%.*s", slash ? (int)(slash - report) : 1,
+	snprintf(in->dir, sizeof(in->dir), "%.*s", slash ? (int)(slash - report) : 1,
 		 slash ? report : ".");
 	if (slash == report)
-		snprintf(in.dir, sizeof(in.dir), "/");
-	int rc = payout_house_load(&in.house, ctx->db_path, &e);
-	if (!rc && !in.house.found)
-		log_warn("no payout configuration at %s: the instructions' own account fields "
-			 "are empty",
-			 in.house.path);
-	if (!rc)
-		rc = store_each_batch(ctx->store, through, on_payout, &in, &e);
+		snprintf(in->dir, sizeof(in->dir), "/");
+	int rc = store_each_batch(ctx->store, through, on_payout, in, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		return -rc;
@@ -289,10 +332,13 @@ static int write_instructions(struct kasi_ctx *ctx, const char *through, const c
 	return 0;
 }
 
-static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
+/* The settlement through the day exists, and when it has a payout to
+ * instruct, the house's configuration is whole: else nothing is written.
+ * Returns 0 to go on, or the exit status. */
+static int check_settlement(struct kasi_ctx *ctx, const struct report_args *a,
+			    struct settlement_totals *t, struct payout_house *house)
 {
 	struct err e = { 0 };
-	struct settlement_totals t = { .e = &e };
 	int found = store_settlement_find(ctx->store, a->through, &e);
 	if (found <= 0) {
 		/* An empty report would read as "nobody is owed anything". */
@@ -304,12 +350,26 @@ static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
 			log_error("%s", e.msg);
 		return found ? -found : KASI_EDATA;
 	}
+	int rc = store_each_batch(ctx->store, a->through, count_instructed, t, &e);
+	if (!rc && t->to_instruct && (rc = payout_house_load(house, ctx->db_path, &e)))
+		log_error("%s; nothing written", e.msg);
+	else if (rc)
+		log_error("%s", e.msg);
+	return -rc;
+}
+
+static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
+{
+	struct err e = { 0 };
+	struct settlement_totals t = { .e = &e };
+	struct instructions in = { 0 };
+	int rc = check_settlement(ctx, a, &t, &in.house);
+	if (rc)
+		return rc;
 	char default_out[64], path[PATH_MAX];
 	snprintf(default_out, sizeof(default_out), "settlement%s_%s.csv", a->lines ? "_lines" : "",
 		 a->through);
-	FILE *say;
-	int rc = open_report(a, default_out, &t.rep, path, sizeof(path), &say);
-	if (rc)
+	if ((rc = open_report(a, default_out, &t.rep, path, sizeof(path), &in.say)))
 		return rc;
 	if (a->lines) {
 		static const char *const head[] = { "batch_id", "provider_code",  "policy_number",
@@ -335,23 +395,26 @@ static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
 		log_error("%s", e.msg);
 		return -rc;
 	}
-	char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], net[MONEY_BUFSZ];
+	char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], bf[MONEY_BUFSZ],
+		net[MONEY_BUFSZ];
 	money_format(t.collected, col);
 	money_format(t.reversed, rev);
 	money_format(t.fees, fees);
+	money_format(t.brought_forward, bf);
 	money_format(t.net, net);
-	fprintf(say, "settlement through %s: %" PRId64 " %s", a->through, t.batches,
+	fprintf(in.say, "settlement through %s: %" PRId64 " %s", a->through, t.batches,
 		cmd_plural((uint64_t)t.batches, "batch", "batches"));
 	if (a->lines)
-		fprintf(say, ", %" PRId64 " %s", t.lines,
+		fprintf(in.say, ", %" PRId64 " %s", t.lines,
 			cmd_plural((uint64_t)t.lines, "line", "lines"));
 	if (t.overflow)
-		fprintf(say, " (totals pass int64 cents: not shown)\n");
+		fprintf(in.say, " (totals pass int64 cents: not shown)\n");
 	else
-		fprintf(say, "\n  collected %s, reversed %s, fees %s, net %s\n", col, rev, fees,
-			net);
-	fprintf(say, "  written to %s\n", report_to_stdout(path) ? "standard output" : path);
-	return write_instructions(ctx, a->through, path, say);
+		fprintf(in.say,
+			"\n  collected %s, reversed %s, fees %s, brought forward %s, net %s\n", col,
+			rev, fees, bf, net);
+	fprintf(in.say, "  written to %s\n", report_to_stdout(path) ? "standard output" : path);
+	return write_instructions(ctx, a->through, path, &in);
 }
 
 /* ---- the command line ------------------------------------------------------------------ */
@@ -400,6 +463,7 @@ static bool parse_args(int argc, char **argv, struct report_args *a, int *status
 	const char *bare = a->period || a->through ? NULL : cmd_period_operand(argc, argv, optind);
 	char why[256] = "";
 	int32_t d;
+	int st;
 	a->kind = argc - optind == 1 ? argv[optind] : NULL;
 	bool settlement = a->kind && !strcmp(a->kind, "settlement");
 	if (bare)
@@ -408,9 +472,11 @@ static bool parse_args(int argc, char **argv, struct report_args *a, int *status
 	else if (!a->kind)
 		snprintf(why, sizeof(why),
 			 "expected one kind: outcomes, discrepancies or settlement");
-	else if (settlement && (!a->through || a->period ||
-				date_parse(a->through, strlen(a->through), DATE_FMT_ISO, &d)))
+	else if (settlement && (!a->through || a->period))
 		snprintf(why, sizeof(why), "settlement: --through YYYY-MM-DD is required");
+	else if (settlement && (st = date_parse(a->through, strlen(a->through), DATE_FMT_ISO, &d)))
+		snprintf(why, sizeof(why), "settlement: --through %s is not a %s", a->through,
+			 st == DATE_ERANGE ? "real date" : "date (YYYY-MM-DD)");
 	else if (!settlement && strcmp(a->kind, "outcomes") && strcmp(a->kind, "discrepancies"))
 		snprintf(why, sizeof(why),
 			 "unknown report '%s' (outcomes, discrepancies, settlement)", a->kind);

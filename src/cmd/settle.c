@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "core/dates.h"
 #include "core/money.h"
 #include "stage/settle.h"
 
@@ -24,23 +25,93 @@ const struct command cmd_settle = {
 		"that no earlier batch holds (cash basis: a debit of 28 November reversed\n"
 		"on 3 December is paid through 30 November and clawed back later). Each\n"
 		"collection pays a fee, round_half_up(amount x fee_bps / 10000) +\n"
-		"fee_fixed of its product; a reversal carries minus the fee its original\n"
-		"was charged. A batch's net is collected - reversed - fees +\n"
-		"brought_forward; a negative net is brought forward into the provider's\n"
-		"next batch, never paid, and so is a payout the bank rejected. A batch\n"
+		"fee_fixed of its product; a zero amount is no money: no line, no fee. A\n"
+		"reversal carries exactly minus the fee its original is charged, whichever\n"
+		"of the two is settled first. A collection is clawed back once, ever: when\n"
+		"reconciliation links another row to a collection already clawed back\n"
+		"(an earlier unpaid that arrived late), nothing more is clawed back; a\n"
+		"reversal whose own row was settled reversing another collection is held\n"
+		"back and named, for finance to correct.\n"
+		"\n"
+		"A batch's net is collected - reversed - fees + brought_forward. A\n"
+		"negative net is carried forward into the provider's next batch (which\n"
+		"shows it as brought forward), never paid. What a payout left owed (a\n"
+		"rejected payout's amount; a mismatched one's difference, which may be\n"
+		"negative) is brought forward into the provider's next batch too. A batch\n"
 		"with a positive net gets a payout instruction (its reference is never\n"
-		"reused). A provider with nothing to settle gets no batch.\n"
+		"reused). A provider with nothing to settle gets no batch, unless it is\n"
+		"owed money by a payout: then it gets a batch without lines that pays it\n"
+		"again (less a negative balance carried; if that leaves nothing to pay,\n"
+		"the balance waits for its next batch with lines).\n"
 		"\n"
 		"Settlement reads the money movements of reconciled periods: every\n"
-		"period holding facts through the day must be reconciled and current.\n"
-		"All batches are written in one transaction, after kasi checks that\n"
-		"every provider's money balances. Settling again through the same day\n"
-		"(or an earlier one) creates nothing.\n"
+		"period holding facts dated through the day must be reconciled and\n"
+		"current. All batches are written in one transaction, after kasi checks\n"
+		"that every provider's money balances and that no collection is clawed\n"
+		"back twice. The day may not be after today in SAST (the clock is\n"
+		"$KASI_NOW when set: ISO 8601 with an offset). Settling again through the\n"
+		"same day (or an earlier one) creates nothing; if money dated through it\n"
+		"arrived after that settlement, kasi says so: the next settlement through\n"
+		"a later day settles it.\n"
 		"\n"
-		"exit: 0 settled (or nothing new), 64 usage, 65 a period not ready, or\n"
-		"money that does not balance (nothing written), 66 no store, 74/75 store\n"
-		"trouble\n",
+		"A provider whose money passes int64 cents (a fee of an absurd amount)\n"
+		"is held back, named with the file, row and policy that did it: no batch\n"
+		"for it, nothing of it settled, while every other provider is settled\n"
+		"(exit 65); its money waits for a settlement after the cause is put right.\n"
+		"\n"
+		"exit: 0 settled (or nothing new), 64 usage (not a real date, or after\n"
+		"today), 65 a period not ready, money that does not balance or a\n"
+		"collection clawed back twice (nothing written), or a provider held back\n"
+		"(every other one settled), 66 no store, 74/75 store trouble, 78 a bad\n"
+		"$KASI_NOW\n",
 };
+
+/* The clock: $KASI_NOW when set, else the machine's; today in SAST. */
+static int settle_today(int32_t *today, struct err *e)
+{
+	const char *fixed = getenv("KASI_NOW");
+	int64_t now = (int64_t)time(NULL);
+	if (fixed && *fixed && timestamp_parse(fixed, strlen(fixed), &now) != DATE_OK)
+		return err_set(e, KASI_ECONFIG,
+			       "KASI_NOW must be ISO 8601 with an offset "
+			       "(2026-10-23T07:30:00+02:00), got '%s'",
+			       fixed);
+	*today = date_business_of(now);
+	return 0;
+}
+
+static void print_batch(const struct settle_batch *b)
+{
+	char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], bf[MONEY_BUFSZ],
+		net[MONEY_BUFSZ];
+	money_format(b->collected, col);
+	money_format(b->reversed, rev);
+	money_format(b->fees, fees);
+	money_format(b->brought_forward, bf);
+	money_format(b->net, net);
+	printf("  %-12s batch %-6" PRId64 " collected %s, reversed %s, fees %s, brought "
+	       "forward %s: net %s%s%s\n",
+	       b->provider, b->batch_id, col, rev, fees, bf, net,
+	       *b->payout   ? ", payout "
+	       : b->net < 0 ? ", carried forward"
+			    : "",
+	       b->payout);
+}
+
+static void print_nothing(const struct settle_result *res, const char *through)
+{
+	printf("settled through %s already: nothing new to settle through %s\n", res->last,
+	       through);
+	if (!res->late)
+		return;
+	char net[MONEY_BUFSZ];
+	money_format(res->late_net, net);
+	printf("  but %" PRId64 " %s dated on or before %s (net %s) came after the settlement "
+	       "through %s and %s not settled yet: the next settlement through a day after %s "
+	       "settles %s\n",
+	       res->late, cmd_plural((uint64_t)res->late, "movement", "movements"), through, net,
+	       res->last, res->late == 1 ? "is" : "are", res->last, res->late == 1 ? "it" : "them");
+}
 
 static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
@@ -71,13 +142,16 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (!through)
 		return cmd_usage_error(&cmd_settle, "--through YYYY-MM-DD is required");
 	struct err e = { 0 };
-	int rc = cmd_load_schemas(ctx, &e);
+	int32_t today = 0;
+	int rc = settle_today(&today, &e);
+	if (!rc)
+		rc = cmd_load_schemas(ctx, &e);
 	struct settle_result res = { 0 };
 	if (!rc)
-		rc = settle_through(ctx->store, ctx->schemas, through, &res, &e);
+		rc = settle_through(ctx->store, ctx->schemas, through, today, &res, &e);
 	if (rc == -KASI_EUSAGE) {
 		settle_result_release(&res);
-		return cmd_usage_error(&cmd_settle, "%s", e.msg);
+		return cmd_usage_error(&cmd_settle, "--through %s", e.msg);
 	}
 	if (rc) {
 		log_error("%s", e.msg);
@@ -85,33 +159,26 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return -rc;
 	}
 	if (res.nothing) {
-		printf("settled through %s already: nothing new to settle through %s\n", res.last,
-		       through);
+		print_nothing(&res, through);
 		settle_result_release(&res);
 		return KASI_OK;
 	}
 	printf("settled through %s: %" PRId64 " %s, %" PRId64 " %s\n", through, res.batches,
 	       cmd_plural((uint64_t)res.batches, "batch", "batches"), res.lines,
 	       cmd_plural((uint64_t)res.lines, "line", "lines"));
-	for (size_t i = 0; i < res.nshown; i++) {
-		const struct settle_batch *b = &res.shown[i];
-		char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], bf[MONEY_BUFSZ],
-			net[MONEY_BUFSZ];
-		money_format(b->collected, col);
-		money_format(b->reversed, rev);
-		money_format(b->fees, fees);
-		money_format(b->brought_forward, bf);
-		money_format(b->net, net);
-		printf("  %-12s batch %-6" PRId64 " collected %s, reversed %s, fees %s, brought "
-		       "forward %s: net %s%s%s\n",
-		       b->provider, b->batch_id, col, rev, fees, bf, net,
-		       *b->payout   ? ", payout "
-		       : b->net < 0 ? ", carried forward"
-				    : "",
-		       b->payout);
-	}
+	for (size_t i = 0; i < res.nshown; i++)
+		print_batch(&res.shown[i]);
 	if (res.batches > (int64_t)res.nshown)
 		printf("  ... and %" PRId64 " more\n", res.batches - (int64_t)res.nshown);
+	if (res.relinked)
+		printf("  %" PRId64 " %s of collections clawed back already (reconciliation "
+		       "linked another row to them since): not clawed back again\n",
+		       res.relinked, cmd_plural((uint64_t)res.relinked, "reversal", "reversals"));
+	for (size_t i = 0; i < res.nnotes; i++)
+		log_msg(res.held_providers ? LOG_ERROR : LOG_WARN, "%s", res.notes[i]);
+	if (res.held + res.held_providers > (int64_t)res.nnotes)
+		log_warn("... and %" PRId64 " more held back",
+			 res.held + res.held_providers - (int64_t)res.nnotes);
 	settle_result_release(&res);
-	return KASI_OK;
+	return res.held_providers ? KASI_EDATA : KASI_OK;
 }

@@ -22,7 +22,8 @@ const struct command cmd_status = {
 		"could change it applied since it was reconciled: reconcile it again);\n"
 		"the discrepancies by period and code; and the latest settlement\n"
 		"batches, each with its net and what became of its payout (instructed,\n"
-		"in progress, paid, mismatch, rejected, or brought forward).\n"
+		"in progress, paid, mismatch (with what it paid and the difference),\n"
+		"rejected, or carried forward into a later batch).\n"
 		"\n"
 		"A store this user may only read is read: status, reports and explain\n"
 		"work; what would write it says the store is read-only.\n"
@@ -81,7 +82,26 @@ static int print_discrepancies(void *ctx, const struct store_discrepancy_count *
 	return 0;
 }
 
-/* A settlement batch, and what became of its payout. */
+/* A mismatched payout: what it paid of what was instructed, and what
+ * became of the difference. */
+static void print_mismatch(const struct store_batch_row *b)
+{
+	char paid[MONEY_BUFSZ], amount[MONEY_BUFSZ], diff[MONEY_BUFSZ];
+	int64_t left = b->payout_amount - b->amount_paid;
+	money_format(b->amount_paid, paid);
+	money_format(b->payout_amount, amount);
+	money_format(left < 0 ? -left : left, diff);
+	printf("payout %s mismatch: paid %s of %s on %s, %s %s: ", b->reference, paid, amount,
+	       b->state_date ? b->state_date : "?", diff, left < 0 ? "over" : "short");
+	if (b->carried_into)
+		printf("carried forward into batch %" PRId64 "\n", b->carried_into);
+	else
+		printf("to be carried into the provider's next batch\n");
+}
+
+/* A settlement batch, and what became of its payout. A negative net, and
+ * what a payout left owed, are carried forward into the provider's next
+ * batch, which shows them as brought forward. */
 static int print_batch(void *ctx, const struct store_batch_row *b)
 {
 	int *shown = ctx;
@@ -92,9 +112,11 @@ static int print_batch(void *ctx, const struct store_batch_row *b)
 	printf("  batch %-6" PRId64 " %s  %-12s net %12s  ", b->batch_id, b->through,
 	       b->provider_code, net);
 	if (!b->reference)
-		printf("%s\n", b->net < 0 ? "no payout: brought forward" : "no payout");
+		printf("%s\n", b->net < 0 ? "no payout: carried forward" : "no payout");
+	else if (!strcmp(b->state, "mismatch"))
+		print_mismatch(b);
 	else if (b->carried_into)
-		printf("payout %s %s: brought forward into batch %" PRId64 "\n", b->reference,
+		printf("payout %s %s: carried forward into batch %" PRId64 "\n", b->reference,
 		       b->state, b->carried_into);
 	else
 		printf("payout %s %s%s%s\n", b->reference, b->state, b->state_date ? " on " : "",

@@ -25,6 +25,7 @@ static const struct {
 	{ D_PAYOUT_MISMATCH, "error" }, /* a provider was paid other than it is owed */
 	{ D_PAYOUT_REJECTED, "error" }, /* a provider was not paid: carried forward */
 	{ D_UNEXPECTED_SIGN, "error" }, /* money of a sign its channel never sends: not counted */
+	{ D_PAYOUT_CONFLICT, "error" }, /* the switch contradicts itself: paid twice? */
 };
 
 const char *discrepancy_severity(const char *code)

@@ -27,6 +27,7 @@
 #define D_PAYOUT_MISMATCH	     "PAYOUT_MISMATCH"
 #define D_PAYOUT_REJECTED	     "PAYOUT_REJECTED"
 #define D_UNEXPECTED_SIGN	     "UNEXPECTED_SIGN"
+#define D_PAYOUT_CONFLICT	     "PAYOUT_CONFLICT"
 
 /* "error", "warning" or "info"; "error" for a code it does not know. */
 const char *discrepancy_severity(const char *code);

@@ -231,20 +231,137 @@ static bool future_date(const struct ingest_run *r, const struct held *h, char *
 /* What a stored fact raises: DUPLICATE_TRANSACTION or
  * CONFLICTING_DUPLICATE when its key was counted before, else
  * OUT_OF_PERIOD when it is dated after its file. */
-/* A confirmation of one of kasi's own payouts (a payouts flow): the
- * payout takes its state when the confirmation is its latest. A completion
- * for another amount than instructed is PAYOUT_MISMATCH; a rejection,
- * PAYOUT_REJECTED (its net is carried into the provider's next batch); a
- * reference no payout has, UNKNOWN_REFERENCE. */
+/* ---- payout confirmations ------------------------------------------------ */
+
+/* A payout's states: paid, mismatch and rejected are final (the switch's
+ * last word on the transfer); in progress is not. */
+static bool final_state(const char *state)
+{
+	return strcmp(state, "instructed") && strcmp(state, "in_progress");
+}
+
+/* Whether two final states say the same of the money: paid (in full or
+ * not), or not paid. */
+static bool same_outcome(const char *a, const char *b)
+{
+	return !strcmp(a, "rejected") == !strcmp(b, "rejected");
+}
+
+/* What a payout's state is, in words, for a detail: "rejected (status on
+ * 2026-10-08)", "paid 18.00 of 18.80 (... )". */
+static void state_words(const struct store_payout *p, char *out, size_t size)
+{
+	char paid[MONEY_BUFSZ], amount[MONEY_BUFSZ];
+	money_format(p->amount_paid, paid);
+	money_format(p->amount, amount);
+	if (!strcmp(p->state, "mismatch"))
+		snprintf(out, size, "paid %s of %s on %s", paid, amount, p->state_date);
+	else
+		snprintf(out, size, "%s on %s", p->state, p->state_date);
+}
+
+/* What finance must do when the switch contradicts itself. */
+static const char *conflict_advice(const struct store_payout *p, const char *state)
+{
+	bool rejected = !strcmp(p->state, "rejected");
+	if (p->carried_into && strcmp(state, "rejected"))
+		return "if the switch did pay it, the provider is paid twice: recover it";
+	if (rejected)
+		return "its amount is brought into the provider's next batch and paid again: check "
+		       "the transfer with the switch before the next settlement";
+	return "if the switch did not pay it, the provider is owed it: check the transfer with "
+	       "the switch";
+}
+
+/* A confirmation that contradicts what the payout's state holds for good:
+ * refused (the state stays), PAYOUT_CONFLICT. */
+static int refuse_confirmation(struct ingest_run *r, const struct held *h,
+			       const struct store_payout *p, const char *state)
+{
+	const struct store_fact *f = &h->f;
+	char detail[768], was[96], owed[MONEY_BUFSZ], said[MONEY_BUFSZ];
+	state_words(p, was, sizeof(was));
+	money_format(f->has_amount ? f->amount : 0, said);
+	int n = snprintf(detail, sizeof(detail), "payout %s was %s", f->reference, was);
+	if (p->carried_into) {
+		int64_t left =
+			!strcmp(p->state, "rejected") ? p->amount : p->amount - p->amount_paid;
+		money_format(left, owed);
+		n += snprintf(detail + n, sizeof(detail) - (size_t)n,
+			      ", and the %s it left owed was brought forward into batch %" PRId64,
+			      owed, p->carried_into);
+	}
+	snprintf(detail + n, sizeof(detail) - (size_t)n,
+		 "; this answer (status %s on %s, %s paid out) says %s: not applied, the "
+		 "payout stays %s; %s",
+		 f->status ? f->status : "?", f->business_date, said, state, p->state,
+		 conflict_advice(p, state));
+	return record_discrepancy(r, f, h->period, D_PAYOUT_CONFLICT, p->state, state, detail);
+}
+
+/* The discrepancy a confirmation that was applied raises, if any. */
+static int confirmed(struct ingest_run *r, const struct held *h, const struct store_payout *p,
+		     const char *state, int64_t paid)
+{
+	const struct store_fact *f = &h->f;
+	char detail[768], paid_text[MONEY_BUFSZ], instructed[MONEY_BUFSZ], diff[MONEY_BUFSZ];
+	money_format(paid, paid_text);
+	money_format(p->amount, instructed);
+	if (!strcmp(state, "mismatch")) {
+		bool short_paid = paid < p->amount;
+		money_format(short_paid ? p->amount - paid : paid - p->amount, diff);
+		snprintf(detail, sizeof(detail), "payout %s: %s paid out, %s instructed: %s %s; %s",
+			 f->reference, paid_text, instructed, diff, short_paid ? "short" : "over",
+			 short_paid ? "owed still, and brought into the provider's next batch"
+				    : "taken from the provider's next batch");
+		return record_discrepancy(r, f, h->period, D_PAYOUT_MISMATCH, instructed, paid_text,
+					  detail);
+	}
+	if (strcmp(state, "rejected"))
+		return 0;
+	snprintf(detail, sizeof(detail),
+		 "payout %s of %s was not paid (status %s, %s%s%s): it is owed still, and "
+		 "carried into the provider's next batch",
+		 f->reference, instructed, f->status ? f->status : "?",
+		 f->reason ? f->reason : "no code", f->reason_text ? " " : "",
+		 f->reason_text ? f->reason_text : "");
+	return record_discrepancy(r, f, h->period, D_PAYOUT_REJECTED, "paid",
+				  f->status ? f->status : "", detail);
+}
+
+/* Whether a confirmation comes after the one that gave the payout its
+ * state: by its date, its time, then its arrival. */
+static bool later(const struct store_fact *f, int64_t fact, const struct store_payout *p)
+{
+	int c = strcmp(f->business_date, p->state_date);
+	if (c)
+		return c > 0;
+	if (f->status_time != p->state_time)
+		return f->status_time > p->state_time;
+	return fact > p->state_fact;
+}
+
+/* A confirmation of one of kasi's own payouts (a payouts flow). A final
+ * answer (paid, mismatch, rejected) is the payout's state for good: an
+ * in-progress answer after it changes nothing; a final answer that says
+ * otherwise, or any answer but a rejection after what the payout left
+ * owed was brought into a later batch, is refused and PAYOUT_CONFLICT
+ * (whatever the order of the rows). Until then, the latest in-progress
+ * answer (by its date, time, then arrival) is the state. A completion for
+ * another amount than instructed is PAYOUT_MISMATCH, its difference owed
+ * (or over-paid) and carried into the provider's next batch; a rejection,
+ * PAYOUT_REJECTED (the net is carried); a reference no payout has,
+ * UNKNOWN_REFERENCE. */
 static int confirm_payout(struct ingest_run *r, const struct held *h)
 {
 	const struct store_fact *f = &h->f;
-	char detail[512], paid[MONEY_BUFSZ], instructed_text[MONEY_BUFSZ];
-	int64_t instructed = 0, amount = f->has_amount ? f->amount : 0;
+	struct store_payout p;
+	int64_t paid = f->has_amount ? f->amount : 0;
 	if (h->kind != FACT_COLLECTED && h->kind != FACT_FAILED && h->kind != FACT_PENDING)
 		return 0;
-	int found = store_payout_find(r->store, f->reference, &instructed, r->e);
+	int found = store_payout_find(r->store, f->reference, &p, r->e);
 	if (found <= 0) {
+		char detail[512];
 		if (found < 0)
 			return found;
 		snprintf(detail, sizeof(detail), "no payout of kasi's has reference %s",
@@ -252,32 +369,23 @@ static int confirm_payout(struct ingest_run *r, const struct held *h)
 		return record_discrepancy(r, f, h->period, D_UNKNOWN_REFERENCE, NULL, f->reference,
 					  detail);
 	}
-	bool mismatch = h->kind == FACT_COLLECTED && amount != instructed;
 	const char *state = h->kind == FACT_PENDING  ? "in_progress"
 			    : h->kind == FACT_FAILED ? "rejected"
-			    : mismatch		     ? "mismatch"
+			    : paid != p.amount	     ? "mismatch"
 						     : "paid";
+	int64_t fact = store_fact_id(r->file_id, f->row);
+	bool is_final = final_state(p.state);
+	if (is_final && final_state(state) && same_outcome(p.state, state))
+		return 0; /* said again (a rejection by another status) */
+	if ((is_final && final_state(state)) || (p.carried_into && !final_state(state)))
+		return refuse_confirmation(r, h, &p, state);
+	if (is_final)
+		return 0; /* in progress after the last word: out of date */
+	if (!final_state(state) && *p.state_date && !later(f, fact, &p))
+		return 0;
 	int rc = store_payout_confirm(r->store, f->reference, state, f->business_date,
-				      f->status_time, store_fact_id(r->file_id, f->row), amount,
-				      r->e);
-	money_format(amount, paid);
-	money_format(instructed, instructed_text);
-	if (!rc && mismatch) {
-		snprintf(detail, sizeof(detail), "payout %s: %s paid out, %s instructed",
-			 f->reference, paid, instructed_text);
-		rc = record_discrepancy(r, f, h->period, D_PAYOUT_MISMATCH, instructed_text, paid,
-					detail);
-	} else if (!rc && h->kind == FACT_FAILED) {
-		snprintf(detail, sizeof(detail),
-			 "payout %s of %s was not paid (status %s, %s%s%s): it is owed still, and "
-			 "carried into the provider's next batch",
-			 f->reference, instructed_text, f->status ? f->status : "?",
-			 f->reason ? f->reason : "no code", f->reason_text ? " " : "",
-			 f->reason_text ? f->reason_text : "");
-		rc = record_discrepancy(r, f, h->period, D_PAYOUT_REJECTED, "paid",
-					f->status ? f->status : "", detail);
-	}
-	return rc;
+				      f->status_time, fact, paid, r->e);
+	return rc ? rc : confirmed(r, h, &p, state, paid);
 }
 
 static int after_store(struct ingest_run *r, const struct held *h,

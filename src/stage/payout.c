@@ -6,6 +6,7 @@
 #include "core/ini.h"
 #include "core/json.h"
 #include "core/money.h"
+#include "io/input.h"
 #include "stage/payout.h"
 #include "stage/report.h"
 
@@ -39,6 +40,7 @@ static const struct house_key house_keys[] = {
 struct house_parse {
 	struct payout_house *h;
 	struct err *e;
+	unsigned seen; /* bit i: house_keys[i] given */
 };
 
 static int on_house_entry(void *ctx, const char *section, const char *key, const char *value,
@@ -52,6 +54,10 @@ static int on_house_entry(void *ctx, const char *section, const char *key, const
 		const struct house_key *k = &house_keys[i];
 		if (strcmp(k->name, key))
 			continue;
+		if (hp->seen & (1u << i))
+			return err_set(hp->e, KASI_ECONFIG, "%s:%d: %s is given twice", hp->h->path,
+				       line, key);
+		hp->seen |= 1u << i;
 		char *field = (char *)hp->h + k->offset;
 		if (k->text) {
 			bool alnum = true;
@@ -76,6 +82,16 @@ static int on_house_entry(void *ctx, const char *section, const char *key, const
 	return err_set(hp->e, KASI_ECONFIG, "%s:%d: unknown key '%s'", hp->h->path, line, key);
 }
 
+/* The first key the configuration must give (all but toAccountType,
+ * which has a default) and does not, or NULL. */
+static const char *missing_key(unsigned seen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(house_keys); i++)
+		if (strcmp(house_keys[i].name, "toAccountType") && !(seen & (1u << i)))
+			return house_keys[i].name;
+	return NULL;
+}
+
 int payout_house_load(struct payout_house *h, const char *db_path, struct err *e)
 {
 	memset(h, 0, sizeof(*h));
@@ -89,25 +105,35 @@ int payout_house_load(struct payout_house *h, const char *db_path, struct err *e
 		snprintf(h->path, sizeof(h->path), "%.*s%spayouts.conf", dir, db_path,
 			 slash ? "/" : "");
 	}
-	FILE *f = fopen(h->path, "r");
-	if (!f) {
-		if (errno == ENOENT && !(env && *env))
-			return 0;
-		return err_sys(e, KASI_ECONFIG, "cannot read the payout configuration '%s'",
-			       h->path);
+	/* Opened as every input is: never blocking on a named pipe, a
+	 * regular file only. */
+	char *text = NULL, why[sizeof(e->msg)];
+	size_t n = 0;
+	int rc = input_read_all(h->path, 16384, &text, &n, e);
+	if (rc) {
+		snprintf(why, sizeof(why), "%s", e->msg);
+		return err_set(e, KASI_ECONFIG,
+			       "the payout configuration: %s: no payout instruction is written "
+			       "without the house's own account ($KASI_PAYOUTS, else payouts.conf "
+			       "beside the store; see 'kasi help report')",
+			       why);
 	}
-	char text[16384];
-	size_t n = fread(text, 1, sizeof(text), f);
-	bool too_big = n == sizeof(text);
-	fclose(f);
-	if (too_big)
-		return err_set(e, KASI_ECONFIG, "%s: too long for a payout configuration", h->path);
 	char msg[256];
-	struct house_parse hp = { h, e };
-	int rc = ini_parse(text, n, on_house_entry, &hp, msg, sizeof(msg));
+	struct house_parse hp = { h, e, 0 };
+	rc = ini_parse(text, n, on_house_entry, &hp, msg, sizeof(msg));
+	free(text);
 	if (rc == -1)
 		return err_set(e, KASI_ECONFIG, "%s: %s", h->path, msg);
-	h->found = !rc;
+	const char *missing = rc ? NULL : missing_key(hp.seen);
+	if (missing)
+		return err_set(e, KASI_ECONFIG,
+			       "%s: no %s: every key but toAccountType must be given (see 'kasi "
+			       "help report')",
+			       h->path, missing);
+	if (!rc && (!*h->from_account_no || !h->from_ban_id))
+		return err_set(e, KASI_ECONFIG,
+			       "%s: fromAccountNo and fromBanId must name the house's own account",
+			       h->path);
 	return rc;
 }
 

@@ -3,17 +3,21 @@
  *
  *   settle_through
  *     1. nothing_new        a settlement through that day or later exists:
- *                           nothing to do (the same day again creates nothing)
+ *                           nothing to do (the same day again creates
+ *                           nothing), but money dated through it that came
+ *                           late is counted, to be said
  *     2. check_ready        every period holding facts through the day is
  *                           reconciled and current: movements are read as
  *                           its last reconciliation left them
  *     3. read_movements     the unsettled movements through the day, each a
  *                           line with its fee (resolve_reversals: a
- *                           reversal's fee is minus its original's)
- *     4. write_batches      by provider: a batch, the rejected payouts it
- *                           carries, a payout when its net is positive;
+ *                           reversal's fee is minus its original's); then
+ *                           the providers owed money by their payouts
+ *     4. write_batches      by provider: a batch, the payouts it brings
+ *                           forward, a payout when its net is positive;
  *                           then every line, in the store's order
- *     5. check_balance      every provider's money balances, or nothing is
+ *     5. check_balance      every provider's money balances and no
+ *                           collection is clawed back twice, or nothing is
  *                           written (each batch's totals are its lines':
  *                           the store took every line given)
  *
@@ -38,10 +42,13 @@ struct pending {
 	uint8_t fee_from_run; /* its original may be settled in this run */
 };
 
-/* A provider with lines in this run, and its batch. */
+/* A provider with lines in this run, or owed money by its payouts, and
+ * its batch. */
 struct payee {
 	struct store_batch b;
 	char payout[16];
+	bool held; /* its money passes int64 cents: no batch, none of its lines */
+	bool made; /* its batch was made */
 };
 
 #define SETTLE_PROVIDERS 4096
@@ -66,6 +73,13 @@ struct run {
 	uint16_t last_name[2];
 	char checked[64][PERIOD_BUFSZ]; /* periods found ready */
 	size_t nchecked;
+	char today[DATE_BUFSZ];
+	int64_t first_batch; /* the first batch id this run gives */
+	/* money held back: the periods it is in stay unsettled, to be read
+	 * again (all of those read, when a provider is held back) */
+	bool hold_all;
+	char held_periods[16][PERIOD_BUFSZ];
+	size_t nheld_periods;
 };
 
 int settle_fee(int64_t amount, int64_t bps, int64_t fixed, int64_t *fee)
@@ -106,9 +120,16 @@ static int check_period(struct run *r, const char *period)
 	return 0;
 }
 
-/* A file of a channel whose rows are money: each month its facts span,
- * up to the day, must be ready. */
-static int on_span(void *ctx, const char *schema, const char *first, const char *last)
+static int check_file_period(void *ctx, const char *period)
+{
+	return check_period(ctx, period);
+}
+
+/* A file of a channel whose rows are money: each month it holds facts
+ * dated in, up to the day, must be ready. (Not every month between its
+ * first and last fact: a month it has no fact in needs nothing.) */
+static int on_span(void *ctx, const char *schema, const char *first, const char *last,
+		   int64_t file_id)
 {
 	struct run *r = ctx;
 	const struct schema *sc = schema_set_find(r->schemas, schema);
@@ -121,13 +142,12 @@ static int on_span(void *ctx, const char *schema, const char *first, const char 
 		return 0;
 	if (b > t)
 		b = t;
-	int rc = 0;
-	for (int32_t p = period_of_date(a); !rc && p <= period_of_date(b); p++) {
+	if (period_of_date(a) == period_of_date(b)) {
 		char period[PERIOD_BUFSZ];
-		period_format(p, period);
-		rc = check_period(r, period);
+		period_format(period_of_date(a), period);
+		return check_period(r, period);
 	}
-	return rc;
+	return store_each_file_period(r->s, file_id, r->through, check_file_period, r, r->e);
 }
 
 /* ---- 3: the lines ---------------------------------------------------------------- */
@@ -180,13 +200,118 @@ static int payee_of(struct run *r, int64_t provider_id, uint16_t *out)
 	return 0;
 }
 
+/* ---- what is held back, in words ------------------------------------------------- */
+
+static void note(struct settle_result *res, const char *f, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(struct settle_result *res, const char *f, ...)
+{
+	if (res->nnotes == SETTLE_NOTES)
+		return;
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(res->notes[res->nnotes++], sizeof(res->notes[0]), f, ap);
+	va_end(ap);
+}
+
+/* A fact as an auditor finds it: "file.csv row 3". */
+static void fact_words(struct run *r, int64_t fact_id, char *out, size_t size)
+{
+	char file[512];
+	struct err ignored = { 0 };
+	if (store_file_name(r->s, fact_id >> 32, file, &ignored) || !*file)
+		snprintf(file, sizeof(file), "file %" PRId64, fact_id >> 32);
+	snprintf(out, size, "%s row %" PRIu64, file, (uint64_t)fact_id & STORE_MAX_ROW);
+}
+
+static void policy_words(struct run *r, int64_t policy_id, char out[64])
+{
+	struct err ignored = { 0 };
+	if (store_policy_find_number(r->s, policy_id, out, &ignored) <= 0)
+		snprintf(out, 64, "policy %" PRId64, policy_id);
+}
+
+/* A provider whose money passes int64 cents: no batch this time, none of
+ * its lines; its periods stay unsettled, for a later settlement. */
+static void hold_payee(struct run *r, struct payee *p, const char *why)
+{
+	char code[32];
+	struct err ignored = { 0 };
+	if (p->held)
+		return;
+	p->held = true;
+	r->hold_all = true;
+	r->res->held_providers++;
+	if (store_provider_code(r->s, p->b.provider_id, code, &ignored) || !*code)
+		snprintf(code, sizeof(code), "%" PRId64, p->b.provider_id);
+	note(r->res,
+	     "%s: provider %s is held back, nothing of it settled (every other provider is); "
+	     "its money waits for a settlement after the cause is put right",
+	     why, code);
+}
+
+/* A collection whose fee passes int64 cents. */
+static void hold_fee(struct run *r, struct payee *p, const struct store_unsettled *u)
+{
+	char where[600], policy[64], amount[MONEY_BUFSZ], fixed[MONEY_BUFSZ], why[900];
+	bool reversal = !strcmp(u->kind, "reversal");
+	fact_words(r, reversal ? u->original : u->fact_id, where, sizeof(where));
+	policy_words(r, u->policy_id, policy);
+	money_format(reversal ? u->original_amount : u->amount, amount);
+	money_format(u->fee_fixed, fixed);
+	snprintf(why, sizeof(why),
+		 "%s (policy %s): the fee of a collection of %s at %" PRId64
+		 " bps + %s passes int64 cents",
+		 where, policy, amount, u->fee_bps, fixed);
+	hold_payee(r, p, why);
+}
+
+/* A reversal whose own row was settled reversing another collection:
+ * its line cannot be written twice, nor the money clawed back twice. */
+static int hold_reversal(struct run *r, const struct store_unsettled *u)
+{
+	char row[600], now[600], was[600], policy[64], amount[MONEY_BUFSZ], code[32];
+	struct err ignored = { 0 };
+	fact_words(r, u->fact_id, row, sizeof(row));
+	fact_words(r, u->original, now, sizeof(now));
+	fact_words(r, u->settled_as, was, sizeof(was));
+	policy_words(r, u->policy_id, policy);
+	money_format(u->amount, amount);
+	if (store_provider_code(r->s, u->provider_id, code, &ignored) || !*code)
+		snprintf(code, sizeof(code), "%" PRId64, u->provider_id);
+	size_t i = 0;
+	while (i < r->nheld_periods && strcmp(r->held_periods[i], u->period))
+		i++;
+	if (i == ARRAY_SIZE(r->held_periods))
+		r->hold_all = true;
+	else if (i == r->nheld_periods)
+		snprintf(r->held_periods[r->nheld_periods++], PERIOD_BUFSZ, "%s", u->period);
+	r->res->held++;
+	note(r->res,
+	     "the reversal %s (policy %s, %s) now reverses the collection %s, but it was "
+	     "settled as the reversal of %s, which another row now reverses: held back, "
+	     "not clawed back twice; %s keeps %s it is not owed until finance corrects it",
+	     row, policy, amount, now, was, code, amount);
+	return 0;
+}
+
+/* ---- 3: the lines, continued ------------------------------------------------------- */
+
 static int on_unsettled(void *ctx, const struct store_unsettled *u)
 {
 	struct run *r = ctx;
+	bool reversal = !strcmp(u->kind, "reversal");
+	if (!u->amount)
+		return 0; /* no money: no line, no fee */
+	if (u->relink == STORE_RELINK_SETTLED) {
+		r->res->relinked++; /* its original is clawed back already */
+		return 0;
+	}
+	if (u->relink == STORE_RELINK_HELD)
+		return hold_reversal(r, u);
 	if (!grow_array((void **)&r->lines, &r->cap, r->nlines + 1, sizeof(*r->lines)))
 		return err_set(r->e, KASI_EIO, "out of memory");
 	struct pending *p = &r->lines[r->nlines];
-	bool reversal = !strcmp(u->kind, "reversal");
 	*p = (struct pending){
 		.fact_id = u->fact_id,
 		.policy_id = u->policy_id,
@@ -194,26 +319,36 @@ static int on_unsettled(void *ctx, const struct store_unsettled *u)
 		.original = u->original,
 		.reversal = reversal,
 	};
-	int64_t provider = u->provider_id;
-	int rc;
-	if (!reversal) {
-		if (settle_fee(u->amount, u->fee_bps, u->fee_fixed, &p->fee))
-			return err_set(r->e, KASI_EDATA,
-				       "the fee of collection %" PRId64
-				       " passes int64 cents: nothing settled",
-				       u->fact_id);
+	int64_t provider = u->provider_id, fee = 0;
+	bool overflow = false;
+	if (!reversal && u->reversed_first) {
+		/* Clawed back before it was paid: exactly what its reversal's
+		 * line took off, whatever the product's fee is now. */
+		p->fee = -u->reversal_fee;
+	} else if (!reversal) {
+		overflow = settle_fee(u->amount, u->fee_bps, u->fee_fixed, &p->fee) != 0;
 	} else if (u->original_settled) {
 		/* Exactly the negative of what its original was charged, even
 		 * if the product's fees changed since; to whom it was paid. */
 		p->fee = -u->original_fee;
 		provider = u->original_provider_id;
 	} else {
+		/* Its original is settled in this run (resolve_reversals), or
+		 * later (dated after the day): minus the fee it will be
+		 * charged, which is then this line's. */
 		p->fee_from_run = true;
+		if (u->original_amount > 0)
+			overflow =
+				settle_fee(u->original_amount, u->fee_bps, u->fee_fixed, &fee) != 0;
+		p->fee = -fee;
 	}
+	int rc;
 	if ((rc = payee_of(r, provider, &p->provider)) ||
 	    (rc = name_of(r, u->channel, 0, &p->channel)) ||
 	    (rc = name_of(r, u->business_date, 1, &p->date)))
 		return rc;
+	if (overflow)
+		hold_fee(r, &r->payees[p->provider], u);
 	r->nlines++;
 	return 0;
 }
@@ -259,6 +394,13 @@ static void resolve_reversals(struct run *r)
 	}
 }
 
+/* A provider owed money by its payouts: a payee, with or without lines. */
+static int on_owed(void *ctx, int64_t provider_id)
+{
+	uint16_t ignored;
+	return payee_of(ctx, provider_id, &ignored);
+}
+
 static int read_movements(struct run *r)
 {
 	int rc = store_each_unsettled_movement(r->s, r->through, on_unsettled, r, r->e);
@@ -271,20 +413,22 @@ static int read_movements(struct run *r)
 	if (!sorted)
 		qsort(r->lines, r->nlines, sizeof(*r->lines), line_order);
 	resolve_reversals(r);
-	return 0;
+	/* And the providers owed money by their payouts, lines or not. */
+	return store_each_provider_owed(r->s, on_owed, r, r->e);
 }
 
 /* ---- 4: batches ---------------------------------------------------------------------- */
 
-/* Each payee's totals, from its lines. */
-static int total(struct run *r)
+/* Each payee's totals, from its lines; one whose sums pass int64 cents is
+ * held back. */
+static void total(struct run *r)
 {
-	bool overflow = false;
 	for (size_t i = 0; i < r->nlines; i++) {
 		const struct pending *p = &r->lines[i];
-		struct store_batch *b = &r->payees[p->provider].b;
+		struct payee *payee = &r->payees[p->provider];
+		struct store_batch *b = &payee->b;
 		int64_t net;
-		overflow |= __builtin_sub_overflow(p->amount, p->fee, &net);
+		bool overflow = __builtin_sub_overflow(p->amount, p->fee, &net);
 		if (!p->reversal) {
 			b->collections++;
 			overflow |= __builtin_add_overflow(b->collected, p->amount, &b->collected);
@@ -293,38 +437,41 @@ static int total(struct run *r)
 			overflow |= __builtin_sub_overflow(b->reversed, p->amount, &b->reversed);
 		}
 		overflow |= __builtin_add_overflow(b->fees, p->fee, &b->fees);
+		if (overflow)
+			hold_payee(r, payee, "its batch's sums pass int64 cents");
 	}
-	return overflow ? err_set(r->e, KASI_EDATA,
-				  "a settlement's sums pass int64 cents: nothing settled")
-			: 0;
 }
 
-/* One provider's batch: what it brings forward, its net, its payout. */
+/* One provider's batch: what it brings forward, its net, its payout. A
+ * provider without lines gets one only to pay what it is owed. */
 static int write_batch(struct run *r, struct payee *p)
 {
 	struct store_batch *b = &p->b;
-	int64_t last_net, rejected;
-	int rc = store_provider_carry(r->s, b->provider_id, &last_net, &rejected, r->e);
-	if (rc)
+	int64_t last_net, owed;
+	int rc = store_provider_carry(r->s, b->provider_id, &last_net, &owed, r->e);
+	if (rc || p->held)
 		return rc;
-	if (__builtin_add_overflow(last_net < 0 ? last_net : 0, rejected, &b->brought_forward) ||
+	if (__builtin_add_overflow(last_net < 0 ? last_net : 0, owed, &b->brought_forward) ||
 	    __builtin_sub_overflow(b->collected, b->reversed, &b->net) ||
 	    __builtin_sub_overflow(b->net, b->fees, &b->net) ||
-	    __builtin_add_overflow(b->net, b->brought_forward, &b->net))
-		return err_set(r->e, KASI_EDATA,
-			       "provider %" PRId64 "'s batch passes int64 cents: nothing settled",
-			       b->provider_id);
+	    __builtin_add_overflow(b->net, b->brought_forward, &b->net)) {
+		hold_payee(r, p, "its batch passes int64 cents");
+		return 0;
+	}
+	if (!b->collections && !b->reversals && b->net <= 0)
+		return 0; /* nothing to pay: its balance waits for its next batch with lines */
 	if ((rc = store_batch_add(r->s, r->through, b, r->e)))
 		return rc;
-	if (b->brought_forward &&
-	    (rc = store_payouts_carry(r->s, b->provider_id, b->batch_id, r->e)))
+	p->made = true;
+	if (owed && (rc = store_payouts_carry(r->s, b->provider_id, b->batch_id, r->e)))
 		return rc;
 	if (b->net > 0)
 		rc = store_payout_add(r->s, b->batch_id, b->net, r->now, p->payout, r->e);
 	return rc;
 }
 
-/* Every line, in the store's order, a few thousand to a statement. */
+/* Every line of a batch made, in the store's order, a few thousand to a
+ * statement. */
 static int write_lines(struct run *r)
 {
 	enum { AT_ONCE = 4096 };
@@ -335,19 +482,23 @@ static int write_lines(struct run *r)
 	size_t n = 0;
 	for (size_t i = 0; i < r->nlines && !rc; i++) {
 		const struct pending *p = &r->lines[i];
-		batch[n++] = (struct store_settlement_line){
-			.fact_id = p->fact_id,
-			.batch_id = r->payees[p->provider].b.batch_id,
-			.policy_id = p->policy_id,
-			.amount = p->amount,
-			.fee = p->fee,
-			.net = p->amount - p->fee, /* checked in total() */
-			.original = p->original,
-			.kind = p->reversal ? "reversal" : "collection",
-			.channel = r->names[p->channel],
-			.business_date = r->names[p->date],
-		};
-		if (n == AT_ONCE || i + 1 == r->nlines) {
+		const struct payee *payee = &r->payees[p->provider];
+		if (payee->made) {
+			batch[n++] = (struct store_settlement_line){
+				.fact_id = p->fact_id,
+				.batch_id = payee->b.batch_id,
+				.policy_id = p->policy_id,
+				.amount = p->amount,
+				.fee = p->fee,
+				.net = p->amount - p->fee, /* checked in total() */
+				.original = p->original,
+				.kind = p->reversal ? "reversal" : "collection",
+				.channel = r->names[p->channel],
+				.business_date = r->names[p->date],
+			};
+			r->res->lines++;
+		}
+		if (n && (n == AT_ONCE || i + 1 == r->nlines)) {
 			rc = store_lines_add(r->s, batch, n, r->e);
 			n = 0;
 		}
@@ -388,11 +539,23 @@ static int payee_order(const void *a, const void *b)
 	return (x->b.provider_id > y->b.provider_id) - (x->b.provider_id < y->b.provider_id);
 }
 
+/* The periods settled through the day are marked so; one whose money was
+ * held back stays unsettled, to be read again. */
+static int periods_settled(struct run *r)
+{
+	if (r->hold_all)
+		return 0;
+	int rc = store_periods_settled(r->s, r->through, r->e);
+	for (size_t i = 0; i < r->nheld_periods && !rc; i++)
+		rc = store_period_unsettled(r->s, r->held_periods[i], r->e);
+	return rc;
+}
+
 static int write_batches(struct run *r)
 {
 	int rc = store_settlement_add(r->s, r->through, r->now, r->e);
 	if (!rc)
-		rc = total(r);
+		total(r);
 	/* Batches by provider id (the lines keep their payee's index: the
 	 * batches are made from a sorted copy, then copied back). */
 	struct payee *sorted = rc || !r->npayees ? NULL : malloc(r->npayees * sizeof(*sorted));
@@ -407,23 +570,21 @@ static int write_batches(struct run *r)
 		for (size_t j = 0; !rc && j < r->npayees; j++)
 			if (r->payees[j].b.provider_id == sorted[i].b.provider_id)
 				r->payees[j] = sorted[i];
-		if (!rc)
+		if (!rc && sorted[i].made)
 			note_batch(r, &sorted[i]);
 	}
 	free(sorted);
 	if (!rc)
-		r->res->lines = (int64_t)r->nlines;
-	if (!rc)
 		rc = write_lines(r);
-	return rc ? rc : store_periods_settled(r->s, r->through, r->e);
+	return rc ? rc : periods_settled(r);
 }
 
 /* ---- 5: the balance ---------------------------------------------------------------- */
 
 /* Over all of a provider's batches, what its lines net (collected -
- * reversed - fees) is what left, or is leaving (the nets of batches whose
- * payout was not rejected), and what it carries open (its last batch's
- * net when negative, its rejected payouts not carried yet). */
+ * reversed - fees) is what left, or is leaving (what its payouts paid
+ * out), and what it carries open (its last batch's net when negative,
+ * what its payouts left owed not brought forward yet). */
 static int check_balance(void *ctx, int64_t provider_id, const char *provider)
 {
 	struct run *r = ctx;
@@ -442,6 +603,24 @@ static int check_balance(void *ctx, int64_t provider_id, const char *provider)
 		       provider, a, b);
 }
 
+/* No collection is clawed back twice: of the lines written now, no
+ * reversal claws back what another line claws back. */
+static int check_clawed_once(struct run *r)
+{
+	int64_t found[3];
+	int twice = store_settlement_clawed_twice(r->s, r->first_batch, found, r->e);
+	if (twice <= 0)
+		return twice;
+	char original[600], a[600], b[600];
+	fact_words(r, found[0], original, sizeof(original));
+	fact_words(r, found[1], a, sizeof(a));
+	fact_words(r, found[2], b, sizeof(b));
+	return err_set(r->e, KASI_EDATA,
+		       "the collection %s would be clawed back twice, by %s and by %s: nothing "
+		       "settled",
+		       original, a, b);
+}
+
 /* ---- the run -------------------------------------------------------------------------- */
 
 /* Log how long the step that ends now took (--verbose). */
@@ -452,25 +631,76 @@ static void lap(int64_t *since, const char *step)
 	*since = now;
 }
 
+/* Money dated through the day that no settlement holds (it came after
+ * the settlement through it was made). */
+static int count_late(void *ctx, const struct store_unsettled *u)
+{
+	struct settle_result *res = ctx;
+	int64_t amount = strcmp(u->kind, "reversal") ? u->amount : -u->amount;
+	if (!u->amount || u->relink != STORE_RELINK_NONE)
+		return 0;
+	res->late++;
+	if (__builtin_add_overflow(res->late_net, amount, &res->late_net))
+		res->late_net = amount < 0 ? INT64_MIN : INT64_MAX;
+	return 0;
+}
+
 static int nothing_new(struct run *r)
 {
-	int rc = store_last_settlement(r->s, r->res->last, r->e);
-	if (!rc && *r->res->last && strcmp(r->res->last, r->through) >= 0)
+	int rc = store_last_settlement(r->s, r->today, r->res->last, r->e);
+	if (!rc && *r->res->last && strcmp(r->res->last, r->through) >= 0) {
 		r->res->nothing = true;
+		rc = store_each_unsettled_movement(r->s, r->through, count_late, r->res, r->e);
+	}
+	return rc;
+}
+
+/* The day asked, as a date no later than today. */
+static int check_through(struct run *r, const char *through, int32_t today)
+{
+	int32_t day;
+	int st = date_parse(through, strlen(through), DATE_FMT_ISO, &day);
+	if (st == DATE_ERANGE)
+		return err_set(r->e, KASI_EUSAGE, "'%s' is not a real date", through);
+	if (st != DATE_OK)
+		return err_set(r->e, KASI_EUSAGE, "'%s' is not a date (YYYY-MM-DD)", through);
+	date_format_iso(day, r->through);
+	date_format_iso(today, r->today);
+	if (day > today)
+		return err_set(r->e, KASI_EUSAGE,
+			       "%s is after today (%s, SAST): a settlement closes its days for "
+			       "good, and money dated after today has not come yet",
+			       r->through, r->today);
+	return 0;
+}
+
+static int settle_run(struct run *r)
+{
+	int64_t t = clock_us();
+	int rc = store_each_fact_span(r->s, r->through, on_span, r, r->e);
+	if (!rc)
+		lap(&t, "periods checked");
+	if (!rc && !(rc = read_movements(r)))
+		lap(&t, "movements read");
+	if (!rc && !(rc = store_last_batch(r->s, &r->first_batch, r->e)))
+		r->first_batch++;
+	if (!rc && !(rc = write_batches(r)))
+		lap(&t, "batches written");
+	if (!rc && !(rc = store_each_settled_provider(r->s, check_balance, r, r->e)) &&
+	    !(rc = check_clawed_once(r)))
+		lap(&t, "balances checked");
 	return rc;
 }
 
 int settle_through(struct store *s, const struct schema_set *schemas, const char *through,
-		   struct settle_result *res, struct err *e)
+		   int32_t today, struct settle_result *res, struct err *e)
 {
 	struct run r = { .s = s, .schemas = schemas, .res = res, .e = e };
-	int32_t day;
 	memset(res, 0, sizeof(*res));
-	if (date_parse(through, strlen(through), DATE_FMT_ISO, &day) != DATE_OK)
-		return err_set(e, KASI_EUSAGE, "'%s' is not a date (YYYY-MM-DD)", through);
-	date_format_iso(day, r.through);
+	int rc = check_through(&r, through, today);
+	if (rc)
+		return rc;
 	store_now(r.now);
-	int rc = 0;
 	bool in_tx = false;
 	if (!(r.strings = arena_new()) || !(r.name_map = strmap_new()))
 		rc = err_set(e, KASI_EIO, "out of memory");
@@ -478,19 +708,12 @@ int settle_through(struct store *s, const struct schema_set *schemas, const char
 		in_tx = true;
 	if (!rc)
 		rc = nothing_new(&r);
-	if (!rc && !res->nothing) {
+	if (!rc && !res->nothing && !(rc = settle_run(&r))) {
 		int64_t t = clock_us();
-		if (!(rc = store_each_fact_span(s, r.through, on_span, &r, e)))
-			lap(&t, "periods checked");
-		if (!rc && !(rc = read_movements(&r)))
-			lap(&t, "movements read");
-		if (!rc && !(rc = write_batches(&r)))
-			lap(&t, "batches written");
-		if (!rc && !(rc = store_each_settled_provider(s, check_balance, &r, e)))
-			lap(&t, "balances checked");
-		if (!rc && !(rc = store_commit(s, e)))
+		if (!(rc = store_commit(s, e))) {
+			in_tx = false;
 			lap(&t, "committed");
-		in_tx = rc != 0;
+		}
 	}
 	if (in_tx)
 		store_rollback(s);

@@ -380,6 +380,30 @@ static const char *const scripts[] = {
 	"	missing_at TEXT,\n"
 	"	PRIMARY KEY (job, day)\n"
 	") WITHOUT ROWID;\n",
+
+	/* 7: settlement, made right. A collection is clawed back at most once,
+	 * whichever row reverses it as reconciliation links them now: its
+	 * reversal lines are found by their original (the few reversals, in a
+	 * partial index). A payout keeps the account it was instructed to, as
+	 * the batch was made (a payout of a store made before this version is
+	 * given its provider's account as the migration finds it): an
+	 * instruction written again never names an account loaded since. A
+	 * rejected payout carried into a later batch stays rejected whatever
+	 * the switch says after (ingest refuses it); one that an answer after
+	 * its carry turned to another state is put back, or its provider
+	 * would not balance again. */
+	"UPDATE payouts SET state = 'rejected' WHERE carried_into IS NOT NULL AND state <> 'rejected';\n"
+	"CREATE INDEX settlement_lines_reversals ON settlement_lines(original)\n"
+	"	WHERE kind = 'reversal';\n"
+	"ALTER TABLE payouts ADD COLUMN to_bank_id INTEGER;\n"
+	"ALTER TABLE payouts ADD COLUMN to_account TEXT;\n"
+	"UPDATE payouts SET\n"
+	"	to_bank_id = (SELECT v.payout_bank_id FROM settlement_batches b\n"
+	"	                JOIN providers v USING (provider_id)\n"
+	"	               WHERE b.batch_id = payouts.batch_id),\n"
+	"	to_account = (SELECT v.payout_account FROM settlement_batches b\n"
+	"	                JOIN providers v USING (provider_id)\n"
+	"	               WHERE b.batch_id = payouts.batch_id);\n",
 };
 
 static const struct store_index policies_indexes[] = {

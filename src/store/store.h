@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 6
+#define STORE_VERSION 7
 
 struct store;
 
@@ -505,19 +505,37 @@ int store_movements_add(struct store *s, const char *period, const struct store_
 
 /* A movement no settlement line holds yet, dated through the day asked,
  * with what settling it needs. */
+enum store_relink {
+	STORE_RELINK_NONE,
+	/* a reversal whose original a line claws back already, by another
+	 * row (settled_as): reconciliation linked another row to it since */
+	STORE_RELINK_SETTLED,
+	/* a reversal whose own row was settled as the reversal of another
+	 * collection (settled_as), and whose original no line claws back */
+	STORE_RELINK_HELD,
+};
 struct store_unsettled {
+	const char *period; /* the movements' it is one of */
 	int64_t fact_id, policy_id, amount, original;
 	const char *kind, *channel, *business_date;
 	int64_t provider_id, fee_bps, fee_fixed; /* of the policy's product, now */
 	/* a reversal whose original is settled already: that line's fee and
-	 * the provider it was paid to */
+	 * the provider it was paid to; not yet: the original's amount (-1
+	 * unknown) */
 	bool original_settled;
-	int64_t original_fee, original_provider_id;
+	int64_t original_fee, original_provider_id, original_amount;
+	/* a collection clawed back before it was paid: its reversal line's fee */
+	bool reversed_first;
+	int64_t reversal_fee;
+	enum store_relink relink;
+	int64_t settled_as;
 };
 
 /* Each movement of the periods marked unsettled, dated through `through`,
- * that no settlement line holds; by provider, then date, then fact (a
- * collection before a reversal of the same row). */
+ * that no settlement line holds, period by period, each by fact (a
+ * collection before a reversal of the same row); with a reversal that
+ * reconciliation linked anew after settlement (relink): one whose original
+ * a line claws back already, or one whose own line claws back another. */
 int store_each_unsettled_movement(struct store *s, const char *through,
 				  int (*fn)(void *ctx, const struct store_unsettled *u), void *ctx,
 				  struct err *e);
@@ -525,15 +543,20 @@ int store_each_unsettled_movement(struct store *s, const char *through,
 /* Whether a settlement through that day was made: 1, 0, or a negative
  * status. */
 int store_settlement_find(struct store *s, const char *through, struct err *e);
-/* The latest settlement's through date into out ("" when none). */
-int store_last_settlement(struct store *s, char out[16], struct err *e);
+/* The latest settlement's through date, of those through today or
+ * before, into out ("" when none). (A settlement through a day to come,
+ * which kasi once allowed, does not stop the days before it.) */
+int store_last_settlement(struct store *s, const char *today, char out[16], struct err *e);
 
 /* Each applied channel file whose facts begin on or before `through`:
- * its schema and the business dates its facts span. */
+ * its schema, the business dates its facts span, and its id. */
 int store_each_fact_span(struct store *s, const char *through,
 			 int (*fn)(void *ctx, const char *schema, const char *first,
-				   const char *last),
+				   const char *last, int64_t file_id),
 			 void *ctx, struct err *e);
+/* Each period ("YYYY-MM") a file has facts dated in, through `through`. */
+int store_each_file_period(struct store *s, int64_t file_id, const char *through,
+			   int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
 
 struct store_batch {
 	int64_t batch_id; /* set by store_batch_add */
@@ -556,34 +579,57 @@ int store_batch_add(struct store *s, const char *through, struct store_batch *b,
 int store_lines_add(struct store *s, const struct store_settlement_line *l, size_t n,
 		    struct err *e);
 /* What a provider's next batch brings forward: its last batch's net when
- * negative, and its rejected payouts not carried yet. */
-int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net, int64_t *rejected,
+ * negative (*last_net, whatever its sign), and what its payouts left owed
+ * that no batch brought forward yet (*owed: a rejected payout's amount, a
+ * mismatched one's difference). */
+int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net, int64_t *owed,
 			 struct err *e);
-/* Mark the provider's rejected payouts not carried yet as carried into
- * batch_id. */
+/* Each provider with a payout that left money owed not brought forward yet. */
+int store_each_provider_owed(struct store *s, int (*fn)(void *ctx, int64_t provider_id), void *ctx,
+			     struct err *e);
+/* Mark the provider's payouts that left money owed, not carried yet, as
+ * carried into batch_id. */
 int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, struct err *e);
 /* A payout for a batch: its reference (remoteReferenceNo, 14
- * alphanumerics) made from an id that is never given twice. */
+ * alphanumerics) made from an id that is never given twice; the account
+ * it is to be paid to, the provider's now, is kept with it. */
 int store_payout_add(struct store *s, int64_t batch_id, int64_t amount, const char *now,
 		     char reference[16], struct err *e);
-/* The payout with this reference: its instructed amount into *amount;
- * 1, 0 (none), or a negative status. */
-int store_payout_find(struct store *s, const char *reference, int64_t *amount, struct err *e);
-/* A confirmation of that payout, later than its state (by date, time, then
- * fact id) or not: when it is, the payout takes its state ("paid",
- * "mismatch", "rejected", "in_progress"). */
+/* A payout as its confirmations left it. */
+struct store_payout {
+	int64_t amount, amount_paid;
+	char state[16];	     /* instructed, in_progress, paid, mismatch, rejected */
+	char state_date[16]; /* "" when none */
+	int64_t state_time, state_fact;
+	int64_t carried_into; /* the batch that brought what it left owed forward; 0 */
+};
+/* The payout with this reference into *p: 1, 0 (none), or a negative
+ * status. */
+int store_payout_find(struct store *s, const char *reference, struct store_payout *p,
+		      struct err *e);
+/* Give the payout a state ("paid", "mismatch", "rejected",
+ * "in_progress") from a confirmation (its date, time and fact). */
 int store_payout_confirm(struct store *s, const char *reference, const char *state,
 			 const char *date, int64_t time, int64_t fact_id, int64_t amount_paid,
 			 struct err *e);
 /* Clear the unsettled mark of periods whose every movement is settled,
  * once every movement through `through` is. */
 int store_periods_settled(struct store *s, const char *through, struct err *e);
+/* Mark a period as holding movements that may be unsettled (one held back). */
+int store_period_unsettled(struct store *s, const char *period, struct err *e);
 
 /* The money invariant of a provider's batches: Σ (collected - reversed -
- * fees) over its batches (*lines), and Σ net of its batches whose payout
- * is not rejected plus what it carries open (*paid_and_carried). */
+ * fees) over its batches (*lines), and what its payouts paid out plus what
+ * it carries open (*paid_and_carried). */
 int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *lines,
 			     int64_t *paid_and_carried, struct err *e);
+/* Whether a reversal line of a batch from first_batch on claws back a
+ * collection another reversal line claws back too: 1 with found[] its
+ * original and the two reversing rows, 0, or a negative status. */
+int store_settlement_clawed_twice(struct store *s, int64_t first_batch, int64_t found[3],
+				  struct err *e);
+/* The highest batch id given so far (0: none). */
+int store_last_batch(struct store *s, int64_t *batch_id, struct err *e);
 
 /* A batch as reports show it, with its provider and payout. */
 struct store_batch_row {
@@ -593,6 +639,7 @@ struct store_batch_row {
 	/* its payout (reference NULL: none) */
 	const char *reference, *state, *instructed_at, *state_date;
 	int64_t payout_amount, amount_paid, carried_into; /* amount_paid -1: none */
+	/* the account it is paid to, as its batch was made */
 	int64_t payout_bank_id;
 	const char *payout_account;
 };
@@ -606,6 +653,9 @@ int store_each_batch(struct store *s, const char *through,
 struct store_line_row {
 	int64_t batch_id, fact_id, amount, fee, net;
 	const char *provider_code, *policy_number, *channel, *transaction_id, *business_date, *kind;
+	/* a reversal settled as another row's line (the original it
+	 * reverses was clawed back by that row): that row's id; else NULL */
+	const char *settled_as;
 };
 
 /* The lines of the batches through that day, by batch, date and row. */
@@ -614,7 +664,8 @@ int store_each_line(struct store *s, const char *through,
 
 /* A policy's movements of a period as its last reconciliation kept them,
  * each with its settlement line when one holds it (batch_id 0 and through
- * NULL: not settled yet; amount negative for a reversal). */
+ * NULL: not settled yet; amount negative for a reversal); a reversal
+ * whose original another row's line clawed back, with that line. */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
 			   int (*fn)(void *ctx, const struct store_line_row *l,
 				     const char *through),

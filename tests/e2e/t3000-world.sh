@@ -146,7 +146,13 @@ expect_out "premium: 210.00 -> 220.50, from policies.csv" "explain prints a prem
 
 # Settlement of the month, worked out by hand (expected/README.md): through
 # the month's last day, then through 7 November, after November's file.
-kasi settle --through 2026-10-31
+# The house's own side of a payout instruction: payouts.conf beside the store.
+printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
+	'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' 'frontEndUserName = kasi' \
+	'uacId = 45' >"$tmp/payouts.conf"
+# Settling is refused after today: the clock is fixed where the month is past.
+now=2026-11-30T08:00:00+02:00
+KASI_NOW=$now kasi settle --through 2026-10-31
 expect_status 0 "settle through 31 October"
 expect_out "settled through 2026-10-31: 2 batches, 16 lines" "two batches, sixteen lines"
 kasi report settlement --through 2026-10-31 --out "$tmp/settlement.csv"
@@ -166,16 +172,18 @@ done
 got=$(jq -r '"\(.remoteReferenceNo) \(.transactionAmount) \(.toBanId) \(.toAccountNo)"' "$tmp/payout_KP000000000001.json")
 check "OLDMUTUAL's instruction pays 967.10 to its account ($got)" test "$got" = "KP000000000001 967.1 64 62001234567"
 check "with its amount written with two decimals" grep -q '"transactionAmount": 967.10,' "$tmp/payout_KP000000000001.json"
-kasi settle --through 2026-10-31
+got=$(jq -r '"\(.fromAccountNo) \(.fromBanId) \(.remoteGid)"' "$tmp/payout_KP000000000001.json")
+check "and the house's own account from payouts.conf ($got)" test "$got" = "1234567 65 39"
+KASI_NOW=$now kasi settle --through 2026-10-31
 expect_status 0 "settling through the same day again exits 0"
 expect_out "nothing new" "and creates nothing"
 check "still two batches" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = 2
-kasi settle --through 2026-11-07
+KASI_NOW=$now kasi settle --through 2026-11-07
 expect_status 65 "settling into November before it is reconciled is refused"
 expect_err "period 2026-11 holds facts to settle but is not reconciled" "naming the period"
 kasi schedule --period 2026-11
 kasi reconcile --period 2026-11
-kasi settle --through 2026-11-07
+KASI_NOW=$now kasi settle --through 2026-11-07
 expect_status 0 "settle through 7 November"
 kasi report settlement --through 2026-11-07 --out "$tmp/settlement-11.csv"
 check "the clawback batch is the one worked out by hand" cmp -s "$expected/world_settlement_2026-11-07.csv" "$tmp/settlement-11.csv"

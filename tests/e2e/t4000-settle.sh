@@ -8,6 +8,8 @@
 
 db=$tmp/kasi.db
 export KASI_DB=$db
+# Settling is refused after today: the clock is fixed where October is past.
+export KASI_NOW=2026-11-30T08:00:00+02:00
 pheader='product_code,product_name,provider_code,provider_name,fee_bps,fee_fixed,payout_bank_id,payout_account'
 printf '%s\n' "$pheader" \
 	"PA_PLAN,Plan A,PROV_A,Provider A,250,0.00,64,111111111" \
@@ -121,17 +123,24 @@ check "the mismatch names the payout and both amounts" \
 	grep -q "^PAYOUT_MISMATCH,error,collexia_payouts,collexia_payouts_20261008.csv,4,$(ref 2),$(ref 2),18.80,18.00," "$tmp/d.csv"
 # 9 October: provider A collects 10.00 (fee 0.50). Its rejected 140.00 is
 # brought forward: net 10.00 - 0.50 + 140.00 = 149.50, a new payout.
+# Provider B has no new money, but its payout of 18.80 was paid 18.00: the
+# 0.80 short is owed still, and paid in a batch of its own, without lines.
 day 20261009 5301:4:2001:-10.00
 kasi settle --through 2026-10-09
 expect_status 0 "settle through 9 October"
 check "a rejected payout's net is brought into the provider's next batch" test "$(batch PROV_A 2026-10-09)" = "1 1000 0 0 50 14000 14950"
+a_batch=$(sql "$db" "SELECT b.batch_id FROM settlement_batches b JOIN providers v USING (provider_id) WHERE v.provider_code = 'PROV_A' AND b.through = '2026-10-09'")
 check "once: the rejected payout is marked carried into it" \
-	test "$(sql "$db" "SELECT carried_into FROM payouts WHERE payout_id = 3")" = "$(sql "$db" "SELECT max(batch_id) FROM settlement_batches")"
+	test "$(sql "$db" "SELECT carried_into FROM payouts WHERE payout_id = 3")" = "$a_batch"
 old_ref=$(ref 3)
-check "and paid again, under a new reference" test "$(sql "$db" "SELECT amount || ' ' || (reference <> '$old_ref') FROM payouts ORDER BY payout_id DESC LIMIT 1")" = "14950 1"
+check "and paid again, under a new reference" test "$(sql "$db" "SELECT amount || ' ' || (reference <> '$old_ref') FROM payouts WHERE batch_id = $a_batch")" = "14950 1"
+check "a mismatch's difference (0.80 short) is owed: brought into B's next batch, without lines" \
+	test "$(batch PROV_B 2026-10-09)" = "0 0 0 0 0 80 80"
 kasi status
-expect_out "payout $old_ref rejected: brought forward into batch" "kasi status lists the batches with their payout state"
+expect_out "payout $old_ref rejected: carried forward into batch $a_batch" "kasi status lists the batches with their payout state"
 expect_out "payout $(ref 1) paid on 2026-10-08" "a paid one with its day"
+expect_out "payout $(ref 2) mismatch: paid 18.00 of 18.80 on 2026-10-08, 0.80 short: carried forward into batch" \
+	"a mismatched one with what it paid, the difference and where it went"
 
 # kasi checks, before it commits a settlement, that every provider's money
 # balances: over all its batches, collected - reversed - fees against what
