@@ -80,7 +80,7 @@ kasi settle --through 2026-10-07
 expect_status 0 "regression: the next settlement balances (it failed 'does not balance' for good)"
 check "and brings nothing forward twice (20.00 - 0.50)" test "$(batch 2026-10-07)" = "1 2000 50 0 1950"
 
-# A store of version 4 that the bug left so (the carried payout turned to
+# A store of version 6 (the last before settlement was put right) that the bug left so (the carried payout turned to
 # paid; no balance for good) is put right by its migration; its payouts
 # are given their provider's account as the migration finds it.
 fresh migrated
@@ -88,10 +88,10 @@ answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
 collect 20261004 5002 10.00
 "$KASI" settle --through 2026-10-04 >/dev/null
 sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUMN to_bank_id;
-	ALTER TABLE payouts DROP COLUMN to_account; PRAGMA user_version = 4;
+	ALTER TABLE payouts DROP COLUMN to_account; PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
-expect_status 0 "a version-4 store is migrated"
+expect_status 0 "a version-6 store is migrated"
 collect 20261007 5003 20.00
 check "the carried payout that an answer after its carry made paid is rejected again" \
 	test "$(state KP000000000001)" = "rejected 9750"
