@@ -102,7 +102,7 @@ static int each_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e
  * cycle dates. */
 static const char sql_periods_linked[] =
 	"WITH mine AS (\n"
-	"  SELECT reference, cycle_date, original_id FROM facts\n"
+	"  SELECT reference, cycle_date, original_id FROM facts NOT INDEXED\n"
 	"   WHERE fact_id BETWEEN ?2 AND ?3 AND canonical_kind = 'reversal'\n"
 	"     AND duplicate_of IS NULL),\n"
 	"named AS (\n"
@@ -122,7 +122,7 @@ static const char sql_periods_linked[] =
 	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
 	"rivals(d1, d2) AS (\n"
 	"  SELECT r.business_date, r.cycle_date FROM members\n"
-	"    JOIN facts r INDEXED BY facts_by_original\n"
+	"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
 	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
 	"   WHERE r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL)\n"
 	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
@@ -141,16 +141,16 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 	return each_period(s, st, &rc, e, fn, ctx);
 }
 
-/* The stored reversals of the channel that name an original by id (the
- * few in facts_by_original), those naming one of the file's facts. */
+/* The stored reversals of the channel that name one of the file's facts
+ * by id: each of the file's facts looked up in facts_by_original (the
+ * work grows with the file, not with the history of reversals). */
 static const char sql_periods_naming[] =
 	"WITH naming(d1, d2) AS (\n"
 	"  SELECT r.business_date, r.cycle_date\n"
-	"    FROM facts r INDEXED BY facts_by_original CROSS JOIN facts x\n"
-	"   WHERE r.channel = ?1 AND r.original_id IS NOT NULL\n"
-	"     AND r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL\n"
-	"     AND x.channel = ?1 AND x.fact_key = r.original_id AND x.duplicate_of IS NULL\n"
-	"     AND x.fact_id BETWEEN ?2 AND ?3)\n"
+	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"
+	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND x.duplicate_of IS NULL\n"
+	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
+	"     AND r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL)\n"
 	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
 	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
 	" WHERE d IS NOT NULL";
@@ -170,7 +170,8 @@ int store_each_period_naming(struct store *s, const char *channel, int64_t file_
  * a file holds is not missing from that day's file. */
 static const char sql_periods_ledger_held[] =
 	"SELECT DISTINCT substr(l.business_date, 1, 7)\n"
-	"  FROM facts x JOIN ledger l ON l.channel = x.channel AND l.transaction_id = x.fact_key\n"
+	"  FROM facts x NOT INDEXED\n"
+	"  CROSS JOIN ledger l ON l.channel = x.channel AND l.transaction_id = x.fact_key\n"
 	" WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1";
 
 int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
