@@ -83,12 +83,13 @@ sshd_stop() {
 	local pid
 	[ -n "${sshd_dir:-}" ] && [ -s "$sshd_dir/sshd.pid" ] || return 0
 	pid=$(cat "$sshd_dir/sshd.pid")
-	kill "$pid" 2>/dev/null
-	pkill -f "sshd: $sshd_user" -P "$pid" 2>/dev/null
+	# Its sessions first (once it is gone they are no longer its children).
+	pkill -P "$pid" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
 	rm -f "$sshd_dir/sshd.pid"
 	local i
 	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$pid" 2>/dev/null
+	kill -9 "$pid" 2>/dev/null || true
 	return 0
 }
 
@@ -97,8 +98,8 @@ sshd_kill() {
 	local pid
 	[ -s "$sshd_dir/sshd.pid" ] || return 0
 	pid=$(cat "$sshd_dir/sshd.pid")
-	pkill -9 -P "$pid" 2>/dev/null
-	kill -9 "$pid" 2>/dev/null
+	pkill -9 -P "$pid" 2>/dev/null || true
+	kill -9 "$pid" 2>/dev/null || true
 	rm -f "$sshd_dir/sshd.pid"
 }
 
