@@ -83,6 +83,49 @@ static int move_out(const struct job *job, const char *name, const char *folder,
 
 /* ---- one run ------------------------------------------------------------------------- */
 
+/* A set of periods ("YYYY-MM"), in order. */
+struct periods {
+	char p[PERIODS_MAX][PERIOD_BUFSZ];
+	const char *ptr[PERIODS_MAX];
+	size_t n;
+};
+
+static bool periods_has(const struct periods *ps, const char *period)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (!strcmp(ps->p[i], period))
+			return true;
+	return false;
+}
+
+static void periods_drop(struct periods *ps, const char *period)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (!strcmp(ps->p[i], period)) {
+			memmove(ps->p[i], ps->p[i + 1], (ps->n - i - 1) * sizeof(ps->p[0]));
+			ps->n--;
+			break;
+		}
+	for (size_t k = 0; k < ps->n; k++)
+		ps->ptr[k] = ps->p[k];
+}
+
+static void periods_add(struct periods *ps, int32_t period)
+{
+	char text[PERIOD_BUFSZ];
+	period_format(period, text);
+	size_t i = 0;
+	while (i < ps->n && strcmp(ps->p[i], text) < 0)
+		i++;
+	if ((i < ps->n && !strcmp(ps->p[i], text)) || ps->n == PERIODS_MAX)
+		return;
+	memmove(ps->p[i + 1], ps->p[i], (ps->n - i) * sizeof(ps->p[0]));
+	memcpy(ps->p[i], text, sizeof(text));
+	ps->n++;
+	for (size_t k = 0; k < ps->n; k++)
+		ps->ptr[k] = ps->p[k];
+}
+
 struct run {
 	struct store *s;
 	const struct schema_set *schemas;
@@ -92,6 +135,7 @@ struct run {
 	const struct run_opts *o;
 	struct run_result *res;
 	struct err *e;
+	struct periods reported; /* reports written, and no reconcile since */
 };
 
 /* One line of the run's account on its output, stamped as the log is. */
@@ -131,29 +175,6 @@ static void add_report(struct run_result *res, const char *path)
 	res->reports[res->nreports++] = copy;
 }
 
-/* A set of periods ("YYYY-MM"), in order. */
-struct periods {
-	char p[PERIODS_MAX][PERIOD_BUFSZ];
-	const char *ptr[PERIODS_MAX];
-	size_t n;
-};
-
-static void periods_add(struct periods *ps, int32_t period)
-{
-	char text[PERIOD_BUFSZ];
-	period_format(period, text);
-	size_t i = 0;
-	while (i < ps->n && strcmp(ps->p[i], text) < 0)
-		i++;
-	if ((i < ps->n && !strcmp(ps->p[i], text)) || ps->n == PERIODS_MAX)
-		return;
-	memmove(ps->p[i + 1], ps->p[i], (ps->n - i) * sizeof(ps->p[0]));
-	memcpy(ps->p[i], text, sizeof(text));
-	ps->n++;
-	for (size_t k = 0; k < ps->n; k++)
-		ps->ptr[k] = ps->p[k];
-}
-
 /* Write the period's reports into reports/: its discrepancies always,
  * its outcomes when it is reconciled and current. */
 static int period_reports(struct run *r, const char *period)
@@ -191,6 +212,9 @@ static int period_reports(struct run *r, const char *period)
 		add_report(r->res, final);
 		log_debug("%s: wrote %s", r->job->name, final);
 	}
+	int32_t p;
+	if (period_parse(period, strlen(period), &p) == DATE_OK)
+		periods_add(&r->reported, p);
 	return 0;
 }
 
@@ -206,6 +230,7 @@ static int reconcile(struct run *r, const char *period)
 		rc = reconcile_period(r->s, r->schemas, r->reasons, period, &opts, &sum, r->e);
 	if (rc)
 		return rc;
+	periods_drop(&r->reported, period);
 	log_debug("%s: reconciled %s in %" PRId64 " ms: %" PRId64 " policies, %" PRId64
 		  " discrepancies",
 		  r->job->name, period, (clock_us() - t0) / 1000, sum.outcomes.policies, sum.total);
@@ -566,10 +591,11 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 	if (!rc)
 		rc = check_missing(&r, day);
 	/* Finance gets the day's period as it stands, even from a night
-	 * that brought nothing. */
+	 * that brought nothing (written once: a file's reports are current
+	 * until another file's reconcile). */
 	char period[PERIOD_BUFSZ];
 	period_format(period_of_date(day), period);
-	if (!rc)
+	if (!rc && !periods_has(&r.reported, period))
 		rc = period_reports(&r, period);
 	if (rc)
 		return rc;
