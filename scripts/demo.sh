@@ -80,9 +80,9 @@ run report outcomes --period 2026-10 --out demo/reports/outcomes_2026-10.csv
 
 step "settle October: what each provider is owed, after fees"
 run settle --through 2026-10-31
-(cd demo/reports && "$KASI" report settlement --through 2026-10-31 --lines \
-	--out settlement_lines_2026-10-31.csv >/dev/null)
-(cd demo/reports && run report settlement --through 2026-10-31 --out settlement_2026-10-31.csv)
+"$KASI" report settlement --through 2026-10-31 --lines \
+	--out demo/reports/settlement_lines_2026-10-31.csv >/dev/null
+run report settlement --through 2026-10-31 --out demo/reports/settlement_2026-10-31.csv
 
 step "one outcome explained: a debit of October, reversed by an unpaid in November's file"
 run explain POL-1011 --period 2026-10 | head -25
@@ -98,7 +98,7 @@ Where everything is (reports are CSV, mode 0600):
    $root/demo/reports/settlement_2026-10-31.csv             what each provider is owed
    $root/demo/reports/settlement_lines_2026-10-31.csv       every line behind it
    $root/demo/reports/payout_*.json                         the EFT payout instructions
-The store is $KASI_DB ('kasi --db $KASI_DB status' shows it).
+The store is $KASI_DB ('$KASI --db $KASI_DB status' shows it).
 Next: 'make test' runs the test suite; 'kasi help' lists the commands;
 jobs/README.md explains the nightly job and how to point it at a partner's
 SFTP server.

@@ -411,6 +411,8 @@ int main(int argc, char **argv)
 	struct err e = { 0 };
 	bool wants_help =
 		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
+	if ((cmd->flags & CMD_JOB_LOG) && !wants_help)
+		cmd_job_logging(); /* the store's own errors stamped too */
 	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help) {
 		int rc = store_open(&ctx.store, ctx.db_path, &e);
 		if (rc) {

@@ -3,6 +3,8 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+
+#include <sys/random.h>
 #include "core/dates.h"
 #include "core/log.h"
 
@@ -163,4 +165,16 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 		return false;
 	}
 	return true;
+}
+
+void cmd_job_logging(void)
+{
+	uint32_t r = 0;
+	char run_id[16];
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	snprintf(run_id, sizeof(run_id), "%08" PRIx32, r);
+	log_set_run(run_id);
+	if (!isatty(STDERR_FILENO) && log_get_level() < LOG_DEBUG)
+		log_set_level(LOG_WARN);
 }

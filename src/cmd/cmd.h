@@ -26,6 +26,7 @@ struct kasi_ctx {
 
 enum cmd_flags {
 	CMD_NEEDS_DB = 1 << 0, /* the store must exist (kasi init) */
+	CMD_JOB_LOG = 1 << 1,  /* a nightly job's logging (cmd_job_logging), from the start */
 };
 
 struct command {
@@ -61,6 +62,11 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
  * in e. */
 int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 		    const struct schema **out, struct err *e);
+
+/* A nightly job's logging (kasi run, kasi fetch): every line stamped in
+ * SAST with a new run id; with standard error not a terminal (cron), only
+ * warnings and errors unless -v was given. */
+void cmd_job_logging(void);
 
 /* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
 const char *cmd_plural(uint64_t n, const char *one, const char *many);

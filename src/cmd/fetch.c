@@ -13,7 +13,7 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx);
 const struct command cmd_fetch = {
 	.name = "fetch",
 	.fn = cmd_fetch_fn,
-	.flags = CMD_NEEDS_DB,
+	.flags = CMD_NEEDS_DB | CMD_JOB_LOG,
 	.usage = "kasi fetch JOBFILE",
 	.summary = "pull a job's new files from its partner's SFTP server into its inbox",
 	.help = "usage: kasi fetch JOBFILE\n"

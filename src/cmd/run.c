@@ -9,14 +9,13 @@
 #include "stage/run.h"
 
 #include <getopt.h>
-#include <sys/random.h>
 
 static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
 const struct command cmd_run = {
 	.name = "run",
 	.fn = cmd_run_fn,
-	.flags = CMD_NEEDS_DB,
+	.flags = CMD_NEEDS_DB | CMD_JOB_LOG,
 	.usage = "kasi run JOBFILE [--date YYYY-MM-DD]",
 	.summary = "the nightly job: fetch, validate, ingest, reconcile, report, file away",
 	.help = "usage: kasi run JOBFILE [--date YYYY-MM-DD]\n"
@@ -74,14 +73,6 @@ static int run_clock(int64_t *now, struct err *e)
 	return 0;
 }
 
-static void new_run_id(char out[16])
-{
-	uint32_t r = 0;
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
-	snprintf(out, 16, "%08" PRIx32, r);
-}
-
 static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -108,12 +99,6 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (o.date && date_parse(o.date, strlen(o.date), DATE_FMT_ISO, &day) != DATE_OK)
 		return cmd_usage_error(&cmd_run, "--date wants a real date as YYYY-MM-DD, got '%s'",
 				       o.date);
-
-	char run_id[16];
-	new_run_id(run_id);
-	log_set_run(run_id);
-	if (!isatty(STDERR_FILENO) && log_get_level() < LOG_DEBUG)
-		log_set_level(LOG_WARN);
 
 	struct err e = { 0 };
 	struct job job;
@@ -150,7 +135,9 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_prefix(prefix, sizeof(prefix));
 		printf("%s: %s\n", prefix, res.summary);
 	}
-	if (*job.name && rc != -KASI_ELOCKED && rc != -KASI_ECONFIG && rc != -KASI_ENOINPUT)
+	/* Every run that took the job's lock tells notify how it ended, a
+	 * store locked or failing included. */
+	if (lock >= 0)
 		run_notify(&job, &res);
 	int status = res.status;
 	reasons_free(reasons);

@@ -29,7 +29,7 @@ struct sftp_client {
 	ssh_session ssh;
 	sftp_session sftp;
 	char host[256];
-	int timeout;
+	int port, timeout;
 	struct watchdog wd;
 	char why[128];
 };
@@ -151,7 +151,7 @@ const char *sftp_library_version(void)
 
 static int remote_error(struct sftp_client *c, struct err *e, const char *what)
 {
-	return err_set(e, KASI_EUNAVAILABLE, "%s %s: %s", what, c->host, why(c));
+	return err_set(e, KASI_EUNAVAILABLE, "%s %s port %d: %s", what, c->host, c->port, why(c));
 }
 
 /* The server key's SHA-256 fingerprint ("SHA256:...") into out. */
@@ -187,11 +187,25 @@ static int check_host_key(struct sftp_client *c, const struct sftp_target *t, st
 			  : known == SSH_KNOWN_HOSTS_NOT_FOUND ? "the known_hosts file is missing"
 			  : known == SSH_KNOWN_HOSTS_UNKNOWN   ? "its host key is not known"
 							       : "its host key cannot be checked";
+	bool replace = known == SSH_KNOWN_HOSTS_CHANGED || known == SSH_KNOWN_HOSTS_OTHER;
+	char name[300];
+	if (t->port == 22)
+		snprintf(name, sizeof(name), "%s", t->host);
+	else
+		snprintf(name, sizeof(name), "[%s]:%d", t->host, t->port);
+	if (replace)
+		return err_set(
+			e, KASI_EUNAVAILABLE,
+			"refusing %s:%d: %s (known_hosts: %s); the server's key is now %s; "
+			"nothing was fetched. Only once that fingerprint is confirmed with the "
+			"partner: ssh-keygen -R '%s' -f %s, then ssh-keyscan -p %d %s >> %s",
+			t->host, t->port, why, t->known_hosts, fp, name, t->known_hosts, t->port,
+			t->host, t->known_hosts);
 	return err_set(e, KASI_EUNAVAILABLE,
 		       "refusing %s:%d: %s (known_hosts: %s); the server's key is %s; nothing was "
-		       "fetched. Add the key to that file only once its fingerprint is confirmed "
-		       "with the partner",
-		       t->host, t->port, why, t->known_hosts, fp);
+		       "fetched. Only once that fingerprint is confirmed with the partner: "
+		       "ssh-keyscan -p %d %s >> %s",
+		       t->host, t->port, why, t->known_hosts, fp, t->port, t->host, t->known_hosts);
 }
 
 static int authenticate(struct sftp_client *c, const struct sftp_target *t, struct err *e)
@@ -234,6 +248,7 @@ int sftp_client_open(struct sftp_client **out, const struct sftp_target *t, stru
 		return err_set(e, KASI_EIO, "out of memory");
 	snprintf(c->host, sizeof(c->host), "%s", t->host);
 	c->timeout = t->timeout;
+	c->port = t->port;
 	if (set_options(c, t))
 		return remote_error(c, e, "cannot set up a connection to");
 	if (ssh_connect(c->ssh) != SSH_OK)

@@ -319,6 +319,18 @@ static int take(struct fetch_run *r, const struct sftp_entry *entry, enum take *
 	return rc;
 }
 
+/* The job's after_pull for a file fetched (now or before). Its failure is
+ * the file's, not the run's: counted, logged, and tried again next run. */
+static void after_pull(struct fetch_run *r, const char *name)
+{
+	struct err after = { 0 };
+	if (r->job->after_pull == AFTER_KEEP || !source_after_pull(&r->src, name, &after))
+		return;
+	r->res->failed++;
+	log_warn("%s: %s (it is fetched, not fetched again; the next run tries this again)",
+		 r->job->name, after.msg);
+}
+
 static void note_name(struct fetch_result *res, const char *name)
 {
 	if (res->nnames < FETCH_NAMES_SHOWN &&
@@ -350,9 +362,14 @@ static int on_entry(void *ctx, const struct sftp_entry *entry)
 	}
 	int found = store_fetched_find(r->s, r->job->name, entry->name, entry->size, entry->mtime,
 				       sha, r->e);
+	if (found < 0)
+		return found;
 	if (found) {
-		res->known += found > 0;
-		return found < 0 ? found : 0;
+		/* Fetched before, and still on the server: an after_pull that
+		 * failed then is done now. */
+		res->known++;
+		after_pull(r, entry->name);
+		return 0;
 	}
 	enum take what;
 	int rc = take(r, entry, &what);
@@ -369,16 +386,13 @@ static int on_entry(void *ctx, const struct sftp_entry *entry)
 		res->fetched++;
 		note_name(res, entry->name);
 		break;
-	case KNOWN: res->known++; return 0;
+	case KNOWN: res->known++; break;
 	case SKIPPED:
 		res->failed++;
 		log_warn("%s: %s", r->job->name, r->e->msg);
 		return 0;
 	}
-	struct err after = { 0 };
-	if (source_after_pull(&r->src, entry->name, &after))
-		log_warn("%s: %s (it stays fetched: it is not fetched again)", r->job->name,
-			 after.msg);
+	after_pull(r, entry->name);
 	return 0;
 }
 

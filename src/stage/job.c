@@ -203,6 +203,34 @@ static int on_entry(void *ctx, const char *section, const char *key, const char 
 	return set_key(p, line, key, value);
 }
 
+/* The private key: readable, kept from others (as ssh itself insists),
+ * and not the public half. */
+static int check_identity(struct job_parse *p, const char *path)
+{
+	int line = p->line_of[5];
+	struct stat st;
+	char head[16] = "";
+	if (access(path, R_OK) || stat(path, &st))
+		return bad(p, line, "identity", "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bad(p, line, "identity", "'%s' is not a regular file", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	head[n > 0 ? n : 0] = '\0';
+	if (!strncmp(head, "ssh-", 4) || !strncmp(head, "ecdsa-", 6))
+		return bad(p, line, "identity",
+			   "'%s' is a public key: name the private key (the file without .pub)",
+			   path);
+	if (st.st_mode & 077)
+		return bad(p, line, "identity",
+			   "'%s' can be read by others (mode %04o): a private key must be "
+			   "0600 (chmod 600 '%s')",
+			   path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
 /* Every required key given, none of the other source's; the files the
  * paths name where they must exist. */
 static int check_keys(struct job_parse *p, const char *text, size_t n)
@@ -236,10 +264,12 @@ static int check_keys(struct job_parse *p, const char *text, size_t n)
 			return -KASI_ECONFIG;
 	}
 	if (j->source == JOB_SFTP) {
-		if (access(j->identity, R_OK))
-			return bad(p, p->line_of[5], "identity", "cannot read '%s': %s",
-				   j->identity, strerror(errno));
-		if (access(j->known_hosts, R_OK))
+		int rc = check_identity(p, j->identity);
+		if (rc)
+			return rc;
+		/* A known_hosts not made yet trusts nothing: the first fetch is
+		 * refused with the server key's fingerprint, to confirm and add. */
+		if (access(j->known_hosts, R_OK) && errno != ENOENT)
 			return bad(p, p->line_of[6], "known_hosts", "cannot read '%s': %s",
 				   j->known_hosts, strerror(errno));
 	}

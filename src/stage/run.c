@@ -341,7 +341,9 @@ static int process_file(struct run *r, const char *name)
 	char label[400];
 	snprintf(label, sizeof(label), "%s: %s", r->job->name, name);
 	log_progress_begin(label);
-	rc = ingest_file_resuming(r->s, r->schema, fd, path, &ir, r->e);
+	/* Named by its name alone: its messages and reports stay true once
+	 * it is filed away. */
+	rc = ingest_file_resuming(r->s, r->schema, fd, name, &ir, r->e);
 	log_progress_end();
 	struct periods ps = { 0 };
 	int64_t found = 0;
@@ -466,9 +468,13 @@ static int list_inbox(struct run *r, struct inbox_file **out, size_t *n)
 /* ---- missing files ----------------------------------------------------------------------- */
 
 /* MISSING_FILE for each date from the job's first through the run's day
- * whose deadline has passed without a file. */
+ * whose deadline has passed without a file: raised once (the run that
+ * raises it exits 1; a date raised before is counted as still missing,
+ * and the night is not worse for it). The periods of those raised now get
+ * their reports rewritten once, at the end. */
 static int check_missing(struct run *r, int32_t day)
 {
+	struct periods raised_in = { 0 };
 	char text[DATE_BUFSZ], first_text[16] = "";
 	date_format_iso(day, text);
 	int rc = store_job_day(r->s, r->job->name, text, first_text, r->e);
@@ -517,15 +523,18 @@ static int check_missing(struct run *r, int32_t day)
 		int raised = store_job_missing(r->s, r->job->name, text, &disc, r->e);
 		if (raised < 0)
 			return raised;
-		worsen(r->res, KASI_FINDINGS);
+		r->res->missing++;
 		if (raised) {
-			r->res->missing++;
+			r->res->missing_new++;
+			worsen(r->res, KASI_FINDINGS);
+			periods_add(&raised_in, period_of_date(d));
 			say(r, "%s: MISSING_FILE: no file dated %s by %s %02d:%02d SAST",
 			    r->job->name, text, due, r->job->deadline_minutes / 60,
 			    r->job->deadline_minutes % 60);
-			rc = period_reports(r, period);
 		}
 	}
+	for (size_t i = 0; !rc && i < raised_in.n; i++)
+		rc = period_reports(r, raised_in.p[i]);
 	return rc;
 }
 
@@ -559,6 +568,7 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 	if (rc)
 		return rc;
 	date_format_iso(day, res->day);
+	log_info("%s: run for %s started (pid %ld)", job->name, res->day, (long)getpid());
 	if (!(r.schema = schema_set_find(schemas, job->schema)))
 		return err_set(e, KASI_ECONFIG, "%s: schema: no schema named '%s' in %s", job->path,
 			       job->schema, schemas->dir);
@@ -601,9 +611,10 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 		return rc;
 	snprintf(res->summary, sizeof(res->summary),
 		 "%s %s: %d fetched, %d %s processed (%d clean, %d with discrepancies, %d "
-		 "rejected), %d missing; exit %d",
+		 "rejected), %d %s missing (%d raised now); exit %d",
 		 job->name, res->day, res->fetched, res->files, res->files == 1 ? "file" : "files",
-		 res->clean, res->with_discrepancies, res->rejected, res->missing, res->status);
+		 res->clean, res->with_discrepancies, res->rejected, res->missing,
+		 res->missing == 1 ? "date" : "dates", res->missing_new, res->status);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
  *   4. MISSING_FILE, once per job and date, for D and every earlier date
  *      since the job's first run whose deadline (the job's time of day,
  *      SAST, on the day after the date) has passed with no file of the
- *      job's schema dated so;
+ *      job's schema dated so (the run that raises one exits 1; later runs
+ *      count it as still missing);
  *   5. notify.
  *
  * A run killed at any point and started again finishes the work: a file
@@ -46,7 +47,8 @@ struct run_opts {
 
 struct run_result {
 	int status; /* the run's exit status */
-	int fetched, files, clean, with_discrepancies, rejected, missing;
+	int fetched, files, clean, with_discrepancies, rejected;
+	int missing, missing_new; /* dates still missing; of them, raised by this run */
 	char day[16];
 	char summary[512];
 	char **reports; /* the paths written */

@@ -92,6 +92,9 @@ static int open_connection(struct store **out, const char *path, bool create, st
 	if (!create && access(path, F_OK) != 0)
 		return err_set(e, KASI_ENOINPUT, "no store at '%s' (create it with 'kasi init')",
 			       path);
+	if (!create && access(path, R_OK) != 0)
+		return err_sys(e, KASI_EIO, "cannot read the store '%s' (as user %ld)", path,
+			       (long)geteuid());
 	if (create && (rc = make_private(path, e)))
 		return rc;
 	/* A store this process may not write (its file's or its directory's
@@ -398,13 +401,29 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* A statement stepped and not reset keeps the read snapshot it began
+ * with; in WAL mode a write transaction begun on a connection holding an
+ * old snapshot fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its
+ * turn, once another process has written since. Outside a transaction,
+ * no statement of kasi's is still being read: each is reset first. */
+static void release_snapshots(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		if (sqlite3_stmt_busy(s->cache[i].st))
+			sqlite3_reset(s->cache[i].st);
+}
+
 int store_begin(struct store *s, struct err *e)
 {
+	release_snapshots(s);
 	return db_exec(s, "BEGIN IMMEDIATE", e, "starting a transaction");
 }
 
 int store_begin_read(struct store *s, struct err *e)
 {
+	release_snapshots(s);
 	return db_exec(s, "BEGIN", e, "starting a read");
 }
 

@@ -59,6 +59,14 @@ refused "an unknown host key"
 expect_err "not known" "an unknown host key is said so"
 check "nothing is added to known_hosts" test ! -s "$tmp/empty_known_hosts"
 
+# Before known_hosts exists at all (a first setup): refused the same way,
+# with the fingerprint to confirm, not a configuration error.
+job_set hk known_hosts "$tmp/not_made_yet"
+kasi --db "$db" fetch "$tmp/ssh/hk.job"
+refused "a known_hosts not made yet"
+expect_err "ssh-keyscan -p $sshd_port 127.0.0.1 >> $tmp/not_made_yet" "and says how to add the key once confirmed"
+check "nothing makes the file" test ! -e "$tmp/not_made_yet"
+
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/other_ed25519"
 echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$tmp/other_ed25519.pub")" >"$tmp/changed_known_hosts"
 cp "$tmp/changed_known_hosts" "$tmp/changed_known_hosts.before"
@@ -67,6 +75,7 @@ kasi --db "$db" fetch "$tmp/ssh/hk.job"
 refused "a changed host key"
 expect_err "CHANGED" "a changed host key is said so"
 check "known_hosts is left as it was" cmp "$tmp/changed_known_hosts" "$tmp/changed_known_hosts.before"
+expect_err "ssh-keygen -R '[127.0.0.1]:$sshd_port'" "a changed key: says to remove the old one first"
 
 ssh-keygen -q -t ecdsa -N '' -f "$tmp/other_ecdsa"
 echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$tmp/other_ecdsa.pub")" >"$tmp/other_known_hosts"
@@ -92,6 +101,16 @@ kasi --db "$db" fetch "$tmp/ssh/wk.job"
 expect_status 69 "a key the server does not know: exit 69"
 expect_err "refused the key" "the refused key is said so"
 check "the key's contents are never logged" bash -c '! grep -qF "$(sed -n 2p "$1")" <<<"$2"' _ "$tmp/stranger" "$err"
+cp "$sshd_userkey" "$tmp/loose_key"
+chmod 644 "$tmp/loose_key"
+job_set wk identity "$tmp/loose_key"
+kasi --db "$db" fetch "$tmp/ssh/wk.job"
+expect_status 78 "a private key others can read is refused (78)"
+expect_err "a private key must be 0600" "and says how it must be kept"
+job_set wk identity "$sshd_userkey.pub"
+kasi --db "$db" fetch "$tmp/ssh/wk.job"
+expect_status 78 "the public half named as identity: 78"
+expect_err "is a public key: name the private key" "and says which file was meant"
 
 # ---- hostile names --------------------------------------------------------------------------
 mkdir -p "$tmp/hsrv"
@@ -224,6 +243,22 @@ else
 	check "after the job's timeout, not forever (${took} s)" test "$took" -le 15
 	check "no partial file in the inbox" test -z "$(ls -A "$tmp/ssh/root-fz/inbox")"
 fi
+
+# after_pull into a directory the server does not have: the file is
+# fetched, the move fails (exit 1), and once the directory exists the next
+# run moves it (it is not fetched again).
+mkdir -p "$tmp/asrv"
+cp "$fixtures"/world/easypay_recon_20261020.csv "$tmp/asrv/"
+sshd_job am "after_pull = move:$tmp/asrv/later"
+job_set am remote_dir "$tmp/asrv"
+kasi --db "$db" fetch "$tmp/ssh/am.job"
+expect_status 1 "after_pull into a missing directory: exit 1"
+check "the file is fetched all the same" test -f "$tmp/ssh/root-am/inbox/easypay_recon_20261020.csv"
+mkdir "$tmp/asrv/later"
+kasi --db "$db" fetch "$tmp/ssh/am.job"
+expect_status 0 "regression: the next run does the move (it was never tried again)"
+expect_out "0 fetched, 1 fetched before" "without fetching the file again"
+check "the file is moved on the server" test -f "$tmp/asrv/later/easypay_recon_20261020.csv"
 
 # ---- an unreachable server ------------------------------------------------------------------------------
 sshd_stop
