@@ -104,9 +104,11 @@ echo "kasi fetch takes $(awk -v a="$k" -v b="$s" 'BEGIN { printf "%.2f", a / b }
 
 # ---- 2. one night on a 1M-policy store ------------------------------------------------------
 world=$root/build/bench-data/world/data-$N
+world_seed=7 # the world bench_world.sh measures
+night_seed=29
 if [ ! -s "$world/policies.csv" ]; then
 	mkdir -p "$world"
-	"$BIN/gen_world" --policies "$N" --seed 7 --out "$world" >/dev/null
+	"$BIN/gen_world" --policies "$N" --seed "$world_seed" --out "$world" >/dev/null
 fi
 base=$work/base-$N.db
 if [ ! -s "$base" ] || [ "$base" -ot "$KASI" ]; then
@@ -125,7 +127,7 @@ fi
 night=$tmp/night-srv
 mkdir -p "$night"
 awk -F, 'NR > 1 && $8 != "" { print $8 }' "$world/policies.csv" >"$tmp/codes"
-"$BIN/gen_easypay" --date 20261029 --rows "$ROWS" --seed 29 --codes "$tmp/codes" \
+"$BIN/gen_easypay" --date 20261029 --rows "$ROWS" --seed "$night_seed" --codes "$tmp/codes" \
 	--out "$night/easypay_recon_20261029.csv"
 sshd_job night
 job_set night remote_dir "$night"
