@@ -218,21 +218,27 @@ static char *resolve_schemas_dir(const char *given)
 
 /* Match "--name VALUE" or "--name=VALUE" at argv[*i]; on a match, set
  * *value and advance *i past what was used. -1: the value is missing. */
+static int top_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A global option at argv[*i] ("--db PATH" or "--db=PATH") into *value:
+ * 1 taken, 0 not this option, -1 its value missing, -2 given twice (the
+ * usage error printed). */
 static int global_option(int argc, char **argv, int *i, const char *name, const char **value)
 {
 	size_t len = strlen(name);
 	const char *arg = argv[*i];
 	if (strncmp(arg, name, len) != 0)
 		return 0;
-	if (arg[len] == '=') {
-		*value = arg + len + 1;
-		return 1;
-	}
-	if (arg[len] != '\0')
+	if (arg[len] != '=' && arg[len] != '\0')
 		return 0;
-	if (*i + 1 >= argc)
+	if (arg[len] == '\0' && *i + 1 >= argc)
 		return -1;
-	*value = argv[++*i];
+	const char *given = arg[len] == '=' ? arg + len + 1 : argv[++*i];
+	if (*value)
+		return top_usage("%s is given twice ('%s', then '%s'): give it once", name, *value,
+				 given),
+		       -2;
+	*value = given;
 	return 1;
 }
 
@@ -378,6 +384,8 @@ int main(int argc, char **argv)
 		}
 		if ((rc = global_option(argc, argv, &i, "--db", &db)) ||
 		    (rc = global_option(argc, argv, &i, "--schemas", &schemas))) {
+			if (rc == -2)
+				return KASI_EUSAGE;
 			if (rc < 0)
 				return top_usage("option '%s' needs a value", argv[i]);
 			continue;

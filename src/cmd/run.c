@@ -86,7 +86,11 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o.date = optarg; break;
+		case 'd':
+			if (o.date)
+				return cmd_option_twice(&cmd_run, "--date", o.date, optarg);
+			o.date = optarg;
+			break;
 		case 'h': return cmd_print_help(&cmd_run);
 		default:
 			return cmd_usage_error(&cmd_run, "unknown or incomplete option '%s'",

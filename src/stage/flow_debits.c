@@ -84,6 +84,7 @@ struct original {
 	int64_t fact_id, file_id;
 	uint64_t row;
 	int32_t day;
+	int64_t amount; /* as stored: its sign is the schema's to read */
 	char txn[64], reference[64], kind[8];
 	enum fact_kind fact_kind;
 	bool skip_reversed; /* choose the first not taken back yet */
@@ -106,6 +107,7 @@ static int take_original(void *ctx, const struct store_fact_row *f)
 	o->file_id = f->file_id;
 	o->row = f->row;
 	o->day = match_day(f->business_date);
+	o->amount = f->amount;
 	o->fact_kind = match_fact_kind(f);
 	snprintf(o->txn, sizeof(o->txn), "%s", f->transaction_id);
 	snprintf(o->reference, sizeof(o->reference), "%s", f->reference ? f->reference : "");
@@ -178,6 +180,16 @@ int flow_debits_reversal(struct matcher *m, const struct channel *c, const struc
 		orphan(m, c, u,
 		       matcher_fmt(m, "%s %s names %s, which is not a collection (type %s)", word,
 				   u->transaction_id, o.txn, o.kind));
+		return 0;
+	}
+	/* A collection of a sign its channel never sends was not counted
+	 * (UNEXPECTED_SIGN): there is nothing of it to take back. */
+	if ((c->schema->flow.negative_amounts ? -o.amount : o.amount) < 0) {
+		orphan(m, c, u,
+		       matcher_fmt(m,
+				   "%s %s: its original %s was not counted (a sign %s never "
+				   "sends): nothing to take back",
+				   word, u->transaction_id, o.txn, schema_label(c->schema)));
 		return 0;
 	}
 	if (was_reversed(m, o.fact_id)) {

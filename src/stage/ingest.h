@@ -20,7 +20,7 @@ struct ingest_note {
 	char code[32];
 	uint64_t row;
 	char transaction_id[128];
-	char detail[256];
+	char detail[1024];
 };
 
 #define INGEST_NOTES_SHOWN 100

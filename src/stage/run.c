@@ -81,6 +81,38 @@ static int move_out(const struct job *job, const char *name, const char *folder,
 	return rc ? rc : input_sync_dir(inbox, e);
 }
 
+/* What a run killed mid-way leaves in the job's folders: a report's
+ * temporary (NAME.tmp-PID) and a download's (.NAME.part). With the job's
+ * lock held no other run of the job is writing them: they are removed. */
+static bool leftover(const char *name)
+{
+	const char *tmp = strstr(name, ".tmp-");
+	if (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5))
+		return true;
+	size_t n = strlen(name);
+	return name[0] == '.' && n > 6 && !strcmp(name + n - 5, ".part");
+}
+
+static void clean_leftovers(const struct job *job)
+{
+	static const char *const dirs[] = { "inbox", "processed", "discrepancies", "error",
+					    "reports" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char dir[PATH_MAX], path[PATH_MAX];
+		if (!path_join(dir, sizeof(dir), job->root, dirs[i]))
+			continue;
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (leftover(de->d_name) &&
+			    path_join(path, sizeof(path), dir, de->d_name) && unlink(path) == 0)
+				log_info("%s: removed %s, left by a run cut short", job->name,
+					 path);
+		if (d)
+			closedir(d);
+	}
+}
+
 /* ---- one run ------------------------------------------------------------------------- */
 
 /* A set of periods ("YYYY-MM"), in order. */
@@ -576,6 +608,7 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 		return err_set(e, KASI_ECONFIG, "%s: schema: %s is not a channel's schema",
 			       job->path, job->schema);
 
+	clean_leftovers(job);
 	struct fetch_result fr;
 	struct err fe = { 0 };
 	rc = fetch_job(s, job, &fr, &fe);

@@ -46,6 +46,12 @@ done
 kasi
 expect_status 64 "no command is a usage error"
 
+kasi --db "$tmp/a.db" --db="$tmp/b.db" status
+expect_status 64 "regression: a global option given twice is a usage error"
+expect_err "--db is given twice" "and says so"
+kasi --schemas a --schemas b status
+expect_status 64 "--schemas given twice too"
+
 kasi frobnicate
 expect_status 64 "an unknown command exits 64"
 expect_err "unknown command 'frobnicate'" "an unknown command is named"

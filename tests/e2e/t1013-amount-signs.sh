@@ -67,5 +67,12 @@ check "each is an UNEXPECTED_SIGN, its row named" \
 check "and is not counted (TP-2 collected 0.00)" \
 	test "$(sql "$db" "SELECT o.collected FROM outcomes o JOIN policies p USING (policy_id) WHERE p.policy_number = 'TP-2' AND o.period = '2026-10'")" = 0
 check "no movement of a negative amount" test "$(sql "$db" "SELECT count(*) FROM movements WHERE amount < 0")" = 0
+# Regression: the unpaid of a collection not counted still took it back:
+# TP-1 showed collected -100.00.
+check "regression: an unpaid takes back nothing of a collection not counted (TP-1 collected 0.00)" \
+	test "$(sql "$db" "SELECT o.collected FROM outcomes o JOIN policies p USING (policy_id) WHERE p.policy_number = 'TP-1' AND o.period = '2026-10'")" = 0
+check "and is an ORPHAN_REVERSAL saying why" \
+	test "$(sql "$db" "SELECT count(*) FROM discrepancies WHERE code = 'ORPHAN_REVERSAL' AND transaction_id = '201' AND detail LIKE '%was not counted%'")" = 1
+check "no outcome collects less than nothing" test "$(sql "$db" "SELECT count(*) FROM outcomes WHERE collected < 0")" = 0
 
 echo "1..$tap_n"

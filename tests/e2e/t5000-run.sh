@@ -220,3 +220,18 @@ else
 fi
 kasi validate "$tmp/easypay_recon_20261019.csv"
 check "not on a pipe (cron): no progress line" bash -c '! grep -q "rows read" <<<"$1"' _ "$err"
+
+# ---- what a run cut short leaves is cleared by the next ---------------------------------------------------
+# (regression: a report's temporary file, left by a run killed while it
+# wrote, stayed in discrepancies/ for good)
+touch "$r/easypay/discrepancies/easypay_recon_20261020.csv.discrepancies.csv.tmp-99999" \
+	"$r/easypay/reports/outcomes_2026-11.csv.tmp-12" "$r/easypay/inbox/.easypay_recon_20261104.csv.part"
+touch "$r/easypay/processed/keep.tmp-notanumber"
+KASI_NOW=2026-11-05T11:00:00+02:00 kasi run "$tmp/jobs/easypay.job" --date 2026-11-03
+check "the next run removes them" test -z "$(find "$r/easypay" -name '*.tmp-[0-9]*' -o -name '.*.part')"
+check "and nothing else" test -e "$r/easypay/processed/keep.tmp-notanumber"
+
+# ---- repeated options ------------------------------------------------------------------------------------
+kasi run "$tmp/jobs/easypay.job" --date 2026-11-01 --date 2026-11-02
+expect_status 64 "regression: --date given twice is a usage error, not the last one silently"
+expect_err "--date is given twice ('2026-11-01', then '2026-11-02')" "naming both"
