@@ -8,10 +8,15 @@ static int err_vset(struct err *e, enum kasi_status status, int errnum, const ch
 {
 	if (!e)
 		return -(int)status;
+	/* Formatted aside first: a message may quote the one it replaces
+	 * ("%s: %s", path, e->msg), and vsnprintf into its own argument is
+	 * undefined. */
+	char msg[sizeof(e->msg)] = "";
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errnum));
 	e->status = (int)status;
-	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
-		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(errnum));
+	memcpy(e->msg, msg, sizeof(msg));
 	return -(int)status;
 }
 

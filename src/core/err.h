@@ -28,6 +28,7 @@ struct err {
 };
 
 /* Record a message; returns -status so callers can `return err_set(...)`.
+ * The message may quote e->msg, the one it replaces.
  * e may be NULL, in which case only the status is returned. */
 int err_set(struct err *e, enum kasi_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
