@@ -49,6 +49,36 @@ size_t text_utf8_len(const char *s, size_t n)
 	return utf8_seq_len((const unsigned char *)s, n);
 }
 
+/* The code point of the well-formed sequence s[0..len). */
+static uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7F, 0x1F, 0x0F, 0x07 };
+	uint32_t cp = s[0] & lead_mask[len];
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3Fu);
+	return cp;
+}
+
+/* A C1 control, or a character that reorders or hides the text around
+ * it: the bidirectional marks, embeddings, overrides and isolates. */
+static bool is_invisible_control(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool text_has_invisible_control(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq_len(s + i, n - i);
+		if (len > 1 && is_invisible_control(utf8_decode(s + i, len)))
+			return true;
+		i += len ? len : 1;
+	}
+	return false;
+}
+
 enum text_status text_scan(const char *str, size_t n, uint32_t *codepoints)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -185,6 +215,11 @@ size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t ou
 		} else if (len == 1 &&
 			   (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\' || s[i] >= 0x80)) {
 			out_escape(&o, s[i]);
+		} else if (len > 1 && is_invisible_control(utf8_decode(s + i, len))) {
+			char u[16];
+			int k = snprintf(u, sizeof(u), "\\u%04X",
+					 (unsigned)utf8_decode(s + i, len));
+			out_bytes(&o, u, (size_t)k);
 		} else {
 			out_bytes(&o, (const char *)s + i, len);
 		}

@@ -32,10 +32,17 @@ enum text_status text_scan(const char *s, size_t n, uint32_t *codepoints);
  * when s does not start with one. n must be at least 1. */
 size_t text_utf8_len(const char *s, size_t n);
 
+/* Whether s[0..n) holds a C1 control (U+0080..U+009F) or a character
+ * that reorders the text shown around it (the bidirectional marks,
+ * embeddings, overrides and isolates: U+061C, U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069): well-formed UTF-8 that no honest name
+ * holds, and that would make a message or a listing lie. */
+bool text_has_invisible_control(const char *s, size_t n);
+
 /* Most code points of a value shown in a message before it is cut. */
 #define TEXT_RENDER_MAX 64
 /* A buffer always big enough for text_render's output. */
-#define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 4 + 64)
+#define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 6 + 64)
 
 /* The shortest run of digits that makes any value personal: an SA ID
  * number has 13, a bank account number 6 to 20, a phone number 10 or 11
@@ -51,7 +58,8 @@ size_t text_utf8_len(const char *s, size_t n);
 bool text_has_digit_run(const char *s, size_t n);
 
 /* Render s[0..n) into out (NUL-terminated, returns the length): control
- * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the rest as
+ * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the
+ * characters text_has_invisible_control finds as \uNNNN, the rest as
  * is, cut after TEXT_RENDER_MAX code points with "...(N chars)". With
  * `mask`, or when s has a run of TEXT_DIGIT_RUN digits, all but the last
  * four characters become '*' (a value of four characters or fewer is

@@ -152,6 +152,30 @@ static void test_render_escapes_and_cuts(void **state)
 	assert_string_equal(r + TEXT_RENDER_MAX, "...(200 chars)");
 }
 
+/* Regression: a name or value holding U+202E (RIGHT-TO-LEFT OVERRIDE)
+ * was quoted as is, and turned the rest of the message around on a
+ * terminal ("invoice_\u202Egpj.exe" shows as "invoice_exe.jpg"). */
+static void test_render_escapes_invisible_controls(void **state)
+{
+	(void)state;
+	assert_string_equal(render("a\xE2\x80\xAEgpj.csv", 11, false), "a\\u202Egpj.csv");
+	assert_string_equal(render("x\xE2\x81\xA6y\xE2\x81\xA9", 8, false), "x\\u2066y\\u2069");
+	assert_string_equal(render("\xE2\x80\x8F", 3, false), "\\u200F");
+	assert_string_equal(render("c1\xC2\x85", 4, false), "c1\\u0085");      /* NEL */
+	assert_string_equal(render("\xE2\x80\x94", 3, false), "\xE2\x80\x94"); /* a dash */
+	assert_true(text_has_invisible_control("a\xE2\x80\xAE", 4));
+	assert_true(text_has_invisible_control("\xD8\x9C", 2)); /* U+061C */
+	assert_false(text_has_invisible_control("Caf\xC3\xA9", 5));
+	assert_false(text_has_invisible_control("a\x85", 2)); /* a lone byte: not UTF-8 */
+
+	/* The buffer holds the longest rendering: every character escaped. */
+	char many[64 * 3 + 3];
+	for (size_t i = 0; i < sizeof(many); i += 3)
+		memcpy(many + i, "\xE2\x80\xAE", 3);
+	const char *r = render(many, sizeof(many), false);
+	assert_int_equal(strlen(r), TEXT_RENDER_MAX * 6 + strlen("...(65 chars)"));
+}
+
 static const char *json(const char *s, size_t n)
 {
 	static char buf[256];
@@ -185,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_digit_runs_across_separators),
 		cmocka_unit_test(test_text_value),
 		cmocka_unit_test(test_render_escapes_and_cuts),
+		cmocka_unit_test(test_render_escapes_invisible_controls),
 		cmocka_unit_test(test_json_strings),
 	};
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
