@@ -17,6 +17,7 @@
 #include "io/sftp.h"
 
 #include <malloc.h>
+#include <signal.h>
 
 #ifndef KASI_VERSION
 #define KASI_VERSION "0.1.0"
@@ -369,6 +370,10 @@ int main(int argc, char **argv)
 {
 	const char *db = NULL, *schemas = NULL;
 	tune_malloc();
+	/* A file size limit (ulimit -f) reached would kill kasi mid-write
+	 * (SIGXFSZ): ignored, the write fails with EFBIG instead, and the
+	 * command reports an I/O error with the store rolled back. */
+	signal(SIGXFSZ, SIG_IGN);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		int rc;
