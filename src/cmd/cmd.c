@@ -167,6 +167,30 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 	return true;
 }
 
+int cmd_clock(int64_t *now, struct err *e)
+{
+	const char *fixed = getenv("KASI_NOW");
+	*now = (int64_t)time(NULL);
+	if (fixed && *fixed && timestamp_parse(fixed, strlen(fixed), now) != DATE_OK)
+		return err_set(e, KASI_ECONFIG,
+			       "KASI_NOW must be ISO 8601 with an offset "
+			       "(2026-10-23T07:30:00+02:00), got '%s'",
+			       fixed);
+	if (date_in_service(date_business_of(*now)))
+		return 0;
+	if (fixed && *fixed)
+		return err_set(e, KASI_ECONFIG,
+			       "KASI_NOW is '%s', outside the years %d to %d kasi runs in: not a "
+			       "clock to decide by",
+			       fixed, DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR);
+	char today[DATE_BUFSZ];
+	date_format_iso(date_business_of(*now), today);
+	return err_set(e, KASI_ECONFIG,
+		       "the machine's clock says it is %s, outside the years %d to %d kasi runs "
+		       "in: set the clock right",
+		       today, DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR);
+}
+
 void cmd_job_logging(void)
 {
 	uint32_t r = 0;

@@ -63,6 +63,12 @@ int cmd_load_schemas(struct kasi_ctx *ctx, struct err *e);
 int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 		    const struct schema **out, struct err *e);
 
+/* The clock a command decides by, UTC seconds: $KASI_NOW when set (ISO
+ * 8601 with an offset), else the machine's. One that does not read, or
+ * whose SAST date is outside the years kasi runs in (DATE_SERVICE_*), is
+ * refused: -KASI_ECONFIG, with the message in e. */
+int cmd_clock(int64_t *now, struct err *e);
+
 /* A nightly job's logging (kasi run, kasi fetch): every line stamped in
  * SAST with a new run id; with standard error not a terminal (cron), only
  * warnings and errors unless -v was given. */

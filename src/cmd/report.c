@@ -194,7 +194,7 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 	struct outcome_totals ot;
 	struct discrepancy_counts dt;
 	rc = outcomes ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
-		      : period_report_discrepancies(ctx->store, &a->period, 1, NULL, rep, &dt, &e);
+		      : period_report_discrepancies(ctx->store, &a->period, 1, 0, rep, &dt, &e);
 	if ((rc = close_report(rep, rc, &e)))
 		return rc;
 	if (outcomes) {

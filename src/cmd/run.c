@@ -20,15 +20,18 @@ const struct command cmd_run = {
 	.summary = "the nightly job: fetch, validate, ingest, reconcile, report, file away",
 	.help = "usage: kasi run JOBFILE [--date YYYY-MM-DD]\n"
 		"\n"
-		"Run the job JOBFILE describes (jobs/README.md) for the day D (--date;\n"
-		"default yesterday, SAST), end to end:\n"
+		"Run the job JOBFILE describes (jobs/README.md) for the day D (--date,\n"
+		"a date of the years 2000 to 2999; default yesterday, SAST), end to end:\n"
 		"\n"
-		"  1. take the job's lock (ROOT/.lock): a second run of the same job\n"
-		"     exits 75 at once, naming the pid that holds it;\n"
+		"  1. take the job's lock (ROOT/.lock): a second run of the same job, or\n"
+		"     of a job sharing its root, exits 75 at once, naming the job and the\n"
+		"     pid that hold it;\n"
 		"  2. fetch the job's new files into ROOT/inbox (see 'kasi help fetch');\n"
 		"     a server that cannot be reached is an error, and what the inbox\n"
 		"     holds is processed all the same;\n"
-		"  3. each file of the inbox, in the order of the date in its name:\n"
+		"  3. each regular file of the inbox, in the order of the date in its\n"
+		"     name (a link, a folder, a pipe or a name no partner sends is left\n"
+		"     in place and said: exit 1):\n"
 		"       invalid    -> ROOT/error/, with NAME.errors.txt (the validation\n"
 		"                     report) beside it; FILE_REJECTED is recorded\n"
 		"       valid      -> ingested, all or nothing; the periods its facts fall\n"
@@ -38,11 +41,16 @@ const struct command cmd_run = {
 		"                     discrepancies_YYYY-MM.csv); then the file goes to\n"
 		"                     ROOT/processed/ when it raised no discrepancy, else\n"
 		"                     to ROOT/discrepancies/ with NAME.discrepancies.csv\n"
+		"     (a name the folder holds already is filed as NAME.1, NAME.2, ...,\n"
+		"     its report named alike);\n"
 		"  4. MISSING_FILE (once per job and date) for D, and every earlier date\n"
-		"     since the job's first run, whose deadline passed with no file of\n"
-		"     the job's schema dated so; the clock is $KASI_NOW when set (ISO\n"
-		"     8601 with an offset), so tests and replays can fix it;\n"
-		"  5. the job's notify program, if any.\n"
+		"     since the job's first day (set by its first run: D, or yesterday\n"
+		"     when that run replayed an earlier date), whose deadline passed\n"
+		"     with no file of the job's schema dated so; the clock is $KASI_NOW\n"
+		"     when set (ISO 8601 with an offset, in the years 2000 to 2999), so\n"
+		"     tests and replays can fix it;\n"
+		"  5. the job's notify program, if any, in a process group of its own,\n"
+		"     killed whole after 60 s ($KASI_NOTIFY_TIMEOUT seconds when set).\n"
 		"\n"
 		"A run killed at any point and started again finishes the work: nothing\n"
 		"is counted twice and no file is lost. The output is one line per file and\n"
@@ -54,22 +62,26 @@ const struct command cmd_run = {
 		"file refused or missing), 64 usage, 65 a file rejected, 66 no job file or\n"
 		"no store, 69 the server could not be reached, trusted or entered, 74 I/O\n"
 		"error, 75 another run holds the job's lock (or the store's), 78 a bad\n"
-		"job file or $KASI_NOW\n",
+		"job file, $KASI_NOW or $KASI_NOTIFY_TIMEOUT, or a machine clock outside\n"
+		"the years 2000 to 2999\n",
 };
 
-/* The clock: $KASI_NOW when set, else the machine's. */
-static int run_clock(int64_t *now, struct err *e)
+/* How long notify may take: $KASI_NOTIFY_TIMEOUT seconds (1 to 3600)
+ * when set, else RUN_NOTIFY_TIMEOUT. */
+static int notify_timeout(int *seconds, struct err *e)
 {
-	const char *fixed = getenv("KASI_NOW");
-	if (!fixed || !*fixed) {
-		*now = (int64_t)time(NULL);
+	const char *given = getenv("KASI_NOTIFY_TIMEOUT");
+	*seconds = RUN_NOTIFY_TIMEOUT;
+	if (!given || !*given)
 		return 0;
-	}
-	if (timestamp_parse(fixed, strlen(fixed), now) != DATE_OK)
+	char *end;
+	errno = 0;
+	long v = strtol(given, &end, 10);
+	if (*end || errno || v < 1 || v > 3600)
 		return err_set(e, KASI_ECONFIG,
-			       "KASI_NOW must be ISO 8601 with an offset "
-			       "(2026-10-23T07:30:00+02:00), got '%s'",
-			       fixed);
+			       "KASI_NOTIFY_TIMEOUT must be whole seconds from 1 to 3600, got '%s'",
+			       given);
+	*seconds = (int)v;
 	return 0;
 }
 
@@ -103,13 +115,19 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (o.date && date_parse(o.date, strlen(o.date), DATE_FMT_ISO, &day) != DATE_OK)
 		return cmd_usage_error(&cmd_run, "--date wants a real date as YYYY-MM-DD, got '%s'",
 				       o.date);
+	if (o.date && !date_in_service(day))
+		return cmd_usage_error(&cmd_run,
+				       "--date wants a date in the years %d to %d, got '%s'",
+				       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, o.date);
 
 	struct err e = { 0 };
 	struct job job;
 	struct reasons *reasons = NULL;
 	struct run_result res = { 0 };
-	int lock = -1;
-	int rc = run_clock(&o.now, &e);
+	int lock = -1, timeout;
+	int rc = cmd_clock(&o.now, &e);
+	if (!rc)
+		rc = notify_timeout(&timeout, &e);
 	if (!rc)
 		rc = job_load(&job, argv[optind], &e);
 	else
@@ -142,7 +160,7 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	/* Every run that took the job's lock tells notify how it ended, a
 	 * store locked or failing included. */
 	if (lock >= 0)
-		run_notify(&job, &res);
+		run_notify(&job, &res, timeout);
 	int status = res.status;
 	reasons_free(reasons);
 	run_result_release(&res);

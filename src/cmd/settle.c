@@ -69,15 +69,11 @@ const struct command cmd_settle = {
 /* The clock: $KASI_NOW when set, else the machine's; today in SAST. */
 static int settle_today(int32_t *today, struct err *e)
 {
-	const char *fixed = getenv("KASI_NOW");
-	int64_t now = (int64_t)time(NULL);
-	if (fixed && *fixed && timestamp_parse(fixed, strlen(fixed), &now) != DATE_OK)
-		return err_set(e, KASI_ECONFIG,
-			       "KASI_NOW must be ISO 8601 with an offset "
-			       "(2026-10-23T07:30:00+02:00), got '%s'",
-			       fixed);
-	*today = date_business_of(now);
-	return 0;
+	int64_t now;
+	int rc = cmd_clock(&now, e);
+	if (!rc)
+		*today = date_business_of(now);
+	return rc;
 }
 
 static void print_batch(const struct settle_batch *b)

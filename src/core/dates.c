@@ -252,6 +252,12 @@ int32_t date_business_of(int64_t utc_seconds)
 	return (int32_t)floor_div(utc_seconds + SAST_OFFSET_SECONDS, 86400);
 }
 
+bool date_in_service(int32_t days)
+{
+	return days >= date_from_civil(DATE_SERVICE_FIRST_YEAR, 1, 1) &&
+	       days <= date_from_civil(DATE_SERVICE_LAST_YEAR, 12, 31);
+}
+
 /* "YYYY-MM" into buf (years 0..9999), digits by hand: this runs once a
  * row of every file. */
 static void put_year_month(char *buf, int y, int m)

@@ -60,6 +60,13 @@ int timestamp_parse(const char *s, size_t n, int64_t *utc_seconds);
 /* The SAST calendar date of a UTC instant. */
 int32_t date_business_of(int64_t utc_seconds);
 
+/* The years kasi runs in. A clock, or a nightly run's day, outside them
+ * is a mistake (a clock reset to 1970 or year 1, a mistyped year), never
+ * a night to run for. */
+#define DATE_SERVICE_FIRST_YEAR 2000
+#define DATE_SERVICE_LAST_YEAR	2999
+bool date_in_service(int32_t days);
+
 /* Format as "YYYY-MM-DD" / "YYYY-MM"; return the length. */
 size_t date_format_iso(int32_t days, char buf[DATE_BUFSZ]);
 size_t period_format(int32_t period, char buf[PERIOD_BUFSZ]);

@@ -20,11 +20,25 @@ static const char *not_regular(mode_t mode)
 	return "something else";
 }
 
-int input_open(const char *path, int *fd, struct err *e)
+const char *input_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return not_regular(mode);
+}
+
+static int open_input(const char *path, int how, int *fd, struct err *e)
 {
 	int rc = 0;
 	struct stat st;
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | how);
+	if (*fd < 0 && errno == ELOOP && (how & O_NOFOLLOW))
+		return err_set(e, KASI_ENOINPUT, "'%s' is a symbolic link, not a regular file",
+			       path);
 	if (*fd < 0)
 		return err_sys(e, KASI_ENOINPUT, "cannot open '%s'", path);
 	if (fstat(*fd, &st) != 0) {
@@ -49,6 +63,16 @@ out:
 		*fd = -1;
 	}
 	return rc;
+}
+
+int input_open(const char *path, int *fd, struct err *e)
+{
+	return open_input(path, 0, fd, e);
+}
+
+int input_open_nofollow(const char *path, int *fd, struct err *e)
+{
+	return open_input(path, O_NOFOLLOW, fd, e);
 }
 
 int input_read_all(const char *path, size_t max, char **text, size_t *n, struct err *e)

@@ -18,6 +18,14 @@
  * directory", "'p.csv' is a named pipe, not a regular file". *fd is -1
  * on failure; the caller closes it otherwise. */
 int input_open(const char *path, int *fd, struct err *e);
+/* As input_open, but a symbolic link at path is not followed: refused,
+ * "'x' is a symbolic link, not a regular file" (a folder of kasi's own,
+ * where a link would take in a file from anywhere). */
+int input_open_nofollow(const char *path, int *fd, struct err *e);
+
+/* What a file of mode is, for a message: "a regular file", "a directory",
+ * "a symbolic link", "a named pipe", "a device", "a socket". */
+const char *input_kind(mode_t mode);
 
 /* Read a small file whole (a configuration): opened as input_open does,
  * at most max bytes, NUL-terminated in *text (malloc'd: the caller frees

@@ -687,9 +687,11 @@ static int record_attempt(struct ingest_run *r, const char *path, const char *ou
 	};
 	int64_t file_id;
 	int rc = store_begin(r->store, r->e);
+	int added = rc ? rc : store_file_attempt(r->store, &f, outcome, &file_id, r->e);
+	rc = added < 0 ? added : 0;
 	if (!rc)
-		rc = store_file_attempt(r->store, &f, outcome, &file_id, r->e);
-	if (!rc && file_id) {
+		r->res->file_id = file_id;
+	if (added == 1) { /* once per name and content */
 		struct store_discrepancy d = {
 			.period = period,
 			.code = code,
@@ -813,6 +815,7 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		store_rollback(s);
 		in_tx = false;
 		res->outcome = INGEST_APPLIED_BEFORE;
+		res->file_id = res->previous.file_id;
 		res->facts = res->duplicates = res->conflicts = res->out_of_period = 0;
 		res->discrepancies = res->nnotes = 0;
 		goto out;
@@ -845,6 +848,7 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 	if (!(rc = store_file_apply_done(s, r.file_id, &f, e)) && !(rc = store_commit(s, e)))
 		in_tx = false;
 	res->outcome = INGEST_APPLIED;
+	res->file_id = r.file_id;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -28,6 +28,7 @@ struct ingest_note {
 struct ingest_result {
 	struct validation v; /* the validation report */
 	enum ingest_outcome outcome;
+	int64_t file_id; /* its row in the store (applied before: that one's); 0: none */
 	struct store_applied previous; /* the file it duplicates */
 	uint64_t facts;		       /* rows stored and counted */
 	uint64_t duplicates;	       /* DUPLICATE_TRANSACTION: stored, not counted */

@@ -80,7 +80,7 @@ static bool is_name(const char *s)
 	return true;
 }
 
-/* A value with no control character and no space: a host, a user. */
+/* A value with no control character and no space: a user, a schema. */
 static bool is_word(const char *s)
 {
 	if (!*s)
@@ -91,12 +91,36 @@ static bool is_word(const char *s)
 	return true;
 }
 
+/* A host name (letters, digits, '.', '-', '_'), an IPv4 address, or an
+ * IPv6 one (hex digits and two or more ':'). Never "host:PORT" (the port
+ * is its own key) nor "user@host", which the SSH library would take
+ * apart; never a leading '-', which a tool would take for an option. */
+static bool is_host(const char *s)
+{
+	size_t colons = 0;
+	for (const char *c = s; *c; c++)
+		colons += *c == ':';
+	if (!*s || *s == '-' || colons == 1)
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok =
+			colons ? isxdigit((unsigned char)*c) || *c == ':' || *c == '.'
+			       : isalnum((unsigned char)*c) || *c == '.' || *c == '-' || *c == '_';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static int set_deadline(struct job_parse *p, int line, const char *value)
 {
-	int h = -1, m = -1;
-	if (strlen(value) != 5 || value[2] != ':' || sscanf(value, "%2d:%2d", &h, &m) != 2 ||
-	    !isdigit((unsigned char)value[0]) || !isdigit((unsigned char)value[3]) || h > 23 ||
-	    m > 59 || h < 0 || m < 0)
+	/* Exactly HH:MM, four digits: sscanf would take "07:5x" for 07:05. */
+	bool shaped = strlen(value) == 5 && value[2] == ':';
+	for (int i = 0; shaped && i < 5; i++)
+		shaped = i == 2 || isdigit((unsigned char)value[i]);
+	int h = shaped ? (value[0] - '0') * 10 + (value[1] - '0') : -1;
+	int m = shaped ? (value[3] - '0') * 10 + (value[4] - '0') : -1;
+	if (!shaped || h > 23 || m > 59)
 		return bad(p, line, "deadline", "a time of day as HH:MM (SAST), got '%s'", value);
 	p->job->deadline_minutes = h * 60 + m;
 	return 0;
@@ -146,13 +170,17 @@ static int set_key(struct job_parse *p, int line, const char *key, const char *v
 		return 0;
 	}
 	if (!strcmp(key, "host"))
-		return is_word(value) && strlen(value) < sizeof(j->host)
+		return is_host(value) && strlen(value) < sizeof(j->host)
 			       ? (snprintf(j->host, sizeof(j->host), "%s", value), 0)
-			       : bad(p, line, key, "a host name or address, got '%s'", value);
+			       : bad(p, line, key,
+				     "a host name or address alone (the port and the user are keys "
+				     "of their own), got '%s'",
+				     value);
 	if (!strcmp(key, "user"))
-		return is_word(value) && strlen(value) < sizeof(j->user)
+		return is_word(value) && *value != '-' && strlen(value) < sizeof(j->user)
 			       ? (snprintf(j->user, sizeof(j->user), "%s", value), 0)
-			       : bad(p, line, key, "a user name, got '%s'", value);
+			       : bad(p, line, key, "a user name, not starting with '-', got '%s'",
+				     value);
 	if (!strcmp(key, "port"))
 		return whole_number(p, line, key, value, 1, 65535, &j->port);
 	if (!strcmp(key, "timeout"))
@@ -231,6 +259,110 @@ static int check_identity(struct job_parse *p, const char *path)
 	return 0;
 }
 
+/* The path with every link and "." or ".." resolved, as far as it
+ * exists (the rest, not made yet, is added to it as written). */
+static void resolve(const char *path, char out[PATH_MAX])
+{
+	char head[PATH_MAX], tail[PATH_MAX] = "";
+	snprintf(head, sizeof(head), "%s", path);
+	while (!realpath(head, out)) {
+		/* head's last name is not there (yet): the rest of path, from it
+		 * on, is added as written. */
+		char *slash = strrchr(head, '/');
+		snprintf(tail, sizeof(tail), "%s", path + (slash ? slash - head + 1 : 0));
+		if (!slash) {
+			if (!realpath(".", out))
+				snprintf(out, PATH_MAX, "/");
+			break;
+		}
+		slash[slash == head] = '\0';
+	}
+	for (char *name = tail, *next; *name; name = next) {
+		next = name + strcspn(name, "/");
+		if (*next)
+			*next++ = '\0';
+		size_t n = strlen(out), len = strlen(name);
+		if (!len || !strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			char *up = strrchr(out, '/');
+			if (up)
+				up[up == out] = '\0';
+		} else if (n + 1 + len < PATH_MAX) {
+			if (out[n - 1] != '/')
+				out[n++] = '/';
+			memcpy(out + n, name, len + 1);
+		}
+	}
+}
+
+/* Whether the (resolved) path inner is outer or lies under it, name by
+ * name: /srv/drop2 is not under /srv/drop. */
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+	if (n == 1 && outer[0] == '/')
+		return true;
+	return !strncmp(inner, outer, n) && (inner[n] == '\0' || inner[n] == '/');
+}
+
+/* A local job's drop and its move: directory stay apart from the root,
+ * whose folders kasi fills and empties: a drop inside them would fetch
+ * kasi's own files back, a root inside the drop would offer kasi's folders
+ * as the partner's, and a move: into the root or onto the drop itself
+ * would never take a file away. */
+static int check_local_paths(struct job_parse *p)
+{
+	const struct job *j = p->job;
+	char root[PATH_MAX], drop[PATH_MAX], moved[PATH_MAX];
+	resolve(j->root, root);
+	resolve(j->remote_dir, drop);
+	if (!strcmp(drop, root))
+		return bad(p, p->line_of[7], "remote_dir",
+			   "'%s' is the job's root: give the drop a directory of its own",
+			   j->remote_dir);
+	if (path_within(drop, root))
+		return bad(p, p->line_of[7], "remote_dir",
+			   "'%s' lies inside the job's root '%s', whose folders are kasi's: "
+			   "give the drop a directory of its own",
+			   j->remote_dir, j->root);
+	if (path_within(root, drop))
+		return bad(p, p->line_of[7], "remote_dir",
+			   "'%s' holds the job's root '%s': give the drop a directory of its own",
+			   j->remote_dir, j->root);
+	if (j->after_pull != AFTER_MOVE)
+		return 0;
+	resolve(j->move_dir, moved);
+	if (!strcmp(moved, drop))
+		return bad(
+			p, p->line_of[12], "after_pull",
+			"move:'%s' is remote_dir itself: a file moved there would never leave it",
+			j->move_dir);
+	if (path_within(moved, root))
+		return bad(p, p->line_of[12], "after_pull",
+			   "move:'%s' lies inside the job's root '%s', whose folders are kasi's",
+			   j->move_dir, j->root);
+	return 0;
+}
+
+/* notify names a regular file kasi may execute (a directory is
+ * "executable" to root, and would fail only at the end of the night). */
+static int check_notify(struct job_parse *p, const char *path)
+{
+	int line = p->line_of[13];
+	struct stat st;
+	if (stat(path, &st))
+		return bad(p, line, "notify", "'%s' is not a program kasi may run: %s", path,
+			   strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bad(p, line, "notify",
+			   "'%s' is not a program kasi may run: not a regular file", path);
+	if (access(path, X_OK))
+		return bad(p, line, "notify", "'%s' is not a program kasi may run: %s", path,
+			   strerror(errno));
+	return 0;
+}
+
 /* Every required key given, none of the other source's; the files the
  * paths name where they must exist. */
 static int check_keys(struct job_parse *p, const char *text, size_t n)
@@ -273,10 +405,12 @@ static int check_keys(struct job_parse *p, const char *text, size_t n)
 			return bad(p, p->line_of[6], "known_hosts", "cannot read '%s': %s",
 				   j->known_hosts, strerror(errno));
 	}
-	if (*j->notify && access(j->notify, X_OK))
-		return bad(p, p->line_of[13], "notify", "'%s' is not a program kasi may run: %s",
-			   j->notify, strerror(errno));
-	return 0;
+	if (j->source == JOB_LOCAL) {
+		int rc = check_local_paths(p);
+		if (rc)
+			return rc;
+	}
+	return *j->notify ? check_notify(p, j->notify) : 0;
 }
 
 int job_load(struct job *job, const char *path, struct err *e)
@@ -295,8 +429,8 @@ int job_load(struct job *job, const char *path, struct err *e)
 	int rc = input_read_all(path, 64 * 1024, &text, &n, e);
 	if (rc == -KASI_ENOINPUT)
 		return rc;
-	if (rc)
-		return err_set(e, KASI_ECONFIG, "%s: %s", path, e->msg);
+	if (rc) /* the message names the file */
+		return err_set(e, KASI_ECONFIG, "%s", e->msg);
 	char msg[256];
 	rc = ini_parse(text, n, on_entry, &p, msg, sizeof(msg));
 	if (rc == -1) /* msg is "line N: what" */
@@ -318,10 +452,11 @@ bool job_takes_name(const struct job *job, struct regex_matcher *m, const char *
 	size_t n = strlen(name);
 	uint32_t cps;
 	*unsafe = false;
-	/* A control character, a '/' or bytes that are not UTF-8 are never a
+	/* A control character (C0, C1, or one that turns the text around it,
+	 * as U+202E does), a '/' or bytes that are not UTF-8 are never a
 	 * partner's honest file name, whatever the pattern: refused, and said
 	 * so (a pattern's '.' would not even see a newline). */
-	if (text_scan(name, n, &cps) != TEXT_OK)
+	if (text_scan(name, n, &cps) != TEXT_OK || text_has_invisible_control(name, n))
 		return *unsafe = true, false;
 	for (const char *c = name; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '/')

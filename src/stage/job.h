@@ -14,7 +14,7 @@
  *   pattern     = ^acmepay_[0-9]{8}\.csv(\.gz)?$   PCRE2, the whole name
  *   schema      = acmepay_daily        the schema the files must satisfy
  *   root        = /var/lib/kasi/acmepay  inbox/ processed/ discrepancies/ error/ reports/
- *   deadline    = 07:00                SAST, on the day after the file's date
+ *   deadline    = 07:00                HH:MM exactly, SAST, on the day after the file's date
  *   after_pull  = keep                 keep | delete | move:DIR (a remote directory)
  *   notify      = /usr/local/bin/kasi-notify   optional; run without a shell
  *   timeout     = 30                   optional; seconds, to connect and for each read
@@ -22,6 +22,12 @@
  * Relative paths are the job file's directory's. A missing required key,
  * an unknown key, a key of the other source, or a bad value is a
  * configuration error (exit 78) naming the file, the line and the key.
+ * Bad values include a host holding a port or a user ("host:22",
+ * "user@host") or starting with '-', a user starting with '-', a notify
+ * that is not a regular file kasi may execute, and, for a local job, a
+ * remote_dir that is the root, lies inside it or holds it, or a move:
+ * directory inside the root or equal to remote_dir (links and ".."
+ * resolved as far as the paths exist).
  */
 #ifndef KASI_JOB_H
 #define KASI_JOB_H
@@ -62,9 +68,10 @@ int job_load(struct job *job, const char *path, struct err *e);
 void job_release(struct job *job);
 
 /* Whether a server's file name may be taken: one the pattern does not
- * take is passed over; one holding a control character, '/' or bytes
- * that are not UTF-8 (whatever the pattern), or '..' (a name the pattern
- * takes), is refused, *unsafe true. */
+ * take is passed over; one holding a control character (C0, C1, or a
+ * bidirectional control such as U+202E), '/' or bytes that are not UTF-8
+ * (whatever the pattern), or '..' (a name the pattern takes), is refused,
+ * *unsafe true. */
 bool job_takes_name(const struct job *job, struct regex_matcher *m, const char *name, bool *unsafe);
 
 #endif

@@ -47,7 +47,7 @@ int period_report_outcomes(struct store *s, const char *period, struct report *r
 
 struct discrepancy_report {
 	struct report *rep;
-	const char *file;
+	int64_t file_id;
 	struct discrepancy_counts *c;
 	struct err *e;
 };
@@ -55,7 +55,7 @@ struct discrepancy_report {
 static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
 {
 	struct discrepancy_report *t = ctx;
-	if (t->file && strcmp(d->file, t->file))
+	if (t->file_id && d->file_id != t->file_id)
 		return 0;
 	char row[24] = "";
 	if (d->row)
@@ -86,14 +86,14 @@ static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
 }
 
 int period_report_discrepancies(struct store *s, const char *const *periods, size_t nperiods,
-				const char *file, struct report *rep, struct discrepancy_counts *c,
+				int64_t file_id, struct report *rep, struct discrepancy_counts *c,
 				struct err *e)
 {
 	static const char *const head[] = { "code",   "severity",  "channel",	     "file",
 					    "row",    "reference", "transaction_id", "expected",
 					    "actual", "detail" };
 	memset(c, 0, sizeof(*c));
-	struct discrepancy_report t = { .rep = rep, .file = file, .c = c, .e = e };
+	struct discrepancy_report t = { .rep = rep, .file_id = file_id, .c = c, .e = e };
 	int rc = report_row(rep, head, ARRAY_SIZE(head), e);
 	for (size_t i = 0; !rc && i < nperiods; i++)
 		rc = store_each_discrepancy(s, periods[i], on_discrepancy, &t, e);

@@ -30,10 +30,10 @@ int period_report_outcomes(struct store *s, const char *period, struct report *r
 			   struct outcome_totals *t, struct err *e);
 
 /* The header and the discrepancies of the periods, in turn, into rep
- * (with file set, only those of the file of that name); counted into *c
- * (zeroed here). */
+ * (with file_id set, only those of that file: not of another sent under
+ * the same name); counted into *c (zeroed here). */
 int period_report_discrepancies(struct store *s, const char *const *periods, size_t nperiods,
-				const char *file, struct report *rep, struct discrepancy_counts *c,
+				int64_t file_id, struct report *rep, struct discrepancy_counts *c,
 				struct err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/dates.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "io/input.h"
 #include "stage/discrepancy.h"
 #include "stage/fetch.h"
@@ -27,6 +28,22 @@
 
 /* ---- the lock ------------------------------------------------------------------------ */
 
+/* The lock's content, "PID JOB\n", written by the run that holds it: a
+ * job sharing the root with another is told which job holds it. A lock
+ * written before it named its job holds the pid alone. */
+static void lock_holder(int lock, char *pid, size_t pidsz, char *name, size_t namesz)
+{
+	char text[160] = "";
+	ssize_t n = pread(lock, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	size_t p = strspn(text, "0123456789");
+	snprintf(pid, pidsz, "%.*s", p ? (int)p : 7, p ? text : "unknown");
+	const char *job = text + p + strspn(text + p, " ");
+	size_t j = strspn(job, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+	snprintf(name, namesz, "%.*s", (int)j, job);
+}
+
 int run_lock(const struct job *job, int *fd, struct err *e)
 {
 	char path[PATH_MAX];
@@ -37,18 +54,22 @@ int run_lock(const struct job *job, int *fd, struct err *e)
 	if (lock < 0)
 		return err_sys(e, KASI_EIO, "cannot open the job's lock '%s'", path);
 	if (flock(lock, LOCK_EX | LOCK_NB)) {
-		char pid[32] = "";
-		ssize_t n = pread(lock, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
+		char pid[32], holder[64];
+		lock_holder(lock, pid, sizeof(pid), holder, sizeof(holder));
 		close(lock);
+		if (*holder && strcmp(holder, job->name))
+			return err_set(
+				e, KASI_ELOCKED,
+				"a run of job %s holds the lock of the root it shares with job "
+				"%s (%s, pid %s): job %s not started",
+				holder, job->name, path, pid, job->name);
 		return err_set(e, KASI_ELOCKED,
 			       "another run of job %s holds its lock (%s, pid %s): not started",
-			       job->name, path, *pid ? pid : "unknown");
+			       job->name, path, pid);
 	}
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(lock, 0) || pwrite(lock, pid, (size_t)n, 0) != n) {
+	char text[96];
+	int n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), job->name);
+	if (ftruncate(lock, 0) || pwrite(lock, text, (size_t)n, 0) != n) {
 		close(lock);
 		return err_sys(e, KASI_EIO, "cannot write the job's lock '%s'", path);
 	}
@@ -58,16 +79,15 @@ int run_lock(const struct job *job, int *fd, struct err *e)
 
 /* ---- files and folders --------------------------------------------------------------- */
 
-/* Move inbox/name into folder (processed, discrepancies, error) under
- * the same name, or name.1, name.2, ... when the folder has one; the
- * final path into to. */
-static int move_out(const struct job *job, const char *name, const char *folder, char *to,
-		    size_t tosz, struct err *e)
+/* Where inbox/name is filed in folder (processed, discrepancies, error):
+ * under its own name, or name.1, name.2, ... when the folder has one
+ * (a partner sent a file of that name again). Its reports beside it are
+ * named after the name it is filed under, so they are found by it. */
+static int filed_path(const struct job *job, const char *name, const char *folder, char *to,
+		      size_t tosz, struct err *e)
 {
-	char from[PATH_MAX], inbox[PATH_MAX], dir[PATH_MAX];
-	if (!path_join(inbox, sizeof(inbox), job->root, "inbox") ||
-	    !path_join(dir, sizeof(dir), job->root, folder) ||
-	    !path_join(from, sizeof(from), inbox, name) || !path_join(to, tosz, dir, name))
+	char dir[PATH_MAX];
+	if (!path_join(dir, sizeof(dir), job->root, folder) || !path_join(to, tosz, dir, name))
 		return err_set(e, KASI_EIO, "the path of %s is too long", name);
 	for (int i = 1; access(to, F_OK) == 0; i++) {
 		char alt[300];
@@ -75,6 +95,18 @@ static int move_out(const struct job *job, const char *name, const char *folder,
 		if (!path_join(to, tosz, dir, alt))
 			return err_set(e, KASI_EIO, "the path of %s is too long", name);
 	}
+	return 0;
+}
+
+/* Move inbox/name to the path filed_path gave (in folder). */
+static int move_out(const struct job *job, const char *name, const char *folder, const char *to,
+		    struct err *e)
+{
+	char from[PATH_MAX], inbox[PATH_MAX], dir[PATH_MAX];
+	if (!path_join(inbox, sizeof(inbox), job->root, "inbox") ||
+	    !path_join(dir, sizeof(dir), job->root, folder) ||
+	    !path_join(from, sizeof(from), inbox, name))
+		return err_set(e, KASI_EIO, "the path of %s is too long", name);
 	if (rename(from, to))
 		return err_sys(e, KASI_EIO, "cannot move %s to %s/", name, folder);
 	int rc = input_sync_dir(dir, e);
@@ -234,7 +266,7 @@ static int period_reports(struct run *r, const char *period)
 		struct outcome_totals ot;
 		struct discrepancy_counts dc;
 		rc = outcomes ? period_report_outcomes(r->s, period, rep, &ot, e)
-			      : period_report_discrepancies(r->s, &period, 1, NULL, rep, &dc, e);
+			      : period_report_discrepancies(r->s, &period, 1, 0, rep, &dc, e);
 		if (rc) {
 			report_abort(rep);
 			return rc;
@@ -301,20 +333,20 @@ static int touched_periods(struct run *r, const struct ingest_result *ir, struct
 	return found < 0 ? found : 0;
 }
 
-/* The file's own discrepancies, across the periods it touched, beside it
- * in discrepancies/ (written when it has any); their count into *n. */
-static int file_report(struct run *r, const char *name, const struct periods *ps, int64_t *n)
+/* The file's own discrepancies (the store's row file_id), across the
+ * periods it touched, beside it as filed: filed.discrepancies.csv
+ * (written when it has any); their count into *n. */
+static int file_report(struct run *r, const char *filed, int64_t file_id, const struct periods *ps,
+		       int64_t *n)
 {
-	char dir[PATH_MAX], base[300], path[PATH_MAX], final[PATH_MAX];
-	snprintf(base, sizeof(base), "%s.discrepancies.csv", name);
-	if (!path_join(dir, sizeof(dir), r->job->root, "discrepancies") ||
-	    !path_join(path, sizeof(path), dir, base))
+	char path[PATH_MAX], final[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s.discrepancies.csv", filed) >= (int)sizeof(path))
 		return err_set(r->e, KASI_EIO, "the root '%s' is too long", r->job->root);
 	struct report *rep;
 	int rc = report_open(&rep, path, false, final, sizeof(final), r->e);
 	struct discrepancy_counts dc = { 0 };
 	if (!rc)
-		rc = period_report_discrepancies(r->s, ps->ptr, ps->n, name, rep, &dc, r->e);
+		rc = period_report_discrepancies(r->s, ps->ptr, ps->n, file_id, rep, &dc, r->e);
 	*n = dc.rows;
 	if (rc || !dc.rows) {
 		report_abort(rep);
@@ -326,13 +358,12 @@ static int file_report(struct run *r, const char *name, const struct periods *ps
 	return 0;
 }
 
-/* An invalid file's validation report, beside it in error/. */
-static int error_report(struct run *r, const char *name, const struct validation *v)
+/* An invalid file's validation report, beside it as filed in error/:
+ * filed.errors.txt. */
+static int error_report(struct run *r, const char *filed, const struct validation *v)
 {
-	char dir[PATH_MAX], base[300], path[PATH_MAX], final[PATH_MAX];
-	snprintf(base, sizeof(base), "%s.errors.txt", name);
-	if (!path_join(dir, sizeof(dir), r->job->root, "error") ||
-	    !path_join(path, sizeof(path), dir, base))
+	char path[PATH_MAX], final[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s.errors.txt", filed) >= (int)sizeof(path))
 		return err_set(r->e, KASI_EIO, "the root '%s' is too long", r->job->root);
 	char *text = NULL;
 	size_t len = 0;
@@ -366,7 +397,13 @@ static int process_file(struct run *r, const char *name)
 		return err_set(r->e, KASI_EIO, "the path of %s is too long", name);
 	int64_t t0 = clock_us();
 	int fd;
-	int rc = input_open(path, &fd, r->e);
+	int rc = input_open_nofollow(path, &fd, r->e);
+	struct stat st;
+	if (rc == -KASI_ENOINPUT && lstat(path, &st) == 0) {
+		/* Turned into something else since the inbox was listed. */
+		log_warn("%s: %s: left in the inbox", r->job->name, r->e->msg);
+		worsen(res, KASI_FINDINGS);
+	}
 	if (rc)
 		return rc == -KASI_ENOINPUT ? 0 : rc; /* gone meanwhile: nothing to do */
 	struct ingest_result ir;
@@ -384,7 +421,8 @@ static int process_file(struct run *r, const char *name)
 		if (ir.dated)
 			periods_add(&ps, period_of_date(ir.file_date));
 		folder = "error";
-		rc = error_report(r, name, &ir.v);
+		if (!(rc = filed_path(r->job, name, folder, to, sizeof(to), r->e)))
+			rc = error_report(r, to, &ir.v);
 	} else if (!rc) {
 		rc = touched_periods(r, &ir, &ps);
 		for (size_t i = 0; !rc && i < ps.n; i++)
@@ -392,19 +430,28 @@ static int process_file(struct run *r, const char *name)
 			    r->schema->flow.type != FLOW_PAYOUTS)
 				rc = reconcile(r, ps.p[i]);
 		if (!rc)
-			rc = file_report(r, name, &ps, &found);
+			rc = filed_path(r->job, name, "discrepancies", to, sizeof(to), r->e);
+		if (!rc)
+			rc = file_report(r, to, ir.file_id, &ps, &found);
 		if (found)
 			folder = "discrepancies";
+		else if (!rc)
+			rc = filed_path(r->job, name, folder, to, sizeof(to), r->e);
 	}
 	for (size_t i = 0; !rc && i < ps.n; i++)
 		rc = period_reports(r, ps.p[i]);
 	if (!rc)
-		rc = move_out(r->job, name, folder, to, sizeof(to), r->e);
+		rc = move_out(r->job, name, folder, to, r->e);
 	if (rc) {
 		ingest_result_release(&ir);
 		return rc;
 	}
 	res->files++;
+	/* A file of a name sent before is filed under another: said. */
+	const char *base = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
+	char as[300] = "";
+	if (strcmp(base, name))
+		snprintf(as, sizeof(as), " as %.*s", (int)(sizeof(as) - 5), base);
 	const char *what = ir.outcome == INGEST_REJECTED	 ? "rejected"
 			   : ir.outcome == INGEST_DUPLICATE_FILE ? "a duplicate"
 			   : ir.outcome == INGEST_APPLIED_BEFORE ? "applied before (resumed)"
@@ -412,18 +459,18 @@ static int process_file(struct run *r, const char *name)
 	if (ir.outcome == INGEST_REJECTED) {
 		res->rejected++;
 		worsen(res, KASI_EDATA);
-		say(r, "%s: %s: rejected: %" PRIu64 " validation %s; moved to error/", r->job->name,
-		    name, ir.v.nerrors, ir.v.nerrors == 1 ? "error" : "errors");
+		say(r, "%s: %s: rejected: %" PRIu64 " validation %s; moved to error/%s",
+		    r->job->name, name, ir.v.nerrors, ir.v.nerrors == 1 ? "error" : "errors", as);
 	} else if (found) {
 		res->with_discrepancies++;
 		worsen(res, KASI_FINDINGS);
-		say(r, "%s: %s: %s: %" PRIu64 " %s, %" PRId64 " %s; moved to discrepancies/",
+		say(r, "%s: %s: %s: %" PRIu64 " %s, %" PRId64 " %s; moved to discrepancies/%s",
 		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows", found,
-		    found == 1 ? "discrepancy" : "discrepancies");
+		    found == 1 ? "discrepancy" : "discrepancies", as);
 	} else {
 		res->clean++;
-		say(r, "%s: %s: %s: %" PRIu64 " %s, no discrepancy; moved to processed/",
-		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows");
+		say(r, "%s: %s: %s: %" PRIu64 " %s, no discrepancy; moved to processed/%s",
+		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows", as);
 	}
 	log_info("%s: %s %s in %" PRId64 " ms -> %s", r->job->name, name, what,
 		 (clock_us() - t0) / 1000, to);
@@ -446,6 +493,34 @@ static int by_date(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Whether the job takes inbox/name, a name not hidden. One that the
+ * pattern passes over is left alone, silently. One that cannot be a
+ * partner's (a control character, bytes that are not UTF-8, '..'), or
+ * that is not a regular file (a symbolic link is never followed: it
+ * could take in any file of the machine; a named pipe is never opened),
+ * is left in place and said once a run, safely rendered: the night is a
+ * 1 until someone looks. */
+static bool inbox_takes(struct run *r, struct regex_matcher *m, const char *inbox, const char *name)
+{
+	char shown[TEXT_RENDER_BUFSZ], path[PATH_MAX];
+	bool unsafe;
+	struct stat st;
+	if (job_takes_name(r->job, m, name, &unsafe) && strlen(name) < 256) {
+		if (!path_join(path, sizeof(path), inbox, name) || lstat(path, &st) ||
+		    S_ISREG(st.st_mode))
+			return true; /* (what cannot be looked at is said when opened) */
+		log_warn("%s: inbox/%s is %s, not a regular file: left in place, not processed",
+			 r->job->name, text_value(name, shown), input_kind(st.st_mode));
+		worsen(r->res, KASI_FINDINGS);
+	} else if (unsafe) {
+		log_warn("%s: inbox/%s: a name no partner's file has (a control character, bytes "
+			 "that are not UTF-8, or '..'): left in place, not processed",
+			 r->job->name, text_value(name, shown));
+		worsen(r->res, KASI_FINDINGS);
+	}
+	return false;
+}
+
 /* The inbox's files the job takes, in date order. */
 static int list_inbox(struct run *r, struct inbox_file **out, size_t *n)
 {
@@ -463,9 +538,7 @@ static int list_inbox(struct run *r, struct inbox_file **out, size_t *n)
 	int rc = m ? 0 : err_set(r->e, KASI_EIO, "out of memory");
 	struct dirent *de;
 	while (!rc && (de = readdir(d))) {
-		bool unsafe;
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(files->name) ||
-		    !job_takes_name(r->job, m, de->d_name, &unsafe))
+		if (de->d_name[0] == '.' || !inbox_takes(r, m, inbox, de->d_name))
 			continue; /* temporary files, the lock, what is not the job's */
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -503,13 +576,20 @@ static int list_inbox(struct run *r, struct inbox_file **out, size_t *n)
  * whose deadline has passed without a file: raised once (the run that
  * raises it exits 1; a date raised before is counted as still missing,
  * and the night is not worse for it). The periods of those raised now get
- * their reports rewritten once, at the end. */
+ * their reports rewritten once, at the end.
+ *
+ * The job's first day is its first run's, set by that run: its day, or
+ * when it replays an earlier date, yesterday by the clock (the day a run
+ * without --date is for). No later run moves it: a replay of a date
+ * before it processes that date's files and raises nothing for the days
+ * before the job ran. */
 static int check_missing(struct run *r, int32_t day)
 {
 	struct periods raised_in = { 0 };
 	char text[DATE_BUFSZ], first_text[16] = "";
-	date_format_iso(day, text);
-	int rc = store_job_day(r->s, r->job->name, text, first_text, r->e);
+	int32_t yesterday = date_business_of(r->o->now) - 1;
+	date_format_iso(day > yesterday ? day : yesterday, text);
+	int rc = store_job_first_day(r->s, r->job->name, text, first_text, r->e);
 	int32_t first = day;
 	if (!rc && *first_text)
 		date_parse(first_text, strlen(first_text), DATE_FMT_ISO, &first);
@@ -581,6 +661,10 @@ static int run_day(const struct run_opts *o, int32_t *day, struct err *e)
 	if (date_parse(o->date, strlen(o->date), DATE_FMT_ISO, day) != DATE_OK)
 		return err_set(e, KASI_EUSAGE, "--date wants a real date as YYYY-MM-DD, got '%s'",
 			       o->date);
+	if (!date_in_service(*day))
+		return err_set(e, KASI_EUSAGE,
+			       "--date wants a date in the years %d to %d, got '%s'",
+			       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, o->date);
 	return 0;
 }
 
@@ -662,7 +746,28 @@ void run_result_release(struct run_result *res)
 
 /* ---- notify ------------------------------------------------------------------------------ */
 
-void run_notify(const struct job *job, const struct run_result *res)
+/* In the child: notify in a process group of its own, with standard
+ * input from /dev/null, kasi's other descriptors closed (a store, a
+ * lock, or a descriptor cron or flock(1) handed kasi, which a program
+ * left running would keep open), and the signals kasi ignores back to
+ * their defaults. */
+static _Noreturn void notify_exec(const char *path, char *const argv[], char *const envp[])
+{
+	setpgid(0, 0);
+	signal(SIGXFSZ, SIG_DFL);
+	int null = open("/dev/null", O_RDONLY);
+	if (null >= 0 && null != STDIN_FILENO)
+		dup2(null, STDIN_FILENO);
+	if (close_range(3, ~0U, 0)) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close((int)fd);
+	}
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+void run_notify(const struct job *job, const struct run_result *res, int timeout)
 {
 	if (!*job->notify)
 		return;
@@ -700,26 +805,28 @@ void run_notify(const struct job *job, const struct run_result *res)
 	}
 	fflush(NULL);
 	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		execve(job->notify, argv, envp);
-		_exit(127);
-	}
+	if (pid == 0)
+		notify_exec(job->notify, argv, envp);
 	free(env_reports);
 	if (pid < 0) {
 		log_error("%s: notify not run: %s", job->name, strerror(errno));
 		return;
 	}
+	/* Its own process group, made on both sides so that neither order of
+	 * the two wins a race: the group is what a timeout kills. */
+	setpgid(pid, pid);
 	int status = 0;
 	pid_t done = 0;
-	for (int waited = 0; waited < 600 && !(done = waitpid(pid, &status, WNOHANG)); waited++)
+	for (int waited = 0; waited < timeout * 10 && !(done = waitpid(pid, &status, WNOHANG));
+	     waited++)
 		poll(NULL, 0, 100);
 	if (done == 0) {
-		kill(pid, SIGKILL);
+		/* Whatever it started goes with it: a mailer left behind would
+		 * hold the night's output open. */
+		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		log_error("%s: notify %s did not finish in 60 s: killed", job->name, job->notify);
+		log_error("%s: notify %s did not finish in %d s: killed, with what it started",
+			  job->name, job->notify, timeout);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_info("%s: notified %s", job->name, job->notify);
 	} else {

@@ -1,12 +1,16 @@
 /*
  * run.h — the nightly job, end to end (`kasi run JOB [--date D]`).
  *
- *   1. the job's lock (ROOT/.lock): a second run of the job exits 75 at
- *      once, naming the pid that holds it;
+ *   1. the job's lock (ROOT/.lock, holding "PID JOB"): a second run of
+ *      the job, or of another sharing its root, exits 75 at once, naming
+ *      the job and the pid that hold it;
  *   2. fetch (fetch.h); a server that cannot be reached is logged, and
  *      what the inbox holds is processed all the same;
  *   3. every file in the inbox the job's pattern takes, in the order of
- *      the date in its name:
+ *      the date in its name (what is not a regular file, or has a name no
+ *      partner's file has, is left there and said, the run a 1), filed
+ *      under its name, or NAME.1, NAME.2, ... when the folder holds one
+ *      (its reports named after the name it is filed under):
  *        invalid          -> error/NAME, its validation report beside it
  *                            (error/NAME.errors.txt)
  *        valid            -> ingested (all or nothing); the periods its
@@ -17,7 +21,8 @@
  *                            discrepancy, else discrepancies/NAME with
  *                            NAME.discrepancies.csv beside it
  *   4. MISSING_FILE, once per job and date, for D and every earlier date
- *      since the job's first run whose deadline (the job's time of day,
+ *      since the job's first day (its first run's D, or yesterday when that
+ *      run replayed an earlier date) whose deadline (the job's time of day,
  *      SAST, on the day after the date) has passed with no file of the
  *      job's schema dated so (the run that raises one exits 1; later runs
  *      count it as still missing);
@@ -69,7 +74,10 @@ void run_result_release(struct run_result *res);
 
 /* Run the job's notify program, without a shell, with only KASI_JOB,
  * KASI_EXIT, KASI_SUMMARY, KASI_REPORTS (and a fixed PATH) in its
- * environment; given 60 seconds. Its failure is logged, never fatal. */
-void run_notify(const struct job *job, const struct run_result *res);
+ * environment and no descriptor but 0, 1 and 2, in a process group of
+ * its own; given timeout seconds (RUN_NOTIFY_TIMEOUT as a rule), after
+ * which the whole group is killed. Its failure is logged, never fatal. */
+#define RUN_NOTIFY_TIMEOUT 60
+void run_notify(const struct job *job, const struct run_result *res, int timeout);
 
 #endif

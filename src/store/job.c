@@ -66,8 +66,13 @@ int store_fetched_add(struct store *s, const char *job, const char *name, uint64
 
 /* ---- the days of a job ---------------------------------------------------------- */
 
-static const char sql_day_touch[] =
-	"INSERT OR IGNORE INTO job_days (job, day, missing_at) VALUES (?1, ?2, NULL)";
+/* A job's rows are its first day, put there by its first run, and the
+ * days found missing since, all later: the first day is the least. (A
+ * store from before kept a row for every day a run was for; its least is
+ * still the day of the job's first run.) */
+static const char sql_first_day_add[] =
+	"INSERT INTO job_days (job, day, missing_at)\n"
+	"SELECT ?1, ?2, NULL WHERE NOT EXISTS (SELECT 1 FROM job_days WHERE job = ?1)";
 static const char sql_first_day[] = "SELECT min(day) FROM job_days WHERE job = ?1";
 static const char sql_arrived[] =
 	"SELECT 1 FROM files WHERE schema = ?1 AND file_date = ?2 LIMIT 1";
@@ -76,13 +81,14 @@ static const char sql_day_missing[] =
 	"ON CONFLICT (job, day) DO UPDATE SET missing_at = excluded.missing_at\n"
 	" WHERE job_days.missing_at IS NULL";
 
-int store_job_day(struct store *s, const char *job, const char *day, char first[16], struct err *e)
+int store_job_first_day(struct store *s, const char *job, const char *day, char first[16],
+			struct err *e)
 {
 	int rc = store_begin(s, e);
-	sqlite3_stmt *st = db_prep(s, sql_day_touch, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql_first_day_add, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, job);
 	db_bind_text(s, st, &rc, e, 2, day);
-	db_step_done(s, st, &rc, e, "recording a job's day");
+	db_step_done(s, st, &rc, e, "recording a job's first day");
 	st = db_prep(s, sql_first_day, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, job);
 	if (db_step_row(s, st, &rc, e, "reading a job's first day"))

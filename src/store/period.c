@@ -783,7 +783,8 @@ int store_outcome_find(struct store *s, const char *period, int64_t policy_id,
 
 static const char sql_each_discrepancy[] =
 	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"
-	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0)\n"
+	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"
+	"       ifnull(d.file_id, 0)\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
 	" WHERE d.period = ?1\n"
 	" ORDER BY d.code, ifnull(f.name, ''), ifnull(d.row, 0), ifnull(d.transaction_id, ''),\n"
@@ -808,6 +809,7 @@ int store_each_discrepancy(struct store *s, const char *period,
 			.actual = db_col_text(st, 7),
 			.detail = db_col_text(st, 8),
 			.row = (uint64_t)sqlite3_column_int64(st, 9),
+			.file_id = sqlite3_column_int64(st, 10),
 		};
 		if ((rc = fn(ctx, &d)))
 			break;

@@ -534,6 +534,9 @@ static const char sql_file_attempt[] =
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)\n"
 	"ON CONFLICT (sha256, name, outcome) WHERE outcome <> 'applied' DO NOTHING";
 
+static const char sql_file_attempt_find[] =
+	"SELECT file_id FROM files WHERE name = ?1 AND sha256 = ?2 AND outcome = ?3";
+
 int store_file_attempt(struct store *s, const struct store_file *f, const char *outcome,
 		       int64_t *file_id, struct err *e)
 {
@@ -551,7 +554,18 @@ int store_file_attempt(struct store *s, const struct store_file *f, const char *
 	db_bind_text(s, st, &rc, e, 8, outcome);
 	db_bind_text(s, st, &rc, e, 9, now);
 	db_step_done(s, st, &rc, e, "recording a file");
-	*file_id = !rc && sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
+	bool added = !rc && sqlite3_changes(s->db);
+	*file_id = added ? sqlite3_last_insert_rowid(s->db) : 0;
+	if (rc || added)
+		return rc ? rc : 1;
+	st = db_prep(s, sql_file_attempt_find, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, f->name);
+	db_bind_text(s, st, &rc, e, 2, f->sha256);
+	db_bind_text(s, st, &rc, e, 3, outcome);
+	if (db_step_row(s, st, &rc, e, "reading a file recorded before"))
+		*file_id = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
 	return rc;
 }
 

@@ -124,8 +124,9 @@ int store_file_apply_done(struct store *s, int64_t file_id, const struct store_f
 			  struct err *e);
 
 /* Record a rejected or duplicate attempt ('rejected', 'duplicate'). The same
- * content under the same name is recorded once: *file_id is 0 when it
- * was recorded before. */
+ * content under the same name is recorded once. Returns 1 recorded now,
+ * 0 recorded before (either way its row into *file_id), or a negative
+ * status. */
 int store_file_attempt(struct store *s, const struct store_file *f, const char *outcome,
 		       int64_t *file_id, struct err *e);
 
@@ -692,9 +693,11 @@ int store_fetched_content(struct store *s, const char *job, const char *name, co
 int store_fetched_add(struct store *s, const char *job, const char *name, uint64_t size,
 		      int64_t mtime, const char *sha256, struct err *e);
 
-/* Note that the job ran for day (YYYY-MM-DD); the first day it ran for,
- * ever, into first. */
-int store_job_day(struct store *s, const char *job, const char *day, char first[16], struct err *e);
+/* The job's first day (YYYY-MM-DD) into first: the one recorded at its
+ * first run, else day, recorded now as the first. A later run, whatever
+ * day it is for, never moves it. */
+int store_job_first_day(struct store *s, const char *job, const char *day, char first[16],
+			struct err *e);
 /* Whether a file of the schema dated day came (applied, rejected or a
  * duplicate): 1, 0, or a negative status. */
 int store_file_arrived(struct store *s, const char *schema, const char *day, struct err *e);
@@ -713,7 +716,8 @@ struct store_outcome_row {
 struct store_discrepancy_row {
 	const char *code, *severity, *channel, *file, *reference, *transaction_id;
 	const char *expected, *actual, *detail;
-	uint64_t row; /* 0: none */
+	uint64_t row;	 /* 0: none */
+	int64_t file_id; /* the file's row in the store; 0: none */
 };
 
 /* The period's outcomes by policy number; its discrepancies by code, file
