@@ -387,6 +387,41 @@ static int error_report(struct run *r, const char *filed, const struct validatio
 	return rc;
 }
 
+/* A file filed at to (found: its discrepancies) after ms, counted and
+ * said. */
+static void filed(struct run *r, const char *name, const struct ingest_result *ir, int64_t found,
+		  const char *to, int64_t ms)
+{
+	struct run_result *res = r->res;
+	res->files++;
+	/* A file of a name sent before is filed under another: said. */
+	const char *base = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
+	char as[300] = "";
+	if (strcmp(base, name))
+		snprintf(as, sizeof(as), " as %.*s", (int)(sizeof(as) - 5), base);
+	const char *what = ir->outcome == INGEST_REJECTED	  ? "rejected"
+			   : ir->outcome == INGEST_DUPLICATE_FILE ? "a duplicate"
+			   : ir->outcome == INGEST_APPLIED_BEFORE ? "applied before (resumed)"
+								  : "applied";
+	if (ir->outcome == INGEST_REJECTED) {
+		res->rejected++;
+		worsen(res, KASI_EDATA);
+		say(r, "%s: %s: rejected: %" PRIu64 " validation %s; moved to error/%s",
+		    r->job->name, name, ir->v.nerrors, ir->v.nerrors == 1 ? "error" : "errors", as);
+	} else if (found) {
+		res->with_discrepancies++;
+		worsen(res, KASI_FINDINGS);
+		say(r, "%s: %s: %s: %" PRIu64 " %s, %" PRId64 " %s; moved to discrepancies/%s",
+		    r->job->name, name, what, ir->v.rows, ir->v.rows == 1 ? "row" : "rows", found,
+		    found == 1 ? "discrepancy" : "discrepancies", as);
+	} else {
+		res->clean++;
+		say(r, "%s: %s: %s: %" PRIu64 " %s, no discrepancy; moved to processed/%s",
+		    r->job->name, name, what, ir->v.rows, ir->v.rows == 1 ? "row" : "rows", as);
+	}
+	log_info("%s: %s %s in %" PRId64 " ms -> %s", r->job->name, name, what, ms, to);
+}
+
 /* One file of the inbox, from validation to its folder. */
 static int process_file(struct run *r, const char *name)
 {
@@ -446,34 +481,7 @@ static int process_file(struct run *r, const char *name)
 		ingest_result_release(&ir);
 		return rc;
 	}
-	res->files++;
-	/* A file of a name sent before is filed under another: said. */
-	const char *base = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
-	char as[300] = "";
-	if (strcmp(base, name))
-		snprintf(as, sizeof(as), " as %.*s", (int)(sizeof(as) - 5), base);
-	const char *what = ir.outcome == INGEST_REJECTED	 ? "rejected"
-			   : ir.outcome == INGEST_DUPLICATE_FILE ? "a duplicate"
-			   : ir.outcome == INGEST_APPLIED_BEFORE ? "applied before (resumed)"
-								 : "applied";
-	if (ir.outcome == INGEST_REJECTED) {
-		res->rejected++;
-		worsen(res, KASI_EDATA);
-		say(r, "%s: %s: rejected: %" PRIu64 " validation %s; moved to error/%s",
-		    r->job->name, name, ir.v.nerrors, ir.v.nerrors == 1 ? "error" : "errors", as);
-	} else if (found) {
-		res->with_discrepancies++;
-		worsen(res, KASI_FINDINGS);
-		say(r, "%s: %s: %s: %" PRIu64 " %s, %" PRId64 " %s; moved to discrepancies/%s",
-		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows", found,
-		    found == 1 ? "discrepancy" : "discrepancies", as);
-	} else {
-		res->clean++;
-		say(r, "%s: %s: %s: %" PRIu64 " %s, no discrepancy; moved to processed/%s",
-		    r->job->name, name, what, ir.v.rows, ir.v.rows == 1 ? "row" : "rows", as);
-	}
-	log_info("%s: %s %s in %" PRId64 " ms -> %s", r->job->name, name, what,
-		 (clock_us() - t0) / 1000, to);
+	filed(r, name, &ir, found, to, (clock_us() - t0) / 1000);
 	ingest_result_release(&ir);
 	return 0;
 }
