@@ -77,6 +77,25 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 	return 0;
 }
 
+int cmd_clock(int64_t *now, struct err *e)
+{
+	/* 2000-01-01T00:00:00Z and 9999-12-31T23:59:59Z */
+	static const int64_t earliest = 946684800, latest = 253402300799;
+	const char *fixed = getenv("KASI_NOW");
+	if (!fixed || !*fixed) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (timestamp_parse(fixed, strlen(fixed), now) != DATE_OK || *now < earliest ||
+	    *now > latest)
+		return err_set(
+			e, KASI_ECONFIG,
+			"KASI_NOW must be ISO 8601 with an offset, in the years 2000 to 9999 "
+			"(2026-10-23T07:30:00+02:00), got '%s'",
+			fixed);
+	return 0;
+}
+
 const char *cmd_plural(uint64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;

@@ -50,6 +50,7 @@ extern const struct command cmd_explain;
 extern const struct command cmd_validate;
 extern const struct command cmd_fetch;
 extern const struct command cmd_run;
+extern const struct command cmd_exceptions;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */
@@ -67,6 +68,12 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
  * SAST with a new run id; with standard error not a terminal (cron), only
  * warnings and errors unless -v was given. */
 void cmd_job_logging(void);
+
+/* The clock every command goes by: $KASI_NOW when set (ISO 8601 with an
+ * offset, a year from 2000 to 9999: reproducible runs and tests), else the
+ * machine's; UTC seconds into *now. -KASI_ECONFIG for a $KASI_NOW kasi
+ * cannot take. */
+int cmd_clock(int64_t *now, struct err *e);
 
 /* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
 const char *cmd_plural(uint64_t n, const char *one, const char *many);

@@ -193,8 +193,15 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 		return rc;
 	struct outcome_totals ot;
 	struct discrepancy_counts dt;
+	int64_t now;
+	if ((rc = cmd_clock(&now, &e))) {
+		report_abort(rep);
+		log_error("%s", e.msg);
+		return -rc;
+	}
 	rc = outcomes ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
-		      : period_report_discrepancies(ctx->store, &a->period, 1, NULL, rep, &dt, &e);
+		      : period_report_discrepancies(ctx->store, &a->period, 1, NULL, now, rep, &dt,
+						    &e);
 	if ((rc = close_report(rep, rc, &e)))
 		return rc;
 	if (outcomes) {

@@ -655,7 +655,8 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 	st = db_prep(s, sql_discrepancies_clear, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
 	db_step_done(s, st, &rc, e, "clearing discrepancies");
-	return rc;
+	/* Cleared unless what is recorded next finds them again. */
+	return rc ? rc : db_exceptions_clear(s, period, e);
 }
 
 /* Outcomes go in through kasi_outcomes(?) (arrays.c): one statement for
@@ -781,10 +782,18 @@ int store_outcome_find(struct store *s, const char *period, int64_t policy_id,
 	return rc;
 }
 
+/* Each with its exception: id, first seen, and whether its latest
+ * resolution was made on the values it has now. */
 static const char sql_each_discrepancy[] =
 	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"
-	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0)\n"
+	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"
+	"       x.exception_id, x.first_seen,\n"
+	"       ifnull((SELECT r.expected IS x.expected AND r.actual IS x.actual\n"
+	"                 FROM exception_resolutions r WHERE r.exception_id = x.exception_id\n"
+	"                ORDER BY r.resolution_id DESC LIMIT 1), 0)\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
+	"  LEFT JOIN exceptions x ON x.period = d.period AND x.code = d.code\n"
+	"   AND x.channel = ifnull(d.channel, '') AND x.subject = " STORE_EXCEPTION_SUBJECT "\n"
 	" WHERE d.period = ?1\n"
 	" ORDER BY d.code, ifnull(f.name, ''), ifnull(d.row, 0), ifnull(d.transaction_id, ''),\n"
 	"          d.detail";
@@ -808,6 +817,9 @@ int store_each_discrepancy(struct store *s, const char *period,
 			.actual = db_col_text(st, 7),
 			.detail = db_col_text(st, 8),
 			.row = (uint64_t)sqlite3_column_int64(st, 9),
+			.exception_id = sqlite3_column_int64(st, 10),
+			.first_seen = db_col_text(st, 11),
+			.resolved = sqlite3_column_int(st, 12) != 0,
 		};
 		if ((rc = fn(ctx, &d)))
 			break;

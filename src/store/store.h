@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 7
+#define STORE_VERSION 8
 
 struct store;
 
@@ -272,9 +272,42 @@ struct store_discrepancy {
 	uint64_t row;	 /* 0: none */
 	const char *reference, *transaction_id, *expected, *actual, *detail;
 	const char *source; /* "ingest" or "reconcile" */
+	/* What makes it the exception it is, beside its period, code and
+	 * channel; NULL: its transaction id, else reference, else file. */
+	const char *subject;
 };
 
 int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e);
+
+/* ---- exceptions: the finance team's worklist ------------------------ */
+
+/* A problem to be worked: the same period, code, channel and subject (the
+ * transaction id, else the reference, else the file's name) across
+ * re-ingests and re-reconciles. Its values are its latest discrepancy's. */
+struct store_exception {
+	int64_t id;
+	const char *period, *code, *severity, *channel, *reference, *transaction_id, *file;
+	uint64_t row; /* 0: none */
+	const char *expected, *actual, *detail;
+	bool has_amount; /* the channel row that raised it had an amount */
+	int64_t amount;
+	const char *first_seen, *last_seen, *cleared_at; /* cleared_at NULL: not cleared */
+	const char *resolved_at, *resolved_by, *note;	 /* the latest resolution, or NULL */
+	bool resolved; /* that resolution was made on the values it has now */
+};
+
+/* Every exception (of period, unless NULL), by id. */
+int store_each_exception(struct store *s, const char *period,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e);
+/* One exception: 1 through fn, or 0 when there is none of that id. */
+int store_exception_find(struct store *s, int64_t id,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e);
+/* Record who resolved exception id, when and why, on its values now (one
+ * transaction). -KASI_ENOINPUT when there is no such exception. */
+int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
+			    struct err *e);
 
 /* ---- status --------------------------------------------------------- */
 
@@ -713,7 +746,10 @@ struct store_outcome_row {
 struct store_discrepancy_row {
 	const char *code, *severity, *channel, *file, *reference, *transaction_id;
 	const char *expected, *actual, *detail;
-	uint64_t row; /* 0: none */
+	uint64_t row;	      /* 0: none */
+	int64_t exception_id; /* the exception it is */
+	const char *first_seen;
+	bool resolved; /* its exception's latest resolution holds */
 };
 
 /* The period's outcomes by policy number; its discrepancies by code, file
