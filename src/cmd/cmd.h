@@ -51,6 +51,7 @@ extern const struct command cmd_validate;
 extern const struct command cmd_fetch;
 extern const struct command cmd_run;
 extern const struct command cmd_exceptions;
+extern const struct command cmd_monitor;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */

@@ -450,6 +450,20 @@ static const char *const scripts[] = {
 	");\n"
 	"CREATE INDEX exception_resolutions_by_exception\n"
 	"	ON exception_resolutions(exception_id, resolution_id);\n"
+	/* Debit-order health: each reconcile of a period records, per debit
+	 * channel and product, the instructions that reached a final state
+	 * and the unpaids among them, by raw reason (a few hundred rows). */
+	"CREATE TABLE debit_results (\n"
+	"	period       TEXT NOT NULL,\n"
+	"	channel      TEXT NOT NULL,\n"
+	"	product_id   INTEGER NOT NULL,\n"
+	"	raw_reason   TEXT NOT NULL,\n"
+	"	instructions INTEGER NOT NULL CHECK (instructions >= 0),\n"
+	"	unpaids      INTEGER NOT NULL CHECK (unpaids >= 0),\n"
+	"	PRIMARY KEY (period, channel, product_id, raw_reason)\n"
+	") WITHOUT ROWID;\n"
+	/* A period reconciled before has none until it is reconciled again. */
+	"ALTER TABLE periods ADD COLUMN debit_results INTEGER NOT NULL DEFAULT 0;\n"
 	"INSERT INTO exceptions (period, code, channel, subject, source, severity, reference,\n"
 	"                        transaction_id, file, row, expected, actual, amount, detail,\n"
 	"                        first_seen, last_seen)\n"

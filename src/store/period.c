@@ -9,7 +9,7 @@
 /* ---- scheduling ------------------------------------------------------------ */
 
 static const char sql_period_get[] =
-	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, '')\n"
+	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, ''), debit_results\n"
 	"  FROM periods p WHERE period = ?1 AND scheduled_at IS NOT NULL";
 static const char sql_period_expected[] = "SELECT count(*) FROM expected WHERE period = ?1";
 
@@ -33,6 +33,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 	if (db_step_row(s, st, &rc, e, "reading a period")) {
 		snprintf(out->scheduled_at, sizeof(out->scheduled_at), "%s", db_col_text(st, 0));
 		snprintf(out->reconciled_at, sizeof(out->reconciled_at), "%s", db_col_text(st, 1));
+		out->debit_results = sqlite3_column_int(st, 2) != 0;
 		sqlite3_reset(st);
 		rc = store_period_files_since_reconciled(s, period, &out->files_since_reconciled,
 							 e);
@@ -678,7 +679,7 @@ int store_outcomes_add(struct store *s, const char *period, const struct store_o
 }
 
 static const char sql_period_reconciled[] =
-	"UPDATE periods SET reconciled_at = ?2,\n"
+	"UPDATE periods SET reconciled_at = ?2, debit_results = 1,\n"
 	"       reconciled_through_file = (SELECT ifnull(max(file_id), 0) FROM files)\n"
 	" WHERE period = ?1";
 

@@ -309,6 +309,32 @@ int store_exception_find(struct store *s, int64_t id,
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
 			    struct err *e);
 
+/* ---- debit-order health ---------------------------------------------- */
+
+/* A debit channel's instructions of a period that reached a final state,
+ * for one product, and its unpaids with one raw reason ("": none given;
+ * the instructions are counted under ""). */
+struct store_debit_result {
+	const char *channel;
+	int64_t product_id;
+	const char *raw_reason;
+	int64_t instructions, unpaids;
+};
+
+/* Replace the period's debit results (in the reconcile's transaction). */
+int store_debit_results_write(struct store *s, const char *period,
+			      const struct store_debit_result *r, size_t n, struct err *e);
+
+/* The periods' results, first..last, summed by provider: by channel,
+ * provider code, period, raw reason. */
+struct store_debit_row {
+	const char *period, *channel, *provider, *raw_reason;
+	int64_t instructions, unpaids;
+};
+int store_each_debit_result(struct store *s, const char *first, const char *last,
+			    int (*fn)(void *ctx, const struct store_debit_row *r), void *ctx,
+			    struct err *e);
+
 /* ---- status --------------------------------------------------------- */
 
 struct store_file_summary {
@@ -354,6 +380,7 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t files_since_reconciled;
+	bool debit_results; /* its last reconcile recorded them (store version 8 on) */
 };
 /* The number of policies a period expects a premium of. */
 int store_period_expected(struct store *s, const char *period, int64_t *n, struct err *e);

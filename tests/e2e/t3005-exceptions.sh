@@ -148,6 +148,7 @@ check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM ex
 # each now an exception first seen when the store first knew of it.
 old=$tmp/v7.db
 sqlite3 "$old" <"$fixtures/store/v7-world.sql"
+chmod 600 "$old"
 check "the version-7 store has 16 discrepancies" test "$(sql "$old" "SELECT count(*) FROM discrepancies")" = 16
 kasi --db "$old" init
 expect_status 0 "it is migrated"
