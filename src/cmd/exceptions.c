@@ -97,23 +97,11 @@ static void print_list(const struct exception_list *l, const char *period, bool 
 	printf("\n");
 }
 
-static void json_money(const char *key, int64_t cents)
-{
-	char buf[MONEY_BUFSZ];
-	money_format(cents, buf);
-	printf("\"%s\": \"%s\"", key, buf);
-}
-
-static void json_field(const char *key, const char *value)
-{
-	printf("\"%s\": ", key);
-	json_str(stdout, value);
-}
-
-static void json_item(const struct exception_item *it)
+static void json_item(struct json *j, const struct exception_item *it)
 {
 	const struct store_exception *x = &it->x;
-	printf("    {\"id\": %" PRId64 ", ", x->id);
+	json_object(j, NULL);
+	json_int(j, "id", x->id);
 	const char *text[][2] = { { "status", it->status },
 				  { "period", x->period },
 				  { "code", x->code },
@@ -129,52 +117,52 @@ static void json_item(const struct exception_item *it)
 				  { "last_seen", x->last_seen },
 				  { "age", exception_age_name(it->age) },
 				  { "cleared_at", x->cleared_at } };
-	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
-		json_field(text[i][0], text[i][1]);
-		printf(", ");
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++)
+		json_text(j, text[i][0], text[i][1]);
 	if (x->row)
-		printf("\"row\": %" PRIu64 ", ", x->row);
+		json_int(j, "row", (int64_t)x->row);
 	else
-		printf("\"row\": null, ");
-	json_money("at_stake", it->at_stake);
-	printf(", \"resolution\": ");
+		json_null(j, "row");
+	json_money(j, "at_stake", it->at_stake);
 	if (x->resolved_at) {
-		printf("{");
-		json_field("by", x->resolved_by);
-		printf(", ");
-		json_field("at", x->resolved_at);
-		printf(", ");
-		json_field("note", x->note);
-		printf(", \"holds\": %s}", x->resolved ? "true" : "false");
+		json_object(j, "resolution");
+		json_text(j, "by", x->resolved_by);
+		json_text(j, "at", x->resolved_at);
+		json_text(j, "note", x->note);
+		json_bool(j, "holds", x->resolved);
+		json_close(j, '}');
 	} else {
-		printf("null");
+		json_null(j, "resolution");
 	}
-	printf("}");
+	json_close(j, '}');
 }
 
 static void print_json(const struct exception_list *l, const char *period)
 {
-	printf("{\"period\": ");
-	json_str(stdout, period);
-	printf(", \"open\": %" PRId64 ", \"resolved\": %" PRId64 ", \"cleared\": %" PRId64 ", ",
-	       l->open, l->resolved, l->cleared);
-	json_money("at_stake", l->at_stake);
-	printf(",\n  \"by_age\": {");
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "period", period);
+	json_int(&j, "open", l->open);
+	json_int(&j, "resolved", l->resolved);
+	json_int(&j, "cleared", l->cleared);
+	json_money(&j, "at_stake", l->at_stake);
+	json_object(&j, "by_age");
 	for (int a = 0; a <= EXCEPTION_AGES; a++) {
 		if (a == EXCEPTION_AGES && !l->by_age[a].count)
 			break;
-		printf("%s\"%s\": {\"count\": %" PRId64 ", ", a ? ", " : "",
-		       exception_age_name((enum exception_age)a), l->by_age[a].count);
-		json_money("at_stake", l->by_age[a].at_stake);
-		printf("}");
+		json_object(&j, exception_age_name((enum exception_age)a));
+		json_int(&j, "count", l->by_age[a].count);
+		json_money(&j, "at_stake", l->by_age[a].at_stake);
+		json_close(&j, '}');
 	}
-	printf("},\n  \"exceptions\": [");
-	for (size_t i = 0; i < l->n; i++) {
-		printf("%s\n", i ? "," : "");
-		json_item(&l->items[i]);
-	}
-	printf("%s]}\n", l->n ? "\n  " : "");
+	json_close(&j, '}');
+	json_array(&j, "exceptions");
+	for (size_t i = 0; i < l->n; i++)
+		json_item(&j, &l->items[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
 }
 
 static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)

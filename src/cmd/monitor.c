@@ -7,8 +7,6 @@
 #include "core/log.h"
 #include "stage/monitor.h"
 
-#include <getopt.h>
-
 static int cmd_monitor_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
 const struct command cmd_monitor = {
@@ -125,96 +123,76 @@ static void print_monitor(const struct monitor *m, const char *period)
 	printf("%d %s\n", m->breaches, cmd_plural((uint64_t)m->breaches, "breach", "breaches"));
 }
 
-/* A ratio as JSON: a string of hundredths of a percent ("12.34"), or null. */
-static void json_ratio(const char *key, int64_t n, int64_t d)
+/* A ratio as JSON: a string of percent with two decimals ("12.34"), or
+ * null with nothing to divide by. */
+static void json_ratio(struct json *j, const char *key, int64_t n, int64_t d)
 {
 	char buf[32];
-	const char *p = percent(n, d, buf);
-	if (*p == '-') {
-		printf("\"%s\": null", key);
+	if (d <= 0) {
+		json_null(j, key);
 		return;
 	}
-	printf("\"%s\": \"%.*s\"", key, (int)strlen(p) - 1, p);
+	int64_t h = monitor_ratio_bps(n, d);
+	snprintf(buf, sizeof(buf), "%" PRId64 ".%02" PRId64, h / 100, h % 100);
+	json_text(j, key, buf);
 }
 
-static void json_line(const struct monitor *m, const struct monitor_line *l)
+static void json_cell(struct json *j, const struct monitor_cell *c)
 {
-	const struct monitor_cell *c = &l->cells[MONITOR_PERIODS - 1];
-	printf("    {\"channel\": ");
-	json_str(stdout, l->channel);
-	printf(", \"provider\": ");
-	json_str(stdout, l->provider);
-	printf(", \"instructions\": %" PRId64 ", \"unpaids\": %" PRId64 ", \"disputes\": %" PRId64
-	       ", ",
-	       c->instructions, c->unpaids, c->disputes);
-	json_ratio("unpaid_ratio", c->unpaids, c->instructions);
-	printf(", ");
-	json_ratio("dispute_ratio", c->disputes, c->instructions);
-	printf(", \"unpaids_breach\": %s, \"disputes_breach\": %s,\n     \"trend\": [",
-	       l->unpaids_breach ? "true" : "false", l->disputes_breach ? "true" : "false");
+	json_int(j, "instructions", c->instructions);
+	json_int(j, "unpaids", c->unpaids);
+	json_int(j, "disputes", c->disputes);
+	json_ratio(j, "unpaid_ratio", c->unpaids, c->instructions);
+	json_ratio(j, "dispute_ratio", c->disputes, c->instructions);
+}
+
+static void json_line(struct json *j, const struct monitor *m, const struct monitor_line *l)
+{
+	json_object(j, NULL);
+	json_text(j, "channel", l->channel);
+	json_text(j, "provider", l->provider);
+	json_cell(j, &l->cells[MONITOR_PERIODS - 1]);
+	json_bool(j, "unpaids_breach", l->unpaids_breach);
+	json_bool(j, "disputes_breach", l->disputes_breach);
+	json_array(j, "trend");
 	for (int k = 0; k < MONITOR_PERIODS; k++) {
-		const struct monitor_cell *t = &l->cells[k];
-		printf("%s{\"period\": \"%s\", ", k ? ", " : "", m->periods[k]);
-		if (!t->known) {
-			printf("\"reconciled\": false}");
-			continue;
-		}
-		printf("\"reconciled\": true, \"instructions\": %" PRId64 ", \"unpaids\": %" PRId64
-		       ", \"disputes\": %" PRId64 ", ",
-		       t->instructions, t->unpaids, t->disputes);
-		json_ratio("unpaid_ratio", t->unpaids, t->instructions);
-		printf(", ");
-		json_ratio("dispute_ratio", t->disputes, t->instructions);
-		printf("}");
+		json_object(j, NULL);
+		json_text(j, "period", m->periods[k]);
+		json_bool(j, "reconciled", l->cells[k].known);
+		if (l->cells[k].known)
+			json_cell(j, &l->cells[k]);
+		json_close(j, '}');
 	}
-	printf("]}");
+	json_close(j, ']');
+	json_close(j, '}');
 }
 
 static void print_json(const struct monitor *m, const char *period)
 {
-	printf("{\"period\": \"%s\", \"limits\": {\"unpaids_bps\": %" PRId64
-	       ", \"disputes_bps\": %" PRId64 "}, \"breaches\": %d,\n  \"lines\": [",
-	       period, m->limits.unpaids_bps, m->limits.disputes_bps, m->breaches);
-	for (size_t i = 0; i < m->n; i++) {
-		printf("%s\n", i ? "," : "");
-		json_line(m, &m->lines[i]);
-	}
-	printf("%s]}\n", m->n ? "\n  " : "");
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "period", period);
+	json_object(&j, "limits");
+	json_int(&j, "unpaids_bps", m->limits.unpaids_bps);
+	json_int(&j, "disputes_bps", m->limits.disputes_bps);
+	json_close(&j, '}');
+	json_int(&j, "breaches", m->breaches);
+	json_array(&j, "lines");
+	for (size_t i = 0; i < m->n; i++)
+		json_line(&j, m, &m->lines[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
 }
 
 static int cmd_monitor_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *period = NULL;
+	const char *period;
 	bool json = false;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cmd_print_help(&cmd_monitor);
-		if (c == 'p' && period)
-			return cmd_option_twice(&cmd_monitor, "--period", period, optarg);
-		if (c == 'p')
-			period = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return cmd_usage_error(&cmd_monitor, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
-	}
-	int32_t p;
-	if (optind < argc)
-		return cmd_usage_error(&cmd_monitor, "unexpected '%s'", argv[optind]);
-	if (!period)
-		return cmd_usage_error(&cmd_monitor, "--period YYYY-MM is required");
-	if (period_parse(period, strlen(period), &p) != DATE_OK)
-		return cmd_usage_error(&cmd_monitor, "--period must be YYYY-MM, got '%s'", period);
+	int status;
+	if (!cmd_period_args(&cmd_monitor, argc, argv, 0, "no operand", &period, &json, &status))
+		return status;
 	struct err e = { 0 };
 	struct reasons *reasons = NULL;
 	struct debit_limits limits;
@@ -230,7 +208,7 @@ static int cmd_monitor_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		print_json(&m, period);
 	else if (!rc)
 		print_monitor(&m, period);
-	int status = rc ? -rc : m.breaches ? KASI_FINDINGS : KASI_OK;
+	status = rc ? -rc : m.breaches ? KASI_FINDINGS : KASI_OK;
 	if (rc)
 		log_error("%s", e.msg);
 	monitor_release(&m);
