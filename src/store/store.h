@@ -339,12 +339,7 @@ int store_each_debit_result(struct store *s, const char *first, const char *last
 
 /* A period's outcomes summed by their status, their policy's provider,
  * channel, or debit day (key "01".."31", or "" for none: paid any day). */
-enum store_outcome_group {
-	STORE_BY_STATUS,
-	STORE_BY_PROVIDER,
-	STORE_BY_CHANNEL,
-	STORE_BY_DUE_DAY
-};
+enum store_outcome_group { STORE_BY_STATUS, STORE_BY_PROVIDER, STORE_BY_CHANNEL, STORE_BY_DUE_DAY };
 struct store_outcome_group_row {
 	const char *key;
 	int64_t policies, expected, collected, shortfall, pending;
