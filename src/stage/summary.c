@@ -68,57 +68,61 @@ static int sum_into(int64_t *sum, int64_t v, struct err *e)
 		       : 0;
 }
 
-static int on_group(const struct store_outcome_group_row *r, struct groups *gs, struct err *e)
+/* Add one outcome into the group of its key (made when new). */
+static int add_to(struct groups *gs, const char *key, const struct store_outcome_cell *c,
+		  struct err *e)
 {
-	if (!grow_array((void **)&gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)))
-		return err_set(e, KASI_EIO, "out of memory");
-	struct group *g = &gs->g[gs->n++];
-	snprintf(g->key, sizeof(g->key), "%s", r->key ? r->key : "");
-	g->policies = r->policies;
-	g->expected = r->expected;
-	g->collected = r->collected;
-	g->shortfall = r->shortfall;
-	g->pending = r->pending;
-	return 0;
-}
-
-static int on_status(void *ctx, const struct store_outcome_group_row *r)
-{
-	struct figures *f = ctx;
-	int rc = on_group(r, &f->status, f->e);
-	f->policies += r->policies;
-	if (!rc && !(rc = sum_into(&f->expected, r->expected, f->e)) &&
-	    !(rc = sum_into(&f->collected, r->collected, f->e)) &&
-	    !(rc = sum_into(&f->shortfall, r->shortfall, f->e)))
-		rc = sum_into(&f->pending, r->pending, f->e);
+	size_t i = gs->n;
+	while (i > 0 && strcmp(gs->g[i - 1].key, key))
+		i--;
+	struct group *g;
+	if (i) {
+		g = &gs->g[i - 1];
+	} else {
+		if (!grow_array((void **)&gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)))
+			return err_set(e, KASI_EIO, "out of memory");
+		g = &gs->g[gs->n++];
+		memset(g, 0, sizeof(*g));
+		snprintf(g->key, sizeof(g->key), "%s", key);
+	}
+	g->policies++;
+	int rc = sum_into(&g->expected, c->expected, e);
+	if (!rc && !(rc = sum_into(&g->collected, c->collected, e)) &&
+	    !(rc = sum_into(&g->shortfall, c->shortfall, e)))
+		rc = sum_into(&g->pending, c->pending, e);
 	return rc;
 }
 
-static int on_provider(void *ctx, const struct store_outcome_group_row *r)
+/* One outcome: into its status, provider and channel, its expected onto
+ * its debit day (a day past the month's end falls on its last). */
+static int on_cell(void *ctx, const struct store_outcome_cell *c)
 {
 	struct figures *f = ctx;
-	return on_group(r, &f->providers, f->e);
+	int day = c->debit_day > f->ndays ? f->ndays : c->debit_day < 0 ? 0 : c->debit_day;
+	f->policies++;
+	int rc = add_to(&f->status, c->status, c, f->e);
+	if (!rc)
+		rc = add_to(&f->providers, c->provider, c, f->e);
+	if (!rc)
+		rc = add_to(&f->channels, c->channel, c, f->e);
+	if (!rc)
+		rc = sum_into(&f->due[day], c->expected, f->e);
+	if (!rc && !(rc = sum_into(&f->expected, c->expected, f->e)) &&
+	    !(rc = sum_into(&f->collected, c->collected, f->e)) &&
+	    !(rc = sum_into(&f->shortfall, c->shortfall, f->e)))
+		rc = sum_into(&f->pending, c->pending, f->e);
+	return rc;
 }
 
-static int on_channel(void *ctx, const struct store_outcome_group_row *r)
+static int by_key(const void *a, const void *b)
 {
-	struct figures *f = ctx;
-	return on_group(r, &f->channels, f->e);
+	return strcmp(((const struct group *)a)->key, ((const struct group *)b)->key);
 }
 
 /* The day of the month of an ISO date (validated by the store). */
 static int atoi_day(const char *iso)
 {
 	return (int)strtol(iso + 8, NULL, 10);
-}
-
-/* Expected by debit day; a day past the month's end falls on its last. */
-static int on_due_day(void *ctx, const struct store_outcome_group_row *r)
-{
-	struct figures *f = ctx;
-	int day = r->key && *r->key ? (int)strtol(r->key, NULL, 10) : 0;
-	day = day > f->ndays ? f->ndays : day < 0 ? 0 : day;
-	return sum_into(&f->due[day], r->expected, f->e);
 }
 
 /* Money by day of the month: a date after it (a reversal of one of its
@@ -184,14 +188,11 @@ static int read_figures(struct store *s, const struct summary_opts *o, struct fi
 	date_format_iso(period_last_day(p), f->last);
 	date_format_iso(period_last_day(p + 1), f->until);
 	f->ndays = period_last_day(p) - period_first_day(p) + 1;
-	int rc = store_each_outcome_group(s, f->period, STORE_BY_STATUS, on_status, f, f->e);
-	if (!rc)
-		rc = store_each_outcome_group(s, f->period, STORE_BY_PROVIDER, on_provider, f,
-					      f->e);
-	if (!rc)
-		rc = store_each_outcome_group(s, f->period, STORE_BY_CHANNEL, on_channel, f, f->e);
-	if (!rc)
-		rc = store_each_outcome_group(s, f->period, STORE_BY_DUE_DAY, on_due_day, f, f->e);
+	int rc = store_each_outcome_cell(s, f->period, on_cell, f, f->e);
+	if (!rc && f->providers.n > 1)
+		qsort(f->providers.g, f->providers.n, sizeof(*f->providers.g), by_key);
+	if (!rc && f->channels.n > 1)
+		qsort(f->channels.g, f->channels.n, sizeof(*f->channels.g), by_key);
 	if (!rc)
 		rc = store_each_movement_day(s, f->period, on_movement_day, f, f->e);
 	if (!rc)

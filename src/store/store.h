@@ -337,21 +337,21 @@ int store_each_debit_result(struct store *s, const char *first, const char *last
 
 /* ---- the finance summary ----------------------------------------------- */
 
-/* A period's outcomes summed by their status, their policy's provider,
- * channel, or debit day (key "01".."31", or "" for none: paid any day). */
-enum store_outcome_group { STORE_BY_STATUS, STORE_BY_PROVIDER, STORE_BY_CHANNEL, STORE_BY_DUE_DAY };
-struct store_outcome_group_row {
-	const char *key;
-	int64_t policies, expected, collected, shortfall, pending;
+/* A period's outcomes, one by one, with what the summary groups them by:
+ * the policy's provider, channel and debit day (0: none, paid any day). */
+struct store_outcome_cell {
+	const char *status, *provider, *channel;
+	int debit_day;
+	int64_t expected, collected, shortfall, pending;
 };
-int store_each_outcome_group(struct store *s, const char *period, enum store_outcome_group by,
-			     int (*fn)(void *ctx, const struct store_outcome_group_row *g),
-			     void *ctx, struct err *e);
+int store_each_outcome_cell(struct store *s, const char *period,
+			    int (*fn)(void *ctx, const struct store_outcome_cell *c), void *ctx,
+			    struct err *e);
 
 /* The money movements of the period's outcomes (of policies scheduled in
- * it) by business date: collected, and taken back (a reversal on its own
- * date, which may be after the period). They add up to the outcomes'
- * collected. */
+ * it), one by one: its business date, and what it collected or took back
+ * (a reversal on its own date, which may be after the period). They add
+ * up to the outcomes' collected. */
 struct store_movement_day {
 	const char *date;
 	int64_t collected, reversed;
