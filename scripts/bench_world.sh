@@ -132,6 +132,11 @@ pipeline_once() {
 	# month: a settlement may not reach past today.
 	step settle env KASI_NOW=2026-11-30T08:00:00+02:00 "$KASI" settle --through 2026-10-31
 	grep -q "batches" "$work/settle.out" || { cat "$work/settle.out"; exit 1; }
+	# The finance team's views of the month, beside it too: the worklist
+	# and the summary page, each as a ratio to reconcile.
+	step exceptions "$KASI" exceptions --period "$period"
+	step summary "$KASI" report summary --period "$period" --out "$work/summary.html"
+	grep -q "written to" "$work/summary.out" || { cat "$work/summary.out"; exit 1; }
 
 	# Check that kasi did the whole job.
 	grep -q "$N" "$work/load policies.out" || { cat "$work/load policies.out"; exit 1; }
@@ -204,7 +209,7 @@ done
 pipeline=0
 peak=0
 for s in "${order[@]}"; do
-	case $s in yardstick | settle | "ingest, "* | "ingest alone"*) continue ;; esac
+	case $s in yardstick | settle | exceptions | summary | "ingest, "* | "ingest alone"*) continue ;; esac
 	pipeline=$(awk -v a="$pipeline" -v b="${T[$s]}" 'BEGIN { printf "%.3f", a + b }')
 	[ "${M[$s]}" -gt "$peak" ] && peak=${M[$s]}
 done
@@ -213,7 +218,7 @@ echo "kasi bench — the core on a world of $N policies: $nfiles channel files, 
 echo "(median of $RUNS runs of each step; peak RSS the largest of any run)"
 printf '  %-24s %9s %10s %12s\n' step seconds "peak RSS" rows/s
 for s in "${order[@]}"; do
-	case $s in yardstick | settle | "ingest, "* | "ingest alone"*) continue ;; esac
+	case $s in yardstick | settle | exceptions | summary | "ingest, "* | "ingest alone"*) continue ;; esac
 	rows=
 	case $s in
 	"load policies") rows=$N ;;
@@ -235,6 +240,12 @@ lines=$(sed -n 's/.*batches\?, \([0-9]*\) lines.*/\1/p' "$work/settle.out" | hea
 awk -v t="${T[settle]}" -v m="${M[settle]}" -v r="${T[reconcile]}" -v lines="$lines" 'BEGIN {
 	printf "  beside: settle the month %.3f s (%s lines, %.0f lines/s), peak RSS %.1f MB: %.2fx reconcile (target: at most 0.5x)\n", t, lines, lines / t, m / 1024, t / r
 }'
+for s in exceptions summary; do
+	awk -v name="$s" -v t="${T[$s]}" -v m="${M[$s]}" -v r="${T[reconcile]}" 'BEGIN {
+		printf "  beside: %s %.3f s, peak RSS %.1f MB: %.2fx reconcile (target: under 0.5x)\n", name, t, m / 1024, t / r
+	}'
+done
+awk -v b="$(stat -c %s "$work/summary.html")" 'BEGIN { printf "  the summary page: %d bytes (target: under 1 MB)\n", b }'
 awk -v r="${T[reconcile]}" -v p="$pipeline" -v y="${T[yardstick]}" -v m="$peak" 'BEGIN {
 	printf "  reconcile %.2f s, %.2fx the yardstick (target: under 3 s)\n", r, r / y
 	printf "  the pipeline takes %.2fx the yardstick (target: at most 1.5x)\n", p / y

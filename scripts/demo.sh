@@ -87,6 +87,11 @@ run report settlement --through 2026-10-31 --out demo/reports/settlement_2026-10
 step "one outcome explained: a debit of October, reversed by an unpaid in November's file"
 run explain POL-1011 --period 2026-10 | head -25
 
+step "the finance worklist, debit-order health and the summary page"
+run exceptions --period 2026-10
+run monitor --period 2026-10 || true # exit 1: a ratio over its limit (a small world)
+run report summary --period 2026-10 --out demo/reports/summary_2026-10.html
+
 cat <<TXT
 
 Where everything is (reports are CSV, mode 0600):
@@ -98,6 +103,8 @@ Where everything is (reports are CSV, mode 0600):
    $root/demo/reports/settlement_2026-10-31.csv             what each provider is owed
    $root/demo/reports/settlement_lines_2026-10-31.csv       every line behind it
    $root/demo/reports/payout_*.json                         the EFT payout instructions
+   $root/demo/reports/summary_2026-10.html                  the month on one page, for a
+                                                           manager (open it in a browser)
 The store is $KASI_DB ('$KASI --db $KASI_DB status' shows it).
 Next: 'make test' runs the test suite; 'kasi help' lists the commands;
 jobs/README.md explains the nightly job and how to point it at a partner's

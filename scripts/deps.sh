@@ -20,6 +20,7 @@ packages=(
 	clang libclang-rt-14-dev   # libFuzzer (make fuzz) and sanitizer runtimes
 	time                       # /usr/bin/time for peak RSS in make bench
 	jq                         # the tests check --json output with it
+	chromium                   # renders the HTML summary in its test (headless)
 )
 
 missing=()

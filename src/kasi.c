@@ -63,6 +63,8 @@ static const struct command *const commands[] = {
 	&cmd_fetch,
 	&cmd_run,
 	&cmd_status,
+	&cmd_exceptions,
+	&cmd_monitor,
 	&cmd_help,
 	&cmd_version,
 	/* clang-format on */

@@ -117,11 +117,12 @@ const char *cmd_period_operand(int argc, char **argv, int from)
 }
 
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
-		     const char *what, const char **period, int *status)
+		     const char *what, const char **period, bool *json, int *status)
 {
 	static const struct option longopts[] = {
 		{ "period", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -129,6 +130,10 @@ bool cmd_period_args(const struct command *cmd, int argc, char **argv, int opera
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'j' && json) {
+			*json = true;
+			continue;
+		}
 		switch (c) {
 		case 'p':
 			if (*period) {

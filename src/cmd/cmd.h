@@ -50,6 +50,8 @@ extern const struct command cmd_explain;
 extern const struct command cmd_validate;
 extern const struct command cmd_fetch;
 extern const struct command cmd_run;
+extern const struct command cmd_exceptions;
+extern const struct command cmd_monitor;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */
@@ -93,13 +95,13 @@ int cmd_print_help(const struct command *cmd);
  * operand given where --period was meant. */
 const char *cmd_period_operand(int argc, char **argv, int from);
 
-/* The arguments of a command whose one option is --period YYYY-MM (and
- * --help): sets *period and returns true when the command is to go on,
- * with exactly `operands` operands left at argv[optind] (`what` names
- * them in the error: "one POLICY number") and *period a valid YYYY-MM;
- * otherwise returns false with *status the exit status (help printed, or
- * a usage error). */
+/* The arguments of a command whose options are --period YYYY-MM, --help,
+ * and --json when json is not NULL (*json set when given): sets *period
+ * and returns true when the command is to go on, with exactly `operands`
+ * operands left at argv[optind] (`what` names them in the error: "one
+ * POLICY number") and *period a valid YYYY-MM; otherwise returns false
+ * with *status the exit status (help printed, or a usage error). */
 bool cmd_period_args(const struct command *cmd, int argc, char **argv, int operands,
-		     const char *what, const char **period, int *status);
+		     const char *what, const char **period, bool *json, int *status);
 
 #endif

@@ -177,7 +177,8 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	const char *period;
 	int status;
-	if (!cmd_period_args(&cmd_explain, argc, argv, 1, "one POLICY number", &period, &status))
+	if (!cmd_period_args(&cmd_explain, argc, argv, 1, "one POLICY number", &period, NULL,
+			     &status))
 		return status;
 	const char *number = argv[optind];
 

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "stage/reconcile.h"
@@ -13,9 +14,9 @@ const struct command cmd_reconcile = {
 	.name = "reconcile",
 	.fn = cmd_reconcile_fn,
 	.flags = CMD_NEEDS_DB,
-	.usage = "kasi reconcile --period YYYY-MM",
+	.usage = "kasi reconcile --period YYYY-MM [--json]",
 	.summary = "compute each scheduled policy's outcome and the period's discrepancies",
-	.help = "usage: kasi reconcile --period YYYY-MM\n"
+	.help = "usage: kasi reconcile --period YYYY-MM [--json]\n"
 		"\n"
 		"Match every stored fact to its policy and compute, for each policy\n"
 		"scheduled in the period, its outcome: PAID_FULL, PAID_PARTIAL, UNPAID or\n"
@@ -24,6 +25,8 @@ const struct command cmd_reconcile = {
 		"their original's period, wherever they arrived; late facts change the\n"
 		"period they belong to when it is reconciled again. Reconciling again\n"
 		"replaces the last result with an identical one when nothing changed.\n"
+		"\n"
+		"  --json   the summary as one JSON document (docs/json.md)\n"
 		"\n"
 		"exit: 0 no discrepancies, 1 the period has discrepancies (ingest's\n"
 		"included), 65 period not scheduled, 64 usage, 66 no store,\n"
@@ -46,11 +49,36 @@ static int print_summary(const char *period, const struct reconcile_summary *sum
 	return 0;
 }
 
+/* The summary as one JSON document (docs/json.md). */
+static void print_json(const char *period, const struct reconcile_summary *sum)
+{
+	const struct outcome_totals *t = &sum->outcomes;
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "period", period);
+	json_int(&j, "policies", t->policies);
+	json_object(&j, "by_status");
+	for (int s = 0; s < OUTCOME_STATUS_COUNT; s++)
+		json_int(&j, outcome_status_name((enum outcome_status)s), t->by_status[s]);
+	json_close(&j, '}');
+	json_money(&j, "expected", t->expected);
+	json_money(&j, "collected", t->collected);
+	json_money(&j, "shortfall", t->shortfall);
+	json_money(&j, "pending", t->pending);
+	json_int(&j, "discrepancies", sum->total);
+	json_int(&j, "found_by_reconciling", sum->found);
+	json_int(&j, "policies_not_counted", sum->overflowed);
+	json_close(&j, '}');
+	json_end(&j);
+}
+
 static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	const char *period;
 	int status;
-	if (!cmd_period_args(&cmd_reconcile, argc, argv, 0, "no operand", &period, &status))
+	bool json = false;
+	if (!cmd_period_args(&cmd_reconcile, argc, argv, 0, "no operand", &period, &json, &status))
 		return status;
 
 	struct err e = { 0 };
@@ -69,7 +97,10 @@ static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_error("%s", e.msg);
 		return -rc;
 	}
-	print_summary(period, &sum);
+	if (json)
+		print_json(period, &sum);
+	else
+		print_summary(period, &sum);
 	if (sum.overflowed) {
 		/* Every other policy's outcome is recorded: one policy's absurd
 		 * money must not hold back everyone else's month. */

@@ -12,6 +12,11 @@
 #include "stage/period_report.h"
 #include "stage/reconcile.h"
 #include "stage/report.h"
+#include "stage/summary.h"
+
+#ifndef KASI_VERSION
+#define KASI_VERSION "0.1.0"
+#endif
 
 #include <getopt.h>
 
@@ -23,10 +28,13 @@ const struct command cmd_report = {
 	.flags = CMD_NEEDS_DB,
 	.usage = "kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]\n"
 		 "       kasi report settlement --through YYYY-MM-DD [--lines] [--out FILE] "
-		 "[--gzip]",
-	.summary = "write a period's outcomes or discrepancies, or a settlement, as CSV",
+		 "[--gzip]\n"
+		 "       kasi report summary --period YYYY-MM [--out FILE.html]",
+	.summary = "write a period's outcomes or discrepancies, or a settlement, as CSV; or "
+		   "the month's summary page",
 	.help = "usage: kasi report outcomes|discrepancies --period YYYY-MM [--out FILE] [--gzip]\n"
 		"       kasi report settlement --through YYYY-MM-DD [--lines] [--out FILE] [--gzip]\n"
+		"       kasi report summary --period YYYY-MM [--out FILE.html]\n"
 		"\n"
 		"Write the period's reconciled outcomes or discrepancies, or the batches of\n"
 		"a settlement, as CSV, and print a summary (counts, money totals):\n"
@@ -34,7 +42,8 @@ const struct command cmd_report = {
 		"  outcomes:      policy_number,product_code,period,status,expected,\n"
 		"                 collected,shortfall,pending,reason\n"
 		"  discrepancies: code,severity,channel,file,row,reference,transaction_id,\n"
-		"                 expected,actual,detail\n"
+		"                 expected,actual,detail,id,status,first_seen,age (the last\n"
+		"                 four: the exception it is, see 'kasi help exceptions')\n"
 		"  settlement:    provider_code,batch_id,through,collections,collected,\n"
 		"                 reversals,reversed,fees,brought_forward,net\n"
 		"    --lines:     batch_id,provider_code,policy_number,channel,transaction_id,\n"
@@ -59,6 +68,13 @@ const struct command cmd_report = {
 		"what ingest recorded, and says so. A period out of date (a file that\n"
 		"could change it applied since it was reconciled: see 'kasi status') is\n"
 		"refused for both reports until it is reconciled again.\n"
+		"\n"
+		"summary writes the month on one self-contained HTML page (default\n"
+		"summary_YYYY-MM.html): outcomes by status, collection rate by provider\n"
+		"and channel, expected and collected through the month, open exceptions\n"
+		"by code and age, settlement batches and payouts, debit-order health;\n"
+		"inline SVG, no script, no external resource; every figure the CSV\n"
+		"reports'. It needs the period reconciled and up to date, as outcomes.\n"
 		"\n"
 		"The settlement summary adds up: collected - reversed - fees + brought\n"
 		"forward = net (brought forward: a negative net carried from the\n"
@@ -193,8 +209,15 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 		return rc;
 	struct outcome_totals ot;
 	struct discrepancy_counts dt;
-	rc = outcomes ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
-		      : period_report_discrepancies(ctx->store, &a->period, 1, 0, rep, &dt, &e);
+	int64_t now;
+	if ((rc = cmd_clock(&now, &e))) {
+		report_abort(rep);
+		log_error("%s", e.msg);
+		return -rc;
+	}
+	rc = outcomes
+		     ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
+		     : period_report_discrepancies(ctx->store, &a->period, 1, 0, now, rep, &dt, &e);
 	if ((rc = close_report(rep, rc, &e)))
 		return rc;
 	if (outcomes) {
@@ -417,6 +440,61 @@ static int report_settlement(struct kasi_ctx *ctx, const struct report_args *a)
 	return write_instructions(ctx, a->through, path, &in);
 }
 
+/* ---- the finance summary ---------------------------------------------------------------- */
+
+/* The page, written in memory first (a page is well under a megabyte)
+ * and then through the report, 0600, whole or not at all. */
+static int write_summary(struct kasi_ctx *ctx, const struct report_args *a, struct report *rep,
+			 struct err *e)
+{
+	struct reasons *reasons = NULL;
+	struct debit_limits limits;
+	struct summary_opts o = { .period = a->period, .version = KASI_VERSION };
+	int rc = cmd_clock(&o.now, e);
+	if (!rc)
+		rc = cmd_load_schemas(ctx, e);
+	if (!rc)
+		rc = reasons_load(&reasons, ctx->schemas, e);
+	if (!rc)
+		rc = reasons_limits_load(ctx->schemas, &limits, e);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = rc ? NULL : open_memstream(&buf, &size);
+	if (!rc && !f)
+		rc = err_sys(e, KASI_EIO, "out of memory");
+	o.reasons = reasons;
+	o.limits = &limits;
+	if (!rc)
+		rc = summary_write(ctx->store, &o, f, e);
+	if (f && fclose(f) != 0 && !rc)
+		rc = err_sys(e, KASI_EIO, "out of memory");
+	if (!rc)
+		rc = report_text(rep, buf, size, e);
+	free(buf);
+	reasons_free(reasons);
+	return rc;
+}
+
+static int report_summary(struct kasi_ctx *ctx, const struct report_args *a)
+{
+	int rc = check_period(ctx, a, true);
+	if (rc)
+		return rc;
+	char default_out[64], path[PATH_MAX];
+	snprintf(default_out, sizeof(default_out), "summary_%s.html", a->period);
+	struct report *rep;
+	FILE *say;
+	if ((rc = open_report(a, default_out, &rep, path, sizeof(path), &say)))
+		return rc;
+	struct err e = { 0 };
+	rc = write_summary(ctx, a, rep, &e);
+	if ((rc = close_report(rep, rc, &e)))
+		return rc;
+	fprintf(say, "summary %s written to %s\n", a->period,
+		report_to_stdout(path) ? "standard output" : path);
+	return KASI_OK;
+}
+
 /* ---- the command line ------------------------------------------------------------------ */
 
 /* Parse the options into *a: true to go on; else false with *status
@@ -471,15 +549,19 @@ static bool parse_args(int argc, char **argv, struct report_args *a, int *status
 			 bare);
 	else if (!a->kind)
 		snprintf(why, sizeof(why),
-			 "expected one kind: outcomes, discrepancies or settlement");
+			 "expected one kind: outcomes, discrepancies, settlement or summary");
 	else if (settlement && (!a->through || a->period))
 		snprintf(why, sizeof(why), "settlement: --through YYYY-MM-DD is required");
 	else if (settlement && (st = date_parse(a->through, strlen(a->through), DATE_FMT_ISO, &d)))
 		snprintf(why, sizeof(why), "settlement: --through %s is not a %s", a->through,
 			 st == DATE_ERANGE ? "real date" : "date (YYYY-MM-DD)");
-	else if (!settlement && strcmp(a->kind, "outcomes") && strcmp(a->kind, "discrepancies"))
+	else if (!settlement && strcmp(a->kind, "outcomes") && strcmp(a->kind, "discrepancies") &&
+		 strcmp(a->kind, "summary"))
 		snprintf(why, sizeof(why),
-			 "unknown report '%s' (outcomes, discrepancies, settlement)", a->kind);
+			 "unknown report '%s' (outcomes, discrepancies, settlement, summary)",
+			 a->kind);
+	else if (!strcmp(a->kind, "summary") && a->gzip)
+		snprintf(why, sizeof(why), "summary: a page to open, not to compress (no --gzip)");
 	else if (!settlement && (a->lines || a->through))
 		snprintf(why, sizeof(why), "--lines and --through are the settlement report's");
 	else if (!settlement &&
@@ -497,5 +579,7 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	int status;
 	if (!parse_args(argc, argv, &a, &status))
 		return status;
-	return !strcmp(a.kind, "settlement") ? report_settlement(ctx, &a) : report_period(ctx, &a);
+	return !strcmp(a.kind, "settlement") ? report_settlement(ctx, &a)
+	       : !strcmp(a.kind, "summary")  ? report_summary(ctx, &a)
+					     : report_period(ctx, &a);
 }

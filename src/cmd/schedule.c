@@ -30,7 +30,7 @@ static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	const char *period;
 	int status;
-	if (!cmd_period_args(&cmd_schedule, argc, argv, 0, "no operand", &period, &status))
+	if (!cmd_period_args(&cmd_schedule, argc, argv, 0, "no operand", &period, NULL, &status))
 		return status;
 	struct err e = { 0 };
 	struct schedule_result res;

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/dates.h"
 #include "core/money.h"
@@ -16,9 +17,9 @@ const struct command cmd_settle = {
 	.name = "settle",
 	.fn = cmd_settle_fn,
 	.flags = CMD_NEEDS_DB,
-	.usage = "kasi settle --through YYYY-MM-DD",
+	.usage = "kasi settle --through YYYY-MM-DD [--json]",
 	.summary = "settle what each provider is owed, through a day, in batches",
-	.help = "usage: kasi settle --through YYYY-MM-DD\n"
+	.help = "usage: kasi settle --through YYYY-MM-DD [--json]\n"
 		"\n"
 		"Create one settlement batch per provider holding every collected amount\n"
 		"and every reversal whose own business date is on or before the day and\n"
@@ -58,6 +59,8 @@ const struct command cmd_settle = {
 		"is held back, named with the file, row and policy that did it: no batch\n"
 		"for it, nothing of it settled, while every other provider is settled\n"
 		"(exit 65); its money waits for a settlement after the cause is put right.\n"
+		"\n"
+		"  --json   the result as one JSON document (docs/json.md)\n"
 		"\n"
 		"exit: 0 settled (or nothing new), 64 usage (not a real date, or after\n"
 		"today), 65 a period not ready, money that does not balance or a\n"
@@ -109,14 +112,59 @@ static void print_nothing(const struct settle_result *res, const char *through)
 	       res->last, res->late == 1 ? "is" : "are", res->last, res->late == 1 ? "it" : "them");
 }
 
+/* The result as one JSON document (docs/json.md). */
+static void print_json(const struct settle_result *res, const char *through)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "through", through);
+	json_bool(&j, "nothing_new", res->nothing);
+	if (res->nothing) {
+		json_text(&j, "settled_through", res->last);
+		json_int(&j, "late", res->late);
+		json_money(&j, "late_net", res->late_net);
+	}
+	json_int(&j, "batches", res->batches);
+	json_int(&j, "lines", res->lines);
+	json_array(&j, "batches_shown");
+	for (size_t i = 0; i < res->nshown; i++) {
+		const struct settle_batch *b = &res->shown[i];
+		json_object(&j, NULL);
+		json_text(&j, "provider", b->provider);
+		json_int(&j, "batch_id", b->batch_id);
+		json_int(&j, "collections", b->collections);
+		json_money(&j, "collected", b->collected);
+		json_int(&j, "reversals", b->reversals);
+		json_money(&j, "reversed", b->reversed);
+		json_money(&j, "fees", b->fees);
+		json_money(&j, "brought_forward", b->brought_forward);
+		json_money(&j, "net", b->net);
+		json_text(&j, "payout", *b->payout ? b->payout : NULL);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_int(&j, "relinked", res->relinked);
+	json_int(&j, "held", res->held);
+	json_int(&j, "held_providers", res->held_providers);
+	json_array(&j, "notes");
+	for (size_t i = 0; i < res->nnotes; i++)
+		json_text(&j, NULL, res->notes[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
+}
+
 static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "through", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *through = NULL;
+	bool json = false;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -127,6 +175,7 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 				return cmd_option_twice(&cmd_settle, "--through", through, optarg);
 			through = optarg;
 			break;
+		case 'j': json = true; break;
 		case 'h': return cmd_print_help(&cmd_settle);
 		default:
 			return cmd_usage_error(&cmd_settle, "unknown or incomplete option '%s'",
@@ -153,6 +202,13 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		log_error("%s", e.msg);
 		settle_result_release(&res);
 		return -rc;
+	}
+	if (json) {
+		print_json(&res, through);
+		for (size_t i = 0; i < res.nnotes; i++)
+			log_msg(res.held_providers ? LOG_ERROR : LOG_WARN, "%s", res.notes[i]);
+		settle_result_release(&res);
+		return res.held_providers ? KASI_EDATA : KASI_OK;
 	}
 	if (res.nothing) {
 		print_nothing(&res, through);

@@ -3,8 +3,10 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "stage/exception.h"
 
 static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
@@ -12,9 +14,9 @@ const struct command cmd_status = {
 	.name = "status",
 	.fn = cmd_status_fn,
 	.flags = CMD_NEEDS_DB,
-	.usage = "kasi status",
+	.usage = "kasi status [--json]",
 	.summary = "files, periods, discrepancies, settlement batches and their payouts",
-	.help = "usage: kasi [--db PATH] status\n"
+	.help = "usage: kasi [--db PATH] status [--json]\n"
 		"\n"
 		"Show what the store holds: the files applied, by channel and date (and\n"
 		"how many were rejected or skipped as duplicates); each period, when it\n"
@@ -27,6 +29,8 @@ const struct command cmd_status = {
 		"\n"
 		"A store this user may only read is read: status, reports and explain\n"
 		"work; what would write it says the store is read-only.\n"
+		"\n"
+		"  --json   all of it as one JSON document (docs/json.md), every batch\n"
 		"\n"
 		"exit: 0 shown, 64 usage, 66 no store, 74 I/O error, 75 locked by another\n"
 		"run, 78 not a kasi store, or a store of another version\n",
@@ -124,13 +128,175 @@ static int print_batch(void *ctx, const struct store_batch_row *b)
 	return 0;
 }
 
+/* ---- --json -------------------------------------------------------------- */
+
+static int json_file_group(void *ctx, const struct store_file_summary *f)
+{
+	struct json *j = ctx;
+	json_object(j, NULL);
+	json_text(j, "channel", f->channel);
+	json_text(j, "schema", f->schema);
+	json_text(j, "file_date", f->file_date);
+	json_int(j, "files", f->files);
+	json_int(j, "rows", f->rows);
+	json_text(j, "last_applied_at", f->last_applied_at);
+	json_close(j, '}');
+	return 0;
+}
+
+static int json_period(void *ctx, const struct store_period_summary *p)
+{
+	struct json *j = ctx;
+	json_object(j, NULL);
+	json_text(j, "period", p->period);
+	json_text(j, "scheduled_at", p->scheduled_at);
+	json_int(j, "expected", p->expected);
+	json_text(j, "reconciled_at", p->reconciled_at);
+	json_int(j, "outcomes", p->outcomes);
+	json_bool(j, "out_of_date", p->files_since_reconciled > 0);
+	json_int(j, "files_since_reconciled", p->files_since_reconciled);
+	json_close(j, '}');
+	return 0;
+}
+
+static int json_discrepancies(void *ctx, const struct store_discrepancy_count *c)
+{
+	struct json *j = ctx;
+	json_object(j, NULL);
+	json_text(j, "period", c->period);
+	json_text(j, "code", c->code);
+	json_text(j, "severity", c->severity);
+	json_int(j, "count", c->count);
+	json_close(j, '}');
+	return 0;
+}
+
+static int json_batch(void *ctx, const struct store_batch_row *b)
+{
+	struct json *j = ctx;
+	json_object(j, NULL);
+	json_int(j, "batch_id", b->batch_id);
+	json_text(j, "through", b->through);
+	json_text(j, "provider", b->provider_code);
+	json_money(j, "net", b->net);
+	if (b->reference) {
+		json_object(j, "payout");
+		json_text(j, "reference", b->reference);
+		json_money(j, "amount", b->payout_amount);
+		json_text(j, "state", b->state);
+		json_text(j, "state_date", b->state_date);
+		if (b->amount_paid >= 0)
+			json_money(j, "amount_paid", b->amount_paid);
+		else
+			json_null(j, "amount_paid");
+		if (b->carried_into)
+			json_int(j, "carried_into", b->carried_into);
+		else
+			json_null(j, "carried_into");
+		json_close(j, '}');
+	} else {
+		json_null(j, "payout");
+	}
+	json_close(j, '}');
+	return 0;
+}
+
+/* One section: key, an array of what the store's each() gives fn. (A
+ * macro: each store_each_X takes its own row type.) */
+#define JSON_SECTION(j, key, store, each, fn, rc, e)      \
+	do {                                              \
+		json_array(j, key);                       \
+		if (!(rc))                                \
+			(rc) = each(store, fn, (j), (e)); \
+		json_close(j, ']');                       \
+	} while (0)
+
+static int print_json(struct kasi_ctx *ctx, int64_t now, struct err *e)
+{
+	int64_t applied, rejected, duplicate;
+	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, e);
+	struct exception_list open = { 0 };
+	if (!rc)
+		rc = exception_list_build(ctx->store, NULL, false, now, &open, e);
+	if (rc) {
+		exception_list_release(&open);
+		return rc;
+	}
+	/* Written to memory first: a failure halfway prints nothing. */
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (!f) {
+		exception_list_release(&open);
+		return err_sys(e, KASI_EIO, "out of memory");
+	}
+	struct json j;
+	json_begin(&j, f);
+	json_object(&j, NULL);
+	json_text(&j, "store", ctx->db_path);
+	json_object(&j, "files");
+	json_int(&j, "applied", applied);
+	json_int(&j, "rejected", rejected);
+	json_int(&j, "duplicates", duplicate);
+	JSON_SECTION(&j, "groups", ctx->store, store_each_applied_file_group, json_file_group, rc,
+		     e);
+	json_close(&j, '}');
+	JSON_SECTION(&j, "periods", ctx->store, store_each_period, json_period, rc, e);
+	JSON_SECTION(&j, "discrepancies", ctx->store, store_each_discrepancy_count,
+		     json_discrepancies, rc, e);
+	json_object(&j, "exceptions");
+	json_int(&j, "open", open.open);
+	json_int(&j, "resolved", open.resolved);
+	json_int(&j, "cleared", open.cleared);
+	json_money(&j, "open_at_stake", open.at_stake);
+	json_close(&j, '}');
+	json_array(&j, "batches");
+	if (!rc)
+		rc = store_each_batch(ctx->store, NULL, json_batch, &j, e);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
+	exception_list_release(&open);
+	if (fclose(f) != 0 && !rc)
+		rc = err_sys(e, KASI_EIO, "out of memory");
+	if (!rc)
+		fwrite(buf, 1, size, stdout);
+	free(buf);
+	return rc;
+}
+
+static int print_exceptions(struct kasi_ctx *ctx, int64_t now, struct err *e)
+{
+	struct exception_list open;
+	int rc = exception_list_build(ctx->store, NULL, false, now, &open, e);
+	if (!rc) {
+		char stake[MONEY_BUFSZ];
+		money_format(open.at_stake, stake);
+		printf("\nexceptions: %" PRId64 " open (%s at stake), %" PRId64
+		       " resolved, %" PRId64 " cleared (kasi exceptions)\n",
+		       open.open, stake, open.resolved, open.cleared);
+	}
+	exception_list_release(&open);
+	return rc;
+}
+
 static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return cmd_print_help(&cmd_status);
-	if (argc > 1)
-		return cmd_usage_error(&cmd_status, "takes no arguments");
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	if (argc > 1 && !json)
+		return cmd_usage_error(&cmd_status, "unknown or unexpected '%s'", argv[1]);
 	struct err e = { 0 };
+	int64_t now;
+	int erc = cmd_clock(&now, &e);
+	if (!erc && json)
+		erc = print_json(ctx, now, &e);
+	if (erc || json) {
+		if (erc)
+			log_error("%s", e.msg);
+		return -erc;
+	}
 	int64_t applied, rejected, duplicate;
 	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, &e);
 	if (!rc) {
@@ -156,6 +322,8 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		if (!rc && !codes)
 			printf("  none\n");
 	}
+	if (!rc)
+		rc = print_exceptions(ctx, now, &e);
 	int batches = 0;
 	if (!rc) {
 		printf("\nsettlement batches (latest first):\n");

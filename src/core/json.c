@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "core/json.h"
+#include "core/money.h"
 #include "core/text.h"
 
 void json_string(FILE *f, const char *str, size_t n)
@@ -45,4 +46,85 @@ void json_str(FILE *f, const char *s)
 		fputs("null", f);
 	else
 		json_string(f, s, strlen(s));
+}
+
+void json_begin(struct json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+}
+
+void json_end(struct json *j)
+{
+	putc('\n', j->f);
+}
+
+/* The comma before a value, and its key. */
+static void value_start(struct json *j, const char *key)
+{
+	if (j->more[j->depth])
+		fputs(", ", j->f);
+	j->more[j->depth] = true;
+	if (key) {
+		json_str(j->f, key);
+		fputs(": ", j->f);
+	}
+}
+
+static void open_bracket(struct json *j, const char *key, char bracket)
+{
+	value_start(j, key);
+	putc(bracket, j->f);
+	if (j->depth + 1 < JSON_DEPTH)
+		j->depth++;
+	j->more[j->depth] = false;
+}
+
+void json_object(struct json *j, const char *key)
+{
+	open_bracket(j, key, '{');
+}
+
+void json_array(struct json *j, const char *key)
+{
+	open_bracket(j, key, '[');
+}
+
+void json_close(struct json *j, char bracket)
+{
+	putc(bracket, j->f);
+	if (j->depth)
+		j->depth--;
+}
+
+void json_text(struct json *j, const char *key, const char *s)
+{
+	value_start(j, key);
+	json_str(j->f, s);
+}
+
+void json_int(struct json *j, const char *key, int64_t v)
+{
+	value_start(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	value_start(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_money(struct json *j, const char *key, int64_t cents)
+{
+	char buf[MONEY_BUFSZ];
+	money_format(cents, buf);
+	value_start(j, key);
+	fprintf(j->f, "\"%s\"", buf);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	value_start(j, key);
+	fputs("null", j->f);
 }

@@ -1,5 +1,6 @@
 /*
- * discrepancy.c — severities of the discrepancy codes (see discrepancy.h).
+ * discrepancy.c — severities of the discrepancy codes, and what each is
+ * about (see discrepancy.h).
  */
 #include "core/common.h"
 #include "stage/discrepancy.h"
@@ -36,6 +37,13 @@ const char *discrepancy_severity(const char *code)
 	return "error";
 }
 
+/* Codes about a policy's month, not one row: an overpayment names the
+ * payment that came last, and is the same problem whichever that is. */
+bool discrepancy_of_policy_month(const char *code)
+{
+	return !strcmp(code, D_OVERPAYMENT);
+}
+
 int discrepancy_write_all(struct store *s, const char *period, const struct finding *f, size_t n,
 			  struct err *e)
 {
@@ -64,6 +72,7 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 			.actual = d->actual,
 			.detail = d->detail ? d->detail : "",
 			.source = "reconcile",
+			.subject = discrepancy_of_policy_month(d->code) ? reference : NULL,
 		};
 		rc = store_discrepancy_add(s, &sd, e);
 	}

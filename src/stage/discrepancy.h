@@ -31,6 +31,10 @@
 
 /* "error", "warning" or "info"; "error" for a code it does not know. */
 const char *discrepancy_severity(const char *code);
+/* Whether the code is about a policy's month rather than one row (an
+ * overpayment): its exception is then the policy's, whichever row the
+ * discrepancy names. */
+bool discrepancy_of_policy_month(const char *code);
 
 struct store;
 struct finding;

@@ -27,6 +27,10 @@
  * So every reversal is, in exactly one period, either the taking back of
  * its original or an ORPHAN_REVERSAL.
  * The reversal's reason may explain the unpaid policy.
+ *
+ * For debit-order health, each counted collection and each failed row of
+ * the period is an instruction that reached a final state; a failed row,
+ * and a reversal of one of the period's collections, an unpaid.
  */
 #include "core/common.h"
 #include "stage/discrepancy.h"
@@ -51,6 +55,8 @@ int flow_debits_fact(struct matcher *m, const struct channel *c, const struct st
 	int32_t day = match_day(f->business_date);
 	if (kind == FACT_FAILED && pol != MATCH_NONE) {
 		matcher_failure(m, pol, c->name, day, 0, f->fact_id, f->reason);
+		matcher_debit_instruction(m, pol, c);
+		matcher_debit_unpaid(m, pol, c, f->reason);
 		matcher_trace(m, pol, TRACE_FAILURE, &w, f->has_amount, f->amount,
 			      "%s %s: nothing collected (%s)", schema_label(c->schema),
 			      schema_kind_word(c->schema, kind),
@@ -70,8 +76,10 @@ int flow_debits_fact(struct matcher *m, const struct channel *c, const struct st
 		int64_t amount = c->schema->flow.negative_amounts ? -f->amount : f->amount;
 		if (matcher_collect(m, pol, &w, day, amount, "%s %s (type %s)",
 				    schema_label(c->schema), schema_kind_word(c->schema, kind),
-				    f->kind ? f->kind : "?"))
+				    f->kind ? f->kind : "?")) {
 			matcher_check_inactive(m, pol, &w, day);
+			matcher_debit_instruction(m, pol, c);
+		}
 	}
 	return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 }
@@ -209,5 +217,6 @@ int flow_debits_reversal(struct matcher *m, const struct channel *c, const struc
 	matcher_take_back(m, pol, &w, day, magnitude(u->amount), o.fact_id, "%s: reverses %s (%s)",
 			  word, o.txn, u->reason ? u->reason : "no reason given");
 	matcher_failure(m, pol, c->name, day, 0, u->fact_id, u->reason);
+	matcher_debit_unpaid(m, pol, c, u->reason);
 	return m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0;
 }

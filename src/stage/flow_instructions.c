@@ -15,6 +15,10 @@
  * UNKNOWN_REFERENCE. A failure is dated, among a policy's failures from
  * every channel, by its row's business date (the action date), then its
  * time and arrival.
+ *
+ * For debit-order health, an instruction collected, or failed at its
+ * latest row, reached a final state; failed, or taken back, it is an
+ * unpaid (pending, tracking and cancelled ones are not final).
  */
 #include "core/common.h"
 #include "core/grow.h"
@@ -98,6 +102,7 @@ static void collected(struct matcher *m, const struct channel *c, uint32_t pol,
 			     schema_label(c->schema), word, done->status))
 		return; /* not counted: nothing to take back */
 	matcher_check_inactive(m, pol, &w, paid);
+	matcher_debit_instruction(m, pol, c);
 	for (const struct instruction_row *r = done + 1; r < end; r++) {
 		if (r->kind != FACT_FAILED)
 			continue;
@@ -108,6 +113,7 @@ static void collected(struct matcher *m, const struct channel *c, uint32_t pol,
 				  "status %s (%s) after the %s: reverses it", r->status,
 				  *r->code ? r->code : "no code", word);
 		matcher_failure(m, pol, c->name, r->day, r->order_time, r->fact_id, r->code);
+		matcher_debit_unpaid(m, pol, c, r->code);
 		return;
 	}
 }
@@ -133,6 +139,8 @@ static void not_collected(struct matcher *m, const struct channel *c, uint32_t p
 	case FACT_FAILED:
 		matcher_failure(m, pol, c->name, latest->day, latest->order_time, latest->fact_id,
 				latest->code);
+		matcher_debit_instruction(m, pol, c);
+		matcher_debit_unpaid(m, pol, c, latest->code);
 		matcher_trace(m, pol, TRACE_FAILURE, &w, false, 0,
 			      "%s instruction at status %s, %s (%s): nothing collected", label,
 			      latest->status, word, *latest->code ? latest->code : "no code");

@@ -64,7 +64,8 @@ int matcher_init(struct matcher *m, const struct schema_set *set, const char *pe
 	m->strings = arena_new();
 	m->reversed = strmap_new();
 	m->ledger_by_txn = strmap_new();
-	if (!m->strings || !m->reversed || !m->ledger_by_txn)
+	m->tally_by_key = strmap_new();
+	if (!m->strings || !m->reversed || !m->ledger_by_txn || !m->tally_by_key)
 		return err_set(e, KASI_EIO, "out of memory");
 	for (size_t i = 0; set && i < set->n; i++) {
 		const struct schema *s = set->items[i];
@@ -92,6 +93,8 @@ void matcher_release(struct matcher *m)
 	strmap_free(m->by_key);
 	strmap_free(m->reversed);
 	strmap_free(m->ledger_by_txn);
+	strmap_free(m->tally_by_key);
+	free(m->tallies);
 	free(m->policies);
 	free(m->moves);
 	free(m->fails);
@@ -107,7 +110,8 @@ void matcher_release_maps(struct matcher *m)
 	strmap_free(m->by_key);
 	strmap_free(m->reversed);
 	strmap_free(m->ledger_by_txn);
-	m->by_key = m->reversed = m->ledger_by_txn = NULL;
+	strmap_free(m->tally_by_key);
+	m->by_key = m->reversed = m->ledger_by_txn = m->tally_by_key = NULL;
 	free(m->instructions);
 	free(m->deferred);
 	m->instructions = NULL;
@@ -381,6 +385,46 @@ bool matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int
 	vtrace(m, pol, TRACE_PENDING, w, true, amount, what, ap);
 	va_end(ap);
 	return true;
+}
+
+/* The tally of (channel, policy's product, raw reason), made when new. */
+static struct debit_tally *tally(struct matcher *m, uint32_t pol, const struct channel *c,
+				 const char *raw)
+{
+	char key[8 + 256];
+	int32_t product = m->policies[pol].product_id;
+	key[0] = (char)c->id;
+	memcpy(key + 1, &product, sizeof(product));
+	size_t n = 1 + sizeof(product);
+	n += (size_t)snprintf(key + n, sizeof(key) - n, "%s", raw ? raw : "");
+	n = n < sizeof(key) ? n : sizeof(key) - 1;
+	uint32_t idx;
+	if (strmap_get(m->tally_by_key, key, n, &idx))
+		return &m->tallies[idx];
+	if (!push((void **)&m->tallies, &m->ntallies, &m->tallies_cap, sizeof(*m->tallies)) ||
+	    strmap_put(m->tally_by_key, key, n, (uint32_t)m->ntallies)) {
+		m->oom = true;
+		return NULL;
+	}
+	struct debit_tally *t = &m->tallies[m->ntallies++];
+	*t = (struct debit_tally){ .channel = c->id,
+				   .product_id = product,
+				   .raw = matcher_keep(m, raw ? raw : "") };
+	return t;
+}
+
+void matcher_debit_instruction(struct matcher *m, uint32_t pol, const struct channel *c)
+{
+	struct debit_tally *t = tally(m, pol, c, NULL);
+	if (t)
+		t->instructions++;
+}
+
+void matcher_debit_unpaid(struct matcher *m, uint32_t pol, const struct channel *c, const char *raw)
+{
+	struct debit_tally *t = tally(m, pol, c, raw);
+	if (t)
+		t->unpaids++;
 }
 
 void matcher_failure(struct matcher *m, uint32_t pol, const char *channel, int32_t day,

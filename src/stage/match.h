@@ -161,6 +161,17 @@ struct instruction_row {
 	const char *status; /* the raw status, in matcher.strings */
 };
 
+/* Debit-order health: a channel's debit instructions that reached a final
+ * state in the period, for one product (so one provider), and those of
+ * them that were unpaid (reversed, or failed), by raw reason ("" for the
+ * instructions counted, and for an unpaid that gave none). */
+struct debit_tally {
+	uint8_t channel;
+	int32_t product_id;
+	const char *raw; /* in matcher.strings */
+	int64_t instructions, unpaids;
+};
+
 struct matcher {
 	char period[PERIOD_BUFSZ], first[DATE_BUFSZ], last[DATE_BUFSZ];
 	int32_t first_day, last_day;
@@ -200,6 +211,11 @@ struct matcher {
 	/* instructions: the period's rows */
 	struct instruction_row *instructions;
 	size_t ninstructions, instructions_cap;
+
+	/* debits and instructions: final instructions and unpaids */
+	struct debit_tally *tallies;
+	size_t ntallies, tallies_cap;
+	struct strmap *tally_by_key; /* channel, product, raw reason -> index */
 
 	/* explain: one policy's story */
 	int64_t trace_policy_id; /* 0: none */
@@ -259,6 +275,13 @@ bool matcher_pending(struct matcher *m, uint32_t pol, const struct where *w, int
  * date, time, then arrival (seq). */
 void matcher_failure(struct matcher *m, uint32_t pol, const char *channel, int32_t day,
 		     int32_t time, int64_t seq, const char *raw);
+
+/* Debit-order health (the debits and instructions flows): an instruction
+ * of policy pol on channel c reached a final state in the period; one of
+ * them was unpaid, with its raw reason (NULL or "": none given). */
+void matcher_debit_instruction(struct matcher *m, uint32_t pol, const struct channel *c);
+void matcher_debit_unpaid(struct matcher *m, uint32_t pol, const struct channel *c,
+			  const char *raw);
 
 /* Money collected on `day` for a lapsed policy, or a cancelled one after
  * its cancel date: PAYMENT_ON_INACTIVE_POLICY. */

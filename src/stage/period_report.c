@@ -4,6 +4,7 @@
  */
 #include "core/common.h"
 #include "core/money.h"
+#include "stage/exception.h"
 #include "stage/period_report.h"
 
 struct outcome_report {
@@ -48,6 +49,7 @@ int period_report_outcomes(struct store *s, const char *period, struct report *r
 struct discrepancy_report {
 	struct report *rep;
 	int64_t file_id;
+	int64_t now;
 	struct discrepancy_counts *c;
 	struct err *e;
 };
@@ -57,19 +59,27 @@ static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
 	struct discrepancy_report *t = ctx;
 	if (t->file_id && d->file_id != t->file_id)
 		return 0;
-	char row[24] = "";
+	char row[24] = "", id[24] = "";
 	if (d->row)
 		snprintf(row, sizeof(row), "%" PRIu64, d->row);
-	const char *cells[] = { d->code,
-				d->severity,
-				d->channel,
-				*d->file ? d->file : NULL,
-				d->row ? row : NULL,
-				d->reference,
-				d->transaction_id,
-				d->expected,
-				d->actual,
-				d->detail };
+	if (d->exception_id)
+		snprintf(id, sizeof(id), "%" PRId64, d->exception_id);
+	const char *cells[] = {
+		d->code,
+		d->severity,
+		d->channel,
+		*d->file ? d->file : NULL,
+		d->row ? row : NULL,
+		d->reference,
+		d->transaction_id,
+		d->expected,
+		d->actual,
+		d->detail,
+		d->exception_id ? id : NULL,
+		d->exception_id ? exception_status(NULL, d->resolved) : NULL,
+		d->first_seen,
+		d->exception_id ? exception_age_name(exception_age_of(d->first_seen, t->now)) : NULL
+	};
 	struct discrepancy_counts *c = t->c;
 	c->rows++;
 	size_t i = 0;
@@ -86,14 +96,17 @@ static int on_discrepancy(void *ctx, const struct store_discrepancy_row *d)
 }
 
 int period_report_discrepancies(struct store *s, const char *const *periods, size_t nperiods,
-				int64_t file_id, struct report *rep, struct discrepancy_counts *c,
-				struct err *e)
+				int64_t file_id, int64_t now, struct report *rep,
+				struct discrepancy_counts *c, struct err *e)
 {
-	static const char *const head[] = { "code",   "severity",  "channel",	     "file",
-					    "row",    "reference", "transaction_id", "expected",
-					    "actual", "detail" };
+	static const char *const head[] = {
+		"code",	    "severity", "channel", "file", "row",    "reference",  "transaction_id",
+		"expected", "actual",	"detail",  "id",   "status", "first_seen", "age"
+	};
 	memset(c, 0, sizeof(*c));
-	struct discrepancy_report t = { .rep = rep, .file_id = file_id, .c = c, .e = e };
+	struct discrepancy_report t = {
+		.rep = rep, .file_id = file_id, .now = now, .c = c, .e = e
+	};
 	int rc = report_row(rep, head, ARRAY_SIZE(head), e);
 	for (size_t i = 0; !rc && i < nperiods; i++)
 		rc = store_each_discrepancy(s, periods[i], on_discrepancy, &t, e);

@@ -5,7 +5,10 @@
  *   outcomes:      policy_number,product_code,period,status,expected,
  *                  collected,shortfall,pending,reason
  *   discrepancies: code,severity,channel,file,row,reference,
- *                  transaction_id,expected,actual,detail
+ *                  transaction_id,expected,actual,detail,
+ *                  id,status,first_seen,age
+ *                  (the last four: the exception each is, see
+ *                  exception.h; age as at now)
  */
 #ifndef KASI_PERIOD_REPORT_H
 #define KASI_PERIOD_REPORT_H
@@ -33,7 +36,7 @@ int period_report_outcomes(struct store *s, const char *period, struct report *r
  * (with file_id set, only those of that file: not of another sent under
  * the same name); counted into *c (zeroed here). */
 int period_report_discrepancies(struct store *s, const char *const *periods, size_t nperiods,
-				int64_t file_id, struct report *rep, struct discrepancy_counts *c,
-				struct err *e);
+				int64_t file_id, int64_t now, struct report *rep,
+				struct discrepancy_counts *c, struct err *e);
 
 #endif

@@ -10,12 +10,16 @@
 #include "stage/reasons.h"
 #include "stage/validate.h"
 
+/* A map value: the index into names, and whether the reason is a
+ * dispute. */
+#define DISPUTE_BIT 0x80000000u
+
 struct reasons {
-	struct strmap *map; /* key -> index into names */
+	struct strmap *map; /* key -> index into names | DISPUTE_BIT */
 	char **names;	    /* normalised reasons, one copy each */
 	size_t nnames;
 	struct vstrings t;
-	int col_channel, col_raw, col_reason;
+	int col_channel, col_raw, col_reason, col_dispute; /* col_dispute -1: none */
 	struct err *e;
 };
 
@@ -64,15 +68,41 @@ static int on_row(void *ctx, const struct vrow *row)
 	char key[512];
 	size_t n = make_key(r->t.col[r->col_channel], r->t.col[r->col_raw], key, sizeof(key));
 	uint32_t idx;
-	if (name_index(r, r->t.col[r->col_reason], &idx) || strmap_put(r->map, key, n, idx))
+	if (name_index(r, r->t.col[r->col_reason], &idx))
+		return err_set(r->e, KASI_EIO, "out of memory");
+	if (r->col_dispute >= 0 && !strcmp(r->t.col[r->col_dispute], "yes"))
+		idx |= DISPUTE_BIT;
+	if (strmap_put(r->map, key, n, idx))
 		return err_set(r->e, KASI_EIO, "out of memory");
 	return 0;
+}
+
+/* Read DIR/NAME.csv, validated by the set's NAME schema, row by row
+ * through opts->on_row. -KASI_ECONFIG if either is missing or the file is
+ * invalid: kasi's data, not a partner's. */
+static int load_data(const struct schema *s, const struct schema_set *set, const char *what,
+		     struct validate_opts *opts, struct err *e)
+{
+	char path[PATH_MAX];
+	struct validation v = { 0 };
+	snprintf(path, sizeof(path), "%s/%s.csv", set->dir, s->name);
+	int rc = validate_file(s, path, opts, &v, e);
+	if (rc == -KASI_ENOINPUT) {
+		char why[sizeof(e->msg)];
+		snprintf(why, sizeof(why), "%s", e->msg);
+		rc = err_set(e, KASI_ECONFIG, "%s is missing: %s", what, why);
+	} else if (!rc && v.nerrors) {
+		rc = err_set(e, KASI_ECONFIG,
+			     "%s is invalid (%" PRIu64 " %s; kasi validate shows them)", path,
+			     v.nerrors, v.nerrors == 1 ? "error" : "errors");
+	}
+	validation_release(&v);
+	return rc;
 }
 
 int reasons_load(struct reasons **out, const struct schema_set *set, struct err *e)
 {
 	int rc = 0;
-	struct validation v = { 0 };
 	struct reasons *r = calloc(1, sizeof(*r));
 	*out = r;
 	if (!r || !(r->map = strmap_new()))
@@ -84,20 +114,12 @@ int reasons_load(struct reasons **out, const struct schema_set *set, struct err 
 	r->col_channel = schema_column_index(s, "channel");
 	r->col_raw = schema_column_index(s, "raw_reason");
 	r->col_reason = schema_column_index(s, "reason");
+	r->col_dispute = schema_column_index(s, "dispute");
 	if (r->col_channel < 0 || r->col_raw < 0 || r->col_reason < 0)
 		return err_set(e, KASI_ECONFIG,
 			       "the unpaid_reasons schema lacks channel, raw_reason or reason");
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/unpaid_reasons.csv", set->dir);
 	struct validate_opts opts = { .on_row = on_row, .ctx = r };
-	rc = validate_file(s, path, &opts, &v, e);
-	if (rc == -KASI_ENOINPUT)
-		rc = err_set(e, KASI_ECONFIG, "the unpaid reason mapping is missing: %s", e->msg);
-	else if (!rc && v.nerrors)
-		rc = err_set(e, KASI_ECONFIG,
-			     "%s is invalid (%" PRIu64 " errors; kasi validate shows them)", path,
-			     v.nerrors);
-	validation_release(&v);
+	rc = load_data(s, set, "the unpaid reason mapping", &opts, e);
 	vstrings_release(&r->t);
 	return rc;
 }
@@ -121,5 +143,66 @@ const char *reasons_normalise(const struct reasons *r, const char *channel, cons
 	if (!raw || !*raw)
 		return REASON_OTHER;
 	size_t n = make_key(channel, raw, key, sizeof(key));
-	return strmap_get(r->map, key, n, &idx) ? r->names[idx] : REASON_OTHER;
+	return strmap_get(r->map, key, n, &idx) ? r->names[idx & ~DISPUTE_BIT] : REASON_OTHER;
+}
+
+bool reasons_is_dispute(const struct reasons *r, const char *channel, const char *raw)
+{
+	char key[512];
+	uint32_t idx;
+	if (!raw || !*raw)
+		return false;
+	size_t n = make_key(channel, raw, key, sizeof(key));
+	return strmap_get(r->map, key, n, &idx) && (idx & DISPUTE_BIT);
+}
+
+/* ---- the limits ---------------------------------------------------------- */
+
+struct limits_load {
+	struct debit_limits *out;
+	struct vstrings t;
+	int col_measure, col_limit;
+	bool seen_unpaids, seen_disputes;
+	struct err *e;
+};
+
+static int on_limit(void *ctx, const struct vrow *row)
+{
+	struct limits_load *l = ctx;
+	if (!row->ok)
+		return 0;
+	if (vrow_strings(row, &l->t))
+		return err_set(l->e, KASI_EIO, "out of memory");
+	/* Validated: an integer 0..10000, and one of the two measures. */
+	int64_t bps = strtoll(l->t.col[l->col_limit], NULL, 10);
+	if (!strcmp(l->t.col[l->col_measure], "unpaids")) {
+		l->out->unpaids_bps = bps;
+		l->seen_unpaids = true;
+	} else {
+		l->out->disputes_bps = bps;
+		l->seen_disputes = true;
+	}
+	return 0;
+}
+
+int reasons_limits_load(const struct schema_set *set, struct debit_limits *out, struct err *e)
+{
+	const struct schema *s = schema_set_find(set, "debit_limits");
+	if (!s)
+		return err_set(e, KASI_ECONFIG, "no debit_limits schema in '%s'", set->dir);
+	struct limits_load l = { .out = out,
+				 .col_measure = schema_column_index(s, "measure"),
+				 .col_limit = schema_column_index(s, "limit_bps"),
+				 .e = e };
+	if (l.col_measure < 0 || l.col_limit < 0)
+		return err_set(e, KASI_ECONFIG,
+			       "the debit_limits schema lacks measure or limit_bps");
+	struct validate_opts opts = { .on_row = on_limit, .ctx = &l };
+	int rc = load_data(s, set, "the debit-order limits", &opts, e);
+	vstrings_release(&l.t);
+	if (!rc && !(l.seen_unpaids && l.seen_disputes))
+		rc = err_set(e, KASI_ECONFIG,
+			     "%s/debit_limits.csv must give both limits, unpaids and disputes",
+			     set->dir);
+	return rc;
 }

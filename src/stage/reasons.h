@@ -25,4 +25,15 @@ void reasons_free(struct reasons *r);
  * lives as long as r. */
 const char *reasons_normalise(const struct reasons *r, const char *channel, const char *raw);
 
+/* Whether the mapping marks the raw reason a dispute (the account holder
+ * disputes the debit). */
+bool reasons_is_dispute(const struct reasons *r, const char *channel, const char *raw);
+
+/* Debit-order health's limits, from DIR/debit_limits.csv (validated by the
+ * set's debit_limits schema): basis points of the final instructions. */
+struct debit_limits {
+	int64_t unpaids_bps, disputes_bps;
+};
+int reasons_limits_load(const struct schema_set *set, struct debit_limits *out, struct err *e);
+
 #endif

@@ -385,6 +385,23 @@ static int write_movements(struct run *r)
 	return rc;
 }
 
+/* What the period's debit instructions came to, for debit-order health. */
+static int write_debit_results(struct run *r)
+{
+	struct store_debit_result *rows = calloc(r->m.ntallies ? r->m.ntallies : 1, sizeof(*rows));
+	if (!rows)
+		return err_set(r->e, KASI_EIO, "out of memory");
+	for (size_t i = 0; i < r->m.ntallies; i++) {
+		const struct debit_tally *t = &r->m.tallies[i];
+		rows[i] =
+			(struct store_debit_result){ r->m.channels[t->channel].name, t->product_id,
+						     t->raw, t->instructions, t->unpaids };
+	}
+	int rc = store_debit_results_write(r->store, r->m.period, rows, r->m.ntallies, r->e);
+	free(rows);
+	return rc;
+}
+
 static int write_results(struct run *r)
 {
 	struct store *s = r->store;
@@ -401,6 +418,8 @@ static int write_results(struct run *r)
 	if (r->opts->write && (rc = write_movements(r)))
 		return rc;
 	lap(&t, "movements written");
+	if (r->opts->write && (rc = write_debit_results(r)))
+		return rc;
 	if (r->opts->write && (rc = store_period_reconciled(s, r->m.period, r->e)))
 		return rc;
 	if ((rc = store_discrepancy_total(s, r->m.period, &r->sum->total, r->e)))

@@ -266,7 +266,8 @@ static int period_reports(struct run *r, const char *period)
 		struct outcome_totals ot;
 		struct discrepancy_counts dc;
 		rc = outcomes ? period_report_outcomes(r->s, period, rep, &ot, e)
-			      : period_report_discrepancies(r->s, &period, 1, 0, rep, &dc, e);
+			      : period_report_discrepancies(r->s, &period, 1, 0, r->o->now, rep,
+							    &dc, e);
 		if (rc) {
 			report_abort(rep);
 			return rc;
@@ -346,7 +347,8 @@ static int file_report(struct run *r, const char *filed, int64_t file_id, const 
 	int rc = report_open(&rep, path, false, final, sizeof(final), r->e);
 	struct discrepancy_counts dc = { 0 };
 	if (!rc)
-		rc = period_report_discrepancies(r->s, ps->ptr, ps->n, file_id, rep, &dc, r->e);
+		rc = period_report_discrepancies(r->s, ps->ptr, ps->n, file_id, r->o->now, rep, &dc,
+						 r->e);
 	*n = dc.rows;
 	if (rc || !dc.rows) {
 		report_abort(rep);

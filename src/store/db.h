@@ -40,6 +40,23 @@ struct store {
 	size_t nproducts;
 };
 
+/* What makes a discrepancy (d, its file f) the exception it is, beside
+ * its period, code and channel: the subject its stage gave it (a policy's
+ * month: the policy), else its transaction id, else its reference,
+ * else its file's name, else what was expected (a missing file: the day).
+ * And the amount of the channel row that raised it, when one did. */
+#define STORE_EXCEPTION_SUBJECT                                                       \
+	"coalesce(d.subject, nullif(d.transaction_id, ''), nullif(d.reference, ''), " \
+	"f.name, d.expected, '')"
+#define STORE_EXCEPTION_AMOUNT \
+	"(SELECT amount FROM facts WHERE fact_id = d.file_id * 4294967296 + d.row)"
+
+/* A discrepancy just recorded, seen as its exception (exceptions.c). */
+int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e);
+/* A period's exceptions a reconcile made, cleared before it records what
+ * it finds now. */
+int db_exceptions_clear(struct store *s, const char *period, struct err *e);
+
 /* The array-as-table functions of arrays.c, on this connection. */
 int db_register_arrays(struct store *s, struct err *e);
 

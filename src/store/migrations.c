@@ -17,7 +17,7 @@
  * sqlite3 shell); instants are TEXT 'YYYY-MM-DDThh:mm:ssZ' in UTC.
  */
 #include "core/common.h"
-#include "store/store.h"
+#include "store/db.h"
 
 /* The indexes of the tables a first load fills (policies, ledger), named
  * here once: the first script creates them, and a first load drops and
@@ -404,6 +404,79 @@ static const char *const scripts[] = {
 	"	to_account = (SELECT v.payout_account FROM settlement_batches b\n"
 	"	                JOIN providers v USING (provider_id)\n"
 	"	               WHERE b.batch_id = payouts.batch_id);\n",
+
+	/* 8: exceptions, the finance team's worklist. A discrepancy is a
+	 * problem to be worked: the same problem (its period, code, channel
+	 * and subject: its transaction id, else its reference, else its
+	 * file's name, else what was expected) is one exception, whose id
+	 * survives re-ingests and re-reconciles (an overpayment is its
+	 * policy's, whichever payment it names). One a reconcile no longer
+	 * finds is cleared (kept, with when); a resolution is kept forever,
+	 * with the values it was made on: when they change, the exception is
+	 * open again. The discrepancies already stored become exceptions,
+	 * first seen when their file arrived or their period was reconciled
+	 * (the best this store knows). */
+	"ALTER TABLE discrepancies ADD COLUMN subject TEXT;\n"
+	"UPDATE discrepancies SET subject = reference WHERE code = 'OVERPAYMENT';\n"
+	"CREATE TABLE exceptions (\n"
+	"	exception_id   INTEGER PRIMARY KEY,\n"
+	"	period         TEXT NOT NULL,\n"
+	"	code           TEXT NOT NULL,\n"
+	"	channel        TEXT NOT NULL,\n"
+	"	subject        TEXT NOT NULL,\n"
+	"	source         TEXT NOT NULL CHECK (source = 'ingest' OR source = 'reconcile'),\n"
+	"	severity       TEXT NOT NULL,\n"
+	"	reference      TEXT,\n"
+	"	transaction_id TEXT,\n"
+	"	file           TEXT,\n"
+	"	row            INTEGER,\n"
+	"	expected       TEXT,\n"
+	"	actual         TEXT,\n"
+	"	amount         INTEGER,\n"
+	"	detail         TEXT NOT NULL,\n"
+	"	first_seen     TEXT NOT NULL,\n"
+	"	last_seen      TEXT NOT NULL,\n"
+	"	cleared_at     TEXT,\n"
+	"	UNIQUE (period, code, channel, subject)\n"
+	");\n"
+	"CREATE TABLE exception_resolutions (\n"
+	"	resolution_id INTEGER PRIMARY KEY,\n"
+	"	exception_id  INTEGER NOT NULL REFERENCES exceptions(exception_id),\n"
+	"	resolved_at   TEXT NOT NULL,\n"
+	"	resolved_by   TEXT NOT NULL,\n"
+	"	note          TEXT NOT NULL,\n"
+	"	expected      TEXT,\n"
+	"	actual        TEXT\n"
+	");\n"
+	"CREATE INDEX exception_resolutions_by_exception\n"
+	"	ON exception_resolutions(exception_id, resolution_id);\n"
+	/* Debit-order health: each reconcile of a period records, per debit
+	 * channel and product, the instructions that reached a final state
+	 * and the unpaids among them, by raw reason (a few hundred rows). */
+	"CREATE TABLE debit_results (\n"
+	"	period       TEXT NOT NULL,\n"
+	"	channel      TEXT NOT NULL,\n"
+	"	product_id   INTEGER NOT NULL,\n"
+	"	raw_reason   TEXT NOT NULL,\n"
+	"	instructions INTEGER NOT NULL CHECK (instructions >= 0),\n"
+	"	unpaids      INTEGER NOT NULL CHECK (unpaids >= 0),\n"
+	"	PRIMARY KEY (period, channel, product_id, raw_reason)\n"
+	") WITHOUT ROWID;\n"
+	/* A period reconciled before has none until it is reconciled again. */
+	"ALTER TABLE periods ADD COLUMN debit_results INTEGER NOT NULL DEFAULT 0;\n"
+	"INSERT INTO exceptions (period, code, channel, subject, source, severity, reference,\n"
+	"                        transaction_id, file, row, expected, actual, amount, detail,\n"
+	"                        first_seen, last_seen)\n"
+	"SELECT d.period, d.code, ifnull(d.channel, ''), " STORE_EXCEPTION_SUBJECT ", d.source,\n"
+	"       d.severity, d.reference, d.transaction_id, f.name, d.row, d.expected, d.actual,\n"
+	"       " STORE_EXCEPTION_AMOUNT ", d.detail,\n"
+	"       coalesce(CASE d.source WHEN 'reconcile' THEN p.reconciled_at ELSE f.received_at END,\n"
+	"                strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),\n"
+	"       coalesce(CASE d.source WHEN 'reconcile' THEN p.reconciled_at ELSE f.received_at END,\n"
+	"                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
+	"  FROM discrepancies d LEFT JOIN files f USING (file_id) LEFT JOIN periods p USING (period)\n"
+	" WHERE true ORDER BY d.discrepancy_id\n"
+	"    ON CONFLICT DO NOTHING;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -9,7 +9,7 @@
 /* ---- scheduling ------------------------------------------------------------ */
 
 static const char sql_period_get[] =
-	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, '')\n"
+	"SELECT ifnull(scheduled_at, ''), ifnull(reconciled_at, ''), debit_results\n"
 	"  FROM periods p WHERE period = ?1 AND scheduled_at IS NOT NULL";
 static const char sql_period_expected[] = "SELECT count(*) FROM expected WHERE period = ?1";
 
@@ -33,6 +33,7 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 	if (db_step_row(s, st, &rc, e, "reading a period")) {
 		snprintf(out->scheduled_at, sizeof(out->scheduled_at), "%s", db_col_text(st, 0));
 		snprintf(out->reconciled_at, sizeof(out->reconciled_at), "%s", db_col_text(st, 1));
+		out->debit_results = sqlite3_column_int(st, 2) != 0;
 		sqlite3_reset(st);
 		rc = store_period_files_since_reconciled(s, period, &out->files_since_reconciled,
 							 e);
@@ -655,7 +656,8 @@ int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 	st = db_prep(s, sql_discrepancies_clear, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
 	db_step_done(s, st, &rc, e, "clearing discrepancies");
-	return rc;
+	/* Cleared unless what is recorded next finds them again. */
+	return rc ? rc : db_exceptions_clear(s, period, e);
 }
 
 /* Outcomes go in through kasi_outcomes(?) (arrays.c): one statement for
@@ -677,7 +679,7 @@ int store_outcomes_add(struct store *s, const char *period, const struct store_o
 }
 
 static const char sql_period_reconciled[] =
-	"UPDATE periods SET reconciled_at = ?2,\n"
+	"UPDATE periods SET reconciled_at = ?2, debit_results = 1,\n"
 	"       reconciled_through_file = (SELECT ifnull(max(file_id), 0) FROM files)\n"
 	" WHERE period = ?1";
 
@@ -781,11 +783,18 @@ int store_outcome_find(struct store *s, const char *period, int64_t policy_id,
 	return rc;
 }
 
+/* Each with its exception: id, first seen, and whether its latest
+ * resolution was made on the values it has now. */
 static const char sql_each_discrepancy[] =
 	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"
 	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"
-	"       ifnull(d.file_id, 0)\n"
+	"       ifnull(d.file_id, 0), x.exception_id, x.first_seen,\n"
+	"       ifnull((SELECT r.expected IS x.expected AND r.actual IS x.actual\n"
+	"                 FROM exception_resolutions r WHERE r.exception_id = x.exception_id\n"
+	"                ORDER BY r.resolution_id DESC LIMIT 1), 0)\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
+	"  LEFT JOIN exceptions x ON x.period = d.period AND x.code = d.code\n"
+	"   AND x.channel = ifnull(d.channel, '') AND x.subject = " STORE_EXCEPTION_SUBJECT "\n"
 	" WHERE d.period = ?1\n"
 	" ORDER BY d.code, ifnull(f.name, ''), ifnull(d.row, 0), ifnull(d.transaction_id, ''),\n"
 	"          d.detail";
@@ -810,6 +819,9 @@ int store_each_discrepancy(struct store *s, const char *period,
 			.detail = db_col_text(st, 8),
 			.row = (uint64_t)sqlite3_column_int64(st, 9),
 			.file_id = sqlite3_column_int64(st, 10),
+			.exception_id = sqlite3_column_int64(st, 11),
+			.first_seen = db_col_text(st, 12),
+			.resolved = sqlite3_column_int(st, 13) != 0,
 		};
 		if ((rc = fn(ctx, &d)))
 			break;

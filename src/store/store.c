@@ -1331,8 +1331,8 @@ int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact
 
 static const char sql_discrepancy_insert[] =
 	"INSERT INTO discrepancies (period, code, severity, channel, file_id, row, reference,\n"
-	"                           transaction_id, expected, actual, detail, source)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+	"                           transaction_id, expected, actual, detail, source, subject)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e)
 {
@@ -1352,8 +1352,9 @@ int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, st
 	db_bind_opt_text(s, st, &rc, e, 10, d->actual);
 	db_bind_text(s, st, &rc, e, 11, d->detail);
 	db_bind_text(s, st, &rc, e, 12, d->source);
+	db_bind_opt_text(s, st, &rc, e, 13, d->subject);
 	db_step_done(s, st, &rc, e, "recording a discrepancy");
-	return rc;
+	return rc ? rc : db_exception_seen(s, sqlite3_last_insert_rowid(s->db), e);
 }
 
 /* ---- status ----------------------------------------------------------------- */

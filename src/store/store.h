@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 7
+#define STORE_VERSION 8
 
 struct store;
 
@@ -273,9 +273,93 @@ struct store_discrepancy {
 	uint64_t row;	 /* 0: none */
 	const char *reference, *transaction_id, *expected, *actual, *detail;
 	const char *source; /* "ingest" or "reconcile" */
+	/* What makes it the exception it is, beside its period, code and
+	 * channel; NULL: its transaction id, else reference, else file. */
+	const char *subject;
 };
 
 int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e);
+
+/* ---- exceptions: the finance team's worklist ------------------------ */
+
+/* A problem to be worked: the same period, code, channel and subject (the
+ * transaction id, else the reference, else the file's name) across
+ * re-ingests and re-reconciles. Its values are its latest discrepancy's. */
+struct store_exception {
+	int64_t id;
+	const char *period, *code, *severity, *channel, *reference, *transaction_id, *file;
+	uint64_t row; /* 0: none */
+	const char *expected, *actual, *detail;
+	bool has_amount; /* the channel row that raised it had an amount */
+	int64_t amount;
+	const char *first_seen, *last_seen, *cleared_at; /* cleared_at NULL: not cleared */
+	const char *resolved_at, *resolved_by, *note;	 /* the latest resolution, or NULL */
+	bool resolved; /* that resolution was made on the values it has now */
+};
+
+/* Every exception (of period, unless NULL), by id. */
+int store_each_exception(struct store *s, const char *period,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e);
+/* One exception: 1 through fn, or 0 when there is none of that id. */
+int store_exception_find(struct store *s, int64_t id,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e);
+/* Record who resolved exception id, when and why, on its values now (one
+ * transaction). -KASI_ENOINPUT when there is no such exception. */
+int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
+			    struct err *e);
+
+/* ---- debit-order health ---------------------------------------------- */
+
+/* A debit channel's instructions of a period that reached a final state,
+ * for one product, and its unpaids with one raw reason ("": none given;
+ * the instructions are counted under ""). */
+struct store_debit_result {
+	const char *channel;
+	int64_t product_id;
+	const char *raw_reason;
+	int64_t instructions, unpaids;
+};
+
+/* Replace the period's debit results (in the reconcile's transaction). */
+int store_debit_results_write(struct store *s, const char *period,
+			      const struct store_debit_result *r, size_t n, struct err *e);
+
+/* The periods' results, first..last, summed by provider: by channel,
+ * provider code, period, raw reason. */
+struct store_debit_row {
+	const char *period, *channel, *provider, *raw_reason;
+	int64_t instructions, unpaids;
+};
+int store_each_debit_result(struct store *s, const char *first, const char *last,
+			    int (*fn)(void *ctx, const struct store_debit_row *r), void *ctx,
+			    struct err *e);
+
+/* ---- the finance summary ----------------------------------------------- */
+
+/* A period's outcomes, one by one, with what the summary groups them by:
+ * the policy's provider, channel and debit day (0: none, paid any day). */
+struct store_outcome_cell {
+	const char *status, *provider, *channel;
+	int debit_day;
+	int64_t expected, collected, shortfall, pending;
+};
+int store_each_outcome_cell(struct store *s, const char *period,
+			    int (*fn)(void *ctx, const struct store_outcome_cell *c), void *ctx,
+			    struct err *e);
+
+/* The money movements of the period's outcomes (of policies scheduled in
+ * it), one by one: its business date, and what it collected or took back
+ * (a reversal on its own date, which may be after the period). They add
+ * up to the outcomes' collected. */
+struct store_movement_day {
+	const char *date;
+	int64_t collected, reversed;
+};
+int store_each_movement_day(struct store *s, const char *period,
+			    int (*fn)(void *ctx, const struct store_movement_day *d), void *ctx,
+			    struct err *e);
 
 /* ---- status --------------------------------------------------------- */
 
@@ -322,6 +406,7 @@ int store_file_outcome_counts(struct store *s, int64_t *applied, int64_t *reject
 struct store_period {
 	char scheduled_at[32], reconciled_at[32]; /* "" when not yet */
 	int64_t files_since_reconciled;
+	bool debit_results; /* its last reconcile recorded them (store version 8 on) */
 };
 /* The number of policies a period expects a premium of. */
 int store_period_expected(struct store *s, const char *period, int64_t *n, struct err *e);
@@ -716,8 +801,11 @@ struct store_outcome_row {
 struct store_discrepancy_row {
 	const char *code, *severity, *channel, *file, *reference, *transaction_id;
 	const char *expected, *actual, *detail;
-	uint64_t row;	 /* 0: none */
-	int64_t file_id; /* the file's row in the store; 0: none */
+	uint64_t row;	      /* 0: none */
+	int64_t file_id;      /* the file's row in the store; 0: none */
+	int64_t exception_id; /* the exception it is */
+	const char *first_seen;
+	bool resolved; /* its exception's latest resolution holds */
 };
 
 /* The period's outcomes by policy number; its discrepancies by code, file

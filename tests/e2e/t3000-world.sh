@@ -64,8 +64,8 @@ kasi report discrepancies --period 2026-10 --out "$tmp/discrepancies.csv"
 expect_status 0 "the discrepancies report is written"
 expect_out "discrepancies 2026-10: 16" "16 discrepancies"
 head -1 "$tmp/discrepancies.csv" > "$tmp/head"
-check "with the outcomes report's header" \
-	test "$(cat "$tmp/head")" = "code,severity,channel,file,row,reference,transaction_id,expected,actual,detail"
+check "with the discrepancies report's header" \
+	test "$(cat "$tmp/head")" = "code,severity,channel,file,row,reference,transaction_id,expected,actual,detail,id,status,first_seen,age"
 # Compare all but the free-text detail, read with a real CSV parser.
 # (None of these nine columns can hold a comma, so list mode is exact.)
 sqlite3 "$tmp/cmp.db" ".import --csv $tmp/discrepancies.csv d" \

@@ -20,8 +20,8 @@ sed -i -e 's/^\tvalues softycomp|collexia|easypay$/\tvalues softycomp|collexia|e
 	"$schemas/policies.schema"
 sed -i 's/^\tvalues softycomp|collexia|easypay|mobilemoney$/\tvalues softycomp|collexia|easypay|mobilemoney|debitron/' \
 	"$schemas/unpaid_reasons.schema"
-printf '%s\n' "debitron,Not enough money,INSUFFICIENT_FUNDS,Debitron's words" \
-	"debitron,Closed,ACCOUNT_CLOSED,Debitron's words" >>"$schemas/unpaid_reasons.csv"
+printf '%s\n' "debitron,Not enough money,INSUFFICIENT_FUNDS,,Debitron's words" \
+	"debitron,Closed,ACCOUNT_CLOSED,,Debitron's words" >>"$schemas/unpaid_reasons.csv"
 kasi --schemas "$schemas" validate "$schemas/unpaid_reasons.csv"
 expect_status 0 "the schemas load, with the new channel in the reason mapping"
 
@@ -131,5 +131,14 @@ check "Debitron's orphan is named in its own words" \
 kasi --db "$tmp/debitron.db" --schemas "$schemas" explain TP-0003 --period 2026-10
 expect_out "return: reverses DT000003 (Closed)" "explain: the November return, linked by mandate and run date"
 expect_out "reason ACCOUNT_CLOSED (the channel said: Closed)" "and its reason, raw and normalised"
+
+# Debit-order health knows Debitron by its schema's flow, as Softy Comp:
+# 4 collections, 2 returned (TP-0002, TP-0003; TP-0004's is an orphan).
+kasi --db "$tmp/softy.db" --schemas "$schemas" monitor --period 2026-10
+softy_line=$(grep -E '^  softycomp ' <<<"$out" | sed 's/^  softycomp /  CHANNEL /')
+kasi --db "$tmp/debitron.db" --schemas "$schemas" monitor --period 2026-10
+check "monitor counts Debitron's debits as Softy Comp's: 4 instructions, 2 unpaids" \
+	test "$(grep -E '^  debitron ' <<<"$out" | sed 's/^  debitron  /  CHANNEL /' | tr -s ' ')" = "$(tr -s ' ' <<<"$softy_line")"
+check "(4 instructions, 2 unpaids, 50.00%)" grep -qE '^  debitron +OLDMUTUAL +4 +2 +50\.00% ' <<<"$out"
 
 echo "1..$tap_n"

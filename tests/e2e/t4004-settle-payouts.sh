@@ -88,7 +88,9 @@ answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
 collect 20261004 5002 10.00
 "$KASI" settle --through 2026-10-04 >/dev/null
 sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUMN to_bank_id;
-	ALTER TABLE payouts DROP COLUMN to_account; PRAGMA user_version = 6;
+	ALTER TABLE payouts DROP COLUMN to_account; DROP TABLE exception_resolutions;
+	DROP TABLE exceptions; ALTER TABLE discrepancies DROP COLUMN subject; DROP TABLE debit_results;
+	ALTER TABLE periods DROP COLUMN debit_results; PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
 expect_status 0 "a version-6 store is migrated"

@@ -1,0 +1,284 @@
+/*
+ * exceptions.c — `kasi exceptions`: the finance team's worklist.
+ */
+#include "core/common.h"
+#include "cmd/cmd.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "stage/exception.h"
+
+#include <getopt.h>
+
+static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx);
+
+const struct command cmd_exceptions = {
+	.name = "exceptions",
+	.fn = cmd_exceptions_fn,
+	.flags = CMD_NEEDS_DB,
+	.usage = "kasi exceptions [--period YYYY-MM] [--all] [--json]\n"
+		 "       kasi exceptions resolve ID --note TEXT",
+	.summary = "the discrepancies still to be worked, oldest problems kept by their id",
+	.help = "usage: kasi exceptions [--period YYYY-MM] [--all] [--json]\n"
+		"       kasi exceptions resolve ID --note TEXT\n"
+		"\n"
+		"Every discrepancy is an exception: a problem to be worked, with an id\n"
+		"that stays the same across re-ingests, re-reconciles and nightly runs\n"
+		"(the same period, code, channel and transaction id, else reference,\n"
+		"else file). It was first seen when a run first raised it and last seen\n"
+		"when one last did; one a reconcile no longer finds is cleared (kept,\n"
+		"with the time).\n"
+		"\n"
+		"The list shows the open exceptions (of one period, with --period), the\n"
+		"money at stake first: the difference between expected and actual when\n"
+		"both are amounts, else the one that is, else the amount of the row that\n"
+		"raised it. Each has its age since first seen (0-1d, 2-7d, 8-30d, >30d);\n"
+		"the last lines count them, and their money, by age.\n"
+		"\n"
+		"  --period YYYY-MM  only that period's exceptions\n"
+		"  --all             resolved and cleared ones too, with their status\n"
+		"  --json            one JSON document (docs/exceptions.md has its shape)\n"
+		"\n"
+		"'resolve ID --note TEXT' records who ($USER), when and why: the\n"
+		"exception is resolved, and stays so through every re-run, until its\n"
+		"values (expected, actual) change: then it is open again by itself.\n"
+		"Every resolution is kept.\n"
+		"\n"
+		"exit: 0 listed (or resolved), 64 usage, 66 no store or no such exception,\n"
+		"74 I/O error, 75 locked, 78 a bad $KASI_NOW\n",
+};
+
+static void print_item(const struct exception_item *it, bool all)
+{
+	const struct store_exception *x = &it->x;
+	char stake[MONEY_BUFSZ];
+	money_format(it->at_stake, stake);
+	/* A whole file's problem names the file; a missing one, the day. */
+	const char *subject = x->reference	  ? x->reference
+			      : x->transaction_id ? "-"
+			      : x->file		  ? x->file
+			      : x->expected	  ? x->expected
+						  : "-";
+	printf("%6" PRId64 "  %s  %-26s %-12s %-16s %-22s %12s  %-5s %s", x->id, x->period, x->code,
+	       *x->channel ? x->channel : "-", subject, x->transaction_id ? x->transaction_id : "-",
+	       stake, exception_age_name(it->age), x->first_seen);
+	if (all)
+		printf("  %s", it->status);
+	printf("\n");
+	if (all && x->resolved_at)
+		printf("        %s by %s on %s: %s\n",
+		       it->x.resolved ? "resolved" : "resolved (values changed since)",
+		       x->resolved_by, x->resolved_at, x->note);
+}
+
+static void print_list(const struct exception_list *l, const char *period, bool all)
+{
+	char stake[MONEY_BUFSZ];
+	money_format(l->at_stake, stake);
+	printf("exceptions%s%s: %" PRId64 " open, %" PRId64 " resolved, %" PRId64
+	       " cleared; %zu listed, %s at stake\n",
+	       period ? " " : "", period ? period : "", l->open, l->resolved, l->cleared, l->n,
+	       stake);
+	if (!l->n)
+		return;
+	printf("\n%6s  %-7s  %-26s %-12s %-16s %-22s %12s  %-5s %s%s\n", "id", "period", "code",
+	       "channel", "reference/file", "transaction_id", "at stake", "age", "first seen",
+	       all ? "  status" : "");
+	for (size_t i = 0; i < l->n; i++)
+		print_item(&l->items[i], all);
+	printf("\nby age:");
+	for (int a = 0; a <= EXCEPTION_AGES; a++) {
+		if (a == EXCEPTION_AGES && !l->by_age[a].count)
+			break;
+		money_format(l->by_age[a].at_stake, stake);
+		printf("%s %s %" PRId64 " (%s)", a ? "," : "",
+		       exception_age_name((enum exception_age)a), l->by_age[a].count, stake);
+	}
+	printf("\n");
+}
+
+static void json_item(struct json *j, const struct exception_item *it)
+{
+	const struct store_exception *x = &it->x;
+	json_object(j, NULL);
+	json_int(j, "id", x->id);
+	const char *text[][2] = { { "status", it->status },
+				  { "period", x->period },
+				  { "code", x->code },
+				  { "severity", x->severity },
+				  { "channel", *x->channel ? x->channel : NULL },
+				  { "reference", x->reference },
+				  { "transaction_id", x->transaction_id },
+				  { "file", x->file },
+				  { "expected", x->expected },
+				  { "actual", x->actual },
+				  { "detail", x->detail },
+				  { "first_seen", x->first_seen },
+				  { "last_seen", x->last_seen },
+				  { "age", exception_age_name(it->age) },
+				  { "cleared_at", x->cleared_at } };
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++)
+		json_text(j, text[i][0], text[i][1]);
+	if (x->row)
+		json_int(j, "row", (int64_t)x->row);
+	else
+		json_null(j, "row");
+	json_money(j, "at_stake", it->at_stake);
+	if (x->resolved_at) {
+		json_object(j, "resolution");
+		json_text(j, "by", x->resolved_by);
+		json_text(j, "at", x->resolved_at);
+		json_text(j, "note", x->note);
+		json_bool(j, "holds", x->resolved);
+		json_close(j, '}');
+	} else {
+		json_null(j, "resolution");
+	}
+	json_close(j, '}');
+}
+
+static void print_json(const struct exception_list *l, const char *period)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "period", period);
+	json_int(&j, "open", l->open);
+	json_int(&j, "resolved", l->resolved);
+	json_int(&j, "cleared", l->cleared);
+	json_money(&j, "at_stake", l->at_stake);
+	json_object(&j, "by_age");
+	for (int a = 0; a <= EXCEPTION_AGES; a++) {
+		if (a == EXCEPTION_AGES && !l->by_age[a].count)
+			break;
+		json_object(&j, exception_age_name((enum exception_age)a));
+		json_int(&j, "count", l->by_age[a].count);
+		json_money(&j, "at_stake", l->by_age[a].at_stake);
+		json_close(&j, '}');
+	}
+	json_close(&j, '}');
+	json_array(&j, "exceptions");
+	for (size_t i = 0; i < l->n; i++)
+		json_item(&j, &l->items[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
+}
+
+static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *period = NULL;
+	bool all = false, json = false;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return cmd_print_help(&cmd_exceptions);
+		if (c == 'p' && period)
+			return cmd_option_twice(&cmd_exceptions, "--period", period, optarg);
+		if (c == 'p')
+			period = optarg;
+		else if (c == 'a')
+			all = true;
+		else if (c == 'j')
+			json = true;
+		else
+			return cmd_usage_error(&cmd_exceptions, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cmd_usage_error(&cmd_exceptions, "unexpected '%s'", argv[optind]);
+	int32_t p;
+	if (period && period_parse(period, strlen(period), &p) != DATE_OK)
+		return cmd_usage_error(&cmd_exceptions, "--period must be YYYY-MM, got '%s'",
+				       period);
+	struct err e = { 0 };
+	struct exception_list l = { 0 };
+	int64_t now;
+	int rc = cmd_clock(&now, &e);
+	if (!rc)
+		rc = exception_list_build(ctx->store, period, all, now, &l, &e);
+	if (!rc && json)
+		print_json(&l, period);
+	else if (!rc)
+		print_list(&l, period, all);
+	exception_list_release(&l);
+	if (rc)
+		log_error("%s", e.msg);
+	return -rc;
+}
+
+static int print_resolved(void *ctx, const struct store_exception *x)
+{
+	(void)ctx;
+	printf("exception %" PRId64 " (%s %s %s, %s) resolved by %s: %s\n", x->id, x->period,
+	       x->code,
+	       x->reference	   ? x->reference
+	       : x->transaction_id ? x->transaction_id
+				   : "",
+	       exception_status(x->cleared_at, x->resolved), x->resolved_by, x->note);
+	return 0;
+}
+
+static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "note", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *note = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return cmd_print_help(&cmd_exceptions);
+		if (c == 'n' && note)
+			return cmd_option_twice(&cmd_exceptions, "--note", note, optarg);
+		if (c != 'n')
+			return cmd_usage_error(&cmd_exceptions, "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		note = optarg;
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(&cmd_exceptions, "resolve takes one exception ID");
+	char *end;
+	errno = 0;
+	long long id = strtoll(argv[optind], &end, 10);
+	if (errno || *end || end == argv[optind] || id <= 0)
+		return cmd_usage_error(&cmd_exceptions, "an exception ID is a number, got '%s'",
+				       argv[optind]);
+	if (!note || !*note)
+		return cmd_usage_error(&cmd_exceptions,
+				       "resolve needs --note TEXT: why it is resolved");
+	for (const char *ch = note; *ch; ch++)
+		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+			return cmd_usage_error(&cmd_exceptions,
+					       "--note is one line of text: no control characters");
+	const char *who = getenv("USER");
+	struct err e = { 0 };
+	int rc = store_exception_resolve(ctx->store, id, who && *who ? who : "unknown", note, &e);
+	if (!rc) {
+		int found = store_exception_find(ctx->store, id, print_resolved, NULL, &e);
+		rc = found < 0 ? found : 0;
+	}
+	if (rc)
+		log_error("%s", e.msg);
+	return -rc;
+}
+
+static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx)
+{
+	if (argc > 1 && !strcmp(argv[1], "resolve"))
+		return resolve_exception(argc - 1, argv + 1, ctx);
+	return list_exceptions(argc, argv, ctx);
+}

@@ -1,0 +1,166 @@
+/*
+ * exceptions.c — the store's side of the finance team's worklist.
+ *
+ * Every discrepancy recorded is seen as an exception (its period, code,
+ * channel and subject: STORE_EXCEPTION_SUBJECT): a new one is made, one
+ * known is seen again (its values brought up to date, cleared no more).
+ * A reconcile clears the period's exceptions it made before, then
+ * records what it finds, each seen again: what it no longer finds stays
+ * cleared, with the time. Both happen in the transaction that writes the
+ * discrepancies, so the worklist is never out of step with them.
+ */
+#include "core/common.h"
+#include "store/db.h"
+
+/* The upsert every discrepancy recorded goes through. */
+static const char sql_exception_seen[] =
+	"INSERT INTO exceptions (period, code, channel, subject, source, severity, reference,\n"
+	"                        transaction_id, file, row, expected, actual, amount, detail,\n"
+	"                        first_seen, last_seen)\n"
+	"SELECT d.period, d.code, ifnull(d.channel, ''), " STORE_EXCEPTION_SUBJECT ", d.source,\n"
+	"       d.severity, d.reference, d.transaction_id, f.name, d.row, d.expected, d.actual,\n"
+	"       " STORE_EXCEPTION_AMOUNT ", d.detail, ?2, ?2\n"
+	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
+	" WHERE d.discrepancy_id = ?1\n"
+	"    ON CONFLICT (period, code, channel, subject) DO UPDATE SET\n"
+	"       source = excluded.source, severity = excluded.severity,\n"
+	"       reference = excluded.reference, transaction_id = excluded.transaction_id,\n"
+	"       file = excluded.file, row = excluded.row, expected = excluded.expected,\n"
+	"       actual = excluded.actual, amount = excluded.amount, detail = excluded.detail,\n"
+	"       last_seen = excluded.last_seen, cleared_at = NULL";
+
+int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_exception_seen, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, discrepancy_id);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_step_done(s, st, &rc, e, "recording an exception");
+	return rc;
+}
+
+static const char sql_exceptions_clear[] =
+	"UPDATE exceptions SET cleared_at = ?2\n"
+	" WHERE period = ?1 AND source = 'reconcile' AND cleared_at IS NULL";
+
+int db_exceptions_clear(struct store *s, const char *period, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_exceptions_clear, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_step_done(s, st, &rc, e, "clearing exceptions");
+	return rc;
+}
+
+/* An exception with its latest resolution, and whether that resolution
+ * was made on the values the exception has now. */
+#define EXCEPTION_COLUMNS                                                                  \
+	"SELECT x.exception_id, x.period, x.code, x.severity, x.channel, x.reference,\n"   \
+	"       x.transaction_id, x.file, ifnull(x.row, 0), x.expected, x.actual,\n"       \
+	"       x.amount, x.detail, x.first_seen, x.last_seen, x.cleared_at,\n"            \
+	"       r.resolved_at, r.resolved_by, r.note,\n"                                   \
+	"       r.resolution_id IS NOT NULL AND r.expected IS x.expected\n"                \
+	"                                   AND r.actual IS x.actual\n"                    \
+	"  FROM exceptions x LEFT JOIN exception_resolutions r\n"                          \
+	"    ON r.resolution_id = (SELECT max(resolution_id) FROM exception_resolutions\n" \
+	"                           WHERE exception_id = x.exception_id)\n"
+
+static const char sql_each_exception[] = EXCEPTION_COLUMNS " WHERE ?1 IS NULL OR x.period = ?1\n"
+							   " ORDER BY x.exception_id";
+static const char sql_exception_find[] = EXCEPTION_COLUMNS " WHERE x.exception_id = ?1";
+
+static void exception_row(sqlite3_stmt *st, struct store_exception *x)
+{
+	*x = (struct store_exception){
+		.id = sqlite3_column_int64(st, 0),
+		.period = db_col_text(st, 1),
+		.code = db_col_text(st, 2),
+		.severity = db_col_text(st, 3),
+		.channel = db_col_text(st, 4),
+		.reference = db_col_text(st, 5),
+		.transaction_id = db_col_text(st, 6),
+		.file = db_col_text(st, 7),
+		.row = (uint64_t)sqlite3_column_int64(st, 8),
+		.expected = db_col_text(st, 9),
+		.actual = db_col_text(st, 10),
+		.has_amount = sqlite3_column_type(st, 11) != SQLITE_NULL,
+		.amount = sqlite3_column_int64(st, 11),
+		.detail = db_col_text(st, 12),
+		.first_seen = db_col_text(st, 13),
+		.last_seen = db_col_text(st, 14),
+		.cleared_at = db_col_text(st, 15),
+		.resolved_at = db_col_text(st, 16),
+		.resolved_by = db_col_text(st, 17),
+		.note = db_col_text(st, 18),
+		.resolved = sqlite3_column_int(st, 19) != 0,
+	};
+}
+
+int store_each_exception(struct store *s, const char *period,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_exception, &rc, e);
+	if (period)
+		db_bind_text(s, st, &rc, e, 1, period);
+	while (db_step_row(s, st, &rc, e, "reading exceptions")) {
+		struct store_exception x;
+		exception_row(st, &x);
+		if ((rc = fn(ctx, &x)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+int store_exception_find(struct store *s, int64_t id,
+			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
+			 struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_exception_find, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, id);
+	if (db_step_row(s, st, &rc, e, "reading an exception")) {
+		struct store_exception x;
+		exception_row(st, &x);
+		rc = fn(ctx, &x);
+		sqlite3_reset(st);
+		return rc ? rc : 1;
+	}
+	return rc;
+}
+
+/* A resolution keeps the values it was made on: the exception's now. */
+static const char sql_exception_resolve[] =
+	"INSERT INTO exception_resolutions (exception_id, resolved_at, resolved_by, note,\n"
+	"                                   expected, actual)\n"
+	"SELECT exception_id, ?2, ?3, ?4, expected, actual FROM exceptions\n"
+	" WHERE exception_id = ?1";
+
+int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
+			    struct err *e)
+{
+	char now[32];
+	store_now(now);
+	int rc = store_begin(s, e);
+	sqlite3_stmt *st = db_prep(s, sql_exception_resolve, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, id);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_bind_text(s, st, &rc, e, 3, who);
+	db_bind_text(s, st, &rc, e, 4, note);
+	db_step_done(s, st, &rc, e, "recording a resolution");
+	if (!rc && sqlite3_changes(s->db) != 1)
+		rc = err_set(e, KASI_ENOINPUT,
+			     "no exception %" PRId64 " (see 'kasi exceptions --all')", id);
+	if (!rc && !(rc = store_commit(s, e)))
+		return 0;
+	store_rollback(s);
+	return rc;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Exceptions, the finance team's worklist: every discrepancy of the fixture
+# world is an exception with an id that survives re-reconciles, re-ingests
+# and a store migration; one no longer found is cleared (kept); a
+# resolution holds until the exception's values change; ages and the money
+# at stake are as worked out by hand from the fixture files.
+. "$(dirname "$0")/lib.sh"
+
+db=$tmp/kasi.db
+export KASI_DB=$db
+world "$db"
+T0=2026-11-01T01:00:00+02:00
+export KASI_NOW=$T0
+files=$(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
+	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
+done | sort | awk '{print $2}' | grep -v 20261103)
+for f in $files; do "$KASI" ingest "$f" >/dev/null 2>&1; done
+"$KASI" schedule --period 2026-10 >/dev/null
+"$KASI" reconcile --period 2026-10 >/dev/null
+
+# id CODE SUBJECT: the exception's id, from the store.
+id() { sql "$db" "SELECT exception_id FROM exceptions WHERE code = '$1' AND subject = '$2'"; }
+# row CODE: the listing's line of the exception of that code (one only).
+line() { grep -E "^ +[0-9]+  2026-10  $1 " <<<"$out"; }
+
+kasi exceptions
+expect_status 0 "kasi exceptions lists the worklist"
+expect_out "exceptions: 16 open, 0 resolved, 0 cleared; 16 listed" "each of October's 16 discrepancies is an open exception"
+# At stake, by hand: 125.00 in our ledger against 120.00 in the file; an
+# overpayment of 100.00 on an 80.00 premium; a 40.00 ledger record the
+# file lacks; a 60.00 topup to a code nobody has; a rejected file: 0.
+check "an amount mismatch puts the difference at stake (5.00)" grep -q ' 5\.00  0-1d ' <<<"$(line AMOUNT_MISMATCH)"
+check "an overpayment puts what was paid over at stake (20.00)" grep -q ' 20\.00  0-1d ' <<<"$(line OVERPAYMENT)"
+check "a record missing from the file puts its amount at stake (40.00)" grep -q ' 40\.00  0-1d ' <<<"$(line MISSING_FROM_FILE)"
+check "a rejected file names the file and puts nothing at stake" grep -qE 'easypay_recon_20261021\.csv .* 0\.00  0-1d' <<<"$(line FILE_REJECTED)"
+check "the most money at stake comes first: the failed 300.00 cashout" \
+	grep -qE '^ +[0-9]+  2026-10  STATUS_MISMATCH .* 300\.00 ' <<<"$(sed -n 4p <<<"$out")"
+check "the money at stake adds up (5+20+40+60+50.50+300+180+150+150+120+100+96.50+95.50+60 = 1427.50)" \
+	grep -q '1427.50 at stake' <<<"$out"
+expect_out "by age: 0-1d 16 (1427.50), 2-7d 0 (0.00), 8-30d 0 (0.00), >30d 0 (0.00)" "counted by age"
+
+# The discrepancies report carries each one's exception.
+kasi report discrepancies --period 2026-10 --out "$tmp/d.csv"
+check "the report gains id,status,first_seen,age after detail" \
+	test "$(head -1 "$tmp/d.csv" | tr -d '\r')" = "code,severity,channel,file,row,reference,transaction_id,expected,actual,detail,id,status,first_seen,age"
+sqlite3 "$tmp/cmp.db" ".import --csv $tmp/d.csv d"
+kasi exceptions --json
+printf '%s\n' "$out" >"$tmp/x.json"
+check "--json is one JSON document" test "$(sql "$tmp/cmp.db" "SELECT json_valid(CAST(readfile('$tmp/x.json') AS TEXT))")" = 1
+sql "$tmp/cmp.db" "CREATE TABLE x AS SELECT json_extract(value, '\$.id') AS id, json_extract(value, '\$.code') AS code,
+	json_extract(value, '\$.transaction_id') AS tx, json_extract(value, '\$.at_stake') AS at_stake
+	FROM json_each(json_extract(CAST(readfile('$tmp/x.json') AS TEXT), '\$.exceptions'))"
+check "the report's ids are the worklist's, row for row" \
+	test "$(sql "$tmp/cmp.db" "SELECT count(*) FROM d JOIN x ON CAST(x.id AS TEXT) = d.id AND x.code = d.code AND ifnull(x.tx, '') = d.transaction_id")" = 16
+check "every row of the report is open, first seen at $T0, 0-1d" \
+	test "$(sql "$tmp/cmp.db" "SELECT count(*) FROM d WHERE status = 'open' AND first_seen = '$T0' AND age = '0-1d'")" = 16
+check "--json gives the money at stake as text in rands" \
+	test "$(sql "$tmp/cmp.db" "SELECT at_stake FROM x WHERE code = 'AMOUNT_MISMATCH'")" = 5.00
+
+# Reconciling again, days later: the same problems, the same ids.
+before=$(sql "$db" "SELECT exception_id, code, subject, first_seen FROM exceptions ORDER BY 1")
+T1=2026-11-04T01:00:00+02:00
+KASI_NOW=$T1 "$KASI" reconcile --period 2026-10 >/dev/null
+check "a reconcile later keeps every id and first_seen" \
+	test "$(sql "$db" "SELECT exception_id, code, subject, first_seen FROM exceptions ORDER BY 1")" = "$before"
+check "and marks them seen again" test "$(sql "$db" "SELECT count(*) FROM exceptions WHERE last_seen = '$T1'")" = 11
+KASI_NOW=$T1 kasi exceptions
+expect_out "by age: 0-1d 0 (0.00), 2-7d 16 (1427.50)" "three days on, all are 2-7d old"
+# The same duplicate file again is the same problem, seen again.
+dup=$(id DUPLICATE_FILE easypay_recon_20261005.csv.gz)
+KASI_NOW=$T1 "$KASI" ingest "$fixtures/world/easypay_recon_20261005.csv.gz" >/dev/null 2>&1
+check "a duplicate file sent again is no new exception: still the one ($dup)" \
+	test "$(sql "$db" "SELECT count(*), max(exception_id) FROM exceptions WHERE code = 'DUPLICATE_FILE'")" = "1|$dup"
+
+# A resolution: who, when, why; it survives a reconcile.
+mismatch=$(id AMOUNT_MISMATCH EP_TXN_20261005_001)
+USER=alice KASI_NOW=$T1 kasi exceptions resolve "$mismatch" --note "till short; EasyPay agreed"
+expect_status 0 "an exception is resolved"
+expect_out "resolved by alice: till short; EasyPay agreed" "saying by whom and why"
+KASI_NOW=$T1 "$KASI" reconcile --period 2026-10 >/dev/null
+kasi exceptions
+expect_out "15 open, 1 resolved" "it stays resolved through a reconcile"
+check "and leaves the open list" test -z "$(line AMOUNT_MISMATCH)"
+kasi exceptions --all
+check "--all shows it, resolved, with the note" grep -q "resolved by alice on $T1: till short; EasyPay agreed" <<<"$out"
+KASI_NOW=$T1 kasi report discrepancies --period 2026-10 --out "$tmp/d2.csv"
+check "the report says resolved" grep -q "^AMOUNT_MISMATCH,.*,$mismatch,resolved,$T0,2-7d" "$tmp/d2.csv"
+
+# A resolved exception whose values change is open again: a later 30.00
+# topup by POL-1012 makes its overpayment 50.00 (130.00 on 80.00).
+over=$(id OVERPAYMENT POL-1012)
+USER=bob kasi exceptions resolve "$over" --note "refund of 20.00 sent"
+cat >"$tmp/easypay_recon_20261026.csv" <<'EOF'
+transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number
+EP_TXN_20261026_001,91234567890608,topup,EP_MERCHANT_13579,EP_TERMINAL_007,CASHIER_311,2026-10-26T13:00:00+02:00,30.00,settled,Boxer - Umlazi,RCP-002301
+EOF
+T2=2026-11-05T01:00:00+02:00
+export KASI_NOW=$T2
+"$KASI" ingest "$tmp/easypay_recon_20261026.csv" >/dev/null
+"$KASI" reconcile --period 2026-10 >/dev/null
+kasi exceptions
+check "the overpayment is the same exception ($over), open again, 50.00 at stake" \
+	grep -qE "^ +$over  2026-10  OVERPAYMENT .* 50\.00 " <<<"$out"
+kasi exceptions --all
+expect_out "resolved (values changed since) by bob" "--all says its resolution no longer holds"
+
+# Cleared: the new topup is missing from our ledger until the ledger has it.
+missing=$(id MISSING_FROM_LEDGER EP_TXN_20261026_001)
+check "the topup missing from the ledger is a new exception" test -n "$missing"
+printf 'transaction_id,channel,reference,transaction_timestamp,amount,status\nEP_TXN_20261026_001,easypay,91234567890608,2026-10-26T13:00:00+02:00,30.00,settled\n' >"$tmp/ledger2.csv"
+T3=2026-11-06T01:00:00+02:00
+KASI_NOW=$T3 "$KASI" load ledger "$tmp/ledger2.csv" >/dev/null
+KASI_NOW=$T3 "$KASI" reconcile --period 2026-10 >/dev/null
+check "once the ledger has it, a reconcile clears it (kept, with the time)" \
+	test "$(sql "$db" "SELECT cleared_at FROM exceptions WHERE exception_id = $missing")" = "$T3"
+kasi exceptions
+check "a cleared exception is not listed" test -z "$(line MISSING_FROM_LEDGER | grep EP_TXN_20261026_001)"
+kasi exceptions --all --json
+printf '%s\n' "$out" >"$tmp/all.json"
+check "--all --json lists it as cleared" \
+	test "$(sql "$tmp/cmp.db" "SELECT json_extract(value, '\$.status') FROM json_each(json_extract(CAST(readfile('$tmp/all.json') AS TEXT), '\$.exceptions')) WHERE json_extract(value, '\$.id') = $missing")" = cleared
+
+# Ages, by the clock.
+KASI_NOW=2026-11-11T01:00:00+02:00 kasi exceptions --period 2026-10
+expect_out "8-30d 15" "ten days after first seen, 8-30d"
+KASI_NOW=2026-12-11T01:00:00+02:00 kasi exceptions --period 2026-10
+expect_out ">30d 15" "forty days after, >30d"
+kasi exceptions --period 2026-09
+expect_out "exceptions 2026-09: 0 open" "another period has none"
+
+# Mistakes.
+kasi exceptions --period 2026-13
+expect_status 64 "a bad period is a usage error"
+kasi exceptions resolve 99999 --note x
+expect_status 66 "resolving an exception that does not exist exits 66"
+expect_err "no exception 99999" "naming it"
+kasi exceptions resolve "$mismatch"
+expect_status 64 "a resolution needs a note"
+kasi exceptions resolve "$mismatch" --note "$(printf 'two\nlines')"
+expect_status 64 "a note is one line"
+kasi exceptions resolve abc --note x
+expect_status 64 "an id is a number"
+KASI_NOW=0001-01-01T00:00:00Z kasi exceptions
+expect_status 78 "a KASI_NOW kasi cannot take is a configuration error"
+check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 2
+
+# A store written before exceptions (version 7) keeps every discrepancy,
+# each now an exception first seen when the store first knew of it.
+old=$tmp/v7.db
+sqlite3 "$old" <"$fixtures/store/v7-world.sql"
+chmod 600 "$old"
+check "the version-7 store has 16 discrepancies" test "$(sql "$old" "SELECT count(*) FROM discrepancies")" = 16
+kasi --db "$old" init
+expect_status 0 "it is migrated"
+check "its 16 discrepancies are kept" test "$(sql "$old" "SELECT count(*) FROM discrepancies")" = 16
+check "each is one open exception" test "$(sql "$old" "SELECT count(*) FROM exceptions WHERE cleared_at IS NULL")" = 16
+check "reconcile's first seen when the period was reconciled, ingest's when the file came" \
+	test "$(sql "$old" "SELECT count(*) FROM exceptions x JOIN periods p USING (period) WHERE (x.source = 'reconcile' AND x.first_seen = p.reconciled_at) OR (x.source = 'ingest' AND x.first_seen = (SELECT received_at FROM files WHERE name = x.file ORDER BY file_id DESC LIMIT 1))")" = 16
+kasi --db "$old" report discrepancies --period 2026-10 --out "$tmp/old.csv"
+expect_status 0 "its discrepancies report is written"
+check "every row with its exception's id" test "$(awk -F, 'NR > 1 && $(NF-3) !~ /^[0-9]+$/' "$tmp/old.csv" | wc -l)" = 0
+kasi --db "$old" reconcile --period 2026-10
+check "a reconcile after the migration keeps the same ids" \
+	test "$(sql "$old" "SELECT count(*) FROM exceptions")" = 16
+
+echo "1..$tap_n"

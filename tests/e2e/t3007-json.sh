@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# --json on the commands that print a summary (reconcile, settle, status;
+# exceptions and monitor have their own tests): one JSON document each,
+# with the figures the human summary prints, amounts as strings of rands.
+. "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is missing (scripts/deps.sh installs it)"; exit 0; }
+db=$tmp/kasi.db
+export KASI_DB=$db KASI_NOW=2026-11-08T01:00:00+02:00
+world "$db"
+for f in $(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
+	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
+done | sort | awk '{print $2}' | grep -v 20261103); do "$KASI" ingest "$f" >/dev/null 2>&1; done
+"$KASI" schedule --period 2026-10 >/dev/null
+
+kasi reconcile --period 2026-10 --json
+expect_status 1 "reconcile --json exits as reconcile does (1: discrepancies)"
+printf '%s\n' "$out" >"$tmp/r.json"
+check "one JSON document" jq -e . "$tmp/r.json" >/dev/null
+# The fixture world's October, as tests/e2e/expected has it: 12 policies,
+# 16 discrepancies, 11 of them found by reconciling.
+check "policies, discrepancies, found by reconciling" \
+	test "$(jq -r '"\(.policies) \(.discrepancies) \(.found_by_reconciling)"' "$tmp/r.json")" = "12 16 11"
+human=$("$KASI" reconcile --period 2026-10)
+for s in PAID_FULL PAID_PARTIAL UNPAID CANCELLED; do
+	n=$(awk -v s="$s" '$1 == s {print $2}' <<<"$human")
+	check "$s: $n, as the summary says" test "$(jq -r ".by_status.$s" "$tmp/r.json")" = "$n"
+done
+money=$(grep -o 'expected .*' <<<"$human")
+check "the money as the summary says ($money)" \
+	test "$(jq -r '"expected \(.expected), collected \(.collected), shortfall \(.shortfall), pending \(.pending)"' "$tmp/r.json")" = "$money"
+check "amounts are strings with two decimals" test "$(jq -r '.expected | type' "$tmp/r.json")" = string
+
+kasi settle --through 2026-10-31 --json
+expect_status 0 "settle --json"
+printf '%s\n' "$out" >"$tmp/s.json"
+# tests/e2e/expected/world_settlement_2026-10-31.csv: OLDMUTUAL net
+# 967.10, HOLLARD 278.41.
+check "two batches, their nets as worked out by hand" \
+	test "$(jq -r '[.batches_shown[] | "\(.provider) \(.net) \(.payout)"] | sort | join(",")' "$tmp/s.json")" = "HOLLARD 278.41 KP000000000002,OLDMUTUAL 967.10 KP000000000001"
+check "batches and lines counted" test "$(jq -r '"\(.batches) \(.nothing_new)"' "$tmp/s.json")" = "2 false"
+kasi settle --through 2026-10-31 --json
+check "settling again: nothing new, said in JSON" \
+	test "$(jq -r '"\(.nothing_new) \(.settled_through) \(.batches)"' <<<"$out")" = "true 2026-10-31 0"
+
+kasi status --json
+expect_status 0 "status --json"
+printf '%s\n' "$out" >"$tmp/st.json"
+check "status: one JSON document" jq -e . "$tmp/st.json" >/dev/null
+# 3 registers and 9 channel files applied; the file of the 21st rejected,
+# the .gz of the 5th a duplicate.
+check "files applied, rejected, duplicates (12, 1, 1)" \
+	test "$(jq -r '.files | "\(.applied) \(.rejected) \(.duplicates)"' "$tmp/st.json")" = "12 1 1"
+check "the period, reconciled, not out of date" \
+	test "$(jq -r '.periods[] | "\(.period) \(.outcomes) \(.out_of_date)"' "$tmp/st.json")" = "2026-10 12 false"
+check "discrepancies by code add up to 16" test "$(jq '[.discrepancies[].count] | add' "$tmp/st.json")" = 16
+check "16 open exceptions, 1427.50 at stake" \
+	test "$(jq -r '.exceptions | "\(.open) \(.open_at_stake)"' "$tmp/st.json")" = "16 1427.50"
+check "every batch, each with its payout" \
+	test "$(jq -r '[.batches[] | "\(.batch_id) \(.payout.state)"] | join(",")' "$tmp/st.json")" = "2 instructed,1 instructed"
+
+# Out of date shows in status --json; hostile text stays valid JSON.
+cat >"$tmp/easypay_recon_20261027.csv" <<'EOF'
+transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number
+EP_TXN_20261027_001,91234567890608,topup,EP_MERCHANT_13579,EP_TERMINAL_007,CASHIER_311,2026-10-27T13:00:00+02:00,30.00,settled,"Boxer ""\ Umlazi",RCP-002401
+EOF
+"$KASI" ingest "$tmp/easypay_recon_20261027.csv" >/dev/null
+kasi status --json
+check "a period out of date says so" \
+	test "$(jq -r '.periods[0] | "\(.out_of_date) \(.files_since_reconciled)"' <<<"$out")" = "true 1"
+kasi exceptions resolve 1 --note 'a "quoted" \ note, tab	in it'
+expect_status 64 "a note with a tab is refused (one line of plain text)"
+kasi exceptions resolve 1 --note 'a "quoted" \ note'
+kasi exceptions --all --json
+check "a note with quotes and a backslash stays valid JSON, read back as written" \
+	test "$(jq -r '.exceptions[] | select(.id == 1) | .resolution.note' <<<"$out")" = 'a "quoted" \ note'
+
+kasi reconcile --period 2026-10 --json --period 2026-11
+expect_status 64 "--period twice is still a usage error"
+kasi status --json extra
+expect_status 64 "status takes nothing but --json"
+
+echo "1..$tap_n"
