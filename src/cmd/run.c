@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/dates.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "stage/fetch.h"
 #include "stage/run.h"
@@ -16,9 +17,9 @@ const struct command cmd_run = {
 	.name = "run",
 	.fn = cmd_run_fn,
 	.flags = CMD_NEEDS_DB | CMD_JOB_LOG,
-	.usage = "kasi run JOBFILE [--date YYYY-MM-DD]",
+	.usage = "kasi run JOBFILE [--date YYYY-MM-DD] [--json]",
 	.summary = "the nightly job: fetch, validate, ingest, reconcile, report, file away",
-	.help = "usage: kasi run JOBFILE [--date YYYY-MM-DD]\n"
+	.help = "usage: kasi run JOBFILE [--date YYYY-MM-DD] [--json]\n"
 		"\n"
 		"Run the job JOBFILE describes (jobs/README.md) for the day D (--date,\n"
 		"a date of the years 2000 to 2999; default yesterday, SAST), end to end:\n"
@@ -58,6 +59,9 @@ const struct command cmd_run = {
 		"on stderr is; with standard error not a terminal (cron), only warnings\n"
 		"and errors are logged unless -v is given.\n"
 		"\n"
+		"--json prints the run's outcome as one JSON document on stdout\n"
+		"(docs/json.md), the line a file going to stderr with the log.\n"
+		"\n"
 		"exit: the worst of the run: 0 every file clean, 1 discrepancies (or a\n"
 		"file refused or missing), 64 usage, 65 a file rejected, 66 no job file or\n"
 		"no store, 69 the server could not be reached, trusted or entered, 74 I/O\n"
@@ -85,14 +89,44 @@ static int notify_timeout(int *seconds, struct err *e)
 	return 0;
 }
 
+/* The run's outcome as one JSON document (docs/json.md). */
+static void print_json(const struct job *job, const struct run_result *res, bool stopped,
+		       const char *why)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_text(&j, "job", *job->name ? job->name : NULL);
+	json_text(&j, "day", *res->day ? res->day : NULL);
+	json_int(&j, "status", res->status);
+	json_bool(&j, "stopped", stopped);
+	json_text(&j, "error", stopped ? why : NULL);
+	json_int(&j, "fetched", res->fetched);
+	json_int(&j, "files", res->files);
+	json_int(&j, "clean", res->clean);
+	json_int(&j, "with_discrepancies", res->with_discrepancies);
+	json_int(&j, "rejected", res->rejected);
+	json_int(&j, "missing", res->missing);
+	json_int(&j, "missing_new", res->missing_new);
+	json_text(&j, "summary", res->summary);
+	json_array(&j, "reports");
+	for (size_t i = 0; i < res->nreports; i++)
+		json_text(&j, NULL, res->reports[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
+}
+
 static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "date", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { .out = stdout };
+	bool json = false;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -102,6 +136,10 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			if (o.date)
 				return cmd_option_twice(&cmd_run, "--date", o.date, optarg);
 			o.date = optarg;
+			break;
+		case 'j':
+			json = true;
+			o.out = stderr; /* a line a file, as the log; the document alone on stdout */
 			break;
 		case 'h': return cmd_print_help(&cmd_run);
 		default:
@@ -152,11 +190,13 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		if (*job.name)
 			snprintf(res.summary, sizeof(res.summary), "%s: run stopped: exit %d",
 				 job.name, res.status);
-	} else {
+	} else if (!json) {
 		char prefix[96];
 		log_prefix(prefix, sizeof(prefix));
 		printf("%s: %s\n", prefix, res.summary);
 	}
+	if (json)
+		print_json(&job, &res, rc != 0, e.msg);
 	/* Every run that took the job's lock tells notify how it ended, a
 	 * store locked or failing included. */
 	if (lock >= 0)

@@ -75,6 +75,25 @@ kasi exceptions --all --json
 check "a note with quotes and a backslash stays valid JSON, read back as written" \
 	test "$(jq -r '.exceptions[] | select(.id == 1) | .resolution.note' <<<"$out")" = 'a "quoted" \ note'
 
+# kasi run --json: the document alone on stdout, the lines a file on stderr.
+mkdir -p "$tmp/drop" "$tmp/root"
+cp "$fixtures/world/easypay_recon_20261020.csv" "$tmp/drop/"
+printf '%s\n' '[job]' 'name = easypay' 'source = local' "remote_dir = $tmp/drop" \
+	'pattern = ^easypay_recon_[0-9]{8}\.csv$' 'schema = easypay_recon' "root = $tmp/root" \
+	'deadline = 07:00' 'after_pull = keep' >"$tmp/easypay.job"
+KASI_NOW=2026-10-21T06:00:00+02:00 kasi run "$tmp/easypay.job" --date 2026-10-20 --json
+printf '%s\n' "$out" >"$tmp/run.json"
+check "run --json: one JSON document on stdout" jq -e . "$tmp/run.json" >/dev/null
+check "its status is the run's exit status ($status)" test "$(jq -r .status "$tmp/run.json")" = "$status"
+check "the job, its day, one file fetched and filed, not stopped" \
+	test "$(jq -r '"\(.job) \(.day) \(.fetched) \(.files) \(.stopped)"' "$tmp/run.json")" = "easypay 2026-10-20 1 1 false"
+check "the reports it wrote, each there" \
+	test "$(jq -r '.reports[]' "$tmp/run.json" | while read -r f; do test -f "$f" && echo ok; done | wc -l)" = "$(jq '.reports | length' "$tmp/run.json")"
+expect_err "easypay_recon_20261020.csv" "the line a file went to stderr"
+kasi run "$tmp/missing.job" --json
+check "a run that cannot start says so in JSON too (exit $status)" \
+	test "$(jq -r '"\(.stopped) \(.status)"' <<<"$out")" = "true $status"
+
 kasi reconcile --period 2026-10 --json --period 2026-11
 expect_status 64 "--period twice is still a usage error"
 kasi status --json extra
