@@ -35,7 +35,7 @@ size_t text_utf8_len(const char *s, size_t n);
 /* Most code points of a value shown in a message before it is cut. */
 #define TEXT_RENDER_MAX 64
 /* A buffer always big enough for text_render's output. */
-#define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 4 + 64)
+#define TEXT_RENDER_BUFSZ (TEXT_RENDER_MAX * 6 + 64)
 
 /* The shortest run of digits that makes any value personal: an SA ID
  * number has 13, a bank account number 6 to 20, a phone number 10 or 11
@@ -51,8 +51,9 @@ size_t text_utf8_len(const char *s, size_t n);
 bool text_has_digit_run(const char *s, size_t n);
 
 /* Render s[0..n) into out (NUL-terminated, returns the length): control
- * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the rest as
- * is, cut after TEXT_RENDER_MAX code points with "...(N chars)". With
+ * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the characters
+ * that change how a line reads without showing (C1 controls, direction
+ * overrides such as U+202E, zero-width ones) as \uXXXX, the rest as is, cut after TEXT_RENDER_MAX code points with "...(N chars)". With
  * `mask`, or when s has a run of TEXT_DIGIT_RUN digits, all but the last
  * four characters become '*' (a value of four characters or fewer is
  * hidden entirely: its last four are all of it). Every value quoted in a
@@ -63,5 +64,17 @@ size_t text_render(const char *s, size_t n, bool mask, char *out, size_t outsz);
  * hold TEXT_RENDER_BUFSZ bytes; returns out. For formatting a value
  * into a message: "'%s' is not a known product". */
 const char *text_value(const char *s, char *out);
+
+/* Most characters of a name shown before it is cut, and a buffer always
+ * big enough for text_name's output. */
+#define TEXT_NAME_MAX	255
+#define TEXT_NAME_BUFSZ (TEXT_NAME_MAX * 6 + 64)
+
+/* A name from outside (a file name in a partner's directory) rendered for
+ * a message or a log into out (TEXT_NAME_BUFSZ bytes); returns out.
+ * Escaped as text_render escapes, so no name can break a line, colour a
+ * terminal or read backwards; never masked (it is a name, not a field's
+ * value); cut after TEXT_NAME_MAX characters. */
+const char *text_name(const char *s, char *out);
 
 #endif
