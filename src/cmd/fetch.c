@@ -4,7 +4,9 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "stage/fetch.h"
+#include "stage/run.h"
 
 #include <getopt.h>
 
@@ -21,24 +23,35 @@ const struct command cmd_fetch = {
 		"Pull the new files of the job JOBFILE describes (jobs/README.md) into\n"
 		"ROOT/inbox. Over SFTP, the server's host key must be in the job's\n"
 		"known_hosts file (nothing else is read, not ~/.ssh, not ssh_config):\n"
-		"an unknown, changed or other-type key is refused, with the key's\n"
-		"SHA-256 fingerprint, and nothing is ever added to known_hosts. Only the\n"
-		"job's private key is offered.\n"
+		"an unknown, changed or other-type key, or one known_hosts marks\n"
+		"@revoked, is refused, with the key's SHA-256 fingerprint, and nothing\n"
+		"is ever added to known_hosts (@cert-authority lines trust nothing: no\n"
+		"host certificates are taken). Only the job's private key is offered.\n"
+		"The key and known_hosts are read from regular files only.\n"
 		"\n"
-		"A name the job's pattern takes is fetched once: a file fetched before\n"
-		"(the same name, size and modification time, or the same name and\n"
-		"content) is not fetched again, even after it left the inbox. A name\n"
-		"holding '/', '..' or a control character, and anything that is not a\n"
-		"regular file, is refused. A file is copied to a hidden temporary name,\n"
-		"its size checked against the listing, synced and renamed into place:\n"
-		"the inbox never holds part of a file, and a transfer cut short is\n"
-		"fetched again by the next run. Then the job's after_pull is done on\n"
-		"the server (keep, delete, or move:DIR).\n"
+		"It takes the job's lock (ROOT/.lock), as `kasi run` does: while a run\n"
+		"or a fetch of the job holds it, it exits 75 at once, naming the pid.\n"
+		"\n"
+		"A name the job's pattern does not take is passed over, whatever it\n"
+		"holds. A name it takes is fetched once: a file fetched before (the\n"
+		"same name, size and modification time, or the same name and content)\n"
+		"is not fetched again, even after it left the inbox. Refused: a name\n"
+		"holding '/', '..', a control character or bytes that are not UTF-8, a\n"
+		"name longer than " FETCH_NAME_MAX_TEXT " bytes, anything not a regular file.\n"
+		"A file is copied to a hidden temporary name (.NAME.part-PID), checked\n"
+		"(all its listed bytes read, and its size and modification time asked\n"
+		"again once read: a file rewritten meanwhile is not taken), synced and\n"
+		"renamed into place: the inbox never holds part of a file, and a\n"
+		"transfer cut short is fetched again by the next run. A file that\n"
+		"cannot be read (gone, unreadable) is logged and the others are fetched.\n"
+		"Then the job's after_pull is done on the server (keep, delete, or\n"
+		"move:DIR). Names are shown escaped (\\n, \\xNN, \\u202E).\n"
 		"\n"
 		"exit: 0 fetched (or nothing new), 1 a file was refused or not taken\n"
 		"this time (the log says why), 66 no job file or no store, 69 the server\n"
-		"could not be reached, trusted or entered, 74 I/O error, 75 store\n"
-		"locked, 78 a bad job file\n",
+		"could not be reached, trusted or entered, 74 I/O error, 75 the job or\n"
+		"the store locked, 78 a bad job file (or a key or known_hosts that is\n"
+		"not a regular file)\n",
 };
 
 static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
@@ -60,18 +73,28 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_fetch, "expected one JOBFILE");
 	struct err e = { 0 };
 	struct job job;
+	int lock = -1;
 	int rc = job_load(&job, argv[optind], &e);
 	struct fetch_result res = { 0 };
+	/* Two pulls of a job at once would write the same files: the job's
+	 * lock, as a run takes it, keeps the second out. */
+	if (!rc)
+		rc = fetch_prepare_root(&job, &e);
+	if (!rc)
+		rc = run_lock(&job, &lock, &e);
 	if (!rc)
 		rc = fetch_job(ctx->store, &job, &res, &e);
+	if (lock >= 0)
+		close(lock);
 	if (rc) {
 		log_error("%s", e.msg);
 		job_release(&job);
 		fetch_result_release(&res);
 		return -rc;
 	}
+	char shown[TEXT_NAME_BUFSZ];
 	for (size_t i = 0; i < res.nnames; i++)
-		printf("%s: fetched %s\n", job.name, res.names[i]);
+		printf("%s: fetched %s\n", job.name, text_name(res.names[i], shown));
 	printf("%s: %d fetched, %d fetched before, %d refused, %d not taken this time; inbox "
 	       "%s/inbox\n",
 	       job.name, res.fetched, res.known, res.refused, res.failed, job.root);

@@ -59,12 +59,14 @@ static uint32_t utf8_decode(const unsigned char *s, size_t len)
 	return cp;
 }
 
-/* A C1 control, or a character that reorders or hides the text around
- * it: the bidirectional marks, embeddings, overrides and isolates. */
+/* Characters that do nothing visible but can change how a line reads: the
+ * C1 controls (U+009B starts a terminal escape like ESC [), the direction
+ * marks, embeddings, overrides and isolates (U+202E shows "abc.exe" as
+ * "exe.cba"), the zero-width ones and the line and paragraph separators. */
 static bool is_invisible_control(uint32_t cp)
 {
-	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
 bool text_has_invisible_control(const char *str, size_t n)
@@ -186,6 +188,46 @@ bool text_has_digit_run(const char *s, size_t n)
 	return false;
 }
 
+/* s[0..n) into o, escaped, the characters before the first `hidden`
+ * masked, cut after `max` characters. */
+static void render(const unsigned char *s, size_t n, size_t hidden, size_t max, size_t total,
+		   struct out *o)
+{
+	size_t shown = 0, idx = 0;
+	for (size_t i = 0; i < n; idx++) {
+		size_t len = char_len(s + i, n - i);
+		if (shown == max) {
+			char tail[48];
+			int k = snprintf(tail, sizeof(tail), "...(%zu chars)", total);
+			out_bytes(o, tail, (size_t)k);
+			break;
+		}
+		uint32_t cp = len > 1 ? utf8_decode(s + i, len) : s[i];
+		if (idx < hidden) {
+			out_bytes(o, "*", 1);
+		} else if (len == 1 &&
+			   (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\' || s[i] >= 0x80)) {
+			out_escape(o, s[i]);
+		} else if (is_invisible_control(cp)) {
+			char buf[16];
+			int k = snprintf(buf, sizeof(buf), "\\u%04X", (unsigned)cp);
+			out_bytes(o, buf, (size_t)k);
+		} else {
+			out_bytes(o, (const char *)s + i, len);
+		}
+		shown++;
+		i += len;
+	}
+}
+
+static size_t count_chars(const unsigned char *s, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i += char_len(s + i, n - i))
+		total++;
+	return total;
+}
+
 size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t outsz)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -194,39 +236,21 @@ size_t text_render(const char *str, size_t n, bool mask, char *outbuf, size_t ou
 		return 0;
 	outbuf[0] = '\0';
 	mask = mask || text_has_digit_run(str, n);
-
-	size_t total = 0;
-	for (size_t i = 0; i < n; i += char_len(s + i, n - i))
-		total++;
-
+	size_t total = count_chars(s, n);
 	/* With a mask, the characters before the last four become '*'. */
 	size_t hidden = mask && total > 4 ? total - 4 : (mask ? total : 0);
-	size_t shown = 0, idx = 0;
-	for (size_t i = 0; i < n; idx++) {
-		size_t len = char_len(s + i, n - i);
-		if (shown == TEXT_RENDER_MAX) {
-			char tail[48];
-			int k = snprintf(tail, sizeof(tail), "...(%zu chars)", total);
-			out_bytes(&o, tail, (size_t)k);
-			break;
-		}
-		if (idx < hidden) {
-			out_bytes(&o, "*", 1);
-		} else if (len == 1 &&
-			   (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\' || s[i] >= 0x80)) {
-			out_escape(&o, s[i]);
-		} else if (len > 1 && is_invisible_control(utf8_decode(s + i, len))) {
-			char u[16];
-			int k = snprintf(u, sizeof(u), "\\u%04X",
-					 (unsigned)utf8_decode(s + i, len));
-			out_bytes(&o, u, (size_t)k);
-		} else {
-			out_bytes(&o, (const char *)s + i, len);
-		}
-		shown++;
-		i += len;
-	}
+	render(s, n, hidden, TEXT_RENDER_MAX, total, &o);
 	return o.len;
+}
+
+const char *text_name(const char *s, char *out)
+{
+	struct out o = { out, TEXT_NAME_BUFSZ, 0 };
+	size_t n = strlen(s);
+	out[0] = '\0';
+	render((const unsigned char *)s, n, 0, TEXT_NAME_MAX,
+	       count_chars((const unsigned char *)s, n), &o);
+	return out;
 }
 
 const char *text_value(const char *s, char *out)

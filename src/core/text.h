@@ -33,10 +33,10 @@ enum text_status text_scan(const char *s, size_t n, uint32_t *codepoints);
 size_t text_utf8_len(const char *s, size_t n);
 
 /* Whether s[0..n) holds a C1 control (U+0080..U+009F) or a character
- * that reorders the text shown around it (the bidirectional marks,
- * embeddings, overrides and isolates: U+061C, U+200E, U+200F,
- * U+202A..U+202E, U+2066..U+2069): well-formed UTF-8 that no honest name
- * holds, and that would make a message or a listing lie. */
+ * that does nothing visible but changes how the text around it reads (the
+ * bidirectional marks, embeddings, overrides and isolates, the zero-width
+ * characters, the line and paragraph separators): well-formed UTF-8 that
+ * no honest name holds, and that would make a message or a listing lie. */
 bool text_has_invisible_control(const char *s, size_t n);
 
 /* Most code points of a value shown in a message before it is cut. */
@@ -71,5 +71,17 @@ size_t text_render(const char *s, size_t n, bool mask, char *out, size_t outsz);
  * hold TEXT_RENDER_BUFSZ bytes; returns out. For formatting a value
  * into a message: "'%s' is not a known product". */
 const char *text_value(const char *s, char *out);
+
+/* Most characters of a name shown before it is cut, and a buffer always
+ * big enough for text_name's output. */
+#define TEXT_NAME_MAX	255
+#define TEXT_NAME_BUFSZ (TEXT_NAME_MAX * 6 + 64)
+
+/* A name from outside (a file name in a partner's directory) rendered for
+ * a message or a log into out (TEXT_NAME_BUFSZ bytes); returns out.
+ * Escaped as text_render escapes, so no name can break a line, colour a
+ * terminal or read backwards; never masked (it is a name, not a field's
+ * value); cut after TEXT_NAME_MAX characters. */
+const char *text_name(const char *s, char *out);
 
 #endif

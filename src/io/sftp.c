@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "core/clock.h"
+#include "core/text.h"
 
 /* libssh's blocking SFTP calls wait for the server without end (its
  * timeout option covers the connection only). A watchdog thread bounds
@@ -144,6 +145,21 @@ static const char *why(struct sftp_client *c)
 	return c->why;
 }
 
+/* Whether the session still stands: a failure then was the file's (gone,
+ * unreadable), and the next file can be tried. */
+static bool session_up(struct sftp_client *c)
+{
+	bool fired = false;
+	if (c->wd.running) {
+		pthread_mutex_lock(&c->wd.lock);
+		fired = c->wd.fired;
+		pthread_mutex_unlock(&c->wd.lock);
+	}
+	return !fired && c->ssh && ssh_is_connected(c->ssh) &&
+	       !(ssh_get_status(c->ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR)) && c->sftp &&
+	       ssh_channel_is_open(c->sftp->channel) && !ssh_channel_is_eof(c->sftp->channel);
+}
+
 const char *sftp_library_version(void)
 {
 	return ssh_version(0);
@@ -208,14 +224,159 @@ static int check_host_key(struct sftp_client *c, const struct sftp_target *t, st
 		       t->host, t->port, why, t->known_hosts, fp, t->port, t->host, t->known_hosts);
 }
 
+/* What a path is when it is not a regular file, for a message. */
+static const char *kind_of(mode_t mode)
+{
+	return S_ISDIR(mode)			? "a directory"
+	       : S_ISFIFO(mode)			? "a FIFO"
+	       : S_ISSOCK(mode)			? "a socket"
+	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+						: "not a regular file";
+}
+
+/* Open the job's key or known_hosts for reading, as a regular file only:
+ * opened without waiting (a FIFO would hold the nightly job for good) and
+ * then checked. Returns 0 (*fd open), 1 when it does not exist and that
+ * is allowed (*fd -1), or -KASI_ECONFIG. */
+static int open_regular(const char *what, const char *path, bool may_be_missing, int *fd,
+			struct err *e)
+{
+	struct stat st;
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT && may_be_missing)
+		return 1;
+	if (*fd < 0)
+		return err_sys(e, KASI_ECONFIG, "cannot read the job's %s '%s'", what, path);
+	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return err_set(e, KASI_ECONFIG,
+			       "the job's %s '%s' is %s: kasi reads it only from a regular file",
+			       what, path, kind_of(st.st_mode));
+	}
+	return 0;
+}
+
+/* Before connecting: the job's key and known_hosts are regular files (or
+ * known_hosts is not made yet: it trusts nothing, and the refusal tells
+ * the server's fingerprint). */
+static int check_trust_files(const struct sftp_target *t, struct err *e)
+{
+	int fd, rc = open_regular("identity", t->identity, false, &fd, e);
+	if (!rc) {
+		close(fd);
+		rc = open_regular("known_hosts", t->known_hosts, true, &fd, e);
+	}
+	if (!rc)
+		close(fd);
+	return rc < 0 ? rc : 0;
+}
+
+/* Whether a known_hosts line marks the key k as @revoked ("@revoked HOSTS
+ * TYPE KEY"). The line's hosts are not looked at: a key revoked for one
+ * name is revoked for all (OpenSSH's own words: it must not ever be
+ * accepted). */
+static bool revokes(char *line, ssh_key k)
+{
+	char *p = line + strspn(line, " \t");
+	if (strncmp(p, "@revoked", 8) || (p[8] != ' ' && p[8] != '\t'))
+		return false;
+	p += 8;
+	char *field[3];
+	for (size_t i = 0; i < 3; i++) {
+		p += strspn(p, " \t");
+		field[i] = p;
+		p += strcspn(p, " \t\r\n");
+		if (p == field[i])
+			return false;
+		char end = *p;
+		*p = '\0';
+		p += end != '\0';
+	}
+	ssh_key listed = NULL;
+	enum ssh_keytypes_e type = ssh_key_type_from_name(field[1]);
+	bool same = type != SSH_KEYTYPE_UNKNOWN &&
+		    ssh_pki_import_pubkey_base64(field[2], type, &listed) == SSH_OK &&
+		    ssh_key_cmp(listed, k, SSH_KEY_CMP_PUBLIC) == 0;
+	ssh_key_free(listed);
+	return same;
+}
+
+/* libssh reads no markers: an "@revoked" line is passed over as a host
+ * it does not know, and the same key listed plainly elsewhere would be
+ * trusted. kasi reads them itself: a revoked key is refused, whatever
+ * else the file says. (An "@cert-authority" line is passed over too:
+ * kasi takes no host certificates, so it trusts nothing.) */
+static int check_revoked(struct sftp_client *c, const struct sftp_target *t, struct err *e)
+{
+	int fd, rc = open_regular("known_hosts", t->known_hosts, true, &fd, e);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	FILE *f = fdopen(fd, "r");
+	ssh_key key = NULL;
+	if (!f) {
+		close(fd);
+		return err_sys(e, KASI_EIO, "cannot read the job's known_hosts '%s'",
+			       t->known_hosts);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, at = 0;
+	if (ssh_get_server_publickey(c->ssh, &key) != SSH_OK)
+		key = NULL; /* then check_host_key refuses it */
+	while (key && !at && getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (revokes(line, key))
+			at = lineno;
+	}
+	free(line);
+	fclose(f);
+	ssh_key_free(key);
+	if (!at)
+		return 0;
+	char fp[128];
+	fingerprint(c->ssh, fp, sizeof(fp));
+	return err_set(e, KASI_EUNAVAILABLE,
+		       "refusing %s:%d: its host key %s is marked @revoked in %s (line %d): a "
+		       "revoked key is never trusted, whatever else known_hosts says; nothing was "
+		       "fetched. Ask the partner for the server's new key and its fingerprint",
+		       t->host, t->port, fp, t->known_hosts, at);
+}
+
+/* The private key, read as a regular file only (see open_regular), and
+ * wiped from memory once imported. */
+static int load_identity(const char *path, ssh_key *key, struct err *e)
+{
+	int fd, rc = open_regular("identity", path, false, &fd, e);
+	if (rc)
+		return rc;
+	char buf[64 * 1024];
+	size_t n = 0;
+	ssize_t got;
+	while (n < sizeof(buf) - 1 && (got = read(fd, buf + n, sizeof(buf) - 1 - n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (ssh_pki_import_privkey_base64(buf, NULL, NULL, NULL, key) != SSH_OK)
+		rc = err_set(e, KASI_ECONFIG,
+			     "cannot read the private key '%s' (a key with a "
+			     "passphrase cannot be used unattended)",
+			     path);
+	explicit_bzero(buf, n);
+	return rc;
+}
+
 static int authenticate(struct sftp_client *c, const struct sftp_target *t, struct err *e)
 {
 	ssh_key key = NULL;
-	if (ssh_pki_import_privkey_file(t->identity, NULL, NULL, NULL, &key) != SSH_OK)
-		return err_set(e, KASI_ECONFIG,
-			       "cannot read the private key '%s' (a key with a "
-			       "passphrase cannot be used unattended)",
-			       t->identity);
+	int rc = load_identity(t->identity, &key, e);
+	if (rc)
+		return rc;
 	int r = ssh_userauth_publickey(c->ssh, NULL, key);
 	ssh_key_free(key);
 	if (r == SSH_AUTH_SUCCESS)
@@ -249,13 +410,18 @@ int sftp_client_open(struct sftp_client **out, const struct sftp_target *t, stru
 	snprintf(c->host, sizeof(c->host), "%s", t->host);
 	c->timeout = t->timeout;
 	c->port = t->port;
+	int rc = check_trust_files(t, e);
+	if (rc)
+		return rc;
 	if (set_options(c, t))
 		return remote_error(c, e, "cannot set up a connection to");
 	if (ssh_connect(c->ssh) != SSH_OK)
 		return remote_error(c, e, "cannot connect to");
 	if (watchdog_start(c))
 		return err_set(e, KASI_EIO, "cannot start a thread to time the server's answers");
-	int rc = check_host_key(c, t, e);
+	rc = check_revoked(c, t, e);
+	if (!rc)
+		rc = check_host_key(c, t, e);
 	arm(c);
 	if (!rc)
 		rc = authenticate(c, t, e);
@@ -325,6 +491,26 @@ static void join(char *out, size_t size, const char *dir, const char *name)
 	snprintf(out, size, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
 
+/* "host:dir/name" for a message, the name rendered safely. */
+static const char *where(struct sftp_client *c, const char *dir, const char *name, char *out,
+			 size_t size)
+{
+	char shown[TEXT_NAME_BUFSZ];
+	size_t n = strlen(dir);
+	snprintf(out, size, "%s:%s%s%s", c->host, dir, n && dir[n - 1] == '/' ? "" : "/",
+		 text_name(name, shown));
+	return out;
+}
+
+/* A step on one file failed: the file's failure while the session stands
+ * (-KASI_ENOINPUT: gone, unreadable; the next file is tried), else the
+ * session's (-KASI_EUNAVAILABLE). */
+static int file_error(struct sftp_client *c, struct err *e, const char *what, const char *at)
+{
+	return err_set(e, session_up(c) ? KASI_ENOINPUT : KASI_EUNAVAILABLE, "%s %s: %s", what, at,
+		       why(c));
+}
+
 static int write_all(int fd, const char *buf, size_t n)
 {
 	while (n) {
@@ -339,112 +525,153 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Reads are pipelined: FETCH_DEPTH requests of FETCH_CHUNK bytes in
+/* Reads are pipelined: up to FETCH_DEPTH requests of FETCH_CHUNK bytes in
  * flight (512 KiB), as OpenSSH's sftp does, so a transfer is not one
  * round trip per chunk. Each request names its offset; the answers come
  * back in order. Deeper is slower with libssh: past its channel window
  * the answers wait on window adjustments (measured on a local sshd: 8 or
- * 16 in flight fetch 490 MB in ~2.5 s, 32 in 4-7 s, 64 in 7-8 s). */
+ * 16 in flight fetch 490 MB in ~2.5 s, 32 in 4-7 s, 64 in 7-8 s). Nothing
+ * is asked past the listed size: a small file is one read, not sixteen
+ * and as many more to hear the end (the end is known from the listing,
+ * and the file's size and time are asked again once it is read). */
 #define FETCH_CHUNK (32 * 1024)
 #define FETCH_DEPTH 16
 
-struct in_flight {
+struct transfer {
+	struct sftp_client *c;
+	sftp_file f;
+	uint64_t size; /* the listed size */
+	int fd;
+	void (*chunk)(void *ctx, const void *data, size_t n);
+	void *ctx;
+	char *buf;
+	const char *at; /* host:path, for messages */
+	/* The requests in flight, oldest at head. */
 	int id[FETCH_DEPTH];
 	uint64_t offset[FETCH_DEPTH];
+	uint32_t len[FETCH_DEPTH];
 	size_t head, n;
 };
 
 /* Read and drop every answer still in flight (libssh keeps each until it
  * is read). */
-static int drain(sftp_file f, struct in_flight *q, char *buf)
+static int drain(struct transfer *t)
 {
 	int failed = 0;
-	for (; q->n; q->n--, q->head = (q->head + 1) % FETCH_DEPTH)
-		failed |= sftp_async_read(f, buf, FETCH_CHUNK, (uint32_t)q->id[q->head]) < 0;
-	q->head = 0;
+	for (; t->n; t->n--, t->head = (t->head + 1) % FETCH_DEPTH)
+		failed |= sftp_async_read(t->f, t->buf, t->len[t->head], (uint32_t)t->id[t->head]) <
+			  0;
+	t->head = 0;
 	return failed ? -1 : 0;
 }
 
-int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, int fd,
-		      void (*chunk)(void *ctx, const void *data, size_t n), void *ctx,
-		      uint64_t *copied, struct err *e)
+/* Ask for the next chunks, up to the listed size. */
+static int ask(struct transfer *t, uint64_t *next, struct err *e)
 {
-	char path[PATH_MAX];
-	join(path, sizeof(path), dir, name);
+	while (*next < t->size && t->n < FETCH_DEPTH) {
+		uint64_t left = t->size - *next;
+		uint32_t len = left < FETCH_CHUNK ? (uint32_t)left : FETCH_CHUNK;
+		int id = sftp_async_read_begin(t->f, len);
+		if (id < 0)
+			return file_error(t->c, e, "cannot read", t->at);
+		size_t at = (t->head + t->n++) % FETCH_DEPTH;
+		t->id[at] = id;
+		t->offset[at] = *next;
+		t->len[at] = len;
+		*next += len;
+	}
+	return 0;
+}
+
+/* Copy the file's first t->size bytes (fewer when it ends sooner) into
+ * t->fd; the count into *copied. */
+static int transfer(struct transfer *t, uint64_t *copied, struct err *e)
+{
+	uint64_t next = 0;
+	int rc = 0;
+	for (;;) {
+		arm(t->c);
+		rc = ask(t, &next, e);
+		disarm(t->c);
+		if (rc || !t->n)
+			break;
+		int id = t->id[t->head];
+		uint64_t offset = t->offset[t->head];
+		uint32_t len = t->len[t->head];
+		t->head = (t->head + 1) % FETCH_DEPTH;
+		t->n--;
+		arm(t->c);
+		/* Asked for len: libssh moves the file's offset back by what
+		 * an answer lacks of the size given here. */
+		int got = sftp_async_read(t->f, t->buf, len, (uint32_t)id);
+		disarm(t->c);
+		if (got < 0) {
+			rc = file_error(t->c, e, "cannot read", t->at);
+			break;
+		}
+		if (got == 0) /* it ends before its listed size: it was cut */
+			break;
+		if (write_all(t->fd, t->buf, (size_t)got)) {
+			rc = err_sys(e, KASI_EIO, "cannot write the copy of %s", t->at);
+			break;
+		}
+		if (t->chunk)
+			t->chunk(t->ctx, t->buf, (size_t)got);
+		*copied += (uint64_t)got;
+		if ((uint32_t)got < len) {
+			/* Less than asked (the file cut, or a server that reads
+			 * less at a time): what is in flight is dropped and asked
+			 * again from here on. */
+			arm(t->c);
+			int drained = drain(t);
+			disarm(t->c);
+			next = offset + (uint64_t)got;
+			if (drained || sftp_seek64(t->f, next) < 0) {
+				rc = file_error(t->c, e, "cannot read", t->at);
+				break;
+			}
+		}
+	}
+	return rc;
+}
+
+int sftp_client_fetch(struct sftp_client *c, const char *dir, const struct sftp_entry *entry,
+		      int fd, void (*chunk)(void *ctx, const void *data, size_t n), void *ctx,
+		      uint64_t *copied, struct sftp_entry *now, struct err *e)
+{
+	char path[PATH_MAX], at[PATH_MAX + TEXT_NAME_BUFSZ];
+	join(path, sizeof(path), dir, entry->name);
+	where(c, dir, entry->name, at, sizeof(at));
 	*copied = 0;
+	*now = *entry;
 	arm(c);
 	sftp_file f = sftp_open(c->sftp, path, O_RDONLY, 0);
 	disarm(c);
 	if (!f)
-		return err_set(e, KASI_EUNAVAILABLE, "cannot open %s:%s: %s", c->host, path,
-			       why(c));
-	char *buf = malloc(FETCH_CHUNK);
-	struct in_flight q = { .n = 0 };
-	uint64_t next = 0;
-	bool eof = false;
-	int rc = buf ? 0 : err_set(e, KASI_EIO, "out of memory");
-	while (!rc) {
-		arm(c);
-		while (!eof && q.n < FETCH_DEPTH) {
-			int id = sftp_async_read_begin(f, FETCH_CHUNK);
-			if (id < 0) {
-				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
-					     c->host, path, why(c));
-				break;
-			}
-			size_t at = (q.head + q.n++) % FETCH_DEPTH;
-			q.id[at] = id;
-			q.offset[at] = next;
-			next += FETCH_CHUNK;
-		}
-		disarm(c);
-		if (rc || !q.n)
-			break;
-		int id = q.id[q.head];
-		uint64_t offset = q.offset[q.head];
-		q.head = (q.head + 1) % FETCH_DEPTH;
-		q.n--;
-		arm(c);
-		int got = sftp_async_read(f, buf, FETCH_CHUNK, (uint32_t)id);
-		disarm(c);
-		if (got < 0) {
-			rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s", c->host,
-				     path, why(c));
-			break;
-		}
-		if (got == 0) { /* the end: what is still in flight says so too */
-			eof = true;
-			continue;
-		}
-		if (write_all(fd, buf, (size_t)got)) {
-			rc = err_sys(e, KASI_EIO, "cannot write the copy of %s", name);
-			break;
-		}
-		if (chunk)
-			chunk(ctx, buf, (size_t)got);
-		*copied += (uint64_t)got;
-		if (got < FETCH_CHUNK) {
-			/* Less than asked (the end of the file, or a server that
-			 * reads less at a time): what is in flight is dropped and
-			 * asked again from here on. */
-			arm(c);
-			int drained = drain(f, &q, buf);
-			disarm(c);
-			if (drained) {
-				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
-					     c->host, path, why(c));
-				break;
-			}
-			next = offset + (uint64_t)got;
-			if (sftp_seek64(f, next) < 0)
-				rc = err_set(e, KASI_EUNAVAILABLE, "reading %s:%s failed: %s",
-					     c->host, path, why(c));
-		}
-	}
+		return file_error(c, e, "cannot open", at);
+	struct transfer t = { .c = c,
+			      .f = f,
+			      .size = entry->size,
+			      .fd = fd,
+			      .chunk = chunk,
+			      .ctx = ctx,
+			      .buf = malloc(FETCH_CHUNK),
+			      .at = at };
+	int rc = t.buf ? transfer(&t, copied, e) : err_set(e, KASI_EIO, "out of memory");
+	/* Its size and time once read: a file rewritten meanwhile is not what
+	 * was listed, even at the same size. */
+	sftp_attributes a = NULL;
 	arm(c);
-	if (q.n && buf)
-		drain(f, &q, buf);
-	free(buf);
+	if (!rc && !(a = sftp_fstat(f)))
+		rc = file_error(c, e, "cannot read the size and time of", at);
+	if (a && (a->flags & SSH_FILEXFER_ATTR_SIZE))
+		now->size = a->size;
+	if (a && (a->flags & SSH_FILEXFER_ATTR_ACMODTIME))
+		now->mtime = (int64_t)a->mtime;
+	sftp_attributes_free(a);
+	if (t.n && t.buf)
+		drain(&t);
+	free(t.buf);
 	sftp_close(f);
 	disarm(c);
 	return rc;
@@ -452,20 +679,21 @@ int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, 
 
 int sftp_client_remove(struct sftp_client *c, const char *dir, const char *name, struct err *e)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], at[PATH_MAX + TEXT_NAME_BUFSZ];
 	join(path, sizeof(path), dir, name);
 	arm(c);
 	int r = sftp_unlink(c->sftp, path);
 	disarm(c);
 	if (r == 0)
 		return 0;
-	return err_set(e, KASI_EUNAVAILABLE, "cannot remove %s:%s: %s", c->host, path, why(c));
+	return err_set(e, KASI_EUNAVAILABLE, "cannot remove %s: %s",
+		       where(c, dir, name, at, sizeof(at)), why(c));
 }
 
 int sftp_client_move(struct sftp_client *c, const char *dir, const char *name, const char *to_dir,
 		     struct err *e)
 {
-	char from[PATH_MAX], to[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], at[PATH_MAX + TEXT_NAME_BUFSZ];
 	join(from, sizeof(from), dir, name);
 	join(to, sizeof(to), to_dir, name);
 	arm(c);
@@ -473,6 +701,6 @@ int sftp_client_move(struct sftp_client *c, const char *dir, const char *name, c
 	disarm(c);
 	if (r == 0)
 		return 0;
-	return err_set(e, KASI_EUNAVAILABLE, "cannot move %s:%s to %s: %s", c->host, from, to_dir,
-		       why(c));
+	return err_set(e, KASI_EUNAVAILABLE, "cannot move %s to %s: %s",
+		       where(c, dir, name, at, sizeof(at)), to_dir, why(c));
 }

@@ -9,7 +9,12 @@
  *   - public-key authentication only, with the given private key (never
  *     logged);
  *   - every blocking step (connecting, each read) gives up after the
- *     timeout.
+ *     timeout;
+ *   - the key and known_hosts are read from regular files only (a FIFO or
+ *     a directory is a configuration error, -KASI_ECONFIG, never a wait);
+ *   - a host key that known_hosts marks "@revoked" is refused, whatever
+ *     else the file says (libssh itself reads no markers); "@cert-authority"
+ *     lines trust nothing (no host certificates are taken).
  * A failure to reach, trust or enter the server is -KASI_EUNAVAILABLE (exit
  * 69).
  */
@@ -38,7 +43,8 @@ struct sftp_client;
 
 /* Connect, check the host key, authenticate, start SFTP. Returns 0, or
  * -KASI_EUNAVAILABLE (what was refused or failed; a refused host key with its
- * fingerprint), -KASI_ECONFIG (an unreadable key). Freed with
+ * fingerprint), -KASI_ECONFIG (an unreadable key, a key or known_hosts that
+ * is not a regular file). Freed with
  * sftp_client_close (also after a failure). */
 int sftp_client_open(struct sftp_client **out, const struct sftp_target *t, struct err *e);
 void sftp_client_close(struct sftp_client *c);
@@ -48,12 +54,18 @@ int sftp_client_list(struct sftp_client *c, const char *dir,
 		     int (*fn)(void *ctx, const struct sftp_entry *entry), void *ctx,
 		     struct err *e);
 
-/* Copy dir/name into the descriptor fd, calling chunk for every block
- * read (e.g. to hash it); the bytes copied into *copied. -KASI_EUNAVAILABLE
- * when the transfer fails or times out, -KASI_EIO when fd does. */
-int sftp_client_fetch(struct sftp_client *c, const char *dir, const char *name, int fd,
-		      void (*chunk)(void *ctx, const void *data, size_t n), void *ctx,
-		      uint64_t *copied, struct err *e);
+/* Copy dir/entry->name into the descriptor fd, calling chunk for every
+ * block read (e.g. to hash it); the bytes copied into *copied. Nothing is
+ * asked past the listed entry->size (fewer bytes are copied when the file
+ * ends sooner); once read, the file's size and modification time as the
+ * server then gives them are in *now (a file rewritten meanwhile, even at
+ * its listed size, shows there). Returns 0; -KASI_ENOINPUT when this file
+ * cannot be opened or read (gone, unreadable) and the session still
+ * stands, so the next file can be tried; -KASI_EUNAVAILABLE when the
+ * session failed or timed out; -KASI_EIO when fd failed. */
+int sftp_client_fetch(struct sftp_client *c, const char *dir, const struct sftp_entry *entry,
+		      int fd, void (*chunk)(void *ctx, const void *data, size_t n), void *ctx,
+		      uint64_t *copied, struct sftp_entry *now, struct err *e);
 
 /* Remove dir/name, or move it into to_dir on the server. */
 int sftp_client_remove(struct sftp_client *c, const char *dir, const char *name, struct err *e);

@@ -113,16 +113,28 @@ static int move_out(const struct job *job, const char *name, const char *folder,
 	return rc ? rc : input_sync_dir(inbox, e);
 }
 
+/* Whether name ends in tag followed by a pid ("x.tmp-123"). */
+static bool ends_in_pid(const char *name, const char *tag)
+{
+	size_t n = strlen(tag);
+	for (const char *at = strstr(name, tag); at; at = strstr(at + 1, tag))
+		if (at[n] && strspn(at + n, "0123456789") == strlen(at + n))
+			return true;
+	return false;
+}
+
 /* What a run killed mid-way leaves in the job's folders: a report's
- * temporary (NAME.tmp-PID) and a download's (.NAME.part). With the job's
- * lock held no other run of the job is writing them: they are removed. */
+ * temporary (NAME.tmp-PID) and a download's (.NAME.part-PID, or
+ * .NAME.part from before downloads named their pid). With the job's lock
+ * held no other run or fetch of the job is writing them: they are
+ * removed. */
 static bool leftover(const char *name)
 {
-	const char *tmp = strstr(name, ".tmp-");
-	if (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5))
+	if (ends_in_pid(name, ".tmp-"))
 		return true;
 	size_t n = strlen(name);
-	return name[0] == '.' && n > 6 && !strcmp(name + n - 5, ".part");
+	return name[0] == '.' && n > 6 &&
+	       (!strcmp(name + n - 5, ".part") || ends_in_pid(name + 1, ".part-"));
 }
 
 static void clean_leftovers(const struct job *job)

@@ -17,7 +17,14 @@
 # The test runs as whoever runs it: sshd without root cannot switch users,
 # so it serves the same user, with its own config, host key and
 # authorized_keys (StrictModes off: the temp dir's modes are the test's).
+# As root, sshd runs without the capabilities that pass over file modes
+# (setpriv), as a partner's server account would: a file of mode 000 is
+# as unreadable to it as on a real server.
 sshd_bin=${SSHD:-/usr/sbin/sshd}
+sshd_wrap=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	sshd_wrap=(setpriv --bounding-set=-dac_override,-dac_read_search)
+fi
 
 sshd_available() {
 	[ -x "$sshd_bin" ] && command -v ssh-keygen >/dev/null
@@ -44,7 +51,7 @@ sshd_start() {
 		sshd_config
 		echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$sshd_hostkey.pub")" >"$sshd_known_hosts"
 		rm -f "$sshd_dir/sshd.pid"
-		"$sshd_bin" -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log" && break
+		"${sshd_wrap[@]}" "$sshd_bin" -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log" && break
 		[ "$try" -lt 20 ] && [ -z "${sshd_keep_port:-}" ] || { cat "$sshd_dir/sshd.log" >&2; return 1; }
 		sshd_port=
 	done

@@ -176,6 +176,56 @@ static void test_render_escapes_invisible_controls(void **state)
 	assert_int_equal(strlen(r), TEXT_RENDER_MAX * 6 + strlen("...(65 chars)"));
 }
 
+/* Regression: a direction override (U+202E) or a C1 control in a value
+ * or a name went into messages raw, reversing or escaping the line. */
+static void test_render_escapes_zero_width_and_separators(void **state)
+{
+	(void)state;
+	assert_string_equal(render("ab\xE2\x80\xAE"
+				   "cd",
+				   7, false),
+			    "ab\\u202Ecd");
+	assert_string_equal(render("x\xC2\x9B"
+				   "2J",
+				   5, false),
+			    "x\\u009B2J");
+	assert_string_equal(render("\xE2\x80\x8B\xEF\xBB\xBF\xE2\x81\xA6", 9, false),
+			    "\\u200B\\uFEFF\\u2066");
+	assert_string_equal(render("\xE2\x80\xA8", 3, false), "\\u2028");
+	/* Other characters beyond ASCII stay as they are. */
+	assert_string_equal(render("\xE2\x82\xAC \xF0\x9F\x98\x80", 8, false),
+			    "\xE2\x82\xAC \xF0\x9F\x98\x80");
+	/* 64 overrides fit the buffer escaped. */
+	char many[64 * 3 + 1];
+	for (int i = 0; i < 64; i++)
+		memcpy(many + i * 3, "\xE2\x80\xAE", 3);
+	const char *r = render(many, 64 * 3, false);
+	assert_int_equal(strlen(r), 64 * 6);
+}
+
+static void test_name(void **state)
+{
+	(void)state;
+	char buf[TEXT_NAME_BUFSZ];
+	/* Never masked: a name's digits are a date or a sequence, shown whole. */
+	assert_string_equal(text_name("collexia_results_202610201530.csv", buf),
+			    "collexia_results_202610201530.csv");
+	assert_string_equal(text_name("a\nb\x1B[31m\xFF\xE2\x80\xAE.csv", buf),
+			    "a\\nb\\x1B[31m\\xFF\\u202E.csv");
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	text_name(longname, buf);
+	assert_int_equal(strspn(buf, "n"), TEXT_NAME_MAX);
+	assert_string_equal(buf + TEXT_NAME_MAX, "...(299 chars)");
+	/* The worst case fits: every character an escape. */
+	char worst[TEXT_NAME_MAX * 3 + 1];
+	for (int i = 0; i < TEXT_NAME_MAX; i++)
+		memcpy(worst + i * 3, "\xE2\x80\xAE", 3);
+	worst[sizeof(worst) - 1] = '\0';
+	assert_int_equal(strlen(text_name(worst, buf)), TEXT_NAME_MAX * 6);
+}
+
 static const char *json(const char *s, size_t n)
 {
 	static char buf[256];
@@ -210,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_text_value),
 		cmocka_unit_test(test_render_escapes_and_cuts),
 		cmocka_unit_test(test_render_escapes_invisible_controls),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_render_escapes_zero_width_and_separators),
 		cmocka_unit_test(test_json_strings),
 	};
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
