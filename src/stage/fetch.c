@@ -441,10 +441,12 @@ static const char *unsafe_why(const char *name)
 	if (text_scan(name, strlen(name), &cps) != TEXT_OK)
 		return "the name is not valid UTF-8 (its bad bytes shown as \\xNN), and such a "
 		       "name is never taken";
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return "the name holds a control character (shown escaped), and such a "
-			       "name is never taken";
+	bool control = text_has_invisible_control(name, strlen(name));
+	for (const char *c = name; *c && !control; c++)
+		control = (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (control)
+		return "the name holds a control character, or one that changes how the text "
+		       "around it reads (shown escaped), and such a name is never taken";
 	if (strchr(name, '/'))
 		return "a name holding '/' is never taken";
 	return "a name holding '..' is never taken";

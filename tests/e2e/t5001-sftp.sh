@@ -461,10 +461,10 @@ sshd_job bd
 job_set bd pattern '^easypay.*$'
 job_set bd remote_dir "$tmp/bsrv"
 kasi --db "$db" -v fetch "$tmp/ssh/bd.job"
-expect_status 1 "names the pattern takes: the one not UTF-8 is refused (exit 1)"
-expect_out "2 fetched" "the two of valid UTF-8 are fetched"
-expect_out "fetched easypay_\\u202Evsc.exe" "regression: a direction override in a fetched name is shown as \\u202E"
-expect_out "fetched easypay_\\u009B31m.csv" "a C1 control as \\u009B"
+expect_status 1 "names the pattern takes, each unsafe, are refused (exit 1)"
+expect_out "0 fetched, 0 fetched before, 3 refused" "none is fetched: a direction override or a C1 control is no partner's name either"
+expect_err "refused 'easypay_\\u202Evsc.exe': the name holds a control character, or one that changes how the text around it reads" "regression: a direction override in a name is shown as \\u202E, and said why"
+expect_err "refused 'easypay_\\u009B31m.csv': the name holds a control character" "a C1 control as \\u009B"
 expect_err "refused 'easypay_\\xFF.csv': the name is not valid UTF-8" "the refusal says the name is not UTF-8, its byte shown"
 check "no raw override, C1 control or escape in the output or the log" \
 	bash -c '! grep -qP "\xe2\x80\xae|\xc2\x9b|\x1b" <<<"$1$2"' _ "$out" "$err"
