@@ -74,6 +74,10 @@ echo "   $nights runs, the worst exit $worst. Each day a job had no file by its 
 echo "   raised MISSING_FILE: the fixture world has files on a few days only."
 echo "   Every run's lines: demo/runs.log"
 
+# From here, the clock is the morning after the last night: the ages of
+# the exceptions and the summary's date are as finance would see them then.
+export KASI_NOW=2026-11-04T07:00:00+02:00
+
 step "October as the last night left it"
 "$KASI" status | sed -n '/^periods:/,/^settlement batches/p' | sed '$d' | sed 's/^/   /'
 run report outcomes --period 2026-10 --out demo/reports/outcomes_2026-10.csv
@@ -88,7 +92,7 @@ step "one outcome explained: a debit of October, reversed by an unpaid in Novemb
 run explain POL-1011 --period 2026-10 | head -25
 
 step "the finance worklist, debit-order health and the summary page"
-run exceptions --period 2026-10
+run exceptions --period 2026-10 | sed -n '1,20p' # the most money at stake first
 run monitor --period 2026-10 || true # exit 1: a ratio over its limit (a small world)
 run report summary --period 2026-10 --out demo/reports/summary_2026-10.html
 

@@ -6,6 +6,7 @@
 
 #include <sys/random.h>
 #include "core/dates.h"
+#include "core/json.h"
 #include "core/log.h"
 
 #include <getopt.h>
@@ -75,6 +76,25 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 			       base, found[0]->name, found[1]->name, n > 2 ? ", ..." : "");
 	*out = found[0];
 	return 0;
+}
+
+int cmd_finish(int rc, bool json, const struct err *e)
+{
+	if (!rc)
+		return KASI_OK;
+	log_error("%s", e->msg);
+	if (json) {
+		struct json j;
+		json_begin(&j, stdout);
+		json_object(&j, NULL);
+		json_object(&j, "error");
+		json_int(&j, "status", -rc);
+		json_text(&j, "message", e->msg);
+		json_close(&j, '}');
+		json_close(&j, '}');
+		json_end(&j);
+	}
+	return -rc;
 }
 
 const char *cmd_plural(uint64_t n, const char *one, const char *many)

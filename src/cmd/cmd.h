@@ -76,6 +76,12 @@ int cmd_clock(int64_t *now, struct err *e);
  * warnings and errors unless -v was given. */
 void cmd_job_logging(void);
 
+/* How a command that could not do its work ends: rc (0 or a negative
+ * status) into the exit status; the message in e logged, and with --json
+ * also given on stdout as {"error": {"status": N, "message": "..."}}, so
+ * that a reader of the JSON always gets a document. */
+int cmd_finish(int rc, bool json, const struct err *e);
+
 /* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
 const char *cmd_plural(uint64_t n, const char *one, const char *many);
 

@@ -6,9 +6,11 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "stage/exception.h"
 
 #include <getopt.h>
+#include <pwd.h>
 
 static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
@@ -48,17 +50,23 @@ const struct command cmd_exceptions = {
 		"74 I/O error, 75 locked, 78 a bad $KASI_NOW\n",
 };
 
+/* What an exception is about, in a word: its reference; a whole file's
+ * problem, the file; a missing file, the day it was due for. */
+static const char *subject_of(const struct store_exception *x)
+{
+	return x->reference	   ? x->reference
+	       : x->transaction_id ? "-"
+	       : x->file	   ? x->file
+	       : x->expected	   ? x->expected
+				   : "-";
+}
+
 static void print_item(const struct exception_item *it, bool all)
 {
 	const struct store_exception *x = &it->x;
 	char stake[MONEY_BUFSZ];
 	money_format(it->at_stake, stake);
-	/* A whole file's problem names the file; a missing one, the day. */
-	const char *subject = x->reference	  ? x->reference
-			      : x->transaction_id ? "-"
-			      : x->file		  ? x->file
-			      : x->expected	  ? x->expected
-						  : "-";
+	const char *subject = subject_of(x);
 	printf("%6" PRId64 "  %s  %-26s %-12s %-16s %-22s %12s  %-5s %s", x->id, x->period, x->code,
 	       *x->channel ? x->channel : "-", subject, x->transaction_id ? x->transaction_id : "-",
 	       stake, exception_age_name(it->age), x->first_seen);
@@ -165,6 +173,25 @@ static void print_json(const struct exception_list *l, const char *period)
 	json_end(&j);
 }
 
+struct stale_check {
+	const char *period; /* NULL: every period */
+};
+
+/* A period out of date holds discrepancies a reconcile would change: its
+ * exceptions are listed as they stood, and said so. */
+static int warn_stale(void *ctx, const struct store_period_summary *p)
+{
+	const struct stale_check *c = ctx;
+	if (p->files_since_reconciled && (!c->period || !strcmp(c->period, p->period)))
+		log_warn("period %s is out of date (%" PRId64 " %s applied since its reconcile): "
+			 "its exceptions are as that reconcile left them; run 'kasi reconcile "
+			 "--period %s'",
+			 p->period, p->files_since_reconciled,
+			 cmd_plural((uint64_t)p->files_since_reconciled, "file", "files"),
+			 p->period);
+	return 0;
+}
+
 static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -206,26 +233,54 @@ static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
 	int rc = cmd_clock(&now, &e);
 	if (!rc)
 		rc = exception_list_build(ctx->store, period, all, now, &l, &e);
+	struct stale_check stale = { .period = period };
+	if (!rc)
+		rc = store_each_period(ctx->store, warn_stale, &stale, &e);
 	if (!rc && json)
 		print_json(&l, period);
 	else if (!rc)
 		print_list(&l, period, all);
 	exception_list_release(&l);
-	if (rc)
-		log_error("%s", e.msg);
-	return -rc;
+	return cmd_finish(rc, json, &e);
 }
 
 static int print_resolved(void *ctx, const struct store_exception *x)
 {
 	(void)ctx;
-	printf("exception %" PRId64 " (%s %s %s, %s) resolved by %s: %s\n", x->id, x->period,
-	       x->code,
-	       x->reference	   ? x->reference
-	       : x->transaction_id ? x->transaction_id
-				   : "",
+	printf("exception %" PRId64 " (%s %s %s %s%s%s, %s) resolved by %s: %s\n", x->id, x->period,
+	       x->code, *x->channel ? x->channel : "-", subject_of(x), x->transaction_id ? " " : "",
+	       x->transaction_id ? x->transaction_id : "",
 	       exception_status(x->cleared_at, x->resolved), x->resolved_by, x->note);
 	return 0;
+}
+
+/* Who resolves: $USER, else $LOGNAME, else the account kasi runs as (cron
+ * and systemd set neither). */
+static const char *who_resolves(void)
+{
+	const char *who = getenv("USER");
+	if (!who || !*who)
+		who = getenv("LOGNAME");
+	if (!who || !*who) {
+		const struct passwd *pw = getpwuid(geteuid());
+		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
+	}
+	return who;
+}
+
+/* A note as kept: each run of TEXT_DIGIT_RUN or more digits (an ID or
+ * account number someone typed) masked but for its last four, as every
+ * message masks them. out holds at least strlen(note) + 1 bytes. */
+static void mask_digit_runs(const char *note, char *out)
+{
+	size_t n = strlen(note);
+	memcpy(out, note, n + 1);
+	for (size_t i = 0; i < n;) {
+		size_t run = strspn(out + i, "0123456789");
+		if (run >= TEXT_DIGIT_RUN)
+			memset(out + i, '*', run - 4);
+		i += run ? run : 1;
+	}
 }
 
 static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
@@ -264,16 +319,18 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
 			return cmd_usage_error(&cmd_exceptions,
 					       "--note is one line of text: no control characters");
-	const char *who = getenv("USER");
+	char masked[1024];
+	if (strlen(note) >= sizeof(masked))
+		return cmd_usage_error(&cmd_exceptions, "--note is at most %zu bytes",
+				       sizeof(masked) - 1);
+	mask_digit_runs(note, masked);
 	struct err e = { 0 };
-	int rc = store_exception_resolve(ctx->store, id, who && *who ? who : "unknown", note, &e);
+	int rc = store_exception_resolve(ctx->store, id, who_resolves(), masked, &e);
 	if (!rc) {
 		int found = store_exception_find(ctx->store, id, print_resolved, NULL, &e);
 		rc = found < 0 ? found : 0;
 	}
-	if (rc)
-		log_error("%s", e.msg);
-	return -rc;
+	return cmd_finish(rc, false, &e);
 }
 
 static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx)

@@ -208,9 +208,7 @@ static int cmd_monitor_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		print_json(&m, period);
 	else if (!rc)
 		print_monitor(&m, period);
-	status = rc ? -rc : m.breaches ? KASI_FINDINGS : KASI_OK;
-	if (rc)
-		log_error("%s", e.msg);
+	status = rc ? cmd_finish(rc, json, &e) : m.breaches ? KASI_FINDINGS : KASI_OK;
 	monitor_release(&m);
 	reasons_free(reasons);
 	return status;

@@ -93,10 +93,8 @@ static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	reasons_free(reasons);
 	if (rc == -KASI_EUSAGE)
 		return cmd_usage_error(&cmd_reconcile, "%s", e.msg);
-	if (rc) {
-		log_error("%s", e.msg);
-		return -rc;
-	}
+	if (rc)
+		return cmd_finish(rc, json, &e);
 	if (json)
 		print_json(period, &sum);
 	else

@@ -199,9 +199,8 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_settle, "--through %s", e.msg);
 	}
 	if (rc) {
-		log_error("%s", e.msg);
 		settle_result_release(&res);
-		return -rc;
+		return cmd_finish(rc, json, &e);
 	}
 	if (json) {
 		print_json(&res, through);

@@ -284,19 +284,17 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return cmd_print_help(&cmd_status);
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
-	if (argc > 1 && !json)
-		return cmd_usage_error(&cmd_status, "unknown or unexpected '%s'", argv[1]);
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	if (argc > 2 || (argc == 2 && !json))
+		return cmd_usage_error(&cmd_status, "unknown or unexpected '%s'",
+				       argv[argc > 2 ? 2 : 1]);
 	struct err e = { 0 };
 	int64_t now;
 	int erc = cmd_clock(&now, &e);
 	if (!erc && json)
 		erc = print_json(ctx, now, &e);
-	if (erc || json) {
-		if (erc)
-			log_error("%s", e.msg);
-		return -erc;
-	}
+	if (erc || json)
+		return cmd_finish(erc, json, &e);
 	int64_t applied, rejected, duplicate;
 	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, &e);
 	if (!rc) {

@@ -5,6 +5,7 @@
 #include "core/common.h"
 #include "core/arena.h"
 #include "core/grow.h"
+#include "core/strmap.h"
 #include "core/dates.h"
 #include "core/money.h"
 #include "stage/exception.h"
@@ -47,6 +48,9 @@ static int magnitude(int64_t v, int64_t *out)
 int exception_at_stake(const struct store_exception *x, int64_t *cents)
 {
 	int64_t expected, actual, diff;
+	*cents = 0;
+	if (x->severity && !strcmp(x->severity, "info"))
+		return 0; /* recorded, nothing to do: no money at stake */
 	bool has_expected = as_amount(x->expected, &expected);
 	bool has_actual = as_amount(x->actual, &actual);
 	if (has_expected && has_actual)
@@ -111,10 +115,43 @@ static int on_exception(void *ctx, const struct store_exception *x)
 	if (!keep_strings(l->strings, &it->x))
 		return err_set(b->e, KASI_EIO, "out of memory");
 	l->n++;
-	struct exception_age_total *t = &l->by_age[it->age];
-	t->count++;
-	int rc = add_total(&t->at_stake, it->at_stake, b->e);
-	return rc ? rc : add_total(&l->at_stake, it->at_stake, b->e);
+	return 0;
+}
+
+/* The totals, of the open exceptions only (whatever is listed), by age:
+ * a transaction two exceptions name (an unknown reference that is also
+ * missing from our ledger) is its money once, at the larger stake; the
+ * items are by stake, most first, so its first one counts. */
+static int count_totals(struct exception_list *l, struct err *e)
+{
+	struct strmap *seen = strmap_new();
+	if (!seen)
+		return err_set(e, KASI_EIO, "out of memory");
+	int rc = 0;
+	char key[512];
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		struct exception_item *it = &l->items[i];
+		if (strcmp(it->status, "open"))
+			continue;
+		struct exception_age_total *t = &l->by_age[it->age];
+		t->count++;
+		uint32_t v;
+		size_t n = (size_t)snprintf(key, sizeof(key), "%s\x1f%s", it->x.channel,
+					    it->x.transaction_id ? it->x.transaction_id : "");
+		n = n < sizeof(key) ? n : sizeof(key) - 1;
+		if (it->x.transaction_id && *it->x.transaction_id) {
+			if (strmap_get(seen, key, n, &v))
+				continue; /* its money is counted */
+			if (strmap_put(seen, key, n, 1)) {
+				rc = err_set(e, KASI_EIO, "out of memory");
+				break;
+			}
+		}
+		if (!(rc = add_total(&t->at_stake, it->at_stake, e)))
+			rc = add_total(&l->at_stake, it->at_stake, e);
+	}
+	strmap_free(seen);
+	return rc;
 }
 
 static int by_stake(const void *a, const void *b)
@@ -135,7 +172,7 @@ int exception_list_build(struct store *s, const char *period, bool all, int64_t 
 	int rc = store_each_exception(s, period, on_exception, &b, e);
 	if (!rc && l->n > 1)
 		qsort(l->items, l->n, sizeof(*l->items), by_stake);
-	return rc;
+	return rc ? rc : count_totals(l, e);
 }
 
 void exception_list_release(struct exception_list *l)

@@ -7,11 +7,16 @@
  *              longer finds it)
  *   age        whole days since first seen, in buckets: 0-1d, 2-7d,
  *              8-30d, >30d
- *   at stake   the difference when both expected and actual are amounts
- *              (an amount mismatch, an overpayment); else the one that is
- *              an amount (a ledger record missing from the file, an
- *              orphan reversal); else the amount of the channel row that
- *              raised it (an unknown reference, a duplicate); else 0
+ *   at stake   0 for an info (recorded, nothing to do: a duplicate
+ *              skipped); else the difference when both expected and
+ *              actual are amounts (an amount mismatch, an overpayment);
+ *              else the one that is an amount (a ledger record missing
+ *              from the file, an orphan reversal); else the amount of the
+ *              row that raised it, or the amount it asked for if larger
+ *              (an unknown reference, a failed instruction, a rejected
+ *              payout); else 0
+ * The list's totals are of its open exceptions, each transaction's money
+ * once (two exceptions of one transaction: the larger stake).
  */
 #ifndef KASI_EXCEPTION_H
 #define KASI_EXCEPTION_H
@@ -50,7 +55,7 @@ struct exception_list {
 	struct exception_age_total {
 		int64_t count, at_stake;
 	} by_age[EXCEPTION_AGES + 1];		   /* the last: AGE_UNKNOWN */
-	int64_t open, resolved, cleared, at_stake; /* at_stake: of those listed */
+	int64_t open, resolved, cleared, at_stake; /* at_stake: of the open ones */
 	struct arena *strings;
 };
 

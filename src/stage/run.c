@@ -621,11 +621,20 @@ static int check_missing(struct run *r, int32_t day)
 		int64_t deadline = ((int64_t)d + 1) * 86400 + r->job->deadline_minutes * 60 -
 				   SAST_OFFSET_SECONDS;
 		date_format_iso(d, text);
+		char period[PERIOD_BUFSZ], expected[64], actual[64], detail[256];
+		period_format(period_of_date(d), period);
+		snprintf(expected, sizeof(expected), "a file dated %s", text);
 		int arrived = store_file_arrived(r->s, r->schema->name, text, r->e);
 		if (arrived < 0)
 			return arrived;
-		if (arrived)
+		if (arrived) {
+			/* Come after all: its MISSING_FILE is no problem to work now. */
+			int cleared = store_exception_clear(r->s, period, D_MISSING_FILE,
+							    r->schema->channel, expected, r->e);
+			if (cleared < 0)
+				return cleared;
 			continue;
+		}
 		char due[DATE_BUFSZ];
 		date_format_iso(d + 1, due);
 		if (r->o->now < deadline) {
@@ -634,9 +643,6 @@ static int check_missing(struct run *r, int32_t day)
 				 r->job->deadline_minutes / 60, r->job->deadline_minutes % 60);
 			continue;
 		}
-		char period[PERIOD_BUFSZ], expected[64], actual[64], detail[256];
-		period_format(period_of_date(d), period);
-		snprintf(expected, sizeof(expected), "a file dated %s", text);
 		snprintf(actual, sizeof(actual), "none by %s %02d:%02d SAST", due,
 			 r->job->deadline_minutes / 60, r->job->deadline_minutes % 60);
 		snprintf(

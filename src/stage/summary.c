@@ -159,6 +159,20 @@ static int on_batch(void *ctx, const struct store_batch_row *b)
 	return 0;
 }
 
+/* Codes with the most money at stake first, then the most exceptions. */
+static int by_stake_then_count(const void *a, const void *b)
+{
+	const struct code_ages *x = a, *y = b;
+	if (x->at_stake != y->at_stake)
+		return x->at_stake > y->at_stake ? -1 : 1;
+	int64_t nx = 0, ny = 0;
+	for (int k = 0; k <= EXCEPTION_AGES; k++) {
+		nx += x->count[k];
+		ny += y->count[k];
+	}
+	return (nx < ny) - (nx > ny);
+}
+
 /* The open exceptions counted by code and age. */
 static void count_codes(struct figures *f)
 {
@@ -176,6 +190,8 @@ static void count_codes(struct figures *f)
 		f->codes[c].count[it->age]++;
 		f->codes[c].at_stake += it->at_stake; /* under the list's checked total */
 	}
+	if (f->ncodes > 1)
+		qsort(f->codes, f->ncodes, sizeof(*f->codes), by_stake_then_count);
 }
 
 static int read_figures(struct store *s, const struct summary_opts *o, struct figures *f)
@@ -392,7 +408,9 @@ static void write_rates(FILE *out, const char *title, const char *id, const stru
 		fputs("</tr>\n", out);
 	}
 	fputs("</table><p class=\"note\">Rate: collected over expected (an overpayment can take "
-	      "it past 100%).</p></section>\n",
+	      "it past 100%). By the policy's own provider and channel: money paid through another "
+	      "channel (a wallet payment for a cash policy) counts under the policy's.</p>"
+	      "</section>\n",
 	      out);
 }
 
@@ -456,39 +474,39 @@ static void write_exceptions(FILE *out, const struct figures *f)
 	for (int a = 0; a < EXCEPTION_AGES; a++)
 		fprintf(out, "<th>%s</th>", exception_age_name((enum exception_age)a));
 	fputs("<th>at stake</th><th></th></tr>\n", out);
+	int64_t most = f->ncodes ? f->codes[0].at_stake : 0;
 	for (size_t c = 0; c < f->ncodes; c++) {
 		const struct code_ages *k = &f->codes[c];
-		int64_t n = 0;
 		fputs("<tr><td class=\"t\">", out);
 		code_text(out, k->code);
 		fputs("</td>", out);
-		for (int a = 0; a <= EXCEPTION_AGES; a++) {
-			n += k->count[a];
-			if (a < EXCEPTION_AGES)
-				fprintf(out, "<td>%" PRId64 "</td>", k->count[a]);
-		}
+		for (int a = 0; a < EXCEPTION_AGES; a++)
+			fprintf(out, "<td>%" PRId64 "</td>", k->count[a]);
 		money_cell(out, NULL, k->at_stake, false);
-		bar_cell(out, n, (int64_t)f->open.n, "var(--unpaid)", -1);
+		bar_cell(out, k->at_stake, most, "var(--unpaid)", -1);
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
 	size_t top = f->open.n < TOP_EXCEPTIONS ? f->open.n : TOP_EXCEPTIONS;
 	if (top)
 		fprintf(out,
-			"<p class=\"note\">The %zu with the most at stake:</p>\n<table><tr>"
+			"<p class=\"note\">Money at stake: a transaction two exceptions name counts "
+			"once in the total; an info (a duplicate skipped) puts none at stake. The %zu "
+			"with the most at stake:</p>\n<table><tr>"
 			"<th>id</th><th class=\"t\">code</th><th class=\"t\">reference</th>"
 			"<th class=\"t opt\">transaction</th><th>at stake</th><th>age</th>"
 			"</tr>\n",
 			top);
 	for (size_t i = 0; i < top; i++) {
 		const struct exception_item *it = &f->open.items[i];
-		char ref[TEXT_RENDER_BUFSZ], txn[TEXT_RENDER_BUFSZ];
+		/* As the discrepancy holds them: masked there when personal. */
+		char ref[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ];
 		fprintf(out, "<tr><td>%" PRId64 "</td><td class=\"t\">", it->x.id);
 		code_text(out, it->x.code);
 		fputs("</td><td class=\"t\">", out);
-		html_text(out, text_value(it->x.reference ? it->x.reference : it->x.file, ref));
+		html_text(out, text_name(it->x.reference ? it->x.reference : it->x.file, ref));
 		fputs("</td><td class=\"t opt\">", out);
-		html_text(out, text_value(it->x.transaction_id, txn));
+		html_text(out, it->x.transaction_id ? text_name(it->x.transaction_id, txn) : "");
 		fputs("</td>", out);
 		money_cell(out, NULL, it->at_stake, false);
 		fprintf(out, "<td>%s</td></tr>\n", exception_age_name(it->age));
@@ -499,8 +517,8 @@ static void write_exceptions(FILE *out, const struct figures *f)
 static void write_batches(FILE *out, const struct figures *f)
 {
 	fprintf(out,
-		"<section id=\"settlement\"><h2>Settlement batches</h2>\n<p class=\"note\">Through "
-		"%s to %s.</p>\n",
+		"<section id=\"settlement\"><h2>Settlement batches</h2>\n<p class=\"note\">The "
+		"batches of the settlements through a day from %s to %s, with their payouts.</p>\n",
 		f->first, f->until);
 	if (!f->nbatches) {
 		fputs("<p>No batch yet.</p></section>\n", out);

@@ -48,8 +48,12 @@ struct store {
 #define STORE_EXCEPTION_SUBJECT                                                       \
 	"coalesce(d.subject, nullif(d.transaction_id, ''), nullif(d.reference, ''), " \
 	"f.name, d.expected, '')"
-#define STORE_EXCEPTION_AMOUNT \
-	"(SELECT amount FROM facts WHERE fact_id = d.file_id * 4294967296 + d.row)"
+/* The larger of the row's amount and the amount it asked for (an
+ * instruction that failed moved nothing but was for its premium; a payout
+ * rejected paid nothing of what it was for), as a size. */
+#define STORE_EXCEPTION_AMOUNT                                                              \
+	"(SELECT max(abs(ifnull(amount, 0)), abs(ifnull(requested_amount, 0))) FROM facts " \
+	"WHERE fact_id = d.file_id * 4294967296 + d.row)"
 
 /* A discrepancy just recorded, seen as its exception (exceptions.c). */
 int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e);

@@ -164,3 +164,26 @@ int store_exception_resolve(struct store *s, int64_t id, const char *who, const 
 	store_rollback(s);
 	return rc;
 }
+
+/* A problem gone that no reconcile looks for again (a missing file that
+ * came after all): cleared, kept, with the time. */
+static const char sql_exception_clear[] =
+	"UPDATE exceptions SET cleared_at = ?5\n"
+	" WHERE period = ?1 AND code = ?2 AND channel = ?3 AND subject = ?4\n"
+	"   AND cleared_at IS NULL";
+
+int store_exception_clear(struct store *s, const char *period, const char *code,
+			  const char *channel, const char *subject, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_exception_clear, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, period);
+	db_bind_text(s, st, &rc, e, 2, code);
+	db_bind_text(s, st, &rc, e, 3, channel ? channel : "");
+	db_bind_text(s, st, &rc, e, 4, subject);
+	db_bind_text(s, st, &rc, e, 5, now);
+	db_step_done(s, st, &rc, e, "clearing an exception");
+	return rc ? rc : sqlite3_changes(s->db);
+}

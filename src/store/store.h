@@ -305,6 +305,12 @@ int store_each_exception(struct store *s, const char *period,
 int store_exception_find(struct store *s, int64_t id,
 			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
 			 struct err *e);
+/* Clear the exception of (period, code, channel, subject), when open: a
+ * problem gone that no reconcile looks for again (a missing file that came
+ * after all). Returns 1 when one was cleared, 0 when none, or a negative
+ * status. */
+int store_exception_clear(struct store *s, const char *period, const char *code,
+			  const char *channel, const char *subject, struct err *e);
 /* Record who resolved exception id, when and why, on its values now (one
  * transaction). -KASI_ENOINPUT when there is no such exception. */
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
