@@ -431,9 +431,12 @@ int main(int argc, char **argv)
 	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help) {
 		int rc = store_open(&ctx.store, ctx.db_path, &e);
 		if (rc) {
-			log_error("%s", e.msg);
+			/* A command asked for JSON gets its error as JSON too. */
+			bool json = false;
+			for (int k = i + 1; k < argc && !json; k++)
+				json = !strcmp(argv[k], "--json");
 			free(ctx.schemas_dir);
-			return -rc;
+			return cmd_finish(rc, json, &e);
 		}
 	}
 	status = cmd->fn(argc - i, argv + i, &ctx);

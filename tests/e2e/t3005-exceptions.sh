@@ -35,9 +35,15 @@ check "a record missing from the file puts its amount at stake (40.00)" grep -q 
 check "a rejected file names the file and puts nothing at stake" grep -qE 'easypay_recon_20261021\.csv .* 0\.00  0-1d' <<<"$(line FILE_REJECTED)"
 check "the most money at stake comes first: the failed 300.00 cashout" \
 	grep -qE '^ +[0-9]+  2026-10  STATUS_MISMATCH .* 300\.00 ' <<<"$(sed -n 4p <<<"$out")"
-check "the money at stake adds up (5+20+40+60+50.50+300+180+150+150+120+100+96.50+95.50+60 = 1427.50)" \
-	grep -q '1427.50 at stake' <<<"$out"
-expect_out "by age: 0-1d 16 (1427.50), 2-7d 0 (0.00), 8-30d 0 (0.00), >30d 0 (0.00)" "counted by age"
+check "a duplicate skipped (info) puts nothing at stake" grep -q ' 0\.00  0-1d ' <<<"$(line DUPLICATE_TRANSACTION)"
+check "a topup to an unknown code, also missing from our ledger: 60.00 each" \
+	test "$(grep -cE ' EP_TXN_20261020_006 +60\.00 ' <<<"$out")" = 2
+# The total counts a transaction's money once (EP_TXN_20261020_006's 60.00;
+# 4846103's 96.50 as a conflicting duplicate and 95.50 as a payment on a
+# lapsed policy: the larger) and an info's none.
+check "the money at stake adds up, a transaction once (300+180+150+120+100+96.50+60+50.50+40+20+5 = 1122.00)" \
+	grep -q '1122.00 at stake' <<<"$out"
+expect_out "by age: 0-1d 16 (1122.00), 2-7d 0 (0.00), 8-30d 0 (0.00), >30d 0 (0.00)" "counted by age"
 
 # The discrepancies report carries each one's exception.
 kasi report discrepancies --period 2026-10 --out "$tmp/d.csv"
@@ -65,7 +71,7 @@ check "a reconcile later keeps every id and first_seen" \
 	test "$(sql "$db" "SELECT exception_id, code, subject, first_seen FROM exceptions ORDER BY 1")" = "$before"
 check "and marks them seen again" test "$(sql "$db" "SELECT count(*) FROM exceptions WHERE last_seen = '$T1'")" = 11
 KASI_NOW=$T1 kasi exceptions
-expect_out "by age: 0-1d 0 (0.00), 2-7d 16 (1427.50)" "three days on, all are 2-7d old"
+expect_out "by age: 0-1d 0 (0.00), 2-7d 16 (1122.00)" "three days on, all are 2-7d old"
 # The same duplicate file again is the same problem, seen again.
 dup=$(id DUPLICATE_FILE easypay_recon_20261005.csv.gz)
 KASI_NOW=$T1 "$KASI" ingest "$fixtures/world/easypay_recon_20261005.csv.gz" >/dev/null 2>&1
@@ -128,6 +134,29 @@ expect_out ">30d 15" "forty days after, >30d"
 kasi exceptions --period 2026-09
 expect_out "exceptions 2026-09: 0 open" "another period has none"
 
+# Who resolves, without $USER (cron, systemd): $LOGNAME, else the account.
+over2=$(id OVERPAYMENT POL-1012)
+env -u USER -u LOGNAME "$KASI" exceptions resolve "$over2" --note "checked with the insurer" >/dev/null
+check "regression: without \$USER the resolver is the account kasi runs as, not 'unknown'" \
+	test "$(sql "$db" "SELECT resolved_by FROM exception_resolutions ORDER BY resolution_id DESC LIMIT 1")" = "$(whoami)"
+env -u USER LOGNAME=carol "$KASI" exceptions resolve "$over2" --note "refund of 8001015009087 is 62001234567's" >/dev/null
+check "else \$LOGNAME" test "$(sql "$db" "SELECT resolved_by FROM exception_resolutions ORDER BY resolution_id DESC LIMIT 1")" = carol
+check "regression: an ID or account number typed in a note is kept masked but for its last 4" \
+	test "$(sql "$db" "SELECT note FROM exception_resolutions ORDER BY resolution_id DESC LIMIT 1")" = "refund of *********9087 is *******4567's"
+
+# Out of date: listed as the last reconcile left them, and said so.
+printf '%s\n' 'transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number' \
+	'EP_TXN_20261028_001,91234567890301,topup,EP_MERCHANT_67890,EP_TERMINAL_005,CASHIER_1,2026-10-28T10:00:00+02:00,50.00,settled,Spar Mamelodi East,RCP-002501' \
+	>"$tmp/easypay_recon_20261028.csv"
+"$KASI" ingest "$tmp/easypay_recon_20261028.csv" >/dev/null
+kasi exceptions --period 2026-10
+expect_status 0 "an out-of-date period's exceptions are still listed"
+expect_err "period 2026-10 is out of date (1 file applied since its reconcile)" "regression: with a warning naming the period"
+kasi --db "$tmp/none.db" exceptions --json
+check "regression: --json that cannot work still prints a document, the error in it" \
+	test "$(jq -r '.error.status' <<<"$out")" = "$status"
+"$KASI" reconcile --period 2026-10 >/dev/null
+
 # Mistakes.
 kasi exceptions --period 2026-13
 expect_status 64 "a bad period is a usage error"
@@ -142,7 +171,7 @@ kasi exceptions resolve abc --note x
 expect_status 64 "an id is a number"
 KASI_NOW=0001-01-01T00:00:00Z kasi exceptions
 expect_status 78 "a KASI_NOW kasi cannot take is a configuration error"
-check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 2
+check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 4
 
 # A store written before exceptions (version 7) keeps every discrepancy,
 # each now an exception first seen when the store first knew of it.

@@ -183,6 +183,17 @@ check "notify's environment carries nothing else of kasi's" bash -c '! grep -qE 
 expect_err "notify $tmp/jobs/../notify failed (exit 3)" "a failing notify is logged"
 expect_status 0 "and does not change the run's exit"
 
+# A missing file that comes late: its MISSING_FILE is no longer a problem
+# to work (cleared on the worklist, the discrepancy kept as history).
+cp "$fixtures/world/easypay_recon_20261020.csv" "$tmp/drop/easypay/easypay_recon_20261103.csv"
+sed -i 's/2026-10-20T/2026-11-03T/; s/EP_TXN_20261020_/EP_TXN_20261103_/' "$tmp/drop/easypay/easypay_recon_20261103.csv"
+KASI_NOW=2026-11-05T10:10:00+02:00 kasi run "$tmp/jobs/easypay.job" --date 2026-11-03
+expect_out "30 dates missing (0 raised now)" "the late file of 3 November is no longer missing"
+check "regression: its MISSING_FILE exception is cleared by the run after it came" \
+	test "$(sql "$db" "SELECT cleared_at FROM exceptions WHERE code = 'MISSING_FILE' AND subject = 'a file dated 2026-11-03'")" = 2026-11-05T10:10:00+02:00
+check "and the other days' stay open" \
+	test "$(sql "$db" "SELECT count(*) FROM exceptions WHERE code = 'MISSING_FILE' AND channel = 'easypay' AND cleared_at IS NULL")" = 30
+
 # ---- the lock ---------------------------------------------------------------------------------------------
 exec 9>"$r/easypay/.lock"
 flock 9

@@ -74,6 +74,20 @@ static void test_at_stake(void **state)
 	assert_int_equal(stake("-5.00", "5.00", false, 0), 1000);
 }
 
+/* Regression: a duplicate skipped (an info) put its row's amount at stake
+ * and in the worklist's total, though nothing of it was counted. */
+static void test_at_stake_of_an_info_is_none(void **state)
+{
+	(void)state;
+	struct store_exception x = { .severity = "info", .has_amount = true, .amount = 15000 };
+	int64_t cents = -1;
+	assert_int_equal(exception_at_stake(&x, &cents), 0);
+	assert_int_equal(cents, 0);
+	x.severity = "error";
+	assert_int_equal(exception_at_stake(&x, &cents), 0);
+	assert_int_equal(cents, 15000);
+}
+
 static void test_at_stake_overflow_is_an_error(void **state)
 {
 	(void)state;
@@ -91,6 +105,7 @@ int main(void)
 		cmocka_unit_test(test_age_reads_offsets_and_refuses_nonsense),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_at_stake),
+		cmocka_unit_test(test_at_stake_of_an_info_is_none),
 		cmocka_unit_test(test_at_stake_overflow_is_an_error),
 	};
 	return cmocka_run_group_tests_name("exception", tests, NULL, NULL);
