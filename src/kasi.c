@@ -428,6 +428,14 @@ int main(int argc, char **argv)
 		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
 	if ((cmd->flags & CMD_JOB_LOG) && !wants_help)
 		cmd_job_logging(); /* the store's own errors stamped too */
+	/* Every command that opens the store records times by $KASI_NOW when
+	 * it is set: one kasi cannot read is refused before anything is. */
+	int64_t now;
+	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && cmd_clock(&now, &e)) {
+		free(ctx.schemas_dir);
+		log_error("%s", e.msg);
+		return KASI_ECONFIG;
+	}
 	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help) {
 		int rc = store_open(&ctx.store, ctx.db_path, &e);
 		if (rc) {

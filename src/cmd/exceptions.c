@@ -66,17 +66,22 @@ static void print_item(const struct exception_item *it, bool all)
 	const struct store_exception *x = &it->x;
 	char stake[MONEY_BUFSZ];
 	money_format(it->at_stake, stake);
-	const char *subject = subject_of(x);
+	/* Text from files and people is shown escaped: it cannot move the
+	 * cursor, turn the line around or ring the terminal's bell. */
+	char subject[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ],
+		note[TEXT_NAME_BUFSZ];
+	text_name(subject_of(x), subject);
+	text_name(x->transaction_id ? x->transaction_id : "-", txn);
 	printf("%6" PRId64 "  %s  %-26s %-12s %-16s %-22s %12s  %-5s %s", x->id, x->period, x->code,
-	       *x->channel ? x->channel : "-", subject, x->transaction_id ? x->transaction_id : "-",
-	       stake, exception_age_name(it->age), x->first_seen);
+	       *x->channel ? x->channel : "-", subject, txn, stake, exception_age_name(it->age),
+	       x->first_seen);
 	if (all)
 		printf("  %s", it->status);
 	printf("\n");
 	if (all && x->resolved_at)
 		printf("        %s by %s on %s: %s\n",
 		       it->x.resolved ? "resolved" : "resolved (values changed since)",
-		       x->resolved_by, x->resolved_at, x->note);
+		       text_name(x->resolved_by, who), x->resolved_at, text_name(x->note, note));
 }
 
 static void print_list(const struct exception_list *l, const char *period, bool all)
@@ -247,10 +252,14 @@ static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
 static int print_resolved(void *ctx, const struct store_exception *x)
 {
 	(void)ctx;
+	char subject[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ],
+		note[TEXT_NAME_BUFSZ];
 	printf("exception %" PRId64 " (%s %s %s %s%s%s, %s) resolved by %s: %s\n", x->id, x->period,
-	       x->code, *x->channel ? x->channel : "-", subject_of(x), x->transaction_id ? " " : "",
-	       x->transaction_id ? x->transaction_id : "",
-	       exception_status(x->cleared_at, x->resolved), x->resolved_by, x->note);
+	       x->code, *x->channel ? x->channel : "-", text_name(subject_of(x), subject),
+	       x->transaction_id ? " " : "",
+	       x->transaction_id ? text_name(x->transaction_id, txn) : "",
+	       exception_status(x->cleared_at, x->resolved), text_name(x->resolved_by, who),
+	       text_name(x->note, note));
 	return 0;
 }
 
@@ -308,17 +317,23 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_exceptions, "resolve takes one exception ID");
 	char *end;
 	errno = 0;
-	long long id = strtoll(argv[optind], &end, 10);
-	if (errno || *end || end == argv[optind] || id <= 0)
+	const char *given = argv[optind];
+	long long id = strtoll(given, &end, 10);
+	if (errno || *end || end == given || id <= 0 || given[0] < '1' || given[0] > '9')
 		return cmd_usage_error(&cmd_exceptions, "an exception ID is a number, got '%s'",
 				       argv[optind]);
 	if (!note || !*note)
 		return cmd_usage_error(&cmd_exceptions,
 				       "resolve needs --note TEXT: why it is resolved");
-	for (const char *ch = note; *ch; ch++)
-		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
-			return cmd_usage_error(&cmd_exceptions,
-					       "--note is one line of text: no control characters");
+	uint32_t cps;
+	bool plain = text_scan(note, strlen(note), &cps) == TEXT_OK &&
+		     !text_has_invisible_control(note, strlen(note));
+	for (const char *ch = note; *ch && plain; ch++)
+		plain = (unsigned char)*ch >= 0x20 && *ch != 0x7f;
+	if (!plain)
+		return cmd_usage_error(&cmd_exceptions,
+				       "--note is one line of UTF-8 text: no control characters, "
+				       "nothing that turns the text around it");
 	char masked[1024];
 	if (strlen(note) >= sizeof(masked))
 		return cmd_usage_error(&cmd_exceptions, "--note is at most %zu bytes",

@@ -56,10 +56,13 @@ int exception_at_stake(const struct store_exception *x, int64_t *cents)
 	if (has_expected && has_actual)
 		return __builtin_sub_overflow(expected, actual, &diff) ? MONEY_ERANGE
 								       : magnitude(diff, cents);
+	/* The row's own amount before a value that merely reads as one (an
+	 * unknown reference's actual is what the customer typed). */
+	if (x->has_amount)
+		return magnitude(x->amount, cents);
 	if (has_expected || has_actual)
 		return magnitude(has_expected ? expected : actual, cents);
-	*cents = 0;
-	return x->has_amount ? magnitude(x->amount, cents) : 0;
+	return 0;
 }
 
 struct list_build {

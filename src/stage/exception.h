@@ -10,11 +10,11 @@
  *   at stake   0 for an info (recorded, nothing to do: a duplicate
  *              skipped); else the difference when both expected and
  *              actual are amounts (an amount mismatch, an overpayment);
- *              else the one that is an amount (a ledger record missing
- *              from the file, an orphan reversal); else the amount of the
- *              row that raised it, or the amount it asked for if larger
- *              (an unknown reference, a failed instruction, a rejected
- *              payout); else 0
+ *              else the amount of the row that raised it, or the amount
+ *              it asked for if larger (an unknown reference, a failed
+ *              instruction, a rejected payout); else the one of expected
+ *              and actual that is an amount (a ledger record missing from
+ *              the file); else 0
  * The list's totals are of its open exceptions, each transaction's money
  * once (two exceptions of one transaction: the larger stake).
  */

@@ -30,10 +30,16 @@ static struct monitor_line *line_of(struct build *b, const struct store_debit_ro
 		return &m->lines[m->n - 1]; /* rows come by channel, then provider */
 	if (!grow_array((void **)&m->lines, &m->cap, m->n + 1, sizeof(*m->lines)))
 		return NULL;
-	struct monitor_line *l = &m->lines[m->n++];
+	struct monitor_line *l = &m->lines[m->n];
 	memset(l, 0, sizeof(*l));
-	snprintf(l->channel, sizeof(l->channel), "%s", r->channel);
-	snprintf(l->provider, sizeof(l->provider), "%s", r->provider);
+	l->channel = strdup(r->channel);
+	l->provider = strdup(r->provider);
+	if (!l->channel || !l->provider) {
+		free(l->channel);
+		free(l->provider);
+		return NULL;
+	}
+	m->n++;
 	return l;
 }
 
@@ -116,6 +122,10 @@ int monitor_build(struct store *s, const struct reasons *reasons, const struct d
 
 void monitor_release(struct monitor *m)
 {
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->lines[i].channel);
+		free(m->lines[i].provider);
+	}
 	free(m->lines);
 	memset(m, 0, sizeof(*m));
 }

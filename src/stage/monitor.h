@@ -31,7 +31,7 @@ struct monitor_cell {
 };
 
 struct monitor_line {
-	char channel[64], provider[64];
+	char *channel, *provider;		    /* whole, whatever their length */
 	struct monitor_cell cells[MONITOR_PERIODS]; /* the last: the period */
 	bool unpaids_breach, disputes_breach;
 };

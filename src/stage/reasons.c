@@ -173,15 +173,21 @@ static int on_limit(void *ctx, const struct vrow *row)
 		return 0;
 	if (vrow_strings(row, &l->t))
 		return err_set(l->e, KASI_EIO, "out of memory");
-	/* Validated: an integer 0..10000, and one of the two measures. */
-	int64_t bps = strtoll(l->t.col[l->col_limit], NULL, 10);
-	if (!strcmp(l->t.col[l->col_measure], "unpaids")) {
-		l->out->unpaids_bps = bps;
-		l->seen_unpaids = true;
-	} else {
-		l->out->disputes_bps = bps;
-		l->seen_disputes = true;
-	}
+	/* Checked again, whatever the schema lets through: a share is 0 to
+	 * 10000 basis points, of one of the two measures. */
+	const char *measure = l->t.col[l->col_measure], *limit = l->t.col[l->col_limit];
+	char *end;
+	errno = 0;
+	long long bps = strtoll(limit, &end, 10);
+	bool unpaids = !strcmp(measure, "unpaids"), disputes = !strcmp(measure, "disputes");
+	if (errno || end == limit || *end || bps < 0 || bps > 10000 || !(unpaids || disputes))
+		return err_set(l->e, KASI_ECONFIG,
+			       "debit_limits.csv row %" PRIu64
+			       ": a limit is unpaids or disputes, 0 to "
+			       "10000 basis points",
+			       row->record);
+	*(unpaids ? &l->out->unpaids_bps : &l->out->disputes_bps) = bps;
+	*(unpaids ? &l->seen_unpaids : &l->seen_disputes) = true;
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  */
 #include "core/common.h"
 #include "core/dates.h"
+#include "core/arena.h"
 #include "core/grow.h"
+#include "core/strmap.h"
 #include "core/money.h"
 #include "core/text.h"
 #include "io/html.h"
@@ -21,13 +23,14 @@
 #define DAYS	       31
 
 struct group {
-	char key[64];
+	const char *key; /* in the figures' arena, whole */
 	int64_t policies, expected, collected, shortfall, pending;
 };
 
 struct groups {
 	struct group *g;
 	size_t n, cap;
+	struct strmap *index; /* key -> its group */
 };
 
 struct code_ages {
@@ -37,7 +40,8 @@ struct code_ages {
 
 struct batch {
 	int64_t id, net;
-	char provider[32], through[16], state[16], reference[24];
+	const char *provider, *reference; /* in the figures' arena */
+	char through[16], state[16];
 	int64_t carried_into;
 };
 
@@ -56,6 +60,7 @@ struct figures {
 	size_t nbatches, batches_cap;
 	struct monitor health;
 	char health_why[sizeof(((struct err *)0)->msg)]; /* "" when health was read */
+	struct arena *strings;
 	struct err *e;
 };
 
@@ -69,21 +74,24 @@ static int sum_into(int64_t *sum, int64_t v, struct err *e)
 }
 
 /* Add one outcome into the group of its key (made when new). */
-static int add_to(struct groups *gs, const char *key, const struct store_outcome_cell *c,
-		  struct err *e)
+static int add_to(struct figures *f, struct groups *gs, const char *key,
+		  const struct store_outcome_cell *c)
 {
-	size_t i = gs->n;
-	while (i > 0 && strcmp(gs->g[i - 1].key, key))
-		i--;
+	struct err *e = f->e;
+	uint32_t i;
 	struct group *g;
-	if (i) {
-		g = &gs->g[i - 1];
+	if (!gs->index && !(gs->index = strmap_new()))
+		return err_set(e, KASI_EIO, "out of memory");
+	if (strmap_get(gs->index, key, strlen(key), &i)) {
+		g = &gs->g[i];
 	} else {
-		if (!grow_array((void **)&gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)))
+		if (!grow_array((void **)&gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)) ||
+		    strmap_put(gs->index, key, strlen(key), (uint32_t)gs->n))
 			return err_set(e, KASI_EIO, "out of memory");
 		g = &gs->g[gs->n++];
 		memset(g, 0, sizeof(*g));
-		snprintf(g->key, sizeof(g->key), "%s", key);
+		if (!(g->key = arena_strdup(f->strings, key)))
+			return err_set(e, KASI_EIO, "out of memory");
 	}
 	g->policies++;
 	int rc = sum_into(&g->expected, c->expected, e);
@@ -100,11 +108,11 @@ static int on_cell(void *ctx, const struct store_outcome_cell *c)
 	struct figures *f = ctx;
 	int day = c->debit_day > f->ndays ? f->ndays : c->debit_day < 0 ? 0 : c->debit_day;
 	f->policies++;
-	int rc = add_to(&f->status, c->status, c, f->e);
+	int rc = add_to(f, &f->status, c->status, c);
 	if (!rc)
-		rc = add_to(&f->providers, c->provider, c, f->e);
+		rc = add_to(f, &f->providers, c->provider, c);
 	if (!rc)
-		rc = add_to(&f->channels, c->channel, c, f->e);
+		rc = add_to(f, &f->channels, c->channel, c);
 	if (!rc)
 		rc = sum_into(&f->due[day], c->expected, f->e);
 	if (!rc && !(rc = sum_into(&f->expected, c->expected, f->e)) &&
@@ -152,11 +160,11 @@ static int on_batch(void *ctx, const struct store_batch_row *b)
 	x->id = b->batch_id;
 	x->net = b->net;
 	x->carried_into = b->carried_into;
-	snprintf(x->provider, sizeof(x->provider), "%s", b->provider_code);
 	snprintf(x->through, sizeof(x->through), "%s", b->through);
 	snprintf(x->state, sizeof(x->state), "%s", b->reference ? b->state : "");
-	snprintf(x->reference, sizeof(x->reference), "%s", b->reference ? b->reference : "");
-	return 0;
+	x->provider = arena_strdup(f->strings, b->provider_code);
+	x->reference = arena_strdup(f->strings, b->reference ? b->reference : "");
+	return x->provider && x->reference ? 0 : err_set(f->e, KASI_EIO, "out of memory");
 }
 
 /* Codes with the most money at stake first, then the most exceptions. */
@@ -204,6 +212,20 @@ static int read_figures(struct store *s, const struct summary_opts *o, struct fi
 	date_format_iso(period_last_day(p), f->last);
 	date_format_iso(period_last_day(p + 1), f->until);
 	f->ndays = period_last_day(p) - period_first_day(p) + 1;
+	if (!date_in_service(period_first_day(p)) || !date_in_service(period_last_day(p + 1)))
+		return err_set(f->e, KASI_EUSAGE, "period %s is outside the years kasi runs in",
+			       o->period);
+	/* Checked again in the page's own snapshot: a run may have committed
+	 * since the caller looked. */
+	struct store_period sp;
+	int found = store_period_get(s, f->period, &sp, f->e);
+	if (found < 0)
+		return found;
+	if (!found || !*sp.reconciled_at || sp.files_since_reconciled)
+		return err_set(f->e, KASI_EDATA,
+			       "period %s is not reconciled, or facts changed since its last "
+			       "reconcile: run 'kasi reconcile --period %s'",
+			       f->period, f->period);
 	int rc = store_each_outcome_cell(s, f->period, on_cell, f, f->e);
 	if (!rc && f->providers.n > 1)
 		qsort(f->providers.g, f->providers.n, sizeof(*f->providers.g), by_key);
@@ -230,9 +252,12 @@ static int read_figures(struct store *s, const struct summary_opts *o, struct fi
 
 static void release_figures(struct figures *f)
 {
-	free(f->status.g);
-	free(f->providers.g);
-	free(f->channels.g);
+	struct groups *all[] = { &f->status, &f->providers, &f->channels };
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		free(all[i]->g);
+		strmap_free(all[i]->index);
+	}
+	arena_free(f->strings);
 	free(f->batches);
 	exception_list_release(&f->open);
 	monitor_release(&f->health);
@@ -471,8 +496,11 @@ static void write_exceptions(FILE *out, const struct figures *f)
 		"<section id=\"exceptions\"><h2>Open exceptions</h2>\n<p><b id=\"open\">%zu</b> "
 		"open, <b id=\"open-at-stake\">%s</b> at stake.</p>\n<table><tr><th>code</th>",
 		f->open.n, stake);
-	for (int a = 0; a < EXCEPTION_AGES; a++)
-		fprintf(out, "<th>%s</th>", exception_age_name((enum exception_age)a));
+	for (int a = 0; a < EXCEPTION_AGES; a++) {
+		fputs("<th>", out);
+		html_text(out, exception_age_name((enum exception_age)a));
+		fputs("</th>", out);
+	}
 	fputs("<th>at stake</th><th></th></tr>\n", out);
 	int64_t most = f->ncodes ? f->codes[0].at_stake : 0;
 	for (size_t c = 0; c < f->ncodes; c++) {
@@ -594,7 +622,14 @@ int summary_write(struct store *s, const struct summary_opts *o, FILE *out, stru
 	if (!f)
 		return err_set(e, KASI_EIO, "out of memory");
 	f->e = e;
-	int rc = read_figures(s, o, f);
+	/* Every figure from one snapshot of the store: a run committing
+	 * meanwhile cannot make the page add up to two different stores. */
+	int rc = (f->strings = arena_new()) ? store_begin_read(s, e)
+					    : err_set(e, KASI_EIO, "out of memory");
+	if (!rc) {
+		rc = read_figures(s, o, f);
+		store_rollback(s); /* read only: nothing to keep */
+	}
 	if (!rc) {
 		write_head(out, f, o);
 		write_outcomes(out, f);

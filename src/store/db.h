@@ -51,6 +51,10 @@ struct store {
 /* The larger of the row's amount and the amount it asked for (an
  * instruction that failed moved nothing but was for its premium; a payout
  * rejected paid nothing of what it was for), as a size. */
+/* Its channel, as the exception's key has it: none for a problem of a
+ * policy's month (its subject given), whichever channel's row it names
+ * last. */
+#define STORE_EXCEPTION_CHANNEL "CASE WHEN d.subject IS NULL THEN ifnull(d.channel, '') ELSE '' END"
 #define STORE_EXCEPTION_AMOUNT                                                              \
 	"(SELECT max(abs(ifnull(amount, 0)), abs(ifnull(requested_amount, 0))) FROM facts " \
 	"WHERE fact_id = d.file_id * 4294967296 + d.row)"
@@ -60,6 +64,14 @@ int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e);
 /* A period's exceptions a reconcile made, cleared before it records what
  * it finds now. */
 int db_exceptions_clear(struct store *s, const char *period, struct err *e);
+
+/* Whether a resolution r still holds for its exception x: made on the
+ * values x has now (expected, actual, the amount of its row, its detail:
+ * a repeat with another amount, a file rejected again for other errors, is
+ * open again). */
+#define STORE_RESOLUTION_HOLDS                                                         \
+	"(r.expected IS x.expected AND r.actual IS x.actual AND r.amount IS x.amount " \
+	"AND r.detail IS x.detail)"
 
 /* The array-as-table functions of arrays.c, on this connection. */
 int db_register_arrays(struct store *s, struct err *e);

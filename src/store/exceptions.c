@@ -17,7 +17,8 @@ static const char sql_exception_seen[] =
 	"INSERT INTO exceptions (period, code, channel, subject, source, severity, reference,\n"
 	"                        transaction_id, file, row, expected, actual, amount, detail,\n"
 	"                        first_seen, last_seen)\n"
-	"SELECT d.period, d.code, ifnull(d.channel, ''), " STORE_EXCEPTION_SUBJECT ", d.source,\n"
+	"SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT
+	", d.source,\n"
 	"       d.severity, d.reference, d.transaction_id, f.name, d.row, d.expected, d.actual,\n"
 	"       " STORE_EXCEPTION_AMOUNT ", d.detail, ?2, ?2\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
@@ -64,8 +65,7 @@ int db_exceptions_clear(struct store *s, const char *period, struct err *e)
 	"       x.transaction_id, x.file, ifnull(x.row, 0), x.expected, x.actual,\n"       \
 	"       x.amount, x.detail, x.first_seen, x.last_seen, x.cleared_at,\n"            \
 	"       r.resolved_at, r.resolved_by, r.note,\n"                                   \
-	"       r.resolution_id IS NOT NULL AND r.expected IS x.expected\n"                \
-	"                                   AND r.actual IS x.actual\n"                    \
+	"       r.resolution_id IS NOT NULL AND " STORE_RESOLUTION_HOLDS "\n"              \
 	"  FROM exceptions x LEFT JOIN exception_resolutions r\n"                          \
 	"    ON r.resolution_id = (SELECT max(resolution_id) FROM exception_resolutions\n" \
 	"                           WHERE exception_id = x.exception_id)\n"
@@ -140,8 +140,8 @@ int store_exception_find(struct store *s, int64_t id,
 /* A resolution keeps the values it was made on: the exception's now. */
 static const char sql_exception_resolve[] =
 	"INSERT INTO exception_resolutions (exception_id, resolved_at, resolved_by, note,\n"
-	"                                   expected, actual)\n"
-	"SELECT exception_id, ?2, ?3, ?4, expected, actual FROM exceptions\n"
+	"                                   expected, actual, amount, detail)\n"
+	"SELECT exception_id, ?2, ?3, ?4, expected, actual, amount, detail FROM exceptions\n"
 	" WHERE exception_id = ?1";
 
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,

@@ -789,12 +789,13 @@ static const char sql_each_discrepancy[] =
 	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"
 	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"
 	"       ifnull(d.file_id, 0), x.exception_id, x.first_seen,\n"
-	"       ifnull((SELECT r.expected IS x.expected AND r.actual IS x.actual\n"
+	"       ifnull((SELECT " STORE_RESOLUTION_HOLDS "\n"
 	"                 FROM exception_resolutions r WHERE r.exception_id = x.exception_id\n"
 	"                ORDER BY r.resolution_id DESC LIMIT 1), 0)\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
 	"  LEFT JOIN exceptions x ON x.period = d.period AND x.code = d.code\n"
-	"   AND x.channel = ifnull(d.channel, '') AND x.subject = " STORE_EXCEPTION_SUBJECT "\n"
+	"   AND x.channel = " STORE_EXCEPTION_CHANNEL " AND x.subject = " STORE_EXCEPTION_SUBJECT
+	"\n"
 	" WHERE d.period = ?1\n"
 	" ORDER BY d.code, ifnull(f.name, ''), ifnull(d.row, 0), ifnull(d.transaction_id, ''),\n"
 	"          d.detail";

@@ -157,6 +157,31 @@ check "regression: --json that cannot work still prints a document, the error in
 	test "$(jq -r '.error.status' <<<"$out")" = "$status"
 "$KASI" reconcile --period 2026-10 >/dev/null
 
+# A resolution holds only for the values it was made on: the same
+# transaction repeated again with another amount is open again.
+conflict=$(id CONFLICTING_DUPLICATE 4846103)
+kasi exceptions resolve "$conflict" --note "the first one counts; agreed"
+printf '%s\n' 'transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription' \
+	'4846103,5,930,164069,2026-10-01T00:00:00,-999.00,SOFTY 000009,1,2026-10-01T00:00:00,,' \
+	>"$tmp/softycomp_transactions_20261008.csv"
+"$KASI" ingest "$tmp/softycomp_transactions_20261008.csv" >/dev/null
+kasi exceptions
+check "regression: a repeat with another amount reopens a resolved conflicting duplicate (999.00 at stake)" \
+	grep -qE "^ +$conflict  2026-10  CONFLICTING_DUPLICATE .* 999\.00 " <<<"$out"
+
+# What people and files wrote is shown escaped, never as terminal codes.
+USER=$'ev\e]0;x\a\e[31mil' "$KASI" exceptions resolve "$conflict" --note "seen" >/dev/null
+kasi exceptions --all
+check "regression: a \$USER holding escape codes is shown escaped" grep -qF 'ev\x1B]0;x\x07\x1B[31mil' <<<"$out"
+check "no raw escape reaches the terminal" bash -c '! grep -qP "\x1b|\x07" <<<"$1"' _ "$out"
+kasi exceptions resolve "$conflict" --note $'turned \xe2\x80\xae around'
+expect_status 64 "regression: a note with a direction override is refused"
+
+# A clock kasi cannot read is refused before anything is recorded.
+KASI_NOW=soon kasi reconcile --period 2026-10
+expect_status 78 "regression: KASI_NOW=soon is refused by reconcile too (it was recorded as the time)"
+check "nothing was recorded at 'soon'" test "$(sql "$db" "SELECT count(*) FROM exceptions WHERE last_seen = 'soon' OR first_seen = 'soon'")" = 0
+
 # Mistakes.
 kasi exceptions --period 2026-13
 expect_status 64 "a bad period is a usage error"
@@ -169,9 +194,11 @@ kasi exceptions resolve "$mismatch" --note "$(printf 'two\nlines')"
 expect_status 64 "a note is one line"
 kasi exceptions resolve abc --note x
 expect_status 64 "an id is a number"
+kasi exceptions resolve " 7" --note x
+expect_status 64 "regression: an id is digits only (no space, sign or leading zero)"
 KASI_NOW=0001-01-01T00:00:00Z kasi exceptions
 expect_status 78 "a KASI_NOW kasi cannot take is a configuration error"
-check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 4
+check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 6
 
 # A store written before exceptions (version 7) keeps every discrepancy,
 # each now an exception first seen when the store first knew of it.

@@ -72,6 +72,10 @@ check "at the limit is no breach (50.00% of 50%): only collexia HOLLARD's unpaid
 sed -i 's/^collexia,30,NO_AUTHORITY,yes,/collexia,30,NO_AUTHORITY,,/' "$schemas/unpaid_reasons.csv"
 kasi --schemas "$schemas" monitor --period 2026-10
 check "a reason not marked a dispute is no dispute" test "$(line collexia HOLLARD)" = " collexia HOLLARD 2 2 100.00% 0 0.00% BREACH unpaids"
+sed -i 's/integer min=0 max=10000/integer/' "$schemas/debit_limits.schema"
+printf 'measure,limit_bps,description\nunpaids,9223372036854775807,\ndisputes,50,\n' >"$schemas/debit_limits.csv"
+kasi --schemas "$schemas" monitor --period 2026-10
+expect_status 78 "regression: a limit past 10000 basis points is refused, whatever the schema lets through"
 rm "$schemas/debit_limits.csv"
 kasi --schemas "$schemas" monitor --period 2026-10
 expect_status 78 "without its limits monitor cannot judge (exit 78)"

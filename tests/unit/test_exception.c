@@ -72,6 +72,9 @@ static void test_at_stake(void **state)
 	assert_int_equal(stake(NULL, NULL, false, 0), 0); /* a whole file */
 	assert_int_equal(stake("a file dated 2026-10-05", "none", false, 0), 0);
 	assert_int_equal(stake("-5.00", "5.00", false, 0), 1000);
+	/* Regression: what a customer typed as a reference ("999999.99") is
+	 * no amount at stake: the row's amount is. */
+	assert_int_equal(stake(NULL, "999999.99", true, 100), 100);
 }
 
 /* Regression: a duplicate skipped (an info) put its row's amount at stake
