@@ -26,7 +26,7 @@ store_for() {
 }
 
 # Everything a store holds but the record of attempts, as one digest.
-tables=$(sql "$tmp/world.db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('files', 'discrepancies') ORDER BY name")
+tables=$(sql "$tmp/world.db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('files', 'discrepancies', 'exceptions') ORDER BY name")
 digest() {
 	local q="" t
 	for t in $tables; do q+="SELECT '$t'; SELECT * FROM \"$t\";"; done

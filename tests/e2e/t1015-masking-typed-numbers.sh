@@ -32,10 +32,10 @@ kasi report discrepancies --period 2026-10 --out "$tmp/d.csv"
 expect_status 0 "the discrepancies report is written"
 check "no phone number is in it whole" test -z "$(grep -E '27829998877|082 999 8877|27-82-999-8877' "$tmp/d.csv")"
 check "an MSISDN typed as the reference: its last four in reference, actual and detail" \
-	grep -qx 'UNKNOWN_REFERENCE,error,mobilemoney,mobilemoney_transactions_20261022.csv,2,\*\*\*\*\*\*\*8877,MM1,,\*\*\*\*\*\*\*8877,no policy is numbered \*\*\*\*\*\*\*8877' "$tmp/d.csv"
+	grep -q '^UNKNOWN_REFERENCE,error,mobilemoney,mobilemoney_transactions_20261022.csv,2,\*\*\*\*\*\*\*8877,MM1,,\*\*\*\*\*\*\*8877,no policy is numbered \*\*\*\*\*\*\*8877,[0-9]*,open,' "$tmp/d.csv"
 check "written with spaces" grep -q '^UNKNOWN_REFERENCE,error,mobilemoney,mobilemoney_transactions_20261022.csv,3,\*\*\*\*\*\*\*\*8877,MM2,' "$tmp/d.csv"
 check "written with dashes and a plus" grep -q '^UNKNOWN_REFERENCE,error,mobilemoney,mobilemoney_transactions_20261022.csv,4,\*\*\*\*\*\*\*\*\*\*\*8877,MM3,' "$tmp/d.csv"
-check "a policy number typed is shown as typed" grep -q ',5,POL-9999,MM4,,POL-9999,no policy is numbered POL-9999$' "$tmp/d.csv"
+check "a policy number typed is shown as typed" grep -q ',5,POL-9999,MM4,,POL-9999,no policy is numbered POL-9999,[0-9]*,open,' "$tmp/d.csv"
 check "an EasyPay code is shown whole (a code, not a person's number)" \
 	grep -q '^UNKNOWN_REFERENCE,error,easypay,easypay_recon_20261005.csv,2,91234567890707,E1,' "$tmp/d.csv"
 
