@@ -235,11 +235,12 @@ uint64_t fuzz_store_digest(const char *path)
 	sqlite3_stmt *tables = NULL;
 	uint64_t h = 14695981039346656037ULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
-			       "LIKE 'sqlite_%' AND name NOT IN ('files', 'discrepancies', 'exceptions') "
-			       "ORDER BY name",
-			       -1, &tables, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(
+		    db,
+		    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+		    "LIKE 'sqlite_%' AND name NOT IN ('files', 'discrepancies', 'exceptions') "
+		    "ORDER BY name",
+		    -1, &tables, NULL) != SQLITE_OK)
 		fuzz_fail("digest of %s: %s", path, sqlite3_errmsg(db));
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(tables, 0);
