@@ -40,7 +40,7 @@ check "a bad schema is a CONFIGURATION_ERROR document" \
 # Control characters and quotes in values stay valid JSON.
 printf 'transaction_id,easypay_code,transaction_type,merchant_id,terminal_id,cashier_id,transaction_timestamp,gross_amount,settlement_status,merchant_name,receipt_number\nEP_1,91234567890103,"to\tp""up\x01",M1,T1,,2026-10-05T09:12:44+02:00,1.00,settled,,\n' > "$tmp/easypay_recon_20261005.csv"
 kasi validate --json "$tmp/easypay_recon_20261005.csv"
-check "values with tabs, quotes and control bytes still make valid JSON" jq -e . <<<"$out" >/dev/null
+check "values with tabs, quotes and control bytes still make valid JSON" bash -c 'jq -e . >/dev/null <<<"$1"' _ "$out"
 check "the value is shown escaped" \
 	test "$(jq -r '.errors[0].details.received' <<<"$out")" = 'to\tp"up\x01'
 

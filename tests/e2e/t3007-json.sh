@@ -16,7 +16,7 @@ done | sort | awk '{print $2}' | grep -v 20261103); do "$KASI" ingest "$f" >/dev
 kasi reconcile --period 2026-10 --json
 expect_status 1 "reconcile --json exits as reconcile does (1: discrepancies)"
 printf '%s\n' "$out" >"$tmp/r.json"
-check "one JSON document" jq -e . "$tmp/r.json" >/dev/null
+check "one JSON document" bash -c 'jq -e . "$1" >/dev/null' _ "$tmp/r.json"
 # The fixture world's October, as tests/e2e/expected has it: 12 policies,
 # 16 discrepancies, 11 of them found by reconciling.
 check "policies, discrepancies, found by reconciling" \
@@ -46,7 +46,7 @@ check "settling again: nothing new, said in JSON" \
 kasi status --json
 expect_status 0 "status --json"
 printf '%s\n' "$out" >"$tmp/st.json"
-check "status: one JSON document" jq -e . "$tmp/st.json" >/dev/null
+check "status: one JSON document" bash -c 'jq -e . "$1" >/dev/null' _ "$tmp/st.json"
 # 3 registers and 9 channel files applied; the file of the 21st rejected,
 # the .gz of the 5th a duplicate.
 check "files applied, rejected, duplicates (12, 1, 1)" \
@@ -83,7 +83,7 @@ printf '%s\n' '[job]' 'name = easypay' 'source = local' "remote_dir = $tmp/drop"
 	'deadline = 07:00' 'after_pull = keep' >"$tmp/easypay.job"
 KASI_NOW=2026-10-21T06:00:00+02:00 kasi run "$tmp/easypay.job" --date 2026-10-20 --json
 printf '%s\n' "$out" >"$tmp/run.json"
-check "run --json: one JSON document on stdout" jq -e . "$tmp/run.json" >/dev/null
+check "run --json: one JSON document on stdout" bash -c 'jq -e . "$1" >/dev/null' _ "$tmp/run.json"
 check "its status is the run's exit status ($status)" test "$(jq -r .status "$tmp/run.json")" = "$status"
 check "the job, its day, one file fetched and filed, not stopped" \
 	test "$(jq -r '"\(.job) \(.day) \(.fetched) \(.files) \(.stopped)"' "$tmp/run.json")" = "easypay 2026-10-20 1 1 false"
