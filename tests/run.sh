@@ -29,6 +29,14 @@ run_one() {
 		f=1
 		out+=$'\n'"not ok - $name exited with status $rc"
 	fi
+	# A test that planned N results must report N: a result lost (its line
+	# sent to /dev/null with its command) is a check that cannot fail.
+	local plan
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' <<<"$out" | tail -1)
+	if [ -n "$plan" ] && [ "$plan" -ne $((p + f)) ]; then
+		f=$((f + 1))
+		out+=$'\n'"not ok - $name planned $plan results and reported $((p + f - 1))"
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -gt 0 ]; then
