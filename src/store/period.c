@@ -131,15 +131,23 @@ static const char sql_periods_linked[] =
 	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
 	" WHERE d IS NOT NULL";
 
-int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
-			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
+/* The periods a query of one channel's file gives: ?1 the channel, ?2..?3
+ * the range of the file's fact ids. */
+static int file_periods(struct store *s, const char *sql, const char *channel, int64_t file_id,
+			int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_periods_linked, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, channel);
 	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
 	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
 	return each_period(s, st, &rc, e, fn, ctx);
+}
+
+int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
+			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
+{
+	return file_periods(s, sql_periods_linked, channel, file_id, fn, ctx, e);
 }
 
 /* The stored reversals of the channel that name one of the file's facts
@@ -159,12 +167,7 @@ static const char sql_periods_naming[] =
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
 {
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_periods_naming, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
-	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
-	return each_period(s, st, &rc, e, fn, ctx);
+	return file_periods(s, sql_periods_naming, channel, file_id, fn, ctx, e);
 }
 
 /* The ledger records the file's facts hold: a record of another day that
@@ -179,12 +182,7 @@ int store_each_period_ledger_held(struct store *s, const char *channel, int64_t 
 				  int (*fn)(void *ctx, const char *period), void *ctx,
 				  struct err *e)
 {
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_periods_ledger_held, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, channel);
-	db_bind_int(s, st, &rc, e, 2, store_fact_id(file_id, 0));
-	db_bind_int(s, st, &rc, e, 3, store_fact_id(file_id, STORE_MAX_ROW));
-	return each_period(s, st, &rc, e, fn, ctx);
+	return file_periods(s, sql_periods_ledger_held, channel, file_id, fn, ctx, e);
 }
 
 static const char sql_period_schedule[] =
