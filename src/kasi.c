@@ -430,8 +430,7 @@ int main(int argc, char **argv)
 		cmd_job_logging(); /* the store's own errors stamped too */
 	/* Every command that opens the store records times by $KASI_NOW when
 	 * it is set: one kasi cannot read is refused before anything is. */
-	int64_t now;
-	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && cmd_clock(&now, &e)) {
+	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && cmd_clock(&ctx.now, &e)) {
 		free(ctx.schemas_dir);
 		log_error("%s", e.msg);
 		return KASI_ECONFIG;

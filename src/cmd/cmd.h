@@ -22,6 +22,7 @@ struct kasi_ctx {
 	char *schemas_dir;	    /* --schemas, $KASI_SCHEMAS, beside the binary, installed */
 	struct schema_set *schemas; /* loaded by cmd_load_schemas() */
 	struct store *store;	    /* opened by the dispatcher for CMD_NEEDS_DB */
+	int64_t now; /* the clock (cmd_clock), read once by the dispatcher for CMD_NEEDS_DB */
 };
 
 enum cmd_flags {

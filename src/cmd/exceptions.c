@@ -234,10 +234,7 @@ static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
 				       period);
 	struct err e = { 0 };
 	struct exception_list l = { 0 };
-	int64_t now;
-	int rc = cmd_clock(&now, &e);
-	if (!rc)
-		rc = exception_list_build(ctx->store, period, all, now, &l, &e);
+	int rc = exception_list_build(ctx->store, period, all, ctx->now, &l, &e);
 	struct stale_check stale = { .period = period };
 	if (!rc)
 		rc = store_each_period(ctx->store, warn_stale, &stale, &e);

@@ -209,15 +209,9 @@ static int report_period(struct kasi_ctx *ctx, const struct report_args *a)
 		return rc;
 	struct outcome_totals ot;
 	struct discrepancy_counts dt;
-	int64_t now;
-	if ((rc = cmd_clock(&now, &e))) {
-		report_abort(rep);
-		log_error("%s", e.msg);
-		return -rc;
-	}
-	rc = outcomes
-		     ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
-		     : period_report_discrepancies(ctx->store, &a->period, 1, 0, now, rep, &dt, &e);
+	rc = outcomes ? period_report_outcomes(ctx->store, a->period, rep, &ot, &e)
+		      : period_report_discrepancies(ctx->store, &a->period, 1, 0, ctx->now, rep,
+						    &dt, &e);
 	if ((rc = close_report(rep, rc, &e)))
 		return rc;
 	if (outcomes) {
@@ -449,10 +443,8 @@ static int write_summary(struct kasi_ctx *ctx, const struct report_args *a, stru
 {
 	struct reasons *reasons = NULL;
 	struct debit_limits limits;
-	struct summary_opts o = { .period = a->period, .version = KASI_VERSION };
-	int rc = cmd_clock(&o.now, e);
-	if (!rc)
-		rc = cmd_load_schemas(ctx, e);
+	struct summary_opts o = { .period = a->period, .now = ctx->now, .version = KASI_VERSION };
+	int rc = cmd_load_schemas(ctx, e);
 	if (!rc)
 		rc = reasons_load(&reasons, ctx->schemas, e);
 	if (!rc)

@@ -126,6 +126,7 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { .out = stdout };
+	const char *date = NULL;
 	bool json = false;
 	int c;
 	optind = 0;
@@ -133,9 +134,9 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (o.date)
-				return cmd_option_twice(&cmd_run, "--date", o.date, optarg);
-			o.date = optarg;
+			if (date)
+				return cmd_option_twice(&cmd_run, "--date", date, optarg);
+			date = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -149,23 +150,22 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_run, "expected one JOBFILE");
-	int32_t day;
-	if (o.date && date_parse(o.date, strlen(o.date), DATE_FMT_ISO, &day) != DATE_OK)
+	o.day_given = date != NULL;
+	if (date && date_parse(date, strlen(date), DATE_FMT_ISO, &o.day) != DATE_OK)
 		return cmd_usage_error(&cmd_run, "--date wants a real date as YYYY-MM-DD, got '%s'",
-				       o.date);
-	if (o.date && !date_in_service(day))
+				       date);
+	if (date && !date_in_service(o.day))
 		return cmd_usage_error(&cmd_run,
 				       "--date wants a date in the years %d to %d, got '%s'",
-				       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, o.date);
+				       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, date);
 
 	struct err e = { 0 };
 	struct job job;
 	struct reasons *reasons = NULL;
 	struct run_result res = { 0 };
 	int lock = -1, timeout;
-	int rc = cmd_clock(&o.now, &e);
-	if (!rc)
-		rc = notify_timeout(&timeout, &e);
+	o.now = ctx->now;
+	int rc = notify_timeout(&timeout, &e);
 	if (!rc)
 		rc = job_load(&job, argv[optind], &e);
 	else
@@ -178,11 +178,8 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		rc = cmd_load_schemas(ctx, &e);
 	if (!rc)
 		rc = reasons_load(&reasons, ctx->schemas, &e);
-	if (!rc) {
-		log_info("%s: run for %s started (pid %ld)", job.name,
-			 o.date ? o.date : "yesterday", (long)getpid());
+	if (!rc) /* run_job logs its start, with its day */
 		rc = run_job(ctx->store, ctx->schemas, reasons, &job, &o, &res, &e);
-	}
 	if (rc) {
 		/* A run that could not finish still tells its notify why. */
 		log_error("%s", e.msg);

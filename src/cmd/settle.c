@@ -69,16 +69,6 @@ const struct command cmd_settle = {
 		"$KASI_NOW\n",
 };
 
-/* The clock: $KASI_NOW when set, else the machine's; today in SAST. */
-static int settle_today(int32_t *today, struct err *e)
-{
-	int64_t now;
-	int rc = cmd_clock(&now, e);
-	if (!rc)
-		*today = date_business_of(now);
-	return rc;
-}
-
 static void print_batch(const struct settle_batch *b)
 {
 	char col[MONEY_BUFSZ], rev[MONEY_BUFSZ], fees[MONEY_BUFSZ], bf[MONEY_BUFSZ],
@@ -187,10 +177,8 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (!through)
 		return cmd_usage_error(&cmd_settle, "--through YYYY-MM-DD is required");
 	struct err e = { 0 };
-	int32_t today = 0;
-	int rc = settle_today(&today, &e);
-	if (!rc)
-		rc = cmd_load_schemas(ctx, &e);
+	int32_t today = date_business_of(ctx->now); /* SAST */
+	int rc = cmd_load_schemas(ctx, &e);
 	struct settle_result res = { 0 };
 	if (!rc)
 		rc = settle_through(ctx->store, ctx->schemas, through, today, &res, &e);

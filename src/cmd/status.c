@@ -289,10 +289,7 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_status, "unknown or unexpected '%s'",
 				       argv[argc > 2 ? 2 : 1]);
 	struct err e = { 0 };
-	int64_t now;
-	int erc = cmd_clock(&now, &e);
-	if (!erc && json)
-		erc = print_json(ctx, now, &e);
+	int erc = json ? print_json(ctx, ctx->now, &e) : 0;
 	if (erc || json)
 		return cmd_finish(erc, json, &e);
 	int64_t applied, rejected, duplicate;
@@ -321,7 +318,7 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			printf("  none\n");
 	}
 	if (!rc)
-		rc = print_exceptions(ctx, now, &e);
+		rc = print_exceptions(ctx, ctx->now, &e);
 	int batches = 0;
 	if (!rc) {
 		printf("\nsettlement batches (latest first):\n");

@@ -680,22 +680,6 @@ static int check_missing(struct run *r, int32_t day)
 
 /* ---- the run --------------------------------------------------------------------------- */
 
-static int run_day(const struct run_opts *o, int32_t *day, struct err *e)
-{
-	if (!o->date) {
-		*day = date_business_of(o->now) - 1;
-		return 0;
-	}
-	if (date_parse(o->date, strlen(o->date), DATE_FMT_ISO, day) != DATE_OK)
-		return err_set(e, KASI_EUSAGE, "--date wants a real date as YYYY-MM-DD, got '%s'",
-			       o->date);
-	if (!date_in_service(*day))
-		return err_set(e, KASI_EUSAGE,
-			       "--date wants a date in the years %d to %d, got '%s'",
-			       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, o->date);
-	return 0;
-}
-
 int run_job(struct store *s, const struct schema_set *schemas, const struct reasons *reasons,
 	    const struct job *job, const struct run_opts *o, struct run_result *res, struct err *e)
 {
@@ -707,10 +691,8 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 			 .o = o,
 			 .res = res,
 			 .e = e };
-	int32_t day;
-	int rc = run_day(o, &day, e);
-	if (rc)
-		return rc;
+	int32_t day = o->day_given ? o->day : date_business_of(o->now) - 1;
+	int rc = 0;
 	date_format_iso(day, res->day);
 	log_info("%s: run for %s started (pid %ld)", job->name, res->day, (long)getpid());
 	if (!(r.schema = schema_set_find(schemas, job->schema)))

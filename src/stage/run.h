@@ -45,9 +45,10 @@
 #include "store/store.h"
 
 struct run_opts {
-	const char *date; /* YYYY-MM-DD: the day the run is for; NULL: yesterday, SAST */
-	int64_t now;	  /* the clock, UTC seconds: deadlines are passed or not by it */
-	FILE *out;	  /* one line per file, and the summary */
+	int32_t day;	/* the day the run is for (a valid date, kasi's years) ... */
+	bool day_given; /* ... or, when not given, yesterday, SAST */
+	int64_t now;	/* the clock, UTC seconds: deadlines are passed or not by it */
+	FILE *out;	/* one line per file, and the summary */
 };
 
 struct run_result {
