@@ -38,14 +38,14 @@ const struct command cmd_monitor = {
 		"limits or the reasons mapping missing or invalid\n",
 };
 
-/* A ratio of hundredths of a percent as "12.34%"; "-" with nothing to
- * divide by. */
-static const char *percent(int64_t n, int64_t d, char buf[32])
+/* n of d as "12.34%"; "-" with nothing to divide by. */
+static const char *percent(int64_t n, int64_t d, char buf[MONITOR_PERCENT_BUFSZ])
 {
-	if (d <= 0)
+	if (!monitor_percent(n, d, buf))
 		return "-";
-	int64_t h = monitor_ratio_bps(n, d);
-	snprintf(buf, 32, "%" PRId64 ".%02" PRId64 "%%", h / 100, h % 100);
+	size_t k = strlen(buf); /* at most 23 digits, a point and 2: room for '%' */
+	buf[k] = '%';
+	buf[k + 1] = '\0';
 	return buf;
 }
 
@@ -127,14 +127,8 @@ static void print_monitor(const struct monitor *m, const char *period)
  * null with nothing to divide by. */
 static void json_ratio(struct json *j, const char *key, int64_t n, int64_t d)
 {
-	char buf[32];
-	if (d <= 0) {
-		json_null(j, key);
-		return;
-	}
-	int64_t h = monitor_ratio_bps(n, d);
-	snprintf(buf, sizeof(buf), "%" PRId64 ".%02" PRId64, h / 100, h % 100);
-	json_text(j, key, buf);
+	char buf[MONITOR_PERCENT_BUFSZ];
+	json_text(j, key, monitor_percent(n, d, buf)); /* NULL: null */
 }
 
 static void json_cell(struct json *j, const struct monitor_cell *c)

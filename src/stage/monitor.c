@@ -11,6 +11,15 @@ int64_t monitor_ratio_bps(int64_t n, int64_t d)
 	return (n * 20000 + d) / (2 * d);
 }
 
+const char *monitor_percent(int64_t n, int64_t d, char buf[MONITOR_PERCENT_BUFSZ])
+{
+	if (d <= 0)
+		return NULL;
+	int64_t h = monitor_ratio_bps(n, d);
+	snprintf(buf, MONITOR_PERCENT_BUFSZ, "%" PRId64 ".%02" PRId64, h / 100, h % 100);
+	return buf;
+}
+
 bool monitor_over(int64_t n, int64_t d, int64_t bps)
 {
 	return d > 0 && n * 10000 > bps * d;

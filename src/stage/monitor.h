@@ -54,6 +54,10 @@ void monitor_release(struct monitor *m);
 /* n of d in hundredths of a percent, rounded half up (d > 0); and whether
  * n of d is over a limit of bps basis points (exact: n * 10000 > bps * d). */
 int64_t monitor_ratio_bps(int64_t n, int64_t d);
+/* n of d as percent with two decimals ("12.34"), into buf; NULL when d
+ * is not positive (nothing to divide by). A limit is n bps of d = 10000. */
+#define MONITOR_PERCENT_BUFSZ 32
+const char *monitor_percent(int64_t n, int64_t d, char buf[MONITOR_PERCENT_BUFSZ]);
 bool monitor_over(int64_t n, int64_t d, int64_t bps);
 
 #endif

@@ -324,14 +324,9 @@ static void bar_cell(FILE *out, int64_t value, int64_t whole, const char *colour
 /* n of d as "12.34%", or "-" (nothing to divide by). */
 static void percent_cell(FILE *out, int64_t n, int64_t d, const char *class)
 {
-	fprintf(out, "<td%s%s%s>", class ? " class=\"" : "", class ? class : "", class ? "\"" : "");
-	if (d > 0) {
-		int64_t h = monitor_ratio_bps(n, d);
-		fprintf(out, "%" PRId64 ".%02" PRId64 "%%", h / 100, h % 100);
-	} else {
-		fputs("-", out);
-	}
-	fputs("</td>", out);
+	char p[MONITOR_PERCENT_BUFSZ];
+	fprintf(out, "<td%s%s%s>%s%s</td>", class ? " class=\"" : "", class ? class : "",
+		class ? "\"" : "", monitor_percent(n, d, p) ? p : "-", d > 0 ? "%" : "");
 }
 
 static void write_head(FILE *out, const struct figures *f, const struct summary_opts *o)
@@ -608,12 +603,13 @@ static void write_health(FILE *out, const struct figures *f)
 		bar_cell(out, c->disputes, c->instructions, "var(--bar)", m->limits.disputes_bps);
 		fputs("</tr>\n", out);
 	}
+	char u[MONITOR_PERCENT_BUFSZ], d[MONITOR_PERCENT_BUFSZ];
 	fprintf(out,
-		"</table><p class=\"note\">Limits (red marks): unpaids %" PRId64 ".%02" PRId64
-		"%%, disputes %" PRId64 ".%02" PRId64 "%% of the instructions that reached a final "
-		"state. <span id=\"breaches\">%d</span> over.</p></section>\n",
-		m->limits.unpaids_bps / 100, m->limits.unpaids_bps % 100,
-		m->limits.disputes_bps / 100, m->limits.disputes_bps % 100, m->breaches);
+		"</table><p class=\"note\">Limits (red marks): unpaids %s%%, disputes %s%% of the "
+		"instructions that reached a final state. <span id=\"breaches\">%d</span> "
+		"over.</p></section>\n",
+		monitor_percent(m->limits.unpaids_bps, 10000, u),
+		monitor_percent(m->limits.disputes_bps, 10000, d), m->breaches);
 }
 
 int summary_write(struct store *s, const struct summary_opts *o, FILE *out, struct err *e)
