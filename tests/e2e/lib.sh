@@ -65,6 +65,30 @@ check() {
 sql() { sqlite3 -batch -noheader "$1" "$2"; }
 
 # world DB: a store with the fixture world's reference data loaded.
+# world_files [EXCLUDE]: the fixture world's channel files in the order of
+# the date in their names, then by name; names matching EXCLUDE (an ERE)
+# left out.
+world_files() {
+	local f
+	for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
+		echo "$(basename "$f" | grep -oE '[0-9]{8}') $(basename "$f") $f"
+	done | sort | awk '{print $3}' | grep -vE "${1:-^$}"
+}
+
+# world_ingest DB [EXCLUDE]: world_files ingested into DB, one by one.
+world_ingest() {
+	local f
+	for f in $(world_files "${2:-}"); do "$KASI" --db "$1" ingest "$f" >/dev/null 2>&1; done
+}
+
+# payouts_conf FILE: the house's side of a payout instruction, as the
+# tests' settlements expect it.
+payouts_conf() {
+	printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
+		'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' \
+		'frontEndUserName = kasi' 'uacId = 45' >"$1"
+}
+
 world() {
 	"$KASI" --db "$1" init >/dev/null &&
 		"$KASI" --db "$1" load products "$fixtures/world/products.csv" >/dev/null &&

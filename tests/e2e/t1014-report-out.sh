@@ -62,7 +62,7 @@ if mknod "$dir/dev/null" c 1 3 2>/dev/null; then
 	# The settlement's payout instructions go to the current directory,
 	# not into the device's.
 	"$KASI" settle --through 2026-10-31 >/dev/null
-	printf '[payouts]\nremoteGid = 39\nfromGlobalId = 18113\nfromAccountNo = 1234567\nfromAccountType = 2\nfromBanId = 65\nsystemUserName = cxuser\nfrontEndUserName = kasi\nuacId = 45\n' >"$tmp/payouts.conf"
+	payouts_conf "$tmp/payouts.conf"
 	export KASI_PAYOUTS=$tmp/payouts.conf
 	(cd "$tmp/cwd" && "$KASI" report settlement --through 2026-10-31 --out "$dir/dev/null" >"$tmp/say" 2>&1)
 	check "a settlement to a device puts no payout instruction beside it" \

@@ -147,9 +147,7 @@ expect_out "premium: 210.00 -> 220.50, from policies.csv" "explain prints a prem
 # Settlement of the month, worked out by hand (expected/README.md): through
 # the month's last day, then through 7 November, after November's file.
 # The house's own side of a payout instruction: payouts.conf beside the store.
-printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
-	'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' 'frontEndUserName = kasi' \
-	'uacId = 45' >"$tmp/payouts.conf"
+payouts_conf "$tmp/payouts.conf"
 # Settling is refused after today: the clock is fixed where the month is past.
 now=2026-11-30T08:00:00+02:00
 KASI_NOW=$now kasi settle --through 2026-10-31

@@ -11,10 +11,7 @@ export KASI_DB=$db
 world "$db"
 T0=2026-11-01T01:00:00+02:00
 export KASI_NOW=$T0
-files=$(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
-	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
-done | sort | awk '{print $2}' | grep -v 20261103)
-for f in $files; do "$KASI" ingest "$f" >/dev/null 2>&1; done
+world_ingest "$db" 20261103
 "$KASI" schedule --period 2026-10 >/dev/null
 "$KASI" reconcile --period 2026-10 >/dev/null
 

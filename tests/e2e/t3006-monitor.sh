@@ -22,9 +22,7 @@
 db=$tmp/kasi.db
 export KASI_DB=$db
 world "$db"
-for f in $(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
-	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
-done | sort | awk '{print $2}'); do "$KASI" ingest "$f" >/dev/null 2>&1; done
+world_ingest "$db"
 
 kasi monitor --period 2026-10
 expect_status 65 "a period never reconciled has no figures (exit 65)"

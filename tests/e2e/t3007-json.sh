@@ -8,9 +8,7 @@ command -v jq >/dev/null || { echo "1..0 # SKIP jq is missing (scripts/deps.sh i
 db=$tmp/kasi.db
 export KASI_DB=$db KASI_NOW=2026-11-08T01:00:00+02:00
 world "$db"
-for f in $(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
-	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
-done | sort | awk '{print $2}' | grep -v 20261103); do "$KASI" ingest "$f" >/dev/null 2>&1; done
+world_ingest "$db" 20261103
 "$KASI" schedule --period 2026-10 >/dev/null
 
 kasi reconcile --period 2026-10 --json

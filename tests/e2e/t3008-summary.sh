@@ -9,9 +9,7 @@
 db=$tmp/kasi.db
 export KASI_DB=$db KASI_NOW=2026-11-08T01:00:00+02:00
 world "$db"
-for f in $(for f in "$fixtures"/world/{easypay,softycomp,collexia,mobilemoney}_*; do
-	echo "$(basename "$f" | grep -oE '[0-9]{8}') $f"
-done | sort | awk '{print $2}'); do "$KASI" ingest "$f" >/dev/null 2>&1; done
+world_ingest "$db"
 "$KASI" schedule --period 2026-10 >/dev/null
 
 page=$tmp/summary.html
@@ -49,9 +47,7 @@ check "collected through the month, less what was taken back after it, is the mo
 "$KASI" exceptions --period 2026-10 --json >"$tmp/x.json"
 check "open exceptions and money at stake: kasi exceptions'" \
 	test "$(id open) $(id open-at-stake)" = "$(jq -r '"\(.open) \(.at_stake)"' "$tmp/x.json")"
-printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
-	'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' 'frontEndUserName = kasi' \
-	'uacId = 45' >"$tmp/payouts.conf"
+payouts_conf "$tmp/payouts.conf"
 (cd "$tmp" && "$KASI" report settlement --through 2026-10-31 --out "$tmp/st.csv" >/dev/null)
 check "the settlement report has the month's two batches" test "$(grep -c '2026-10-31' "$tmp/st.csv")" = 2
 while IFS=, read -r provider batch through _ _ _ _ _ _ net; do

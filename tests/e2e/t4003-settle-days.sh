@@ -20,9 +20,7 @@ sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount
 cx='remoteReferenceNo,contractReference,messageDate,status,statusDate,statusTime,transactionAmount,amountPaidOut,responseCode,responseDescription'
 
 # The house's side of payout instructions, beside every store below.
-printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
-	'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' 'frontEndUserName = kasi' \
-	'uacId = 45' >"$tmp/payouts.conf"
+payouts_conf "$tmp/payouts.conf"
 
 fresh() { # fresh NAME: a store with the two products, three policies and October scheduled
 	db=$tmp/$1.db

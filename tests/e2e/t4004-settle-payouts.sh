@@ -21,9 +21,7 @@ sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount
 ph='remoteReferenceNo,status,statusDate,statusTime,amountPaidOut,responseCode,responseDescription'
 conf=$tmp/house/payouts.conf # not beside the stores: given by $KASI_PAYOUTS
 mkdir "$tmp/house"
-printf '%s\n' '[payouts]' 'remoteGid = 39' 'fromGlobalId = 18113' 'fromAccountNo = 1234567' \
-	'fromAccountType = 2' 'fromBanId = 65' 'systemUserName = cxuser' 'frontEndUserName = kasi' \
-	'uacId = 45' >"$conf"
+payouts_conf "$conf"
 
 fresh() { # fresh NAME: PROVA's 100.00 of 2 October settled: payout KP000000000001 of 97.50
 	db=$tmp/$1.db
