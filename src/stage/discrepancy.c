@@ -44,22 +44,31 @@ bool discrepancy_of_policy_month(const char *code)
 	return !strcmp(code, D_OVERPAYMENT);
 }
 
+/* Written a batch at a time: their exceptions are seen in one statement
+ * a batch. */
+enum { WRITTEN_AT_ONCE = 1024 };
+
 int discrepancy_write_all(struct store *s, const char *period, const struct finding *f, size_t n,
 			  struct err *e)
 {
-	int rc = 0;
+	struct store_discrepancy *batch = malloc(WRITTEN_AT_ONCE * sizeof(*batch));
+	char(*numbers)[64] = malloc(WRITTEN_AT_ONCE * sizeof(*numbers));
+	int rc = batch && numbers ? 0 : err_set(e, KASI_EIO, "out of memory");
+	size_t k = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct finding *d = &f[i];
-		char number[64];
+		char *number = numbers[k];
 		const char *reference = d->reference;
 		if (d->policy_id) {
 			int found = store_policy_find_number(s, d->policy_id, number, e);
-			if (found < 0)
-				return found;
+			if (found < 0) {
+				rc = found;
+				break;
+			}
 			if (found)
 				reference = number;
 		}
-		struct store_discrepancy sd = {
+		batch[k++] = (struct store_discrepancy){
 			.period = period,
 			.code = d->code,
 			.severity = discrepancy_severity(d->code),
@@ -74,7 +83,14 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 			.source = "reconcile",
 			.subject = discrepancy_of_policy_month(d->code) ? reference : NULL,
 		};
-		rc = store_discrepancy_add(s, &sd, e);
+		if (k == WRITTEN_AT_ONCE) {
+			rc = store_discrepancies_add(s, batch, k, e);
+			k = 0;
+		}
 	}
+	if (!rc)
+		rc = store_discrepancies_add(s, batch, k, e);
+	free(batch);
+	free(numbers);
 	return rc;
 }

@@ -59,8 +59,9 @@ struct store {
 	"(SELECT max(abs(ifnull(amount, 0)), abs(ifnull(requested_amount, 0))) FROM facts " \
 	"WHERE fact_id = d.file_id * 4294967296 + d.row)"
 
-/* A discrepancy just recorded, seen as its exception (exceptions.c). */
-int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e);
+/* The discrepancies of ids first..last, just recorded, seen as their
+ * exceptions, in one statement (exceptions.c). */
+int db_exceptions_seen(struct store *s, int64_t first, int64_t last, struct err *e);
 /* A period's exceptions a reconcile made, cleared before it records what
  * it finds now. */
 int db_exceptions_clear(struct store *s, const char *period, struct err *e);

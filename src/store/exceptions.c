@@ -12,7 +12,8 @@
 #include "core/common.h"
 #include "store/db.h"
 
-/* The upsert every discrepancy recorded goes through. */
+/* The upsert every discrepancy recorded goes through: those of ids
+ * ?1..?3, recorded together. */
 static const char sql_exception_seen[] =
 	"INSERT INTO exceptions (period, code, channel, subject, source, severity, reference,\n"
 	"                        transaction_id, file, row, expected, actual, amount, detail,\n"
@@ -22,7 +23,7 @@ static const char sql_exception_seen[] =
 	"       d.severity, d.reference, d.transaction_id, f.name, d.row, d.expected, d.actual,\n"
 	"       " STORE_EXCEPTION_AMOUNT ", d.detail, ?2, ?2\n"
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
-	" WHERE d.discrepancy_id = ?1\n"
+	" WHERE d.discrepancy_id BETWEEN ?1 AND ?3\n"
 	"    ON CONFLICT (period, code, channel, subject) DO UPDATE SET\n"
 	"       source = excluded.source, severity = excluded.severity,\n"
 	"       reference = excluded.reference, transaction_id = excluded.transaction_id,\n"
@@ -30,13 +31,14 @@ static const char sql_exception_seen[] =
 	"       actual = excluded.actual, amount = excluded.amount, detail = excluded.detail,\n"
 	"       last_seen = excluded.last_seen, cleared_at = NULL";
 
-int db_exception_seen(struct store *s, int64_t discrepancy_id, struct err *e)
+int db_exceptions_seen(struct store *s, int64_t first, int64_t last, struct err *e)
 {
 	char now[32];
 	store_now(now);
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_exception_seen, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, discrepancy_id);
+	db_bind_int(s, st, &rc, e, 1, first);
+	db_bind_int(s, st, &rc, e, 3, last);
 	db_bind_text(s, st, &rc, e, 2, now);
 	db_step_done(s, st, &rc, e, "recording an exception");
 	return rc;

@@ -1334,7 +1334,7 @@ static const char sql_discrepancy_insert[] =
 	"                           transaction_id, expected, actual, detail, source, subject)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e)
+static int insert_discrepancy(struct store *s, const struct store_discrepancy *d, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_discrepancy_insert, &rc, e);
@@ -1354,7 +1354,26 @@ int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, st
 	db_bind_text(s, st, &rc, e, 12, d->source);
 	db_bind_opt_text(s, st, &rc, e, 13, d->subject);
 	db_step_done(s, st, &rc, e, "recording a discrepancy");
-	return rc ? rc : db_exception_seen(s, sqlite3_last_insert_rowid(s->db), e);
+	return rc;
+}
+
+int store_discrepancies_add(struct store *s, const struct store_discrepancy *d, size_t n,
+			    struct err *e)
+{
+	int rc = 0;
+	int64_t first = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = insert_discrepancy(s, &d[i], e);
+		if (!rc && i == 0)
+			first = sqlite3_last_insert_rowid(s->db);
+	}
+	/* Ids grow within the transaction: the rows just written are one range. */
+	return rc || !n ? rc : db_exceptions_seen(s, first, sqlite3_last_insert_rowid(s->db), e);
+}
+
+int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e)
+{
+	return store_discrepancies_add(s, d, 1, e);
 }
 
 /* ---- status ----------------------------------------------------------------- */

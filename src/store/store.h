@@ -278,6 +278,10 @@ struct store_discrepancy {
 	const char *subject;
 };
 
+/* Record discrepancies, each seen as its exception (made, or seen again),
+ * the n of them in one statement. */
+int store_discrepancies_add(struct store *s, const struct store_discrepancy *d, size_t n,
+			    struct err *e);
 int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e);
 
 /* ---- exceptions: the finance team's worklist ------------------------ */
