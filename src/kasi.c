@@ -55,6 +55,7 @@ static const struct command *const commands[] = {
 	&cmd_load,
 	&cmd_validate,
 	&cmd_ingest,
+	&cmd_void,
 	&cmd_schedule,
 	&cmd_reconcile,
 	&cmd_settle,

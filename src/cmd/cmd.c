@@ -4,10 +4,12 @@
 #include "core/common.h"
 #include "cmd/cmd.h"
 
+#include <pwd.h>
 #include <sys/random.h>
 #include "core/dates.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/text.h"
 
 #include <getopt.h>
 
@@ -228,4 +230,41 @@ void cmd_job_logging(void)
 	log_set_run(run_id);
 	if (!isatty(STDERR_FILENO) && log_get_level() < LOG_DEBUG)
 		log_set_level(LOG_WARN);
+}
+
+const char *cmd_operator(void)
+{
+	const char *who = getenv("USER");
+	if (!who || !*who)
+		who = getenv("LOGNAME");
+	if (!who || !*who) {
+		const struct passwd *pw = getpwuid(geteuid());
+		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
+	}
+	return who;
+}
+
+int cmd_note(const struct command *cmd, const char *what, const char *why, const char *note,
+	     char masked[CMD_NOTE_BUFSZ])
+{
+	if (!note || !*note)
+		return cmd_usage_error(cmd, "%s needs --note TEXT: %s", what, why);
+	uint32_t cps;
+	size_t n = strlen(note);
+	bool plain = text_scan(note, n, &cps) == TEXT_OK && !text_has_invisible_control(note, n);
+	for (const char *ch = note; *ch && plain; ch++)
+		plain = (unsigned char)*ch >= 0x20 && *ch != 0x7f;
+	if (!plain)
+		return cmd_usage_error(cmd, "--note is one line of UTF-8 text: no control "
+					    "characters, nothing that turns the text around it");
+	if (n >= CMD_NOTE_BUFSZ)
+		return cmd_usage_error(cmd, "--note is at most %d bytes", CMD_NOTE_BUFSZ - 1);
+	memcpy(masked, note, n + 1);
+	for (size_t i = 0; i < n;) {
+		size_t run = strspn(masked + i, "0123456789");
+		if (run >= TEXT_DIGIT_RUN)
+			memset(masked + i, '*', run - 4);
+		i += run ? run : 1;
+	}
+	return 0;
 }

@@ -53,6 +53,7 @@ extern const struct command cmd_fetch;
 extern const struct command cmd_run;
 extern const struct command cmd_exceptions;
 extern const struct command cmd_monitor;
+extern const struct command cmd_void;
 
 /* Load the schema set from ctx->schemas_dir (once). Returns 0, or
  * -KASI_ECONFIG with a message in e. */
@@ -82,6 +83,21 @@ void cmd_job_logging(void);
  * also given on stdout as {"error": {"status": N, "message": "..."}}, so
  * that a reader of the JSON always gets a document. */
 int cmd_finish(int rc, bool json, const struct err *e);
+
+/* Who is at the keyboard, for the record of a resolution or a void:
+ * $USER, else $LOGNAME, else the account kasi runs as (cron and systemd
+ * set neither), else "unknown". */
+const char *cmd_operator(void);
+
+#define CMD_NOTE_BUFSZ 1024
+/* An operator's --note (why), as kept: one line of UTF-8 text, no
+ * control or direction characters, under CMD_NOTE_BUFSZ bytes, each run
+ * of TEXT_DIGIT_RUN or more digits (an ID or account number someone
+ * typed) masked but for its last four, as every message masks them, into
+ * masked. Returns 0, or 64 with the usage error printed (`what` the
+ * subcommand, `why` what the note says). */
+int cmd_note(const struct command *cmd, const char *what, const char *why, const char *note,
+	     char masked[CMD_NOTE_BUFSZ]);
 
 /* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
 const char *cmd_plural(uint64_t n, const char *one, const char *many);

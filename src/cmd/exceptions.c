@@ -10,7 +10,6 @@
 #include "stage/exception.h"
 
 #include <getopt.h>
-#include <pwd.h>
 
 static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
@@ -260,35 +259,6 @@ static int print_resolved(void *ctx, const struct store_exception *x)
 	return 0;
 }
 
-/* Who resolves: $USER, else $LOGNAME, else the account kasi runs as (cron
- * and systemd set neither). */
-static const char *who_resolves(void)
-{
-	const char *who = getenv("USER");
-	if (!who || !*who)
-		who = getenv("LOGNAME");
-	if (!who || !*who) {
-		const struct passwd *pw = getpwuid(geteuid());
-		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
-	}
-	return who;
-}
-
-/* A note as kept: each run of TEXT_DIGIT_RUN or more digits (an ID or
- * account number someone typed) masked but for its last four, as every
- * message masks them. out holds at least strlen(note) + 1 bytes. */
-static void mask_digit_runs(const char *note, char *out)
-{
-	size_t n = strlen(note);
-	memcpy(out, note, n + 1);
-	for (size_t i = 0; i < n;) {
-		size_t run = strspn(out + i, "0123456789");
-		if (run >= TEXT_DIGIT_RUN)
-			memset(out + i, '*', run - 4);
-		i += run ? run : 1;
-	}
-}
-
 static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -319,25 +289,12 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 	if (errno || *end || end == given || id <= 0 || given[0] < '1' || given[0] > '9')
 		return cmd_usage_error(&cmd_exceptions, "an exception ID is a number, got '%s'",
 				       argv[optind]);
-	if (!note || !*note)
-		return cmd_usage_error(&cmd_exceptions,
-				       "resolve needs --note TEXT: why it is resolved");
-	uint32_t cps;
-	bool plain = text_scan(note, strlen(note), &cps) == TEXT_OK &&
-		     !text_has_invisible_control(note, strlen(note));
-	for (const char *ch = note; *ch && plain; ch++)
-		plain = (unsigned char)*ch >= 0x20 && *ch != 0x7f;
-	if (!plain)
-		return cmd_usage_error(&cmd_exceptions,
-				       "--note is one line of UTF-8 text: no control characters, "
-				       "nothing that turns the text around it");
-	char masked[1024];
-	if (strlen(note) >= sizeof(masked))
-		return cmd_usage_error(&cmd_exceptions, "--note is at most %zu bytes",
-				       sizeof(masked) - 1);
-	mask_digit_runs(note, masked);
+	char masked[CMD_NOTE_BUFSZ];
+	int status = cmd_note(&cmd_exceptions, "resolve", "why it is resolved", note, masked);
+	if (status)
+		return status;
 	struct err e = { 0 };
-	int rc = store_exception_resolve(ctx->store, id, who_resolves(), masked, &e);
+	int rc = store_exception_resolve(ctx->store, id, cmd_operator(), masked, &e);
 	if (!rc) {
 		int found = store_exception_find(ctx->store, id, print_resolved, NULL, &e);
 		rc = found < 0 ? found : 0;

@@ -9,6 +9,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/dates.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/text.h"
@@ -142,6 +143,35 @@ static int keep_outcome(void *ctx, const struct store_outcome_row *o)
 	return 0;
 }
 
+/* A row of a voided file that names the policy: shown, never counted. */
+static int print_withdrawn(void *ctx, const struct store_withdrawn *w)
+{
+	char txn[TEXT_NAME_BUFSZ], file[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ],
+		why[TEXT_NAME_BUFSZ], amount[MONEY_BUFSZ];
+	if (!(*(int *)ctx)++)
+		printf("\n  withdrawn (rows of voided files, not counted):\n");
+	money_format(w->amount < 0 ? -w->amount : w->amount, amount);
+	printf("  %s %s %s %s, %s row %" PRId64 ": voided %s by %s: %s\n", w->business_date,
+	       *w->kind ? w->kind : "-", amount, text_name(w->transaction_id, txn),
+	       text_name(w->file, file), w->row, w->voided_at, text_name(w->voided_by, who),
+	       text_name(w->note, why));
+	return 0;
+}
+
+/* The rows of voided files dated in the period that name the policy. */
+static int print_withdrawn_facts(struct store *store, int64_t policy_id, const char *period,
+				 struct err *e)
+{
+	int32_t p;
+	char first[DATE_BUFSZ], last[DATE_BUFSZ];
+	int n = 0;
+	if (period_parse(period, strlen(period), &p) != DATE_OK)
+		return 0;
+	date_format_iso(period_first_day(p), first);
+	date_format_iso(period_last_day(p), last);
+	return store_each_withdrawn_fact(store, policy_id, first, last, print_withdrawn, &n, e);
+}
+
 static int print_line(void *ctx, const struct store_line_row *l, const char *through)
 {
 	int *n = ctx;
@@ -239,6 +269,10 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (!s.lines)
 		printf("  nothing: no fact of the period names this policy\n");
+	if ((rc = print_withdrawn_facts(ctx->store, s.policy_id, period, &e))) {
+		log_error("%s", e.msg);
+		return -rc;
+	}
 	if (scheduled) {
 		printf("\n  outcome: %s\n", s.rule);
 		struct stored st = { 0 };

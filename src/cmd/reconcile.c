@@ -46,6 +46,17 @@ static int print_summary(const char *period, const struct reconcile_summary *sum
 	printf("  %s\n", money);
 	printf("  discrepancies: %" PRId64 " (%" PRId64 " found by reconciling)\n", sum->total,
 	       sum->found);
+	if (sum->voided_taken_back)
+		printf("  %" PRId64 " %s of voided files paid over already: taken back by the next "
+		       "settlement\n",
+		       sum->voided_taken_back,
+		       cmd_plural((uint64_t)sum->voided_taken_back, "collection", "collections"));
+	if (sum->voided_given_back)
+		printf("  %" PRId64
+		       " %s of voided files clawed back already: given back by the next "
+		       "settlement\n",
+		       sum->voided_given_back,
+		       cmd_plural((uint64_t)sum->voided_given_back, "reversal", "reversals"));
 	return 0;
 }
 
@@ -69,6 +80,8 @@ static void print_json(const char *period, const struct reconcile_summary *sum)
 	json_int(&j, "discrepancies", sum->total);
 	json_int(&j, "found_by_reconciling", sum->found);
 	json_int(&j, "policies_not_counted", sum->overflowed);
+	json_int(&j, "voided_to_take_back", sum->voided_taken_back);
+	json_int(&j, "voided_to_give_back", sum->voided_given_back);
 	json_close(&j, '}');
 	json_end(&j);
 }

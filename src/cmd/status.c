@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "stage/exception.h"
 
 static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx);
@@ -21,7 +22,8 @@ const struct command cmd_status = {
 		"Show what the store holds: the files applied, by channel and date (and\n"
 		"how many were rejected or skipped as duplicates); each period, when it\n"
 		"was scheduled and reconciled, and whether it is OUT OF DATE (files that\n"
-		"could change it applied since it was reconciled: reconcile it again);\n"
+		"could change it applied, or voided, since it was reconciled: reconcile\n"
+		"it again); the files voided (kasi void), with who, when and why;\n"
 		"the discrepancies by period and code; and the latest settlement\n"
 		"batches, each with its net and what became of its payout (instructed,\n"
 		"in progress, paid, mismatch (with what it paid and the difference),\n"
@@ -73,7 +75,8 @@ static int print_period(void *ctx, const struct store_period_summary *p)
 	       p->reconciled_at ? p->reconciled_at : "-", p->outcomes,
 	       cmd_plural((uint64_t)p->outcomes, "outcome", "outcomes"));
 	if (p->files_since_reconciled)
-		printf("  OUT OF DATE: %" PRId64 " %s since", p->files_since_reconciled,
+		printf("  OUT OF DATE: %" PRId64 " %s applied or voided since",
+		       p->files_since_reconciled,
 		       cmd_plural((uint64_t)p->files_since_reconciled, "file", "files"));
 	printf("\n");
 	return 0;
@@ -128,6 +131,18 @@ static int print_batch(void *ctx, const struct store_batch_row *b)
 	return 0;
 }
 
+/* A voided file: kept for the record, its rows counting for nothing. */
+static int print_void(void *ctx, const struct store_voidable *f)
+{
+	char name[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ], why[TEXT_NAME_BUFSZ];
+	if (!(*(int *)ctx)++)
+		printf("\nvoided files (kept, not counted):\n");
+	printf("  file %-6" PRId64 " %s  %" PRId64 " %s, voided %s by %s: %s\n", f->file_id,
+	       text_name(f->name, name), f->rows, cmd_plural((uint64_t)f->rows, "row", "rows"),
+	       f->voided_at, text_name(f->voided_by, who), text_name(f->note, why));
+	return 0;
+}
+
 /* ---- --json -------------------------------------------------------------- */
 
 static int json_file_group(void *ctx, const struct store_file_summary *f)
@@ -167,6 +182,21 @@ static int json_discrepancies(void *ctx, const struct store_discrepancy_count *c
 	json_text(j, "code", c->code);
 	json_text(j, "severity", c->severity);
 	json_int(j, "count", c->count);
+	json_close(j, '}');
+	return 0;
+}
+
+static int json_void(void *ctx, const struct store_voidable *f)
+{
+	struct json *j = ctx;
+	json_object(j, NULL);
+	json_int(j, "file_id", f->file_id);
+	json_text(j, "file", f->name);
+	json_text(j, "channel", f->channel);
+	json_int(j, "rows", f->rows);
+	json_text(j, "voided_at", f->voided_at);
+	json_text(j, "by", f->voided_by);
+	json_text(j, "note", f->note);
 	json_close(j, '}');
 	return 0;
 }
@@ -241,6 +271,7 @@ static int print_json(struct kasi_ctx *ctx, int64_t now, struct err *e)
 	JSON_SECTION(&j, "groups", ctx->store, store_each_applied_file_group, json_file_group, rc,
 		     e);
 	json_close(&j, '}');
+	JSON_SECTION(&j, "voids", ctx->store, store_each_void, json_void, rc, e);
 	JSON_SECTION(&j, "periods", ctx->store, store_each_period, json_period, rc, e);
 	JSON_SECTION(&j, "discrepancies", ctx->store, store_each_discrepancy_count,
 		     json_discrepancies, rc, e);
@@ -304,7 +335,9 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		if (!rc && w.any)
 			rc = store_each_applied_file_group(ctx->store, print_file_group, &w, &e);
 	}
-	int periods = 0, codes = 0;
+	int periods = 0, codes = 0, voids = 0;
+	if (!rc)
+		rc = store_each_void(ctx->store, print_void, &voids, &e);
 	if (!rc) {
 		printf("\nperiods:\n");
 		rc = store_each_period(ctx->store, print_period, &periods, &e);

@@ -345,6 +345,19 @@ static int movement_order(const void *a, const void *b)
 	return (x->kind > y->kind) - (x->kind < y->kind);
 }
 
+/* What settlements made of voided files is undone by the next one: a
+ * collection paid over is taken back, a reversal clawed back is given
+ * back (movements of the period). */
+static int take_back_voided(struct run *r)
+{
+	char first[DATE_BUFSZ], last[DATE_BUFSZ];
+	date_format_iso(r->m.first_day, first);
+	date_format_iso(r->m.last_day, last);
+	return store_void_movements_add(r->store, r->m.period, first, last,
+					&r->sum->voided_taken_back, &r->sum->voided_given_back,
+					r->e);
+}
+
 /* The movements settlement reads: collections and reversals (pending
  * money is not settled), a few thousand to a statement. (Last: the
  * movements are put in the store's order.) */
@@ -382,7 +395,7 @@ static int write_movements(struct run *r)
 		rc = store_movements_add(r->store, r->m.period, batch, n, r->e);
 	free(batch);
 	free(dates);
-	return rc;
+	return rc ? rc : take_back_voided(r);
 }
 
 /* What the period's debit instructions came to, for debit-order health. */

@@ -28,6 +28,10 @@ struct reconcile_summary {
 	struct outcome_totals outcomes; /* one per policy scheduled and decided */
 	int64_t found;			/* discrepancies reconciliation found */
 	int64_t total;			/* the period's discrepancies, ingest's included */
+	/* Collections of voided files paid over already, taken back by the
+	 * next settlement (reversal movements of the period); reversals of
+	 * voided files clawed back already, given back by it. */
+	int64_t voided_taken_back, voided_given_back;
 	/* Policies whose money passed what int64 cents hold: no outcome is
 	 * recorded for them (every other policy's is); the first one, and the
 	 * row that took it there. */

@@ -321,7 +321,17 @@ static int on_unsettled(void *ctx, const struct store_unsettled *u)
 	};
 	int64_t provider = u->provider_id, fee = 0;
 	bool overflow = false;
-	if (!reversal && u->reversed_first) {
+	if (!reversal && u->original) {
+		/* A reversal of a voided file given back: exactly what its line
+		 * took off, to the provider it was taken from. */
+		if (!u->original_settled)
+			return err_set(r->e, KASI_EIO,
+				       "store: a reversal to give back (fact %" PRId64
+				       ") has no line",
+				       u->fact_id);
+		p->fee = -u->original_fee;
+		provider = u->original_provider_id;
+	} else if (!reversal && u->reversed_first) {
 		/* Clawed back before it was paid: exactly what its reversal's
 		 * line took off, whatever the product's fee is now. */
 		p->fee = -u->reversal_fee;

@@ -40,6 +40,20 @@ struct store {
 	size_t nproducts;
 };
 
+/* A fact counts (reconciliation reads it, its key is taken) unless it
+ * repeats a fact counted before or its file was voided. t is a table's
+ * alias with its dot, or "". The text is that of facts_counted_once's
+ * WHERE: a lookup by key that says it uses that index. */
+#define STORE_COUNTED(t) t "duplicate_of IS NULL AND " t "withdrawn IS NULL"
+
+/* A reversal line (alias t) given back since: a reversal of a voided file
+ * that a settlement clawed back is paid over again by a collection line
+ * of the same fact that names an original (an ordinary collection line
+ * names none). It claws back nothing any more. */
+#define STORE_GIVEN_BACK(t)                                                        \
+	"EXISTS (SELECT 1 FROM settlement_lines g WHERE g.fact_id = " t ".fact_id" \
+	" AND g.kind = 'collection' AND g.original IS NOT NULL)"
+
 /* What makes a discrepancy (d, its file f) the exception it is, beside
  * its period, code and channel: the subject its stage gave it (a policy's
  * month: the policy), else its transaction id, else its reference,

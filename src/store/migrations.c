@@ -480,6 +480,32 @@ static const char *const scripts[] = {
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id) LEFT JOIN periods p USING (period)\n"
 	" WHERE true ORDER BY d.discrepancy_id\n"
 	"    ON CONFLICT DO NOTHING;\n",
+
+	/* 9: withdrawing a file. A partner's wrong file is voided: the file
+	 * and its facts are kept, marked with the void (who, when, why), and
+	 * no longer count: reconciliation reads none of them, their keys are
+	 * free for the corrected file's rows (the indexes that hold a key
+	 * once, and a file's bytes once, leave them out), and their further
+	 * keys are forgotten. A period is out of date when a void since its
+	 * reconciliation names it in file_periods (void_id against
+	 * reconciled_through_void, as file_id against
+	 * reconciled_through_file). */
+	"CREATE TABLE voids (\n"
+	"	void_id   INTEGER PRIMARY KEY,\n"
+	"	file_id   INTEGER NOT NULL UNIQUE REFERENCES files(file_id),\n"
+	"	voided_at TEXT NOT NULL,\n"
+	"	voided_by TEXT NOT NULL,\n"
+	"	note      TEXT NOT NULL\n"
+	");\n"
+	"ALTER TABLE files ADD COLUMN voided INTEGER REFERENCES voids(void_id);\n"
+	"ALTER TABLE facts ADD COLUMN withdrawn INTEGER;\n"
+	"ALTER TABLE periods ADD COLUMN reconciled_through_void INTEGER NOT NULL DEFAULT 0;\n"
+	"DROP INDEX files_applied_once;\n"
+	"CREATE UNIQUE INDEX files_applied_once ON files(sha256)\n"
+	"	WHERE outcome = 'applied' AND rows > 0 AND voided IS NULL;\n"
+	"DROP INDEX facts_counted_once;\n"
+	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"
+	"	WHERE " STORE_COUNTED("") ";\n",
 };
 
 static const struct store_index policies_indexes[] = {

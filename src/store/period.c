@@ -45,10 +45,12 @@ int store_period_get(struct store *s, const char *period, struct store_period *o
 /* The rule of struct store_period. "Since" is by file_id, not by time:
  * ids only grow, and reconciled_at has whole seconds. A channel's file
  * reaches the periods it was given when it was applied (file_periods:
- * store_file_period_add). Reference data has no channel; a header-only
- * load of it changes nothing. */
+ * store_file_period_add), and again when it is voided (by void_id, which
+ * only grows too). Reference data has no channel; a header-only load of
+ * it changes nothing. */
 static const char sql_period_files_since_reconciled[] =
-	"SELECT count(*) FROM periods p JOIN files f ON f.file_id > p.reconciled_through_file\n"
+	"SELECT count(*) FROM periods p JOIN files f\n"
+	"    ON f.file_id > p.reconciled_through_file OR f.voided > p.reconciled_through_void\n"
 	" WHERE p.period = ?1 AND f.outcome = 'applied' AND f.period_facts = 1\n"
 	"   AND (EXISTS (SELECT 1 FROM file_periods r\n"
 	"                 WHERE r.period = p.period AND r.file_id = f.file_id)\n"
@@ -105,31 +107,35 @@ static const char sql_periods_linked[] =
 	"WITH mine AS (\n"
 	"  SELECT reference, cycle_date, original_id FROM facts NOT INDEXED\n"
 	"   WHERE fact_id BETWEEN ?2 AND ?3 AND canonical_kind = 'reversal'\n"
-	"     AND duplicate_of IS NULL),\n"
-	"named AS (\n"
-	"  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
-	"    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
-	"   WHERE o.duplicate_of IS NULL),\n"
-	"pairs(reference, cycle_date) AS (\n"
-	"  SELECT reference, cycle_date FROM mine\n"
-	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
-	"  UNION SELECT reference, cycle_date FROM named\n"
-	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
-	"members(fact_key, d1, d2) AS (\n"
-	"  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
-	"    JOIN facts m INDEXED BY facts_by_cycle\n"
-	"      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
-	"   WHERE m.channel = ?1 AND m.duplicate_of IS NULL\n"
-	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
-	"rivals(d1, d2) AS (\n"
-	"  SELECT r.business_date, r.cycle_date FROM members\n"
-	"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
-	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
-	"   WHERE r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL)\n"
-	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-	"  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
-	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
-	" WHERE d IS NOT NULL";
+	"     AND " STORE_COUNTED(
+		"") "),\n"
+		    "named AS (\n"
+		    "  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
+		    "    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
+		    "   WHERE " STORE_COUNTED(
+			    "o.") "),\n"
+				  "pairs(reference, cycle_date) AS (\n"
+				  "  SELECT reference, cycle_date FROM mine\n"
+				  "   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
+				  "  UNION SELECT reference, cycle_date FROM named\n"
+				  "   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
+				  "members(fact_key, d1, d2) AS (\n"
+				  "  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
+				  "    JOIN facts m INDEXED BY facts_by_cycle\n"
+				  "      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
+				  "   WHERE m.channel = ?1 AND " STORE_COUNTED(
+					  "m.") "\n"
+						"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
+						"rivals(d1, d2) AS (\n"
+						"  SELECT r.business_date, r.cycle_date FROM members\n"
+						"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
+						"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
+						"   WHERE r.canonical_kind = 'reversal' AND " STORE_COUNTED(
+							"r.") ")\n"
+							      "SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+							      "  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
+							      "  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
+							      " WHERE d IS NOT NULL";
 
 /* The periods a query of one channel's file gives: ?1 the channel, ?2..?3
  * the range of the file's fact ids. */
@@ -157,12 +163,14 @@ static const char sql_periods_naming[] =
 	"WITH naming(d1, d2) AS (\n"
 	"  SELECT r.business_date, r.cycle_date\n"
 	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"
-	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND x.duplicate_of IS NULL\n"
-	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
-	"     AND r.canonical_kind = 'reversal' AND r.duplicate_of IS NULL)\n"
-	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
-	" WHERE d IS NOT NULL";
+	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED(
+		"x.") "\n"
+		      "     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
+		      "     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED(
+			      "r.") ")\n"
+				    "SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+				    "  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
+				    " WHERE d IS NOT NULL";
 
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
@@ -406,13 +414,13 @@ static int each_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 static const char sql_files_between[] =
 	"SELECT file_id FROM files\n"
 	" WHERE outcome = 'applied' AND first_fact_date <= ?2 AND last_fact_date >= ?1\n"
-	"   AND period_facts = 1\n"
+	"   AND period_facts = 1 AND voided IS NULL\n"
 	" ORDER BY file_id";
 static const char sql_each_fact_of_file[] =
 	FACT_LEAN_COLUMNS "\n  FROM facts\n"
 			  " WHERE fact_id BETWEEN ?1 AND ?2 AND business_date BETWEEN ?3 AND ?4\n"
-			  "   AND duplicate_of IS NULL\n"
-			  " ORDER BY fact_id";
+			  "   AND " STORE_COUNTED("") "\n"
+						      " ORDER BY fact_id";
 
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
@@ -455,8 +463,9 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
  * index holds the reversals alone, in date order. */
 static const char sql_each_reversal[] =
 	FACT_COLUMNS "  FROM facts INDEXED BY facts_reversals\n"
-		     " WHERE canonical_kind = 'reversal' AND duplicate_of IS NULL\n"
-		     " ORDER BY business_date, fact_id";
+		     " WHERE canonical_kind = 'reversal' AND " STORE_COUNTED(
+			     "") "\n"
+				 " ORDER BY business_date, fact_id";
 
 int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
 			void *ctx, struct err *e)
@@ -468,7 +477,7 @@ int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store
 }
 
 static const char sql_fact_find[] =
-	FACT_COLUMNS "  FROM facts WHERE channel = ?1 AND fact_key = ?2 AND duplicate_of IS NULL";
+	FACT_COLUMNS "  FROM facts WHERE channel = ?1 AND fact_key = ?2 AND " STORE_COUNTED("");
 
 int store_fact_find(struct store *s, const char *channel, const char *fact_key,
 		    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e)
@@ -493,9 +502,10 @@ int store_fact_at(struct store *s, int64_t fact_id,
 
 static const char sql_each_fact_on_cycle[] = FACT_COLUMNS
 	"  FROM facts INDEXED BY facts_by_cycle\n"
-	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND duplicate_of IS NULL\n"
-	"   AND canonical_kind = ?4\n"
-	" ORDER BY fact_id";
+	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND " STORE_COUNTED(
+		"") "\n"
+		    "   AND canonical_kind = ?4\n"
+		    " ORDER BY fact_id";
 
 int store_each_fact_on_cycle(struct store *s, const char *channel, const char *reference,
 			     const char *cycle_date, const char *canonical_kind,
@@ -678,7 +688,8 @@ int store_outcomes_add(struct store *s, const char *period, const struct store_o
 
 static const char sql_period_reconciled[] =
 	"UPDATE periods SET reconciled_at = ?2, debit_results = 1,\n"
-	"       reconciled_through_file = (SELECT ifnull(max(file_id), 0) FROM files)\n"
+	"       reconciled_through_file = (SELECT ifnull(max(file_id), 0) FROM files),\n"
+	"       reconciled_through_void = (SELECT ifnull(max(void_id), 0) FROM voids)\n"
 	" WHERE period = ?1";
 
 int store_period_reconciled(struct store *s, const char *period, struct err *e)

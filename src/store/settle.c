@@ -116,16 +116,22 @@ static const char sql_lines_from[] =
 static const char sql_original_line[] =
 	"SELECT l.fee, b.provider_id FROM settlement_lines l JOIN settlement_batches b\n"
 	"    USING (batch_id) WHERE l.fact_id = ?1 AND l.kind = 'collection'";
+/* A reversal of a voided file given back: the line that clawed it back,
+ * its fee and to whom. */
+static const char sql_reversal_line[] =
+	"SELECT l.fee, b.provider_id FROM settlement_lines l JOIN settlement_batches b\n"
+	"    USING (batch_id) WHERE l.fact_id = ?1 AND l.kind = 'reversal'";
 /* ... when it was not: its amount, as reconciliation found it. */
 static const char sql_original_movement[] =
 	"SELECT amount FROM movements WHERE period = ?1 AND fact_id = ?2 AND kind = 'collection'";
 /* The reversal lines whose original may be one of a period's movements:
  * a collection is clawed back once, whichever row reverses it now. */
 static const char sql_reversal_lines[] =
-	"SELECT original, fact_id, fee FROM settlement_lines\n"
-	" WHERE kind = 'reversal'\n"
-	"   AND original BETWEEN (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
-	"                    AND (SELECT ifnull(max(fact_id), -1) FROM movements WHERE period = ?1)";
+	"SELECT r.original, r.fact_id, r.fee FROM settlement_lines r\n"
+	" WHERE r.kind = 'reversal'\n"
+	"   AND r.original BETWEEN (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
+	"                      AND (SELECT ifnull(max(fact_id), -1) FROM movements WHERE period = ?1)\n"
+	"   AND NOT " STORE_GIVEN_BACK("r");
 
 /* -1, 0 or 1 as (fact_id, kind) a sorts before, with or after b. */
 static int key_cmp(int64_t fa, const char *ka, int64_t fb, const char *kb)
@@ -187,12 +193,15 @@ static const struct clawback *clawback_of(const struct clawbacks *c, int64_t ori
 }
 
 /* What settling a reversal needs of its original: the fee its line was
- * charged and to whom, or (not settled yet) its amount. */
+ * charged and to whom, or (not settled yet) its amount. What giving back
+ * a reversal needs of its own line: the same. */
 static int original_of(struct unsettled_run *u, const char *period, struct store_unsettled *m)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(u->s, sql_original_line, &rc, u->e);
-	db_bind_int(u->s, st, &rc, u->e, 1, m->original);
+	bool give_back = !strcmp(m->kind, "collection");
+	sqlite3_stmt *st =
+		db_prep(u->s, give_back ? sql_reversal_line : sql_original_line, &rc, u->e);
+	db_bind_int(u->s, st, &rc, u->e, 1, give_back ? m->fact_id : m->original);
 	if (db_step_row(u->s, st, &rc, u->e, "reading a settled line")) {
 		m->original_settled = true;
 		m->original_fee = sqlite3_column_int64(st, 0);
@@ -200,7 +209,7 @@ static int original_of(struct unsettled_run *u, const char *period, struct store
 	}
 	if (st)
 		sqlite3_reset(st);
-	if (rc || m->original_settled)
+	if (rc || m->original_settled || give_back)
 		return rc;
 	st = db_prep(u->s, sql_original_movement, &rc, u->e);
 	db_bind_text(u->s, st, &rc, u->e, 1, period);
@@ -233,6 +242,8 @@ static int describe(struct unsettled_run *u, const char *period, struct store_un
 {
 	bool reversal = !strcmp(m->kind, "reversal");
 	const struct clawback *c = clawback_of(&u->claws, reversal ? m->original : m->fact_id);
+	if (!reversal && m->original)
+		return original_of(u, period, m); /* a reversal given back */
 	if (!reversal) {
 		m->reversed_first = c != NULL;
 		m->reversal_fee = c ? c->fee : 0;
@@ -680,7 +691,8 @@ int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *line
 static const char sql_clawed_twice[] =
 	"SELECT r.original, r.fact_id, o.fact_id FROM settlement_lines r\n"
 	"  JOIN settlement_lines o ON o.original = r.original AND o.kind = 'reversal'\n"
-	" WHERE r.kind = 'reversal' AND r.batch_id >= ?1 AND o.fact_id <> r.fact_id LIMIT 1";
+	" WHERE r.kind = 'reversal' AND r.batch_id >= ?1 AND o.fact_id <> r.fact_id\n"
+	"   AND NOT " STORE_GIVEN_BACK("r") " AND NOT " STORE_GIVEN_BACK("o") " LIMIT 1";
 
 int store_settlement_clawed_twice(struct store *s, int64_t first_batch, int64_t found[3],
 				  struct err *e)

@@ -462,8 +462,9 @@ const char *store_library_version(void)
 
 /* ---- files --------------------------------------------------------------- */
 
-static const char sql_file_applied[] = "SELECT file_id, name, applied_at FROM files\n"
-				       " WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0";
+static const char sql_file_applied[] =
+	"SELECT file_id, name, applied_at FROM files\n"
+	" WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0 AND voided IS NULL";
 
 int store_file_applied(struct store *s, const char *sha256, struct store_applied *found,
 		       struct err *e)
@@ -1121,15 +1122,15 @@ static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 #define FACT_PARAMS 20
 /* A key counted before is not inserted here; store_facts_insert sees
  * which rows were not, and stores each as a duplicate. */
-#define FACT_IF_NEW "\nON CONFLICT (channel, fact_key) WHERE duplicate_of IS NULL DO NOTHING"
+#define FACT_IF_NEW "\nON CONFLICT (channel, fact_key) WHERE " STORE_COUNTED("") " DO NOTHING"
 
-static char sql_fact_insert[sizeof(FACT_COLUMNS_INSERTED) + 200];
-static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 100];
+static char sql_fact_insert[sizeof(FACT_COLUMNS_INSERTED) + 300];
+static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 200];
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
 static const char sql_fact_counted[] =
 	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
 	"  FROM facts f JOIN files l USING (file_id)\n"
-	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND f.duplicate_of IS NULL";
+	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND " STORE_COUNTED("f.");
 static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 	", duplicate_of)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,\n"

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 8
+#define STORE_VERSION 9
 
 struct store;
 
@@ -773,6 +773,67 @@ int store_provider_code(struct store *s, int64_t provider_id, char out[32], stru
 int store_each_settled_provider(struct store *s,
 				int (*fn)(void *ctx, int64_t provider_id, const char *provider),
 				void *ctx, struct err *e);
+
+/* ---- voids: withdrawing a file ------------------------------------------------- */
+
+/* An applied file (with rows), as a void finds it; void_id 0 and the
+ * voided_* fields NULL while it is not voided. */
+struct store_voidable {
+	int64_t file_id, rows, void_id;
+	const char *name, *schema, *channel, *applied_at; /* channel NULL: reference data */
+	bool period_facts;				  /* false: payout confirmations */
+	const char *voided_at, *voided_by, *note;
+};
+/* The applied files of that name (sha256 NULL), or of that content
+ * (name NULL), by file_id; 1 when fn saw one, 0 when none. */
+int store_each_applied_file(struct store *s, const char *name, const char *sha256,
+			    int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
+			    struct err *e);
+/* The file as a void finds it (voided or not). */
+int store_file_void_of(struct store *s, int64_t file_id,
+		       int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
+		       struct err *e);
+
+struct store_void_result {
+	int64_t void_id;
+	int64_t facts, collections, reversals; /* its rows; the money ones counted */
+	/* paid over already, and clawed back by nothing: to take back */
+	int64_t settled_collections, settled_collected;
+	/* clawed back already, of collections that still count: to give back */
+	int64_t settled_reversals, settled_reversed;
+};
+/* Withdraw the file, in the caller's transaction: the void recorded (by,
+ * note; now), the file and its facts marked, their further keys
+ * forgotten. The caller adds the periods it reaches to file_periods
+ * first (store_file_period_add): with the void they are out of date. */
+int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
+		    struct store_void_result *out, struct err *e);
+/* The reconciled periods the file reaches (file_periods), in order. */
+int store_each_reconciled_period_of_file(struct store *s, int64_t file_id,
+					 int (*fn)(void *ctx, const char *period), void *ctx,
+					 struct err *e);
+/* Every voided file, the latest void first. */
+int store_each_void(struct store *s, int (*fn)(void *ctx, const struct store_voidable *f),
+		    void *ctx, struct err *e);
+/* A withdrawn fact, for explain: where it came from, what it was, and its
+ * void. */
+struct store_withdrawn {
+	const char *file, *transaction_id, *business_date, *kind;
+	int64_t row, amount; /* amount as the file wrote it */
+	const char *voided_at, *voided_by, *note;
+};
+/* The withdrawn facts dated first..last_day that name the policy. */
+int store_each_withdrawn_fact(struct store *s, int64_t policy_id, const char *first_day,
+			      const char *last_day,
+			      int (*fn)(void *ctx, const struct store_withdrawn *w), void *ctx,
+			      struct err *e);
+/* Reconciliation's part, for the period: each collection of a voided
+ * file dated first..last_day that a settlement paid over becomes a
+ * reversal movement (*taken of them), and each reversal of a voided file
+ * that a settlement clawed back, whose collection (paid over in the
+ * period) still counts, a collection movement that names it (*given). */
+int store_void_movements_add(struct store *s, const char *period, const char *first_day,
+			     const char *last_day, int64_t *taken, int64_t *given, struct err *e);
 
 /* ---- the nightly job ---------------------------------------------------------- */
 

@@ -1,0 +1,149 @@
+/*
+ * void.c — withdrawing an applied file (see void.h).
+ */
+#include "stage/void.h"
+
+#include <string.h>
+
+#include "core/common.h"
+#include "core/text.h"
+
+/* What the request names: the applied files found, the one to void. */
+struct pick {
+	const struct void_request *q;
+	struct err *e;
+	int64_t file_id, candidates, voided;
+	char name[512], channel[64], ids[256];
+	bool period_facts;
+	/* the last void found, for "voided already" */
+	char voided_at[32], voided_by[128], note[1024];
+};
+
+static int on_candidate(void *ctx, const struct store_voidable *f)
+{
+	struct pick *p = ctx;
+	if (f->void_id) {
+		p->voided++;
+		snprintf(p->voided_at, sizeof(p->voided_at), "%s", f->voided_at);
+		snprintf(p->voided_by, sizeof(p->voided_by), "%s", f->voided_by);
+		snprintf(p->note, sizeof(p->note), "%s", f->note);
+		if (!p->candidates)
+			snprintf(p->name, sizeof(p->name), "%s", f->name);
+		return 0;
+	}
+	size_t at = strlen(p->ids);
+	snprintf(p->ids + at, sizeof(p->ids) - at, "%s%" PRId64, at ? ", " : "", f->file_id);
+	if (p->candidates++)
+		return 0;
+	p->file_id = f->file_id;
+	p->period_facts = f->period_facts;
+	snprintf(p->name, sizeof(p->name), "%s", f->name);
+	snprintf(p->channel, sizeof(p->channel), "%s", f->channel ? f->channel : "");
+	return 0;
+}
+
+/* The one applied file the request names, not voided, of a channel. */
+static int pick_file(struct store *s, struct pick *p)
+{
+	const struct void_request *q = p->q;
+	char shown[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ], why[TEXT_NAME_BUFSZ];
+	int rc = q->name ? store_each_applied_file(s, q->name, NULL, on_candidate, p, p->e)
+			 : store_file_void_of(s, q->file_id, on_candidate, p, p->e);
+	if (rc < 0)
+		return rc;
+	if (!q->name)
+		snprintf(shown, sizeof(shown), "file %" PRId64, q->file_id);
+	else
+		text_name(q->name, shown);
+	if (!p->candidates && p->voided)
+		return err_set(p->e, KASI_EDATA, "%s was voided already, at %s by %s: %s", shown,
+			       p->voided_at, text_name(p->voided_by, who), text_name(p->note, why));
+	if (!p->candidates)
+		return err_set(p->e, KASI_ENOINPUT,
+			       "%s: no applied file of that %s (kasi status lists the files)",
+			       shown, q->name ? "name" : "id");
+	if (q->name && p->voided && p->candidates)
+		return err_set(p->e, KASI_EDATA,
+			       "%s: a file of that name was voided already (at %s by %s), and "
+			       "file %s is applied under it since: to void that one, say so with "
+			       "--file-id %s",
+			       shown, p->voided_at, text_name(p->voided_by, who), p->ids, p->ids);
+	if (p->candidates > 1)
+		return err_set(p->e, KASI_EDATA,
+			       "%s: %" PRId64 " applied files have that name (ids %s): say which "
+			       "with --file-id",
+			       shown, p->candidates, p->ids);
+	if (!*p->channel)
+		return err_set(p->e, KASI_EDATA,
+			       "%s is a register, not a channel's file: load a corrected one "
+			       "instead",
+			       text_name(p->name, shown));
+	if (!p->period_facts)
+		return err_set(p->e, KASI_EDATA,
+			       "%s holds payout confirmations: they answer for money that left, "
+			       "and cannot be voided",
+			       text_name(p->name, shown));
+	return 0;
+}
+
+struct reach {
+	struct store *s;
+	int64_t file_id;
+	struct err *e;
+};
+
+static int add_period(void *ctx, const char *period)
+{
+	struct reach *r = ctx;
+	return period ? store_file_period_add(r->s, r->file_id, period, r->e) : 0;
+}
+
+/* The periods its rows can change now: those it was given when applied,
+ * and those of what was stored since and names its rows (reversals that
+ * name its collections, and what they compete with; ledger records it
+ * holds), as ingest works them out. */
+static int reach_periods(struct store *s, const struct pick *p, struct err *e)
+{
+	struct reach r = { s, p->file_id, e };
+	int rc = store_each_period_naming(s, p->channel, p->file_id, add_period, &r, e);
+	if (!rc)
+		rc = store_each_period_linked(s, p->channel, p->file_id, add_period, &r, e);
+	if (!rc)
+		rc = store_each_period_ledger_held(s, p->channel, p->file_id, add_period, &r, e);
+	return rc;
+}
+
+static int on_out_of_date(void *ctx, const char *period)
+{
+	struct void_summary *out = ctx;
+	if (out->nperiods < VOID_PERIODS_MAX)
+		snprintf(out->periods[out->nperiods], PERIOD_BUFSZ, "%s", period);
+	out->nperiods++;
+	return 0;
+}
+
+int void_file(struct store *s, const struct void_request *q, struct void_summary *out,
+	      struct err *e)
+{
+	struct pick p = { .q = q, .e = e };
+	memset(out, 0, sizeof(*out));
+	int rc = store_begin(s, e);
+	bool in_tx = rc == 0;
+	if (!rc)
+		rc = pick_file(s, &p);
+	if (!rc)
+		rc = reach_periods(s, &p, e);
+	if (!rc)
+		rc = store_file_void(s, p.file_id, q->by, q->note, &out->done, e);
+	if (!rc)
+		rc = store_each_reconciled_period_of_file(s, p.file_id, on_out_of_date, out, e);
+	if (!rc) {
+		rc = store_commit(s, e);
+		in_tx = rc != 0;
+	}
+	if (in_tx)
+		store_rollback(s);
+	out->file_id = p.file_id;
+	snprintf(out->name, sizeof(out->name), "%s", p.name);
+	return rc;
+}

@@ -1,0 +1,310 @@
+/*
+ * voids.c — the store's side of withdrawing an applied file (see store.h,
+ * "voids").
+ */
+#include "core/common.h"
+#include "store/db.h"
+
+/* An applied file with its rows, and its void when it was voided. */
+#define FILE_COLUMNS                                                                         \
+	"SELECT f.file_id, f.name, f.schema, f.channel, f.rows, ifnull(f.applied_at, ''),\n" \
+	"       f.period_facts, ifnull(v.void_id, 0), v.voided_at, v.voided_by, v.note\n"    \
+	"  FROM files f LEFT JOIN voids v ON v.void_id = f.voided\n"
+
+static const char sql_files_named[] = FILE_COLUMNS
+	" WHERE f.name = ?1 AND f.outcome = 'applied' AND f.rows > 0 ORDER BY f.file_id";
+static const char sql_files_with_digest[] = FILE_COLUMNS
+	" WHERE f.sha256 = ?1 AND f.outcome = 'applied' AND f.rows > 0 ORDER BY f.file_id";
+static const char sql_file_voided[] = FILE_COLUMNS " WHERE f.file_id = ?1";
+
+static int each_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
+		     int (*fn)(void *ctx, const struct store_voidable *f), void *ctx)
+{
+	int found = 0;
+	while (db_step_row(s, st, rc, e, "reading applied files")) {
+		struct store_voidable f = {
+			.file_id = sqlite3_column_int64(st, 0),
+			.name = db_col_text(st, 1),
+			.schema = db_col_text(st, 2),
+			.channel = db_col_text(st, 3),
+			.rows = sqlite3_column_int64(st, 4),
+			.applied_at = db_col_text(st, 5),
+			.period_facts = sqlite3_column_int(st, 6) != 0,
+			.void_id = sqlite3_column_int64(st, 7),
+			.voided_at = db_col_text(st, 8),
+			.voided_by = db_col_text(st, 9),
+			.note = db_col_text(st, 10),
+		};
+		found = 1;
+		if ((*rc = fn(ctx, &f)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return *rc ? *rc : found;
+}
+
+int store_each_applied_file(struct store *s, const char *name, const char *sha256,
+			    int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
+			    struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, name ? sql_files_named : sql_files_with_digest, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, name ? name : sha256);
+	return each_file(s, st, &rc, e, fn, ctx);
+}
+
+int store_file_void_of(struct store *s, int64_t file_id,
+		       int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
+		       struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_file_voided, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	return each_file(s, st, &rc, e, fn, ctx);
+}
+
+/* ---- the void ---------------------------------------------------------------- */
+
+static const char sql_void_add[] =
+	"INSERT INTO voids (file_id, voided_at, voided_by, note) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_file_mark[] = "UPDATE files SET voided = ?2 WHERE file_id = ?1";
+/* Its counted facts, withdrawn; those it held as repeats keep pointing at
+ * what they repeat, and are marked too, so that the file reads as one. */
+static const char sql_facts_withdraw[] =
+	"UPDATE facts SET withdrawn = ?3 WHERE fact_id BETWEEN ?1 AND ?2";
+static const char sql_fact_keys_forget[] = "DELETE FROM fact_keys WHERE fact_id BETWEEN ?1 AND ?2";
+/* What the file's facts count for, as they stand before the void. */
+static const char sql_void_counts[] =
+	"SELECT count(*),\n"
+	"       ifnull(sum(canonical_kind = 'collected' AND " STORE_COUNTED(
+		"") "), 0),\n"
+		    "       ifnull(sum(canonical_kind = 'reversal' AND " STORE_COUNTED(
+			    "") "), 0)\n"
+				"  FROM facts WHERE fact_id BETWEEN ?1 AND ?2";
+/* Its money settled already, once its facts are withdrawn: the
+ * collections paid over that nothing clawed back, and the reversals
+ * clawed back whose collections still count. */
+static const char sql_void_settled[] =
+	"SELECT 'collection', count(*), ifnull(sum(l.amount), 0) FROM settlement_lines l\n"
+	" WHERE l.fact_id BETWEEN ?1 AND ?2 AND l.kind = 'collection' AND l.original IS NULL\n"
+	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines r INDEXED BY settlement_lines_reversals\n"
+	"                    WHERE r.original = l.fact_id AND r.kind = 'reversal'\n"
+	"                      AND NOT " STORE_GIVEN_BACK(
+		"r") ")\n"
+		     "UNION ALL\n"
+		     "SELECT 'reversal', count(*), ifnull(-sum(r.amount), 0) FROM settlement_lines r\n"
+		     "  JOIN facts c ON c.fact_id = r.original\n"
+		     " WHERE r.fact_id BETWEEN ?1 AND ?2 AND r.kind = 'reversal' AND c.withdrawn IS NULL";
+
+static int void_counts(struct store *s, int64_t first, int64_t last, struct store_void_result *out,
+		       struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_void_counts, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, first);
+	db_bind_int(s, st, &rc, e, 2, last);
+	if (db_step_row(s, st, &rc, e, "counting a file's facts")) {
+		out->facts = sqlite3_column_int64(st, 0);
+		out->collections = sqlite3_column_int64(st, 1);
+		out->reversals = sqlite3_column_int64(st, 2);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int void_settled(struct store *s, int64_t first, int64_t last, struct store_void_result *out,
+			struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_void_settled, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, first);
+	db_bind_int(s, st, &rc, e, 2, last);
+	while (db_step_row(s, st, &rc, e, "reading a file's settled lines")) {
+		bool collection = !strcmp(db_col_text(st, 0), "collection");
+		*(collection ? &out->settled_collections : &out->settled_reversals) =
+			sqlite3_column_int64(st, 1);
+		*(collection ? &out->settled_collected : &out->settled_reversed) =
+			sqlite3_column_int64(st, 2);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
+		    struct store_void_result *out, struct err *e)
+{
+	int rc = 0;
+	char now[32];
+	store_now(now);
+	int64_t first = store_fact_id(file_id, 0), last = store_fact_id(file_id, STORE_MAX_ROW);
+	memset(out, 0, sizeof(*out));
+	if ((rc = void_counts(s, first, last, out, e)))
+		return rc;
+	sqlite3_stmt *st = db_prep(s, sql_void_add, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_bind_text(s, st, &rc, e, 3, by);
+	db_bind_text(s, st, &rc, e, 4, note);
+	db_step_done(s, st, &rc, e, "recording a void");
+	out->void_id = rc ? 0 : sqlite3_last_insert_rowid(s->db);
+	st = db_prep(s, sql_file_mark, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	db_bind_int(s, st, &rc, e, 2, out->void_id);
+	db_step_done(s, st, &rc, e, "voiding a file");
+	st = db_prep(s, sql_facts_withdraw, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, first);
+	db_bind_int(s, st, &rc, e, 2, last);
+	db_bind_int(s, st, &rc, e, 3, out->void_id);
+	db_step_done(s, st, &rc, e, "withdrawing a file's facts");
+	st = db_prep(s, sql_fact_keys_forget, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, first);
+	db_bind_int(s, st, &rc, e, 2, last);
+	db_step_done(s, st, &rc, e, "forgetting a file's keys");
+	return rc ? rc : void_settled(s, first, last, out, e);
+}
+
+/* ---- what a void means to settlement ------------------------------------------ */
+
+/* A collection of a voided file paid over already is taken back: a
+ * reversal movement of its own fact, in the period it was collected in,
+ * of the same day (so that the next settlement, whatever day it runs
+ * through, holds it; and settles it once, by its key). The product is
+ * the policy's now; settlement charges a reversal minus its original's
+ * fee, to the provider it was paid to, and passes over one whose
+ * collection a line claws back already. */
+static const char sql_void_clawbacks[] =
+	"INSERT OR IGNORE INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
+	"                                 business_date, amount, original)\n"
+	"SELECT ?1, l.fact_id, 'reversal', l.policy_id, p.product_id, l.channel,\n"
+	"       l.business_date, l.amount, l.fact_id\n"
+	"  FROM files f\n"
+	"  JOIN settlement_lines l ON l.fact_id BETWEEN f.file_id * 4294967296\n"
+	"                                           AND f.file_id * 4294967296 + 4294967295\n"
+	"  JOIN policies p ON p.policy_id = l.policy_id\n"
+	" WHERE f.voided IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
+	"   AND l.business_date BETWEEN ?2 AND ?3 AND l.amount > 0";
+/* A reversal of a voided file clawed back already, whose collection
+ * still counts, is given back: a collection movement of its own fact that
+ * names that collection, in the period the collection was paid over in
+ * (else the reversal's), of the reversal's day. Settlement charges it
+ * minus the reversal line's fee, to the provider it was taken from; the
+ * reversal line claws back nothing from then on (STORE_GIVEN_BACK). */
+static const char sql_void_give_backs[] =
+	"INSERT OR IGNORE INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
+	"                                 business_date, amount, original)\n"
+	"SELECT ?1, r.fact_id, 'collection', r.policy_id, p.product_id, r.channel,\n"
+	"       r.business_date, -r.amount, r.original\n"
+	"  FROM files f\n"
+	"  JOIN settlement_lines r ON r.fact_id BETWEEN f.file_id * 4294967296\n"
+	"                                           AND f.file_id * 4294967296 + 4294967295\n"
+	"  JOIN facts c ON c.fact_id = r.original\n"
+	"  LEFT JOIN settlement_lines o ON o.fact_id = r.original AND o.kind = 'collection'\n"
+	"  JOIN policies p ON p.policy_id = r.policy_id\n"
+	" WHERE f.voided IS NOT NULL AND r.kind = 'reversal' AND c.withdrawn IS NULL\n"
+	"   AND ifnull(o.business_date, r.business_date) BETWEEN ?2 AND ?3 AND r.amount < 0";
+static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
+
+static int64_t void_movements(struct store *s, const char *sql, const char *period,
+			      const char *first_day, const char *last_day, int *rc, struct err *e)
+{
+	sqlite3_stmt *st = db_prep(s, sql, rc, e);
+	db_bind_text(s, st, rc, e, 1, period);
+	db_bind_text(s, st, rc, e, 2, first_day);
+	db_bind_text(s, st, rc, e, 3, last_day);
+	db_step_done(s, st, rc, e, "settling the money of voided files");
+	return *rc ? 0 : sqlite3_changes64(s->db);
+}
+
+int store_void_movements_add(struct store *s, const char *period, const char *first_day,
+			     const char *last_day, int64_t *taken, int64_t *given, struct err *e)
+{
+	int rc = 0;
+	*taken = void_movements(s, sql_void_clawbacks, period, first_day, last_day, &rc, e);
+	*given = void_movements(s, sql_void_give_backs, period, first_day, last_day, &rc, e);
+	if (*taken || *given) {
+		sqlite3_stmt *st = db_prep(s, sql_period_unsettled, &rc, e);
+		db_bind_text(s, st, &rc, e, 1, period);
+		db_step_done(s, st, &rc, e, "marking a period unsettled");
+	}
+	return rc;
+}
+
+/* The reconciled periods a file reaches (file_periods), in order. */
+static const char sql_reconciled_periods_of_file[] =
+	"SELECT r.period FROM file_periods r JOIN periods p USING (period)\n"
+	" WHERE r.file_id = ?1 AND p.reconciled_at IS NOT NULL ORDER BY r.period";
+
+int store_each_reconciled_period_of_file(struct store *s, int64_t file_id,
+					 int (*fn)(void *ctx, const char *period), void *ctx,
+					 struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_reconciled_periods_of_file, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	while (db_step_row(s, st, &rc, e, "reading a file's periods"))
+		if ((rc = fn(ctx, db_col_text(st, 0))))
+			break;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static const char sql_each_void[] =
+	FILE_COLUMNS " WHERE f.voided IS NOT NULL ORDER BY v.void_id DESC";
+
+int store_each_void(struct store *s, int (*fn)(void *ctx, const struct store_voidable *f),
+		    void *ctx, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_each_void, &rc, e);
+	rc = each_file(s, st, &rc, e, fn, ctx);
+	return rc < 0 ? rc : 0;
+}
+
+/* The withdrawn facts of the period that name the policy: by its number,
+ * its collection reference on its own channel, or its cash payment code
+ * (the keys a channel's reference may match). */
+static const char sql_withdrawn_of_policy[] =
+	"SELECT f.name, x.row, x.transaction_id, x.business_date, ifnull(x.canonical_kind, ''),\n"
+	"       ifnull(x.amount, 0), v.voided_at, v.voided_by, v.note\n"
+	"  FROM voids v JOIN files f ON f.file_id = v.file_id\n"
+	"  JOIN facts x ON x.fact_id BETWEEN f.file_id * 4294967296\n"
+	"                                AND f.file_id * 4294967296 + 4294967295\n"
+	"  JOIN policies p ON p.policy_id = ?1\n"
+	" WHERE x.business_date BETWEEN ?2 AND ?3\n"
+	"   AND (x.reference = p.policy_number OR x.reference = p.cash_code\n"
+	"        OR (x.channel = p.channel AND x.reference = p.collection_ref))\n"
+	" ORDER BY x.fact_id";
+
+int store_each_withdrawn_fact(struct store *s, int64_t policy_id, const char *first_day,
+			      const char *last_day,
+			      int (*fn)(void *ctx, const struct store_withdrawn *w), void *ctx,
+			      struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_withdrawn_of_policy, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, policy_id);
+	db_bind_text(s, st, &rc, e, 2, first_day);
+	db_bind_text(s, st, &rc, e, 3, last_day);
+	while (db_step_row(s, st, &rc, e, "reading withdrawn facts")) {
+		struct store_withdrawn w = {
+			.file = db_col_text(st, 0),
+			.row = sqlite3_column_int64(st, 1),
+			.transaction_id = db_col_text(st, 2),
+			.business_date = db_col_text(st, 3),
+			.kind = db_col_text(st, 4),
+			.amount = sqlite3_column_int64(st, 5),
+			.voided_at = db_col_text(st, 6),
+			.voided_by = db_col_text(st, 7),
+			.note = db_col_text(st, 8),
+		};
+		if ((rc = fn(ctx, &w)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
