@@ -131,7 +131,7 @@ check "October seen through the files of an earlier second" \
 	test "$(sql "$v1" "SELECT reconciled_through_file FROM periods WHERE period = '2026-10'")" = $((last - 1))
 kasi --db "$v1" status
 check "so the file of its own second puts October out of date" \
-	test "$(grep '^  2026-10  scheduled' <<<"$out" | grep -o 'OUT OF DATE.*')" = "OUT OF DATE: 1 file since"
+	test "$(grep '^  2026-10  scheduled' <<<"$out" | grep -o 'OUT OF DATE.*')" = "OUT OF DATE: 1 file applied or voided since"
 kasi --db "$v1" ingest "$fixtures/world/mobilemoney_transactions_20261022.csv"
 expect_status 0 "a channel kasi 0.1.0 did not know ingests into the migrated store"
 kasi --db "$v1" ingest "$fixtures/world/softycomp_transactions_20261103.csv"

@@ -50,7 +50,7 @@ expect_status 0 "so October's outcomes are reported"
 kasi ingest "$w/collexia_results_20261017.csv"
 expect_status 0 "a Collexia file of October is applied"
 check "October is out of date by one file" \
-	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 check "November is not: the file has no fact in it or later" \
 	test "$(state 2026-11)" = "up to date"
 
@@ -73,7 +73,7 @@ before=$(missing)
 head -1 "$w/easypay_recon_20261020.csv" >"$tmp/easypay_recon_20261020.csv"
 kasi ingest "$tmp/easypay_recon_20261020.csv"
 expect_out "applied: 0 rows" "a header-only EasyPay file of October 20 is applied"
-check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 "$KASI" reconcile --period 2026-10 >/dev/null
 check "rightly: reconciling again finds the day's ledger records missing ($before -> $(missing) MISSING_FROM_FILE)" \
 	test "$(missing)" -gt "$before"
@@ -82,9 +82,9 @@ check "rightly: reconciling again finds the day's ledger records missing ($befor
 # both periods.
 kasi ingest "$w/softycomp_transactions_20261103.csv"
 check "a November file puts October out of date" \
-	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 check "and November one" \
-	test "$(state 2026-11)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-11)" = "OUT OF DATE: 1 file applied or voided since"
 
 before=$(sql "$db" "SELECT count(*) FROM outcomes WHERE period = '2026-10' AND status = 'PAID_FULL'")
 kasi reconcile --period 2026-10
@@ -101,12 +101,12 @@ sed 's/^POL-1001,FUNERAL_01,Thandiwe Mokoena/POL-1001,FUNERAL_01,Thandiwe Mokoen
 	"$w/policies.csv" >"$tmp/policies.csv"
 kasi load policies "$tmp/policies.csv"
 expect_out "1 changed" "a changed policy register is loaded"
-check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
-check "and November" test "$(state 2026-11)" = "OUT OF DATE: 1 file since"
+check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
+check "and November" test "$(state 2026-11)" = "OUT OF DATE: 1 file applied or voided since"
 "$KASI" reconcile --period 2026-10 >/dev/null
 { cat "$w/ledger.csv"; echo "EP_TXN_20261020_009,easypay,91234567890103,2026-10-20T09:00:00+02:00,10.00,settled"; } >"$tmp/ledger.csv"
 kasi load ledger "$tmp/ledger.csv"
 expect_out "1 new" "a ledger with a new record is loaded"
-check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+check "and puts October out of date" test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 
 echo "1..$tap_n"

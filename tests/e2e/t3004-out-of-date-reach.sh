@@ -64,7 +64,7 @@ kasi ingest "$in/mobilemoney_transactions_20261124.csv"
 expect_status 0 "a November-only wallet file is applied"
 check "it leaves September and October up to date ($(state 2026-10))" \
 	test "$(state 2026-09) / $(state 2026-10)" = "up to date / up to date"
-check "and puts November out of date" test "$(state 2026-11)" = "OUT OF DATE: 1 file since"
+check "and puts November out of date" test "$(state 2026-11)" = "OUT OF DATE: 1 file applied or voided since"
 kasi report outcomes --period 2026-10 --out "$tmp/o10.csv"
 expect_status 0 "October's outcomes are still reported"
 snapshot 2026-10 >"$tmp/before"
@@ -88,7 +88,7 @@ day_file "$in" collexia_results_20261103.csv "$collexia_header" \
 	'R1,CX3,20261015,7,20261103,090000,100.00,0,30,No authority to debit'
 "$KASI" ingest "$in/collexia_results_20261103.csv" >/dev/null
 check "a late Collexia rejection of an October instruction puts October out of date" \
-	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 reconcile_all
 
 # An unpaid in November's file naming TP-2's October collection by id
@@ -97,7 +97,7 @@ day_file "$in" softycomp_transactions_20261104.csv "$softy_header" \
 	'211,7,9,2002,2026-11-04T00:00:00,-100.00,,1,2026-10-01T00:00:00,111,Account Closed'
 "$KASI" ingest "$in/softycomp_transactions_20261104.csv" >/dev/null
 check "a November unpaid of an October collection puts October out of date" \
-	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 check "but not September" test "$(state 2026-09)" = "up to date"
 snapshot 2026-10 >"$tmp/before"
 reconcile_all
@@ -112,9 +112,9 @@ day_file "$in" softycomp_transactions_20260915.csv "$softy_header" \
 	'199,7,9,2001,2026-09-15T00:00:00,-100.00,,1,2026-09-01T00:00:00,,Not Provided For'
 "$KASI" ingest "$in/softycomp_transactions_20260915.csv" >/dev/null
 check "a late September unpaid of the cycle puts September out of date" \
-	test "$(state 2026-09)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-09)" = "OUT OF DATE: 1 file applied or voided since"
 check "and October, whose collection of that cycle it may shift ($(state 2026-10))" \
-	test "$(state 2026-10)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
 check "not November (no collection of that cycle is November's)" test "$(state 2026-11)" = "up to date"
 snapshot 2026-10 >"$tmp/before"
 reconcile_all
@@ -127,7 +127,7 @@ day_file "$in" softycomp_transactions_20261105.csv "$softy_header" \
 	'103,4,9,2001,2026-11-05T00:00:00,-100.00,,1,2026-09-01T00:00:00,,'
 "$KASI" ingest "$in/softycomp_transactions_20261105.csv" >/dev/null
 check "a November collection of September's cycle puts September out of date" \
-	test "$(state 2026-09)" = "OUT OF DATE: 1 file since"
+	test "$(state 2026-09)" = "OUT OF DATE: 1 file applied or voided since"
 check "but not October" test "$(state 2026-10)" = "up to date"
 snapshot 2026-09 >"$tmp/before"
 reconcile_all

@@ -88,7 +88,12 @@ collect 20261004 5002 10.00
 sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUMN to_bank_id;
 	ALTER TABLE payouts DROP COLUMN to_account; DROP TABLE exception_resolutions;
 	DROP TABLE exceptions; ALTER TABLE discrepancies DROP COLUMN subject; DROP TABLE debit_results;
-	ALTER TABLE periods DROP COLUMN debit_results; PRAGMA user_version = 6;
+	ALTER TABLE periods DROP COLUMN debit_results;
+	DROP INDEX files_applied_once; ALTER TABLE files DROP COLUMN voided;
+	CREATE UNIQUE INDEX files_applied_once ON files(sha256) WHERE outcome = 'applied' AND rows > 0;
+	DROP INDEX facts_counted_once; ALTER TABLE facts DROP COLUMN withdrawn;
+	CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key) WHERE duplicate_of IS NULL;
+	ALTER TABLE periods DROP COLUMN reconciled_through_void; DROP TABLE voids; PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
 expect_status 0 "a version-6 store is migrated"
