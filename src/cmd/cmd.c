@@ -247,7 +247,7 @@ const char *cmd_operator(void)
 int cmd_note(const struct command *cmd, const char *what, const char *why, const char *note,
 	     char masked[CMD_NOTE_BUFSZ])
 {
-	if (!note || !*note)
+	if (!note || !note[strspn(note, " ")])
 		return cmd_usage_error(cmd, "%s needs --note TEXT: %s", what, why);
 	uint32_t cps;
 	size_t n = strlen(note);

@@ -187,7 +187,8 @@ static int warn_stale(void *ctx, const struct store_period_summary *p)
 {
 	const struct stale_check *c = ctx;
 	if (p->files_since_reconciled && (!c->period || !strcmp(c->period, p->period)))
-		log_warn("period %s is out of date (%" PRId64 " %s applied since its reconcile): "
+		log_warn("period %s is out of date (%" PRId64
+			 " %s applied or voided since its reconcile): "
 			 "its exceptions are as that reconcile left them; run 'kasi reconcile "
 			 "--period %s'",
 			 p->period, p->files_since_reconciled,

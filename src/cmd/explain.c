@@ -187,8 +187,8 @@ static int print_line(void *ctx, const struct store_line_row *l, const char *thr
 	}
 	money_format(l->fee, fee);
 	money_format(l->net, net);
-	printf("batch %" PRId64 " through %s, to %s: fee %s, net %s\n", l->batch_id, through,
-	       l->provider_code, fee, net);
+	printf("batch %" PRId64 " through %s, to %s: fee %s, net %s%s\n", l->batch_id, through,
+	       l->provider_code, fee, net, l->voided ? " (a row of a voided file)" : "");
 	if (l->settled_as)
 		printf("  %-10s %12s  clawed back as %s, the row that reversed it then\n", "", "",
 		       l->settled_as);
@@ -285,8 +285,8 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			printf("  (not reconciled yet: 'kasi reconcile --period %s' records it)\n",
 			       period);
 		else if (strncmp(s.rule, st.status, strlen(st.status)))
-			printf("  the stored outcome is %s: facts arrived since the last reconciliation;\n"
-			       "  'kasi reconcile --period %s' brings it up to date\n",
+			printf("  the stored outcome is %s: facts arrived (or were voided) since the\n"
+			       "  last reconciliation; 'kasi reconcile --period %s' brings it up to date\n",
 			       st.status, period);
 	}
 	if ((rc = print_settlement(ctx->store, s.policy_id, period, &e))) {

@@ -184,7 +184,7 @@ static int check_period(struct kasi_ctx *ctx, const struct report_args *a, bool 
 		/* Outcomes and discrepancies computed before the files that
 		 * came since would be reported as if they were today's. */
 		log_error("facts changed since the last reconcile of %s at %s (%" PRId64
-			  " %s applied since); run 'kasi reconcile --period %s'; "
+			  " %s applied or voided since); run 'kasi reconcile --period %s'; "
 			  "nothing written",
 			  a->period, sp.reconciled_at, sp.files_since_reconciled,
 			  cmd_plural((uint64_t)sp.files_since_reconciled, "file", "files"),

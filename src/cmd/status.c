@@ -131,6 +131,13 @@ static int print_batch(void *ctx, const struct store_batch_row *b)
 	return 0;
 }
 
+static int count_void(void *ctx, const struct store_voidable *f)
+{
+	(void)f;
+	++*(int *)ctx;
+	return 0;
+}
+
 /* A voided file: kept for the record, its rows counting for nothing. */
 static int print_void(void *ctx, const struct store_voidable *f)
 {
@@ -244,7 +251,10 @@ static int json_batch(void *ctx, const struct store_batch_row *b)
 static int print_json(struct kasi_ctx *ctx, int64_t now, struct err *e)
 {
 	int64_t applied, rejected, duplicate;
+	int voids = 0;
 	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, e);
+	if (!rc)
+		rc = store_each_void(ctx->store, count_void, &voids, e);
 	struct exception_list open = { 0 };
 	if (!rc)
 		rc = exception_list_build(ctx->store, NULL, false, now, &open, e);
@@ -268,6 +278,7 @@ static int print_json(struct kasi_ctx *ctx, int64_t now, struct err *e)
 	json_int(&j, "applied", applied);
 	json_int(&j, "rejected", rejected);
 	json_int(&j, "duplicates", duplicate);
+	json_int(&j, "voided", voids);
 	JSON_SECTION(&j, "groups", ctx->store, store_each_applied_file_group, json_file_group, rc,
 		     e);
 	json_close(&j, '}');
@@ -324,20 +335,24 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (erc || json)
 		return cmd_finish(erc, json, &e);
 	int64_t applied, rejected, duplicate;
+	int voids = 0, voids_shown = 0;
 	int rc = store_file_outcome_counts(ctx->store, &applied, &rejected, &duplicate, &e);
+	if (!rc)
+		rc = store_each_void(ctx->store, count_void, &voids, &e);
 	if (!rc) {
-		printf("store %s\n\nfiles: %" PRId64 " applied, %" PRId64 " rejected, %" PRId64
-		       " skipped as %s\n",
-		       ctx->db_path, applied, rejected, duplicate,
+		printf("store %s\n\nfiles: %" PRId64 " applied", ctx->db_path, applied);
+		if (voids)
+			printf(" (%d voided)", voids);
+		printf(", %" PRId64 " rejected, %" PRId64 " skipped as %s\n", rejected, duplicate,
 		       cmd_plural((uint64_t)duplicate, "a duplicate", "duplicates"));
 		struct file_widths w = { 0, 0, false };
 		rc = store_each_applied_file_group(ctx->store, measure_file_group, &w, &e);
 		if (!rc && w.any)
 			rc = store_each_applied_file_group(ctx->store, print_file_group, &w, &e);
 	}
-	int periods = 0, codes = 0, voids = 0;
 	if (!rc)
-		rc = store_each_void(ctx->store, print_void, &voids, &e);
+		rc = store_each_void(ctx->store, print_void, &voids_shown, &e);
+	int periods = 0, codes = 0;
 	if (!rc) {
 		printf("\nperiods:\n");
 		rc = store_each_period(ctx->store, print_period, &periods, &e);

@@ -35,12 +35,13 @@ const struct command cmd_void = {
 		"    same ids apply as new, not as repeats; the same bytes may be\n"
 		"    applied again;\n"
 		"  - a collection of the file that a settlement paid over already is\n"
-		"    taken back from its provider by the next settlement, once (with\n"
-		"    minus the fee it was charged).\n"
+		"    taken back from its provider by the next settlement, once, less\n"
+		"    the fee it was charged (unless a reversal clawed it back already);\n"
 		"  - a reversal of the file that a settlement clawed back already, whose\n"
-		"    collection still counts, is given back by the next settlement, once\n"
-		"    (with the fee it took off); the collection can be clawed back again\n"
+		"    collection still counts, is given back by the next settlement, once,\n"
+		"    less the fee it took off; the collection can be clawed back again\n"
 		"    by a reversal that counts.\n"
+		"(The next settlement: through a day after the last one's.)\n"
 		"`kasi explain` and `kasi status` show the void. It is one transaction:\n"
 		"the file is voided whole or not at all.\n"
 		"\n"
@@ -95,8 +96,10 @@ static void print_summary(const struct void_summary *v, const char *by)
 		printf(" %s", v->periods[i]);
 	if (v->nperiods > VOID_PERIODS_MAX)
 		printf(" (and %zu more)", v->nperiods - VOID_PERIODS_MAX);
-	printf("\n  next: kasi reconcile --period %s%s\n", v->periods[0],
-	       v->nperiods > 1 ? " (and each period above)" : "");
+	printf("\n  next:");
+	for (size_t i = 0; i < v->nperiods && i < VOID_PERIODS_MAX; i++)
+		printf("%s kasi reconcile --period %s", i ? ";" : "", v->periods[i]);
+	printf("\n");
 }
 
 /* The result as one JSON document (docs/json.md). */

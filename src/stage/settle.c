@@ -109,12 +109,13 @@ static int check_period(struct run *r, const char *period)
 			       "schedule --period %s' and 'kasi reconcile --period %s' first",
 			       period, period, period);
 	if (p.files_since_reconciled)
-		return err_set(r->e, KASI_EDATA,
-			       "period %s is out of date (%" PRId64
-			       " file%s since its reconciliation at %s): run 'kasi reconcile "
-			       "--period %s' first",
-			       period, p.files_since_reconciled,
-			       p.files_since_reconciled == 1 ? "" : "s", p.reconciled_at, period);
+		return err_set(
+			r->e, KASI_EDATA,
+			"period %s is out of date (%" PRId64
+			" file%s applied or voided since its reconciliation at %s): run 'kasi reconcile "
+			"--period %s' first",
+			period, p.files_since_reconciled, p.files_since_reconciled == 1 ? "" : "s",
+			p.reconciled_at, period);
 	if (r->nchecked < ARRAY_SIZE(r->checked))
 		snprintf(r->checked[r->nchecked++], PERIOD_BUFSZ, "%s", period);
 	return 0;

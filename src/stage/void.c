@@ -47,7 +47,7 @@ static int pick_file(struct store *s, struct pick *p)
 {
 	const struct void_request *q = p->q;
 	char shown[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ], why[TEXT_NAME_BUFSZ];
-	int rc = q->name ? store_each_applied_file(s, q->name, NULL, on_candidate, p, p->e)
+	int rc = q->name ? store_each_applied_file(s, q->name, on_candidate, p, p->e)
 			 : store_file_void_of(s, q->file_id, on_candidate, p, p->e);
 	if (rc < 0)
 		return rc;
@@ -62,7 +62,7 @@ static int pick_file(struct store *s, struct pick *p)
 		return err_set(p->e, KASI_ENOINPUT,
 			       "%s: no applied file of that %s (kasi status lists the files)",
 			       shown, q->name ? "name" : "id");
-	if (q->name && p->voided && p->candidates)
+	if (q->name && p->voided && p->candidates == 1)
 		return err_set(p->e, KASI_EDATA,
 			       "%s: a file of that name was voided already (at %s by %s), and "
 			       "file %s is applied under it since: to void that one, say so with "

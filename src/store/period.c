@@ -247,7 +247,7 @@ static void policy_row(sqlite3_stmt *st, struct store_policy_row *p)
 
 static const char sql_channel_has_facts[] =
 	"SELECT 1 FROM files WHERE channel = ?1 AND outcome = 'applied' AND period_facts = 1\n"
-	"   AND first_fact_date <= ?3 AND last_fact_date >= ?2 LIMIT 1";
+	"   AND first_fact_date <= ?3 AND last_fact_date >= ?2 AND voided IS NULL LIMIT 1";
 
 int store_channel_has_facts(struct store *s, const char *channel, const char *first_day,
 			    const char *last_day, bool *any, struct err *e)
@@ -617,6 +617,7 @@ int store_ledger_get(struct store *s, int64_t ledger_id,
 static const char sql_each_applied_date[] =
 	"SELECT DISTINCT file_date FROM files\n"
 	" WHERE channel = ?1 AND file_date BETWEEN ?2 AND ?3 AND outcome = 'applied'\n"
+	"   AND voided IS NULL\n"
 	" ORDER BY file_date";
 
 int store_each_applied_date(struct store *s, const char *channel, const char *first_day,

@@ -827,7 +827,7 @@ static const char sql_policy_lines[] =
 	"       CASE m.kind WHEN 'reversal' THEN -m.amount ELSE m.amount END,\n"
 	"       ifnull(l.fee, ifnull(r.fee, 0)), ifnull(l.net, ifnull(r.net, 0)), v.provider_code,\n"
 	"       y.policy_number, m.channel, f.transaction_id, m.business_date, m.kind, b.through,\n"
-	"       CASE WHEN l.batch_id IS NULL THEN g.transaction_id END\n"
+	"       CASE WHEN l.batch_id IS NULL THEN g.transaction_id END, f.withdrawn IS NOT NULL\n"
 	"  FROM movements m JOIN policies y ON y.policy_id = m.policy_id\n"
 	"  LEFT JOIN settlement_lines l ON l.fact_id = m.fact_id AND l.kind = m.kind\n"
 	"                              AND ifnull(l.original, 0) = ifnull(m.original, 0)\n"
@@ -838,7 +838,22 @@ static const char sql_policy_lines[] =
 	"  LEFT JOIN facts f ON f.fact_id = m.fact_id\n"
 	"  LEFT JOIN facts g ON g.fact_id = r.fact_id\n"
 	" WHERE m.period = ?2 AND m.policy_id = ?1\n"
-	" ORDER BY m.business_date, m.fact_id, m.kind";
+	/* and the lines of its rows of voided files dated in the period, which
+	 * are movements no more (what was paid over, and what undid it) */
+	"UNION ALL\n"
+	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code, y.policy_number,\n"
+	"       l.channel, f.transaction_id, l.business_date, l.kind, b.through, NULL, 1\n"
+	"  FROM voids w\n"
+	"  JOIN settlement_lines l ON l.fact_id BETWEEN w.file_id * 4294967296\n"
+	"                                           AND w.file_id * 4294967296 + 4294967295\n"
+	"  JOIN policies y ON y.policy_id = l.policy_id\n"
+	"  JOIN settlement_batches b ON b.batch_id = l.batch_id\n"
+	"  JOIN providers v ON v.provider_id = b.provider_id\n"
+	"  LEFT JOIN facts f ON f.fact_id = l.fact_id\n"
+	" WHERE l.policy_id = ?1 AND substr(l.business_date, 1, 7) = ?2\n"
+	"   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.period = ?2\n"
+	"                      AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
+	" ORDER BY 10, 2, 11";
 
 static void line_row(sqlite3_stmt *st, struct store_line_row *l)
 {
@@ -887,6 +902,7 @@ int store_each_policy_line(struct store *s, int64_t policy_id, const char *perio
 		struct store_line_row l;
 		line_row(st, &l);
 		l.settled_as = db_col_text(st, 12);
+		l.voided = sqlite3_column_int(st, 13) != 0;
 		if ((rc = fn(ctx, &l, db_col_text(st, 11))))
 			break;
 	}

@@ -1381,7 +1381,7 @@ int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, st
 
 static const char sql_status_files[] =
 	"SELECT channel, schema, file_date, count(*), sum(rows), max(applied_at)\n"
-	"  FROM files WHERE outcome = 'applied'\n"
+	"  FROM files WHERE outcome = 'applied' AND voided IS NULL\n"
 	" GROUP BY channel, schema, file_date ORDER BY channel IS NOT NULL, channel, schema,\n"
 	"          file_date";
 

@@ -752,6 +752,7 @@ struct store_line_row {
 	/* a reversal settled as another row's line (the original it
 	 * reverses was clawed back by that row): that row's id; else NULL */
 	const char *settled_as;
+	bool voided; /* a row of a voided file (explain) */
 };
 
 /* The lines of the batches through that day, by batch, date and row. */
@@ -761,7 +762,8 @@ int store_each_line(struct store *s, const char *through,
 /* A policy's movements of a period as its last reconciliation kept them,
  * each with its settlement line when one holds it (batch_id 0 and through
  * NULL: not settled yet; amount negative for a reversal); a reversal
- * whose original another row's line clawed back, with that line. */
+ * whose original another row's line clawed back, with that line; and the
+ * lines of its rows of voided files dated in the period (voided). */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
 			   int (*fn)(void *ctx, const struct store_line_row *l,
 				     const char *through),
@@ -784,12 +786,12 @@ struct store_voidable {
 	bool period_facts;				  /* false: payout confirmations */
 	const char *voided_at, *voided_by, *note;
 };
-/* The applied files of that name (sha256 NULL), or of that content
- * (name NULL), by file_id; 1 when fn saw one, 0 when none. */
-int store_each_applied_file(struct store *s, const char *name, const char *sha256,
+/* The applied files of that name, by file_id; 1 when fn saw one, 0 when
+ * none. */
+int store_each_applied_file(struct store *s, const char *name,
 			    int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
 			    struct err *e);
-/* The file as a void finds it (voided or not). */
+/* The applied file of that id as a void finds it (voided or not). */
 int store_file_void_of(struct store *s, int64_t file_id,
 		       int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
 		       struct err *e);
@@ -828,10 +830,11 @@ int store_each_withdrawn_fact(struct store *s, int64_t policy_id, const char *fi
 			      int (*fn)(void *ctx, const struct store_withdrawn *w), void *ctx,
 			      struct err *e);
 /* Reconciliation's part, for the period: each collection of a voided
- * file dated first..last_day that a settlement paid over becomes a
- * reversal movement (*taken of them), and each reversal of a voided file
- * that a settlement clawed back, whose collection (paid over in the
- * period) still counts, a collection movement that names it (*given). */
+ * file dated first..last_day that a settlement paid over and no line
+ * claws back yet becomes a reversal movement (*taken of them), and each
+ * reversal of a voided file that a settlement clawed back, whose
+ * collection (paid over in the period) still counts, and that no line
+ * gives back yet, a collection movement that names it (*given). */
 int store_void_movements_add(struct store *s, const char *period, const char *first_day,
 			     const char *last_day, int64_t *taken, int64_t *given, struct err *e);
 

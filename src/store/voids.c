@@ -11,11 +11,12 @@
 	"       f.period_facts, ifnull(v.void_id, 0), v.voided_at, v.voided_by, v.note\n"    \
 	"  FROM files f LEFT JOIN voids v ON v.void_id = f.voided\n"
 
-static const char sql_files_named[] = FILE_COLUMNS
-	" WHERE f.name = ?1 AND f.outcome = 'applied' AND f.rows > 0 ORDER BY f.file_id";
-static const char sql_files_with_digest[] = FILE_COLUMNS
-	" WHERE f.sha256 = ?1 AND f.outcome = 'applied' AND f.rows > 0 ORDER BY f.file_id";
-static const char sql_file_voided[] = FILE_COLUMNS " WHERE f.file_id = ?1";
+/* (A header-only file is applied too: a day's file, even empty, says
+ * what its channel had that day.) */
+static const char sql_files_named[] =
+	FILE_COLUMNS " WHERE f.name = ?1 AND f.outcome = 'applied' ORDER BY f.file_id";
+static const char sql_file_voided[] =
+	FILE_COLUMNS " WHERE f.file_id = ?1 AND f.outcome = 'applied'";
 
 static int each_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 		     int (*fn)(void *ctx, const struct store_voidable *f), void *ctx)
@@ -44,13 +45,13 @@ static int each_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 	return *rc ? *rc : found;
 }
 
-int store_each_applied_file(struct store *s, const char *name, const char *sha256,
+int store_each_applied_file(struct store *s, const char *name,
 			    int (*fn)(void *ctx, const struct store_voidable *f), void *ctx,
 			    struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, name ? sql_files_named : sql_files_with_digest, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, name ? name : sha256);
+	sqlite3_stmt *st = db_prep(s, sql_files_named, &rc, e);
+	db_bind_text(s, st, &rc, e, 1, name);
 	return each_file(s, st, &rc, e, fn, ctx);
 }
 
@@ -168,13 +169,13 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 
 /* ---- what a void means to settlement ------------------------------------------ */
 
-/* A collection of a voided file paid over already is taken back: a
- * reversal movement of its own fact, in the period it was collected in,
- * of the same day (so that the next settlement, whatever day it runs
- * through, holds it; and settles it once, by its key). The product is
- * the policy's now; settlement charges a reversal minus its original's
- * fee, to the provider it was paid to, and passes over one whose
- * collection a line claws back already. */
+/* A collection of a voided file paid over already, that no line claws
+ * back yet, is taken back: a reversal movement of its own fact, in the
+ * period it was collected in, of the same day (so that the next
+ * settlement holds it, and settles it once, by its key; once settled, it
+ * is a movement no more: the line holds it). The product is the
+ * policy's now; settlement charges a reversal minus its original's fee,
+ * to the provider it was paid to. */
 static const char sql_void_clawbacks[] =
 	"INSERT OR IGNORE INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
 	"                                 business_date, amount, original)\n"
@@ -185,9 +186,12 @@ static const char sql_void_clawbacks[] =
 	"                                           AND f.file_id * 4294967296 + 4294967295\n"
 	"  JOIN policies p ON p.policy_id = l.policy_id\n"
 	" WHERE f.voided IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
-	"   AND l.business_date BETWEEN ?2 AND ?3 AND l.amount > 0";
+	"   AND l.business_date BETWEEN ?2 AND ?3 AND l.amount > 0\n"
+	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines r INDEXED BY settlement_lines_reversals\n"
+	"                    WHERE r.original = l.fact_id AND r.kind = 'reversal'\n"
+	"                      AND NOT " STORE_GIVEN_BACK("r") ")";
 /* A reversal of a voided file clawed back already, whose collection
- * still counts, is given back: a collection movement of its own fact that
+ * still counts, and that no line gives back yet, is given back: a collection movement of its own fact that
  * names that collection, in the period the collection was paid over in
  * (else the reversal's), of the reversal's day. Settlement charges it
  * minus the reversal line's fee, to the provider it was taken from; the
@@ -204,7 +208,8 @@ static const char sql_void_give_backs[] =
 	"  LEFT JOIN settlement_lines o ON o.fact_id = r.original AND o.kind = 'collection'\n"
 	"  JOIN policies p ON p.policy_id = r.policy_id\n"
 	" WHERE f.voided IS NOT NULL AND r.kind = 'reversal' AND c.withdrawn IS NULL\n"
-	"   AND ifnull(o.business_date, r.business_date) BETWEEN ?2 AND ?3 AND r.amount < 0";
+	"   AND ifnull(o.business_date, r.business_date) BETWEEN ?2 AND ?3 AND r.amount < 0\n"
+	"   AND NOT " STORE_GIVEN_BACK("r");
 static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
 
 static int64_t void_movements(struct store *s, const char *sql, const char *period,

@@ -148,7 +148,7 @@ printf '%s\n' 'transaction_id,easypay_code,transaction_type,merchant_id,terminal
 "$KASI" ingest "$tmp/easypay_recon_20261028.csv" >/dev/null
 kasi exceptions --period 2026-10
 expect_status 0 "an out-of-date period's exceptions are still listed"
-expect_err "period 2026-10 is out of date (1 file applied since its reconcile)" "regression: with a warning naming the period"
+expect_err "period 2026-10 is out of date (1 file applied or voided since its reconcile)" "regression: with a warning naming the period"
 kasi --db "$tmp/none.db" exceptions --json
 check "regression: --json that cannot work still prints a document, the error in it" \
 	test "$(jq -r '.error.status' <<<"$out")" = "$status"

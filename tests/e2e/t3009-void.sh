@@ -68,6 +68,8 @@ expect_err "no applied file of that name" "and says so"
 kasi void policies.csv --note x
 expect_status 65 "a register cannot be voided"
 expect_err "load a corrected one" "and says how to correct it"
+kasi void "$name" --note "   "
+expect_status 64 "regression: a note of spaces only is refused (it recorded an empty reason)"
 kasi void "$name" --file-id 1 --note x
 expect_status 64 "a FILE and --file-id together are a usage error"
 kasi void --file-id 0 --note x
@@ -111,9 +113,15 @@ kasi settle --through 2026-11-01
 expect_status 0 "the next settlement exits 0"
 check "it takes back 200.00 with the 5.00 of fees: net -195.00" \
 	test "$(batch 2026-11-01)" = "0 20000 -500 0 -19500"
+kasi explain TP-2 --period 2026-10
+expect_out "collection       100.00  2026-10-05  4002  batch 1 through 2026-10-31, to PROVA: fee 2.50, net 97.50 (a row of a voided file)" \
+	"regression: explain shows the line that paid the voided row over (it showed only the take-back)"
+expect_out "reversal        -100.00  2026-10-05  4002  batch 2 through 2026-11-01, to PROVA: fee -2.50, net -97.50 (a row of a voided file)" "and the line that took it back"
 check "as one reversal line per collection, minus the fee each was charged" \
 	test "$(sql "$db" "SELECT group_concat(amount || '/' || fee, ' ') FROM (SELECT amount, fee FROM settlement_lines WHERE kind = 'reversal' ORDER BY fact_id)")" = "-10000/-250 -10000/-250"
-"$KASI" reconcile --period 2026-10 >/dev/null
+kasi reconcile --period 2026-10 --json
+check "regression: once taken back, reconcile counts nothing more to take back (it counted every collection ever paid over)" \
+	test "$(jq -r '"\(.voided_to_take_back) \(.voided_to_give_back)"' <<<"$out")" = "0 0"
 kasi settle --through 2026-11-02
 check "a later settlement takes nothing back again" test "$(lines)" = 4
 check "no batch through 2 November" test -z "$(batch 2026-11-02)"
@@ -134,17 +142,38 @@ check "settled: 180.00 collected, 4.50 fees, -195.00 brought forward: net -19.50
 # ---- the same name twice; the same bytes again ------------------------------
 kasi void "$name" --note "which one?"
 expect_status 65 "a name that a voided and an applied file share is not guessed"
-expect_err "--file-id" "it asks for the file's id"
+expect_err "is applied under it since: to void that one, say so with --file-id" "it asks for the file's id"
 kasi ingest "$tmp/wrong/$name"
 expect_status 1 "the voided bytes may be applied again: their rows are repeats of the corrected file's"
 check "and count for nothing" test "$(counted)" = 2
 "$KASI" reconcile --period 2026-10 >/dev/null
 check "TP-2 stays PAID_PARTIAL 80.00" test "$(outcome TP-2)" = "PAID_PARTIAL 8000"
+kasi void "$name" --note "which one?"
+expect_status 65 "with two applied files of the name beside the voided one, still not guessed"
+expect_err "2 applied files have that name (ids " "regression: it names the files' ids readably (it said 'file 4, 5 is applied', '--file-id 4, 5')" 
+kasi status
+expect_out "files: 5 applied (1 voided), 0 rejected" "status counts the voided file apart"
+check "and its file groups leave it out (2 Softy Comp files, 4 rows, of that day)" \
+	test "$(grep -cE '^  softycomp softycomp_transactions 2026-10-05 +2 files +4 rows' <<<"$out")" = 1
 right=$(sql "$db" "SELECT file_id FROM files WHERE name = '$name' AND voided IS NULL AND file_id = (SELECT min(file_id) FROM files WHERE name = '$name' AND voided IS NULL)")
 kasi void --file-id "$right" --note "wrong again" --json
 expect_status 0 "void --file-id of the corrected file exits 0"
 check "void --json names the file, the money paid over and the period" \
 	test "$(jq -r '"\(.file_id) \(.paid_over.collections) \(.paid_over.amount) \(.out_of_date | join(","))"' <<<"$out")" = "$right 2 180.00 2026-10"
+
+# A file that was never applied (rejected; skipped as a duplicate) cannot be
+# voided, by name or by id.
+bad=$tmp/softycomp_transactions_20261006.csv
+printf '%s\n' "$sh" '4003,4,9,2001,2026-10-06,-1.00,X,1,2026-10-06T00:00:00,,' >"$bad"
+"$KASI" ingest "$bad" >/dev/null 2>&1
+rejected=$(sql "$db" "SELECT file_id FROM files WHERE outcome = 'rejected'")
+kasi void --file-id "$rejected" --note x
+expect_status 66 "regression: --file-id of a rejected file is refused (it was voided, exit 0)"
+"$KASI" ingest "$tmp/wrong/$name" >/dev/null 2>&1
+skipped=$(sql "$db" "SELECT file_id FROM files WHERE outcome = 'duplicate'")
+kasi void --file-id "$skipped" --note x
+expect_status 66 "regression: --file-id of a file skipped as a duplicate is refused"
+check "neither was voided" test "$(sql "$db" "SELECT count(*) FROM files WHERE voided IS NOT NULL AND outcome <> 'applied'")" = 0
 
 # ---- a reversal clawed back, then voided: given back once -------------------
 # A fresh store: the Softy Comp file of 1 October collects 100.00 from TP-1;
@@ -194,7 +223,9 @@ check "it claws back 100.00 again, once; TP-2's 100.00 paid: net 0.00" test "$(b
 kasi void softycomp_transactions_20261001.csv --note "no debit at all"
 expect_status 0 "voiding the collection's own file exits 0"
 expect_out "0 reversals counted)" "it withdraws the collection"
-"$KASI" reconcile --period 2026-10 >/dev/null
+kasi reconcile --period 2026-10 --json
+check "regression: a voided collection clawed back already is not counted as to take back" \
+	test "$(jq -r '"\(.voided_to_take_back) \(.voided_to_give_back)"' <<<"$out")" = "0 0"
 kasi settle --through 2026-11-04
 check "its collection is clawed back already: nothing more is taken" test -z "$(batch 2026-11-04)"
 check "over everything, PROVA is paid what stands: TP-2's 100.00 less 2.50" \
