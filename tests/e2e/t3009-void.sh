@@ -230,4 +230,23 @@ kasi settle --through 2026-11-04
 check "its collection is clawed back already: nothing more is taken" test -z "$(batch 2026-11-04)"
 check "over everything, PROVA is paid what stands: TP-2's 100.00 less 2.50" \
 	test "$(sql "$db" 'SELECT sum(net) FROM settlement_batches')" = 9750
+
+# ---- an empty day's file, voided --------------------------------------------
+# A header-only EasyPay file says EasyPay had nothing on 20 October: our
+# ledger's four records of that day are MISSING_FROM_FILE. Sent by
+# mistake and voided, the day has no file again: they are not.
+db=$tmp/empty.db
+export KASI_DB=$db
+world "$db"
+"$KASI" schedule --period 2026-10 >/dev/null
+head -1 "$fixtures/world/easypay_recon_20261020.csv" >"$tmp/easypay_recon_20261020.csv"
+"$KASI" ingest "$tmp/easypay_recon_20261020.csv" >/dev/null
+"$KASI" reconcile --period 2026-10 >/dev/null
+missing() { sql "$db" "SELECT count(*) FROM discrepancies WHERE code = 'MISSING_FROM_FILE'"; }
+check "the empty file makes the day's ledger records missing from it" test "$(missing)" = 4
+kasi void easypay_recon_20261020.csv --note "sent empty by mistake"
+expect_status 0 "a header-only file can be voided"
+expect_out "out of date now: 2026-10" "and its day's period is out of date"
+"$KASI" reconcile --period 2026-10 >/dev/null
+check "once voided, no record is missing from a file that day" test "$(missing)" = 0
 echo "1..$tap_n"
