@@ -234,6 +234,7 @@ void cmd_job_logging(void)
 
 const char *cmd_operator(void)
 {
+	static char kept[TEXT_NAME_BUFSZ];
 	const char *who = getenv("USER");
 	if (!who || !*who)
 		who = getenv("LOGNAME");
@@ -241,7 +242,10 @@ const char *cmd_operator(void)
 		const struct passwd *pw = getpwuid(geteuid());
 		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
 	}
-	return who;
+	/* as every name from outside: escaped, and a number in it masked */
+	text_name(who, kept);
+	text_mask_digit_runs(kept);
+	return kept;
 }
 
 int cmd_note(const struct command *cmd, const char *what, const char *why, const char *note,
@@ -260,11 +264,6 @@ int cmd_note(const struct command *cmd, const char *what, const char *why, const
 	if (n >= CMD_NOTE_BUFSZ)
 		return cmd_usage_error(cmd, "--note is at most %d bytes", CMD_NOTE_BUFSZ - 1);
 	memcpy(masked, note, n + 1);
-	for (size_t i = 0; i < n;) {
-		size_t run = strspn(masked + i, "0123456789");
-		if (run >= TEXT_DIGIT_RUN)
-			memset(masked + i, '*', run - 4);
-		i += run ? run : 1;
-	}
+	text_mask_digit_runs(masked);
 	return 0;
 }

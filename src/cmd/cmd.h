@@ -86,15 +86,16 @@ int cmd_finish(int rc, bool json, const struct err *e);
 
 /* Who is at the keyboard, for the record of a resolution or a void:
  * $USER, else $LOGNAME, else the account kasi runs as (cron and systemd
- * set neither), else "unknown". */
+ * set neither), else "unknown"; escaped as text_name escapes a name, a
+ * run of digits in it masked. */
 const char *cmd_operator(void);
 
 #define CMD_NOTE_BUFSZ 1024
-/* An operator's --note (why), as kept: one line of UTF-8 text, no
- * control or direction characters, under CMD_NOTE_BUFSZ bytes, each run
- * of TEXT_DIGIT_RUN or more digits (an ID or account number someone
- * typed) masked but for its last four, as every message masks them, into
- * masked. Returns 0, or 64 with the usage error printed (`what` the
+/* An operator's --note (why), as kept: one line of UTF-8 text, not
+ * only spaces, no control or direction characters, under CMD_NOTE_BUFSZ
+ * bytes, each run of digits (an ID or account number someone typed:
+ * text_mask_digit_runs) masked but for its last four, as every message
+ * masks them, into masked. Returns 0, or 64 with the usage error printed (`what` the
  * subcommand, `why` what the note says). */
 int cmd_note(const struct command *cmd, const char *what, const char *why, const char *note,
 	     char masked[CMD_NOTE_BUFSZ]);

@@ -10,7 +10,6 @@
 #include "stage/void.h"
 
 #include <getopt.h>
-#include <libgen.h>
 
 static int cmd_void_fn(int argc, char **argv, struct kasi_ctx *ctx);
 
@@ -77,6 +76,11 @@ static void print_summary(const struct void_summary *v, const char *by)
 	       cmd_plural((uint64_t)d->facts, "row", "rows"), d->collections,
 	       cmd_plural((uint64_t)d->collections, "collection", "collections"), d->reversals,
 	       cmd_plural((uint64_t)d->reversals, "reversal", "reversals"));
+	if (d->exceptions_cleared)
+		printf("  %" PRId64
+		       " %s its ingest raised cleared (kasi exceptions --all keeps them)\n",
+		       d->exceptions_cleared,
+		       cmd_plural((uint64_t)d->exceptions_cleared, "exception", "exceptions"));
 	if (d->settled_collections)
 		print_money_line(
 			"paid over already", d->settled_collections, "collection", "collections",
@@ -117,6 +121,7 @@ static void print_json(const struct void_summary *v, const char *by, const char 
 	json_int(&j, "rows", d->facts);
 	json_int(&j, "collections", d->collections);
 	json_int(&j, "reversals", d->reversals);
+	json_int(&j, "exceptions_cleared", d->exceptions_cleared);
 	json_object(&j, "paid_over");
 	json_int(&j, "collections", d->settled_collections);
 	json_money(&j, "amount", d->settled_collected);
@@ -129,6 +134,7 @@ static void print_json(const struct void_summary *v, const char *by, const char 
 	for (size_t i = 0; i < v->nperiods && i < VOID_PERIODS_MAX; i++)
 		json_text(&j, NULL, v->periods[i]);
 	json_close(&j, ']');
+	json_int(&j, "periods_out_of_date", (int64_t)v->nperiods);
 	json_close(&j, '}');
 	json_end(&j);
 }
@@ -183,14 +189,14 @@ static int cmd_void_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (file_id && !parse_file_id(file_id, &q.file_id))
 		return cmd_usage_error(&cmd_void, "--file-id is a file's number, got '%s'",
 				       file_id);
-	char masked[CMD_NOTE_BUFSZ], base[512];
+	char masked[CMD_NOTE_BUFSZ];
 	int status = cmd_note(&cmd_void, "void", "why the file is withdrawn", note, masked);
 	if (status)
 		return status;
 	q.note = masked;
-	if (!file_id) {
-		snprintf(base, sizeof(base), "%s", argv[optind]);
-		q.name = *base ? basename(base) : base;
+	if (!file_id) { /* its base name, whole (a path is never cut short) */
+		const char *slash = strrchr(argv[optind], '/');
+		q.name = slash ? slash + 1 : argv[optind];
 	}
 	struct err e = { 0 };
 	struct void_summary v;

@@ -188,6 +188,29 @@ bool text_has_digit_run(const char *s, size_t n)
 	return false;
 }
 
+void text_mask_digit_runs(char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		if (!is_digit(s[i])) {
+			i++;
+			continue;
+		}
+		if ((i == 0 || !is_digit(s[i - 1])) && date_at(s, n, i)) {
+			i += 10;
+			continue;
+		}
+		size_t end = i, digits = 0;
+		while (end < n && (is_digit(s[end]) || ((s[end] == ' ' || s[end] == '-') &&
+							end + 1 < n && is_digit(s[end + 1]))))
+			digits += is_digit(s[end++]);
+		for (size_t k = end, kept = 0; digits >= TEXT_DIGIT_RUN && k > i; k--)
+			if (is_digit(s[k - 1]) && kept++ >= 4)
+				s[k - 1] = '*';
+		i = end;
+	}
+}
+
 /* s[0..n) into o, escaped, the characters before the first `hidden`
  * masked, cut after `max` characters. */
 static void render(const unsigned char *s, size_t n, size_t hidden, size_t max, size_t total,

@@ -57,6 +57,12 @@ bool text_has_invisible_control(const char *s, size_t n);
  * ("2026-10-22 09:15" holds no run). */
 bool text_has_digit_run(const char *s, size_t n);
 
+/* Mask, in the NUL-terminated s, each run of TEXT_DIGIT_RUN or more
+ * digits as text_has_digit_run finds them (a single space or dash between
+ * two digits is part of a run; a date is none) but for its last four
+ * digits: what an operator typed into a note ("ID 800101 5009 087"). */
+void text_mask_digit_runs(char *s);
+
 /* Render s[0..n) into out (NUL-terminated, returns the length): control
  * characters as \n, \r, \t or \xNN, invalid bytes as \xNN, the
  * characters text_has_invisible_control finds as \uNNNN, the rest as

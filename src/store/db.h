@@ -54,6 +54,24 @@ struct store {
 	"EXISTS (SELECT 1 FROM settlement_lines g WHERE g.fact_id = " t ".fact_id" \
 	" AND g.kind = 'collection' AND g.original IS NOT NULL)"
 
+/* A reversal line (alias t) whose own row reconciliation now links to
+ * another collection, in period p (an SQL expression): its line claws
+ * back the one it was settled against no more, for a void's accounts
+ * (that collection withdrawn, the line serves the row's new original). */
+#define STORE_RELINKED(t, p)                                                          \
+	"EXISTS (SELECT 1 FROM movements m WHERE m.period = " p " AND m.fact_id = " t \
+	".fact_id AND m.kind = 'reversal' AND m.original IS NOT " t ".original)"
+/* What is left to take back of a voided collection's line (alias l) in
+ * period p: its amount less what reversal lines still claw back of it
+ * (neither given back nor serving another collection). A take-back's own
+ * line is one of them: once written, nothing is left. */
+#define STORE_LEFT_OF(field, p)                                                             \
+	"l." field " + ifnull((SELECT sum(r." field ") FROM settlement_lines r\n"           \
+	"                  INDEXED BY settlement_lines_reversals\n"                         \
+	"                 WHERE r.original = l.fact_id AND r.kind = 'reversal'\n"           \
+	"                   AND NOT " STORE_GIVEN_BACK("r") " AND NOT " STORE_RELINKED("r", \
+										       p) "), 0)"
+
 /* What makes a discrepancy (d, its file f) the exception it is, beside
  * its period, code and channel: the subject its stage gave it (a policy's
  * month: the policy), else its transaction id, else its reference,

@@ -103,39 +103,37 @@ static int each_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e
  * originals named (what the reversals may take back); and the reversals
  * that name any of those by id (what they compete with). Their dates and
  * cycle dates. */
+/* clang-format off */
 static const char sql_periods_linked[] =
 	"WITH mine AS (\n"
 	"  SELECT reference, cycle_date, original_id FROM facts NOT INDEXED\n"
 	"   WHERE fact_id BETWEEN ?2 AND ?3 AND canonical_kind = 'reversal'\n"
-	"     AND " STORE_COUNTED(
-		"") "),\n"
-		    "named AS (\n"
-		    "  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
-		    "    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
-		    "   WHERE " STORE_COUNTED(
-			    "o.") "),\n"
-				  "pairs(reference, cycle_date) AS (\n"
-				  "  SELECT reference, cycle_date FROM mine\n"
-				  "   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
-				  "  UNION SELECT reference, cycle_date FROM named\n"
-				  "   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
-				  "members(fact_key, d1, d2) AS (\n"
-				  "  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
-				  "    JOIN facts m INDEXED BY facts_by_cycle\n"
-				  "      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
-				  "   WHERE m.channel = ?1 AND " STORE_COUNTED(
-					  "m.") "\n"
-						"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
-						"rivals(d1, d2) AS (\n"
-						"  SELECT r.business_date, r.cycle_date FROM members\n"
-						"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
-						"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
-						"   WHERE r.canonical_kind = 'reversal' AND " STORE_COUNTED(
-							"r.") ")\n"
-							      "SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-							      "  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
-							      "  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
-							      " WHERE d IS NOT NULL";
+	"     AND " STORE_COUNTED("") "),\n"
+	"named AS (\n"
+	"  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
+	"    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
+	"   WHERE " STORE_COUNTED("o.") "),\n"
+	"pairs(reference, cycle_date) AS (\n"
+	"  SELECT reference, cycle_date FROM mine\n"
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
+	"  UNION SELECT reference, cycle_date FROM named\n"
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
+	"members(fact_key, d1, d2) AS (\n"
+	"  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
+	"    JOIN facts m INDEXED BY facts_by_cycle\n"
+	"      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
+	"   WHERE m.channel = ?1 AND " STORE_COUNTED("m.") "\n"
+	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
+	"rivals(d1, d2) AS (\n"
+	"  SELECT r.business_date, r.cycle_date FROM members\n"
+	"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
+	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
+	"   WHERE r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+	"  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
+	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
+	" WHERE d IS NOT NULL";
+/* clang-format on */
 
 /* The periods a query of one channel's file gives: ?1 the channel, ?2..?3
  * the range of the file's fact ids. */
@@ -159,18 +157,18 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 /* The stored reversals of the channel that name one of the file's facts
  * by id: each of the file's facts looked up in facts_by_original (the
  * work grows with the file, not with the history of reversals). */
+/* clang-format off */
 static const char sql_periods_naming[] =
 	"WITH naming(d1, d2) AS (\n"
 	"  SELECT r.business_date, r.cycle_date\n"
 	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"
-	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED(
-		"x.") "\n"
-		      "     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
-		      "     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED(
-			      "r.") ")\n"
-				    "SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-				    "  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
-				    " WHERE d IS NOT NULL";
+	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED("x.") "\n"
+	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
+	"     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
+	" WHERE d IS NOT NULL";
+/* clang-format on */
 
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
@@ -416,11 +414,13 @@ static const char sql_files_between[] =
 	" WHERE outcome = 'applied' AND first_fact_date <= ?2 AND last_fact_date >= ?1\n"
 	"   AND period_facts = 1 AND voided IS NULL\n"
 	" ORDER BY file_id";
+/* clang-format off */
 static const char sql_each_fact_of_file[] =
 	FACT_LEAN_COLUMNS "\n  FROM facts\n"
 			  " WHERE fact_id BETWEEN ?1 AND ?2 AND business_date BETWEEN ?3 AND ?4\n"
 			  "   AND " STORE_COUNTED("") "\n"
-						      " ORDER BY fact_id";
+			  " ORDER BY fact_id";
+/* clang-format on */
 
 int store_each_fact_between(struct store *s, const char *first_day, const char *last_day,
 			    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx,
@@ -461,11 +461,12 @@ int store_each_fact_between(struct store *s, const char *first_day, const char *
 
 /* The literal matches the partial index's WHERE, so that it is used: the
  * index holds the reversals alone, in date order. */
+/* clang-format off */
 static const char sql_each_reversal[] =
 	FACT_COLUMNS "  FROM facts INDEXED BY facts_reversals\n"
-		     " WHERE canonical_kind = 'reversal' AND " STORE_COUNTED(
-			     "") "\n"
-				 " ORDER BY business_date, fact_id";
+		     " WHERE canonical_kind = 'reversal' AND " STORE_COUNTED("") "\n"
+		     " ORDER BY business_date, fact_id";
+/* clang-format on */
 
 int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store_fact_row *f),
 			void *ctx, struct err *e)
@@ -476,8 +477,10 @@ int store_each_reversal(struct store *s, int (*fn)(void *ctx, const struct store
 	return rc < 0 ? rc : 0;
 }
 
+/* clang-format off */
 static const char sql_fact_find[] =
 	FACT_COLUMNS "  FROM facts WHERE channel = ?1 AND fact_key = ?2 AND " STORE_COUNTED("");
+/* clang-format on */
 
 int store_fact_find(struct store *s, const char *channel, const char *fact_key,
 		    int (*fn)(void *ctx, const struct store_fact_row *f), void *ctx, struct err *e)
@@ -500,12 +503,13 @@ int store_fact_at(struct store *s, int64_t fact_id,
 	return each_fact(s, st, &rc, e, fn, ctx);
 }
 
+/* clang-format off */
 static const char sql_each_fact_on_cycle[] = FACT_COLUMNS
 	"  FROM facts INDEXED BY facts_by_cycle\n"
-	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND " STORE_COUNTED(
-		"") "\n"
-		    "   AND canonical_kind = ?4\n"
-		    " ORDER BY fact_id";
+	" WHERE cycle_date = ?3 AND reference = ?2 AND channel = ?1 AND " STORE_COUNTED("") "\n"
+	"   AND canonical_kind = ?4\n"
+	" ORDER BY fact_id";
+/* clang-format on */
 
 int store_each_fact_on_cycle(struct store *s, const char *channel, const char *reference,
 			     const char *cycle_date, const char *canonical_kind,

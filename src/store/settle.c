@@ -109,13 +109,24 @@ static const char sql_period_movements[] =
 	"       product_id\n"
 	"  FROM movements WHERE period = ?1 AND business_date <= ?2 ORDER BY fact_id, kind";
 static const char sql_lines_from[] =
-	"SELECT fact_id, kind, ifnull(original, 0) FROM settlement_lines\n"
+	"SELECT fact_id, kind, ifnull(original, 0),\n"
+	"       original IS NOT NULL AND (SELECT withdrawn IS NOT NULL FROM facts o\n"
+	"                                  WHERE o.fact_id = settlement_lines.original)\n"
+	"  FROM settlement_lines\n"
 	" WHERE fact_id >= (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
 	" ORDER BY fact_id, kind";
 /* A reversal's original, when it was settled: its fee and its provider. */
 static const char sql_original_line[] =
 	"SELECT l.fee, b.provider_id FROM settlement_lines l JOIN settlement_batches b\n"
 	"    USING (batch_id) WHERE l.fact_id = ?1 AND l.kind = 'collection'";
+/* A collection of a voided file taken back: the fee left of its line
+ * (what reversal lines did not take off already) and to whom. */
+/* clang-format off */
+static const char sql_take_back_line[] =
+	"SELECT " STORE_LEFT_OF("fee", "?2") ", b.provider_id\n"
+	"  FROM settlement_lines l JOIN settlement_batches b USING (batch_id)\n"
+	" WHERE l.fact_id = ?1 AND l.kind = 'collection'";
+/* clang-format on */
 /* A reversal of a voided file given back: the line that clawed it back,
  * its fee and to whom. */
 static const char sql_reversal_line[] =
@@ -126,12 +137,20 @@ static const char sql_original_movement[] =
 	"SELECT amount FROM movements WHERE period = ?1 AND fact_id = ?2 AND kind = 'collection'";
 /* The reversal lines whose original may be one of a period's movements:
  * a collection is clawed back once, whichever row reverses it now. */
+/* (One given back, or to be given back by this settlement, claws back
+ * nothing; a void's take-back is no reversal of the collection by
+ * another row.) */
+/* clang-format off */
 static const char sql_reversal_lines[] =
 	"SELECT r.original, r.fact_id, r.fee FROM settlement_lines r\n"
-	" WHERE r.kind = 'reversal'\n"
+	" WHERE r.kind = 'reversal' AND r.fact_id <> r.original\n"
 	"   AND r.original BETWEEN (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
 	"                      AND (SELECT ifnull(max(fact_id), -1) FROM movements WHERE period = ?1)\n"
-	"   AND NOT " STORE_GIVEN_BACK("r");
+	"   AND NOT " STORE_GIVEN_BACK("r") "\n"
+	"   AND NOT EXISTS (SELECT 1 FROM movements g WHERE g.period = ?1 AND g.fact_id = r.fact_id\n"
+	"                      AND g.kind = 'collection' AND g.original IS NOT NULL\n"
+	"                      AND g.business_date <= ?2)";
+/* clang-format on */
 
 /* -1, 0 or 1 as (fact_id, kind) a sorts before, with or after b. */
 static int key_cmp(int64_t fa, const char *ka, int64_t fb, const char *kb)
@@ -157,7 +176,7 @@ struct unsettled_run {
 	void *ctx;
 };
 
-static int clawbacks_load(struct unsettled_run *u, const char *period)
+static int clawbacks_load(struct unsettled_run *u, const char *period, const char *through)
 {
 	struct clawbacks *c = &u->claws;
 	strmap_free(c->by_original);
@@ -167,6 +186,7 @@ static int clawbacks_load(struct unsettled_run *u, const char *period)
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(u->s, sql_reversal_lines, &rc, u->e);
 	db_bind_text(u->s, st, &rc, u->e, 1, period);
+	db_bind_text(u->s, st, &rc, u->e, 2, through);
 	while (db_step_row(u->s, st, &rc, u->e, "reading reversal lines")) {
 		int64_t original = sqlite3_column_int64(st, 0);
 		if (!grow_array((void **)&c->lines, &c->cap, c->n + 1, sizeof(*c->lines)) ||
@@ -198,10 +218,14 @@ static const struct clawback *clawback_of(const struct clawbacks *c, int64_t ori
 static int original_of(struct unsettled_run *u, const char *period, struct store_unsettled *m)
 {
 	int rc = 0;
-	bool give_back = !strcmp(m->kind, "collection");
-	sqlite3_stmt *st =
-		db_prep(u->s, give_back ? sql_reversal_line : sql_original_line, &rc, u->e);
+	bool give_back = !strcmp(m->kind, "collection"), take_back = m->original == m->fact_id;
+	const char *sql = give_back   ? sql_reversal_line
+			  : take_back ? sql_take_back_line
+				      : sql_original_line;
+	sqlite3_stmt *st = db_prep(u->s, sql, &rc, u->e);
 	db_bind_int(u->s, st, &rc, u->e, 1, give_back ? m->fact_id : m->original);
+	if (take_back)
+		db_bind_text(u->s, st, &rc, u->e, 2, period);
 	if (db_step_row(u->s, st, &rc, u->e, "reading a settled line")) {
 		m->original_settled = true;
 		m->original_fee = sqlite3_column_int64(st, 0);
@@ -209,7 +233,7 @@ static int original_of(struct unsettled_run *u, const char *period, struct store
 	}
 	if (st)
 		sqlite3_reset(st);
-	if (rc || m->original_settled || give_back)
+	if (rc || m->original_settled || give_back || take_back)
 		return rc;
 	st = db_prep(u->s, sql_original_movement, &rc, u->e);
 	db_bind_text(u->s, st, &rc, u->e, 1, period);
@@ -242,8 +266,8 @@ static int describe(struct unsettled_run *u, const char *period, struct store_un
 {
 	bool reversal = !strcmp(m->kind, "reversal");
 	const struct clawback *c = clawback_of(&u->claws, reversal ? m->original : m->fact_id);
-	if (!reversal && m->original)
-		return original_of(u, period, m); /* a reversal given back */
+	if ((!reversal && m->original) || (reversal && m->original == m->fact_id))
+		return original_of(u, period, m); /* a void's give-back or take-back */
 	if (!reversal) {
 		m->reversed_first = c != NULL;
 		m->reversal_fee = c ? c->fee : 0;
@@ -260,7 +284,7 @@ static int describe(struct unsettled_run *u, const char *period, struct store_un
 static int unsettled_of_period(struct unsettled_run *u, const char *period, const char *through)
 {
 	struct store *s = u->s;
-	int rc = clawbacks_load(u, period);
+	int rc = clawbacks_load(u, period, through);
 	sqlite3_stmt *lines = rc ? NULL : db_prep(s, sql_lines_from, &rc, u->e);
 	db_bind_text(s, lines, &rc, u->e, 1, period);
 	bool more = db_step_row(s, lines, &rc, u->e, "reading settlement lines");
@@ -290,7 +314,9 @@ static int unsettled_of_period(struct unsettled_run *u, const char *period, cons
 			 * this reversal to another collection that no line claws
 			 * back: its line cannot be written twice. */
 			int64_t was = sqlite3_column_int64(lines, 2);
-			if (strcmp(m.kind, "reversal") || was == m.original ||
+			bool was_voided = sqlite3_column_int(lines, 3) != 0;
+			/* (A line whose original was voided serves the new one.) */
+			if (strcmp(m.kind, "reversal") || was == m.original || was_voided ||
 			    clawback_of(&u->claws, m.original))
 				continue;
 			m.relink = STORE_RELINK_HELD;
@@ -688,11 +714,14 @@ int store_settlement_balance(struct store *s, int64_t provider_id, int64_t *line
 
 /* A collection clawed back twice: a reversal line of a batch from
  * first_batch on whose original another reversal line claws back too. */
+/* clang-format off */
 static const char sql_clawed_twice[] =
 	"SELECT r.original, r.fact_id, o.fact_id FROM settlement_lines r\n"
 	"  JOIN settlement_lines o ON o.original = r.original AND o.kind = 'reversal'\n"
 	" WHERE r.kind = 'reversal' AND r.batch_id >= ?1 AND o.fact_id <> r.fact_id\n"
+	"   AND r.fact_id <> r.original AND o.fact_id <> o.original\n"
 	"   AND NOT " STORE_GIVEN_BACK("r") " AND NOT " STORE_GIVEN_BACK("o") " LIMIT 1";
+/* clang-format on */
 
 int store_settlement_clawed_twice(struct store *s, int64_t first_batch, int64_t found[3],
 				  struct err *e)
@@ -822,6 +851,7 @@ static const char sql_lines_through[] = LINE_COLUMNS
 /* A policy's movements of a period, each with its line when settled; a
  * reversal whose original another row's line claws back, with that line
  * (and that row's id). */
+/* clang-format off */
 static const char sql_policy_lines[] =
 	"SELECT ifnull(l.batch_id, ifnull(r.batch_id, 0)), m.fact_id,\n"
 	"       CASE m.kind WHEN 'reversal' THEN -m.amount ELSE m.amount END,\n"
@@ -832,7 +862,8 @@ static const char sql_policy_lines[] =
 	"  LEFT JOIN settlement_lines l ON l.fact_id = m.fact_id AND l.kind = m.kind\n"
 	"                              AND ifnull(l.original, 0) = ifnull(m.original, 0)\n"
 	"  LEFT JOIN settlement_lines r ON m.kind = 'reversal' AND r.kind = 'reversal'\n"
-	"                              AND r.original = m.original\n"
+	"                              AND r.original = m.original AND r.fact_id <> m.fact_id\n"
+	"                              AND NOT " STORE_GIVEN_BACK("r") "\n"
 	"  LEFT JOIN settlement_batches b ON b.batch_id = ifnull(l.batch_id, r.batch_id)\n"
 	"  LEFT JOIN providers v ON v.provider_id = b.provider_id\n"
 	"  LEFT JOIN facts f ON f.fact_id = m.fact_id\n"
@@ -854,6 +885,7 @@ static const char sql_policy_lines[] =
 	"   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.period = ?2\n"
 	"                      AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
 	" ORDER BY 10, 2, 11";
+/* clang-format on */
 
 static void line_row(sqlite3_stmt *st, struct store_line_row *l)
 {

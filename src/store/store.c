@@ -1127,10 +1127,12 @@ static void bind_fact(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
 static char sql_fact_insert[sizeof(FACT_COLUMNS_INSERTED) + 300];
 static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 200];
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
+/* clang-format off */
 static const char sql_fact_counted[] =
 	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
 	"  FROM facts f JOIN files l USING (file_id)\n"
 	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND " STORE_COUNTED("f.");
+/* clang-format on */
 static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 	", duplicate_of)\n"
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,\n"

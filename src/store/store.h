@@ -799,6 +799,7 @@ int store_file_void_of(struct store *s, int64_t file_id,
 struct store_void_result {
 	int64_t void_id;
 	int64_t facts, collections, reversals; /* its rows; the money ones counted */
+	int64_t exceptions_cleared;	       /* those its ingest raised */
 	/* paid over already, and clawed back by nothing: to take back */
 	int64_t settled_collections, settled_collected;
 	/* clawed back already, of collections that still count: to give back */
@@ -806,7 +807,8 @@ struct store_void_result {
 };
 /* Withdraw the file, in the caller's transaction: the void recorded (by,
  * note; now), the file and its facts marked, their further keys
- * forgotten. The caller adds the periods it reaches to file_periods
+ * forgotten, the discrepancies its ingest raised dropped and their
+ * exceptions cleared (but one another file raises too). The caller adds the periods it reaches to file_periods
  * first (store_file_period_add): with the void they are out of date. */
 int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
 		    struct store_void_result *out, struct err *e);

@@ -75,28 +75,46 @@ static const char sql_file_mark[] = "UPDATE files SET voided = ?2 WHERE file_id 
 static const char sql_facts_withdraw[] =
 	"UPDATE facts SET withdrawn = ?3 WHERE fact_id BETWEEN ?1 AND ?2";
 static const char sql_fact_keys_forget[] = "DELETE FROM fact_keys WHERE fact_id BETWEEN ?1 AND ?2";
+/* The problems ingesting it raised are of rows that count no more: their
+ * exceptions are cleared (kept, with when), but one that another file's
+ * discrepancy raises too; and they leave its periods' discrepancies. */
+static const char sql_void_exceptions_clear[] =
+	"UPDATE exceptions SET cleared_at = ?2\n"
+	" WHERE cleared_at IS NULL AND source = 'ingest'\n"
+	"   AND (period, code, channel, subject) IN (\n"
+	"       SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n"
+	"         FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
+	"        WHERE d.file_id = ?1 AND d.source = 'ingest')\n"
+	"   AND (period, code, channel, subject) NOT IN (\n"
+	"       SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n"
+	"         FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
+	"        WHERE d.source = 'ingest' AND d.file_id IS NOT ?1\n"
+	"          AND d.period IN (SELECT period FROM discrepancies WHERE file_id = ?1))";
+static const char sql_void_discrepancies_drop[] =
+	"DELETE FROM discrepancies WHERE file_id = ?1 AND source = 'ingest'";
 /* What the file's facts count for, as they stand before the void. */
+/* clang-format off */
 static const char sql_void_counts[] =
 	"SELECT count(*),\n"
-	"       ifnull(sum(canonical_kind = 'collected' AND " STORE_COUNTED(
-		"") "), 0),\n"
-		    "       ifnull(sum(canonical_kind = 'reversal' AND " STORE_COUNTED(
-			    "") "), 0)\n"
-				"  FROM facts WHERE fact_id BETWEEN ?1 AND ?2";
-/* Its money settled already, once its facts are withdrawn: the
- * collections paid over that nothing clawed back, and the reversals
- * clawed back whose collections still count. */
+	"       ifnull(sum(canonical_kind = 'collected' AND " STORE_COUNTED("") "), 0),\n"
+	"       ifnull(sum(canonical_kind = 'reversal' AND " STORE_COUNTED("") "), 0)\n"
+	"  FROM facts WHERE fact_id BETWEEN ?1 AND ?2";
+/* clang-format on */
+/* Its money settled already, once its facts are withdrawn: what is left
+ * of the collections paid over once reversal lines claw some back, and
+ * the reversals clawed back whose collections still count. */
+/* clang-format off */
 static const char sql_void_settled[] =
-	"SELECT 'collection', count(*), ifnull(sum(l.amount), 0) FROM settlement_lines l\n"
-	" WHERE l.fact_id BETWEEN ?1 AND ?2 AND l.kind = 'collection' AND l.original IS NULL\n"
-	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines r INDEXED BY settlement_lines_reversals\n"
-	"                    WHERE r.original = l.fact_id AND r.kind = 'reversal'\n"
-	"                      AND NOT " STORE_GIVEN_BACK(
-		"r") ")\n"
-		     "UNION ALL\n"
-		     "SELECT 'reversal', count(*), ifnull(-sum(r.amount), 0) FROM settlement_lines r\n"
-		     "  JOIN facts c ON c.fact_id = r.original\n"
-		     " WHERE r.fact_id BETWEEN ?1 AND ?2 AND r.kind = 'reversal' AND c.withdrawn IS NULL";
+	"SELECT 'collection', count(*), ifnull(sum(left), 0)\n"
+	"  FROM (SELECT " STORE_LEFT_OF("amount", "NULL") " AS left FROM settlement_lines l\n"
+	"         WHERE l.fact_id BETWEEN ?1 AND ?2 AND l.kind = 'collection'\n"
+	"           AND l.original IS NULL)\n"
+	" WHERE left > 0\n"
+	"UNION ALL\n"
+	"SELECT 'reversal', count(*), ifnull(-sum(r.amount), 0) FROM settlement_lines r\n"
+	"  JOIN facts c ON c.fact_id = r.original\n"
+	" WHERE r.fact_id BETWEEN ?1 AND ?2 AND r.kind = 'reversal' AND c.withdrawn IS NULL";
+/* clang-format on */
 
 static int void_counts(struct store *s, int64_t first, int64_t last, struct store_void_result *out,
 		       struct err *e)
@@ -164,38 +182,51 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	db_bind_int(s, st, &rc, e, 1, first);
 	db_bind_int(s, st, &rc, e, 2, last);
 	db_step_done(s, st, &rc, e, "forgetting a file's keys");
+	st = db_prep(s, sql_void_exceptions_clear, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	db_bind_text(s, st, &rc, e, 2, now);
+	db_step_done(s, st, &rc, e, "clearing a file's exceptions");
+	out->exceptions_cleared = rc ? 0 : sqlite3_changes64(s->db);
+	st = db_prep(s, sql_void_discrepancies_drop, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, file_id);
+	db_step_done(s, st, &rc, e, "dropping a file's discrepancies");
 	return rc ? rc : void_settled(s, first, last, out, e);
 }
 
 /* ---- what a void means to settlement ------------------------------------------ */
 
-/* A collection of a voided file paid over already, that no line claws
- * back yet, is taken back: a reversal movement of its own fact, in the
+/* A collection of a voided file paid over already is taken back, what
+ * reversal lines do not claw back of it yet (STORE_LEFT_OF: a reversal
+ * that took part of it back, or whose row reverses another collection
+ * now, leaves the rest): a reversal movement of its own fact, in the
  * period it was collected in, of the same day (so that the next
- * settlement holds it, and settles it once, by its key; once settled, it
- * is a movement no more: the line holds it). The product is the
- * policy's now; settlement charges a reversal minus its original's fee,
- * to the provider it was paid to. */
+ * settlement holds it, and settles it once, by its key; once settled,
+ * nothing is left). The product is the policy's now; settlement charges
+ * it the fee left (store_each_unsettled_movement), from the provider it
+ * was paid to. */
+/* clang-format off */
 static const char sql_void_clawbacks[] =
 	"INSERT OR IGNORE INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
 	"                                 business_date, amount, original)\n"
-	"SELECT ?1, l.fact_id, 'reversal', l.policy_id, p.product_id, l.channel,\n"
-	"       l.business_date, l.amount, l.fact_id\n"
-	"  FROM files f\n"
-	"  JOIN settlement_lines l ON l.fact_id BETWEEN f.file_id * 4294967296\n"
-	"                                           AND f.file_id * 4294967296 + 4294967295\n"
-	"  JOIN policies p ON p.policy_id = l.policy_id\n"
-	" WHERE f.voided IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
-	"   AND l.business_date BETWEEN ?2 AND ?3 AND l.amount > 0\n"
-	"   AND NOT EXISTS (SELECT 1 FROM settlement_lines r INDEXED BY settlement_lines_reversals\n"
-	"                    WHERE r.original = l.fact_id AND r.kind = 'reversal'\n"
-	"                      AND NOT " STORE_GIVEN_BACK("r") ")";
+	"SELECT ?1, v.fact_id, 'reversal', v.policy_id, p.product_id, v.channel,\n"
+	"       v.business_date, v.left, v.fact_id\n"
+	"  FROM (SELECT l.fact_id, l.policy_id, l.channel, l.business_date,\n"
+	"               " STORE_LEFT_OF("amount", "?1") " AS left\n"
+	"          FROM files f\n"
+	"          JOIN settlement_lines l ON l.fact_id BETWEEN f.file_id * 4294967296\n"
+	"                                                   AND f.file_id * 4294967296 + 4294967295\n"
+	"         WHERE f.voided IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
+	"           AND l.business_date BETWEEN ?2 AND ?3) v\n"
+	"  JOIN policies p ON p.policy_id = v.policy_id\n"
+	" WHERE v.left > 0";
+/* clang-format on */
 /* A reversal of a voided file clawed back already, whose collection
  * still counts, and that no line gives back yet, is given back: a collection movement of its own fact that
  * names that collection, in the period the collection was paid over in
  * (else the reversal's), of the reversal's day. Settlement charges it
  * minus the reversal line's fee, to the provider it was taken from; the
  * reversal line claws back nothing from then on (STORE_GIVEN_BACK). */
+/* clang-format off */
 static const char sql_void_give_backs[] =
 	"INSERT OR IGNORE INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
 	"                                 business_date, amount, original)\n"
@@ -210,6 +241,7 @@ static const char sql_void_give_backs[] =
 	" WHERE f.voided IS NOT NULL AND r.kind = 'reversal' AND c.withdrawn IS NULL\n"
 	"   AND ifnull(o.business_date, r.business_date) BETWEEN ?2 AND ?3 AND r.amount < 0\n"
 	"   AND NOT " STORE_GIVEN_BACK("r");
+/* clang-format on */
 static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
 
 static int64_t void_movements(struct store *s, const char *sql, const char *period,

@@ -126,6 +126,32 @@ static void test_digit_runs_across_separators(void **state)
 	assert_true(text_has_digit_run("12026-10-0199", 13));
 }
 
+/* Regression: a note an operator typed ("ID 800101 5009 087") kept its
+ * number whole: only unbroken runs were masked there. Each run is masked
+ * where it stands, as a message masks a value, but for its last four
+ * digits; the text around it, dates and short numbers stay. */
+static char *masked(const char *s)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s", s);
+	text_mask_digit_runs(buf);
+	return buf;
+}
+
+static void test_mask_digit_runs_in_text(void **state)
+{
+	(void)state;
+	assert_string_equal(masked("id 8001015009087 ok"), "id *********9087 ok");
+	assert_string_equal(masked("ID 800101 5009 087"), "ID ****** ***9 087");
+	assert_string_equal(masked("call 082-999-8877 or 011 555 1234"),
+			    "call ***-***-8877 or *** *** 1234");
+	assert_string_equal(masked("ticket 12345678 on 2026-10-05"),
+			    "ticket 12345678 on 2026-10-05");
+	assert_string_equal(masked("123456789"), "*****6789");
+	assert_string_equal(masked("a 12 34 b"), "a 12 34 b");
+	assert_string_equal(masked(""), "");
+}
+
 static void test_text_value(void **state)
 {
 	(void)state;
@@ -257,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_render_masks_personal_values),
 		cmocka_unit_test(test_render_masks_long_digit_runs),
 		cmocka_unit_test(test_digit_runs_across_separators),
+		cmocka_unit_test(test_mask_digit_runs_in_text),
 		cmocka_unit_test(test_text_value),
 		cmocka_unit_test(test_render_escapes_and_cuts),
 		cmocka_unit_test(test_render_escapes_invisible_controls),
