@@ -32,7 +32,10 @@ const struct command cmd_void = {
 		"    change is out of date until it is reconciled again;\n"
 		"  - their transaction ids are free: the corrected file's rows with the\n"
 		"    same ids apply as new, not as repeats; the same bytes may be\n"
-		"    applied again;\n"
+		"    applied again; a row of a later file stored as a repeat of one of\n"
+		"    its rows counts in its place (the corrected file came first);\n"
+		"  - the discrepancies its ingest raised, and the repeats of its rows\n"
+		"    raised, are dropped, their exceptions cleared;\n"
 		"  - a collection of the file that a settlement paid over already is\n"
 		"    taken back from its provider by the next settlement, once, less\n"
 		"    the fee it was charged (unless a reversal clawed it back already);\n"
@@ -76,6 +79,10 @@ static void print_summary(const struct void_summary *v, const char *by)
 	       cmd_plural((uint64_t)d->facts, "row", "rows"), d->collections,
 	       cmd_plural((uint64_t)d->collections, "collection", "collections"), d->reversals,
 	       cmd_plural((uint64_t)d->reversals, "reversal", "reversals"));
+	if (d->repeats_counted)
+		printf("  %" PRId64 " %s of later files that repeated its rows %s in their place\n",
+		       d->repeats_counted, cmd_plural((uint64_t)d->repeats_counted, "row", "rows"),
+		       d->repeats_counted == 1 ? "counts" : "count");
 	if (d->exceptions_cleared)
 		printf("  %" PRId64
 		       " %s its ingest raised cleared (kasi exceptions --all keeps them)\n",
@@ -121,6 +128,7 @@ static void print_json(const struct void_summary *v, const char *by, const char 
 	json_int(&j, "rows", d->facts);
 	json_int(&j, "collections", d->collections);
 	json_int(&j, "reversals", d->reversals);
+	json_int(&j, "repeats_counted", d->repeats_counted);
 	json_int(&j, "exceptions_cleared", d->exceptions_cleared);
 	json_object(&j, "paid_over");
 	json_int(&j, "collections", d->settled_collections);

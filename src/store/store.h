@@ -800,6 +800,7 @@ struct store_void_result {
 	int64_t void_id;
 	int64_t facts, collections, reversals; /* its rows; the money ones counted */
 	int64_t exceptions_cleared;	       /* those its ingest raised */
+	int64_t repeats_counted; /* rows of later files that repeated its rows, counted now */
 	/* paid over already, and clawed back by nothing: to take back */
 	int64_t settled_collections, settled_collected;
 	/* clawed back already, of collections that still count: to give back */

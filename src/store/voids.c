@@ -67,31 +67,64 @@ int store_file_void_of(struct store *s, int64_t file_id,
 
 /* ---- the void ---------------------------------------------------------------- */
 
+/* A void's statements name what they use: :file, :first and :last (the
+ * range of its facts' ids), :void, :now. */
+struct void_args {
+	int64_t file_id, first, last, void_id;
+	const char *now;
+};
+
 static const char sql_void_add[] =
 	"INSERT INTO voids (file_id, voided_at, voided_by, note) VALUES (?1, ?2, ?3, ?4)";
-static const char sql_file_mark[] = "UPDATE files SET voided = ?2 WHERE file_id = ?1";
-/* Its counted facts, withdrawn; those it held as repeats keep pointing at
- * what they repeat, and are marked too, so that the file reads as one. */
+static const char sql_file_mark[] = "UPDATE files SET voided = :void WHERE file_id = :file";
+/* Its facts, withdrawn (those it held as repeats too, so that the file
+ * reads as one); their further keys forgotten. */
 static const char sql_facts_withdraw[] =
-	"UPDATE facts SET withdrawn = ?3 WHERE fact_id BETWEEN ?1 AND ?2";
-static const char sql_fact_keys_forget[] = "DELETE FROM fact_keys WHERE fact_id BETWEEN ?1 AND ?2";
-/* The problems ingesting it raised are of rows that count no more: their
- * exceptions are cleared (kept, with when), but one that another file's
- * discrepancy raises too; and they leave its periods' discrepancies. */
+	"UPDATE facts SET withdrawn = :void WHERE fact_id BETWEEN :first AND :last";
+static const char sql_fact_keys_forget[] =
+	"DELETE FROM fact_keys WHERE fact_id BETWEEN :first AND :last";
+/* A row of a later file stored as a repeat of one of its rows takes the
+ * withdrawn row's place: the first such, of each (unless its own key is
+ * taken by another counted row). */
+static const char sql_repeats_promote[] =
+	"UPDATE OR IGNORE facts SET duplicate_of = NULL\n"
+	" WHERE fact_id IN (SELECT min(fact_id) FROM facts\n"
+	"                    WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
+	"                    GROUP BY duplicate_of)";
+/* The rows that took the place of its rows: counted now, under their keys. */
+#define PROMOTED                                                     \
+	"SELECT c.fact_id FROM facts v JOIN facts c\n"               \
+	"    ON c.channel = v.channel AND c.fact_key = v.fact_key\n" \
+	"   AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"    \
+	" WHERE v.fact_id BETWEEN :first AND :last AND c.fact_id NOT BETWEEN :first AND :last"
+static const char sql_promoted_count[] = "SELECT count(*) FROM (" PROMOTED ")";
+/* Their periods are the void's to put out of date too. */
+static const char sql_promoted_periods[] =
+	"INSERT OR IGNORE INTO file_periods (period, file_id)\n"
+	"SELECT DISTINCT substr(d, 1, 7), :file FROM (\n"
+	"  SELECT business_date AS d FROM facts WHERE fact_id IN (" PROMOTED ")\n"
+	"  UNION ALL SELECT cycle_date FROM facts WHERE fact_id IN (" PROMOTED "))\n"
+	" WHERE d IS NOT NULL";
+/* The problems ingest raised of its rows, and of the rows that repeated
+ * them (a repeat that counts now is none), are of rows that count no
+ * more: their exceptions are cleared (kept, with when), but one that
+ * another discrepancy raises too; and they leave the discrepancies. */
+#define DROPPED                                                             \
+	"d.source = 'ingest' AND (d.file_id = :file OR\n"                   \
+	"  (d.code IN ('DUPLICATE_TRANSACTION', 'CONFLICTING_DUPLICATE')\n" \
+	"   AND d.file_id * 4294967296 + d.row IN (" PROMOTED ")))"
+#define EXCEPTION_KEY                                                                         \
+	"SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n" \
+	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
 static const char sql_void_exceptions_clear[] =
-	"UPDATE exceptions SET cleared_at = ?2\n"
+	"UPDATE exceptions SET cleared_at = :now\n"
 	" WHERE cleared_at IS NULL AND source = 'ingest'\n"
-	"   AND (period, code, channel, subject) IN (\n"
-	"       SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n"
-	"         FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
-	"        WHERE d.file_id = ?1 AND d.source = 'ingest')\n"
-	"   AND (period, code, channel, subject) NOT IN (\n"
-	"       SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n"
-	"         FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
-	"        WHERE d.source = 'ingest' AND d.file_id IS NOT ?1\n"
-	"          AND d.period IN (SELECT period FROM discrepancies WHERE file_id = ?1))";
-static const char sql_void_discrepancies_drop[] =
-	"DELETE FROM discrepancies WHERE file_id = ?1 AND source = 'ingest'";
+	"   AND (period, code, channel, subject) IN (" EXCEPTION_KEY " WHERE " DROPPED ")\n"
+	"   AND (period, code, channel, subject) NOT IN (" EXCEPTION_KEY
+	"         WHERE d.source = 'ingest' AND NOT (" DROPPED ")\n"
+	"           AND d.period IN (SELECT d.period FROM discrepancies d WHERE " DROPPED "))";
+static const char sql_void_discrepancies_drop[] = "DELETE FROM discrepancies AS d WHERE " DROPPED;
+
 /* What the file's facts count for, as they stand before the void. */
 /* clang-format off */
 static const char sql_void_counts[] =
@@ -152,45 +185,79 @@ static int void_settled(struct store *s, int64_t first, int64_t last, struct sto
 	return rc;
 }
 
-int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
-		    struct store_void_result *out, struct err *e)
+/* Run one of the void's statements, its names bound; the rows it
+ * changed, or -1 with rc set. */
+static int64_t void_run(struct store *s, const char *sql, const struct void_args *a, int *rc,
+			struct err *e, const char *what)
+{
+	sqlite3_stmt *st = db_prep(s, sql, rc, e);
+	const struct {
+		const char *name;
+		int64_t v;
+	} ints[] = { { ":file", a->file_id },
+		     { ":first", a->first },
+		     { ":last", a->last },
+		     { ":void", a->void_id } };
+	for (size_t i = 0; st && i < ARRAY_SIZE(ints); i++) {
+		int at = sqlite3_bind_parameter_index(st, ints[i].name);
+		if (at)
+			db_bind_int(s, st, rc, e, at, ints[i].v);
+	}
+	int at = st ? sqlite3_bind_parameter_index(st, ":now") : 0;
+	if (at)
+		db_bind_text(s, st, rc, e, at, a->now);
+	db_step_done(s, st, rc, e, what);
+	return *rc ? -1 : sqlite3_changes64(s->db);
+}
+
+static int64_t promoted_count(struct store *s, const struct void_args *a, int *rc, struct err *e)
+{
+	sqlite3_stmt *st = db_prep(s, sql_promoted_count, rc, e);
+	for (size_t i = 0; st && i < 2; i++)
+		db_bind_int(s, st, rc, e, sqlite3_bind_parameter_index(st, i ? ":last" : ":first"),
+			    i ? a->last : a->first);
+	int64_t n = db_step_row(s, st, rc, e, "counting repeats") ? sqlite3_column_int64(st, 0) : 0;
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+static int void_record(struct store *s, struct void_args *a, const char *by, const char *note,
+		       struct err *e)
 {
 	int rc = 0;
-	char now[32];
-	store_now(now);
-	int64_t first = store_fact_id(file_id, 0), last = store_fact_id(file_id, STORE_MAX_ROW);
-	memset(out, 0, sizeof(*out));
-	if ((rc = void_counts(s, first, last, out, e)))
-		return rc;
 	sqlite3_stmt *st = db_prep(s, sql_void_add, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, file_id);
-	db_bind_text(s, st, &rc, e, 2, now);
+	db_bind_int(s, st, &rc, e, 1, a->file_id);
+	db_bind_text(s, st, &rc, e, 2, a->now);
 	db_bind_text(s, st, &rc, e, 3, by);
 	db_bind_text(s, st, &rc, e, 4, note);
 	db_step_done(s, st, &rc, e, "recording a void");
-	out->void_id = rc ? 0 : sqlite3_last_insert_rowid(s->db);
-	st = db_prep(s, sql_file_mark, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, file_id);
-	db_bind_int(s, st, &rc, e, 2, out->void_id);
-	db_step_done(s, st, &rc, e, "voiding a file");
-	st = db_prep(s, sql_facts_withdraw, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, first);
-	db_bind_int(s, st, &rc, e, 2, last);
-	db_bind_int(s, st, &rc, e, 3, out->void_id);
-	db_step_done(s, st, &rc, e, "withdrawing a file's facts");
-	st = db_prep(s, sql_fact_keys_forget, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, first);
-	db_bind_int(s, st, &rc, e, 2, last);
-	db_step_done(s, st, &rc, e, "forgetting a file's keys");
-	st = db_prep(s, sql_void_exceptions_clear, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, file_id);
-	db_bind_text(s, st, &rc, e, 2, now);
-	db_step_done(s, st, &rc, e, "clearing a file's exceptions");
-	out->exceptions_cleared = rc ? 0 : sqlite3_changes64(s->db);
-	st = db_prep(s, sql_void_discrepancies_drop, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, file_id);
-	db_step_done(s, st, &rc, e, "dropping a file's discrepancies");
-	return rc ? rc : void_settled(s, first, last, out, e);
+	a->void_id = rc ? 0 : sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
+		    struct store_void_result *out, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	struct void_args a = { file_id, store_fact_id(file_id, 0),
+			       store_fact_id(file_id, STORE_MAX_ROW), 0, now };
+	memset(out, 0, sizeof(*out));
+	int rc = void_counts(s, a.first, a.last, out, e);
+	if (!rc)
+		rc = void_record(s, &a, by, note, e);
+	out->void_id = a.void_id;
+	void_run(s, sql_file_mark, &a, &rc, e, "voiding a file");
+	void_run(s, sql_facts_withdraw, &a, &rc, e, "withdrawing a file's facts");
+	void_run(s, sql_fact_keys_forget, &a, &rc, e, "forgetting a file's keys");
+	void_run(s, sql_repeats_promote, &a, &rc, e, "counting the repeats of a file's facts");
+	out->repeats_counted = rc ? 0 : promoted_count(s, &a, &rc, e);
+	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
+	out->exceptions_cleared =
+		void_run(s, sql_void_exceptions_clear, &a, &rc, e, "clearing a file's exceptions");
+	void_run(s, sql_void_discrepancies_drop, &a, &rc, e, "dropping a file's discrepancies");
+	return rc ? rc : void_settled(s, a.first, a.last, out, e);
 }
 
 /* ---- what a void means to settlement ------------------------------------------ */

@@ -107,6 +107,35 @@ check "TP-1 UNPAID, TP-2 PAID_FULL" test "$(outcome TP-1) $(outcome TP-2)" = "UN
 night 2026-11-02
 check "and nothing more after: PROVA paid 97.50 over all" test "$(paid)" = 9750
 
+# ---- 4: the corrected file came first ---------------------------------------------
+# The wrong file collects 100.00 (TP-1) and 100.00 (TP-2); the corrected
+# one, applied before anyone noticed, 100.00 and 80.00 under the same ids:
+# its rows were stored as repeats (a DUPLICATE_TRANSACTION, a
+# CONFLICTING_DUPLICATE). Settled: 200.00 less 5.00. Voiding the wrong
+# file makes the corrected rows count in its place: the next settlement
+# takes back 200.00 (-195.00) and pays 180.00 (175.50): -19.50. Over all,
+# PROVA is paid 175.50, as if only the corrected file had come.
+fresh first
+a=$(file first/wrong softycomp_transactions_20261005.csv "$(collect 6401 2001 2026-10-05 100.00)" "$(collect 6402 2002 2026-10-05 100.00)")
+b=$(file first/right softycomp_transactions_20261006.csv "$(collect 6401 2001 2026-10-05 100.00)" "$(collect 6402 2002 2026-10-05 80.00)")
+"$KASI" ingest "$a" "$b" >/dev/null
+night 2026-10-31
+check "the repeats count for nothing: 200.00 paid over, net 195.00" test "$(paid)" = 19500
+check "their ingest raised two exceptions" \
+	test "$(sql "$db" "SELECT group_concat(code, ' ') FROM (SELECT code FROM exceptions WHERE cleared_at IS NULL AND source = 'ingest' ORDER BY code)")" = "CONFLICTING_DUPLICATE DUPLICATE_TRANSACTION"
+kasi void softycomp_transactions_20261005.csv --note "the 6th is the right one"
+expect_status 0 "void exits 0"
+expect_out "2 rows of later files that repeated its rows count in their place" \
+	"regression: the corrected file's repeats count in the withdrawn rows' place (they stayed repeats)"
+expect_out "2 exceptions its ingest raised cleared" "the repeats' exceptions are cleared"
+"$KASI" reconcile --period 2026-10 >/dev/null
+check "TP-1 PAID_FULL, TP-2 PAID_PARTIAL 80.00" test "$(outcome TP-1) $(outcome TP-2)" = "PAID_FULL 10000 PAID_PARTIAL 8000"
+check "no exception open" test "$(sql "$db" "SELECT count(*) FROM exceptions WHERE cleared_at IS NULL")" = 0
+night 2026-11-01
+check "the next settlement: -200.00 and +180.00, fees -5.00 + 4.50: net -19.50" \
+	test "$(sql "$db" "SELECT collected || ' ' || reversed || ' ' || fees || ' ' || net FROM settlement_batches WHERE through = '2026-11-01'")" = "18000 20000 -50 -1950"
+check "PROVA is paid 175.50 over all" test "$(paid)" = 17550
+
 # ---- notes, names, and what ingest raised -------------------------------------
 fresh words
 a=$(file words softycomp_transactions_20261004.csv "$(collect 6301 2001 2026-10-04 100.00)")
