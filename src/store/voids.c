@@ -91,6 +91,19 @@ static const char sql_repeats_promote[] =
 	" WHERE fact_id IN (SELECT min(fact_id) FROM facts\n"
 	"                    WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
 	"                    GROUP BY duplicate_of)";
+/* The other repeats of each withdrawn row repeat the row that took its
+ * place (so that voiding that one, in turn, counts the next). */
+static const char sql_repeats_repoint[] =
+	"UPDATE facts SET duplicate_of =\n"
+	"       (SELECT c.fact_id FROM facts v JOIN facts c\n"
+	"            ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
+	"           AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"
+	"         WHERE v.fact_id = facts.duplicate_of)\n"
+	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
+	"   AND EXISTS (SELECT 1 FROM facts v JOIN facts c\n"
+	"                   ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
+	"                  AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"
+	"                WHERE v.fact_id = facts.duplicate_of)";
 /* The rows that took the place of its rows: counted now, under their keys. */
 #define PROMOTED                                                     \
 	"SELECT c.fact_id FROM facts v JOIN facts c\n"               \
@@ -252,6 +265,7 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	void_run(s, sql_facts_withdraw, &a, &rc, e, "withdrawing a file's facts");
 	void_run(s, sql_fact_keys_forget, &a, &rc, e, "forgetting a file's keys");
 	void_run(s, sql_repeats_promote, &a, &rc, e, "counting the repeats of a file's facts");
+	void_run(s, sql_repeats_repoint, &a, &rc, e, "pointing repeats at what counts");
 	out->repeats_counted = rc ? 0 : promoted_count(s, &a, &rc, e);
 	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
 	out->exceptions_cleared =

@@ -136,6 +136,21 @@ check "the next settlement: -200.00 and +180.00, fees -5.00 + 4.50: net -19.50" 
 	test "$(sql "$db" "SELECT collected || ' ' || reversed || ' ' || fees || ' ' || net FROM settlement_batches WHERE through = '2026-11-01'")" = "18000 20000 -50 -1950"
 check "PROVA is paid 175.50 over all" test "$(paid)" = 17550
 
+# ---- 5: three files of one transaction, two voided in turn ------------------------
+# A, B and C each hold 6501 (100.00 from TP-1; the files differ in
+# another column): B's and C's rows are repeats. Voiding A makes B's count; voiding B then makes C's count.
+fresh third
+for d in 05 06 07; do
+	f=$(file third softycomp_transactions_202610$d.csv "6501,4,1$d,2001,2026-10-05T00:00:00,-100.00,X,1,2026-10-05T00:00:00,,")
+	"$KASI" ingest "$f" >/dev/null 2>&1
+done
+"$KASI" reconcile --period 2026-10 >/dev/null
+"$KASI" void softycomp_transactions_20261005.csv --note "wrong" >/dev/null
+"$KASI" void softycomp_transactions_20261006.csv --note "wrong too" >/dev/null
+"$KASI" reconcile --period 2026-10 >/dev/null
+check "regression: the third file's repeat counts once the first two are voided (none counted)" \
+	test "$(outcome TP-1)" = "PAID_FULL 10000"
+
 # ---- notes, names, and what ingest raised -------------------------------------
 fresh words
 a=$(file words softycomp_transactions_20261004.csv "$(collect 6301 2001 2026-10-04 100.00)")
