@@ -89,6 +89,18 @@ payouts_conf() {
 		'frontEndUserName = kasi' 'uacId = 45' >"$1"
 }
 
+# void_registers: the registers of the void tests, in $tmp: provider PROVA
+# (250 bps, no fixed fee), Softy Comp policies TP-1 and TP-2 (collection
+# references 2001, 2002; 100.00 a month); and $sh, a Softy Comp header.
+void_registers() {
+	sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription'
+	printf '%s\n' 'product_code,product_name,provider_code,provider_name,fee_bps,fee_fixed,payout_bank_id,payout_account' \
+		'PA,Plan A,PROVA,Provider A,250,0.00,64,111111111' >"$tmp/products.csv"
+	printf '%s\n' 'policy_number,product_code,customer_name,id_number,premium,channel,collection_ref,easypay_code,debit_day,status,start_date,cancel_date' \
+		'TP-1,PA,One,,100.00,softycomp,2001,,5,active,2025-01-01,' \
+		'TP-2,PA,Two,,100.00,softycomp,2002,,5,active,2025-01-01,' >"$tmp/policies.csv"
+}
+
 world() {
 	"$KASI" --db "$1" init >/dev/null &&
 		"$KASI" --db "$1" load products "$fixtures/world/products.csv" >/dev/null &&

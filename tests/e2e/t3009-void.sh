@@ -22,12 +22,7 @@ export KASI_NOW=2026-11-30T08:00:00+02:00
 export USER=thandi
 db=$tmp/void.db
 export KASI_DB=$db
-sh='transactionId,transactionTypeId,clientId,collectionId,transactionDate,amount,reference,generationTypeId,cycleDate,originalTransactionId,unpaidReasonDescription'
-printf '%s\n' 'product_code,product_name,provider_code,provider_name,fee_bps,fee_fixed,payout_bank_id,payout_account' \
-	'PA,Plan A,PROVA,Provider A,250,0.00,64,111111111' >"$tmp/products.csv"
-printf '%s\n' 'policy_number,product_code,customer_name,id_number,premium,channel,collection_ref,easypay_code,debit_day,status,start_date,cancel_date' \
-	'TP-1,PA,One,,100.00,softycomp,2001,,5,active,2025-01-01,' \
-	'TP-2,PA,Two,,100.00,softycomp,2002,,5,active,2025-01-01,' >"$tmp/policies.csv"
+void_registers
 "$KASI" init >/dev/null
 "$KASI" load products "$tmp/products.csv" >/dev/null
 "$KASI" load policies "$tmp/policies.csv" >/dev/null
