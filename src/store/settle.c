@@ -110,8 +110,11 @@ static const char sql_period_movements[] =
 	"  FROM movements WHERE period = ?1 AND business_date <= ?2 ORDER BY fact_id, kind";
 static const char sql_lines_from[] =
 	"SELECT fact_id, kind, ifnull(original, 0),\n"
-	"       original IS NOT NULL AND (SELECT withdrawn IS NOT NULL FROM facts o\n"
-	"                                  WHERE o.fact_id = settlement_lines.original)\n"
+	/* (looked up for a reversal's line only: a settlement reads a
+	 * million collection lines here) */
+	"       CASE WHEN original IS NULL THEN 0\n"
+	"            ELSE (SELECT withdrawn IS NOT NULL FROM facts o\n"
+	"                   WHERE o.fact_id = settlement_lines.original) END\n"
 	"  FROM settlement_lines\n"
 	" WHERE fact_id >= (SELECT ifnull(min(fact_id), 0) FROM movements WHERE period = ?1)\n"
 	" ORDER BY fact_id, kind";

@@ -110,7 +110,6 @@ static const char sql_repeats_repoint[] =
 	"    ON c.channel = v.channel AND c.fact_key = v.fact_key\n" \
 	"   AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"    \
 	" WHERE v.fact_id BETWEEN :first AND :last AND c.fact_id NOT BETWEEN :first AND :last"
-static const char sql_promoted_count[] = "SELECT count(*) FROM (" PROMOTED ")";
 /* Their periods are the void's to put out of date too. */
 static const char sql_promoted_periods[] =
 	"INSERT OR IGNORE INTO file_periods (period, file_id)\n"
@@ -144,7 +143,7 @@ static const char sql_void_counts[] =
 	"SELECT count(*),\n"
 	"       ifnull(sum(canonical_kind = 'collected' AND " STORE_COUNTED("") "), 0),\n"
 	"       ifnull(sum(canonical_kind = 'reversal' AND " STORE_COUNTED("") "), 0)\n"
-	"  FROM facts WHERE fact_id BETWEEN ?1 AND ?2";
+	"  FROM facts WHERE fact_id BETWEEN :first AND :last";
 /* clang-format on */
 /* Its money settled already, once its facts are withdrawn: what is left
  * of the collections paid over once reversal lines claw some back, and
@@ -153,55 +152,18 @@ static const char sql_void_counts[] =
 static const char sql_void_settled[] =
 	"SELECT 'collection', count(*), ifnull(sum(left), 0)\n"
 	"  FROM (SELECT " STORE_LEFT_OF("amount", "NULL") " AS left FROM settlement_lines l\n"
-	"         WHERE l.fact_id BETWEEN ?1 AND ?2 AND l.kind = 'collection'\n"
+	"         WHERE l.fact_id BETWEEN :first AND :last AND l.kind = 'collection'\n"
 	"           AND l.original IS NULL)\n"
 	" WHERE left > 0\n"
 	"UNION ALL\n"
 	"SELECT 'reversal', count(*), ifnull(-sum(r.amount), 0) FROM settlement_lines r\n"
 	"  JOIN facts c ON c.fact_id = r.original\n"
-	" WHERE r.fact_id BETWEEN ?1 AND ?2 AND r.kind = 'reversal' AND c.withdrawn IS NULL";
+	" WHERE r.fact_id BETWEEN :first AND :last AND r.kind = 'reversal' AND c.withdrawn IS NULL";
 /* clang-format on */
 
-static int void_counts(struct store *s, int64_t first, int64_t last, struct store_void_result *out,
-		       struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_void_counts, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, first);
-	db_bind_int(s, st, &rc, e, 2, last);
-	if (db_step_row(s, st, &rc, e, "counting a file's facts")) {
-		out->facts = sqlite3_column_int64(st, 0);
-		out->collections = sqlite3_column_int64(st, 1);
-		out->reversals = sqlite3_column_int64(st, 2);
-	}
-	if (st)
-		sqlite3_reset(st);
-	return rc;
-}
-
-static int void_settled(struct store *s, int64_t first, int64_t last, struct store_void_result *out,
-			struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_void_settled, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, first);
-	db_bind_int(s, st, &rc, e, 2, last);
-	while (db_step_row(s, st, &rc, e, "reading a file's settled lines")) {
-		bool collection = !strcmp(db_col_text(st, 0), "collection");
-		*(collection ? &out->settled_collections : &out->settled_reversals) =
-			sqlite3_column_int64(st, 1);
-		*(collection ? &out->settled_collected : &out->settled_reversed) =
-			sqlite3_column_int64(st, 2);
-	}
-	if (st)
-		sqlite3_reset(st);
-	return rc;
-}
-
-/* Run one of the void's statements, its names bound; the rows it
- * changed, or -1 with rc set. */
-static int64_t void_run(struct store *s, const char *sql, const struct void_args *a, int *rc,
-			struct err *e, const char *what)
+/* Prepare one of the void's statements with the names it uses bound. */
+static sqlite3_stmt *void_prep(struct store *s, const char *sql, const struct void_args *a, int *rc,
+			       struct err *e)
 {
 	sqlite3_stmt *st = db_prep(s, sql, rc, e);
 	const struct {
@@ -219,20 +181,48 @@ static int64_t void_run(struct store *s, const char *sql, const struct void_args
 	int at = st ? sqlite3_bind_parameter_index(st, ":now") : 0;
 	if (at)
 		db_bind_text(s, st, rc, e, at, a->now);
-	db_step_done(s, st, rc, e, what);
+	return st;
+}
+
+/* Run one of the void's statements; the rows it changed, or -1 with rc
+ * set. */
+static int64_t void_run(struct store *s, const char *sql, const struct void_args *a, int *rc,
+			struct err *e, const char *what)
+{
+	db_step_done(s, void_prep(s, sql, a, rc, e), rc, e, what);
 	return *rc ? -1 : sqlite3_changes64(s->db);
 }
 
-static int64_t promoted_count(struct store *s, const struct void_args *a, int *rc, struct err *e)
+static int void_counts(struct store *s, const struct void_args *a, struct store_void_result *out,
+		       struct err *e)
 {
-	sqlite3_stmt *st = db_prep(s, sql_promoted_count, rc, e);
-	for (size_t i = 0; st && i < 2; i++)
-		db_bind_int(s, st, rc, e, sqlite3_bind_parameter_index(st, i ? ":last" : ":first"),
-			    i ? a->last : a->first);
-	int64_t n = db_step_row(s, st, rc, e, "counting repeats") ? sqlite3_column_int64(st, 0) : 0;
+	int rc = 0;
+	sqlite3_stmt *st = void_prep(s, sql_void_counts, a, &rc, e);
+	if (db_step_row(s, st, &rc, e, "counting a file's facts")) {
+		out->facts = sqlite3_column_int64(st, 0);
+		out->collections = sqlite3_column_int64(st, 1);
+		out->reversals = sqlite3_column_int64(st, 2);
+	}
 	if (st)
 		sqlite3_reset(st);
-	return n;
+	return rc;
+}
+
+static int void_settled(struct store *s, const struct void_args *a, struct store_void_result *out,
+			struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = void_prep(s, sql_void_settled, a, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading a file's settled lines")) {
+		bool collection = !strcmp(db_col_text(st, 0), "collection");
+		*(collection ? &out->settled_collections : &out->settled_reversals) =
+			sqlite3_column_int64(st, 1);
+		*(collection ? &out->settled_collected : &out->settled_reversed) =
+			sqlite3_column_int64(st, 2);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
 }
 
 static int void_record(struct store *s, struct void_args *a, const char *by, const char *note,
@@ -257,21 +247,22 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	struct void_args a = { file_id, store_fact_id(file_id, 0),
 			       store_fact_id(file_id, STORE_MAX_ROW), 0, now };
 	memset(out, 0, sizeof(*out));
-	int rc = void_counts(s, a.first, a.last, out, e);
+	int rc = void_counts(s, &a, out, e);
 	if (!rc)
 		rc = void_record(s, &a, by, note, e);
 	out->void_id = a.void_id;
 	void_run(s, sql_file_mark, &a, &rc, e, "voiding a file");
 	void_run(s, sql_facts_withdraw, &a, &rc, e, "withdrawing a file's facts");
 	void_run(s, sql_fact_keys_forget, &a, &rc, e, "forgetting a file's keys");
-	void_run(s, sql_repeats_promote, &a, &rc, e, "counting the repeats of a file's facts");
+	/* (each row it promotes is one repeat that counts now) */
+	out->repeats_counted = void_run(s, sql_repeats_promote, &a, &rc, e,
+					"counting the repeats of a file's facts");
 	void_run(s, sql_repeats_repoint, &a, &rc, e, "pointing repeats at what counts");
-	out->repeats_counted = rc ? 0 : promoted_count(s, &a, &rc, e);
 	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
 	out->exceptions_cleared =
 		void_run(s, sql_void_exceptions_clear, &a, &rc, e, "clearing a file's exceptions");
 	void_run(s, sql_void_discrepancies_drop, &a, &rc, e, "dropping a file's discrepancies");
-	return rc ? rc : void_settled(s, a.first, a.last, out, e);
+	return rc ? rc : void_settled(s, &a, out, e);
 }
 
 /* ---- what a void means to settlement ------------------------------------------ */
