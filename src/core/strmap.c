@@ -14,6 +14,7 @@
 
 #include <sys/random.h>
 
+#include "core/grow.h"
 #include "core/hash.h"
 #include "core/strmap.h"
 
@@ -39,6 +40,7 @@ struct strmap {
 static struct slot *slots_new(size_t n)
 {
 	struct slot *s = malloc(n * sizeof(*s));
+	grow_advise_huge(s, n * sizeof(*s));
 	if (s)
 		for (size_t i = 0; i < n; i++)
 			s[i].len = EMPTY;

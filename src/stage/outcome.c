@@ -2,6 +2,7 @@
  * outcome.c — deciding outcomes from money movements (see outcome.h).
  */
 #include "core/common.h"
+#include "core/grow.h"
 #include "stage/discrepancy.h"
 #include "stage/outcome.h"
 
@@ -62,6 +63,7 @@ static void add(struct policy_money *p, int64_t *sum, int64_t cents, int64_t fac
 int outcome_tally(const struct matcher *m, struct policy_money **out, struct err *e)
 {
 	struct policy_money *money = calloc(m->npolicies ? m->npolicies : 1, sizeof(*money));
+	grow_advise_huge(money, m->npolicies * sizeof(*money));
 	*out = money;
 	if (!money)
 		return err_set(e, KASI_EIO, "out of memory");

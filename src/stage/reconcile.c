@@ -28,6 +28,7 @@
  */
 #include "core/common.h"
 #include "core/clock.h"
+#include "core/grow.h"
 #include "core/log.h"
 #include "stage/discrepancy.h"
 #include "stage/reconcile.h"
@@ -137,6 +138,7 @@ static int read_policies(struct run *r)
 	size_t hint = max_id > 0 && max_id < (int64_t)(SIZE_MAX / 64) ? (size_t)max_id : 0;
 	if (hint && !(r->m.policies = malloc(hint * sizeof(*r->m.policies))))
 		return err_set(r->e, KASI_EIO, "out of memory");
+	grow_advise_huge(r->m.policies, hint * sizeof(*r->m.policies));
 	r->m.policies_cap = hint;
 	return store_read_policies_for_period(r->store, r->m.period, matcher_needs_numbers(&r->m),
 					      on_policies, r, r->e);
