@@ -324,6 +324,47 @@ static void move(struct matcher *m, enum movement_kind kind, uint32_t pol, const
 	};
 }
 
+/* ---- the movements, in the store's order ------------------------------------- */
+
+int movement_order(const void *a, const void *b)
+{
+	const struct movement *x = a, *y = b;
+	if (x->fact_id != y->fact_id)
+		return x->fact_id < y->fact_id ? -1 : 1;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+void moves_merge_begin(struct moves_merge *g, struct movement *moves, size_t n)
+{
+	*g = (struct moves_merge){ .moves = moves };
+	for (size_t i = 0; i < n; i++) {
+		if (i && movement_order(&moves[i - 1], &moves[i]) <= 0)
+			continue;
+		if (g->nruns == MOVES_MERGE_RUNS) {
+			qsort(moves, n, sizeof(*moves), movement_order);
+			g->nruns = 1;
+			g->at[0] = 0;
+			break;
+		}
+		if (g->nruns)
+			g->end[g->nruns - 1] = i;
+		g->at[g->nruns++] = i;
+	}
+	if (g->nruns)
+		g->end[g->nruns - 1] = n;
+}
+
+const struct movement *moves_merge_next(struct moves_merge *g)
+{
+	size_t best = MOVES_MERGE_RUNS;
+	for (size_t k = 0; k < g->nruns; k++)
+		if (g->at[k] < g->end[k] &&
+		    (best == MOVES_MERGE_RUNS ||
+		     movement_order(&g->moves[g->at[k]], &g->moves[g->at[best]]) < 0))
+			best = k;
+	return best == MOVES_MERGE_RUNS ? NULL : &g->moves[g->at[best]++];
+}
+
 /* Whether amount, money for a policy, is not negative; else
  * UNEXPECTED_SIGN (what: "a collection", "a pending payment"). */
 static bool signed_right(struct matcher *m, uint32_t pol, const struct where *w, int64_t amount,

@@ -72,6 +72,24 @@ struct movement {
 	uint8_t channel;  /* index in matcher.channels */
 };
 
+/* The order of the store's movements: by row, a collection before a
+ * reversal (qsort's comparison). */
+int movement_order(const void *a, const void *b);
+
+/* The movements in that order, for writing them. Each pass of the flows
+ * appends movements in the order it read its rows: a few runs already in
+ * order, merged as they are read out rather than sorted (a million
+ * movements, no copy). With more runs than MOVES_MERGE_RUNS, the array is
+ * sorted first. */
+#define MOVES_MERGE_RUNS 16
+struct moves_merge {
+	const struct movement *moves;
+	size_t at[MOVES_MERGE_RUNS], end[MOVES_MERGE_RUNS], nruns;
+};
+void moves_merge_begin(struct moves_merge *g, struct movement *moves, size_t n);
+/* The next movement; NULL after the last. */
+const struct movement *moves_merge_next(struct moves_merge *g);
+
 /* A failed collection; the latest of a policy's gives its reason. */
 struct failure {
 	int32_t day, time; /* business date; seconds in the day, 0 when unknown */

@@ -337,16 +337,6 @@ static int write_outcomes(struct run *r)
 	return rc;
 }
 
-/* By row, a collection before a reversal: the order of the movements
- * table's key, so that they go in at its end. */
-static int movement_order(const void *a, const void *b)
-{
-	const struct movement *x = a, *y = b;
-	if (x->fact_id != y->fact_id)
-		return x->fact_id < y->fact_id ? -1 : 1;
-	return (x->kind > y->kind) - (x->kind < y->kind);
-}
-
 /* What settlements made of voided files is undone by the next one: a
  * collection paid over is taken back, a reversal clawed back is given
  * back (movements of the period). */
@@ -361,20 +351,19 @@ static int take_back_voided(struct run *r)
 }
 
 /* The movements settlement reads: collections and reversals (pending
- * money is not settled), a few thousand to a statement. (Last: the
- * movements are put in the store's order.) */
+ * money is not settled), a few thousand to a statement, in the store's
+ * order. */
 static int write_movements(struct run *r)
 {
-	if (r->m.nmoves > 1)
-		qsort(r->m.moves, r->m.nmoves, sizeof(*r->m.moves), movement_order);
+	struct moves_merge g;
+	moves_merge_begin(&g, r->m.moves, r->m.nmoves);
 	enum { AT_ONCE = 4096 };
 	struct store_movement *batch = malloc(AT_ONCE * sizeof(*batch));
 	char(*dates)[DATE_BUFSZ] = malloc(AT_ONCE * sizeof(*dates));
 	int rc = batch && dates ? store_movements_clear(r->store, r->m.period, r->e)
 				: err_set(r->e, KASI_EIO, "out of memory");
 	size_t n = 0;
-	for (size_t i = 0; i < r->m.nmoves && !rc; i++) {
-		const struct movement *mv = &r->m.moves[i];
+	for (const struct movement *mv; !rc && (mv = moves_merge_next(&g));) {
 		if (mv->kind == MOVE_PENDING)
 			continue;
 		date_format_iso(mv->day, dates[n]);

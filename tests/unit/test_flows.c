@@ -664,6 +664,60 @@ static void test_outcomes_from_movements(void **state)
 	stop();
 }
 
+/* ---- the movements in the store's order ----------------------------------------------- */
+
+/* runs ordered runs of per movements each, their rows interleaved (each
+ * run's between the others'): merged, every movement comes out once, in
+ * order. */
+static void check_merge(size_t runs, size_t per)
+{
+	size_t n = runs * per;
+	struct movement *moves = calloc(n, sizeof(*moves));
+	assert_non_null(moves);
+	for (size_t k = 0; k < runs; k++)
+		for (size_t i = 0; i < per; i++)
+			moves[k * per + i] = (struct movement){
+				.fact_id = (int64_t)(i * runs + (runs - 1 - k)),
+				.kind = k % 2 ? MOVE_REVERSAL : MOVE_COLLECTED,
+				.amount = (int64_t)(k * per + i + 1),
+			};
+	int64_t sum = 0, want = (int64_t)(n * (n + 1) / 2);
+	size_t seen = 0;
+	struct moves_merge g;
+	moves_merge_begin(&g, moves, n);
+	assert_true(g.nruns == (runs <= MOVES_MERGE_RUNS ? runs : 1));
+	const struct movement *prev = NULL, *mv;
+	while ((mv = moves_merge_next(&g))) {
+		if (prev)
+			assert_true(movement_order(prev, mv) < 0);
+		sum += mv->amount;
+		seen++;
+		prev = mv;
+	}
+	assert_int_equal(seen, n);
+	assert_int_equal(sum, want);
+	free(moves);
+}
+
+static void test_movements_merged_in_order(void **state)
+{
+	(void)state;
+	check_merge(0, 0);
+	check_merge(1, 5);
+	check_merge(3, 1000); /* the passes of a run: facts, reversals, instructions */
+	check_merge(MOVES_MERGE_RUNS, 7);
+	check_merge(MOVES_MERGE_RUNS + 1, 7); /* sorted first */
+	/* one run, a collection and a reversal of one row */
+	struct movement two[] = { { .fact_id = 5, .kind = MOVE_COLLECTED },
+				  { .fact_id = 5, .kind = MOVE_REVERSAL } };
+	struct moves_merge g;
+	moves_merge_begin(&g, two, 2);
+	assert_int_equal(g.nruns, 1);
+	assert_ptr_equal(moves_merge_next(&g), &two[0]);
+	assert_ptr_equal(moves_merge_next(&g), &two[1]);
+	assert_null(moves_merge_next(&g));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_payments_kinds),
 		cmocka_unit_test(test_payments_two_sided),
 		cmocka_unit_test(test_outcomes_from_movements),
+		cmocka_unit_test(test_movements_merged_in_order),
 	};
 	return cmocka_run_group_tests(tests, load_schemas, free_schemas);
 }
