@@ -506,6 +506,21 @@ static const char *const scripts[] = {
 	"DROP INDEX facts_counted_once;\n"
 	"CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key)\n"
 	"	WHERE " STORE_COUNTED("") ";\n",
+
+	/* 10: the further keys of rows that do not count. A row stored as a
+	 * repeat keeps its further keys here (fact_keys holds a key once,
+	 * for the row that counts), and a withdrawn row's move here from
+	 * fact_keys: so that a void that makes a repeat count in a withdrawn
+	 * row's place counts its further keys too, and a later row repeating
+	 * one of them is a repeat of it. (Repeats stored before keep none:
+	 * their columns were not kept.) */
+	"CREATE TABLE uncounted_keys (\n"
+	"	fact_id INTEGER NOT NULL,\n"
+	"	channel TEXT NOT NULL,\n"
+	"	key     TEXT NOT NULL,\n"
+	"	value   TEXT NOT NULL,\n"
+	"	PRIMARY KEY (fact_id, key)\n"
+	") WITHOUT ROWID;\n",
 };
 
 static const struct store_index policies_indexes[] = {

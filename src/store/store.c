@@ -1200,6 +1200,9 @@ static const char sql_fact_key_find[] =
 	"SELECT fact_id FROM fact_keys WHERE channel = ?1 AND key = ?2 AND value = ?3";
 static const char sql_fact_key_add[] =
 	"INSERT INTO fact_keys (channel, key, value, fact_id) VALUES (?1, ?2, ?3, ?4)";
+/* A repeat's: kept, counting for nothing until a void makes it count. */
+static const char sql_uncounted_key_add[] =
+	"INSERT INTO uncounted_keys (channel, key, value, fact_id) VALUES (?1, ?2, ?3, ?4)";
 
 /* The counted fact one of f's further keys names (the first that does,
  * its index into *which), or 0. */
@@ -1225,16 +1228,18 @@ static int64_t further_key_counted(struct store *s, const struct store_fact *f, 
 	return found;
 }
 
-/* Record a counted fact's further keys. */
+/* Record a fact's further keys: as keys that count (a counted fact's), or
+ * as uncounted (a repeat's). */
 static int further_keys_add(struct store *s, int64_t file_id, const struct store_fact *f,
-			    struct err *e)
+			    bool counts, struct err *e)
 {
 	int rc = 0;
 	for (size_t k = 0; k < f->nkeys && !rc; k++) {
 		const char *v = f->key_values[k];
 		if (!v || !*v)
 			continue;
-		sqlite3_stmt *st = db_prep(s, sql_fact_key_add, &rc, e);
+		sqlite3_stmt *st =
+			db_prep(s, counts ? sql_fact_key_add : sql_uncounted_key_add, &rc, e);
 		db_bind_text(s, st, &rc, e, 1, f->channel);
 		db_bind_text(s, st, &rc, e, 2, f->key_names[k]);
 		db_bind_text(s, st, &rc, e, 3, v);
@@ -1279,14 +1284,16 @@ static int fact_insert_keyed(struct store *s, const char *one, int64_t file_id,
 	if (by_key && !counted(s, f, f->fact_key, 0, dup, &rc, e) && !rc) {
 		counted(s, f, NULL, by_key, dup, &rc, e);
 		snprintf(dup->key, sizeof(dup->key), "%s", f->key_names[which]);
-		return rc ? rc : insert_duplicate(s, file_id, f, by_key, e);
+		if (!rc)
+			rc = insert_duplicate(s, file_id, f, by_key, e);
+		return rc ? rc : further_keys_add(s, file_id, f, false, e);
 	}
 	if (rc || by_key) /* by its own key: facts_insert_once says so again */
 		memset(dup, 0, sizeof(*dup));
 	if (!rc)
 		rc = facts_insert_once(s, one, file_id, f, 1, dup, e);
-	if (!rc && !dup->duplicate)
-		rc = further_keys_add(s, file_id, f, e);
+	if (!rc)
+		rc = further_keys_add(s, file_id, f, !dup->duplicate, e);
 	return rc;
 }
 

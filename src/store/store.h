@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 9
+#define STORE_VERSION 10
 
 struct store;
 

@@ -78,22 +78,58 @@ static const char sql_void_add[] =
 	"INSERT INTO voids (file_id, voided_at, voided_by, note) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_file_mark[] = "UPDATE files SET voided = :void WHERE file_id = :file";
 /* Its facts, withdrawn (those it held as repeats too, so that the file
- * reads as one); their further keys forgotten. */
+ * reads as one); their further keys no longer count (kept, as
+ * uncounted). */
 static const char sql_facts_withdraw[] =
 	"UPDATE facts SET withdrawn = :void WHERE fact_id BETWEEN :first AND :last";
+static const char sql_fact_keys_uncount[] =
+	"INSERT OR IGNORE INTO uncounted_keys (fact_id, channel, key, value)\n"
+	"SELECT fact_id, channel, key, value FROM fact_keys WHERE fact_id BETWEEN :first AND :last";
 static const char sql_fact_keys_forget[] =
 	"DELETE FROM fact_keys WHERE fact_id BETWEEN :first AND :last";
-/* A row of a later file stored as a repeat of one of its rows takes the
- * withdrawn row's place: the first such, of each (unless its own key is
- * taken by another counted row). */
+/* A row of a later file stored as a repeat of one of its rows (by its key
+ * or a further one) takes the withdrawn row's place: the first such, of
+ * each (unless its own key is taken by another counted row). The void
+ * keeps which took whose place in temp.void_promoted for its other
+ * statements. */
+static const char sql_promoted_table[] = "CREATE TEMP TABLE IF NOT EXISTS void_promoted (\n"
+					 "	original INTEGER PRIMARY KEY,\n"
+					 "	fact_id  INTEGER NOT NULL UNIQUE\n"
+					 ")";
+static const char sql_promoted_clear[] = "DELETE FROM temp.void_promoted";
+static const char sql_promoted_choose[] =
+	"INSERT INTO temp.void_promoted (original, fact_id)\n"
+	"SELECT duplicate_of, min(fact_id) FROM facts\n"
+	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
+	" GROUP BY duplicate_of";
 static const char sql_repeats_promote[] =
 	"UPDATE OR IGNORE facts SET duplicate_of = NULL\n"
-	" WHERE fact_id IN (SELECT min(fact_id) FROM facts\n"
-	"                    WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
-	"                    GROUP BY duplicate_of)";
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)";
+static const char sql_promoted_unchosen[] =
+	"DELETE FROM temp.void_promoted\n"
+	" WHERE (SELECT duplicate_of FROM facts f WHERE f.fact_id = void_promoted.fact_id)\n"
+	"       IS NOT NULL";
+/* Their further keys count now (those no counted row holds). */
+static const char sql_promoted_keys_count[] =
+	"INSERT OR IGNORE INTO fact_keys (channel, key, value, fact_id)\n"
+	"SELECT channel, key, value, fact_id FROM uncounted_keys\n"
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)";
+static const char sql_promoted_keys_counted[] =
+	"DELETE FROM uncounted_keys\n"
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)\n"
+	"   AND EXISTS (SELECT 1 FROM fact_keys k\n"
+	"                WHERE k.channel = uncounted_keys.channel AND k.key = uncounted_keys.key\n"
+	"                  AND k.value = uncounted_keys.value\n"
+	"                  AND k.fact_id = uncounted_keys.fact_id)";
 /* The other repeats of each withdrawn row repeat the row that took its
- * place (so that voiding that one, in turn, counts the next). */
+ * place (so that voiding that one, in turn, counts the next); where a
+ * counted row of the same key was there already, that row. */
 static const char sql_repeats_repoint[] =
+	"UPDATE facts SET duplicate_of =\n"
+	"       (SELECT p.fact_id FROM temp.void_promoted p WHERE p.original = facts.duplicate_of)\n"
+	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
+	"   AND duplicate_of IN (SELECT original FROM temp.void_promoted)";
+static const char sql_repeats_repoint_counted[] =
 	"UPDATE facts SET duplicate_of =\n"
 	"       (SELECT c.fact_id FROM facts v JOIN facts c\n"
 	"            ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
@@ -104,12 +140,8 @@ static const char sql_repeats_repoint[] =
 	"                   ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
 	"                  AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"
 	"                WHERE v.fact_id = facts.duplicate_of)";
-/* The rows that took the place of its rows: counted now, under their keys. */
-#define PROMOTED                                                     \
-	"SELECT c.fact_id FROM facts v JOIN facts c\n"               \
-	"    ON c.channel = v.channel AND c.fact_key = v.fact_key\n" \
-	"   AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"    \
-	" WHERE v.fact_id BETWEEN :first AND :last AND c.fact_id NOT BETWEEN :first AND :last"
+/* The rows that took the place of its rows: counted now. */
+#define PROMOTED "SELECT fact_id FROM temp.void_promoted"
 /* Their periods are the void's to put out of date too. */
 static const char sql_promoted_periods[] =
 	"INSERT OR IGNORE INTO file_periods (period, file_id)\n"
@@ -253,11 +285,19 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	out->void_id = a.void_id;
 	void_run(s, sql_file_mark, &a, &rc, e, "voiding a file");
 	void_run(s, sql_facts_withdraw, &a, &rc, e, "withdrawing a file's facts");
-	void_run(s, sql_fact_keys_forget, &a, &rc, e, "forgetting a file's keys");
+	void_run(s, sql_fact_keys_uncount, &a, &rc, e, "keeping a file's keys");
+	void_run(s, sql_fact_keys_forget, &a, &rc, e, "freeing a file's keys");
+	void_run(s, sql_promoted_table, &a, &rc, e, "choosing the repeats that count");
+	void_run(s, sql_promoted_clear, &a, &rc, e, "choosing the repeats that count");
+	void_run(s, sql_promoted_choose, &a, &rc, e, "choosing the repeats that count");
 	/* (each row it promotes is one repeat that counts now) */
 	out->repeats_counted = void_run(s, sql_repeats_promote, &a, &rc, e,
 					"counting the repeats of a file's facts");
+	void_run(s, sql_promoted_unchosen, &a, &rc, e, "choosing the repeats that count");
+	void_run(s, sql_promoted_keys_count, &a, &rc, e, "counting the repeats' keys");
+	void_run(s, sql_promoted_keys_counted, &a, &rc, e, "counting the repeats' keys");
 	void_run(s, sql_repeats_repoint, &a, &rc, e, "pointing repeats at what counts");
+	void_run(s, sql_repeats_repoint_counted, &a, &rc, e, "pointing repeats at what counts");
 	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
 	out->exceptions_cleared =
 		void_run(s, sql_void_exceptions_clear, &a, &rc, e, "clearing a file's exceptions");
