@@ -3,8 +3,10 @@
  * about (see discrepancy.h).
  */
 #include "core/common.h"
+#include "io/schema.h"
 #include "stage/discrepancy.h"
 #include "stage/match.h"
+#include "store/store.h"
 
 static const struct {
 	const char *code, *severity;
@@ -93,4 +95,52 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 	free(batch);
 	free(numbers);
 	return rc;
+}
+
+const char *discrepancy_repeat(const char *transaction_id, const struct store_duplicate *dup,
+			       char *detail, size_t size)
+{
+	if (*dup->key)
+		snprintf(detail, size,
+			 "transaction %s repeats the %s of transaction %s, applied before "
+			 "from %s row %" PRIu64 ": the same request again",
+			 transaction_id, dup->key, dup->transaction_id, dup->file, dup->row);
+	else
+		snprintf(detail, size, "%s %s was applied before from %s row %" PRIu64,
+			 dup->same_content ? "the same transaction" : "transaction", transaction_id,
+			 dup->file, dup->row);
+	size_t at = strlen(detail);
+	if (!dup->same_content)
+		snprintf(detail + at, size - at, " with different content; the first one counts");
+	return dup->same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE;
+}
+
+/* The policy key a schema's references are. */
+static enum store_policy_key key_of_schema(const struct schema *s)
+{
+	return s->flow.match == POLICY_KEY_CASH_CODE	    ? STORE_KEY_CASH_CODE
+	       : s->flow.match == POLICY_KEY_COLLECTION_REF ? STORE_KEY_COLLECTION_REF
+							    : STORE_KEY_NUMBER;
+}
+
+int discrepancy_reference(struct store *s, const struct schema *schema, const char *channel,
+			  const char *reference, char policy[64], char *shown, const char **out,
+			  struct err *e)
+{
+	enum flow_type flow = schema->flow.type;
+	int col = schema->map[CANON_REFERENCE];
+	int found = 0;
+	*out = reference;
+	if (reference && *reference && flow != FLOW_NONE && flow != FLOW_PAYOUTS) {
+		found = store_policy_for_key(s, key_of_schema(schema), channel, reference, policy,
+					     e);
+		if (found < 0)
+			return found;
+		if (found)
+			*out = policy;
+	}
+	if (!found) /* as the row gives it: masked where its column is personal */
+		*out = schema_shown_value(col >= 0 ? &schema->columns[col] : NULL, reference,
+					  shown);
+	return 0;
 }

@@ -39,6 +39,23 @@ bool discrepancy_of_policy_month(const char *code);
 struct store;
 struct finding;
 struct err;
+struct schema;
+struct store_duplicate;
+
+/* A repeat's discrepancy (a row whose key was counted before): its code,
+ * DUPLICATE_TRANSACTION when its content is the counted row's, else
+ * CONFLICTING_DUPLICATE; its detail into detail (size bytes), naming the
+ * row counted and the key they share. */
+const char *discrepancy_repeat(const char *transaction_id, const struct store_duplicate *dup,
+			       char *detail, size_t size);
+
+/* A row's reference as its discrepancies show it: the number of the
+ * policy it names (by the key its schema matches) into policy, else as
+ * the row gives it, masked where its column is personal (into shown).
+ * *out points at one of them. 0, or a negative status. */
+int discrepancy_reference(struct store *s, const struct schema *schema, const char *channel,
+			  const char *reference, char policy[64], char *shown, const char **out,
+			  struct err *e);
 
 /* Record what reconciling a period found, each with its severity, in the
  * caller's transaction; a finding about a known policy names it by its

@@ -148,13 +148,6 @@ static void note(struct ingest_result *res, const char *code, uint64_t row, cons
 }
 
 /* The store's name for the policy key a schema's references name. */
-static enum store_policy_key store_key(const struct schema *s)
-{
-	return s->flow.match == POLICY_KEY_CASH_CODE	    ? STORE_KEY_CASH_CODE
-	       : s->flow.match == POLICY_KEY_COLLECTION_REF ? STORE_KEY_COLLECTION_REF
-							    : STORE_KEY_NUMBER;
-}
-
 /* Record a discrepancy the row raised: in the store and in the result. Its
  * reference is the policy's number when the row names a known policy. */
 static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, const char *period,
@@ -162,21 +155,11 @@ static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, 
 			      const char *detail)
 {
 	char policy[64], shown[TEXT_RENDER_BUFSZ];
-	const char *reference = f->reference;
-	enum flow_type flow = r->schema->flow.type;
-	int col = r->schema->map[CANON_REFERENCE];
-	int found = 0;
-	if (reference && *reference && flow != FLOW_NONE && flow != FLOW_PAYOUTS) {
-		found = store_policy_for_key(r->store, store_key(r->schema), f->channel, reference,
-					     policy, r->e);
-		if (found < 0)
-			return found;
-		if (found)
-			reference = policy;
-	}
-	if (!found) /* as the row gives it: masked where its column is personal */
-		reference = schema_shown_value(col >= 0 ? &r->schema->columns[col] : NULL,
-					       reference, shown);
+	const char *reference;
+	int rc = discrepancy_reference(r->store, r->schema, f->channel, f->reference, policy, shown,
+				       &reference, r->e);
+	if (rc)
+		return rc;
 	struct store_discrepancy d = {
 		.period = period,
 		.code = code,
@@ -394,28 +377,13 @@ static int after_store(struct ingest_run *r, const struct held *h,
 	const struct store_fact *f = &h->f;
 	char detail[1024];
 	if (dup->duplicate) {
-		if (*dup->key)
-			snprintf(detail, sizeof(detail),
-				 "transaction %s repeats the %s of transaction %s, applied before "
-				 "from %s row %" PRIu64 ": the same request again",
-				 f->transaction_id, dup->key, dup->transaction_id, dup->file,
-				 dup->row);
-		else
-			snprintf(detail, sizeof(detail),
-				 "%s %s was applied before from %s row %" PRIu64,
-				 dup->same_content ? "the same transaction" : "transaction",
-				 f->transaction_id, dup->file, dup->row);
-		if (!dup->same_content)
-			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-				 " with different content; the first one counts");
+		const char *code =
+			discrepancy_repeat(f->transaction_id, dup, detail, sizeof(detail));
 		if (dup->same_content)
 			r->res->duplicates++;
 		else
 			r->res->conflicts++;
-		return record_discrepancy(r, f, h->period,
-					  dup->same_content ? D_DUPLICATE_TRANSACTION
-							    : D_CONFLICTING_DUPLICATE,
-					  NULL, NULL, detail);
+		return record_discrepancy(r, f, h->period, code, NULL, NULL, detail);
 	}
 	r->res->facts++;
 	if (r->schema->flow.type == FLOW_PAYOUTS)
