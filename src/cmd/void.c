@@ -83,6 +83,12 @@ static void print_summary(const struct void_summary *v, const char *by)
 		printf("  %" PRId64 " %s of later files that repeated its rows %s in their place\n",
 		       d->repeats_counted, cmd_plural((uint64_t)d->repeats_counted, "row", "rows"),
 		       d->repeats_counted == 1 ? "counts" : "count");
+	if (d->counted_repeat)
+		printf("  %" PRId64 " %s of later files that counted %s now a repeat of a row "
+		       "that came before %s\n",
+		       d->counted_repeat, cmd_plural((uint64_t)d->counted_repeat, "row", "rows"),
+		       d->counted_repeat == 1 ? "is" : "are",
+		       d->counted_repeat == 1 ? "it" : "them");
 	if (d->exceptions_cleared)
 		printf("  %" PRId64
 		       " %s its ingest raised cleared (kasi exceptions --all keeps them)\n",
@@ -129,6 +135,7 @@ static void print_json(const struct void_summary *v, const char *by, const char 
 	json_int(&j, "collections", d->collections);
 	json_int(&j, "reversals", d->reversals);
 	json_int(&j, "repeats_counted", d->repeats_counted);
+	json_int(&j, "counted_now_repeats", d->counted_repeat);
 	json_int(&j, "exceptions_cleared", d->exceptions_cleared);
 	json_object(&j, "paid_over");
 	json_int(&j, "collections", d->settled_collections);
@@ -208,7 +215,10 @@ static int cmd_void_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	struct err e = { 0 };
 	struct void_summary v;
-	int rc = void_file(ctx->store, &q, &v, &e);
+	int rc = cmd_load_schemas(ctx, &e);
+	q.schemas = ctx->schemas;
+	if (!rc)
+		rc = void_file(ctx->store, &q, &v, &e);
 	if (!rc && json)
 		print_json(&v, q.by, q.note);
 	else if (!rc)

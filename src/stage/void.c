@@ -7,6 +7,7 @@
 
 #include "core/common.h"
 #include "core/text.h"
+#include "stage/discrepancy.h"
 
 /* What the request names: the applied files found, the one to void. */
 struct pick {
@@ -113,6 +114,48 @@ static int reach_periods(struct store *s, const struct pick *p, struct err *e)
 	return rc;
 }
 
+struct raise {
+	struct store *s;
+	const struct schema_set *schemas;
+	struct err *e;
+};
+
+/* A row of another file the void decided again, a repeat now of another
+ * row than before: its discrepancy as ingest would have raised it, had
+ * the voided file never come (the one it had is dropped by the void). */
+static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
+{
+	struct raise *x = ctx;
+	char detail[1024], policy[64], shown[TEXT_RENDER_BUFSZ];
+	const char *code = discrepancy_repeat(r->transaction_id, &r->dup, detail, sizeof(detail));
+	const struct schema *schema =
+		r->schema && x->schemas ? schema_set_find(x->schemas, r->schema) : NULL;
+	const char *reference = r->reference;
+	int rc = 0;
+	if (schema)
+		rc = discrepancy_reference(x->s, schema, r->channel, r->reference, policy, shown,
+					   &reference, x->e);
+	else if (reference) { /* no schema says what it may show: masked */
+		text_render(reference, strlen(reference), true, shown, sizeof(shown));
+		reference = shown;
+	}
+	if (rc)
+		return rc;
+	struct store_discrepancy d = {
+		.period = r->period,
+		.code = code,
+		.severity = discrepancy_severity(code),
+		.channel = r->channel,
+		.file_id = r->file_id,
+		.row = r->row,
+		.reference = reference,
+		.transaction_id = r->transaction_id,
+		.detail = detail,
+		.source = "ingest",
+	};
+	return store_discrepancy_add(x->s, &d, x->e);
+}
+
 static int on_out_of_date(void *ctx, const char *period)
 {
 	struct void_summary *out = ctx;
@@ -135,6 +178,9 @@ int void_file(struct store *s, const struct void_request *q, struct void_summary
 		rc = reach_periods(s, &p, e);
 	if (!rc)
 		rc = store_file_void(s, p.file_id, q->by, q->note, &out->done, e);
+	struct raise x = { s, q->schemas, e };
+	if (!rc)
+		rc = store_each_repeat_decided(s, raise_repeat, &x, e);
 	if (!rc)
 		rc = store_each_reconciled_period_of_file(s, p.file_id, on_out_of_date, out, e);
 	if (!rc) {

@@ -22,12 +22,16 @@
 
 #include "core/dates.h"
 #include "core/err.h"
+#include "io/schema.h"
 #include "store/store.h"
 
 struct void_request {
 	const char *name; /* the applied file's name, or NULL */
 	int64_t file_id;  /* or its id (kasi status, kasi explain), when name is NULL */
 	const char *by, *note;
+	/* the schemas: a repeat decided again raises its discrepancy as
+	 * ingest would (its reference shown by its schema's rules) */
+	const struct schema_set *schemas;
 };
 
 #define VOID_PERIODS_MAX 64

@@ -520,7 +520,26 @@ static const char *const scripts[] = {
 	"	key     TEXT NOT NULL,\n"
 	"	value   TEXT NOT NULL,\n"
 	"	PRIMARY KEY (fact_id, key)\n"
-	") WITHOUT ROWID;\n",
+	") WITHOUT ROWID;\n"
+	/* Repeats stored before kept no further keys, but a row that repeated
+	 * a counted row by a further key holds that row's value of it: when
+	 * that row has one further key, it is the repeat's too. (fact_keys
+	 * read by fact: the void's lookups, and this.) */
+	"CREATE INDEX fact_keys_by_fact ON fact_keys(fact_id);\n"
+	"INSERT OR IGNORE INTO uncounted_keys (fact_id, channel, key, value)\n"
+	"SELECT r.fact_id, k.channel, k.key, k.value\n"
+	"  FROM facts r JOIN facts h ON h.fact_id = r.duplicate_of\n"
+	"  JOIN fact_keys k ON k.fact_id = h.fact_id\n"
+	" WHERE r.duplicate_of IS NOT NULL AND r.fact_key <> h.fact_key\n"
+	"   AND (SELECT count(*) FROM fact_keys o WHERE o.fact_id = h.fact_id) = 1;\n"
+	/* A row that counted, made a repeat by a void (decided again as if
+	 * the voided file had never come: a row before it holds its key
+	 * now): what settlements paid over of it is taken back, as of a
+	 * voided file's rows. */
+	"CREATE TABLE void_repeats (\n"
+	"	fact_id INTEGER PRIMARY KEY,\n"
+	"	void_id INTEGER NOT NULL REFERENCES voids(void_id)\n"
+	");\n",
 };
 
 static const struct store_index policies_indexes[] = {

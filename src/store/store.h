@@ -801,6 +801,7 @@ struct store_void_result {
 	int64_t facts, collections, reversals; /* its rows; the money ones counted */
 	int64_t exceptions_cleared;	       /* those its ingest raised */
 	int64_t repeats_counted; /* rows of later files that repeated its rows, counted now */
+	int64_t counted_repeat;	 /* rows of later files counted, repeats now of rows before them */
 	/* paid over already, and clawed back by nothing: to take back */
 	int64_t settled_collections, settled_collected;
 	/* clawed back already, of collections that still count: to give back */
@@ -813,6 +814,18 @@ struct store_void_result {
  * first (store_file_period_add): with the void they are out of date. */
 int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
 		    struct store_void_result *out, struct err *e);
+/* A row of another file that the last void decided again and that is a
+ * repeat now of another row than before (dup: the row it repeats). */
+struct store_repeat_decided {
+	const char *channel, *schema, *transaction_id, *reference, *period;
+	int64_t file_id;
+	uint64_t row;
+	struct store_duplicate dup;
+};
+/* Each of them, after store_file_void, in its transaction. */
+int store_each_repeat_decided(struct store *s,
+			      int (*fn)(void *ctx, const struct store_repeat_decided *r), void *ctx,
+			      struct err *e);
 /* The reconciled periods the file reaches (file_periods), in order. */
 int store_each_reconciled_period_of_file(struct store *s, int64_t file_id,
 					 int (*fn)(void *ctx, const char *period), void *ctx,

@@ -3,6 +3,7 @@
  * "voids").
  */
 #include "core/common.h"
+#include "core/grow.h"
 #include "store/db.h"
 
 /* An applied file with its rows, and its void when it was voided. */
@@ -87,67 +88,95 @@ static const char sql_fact_keys_uncount[] =
 	"SELECT fact_id, channel, key, value FROM fact_keys WHERE fact_id BETWEEN :first AND :last";
 static const char sql_fact_keys_forget[] =
 	"DELETE FROM fact_keys WHERE fact_id BETWEEN :first AND :last";
-/* A row of a later file stored as a repeat of one of its rows (by its key
- * or a further one) takes the withdrawn row's place: the first such, of
- * each (unless its own key is taken by another counted row). The void
- * keeps which took whose place in temp.void_promoted for its other
- * statements. */
-static const char sql_promoted_table[] = "CREATE TEMP TABLE IF NOT EXISTS void_promoted (\n"
-					 "	original INTEGER PRIMARY KEY,\n"
-					 "	fact_id  INTEGER NOT NULL UNIQUE\n"
-					 ")";
-static const char sql_promoted_clear[] = "DELETE FROM temp.void_promoted";
-static const char sql_promoted_choose[] =
-	"INSERT INTO temp.void_promoted (original, fact_id)\n"
-	"SELECT duplicate_of, min(fact_id) FROM facts\n"
-	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
-	" GROUP BY duplicate_of";
-static const char sql_repeats_promote[] =
-	"UPDATE OR IGNORE facts SET duplicate_of = NULL\n"
-	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)";
-static const char sql_promoted_unchosen[] =
-	"DELETE FROM temp.void_promoted\n"
-	" WHERE (SELECT duplicate_of FROM facts f WHERE f.fact_id = void_promoted.fact_id)\n"
-	"       IS NOT NULL";
-/* Their further keys count now (those no counted row holds). */
-static const char sql_promoted_keys_count[] =
-	"INSERT OR IGNORE INTO fact_keys (channel, key, value, fact_id)\n"
-	"SELECT channel, key, value, fact_id FROM uncounted_keys\n"
-	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)";
-static const char sql_promoted_keys_counted[] =
-	"DELETE FROM uncounted_keys\n"
-	" WHERE fact_id IN (SELECT fact_id FROM temp.void_promoted)\n"
-	"   AND EXISTS (SELECT 1 FROM fact_keys k\n"
-	"                WHERE k.channel = uncounted_keys.channel AND k.key = uncounted_keys.key\n"
-	"                  AND k.value = uncounted_keys.value\n"
-	"                  AND k.fact_id = uncounted_keys.fact_id)";
-/* The other repeats of each withdrawn row repeat the row that took its
- * place (so that voiding that one, in turn, counts the next); where a
- * counted row of the same key was there already, that row. */
-static const char sql_repeats_repoint[] =
-	"UPDATE facts SET duplicate_of =\n"
-	"       (SELECT p.fact_id FROM temp.void_promoted p WHERE p.original = facts.duplicate_of)\n"
-	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
-	"   AND duplicate_of IN (SELECT original FROM temp.void_promoted)";
-static const char sql_repeats_repoint_counted[] =
-	"UPDATE facts SET duplicate_of =\n"
-	"       (SELECT c.fact_id FROM facts v JOIN facts c\n"
-	"            ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
-	"           AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"
-	"         WHERE v.fact_id = facts.duplicate_of)\n"
-	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL\n"
-	"   AND EXISTS (SELECT 1 FROM facts v JOIN facts c\n"
-	"                   ON c.channel = v.channel AND c.fact_key = v.fact_key\n"
-	"                  AND c.duplicate_of IS NULL AND c.withdrawn IS NULL\n"
-	"                WHERE v.fact_id = facts.duplicate_of)";
-/* The rows that took the place of its rows: counted now. */
-#define PROMOTED "SELECT fact_id FROM temp.void_promoted"
+/* The rows of other files whose standing the file decided are decided
+ * again, in the order they came, as ingest would have decided them had
+ * the file never come (tests/e2e/t3014). They are: the repeats of its
+ * rows; a counted row that came after one of those and holds one of its
+ * keys (own or further: it took a key the repeat may take now); and the
+ * repeats of any of them; until no more. Those that counted are first
+ * set aside (their further keys uncounted; duplicate_of pointing at
+ * themselves while they are decided). Then, one by one by fact id: a
+ * repeat of the counted row that holds its own key, else of one that
+ * holds one of its further keys, else counted (its further keys with it).
+ * temp.void_decided keeps each with whether it counted before and after,
+ * for the void's other statements. */
+static const char sql_decided_table[] = "CREATE TEMP TABLE IF NOT EXISTS void_decided (\n"
+					"	fact_id INTEGER PRIMARY KEY,\n"
+					"	counted INTEGER NOT NULL,\n"
+					"	was_of  INTEGER,\n"
+					"	counts  INTEGER,\n"
+					"	now_of  INTEGER\n"
+					")";
+static const char sql_decided_clear[] = "DELETE FROM temp.void_decided";
+static const char sql_decided_seed[] =
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
+	"SELECT fact_id, 0, duplicate_of FROM facts\n"
+	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL";
+/* clang-format off */
+static const char sql_decided_own_key_later[] =
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted)\n"
+	"SELECT c.fact_id, 1 FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
+	"  JOIN facts c ON c.channel = r.channel AND c.fact_key = r.fact_key AND " STORE_COUNTED("c.") "\n"
+	" WHERE c.fact_id > r.fact_id";
+/* clang-format on */
+static const char sql_decided_further_key_later[] =
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted)\n"
+	"SELECT k.fact_id, 1 FROM temp.void_decided d\n"
+	"  JOIN (SELECT fact_id, channel, key, value FROM uncounted_keys\n"
+	"        UNION ALL SELECT fact_id, channel, key, value FROM fact_keys) r\n"
+	"    ON r.fact_id = d.fact_id\n"
+	"  JOIN fact_keys k ON k.channel = r.channel AND k.key = r.key AND k.value = r.value\n"
+	" WHERE k.fact_id > d.fact_id";
+static const char sql_decided_repeats[] =
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
+	"SELECT fact_id, 0, duplicate_of FROM facts\n"
+	" WHERE duplicate_of IN (SELECT fact_id FROM temp.void_decided) AND withdrawn IS NULL";
+static const char sql_decided_keys_aside[] =
+	"INSERT OR IGNORE INTO uncounted_keys (fact_id, channel, key, value)\n"
+	"SELECT fact_id, channel, key, value FROM fact_keys\n"
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_decided WHERE counted = 1)";
+static const char sql_decided_keys_free[] =
+	"DELETE FROM fact_keys\n"
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_decided WHERE counted = 1)";
+static const char sql_decided_aside[] =
+	"UPDATE facts SET duplicate_of = fact_id\n"
+	" WHERE fact_id IN (SELECT fact_id FROM temp.void_decided WHERE counted = 1)";
+static const char sql_decided_each[] =
+	"SELECT d.fact_id, f.channel, f.fact_key FROM temp.void_decided d JOIN facts f USING (fact_id)\n"
+	" ORDER BY d.fact_id";
+/* clang-format off */
+static const char sql_own_key_holder[] =
+	"SELECT fact_id FROM facts WHERE channel = ?1 AND fact_key = ?2 AND " STORE_COUNTED("");
+/* clang-format on */
+static const char sql_further_key_holder[] =
+	"SELECT k.fact_id FROM uncounted_keys u JOIN fact_keys k\n"
+	"    ON k.channel = u.channel AND k.key = u.key AND k.value = u.value\n"
+	" WHERE u.fact_id = ?1 ORDER BY k.fact_id LIMIT 1";
+static const char sql_repeat_of[] = "UPDATE facts SET duplicate_of = ?2 WHERE fact_id = ?1";
+static const char sql_repeat_counts[] = "UPDATE facts SET duplicate_of = NULL WHERE fact_id = ?1";
+static const char sql_repeat_keys_count[] =
+	"INSERT INTO fact_keys (channel, key, value, fact_id)\n"
+	"SELECT channel, key, value, fact_id FROM uncounted_keys WHERE fact_id = ?1";
+static const char sql_repeat_keys_counted[] = "DELETE FROM uncounted_keys WHERE fact_id = ?1";
+static const char sql_decided_mark[] =
+	"UPDATE temp.void_decided SET counts = ?2 IS NULL, now_of = ?2 WHERE fact_id = ?1";
+static const char sql_decided_demoted_keep[] =
+	"INSERT OR IGNORE INTO void_repeats (fact_id, void_id)\n"
+	"SELECT fact_id, :void FROM temp.void_decided WHERE counted = 1 AND counts = 0";
+static const char sql_decided_promoted[] =
+	"SELECT count(*) FROM temp.void_decided WHERE counted = 0 AND counts = 1";
+static const char sql_decided_demoted[] =
+	"SELECT count(*) FROM temp.void_decided WHERE counted = 1 AND counts = 0";
+/* The rows that counted and count no more, or the reverse. */
+#define CHANGED "SELECT fact_id FROM temp.void_decided WHERE counts <> counted"
+/* The rows whose standing changed: counted, or a repeat of another row. */
+#define REDECIDED "SELECT fact_id FROM temp.void_decided WHERE now_of IS NOT was_of"
 /* Their periods are the void's to put out of date too. */
 static const char sql_promoted_periods[] =
 	"INSERT OR IGNORE INTO file_periods (period, file_id)\n"
 	"SELECT DISTINCT substr(d, 1, 7), :file FROM (\n"
-	"  SELECT business_date AS d FROM facts WHERE fact_id IN (" PROMOTED ")\n"
-	"  UNION ALL SELECT cycle_date FROM facts WHERE fact_id IN (" PROMOTED "))\n"
+	"  SELECT business_date AS d FROM facts WHERE fact_id IN (" CHANGED ")\n"
+	"  UNION ALL SELECT cycle_date FROM facts WHERE fact_id IN (" CHANGED "))\n"
 	" WHERE d IS NOT NULL";
 /* The problems ingest raised of its rows, and of the rows that repeated
  * them (a repeat that counts now is none), are of rows that count no
@@ -156,7 +185,7 @@ static const char sql_promoted_periods[] =
 #define DROPPED                                                             \
 	"d.source = 'ingest' AND (d.file_id = :file OR\n"                   \
 	"  (d.code IN ('DUPLICATE_TRANSACTION', 'CONFLICTING_DUPLICATE')\n" \
-	"   AND d.file_id * 4294967296 + d.row IN (" PROMOTED ")))"
+	"   AND d.file_id * 4294967296 + d.row IN (" REDECIDED ")))"
 #define EXCEPTION_KEY                                                                         \
 	"SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n" \
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
@@ -271,6 +300,134 @@ static int void_record(struct store *s, struct void_args *a, const char *by, con
 	return rc;
 }
 
+/* One statement on one fact id (and a second value): its changes, or -1. */
+static int64_t fact_run(struct store *s, const char *sql, int64_t id, const int64_t *other, int *rc,
+			struct err *e, const char *what)
+{
+	sqlite3_stmt *st = db_prep(s, sql, rc, e);
+	db_bind_int(s, st, rc, e, 1, id);
+	if (other)
+		db_bind_int(s, st, rc, e, 2, *other);
+	db_step_done(s, st, rc, e, what);
+	return *rc ? -1 : sqlite3_changes64(s->db);
+}
+
+static int64_t count_of(struct store *s, const char *sql, int *rc, struct err *e)
+{
+	int64_t n = 0;
+	sqlite3_stmt *st = db_prep(s, sql, rc, e);
+	if (db_step_row(s, st, rc, e, "counting the repeats decided"))
+		n = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+/* The counted row that holds the row's own key, else one of its further
+ * keys; 0: none. */
+static int64_t key_holder(struct store *s, int64_t fact_id, const char *channel,
+			  const char *fact_key, int *rc, struct err *e)
+{
+	int64_t holder = 0;
+	sqlite3_stmt *st = db_prep(s, sql_own_key_holder, rc, e);
+	db_bind_text(s, st, rc, e, 1, channel);
+	db_bind_text(s, st, rc, e, 2, fact_key);
+	if (db_step_row(s, st, rc, e, "looking up a key"))
+		holder = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	if (holder || *rc)
+		return holder;
+	st = db_prep(s, sql_further_key_holder, rc, e);
+	db_bind_int(s, st, rc, e, 1, fact_id);
+	if (db_step_row(s, st, rc, e, "looking up a key"))
+		holder = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return holder;
+}
+
+/* Decide one row again, as ingest would. */
+static void decide(struct store *s, int64_t fact_id, const char *channel, const char *fact_key,
+		   int *rc, struct err *e)
+{
+	int64_t holder = key_holder(s, fact_id, channel, fact_key, rc, e);
+	if (*rc)
+		return;
+	if (holder) {
+		fact_run(s, sql_repeat_of, fact_id, &holder, rc, e,
+			 "pointing a repeat at what counts");
+	} else {
+		fact_run(s, sql_repeat_counts, fact_id, NULL, rc, e, "counting a repeat");
+		fact_run(s, sql_repeat_keys_count, fact_id, NULL, rc, e,
+			 "counting a repeat's keys");
+		fact_run(s, sql_repeat_keys_counted, fact_id, NULL, rc, e,
+			 "counting a repeat's keys");
+	}
+	sqlite3_stmt *st = db_prep(s, sql_decided_mark, rc, e);
+	db_bind_int(s, st, rc, e, 1, fact_id);
+	if (holder)
+		db_bind_int(s, st, rc, e, 2, holder);
+	db_step_done(s, st, rc, e, "deciding a repeat");
+}
+
+/* The rows to decide again (the growing set, until it grows no more),
+ * set aside. */
+static void decided_gather(struct store *s, const struct void_args *a, int *rc, struct err *e)
+{
+	const char *what = "finding the repeats to decide again";
+	void_run(s, sql_decided_table, a, rc, e, what);
+	void_run(s, sql_decided_clear, a, rc, e, what);
+	void_run(s, sql_decided_seed, a, rc, e, what);
+	for (int64_t grew = 1; grew > 0 && !*rc;) {
+		grew = void_run(s, sql_decided_own_key_later, a, rc, e, what);
+		grew += void_run(s, sql_decided_further_key_later, a, rc, e, what);
+		grew += void_run(s, sql_decided_repeats, a, rc, e, what);
+	}
+	void_run(s, sql_decided_keys_aside, a, rc, e, what);
+	void_run(s, sql_decided_keys_free, a, rc, e, what);
+	void_run(s, sql_decided_aside, a, rc, e, what);
+}
+
+/* The rows to decide, decided in the order they came (each decision
+ * sees those before it). Their ids are read first: deciding changes the
+ * rows the query reads. */
+static void repeats_decide(struct store *s, const struct void_args *a,
+			   struct store_void_result *out, int *rc, struct err *e)
+{
+	struct decided {
+		int64_t fact_id;
+		char *channel, *fact_key;
+	} *rows = NULL;
+	size_t n = 0, cap = 0;
+	decided_gather(s, a, rc, e);
+	sqlite3_stmt *st = *rc ? NULL : db_prep(s, sql_decided_each, rc, e);
+	while (db_step_row(s, st, rc, e, "reading the repeats to decide")) {
+		if (!grow_array((void **)&rows, &cap, n + 1, sizeof(*rows))) {
+			*rc = err_set(e, KASI_EIO, "out of memory");
+			break;
+		}
+		rows[n] = (struct decided){ sqlite3_column_int64(st, 0), strdup(db_col_text(st, 1)),
+					    strdup(db_col_text(st, 2)) };
+		if (!rows[n++].fact_key || !rows[n - 1].channel)
+			*rc = err_set(e, KASI_EIO, "out of memory");
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		if (!*rc)
+			decide(s, rows[i].fact_id, rows[i].channel, rows[i].fact_key, rc, e);
+		free(rows[i].channel);
+		free(rows[i].fact_key);
+	}
+	free(rows);
+	void_run(s, sql_decided_demoted_keep, a, rc, e, "keeping the rows made repeats");
+	if (!*rc) {
+		out->repeats_counted = count_of(s, sql_decided_promoted, rc, e);
+		out->counted_repeat = count_of(s, sql_decided_demoted, rc, e);
+	}
+}
+
 int store_file_void(struct store *s, int64_t file_id, const char *by, const char *note,
 		    struct store_void_result *out, struct err *e)
 {
@@ -287,17 +444,7 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	void_run(s, sql_facts_withdraw, &a, &rc, e, "withdrawing a file's facts");
 	void_run(s, sql_fact_keys_uncount, &a, &rc, e, "keeping a file's keys");
 	void_run(s, sql_fact_keys_forget, &a, &rc, e, "freeing a file's keys");
-	void_run(s, sql_promoted_table, &a, &rc, e, "choosing the repeats that count");
-	void_run(s, sql_promoted_clear, &a, &rc, e, "choosing the repeats that count");
-	void_run(s, sql_promoted_choose, &a, &rc, e, "choosing the repeats that count");
-	/* (each row it promotes is one repeat that counts now) */
-	out->repeats_counted = void_run(s, sql_repeats_promote, &a, &rc, e,
-					"counting the repeats of a file's facts");
-	void_run(s, sql_promoted_unchosen, &a, &rc, e, "choosing the repeats that count");
-	void_run(s, sql_promoted_keys_count, &a, &rc, e, "counting the repeats' keys");
-	void_run(s, sql_promoted_keys_counted, &a, &rc, e, "counting the repeats' keys");
-	void_run(s, sql_repeats_repoint, &a, &rc, e, "pointing repeats at what counts");
-	void_run(s, sql_repeats_repoint_counted, &a, &rc, e, "pointing repeats at what counts");
+	repeats_decide(s, &a, out, &rc, e);
 	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
 	out->exceptions_cleared =
 		void_run(s, sql_void_exceptions_clear, &a, &rc, e, "clearing a file's exceptions");
@@ -328,6 +475,13 @@ static const char sql_void_clawbacks[] =
 	"          JOIN settlement_lines l ON l.fact_id BETWEEN f.file_id * 4294967296\n"
 	"                                                   AND f.file_id * 4294967296 + 4294967295\n"
 	"         WHERE f.voided IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
+	"           AND l.business_date BETWEEN ?2 AND ?3\n"
+	"        UNION ALL\n"
+	"        SELECT l.fact_id, l.policy_id, l.channel, l.business_date,\n"
+	"               " STORE_LEFT_OF("amount", "?1") " AS left\n"
+	"          FROM void_repeats r JOIN facts x ON x.fact_id = r.fact_id\n"
+	"          JOIN settlement_lines l ON l.fact_id = r.fact_id\n"
+	"         WHERE x.duplicate_of IS NOT NULL AND l.kind = 'collection' AND l.original IS NULL\n"
 	"           AND l.business_date BETWEEN ?2 AND ?3) v\n"
 	"  JOIN policies p ON p.policy_id = v.policy_id\n"
 	" WHERE v.left > 0";
@@ -451,6 +605,56 @@ int store_each_withdrawn_fact(struct store *s, int64_t policy_id, const char *fi
 			.note = db_col_text(st, 8),
 		};
 		if ((rc = fn(ctx, &w)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* The rows the last void (store_file_void, in this transaction) decided
+ * again that are repeats now of another row than before: each with the
+ * row it repeats now (the key they share: its own, else a further one). */
+static const char sql_repeats_decided[] =
+	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"
+	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n"
+	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
+	"       o.content_hash = r.content_hash, ol.name, o.row, o.transaction_id,\n"
+	"       CASE WHEN o.fact_key = r.fact_key THEN ''\n"
+	"            ELSE ifnull((SELECT u.key FROM uncounted_keys u JOIN fact_keys k\n"
+	"                             ON k.channel = u.channel AND k.key = u.key\n"
+	"                            AND k.value = u.value AND k.fact_id = o.fact_id\n"
+	"                          WHERE u.fact_id = r.fact_id ORDER BY u.key LIMIT 1), '') END\n"
+	"  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
+	"  JOIN files l ON l.file_id = r.file_id\n"
+	"  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
+	" WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
+
+int store_each_repeat_decided(struct store *s,
+			      int (*fn)(void *ctx, const struct store_repeat_decided *r), void *ctx,
+			      struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_repeats_decided, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading the repeats a void decided")) {
+		int64_t id = sqlite3_column_int64(st, 4);
+		struct store_repeat_decided r = {
+			.channel = db_col_text(st, 0),
+			.schema = db_col_text(st, 1),
+			.transaction_id = db_col_text(st, 2),
+			.reference = db_col_text(st, 3),
+			.file_id = id >> 32,
+			.row = (uint64_t)id & STORE_MAX_ROW,
+			.period = db_col_text(st, 5),
+			.dup = { .duplicate = true,
+				 .same_content = sqlite3_column_int(st, 6) != 0,
+				 .row = (uint64_t)sqlite3_column_int64(st, 8) },
+		};
+		snprintf(r.dup.file, sizeof(r.dup.file), "%s", db_col_text(st, 7));
+		snprintf(r.dup.transaction_id, sizeof(r.dup.transaction_id), "%s",
+			 db_col_text(st, 9));
+		snprintf(r.dup.key, sizeof(r.dup.key), "%s", db_col_text(st, 10));
+		if ((rc = fn(ctx, &r)))
 			break;
 	}
 	if (st)

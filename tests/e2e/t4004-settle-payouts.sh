@@ -93,7 +93,7 @@ sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUM
 	CREATE UNIQUE INDEX files_applied_once ON files(sha256) WHERE outcome = 'applied' AND rows > 0;
 	DROP INDEX facts_counted_once; ALTER TABLE facts DROP COLUMN withdrawn;
 	CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key) WHERE duplicate_of IS NULL;
-	ALTER TABLE periods DROP COLUMN reconciled_through_void; DROP TABLE voids; DROP TABLE uncounted_keys;
+	ALTER TABLE periods DROP COLUMN reconciled_through_void; DROP TABLE voids; DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_keys_by_fact;
 	PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
