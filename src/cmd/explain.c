@@ -188,7 +188,10 @@ static int print_line(void *ctx, const struct store_line_row *l, const char *thr
 	money_format(l->fee, fee);
 	money_format(l->net, net);
 	printf("batch %" PRId64 " through %s, to %s: fee %s, net %s%s\n", l->batch_id, through,
-	       l->provider_code, fee, net, l->voided ? " (a row of a voided file)" : "");
+	       l->provider_code, fee, net,
+	       l->uncounted == 1   ? " (a row of a voided file)"
+	       : l->uncounted == 2 ? " (a row a void made a repeat)"
+				   : "");
 	if (l->settled_as)
 		printf("  %-10s %12s  clawed back as %s, the row that reversed it then\n", "", "",
 		       l->settled_as);

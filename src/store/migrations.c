@@ -521,6 +521,7 @@ static const char *const scripts[] = {
 	"	value   TEXT NOT NULL,\n"
 	"	PRIMARY KEY (fact_id, key)\n"
 	") WITHOUT ROWID;\n"
+	"CREATE INDEX uncounted_keys_by_value ON uncounted_keys(channel, key, value);\n"
 	/* Repeats stored before kept no further keys, but a row that repeated
 	 * a counted row by a further key holds that row's value of it: when
 	 * that row has one further key, it is the repeat's too. (fact_keys

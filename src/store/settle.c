@@ -887,6 +887,18 @@ static const char sql_policy_lines[] =
 	" WHERE l.policy_id = ?1 AND substr(l.business_date, 1, 7) = ?2\n"
 	"   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.period = ?2\n"
 	"                      AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
+	/* and of its rows a void made repeats (their file not voided) */
+	"UNION ALL\n"
+	"SELECT l.batch_id, l.fact_id, l.amount, l.fee, l.net, v.provider_code, y.policy_number,\n"
+	"       l.channel, f.transaction_id, l.business_date, l.kind, b.through, NULL, 2\n"
+	"  FROM void_repeats w JOIN facts f ON f.fact_id = w.fact_id AND f.withdrawn IS NULL\n"
+	"  JOIN settlement_lines l ON l.fact_id = w.fact_id\n"
+	"  JOIN policies y ON y.policy_id = l.policy_id\n"
+	"  JOIN settlement_batches b ON b.batch_id = l.batch_id\n"
+	"  JOIN providers v ON v.provider_id = b.provider_id\n"
+	" WHERE l.policy_id = ?1 AND substr(l.business_date, 1, 7) = ?2\n"
+	"   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.period = ?2\n"
+	"                      AND m.fact_id = l.fact_id AND m.kind = l.kind)\n"
 	" ORDER BY 10, 2, 11";
 /* clang-format on */
 
@@ -937,7 +949,7 @@ int store_each_policy_line(struct store *s, int64_t policy_id, const char *perio
 		struct store_line_row l;
 		line_row(st, &l);
 		l.settled_as = db_col_text(st, 12);
-		l.voided = sqlite3_column_int(st, 13) != 0;
+		l.uncounted = sqlite3_column_int(st, 13);
 		if ((rc = fn(ctx, &l, db_col_text(st, 11))))
 			break;
 	}

@@ -752,7 +752,7 @@ struct store_line_row {
 	/* a reversal settled as another row's line (the original it
 	 * reverses was clawed back by that row): that row's id; else NULL */
 	const char *settled_as;
-	bool voided; /* a row of a voided file (explain) */
+	int uncounted; /* 1: a row of a voided file; 2: a row a void made a repeat (explain) */
 };
 
 /* The lines of the batches through that day, by batch, date and row. */
@@ -763,7 +763,8 @@ int store_each_line(struct store *s, const char *through,
  * each with its settlement line when one holds it (batch_id 0 and through
  * NULL: not settled yet; amount negative for a reversal); a reversal
  * whose original another row's line clawed back, with that line; and the
- * lines of its rows of voided files dated in the period (voided). */
+ * lines of its rows dated in the period that count no more: of voided
+ * files, and that a void made repeats (uncounted). */
 int store_each_policy_line(struct store *s, int64_t policy_id, const char *period,
 			   int (*fn)(void *ctx, const struct store_line_row *l,
 				     const char *through),

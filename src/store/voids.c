@@ -91,9 +91,10 @@ static const char sql_fact_keys_forget[] =
 /* The rows of other files whose standing the file decided are decided
  * again, in the order they came, as ingest would have decided them had
  * the file never come (tests/e2e/t3014). They are: the repeats of its
- * rows; a counted row that came after one of those and holds one of its
- * keys (own or further: it took a key the repeat may take now); and the
- * repeats of any of them; until no more. Those that counted are first
+ * rows; a row that came after one of those and holds one of its keys
+ * (own or further: a counted row took a key the repeat may take now; a
+ * repeat of another row may repeat it now); and the repeats of any of
+ * them; until no more. Those that counted are first
  * set aside (their further keys uncounted; duplicate_of pointing at
  * themselves while they are decided). Then, one by one by fact id: a
  * repeat of the counted row that holds its own key, else of one that
@@ -112,13 +113,31 @@ static const char sql_decided_seed[] =
 	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
 	"SELECT fact_id, 0, duplicate_of FROM facts\n"
 	" WHERE duplicate_of BETWEEN :first AND :last AND withdrawn IS NULL";
-/* clang-format off */
+/* The own keys of the rows gathered, each with the first row that holds
+ * it, read against the facts that came after the first of them (the
+ * facts' own index holds counted keys only). */
+static const char sql_own_keys_table[] = "CREATE TEMP TABLE IF NOT EXISTS void_own_keys (\n"
+					 "	channel  TEXT NOT NULL,\n"
+					 "	fact_key TEXT NOT NULL,\n"
+					 "	first_id INTEGER NOT NULL,\n"
+					 "	PRIMARY KEY (channel, fact_key)\n"
+					 ")";
+static const char sql_own_keys_clear[] = "DELETE FROM temp.void_own_keys";
+static const char sql_own_keys_gather[] =
+	"INSERT INTO temp.void_own_keys (channel, fact_key, first_id)\n"
+	"SELECT f.channel, f.fact_key, min(f.fact_id) FROM temp.void_decided d\n"
+	"  JOIN facts f ON f.fact_id = d.fact_id GROUP BY f.channel, f.fact_key";
+/* Any row after a gathered row with its own key (a repeat of another row
+ * by a further key, whose own key the gathered row may hold now). */
 static const char sql_decided_own_key_later[] =
-	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted)\n"
-	"SELECT c.fact_id, 1 FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
-	"  JOIN facts c ON c.channel = r.channel AND c.fact_key = r.fact_key AND " STORE_COUNTED("c.") "\n"
-	" WHERE c.fact_id > r.fact_id";
-/* clang-format on */
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
+	"SELECT c.fact_id, c.duplicate_of IS NULL, c.duplicate_of\n"
+	"  FROM facts c CROSS JOIN temp.void_own_keys k\n"
+	" WHERE c.fact_id > (SELECT min(fact_id) FROM temp.void_decided)\n"
+	"   AND k.channel = c.channel AND k.fact_key = c.fact_key AND c.fact_id > k.first_id\n"
+	"   AND c.withdrawn IS NULL";
+/* Any row after a gathered row holding one of its further keys: counted
+ * (it took the key), or a repeat (of another row, by another key). */
 static const char sql_decided_further_key_later[] =
 	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted)\n"
 	"SELECT k.fact_id, 1 FROM temp.void_decided d\n"
@@ -127,6 +146,15 @@ static const char sql_decided_further_key_later[] =
 	"    ON r.fact_id = d.fact_id\n"
 	"  JOIN fact_keys k ON k.channel = r.channel AND k.key = r.key AND k.value = r.value\n"
 	" WHERE k.fact_id > d.fact_id";
+static const char sql_decided_further_key_repeats[] =
+	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
+	"SELECT u.fact_id, 0, f.duplicate_of FROM temp.void_decided d\n"
+	"  JOIN (SELECT fact_id, channel, key, value FROM uncounted_keys\n"
+	"        UNION ALL SELECT fact_id, channel, key, value FROM fact_keys) r\n"
+	"    ON r.fact_id = d.fact_id\n"
+	"  JOIN uncounted_keys u ON u.channel = r.channel AND u.key = r.key AND u.value = r.value\n"
+	"  JOIN facts f ON f.fact_id = u.fact_id\n"
+	" WHERE u.fact_id > d.fact_id AND f.withdrawn IS NULL AND f.duplicate_of IS NOT NULL";
 static const char sql_decided_repeats[] =
 	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
 	"SELECT fact_id, 0, duplicate_of FROM facts\n"
@@ -378,10 +406,14 @@ static void decided_gather(struct store *s, const struct void_args *a, int *rc, 
 	const char *what = "finding the repeats to decide again";
 	void_run(s, sql_decided_table, a, rc, e, what);
 	void_run(s, sql_decided_clear, a, rc, e, what);
+	void_run(s, sql_own_keys_table, a, rc, e, what);
 	void_run(s, sql_decided_seed, a, rc, e, what);
 	for (int64_t grew = 1; grew > 0 && !*rc;) {
+		void_run(s, sql_own_keys_clear, a, rc, e, what);
+		void_run(s, sql_own_keys_gather, a, rc, e, what);
 		grew = void_run(s, sql_decided_own_key_later, a, rc, e, what);
 		grew += void_run(s, sql_decided_further_key_later, a, rc, e, what);
+		grew += void_run(s, sql_decided_further_key_repeats, a, rc, e, what);
 		grew += void_run(s, sql_decided_repeats, a, rc, e, what);
 	}
 	void_run(s, sql_decided_keys_aside, a, rc, e, what);

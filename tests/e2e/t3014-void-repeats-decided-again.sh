@@ -55,6 +55,13 @@ scenario() {
 		"$KASI" --db "$db" report outcomes --period 2026-10 --out "$db.csv" >/dev/null
 	done
 	check "$name: the same outcomes" cmp -s "$a.csv" "$b.csv"
+	check "$name: the same discrepancies (the rows each repeat names)" \
+		test "$(findings "$a")" = "$(findings "$b")"
+}
+findings() { # every discrepancy by its file's name, row and words
+	sql "$1" "SELECT d.code || ' ' || ifnull(l.name, '') || ' ' || ifnull(d.row, '') || ' ' ||
+	            ifnull(d.transaction_id, '') || ' ' || d.detail
+	            FROM discrepancies d LEFT JOIN files l USING (file_id) ORDER BY 1"
 }
 U=44444444-4444-4444-8444-444444444444 W=55555555-5555-4555-8555-555555555555
 Y=66666666-6666-4666-8666-666666666666 X=33333333-3333-4333-8333-333333333333
@@ -68,6 +75,9 @@ scenario "regression: blocked" "05:$(mm MA $U 2026-10-05 TP-1)" \
 	"08:$(mm MA $Y 2026-10-08 TP-1)"
 scenario "regression: two repeats" "05:$(mm MA $U 2026-10-05 TP-1)" \
 	"06:$(mm MB $U 2026-10-06 TP-1);$(mm MA $W 2026-10-06 TP-2)"
+scenario "regression: a repeat by a correlation id whose own id the row made to count holds" \
+	"05:$(mm MV $U 2026-10-05 TP-1)" "06:$(mm MR $U 2026-10-06 TP-1)" \
+	"07:$(mm MP $W 2026-10-07 TP-1)" "08:$(mm MR $W 2026-10-08 TP-1)"
 scenario "a repeat by its own id and by a correlation id, one row" \
 	"05:$(mm MA $U 2026-10-05 TP-1)" "06:$(mm MA $U 2026-10-06 TP-1)"
 check "the void says a row that counted is a repeat now (taken later)" \
@@ -109,4 +119,7 @@ check "regression: the row made a repeat is taken back; over both settlements PR
 "$KASI" --db "$m" settle --through 2026-11-02 >/dev/null
 check "and once: a third settlement pays nothing more" \
 	test "$(sql "$m" "SELECT sum(net) FROM settlement_batches")" = 9750
+KASI_DB=$m kasi explain TP-1 --period 2026-10
+check "regression: explain shows every settled line of TP-1's money (5), the row made a repeat marked" \
+	test "$(grep -c 'batch [0-9]* through' <<<"$out") $(grep -c '(a row a void made a repeat)' <<<"$out")" = "5 2"
 echo "1..$tap_n"
