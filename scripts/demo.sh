@@ -93,6 +93,7 @@ run explain POL-1011 --period 2026-10 | head -25
 
 step "the finance worklist, debit-order health and the summary page"
 run exceptions --period 2026-10 | sed -n '1,20p' # the most money at stake first
+echo "   (the first lines: kasi exceptions --period 2026-10 lists them all)"
 run monitor --period 2026-10 || true # exit 1: a ratio over its limit (a small world)
 run report summary --period 2026-10 --out demo/reports/summary_2026-10.html
 

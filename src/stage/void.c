@@ -15,6 +15,7 @@ struct pick {
 	struct err *e;
 	int64_t file_id, candidates, voided;
 	char name[512], channel[64], ids[256];
+	char which[1024]; /* each candidate: its id, when applied, its rows */
 	bool period_facts;
 	/* the last void found, for "voided already" */
 	char voided_at[32], voided_by[128], note[1024];
@@ -34,6 +35,9 @@ static int on_candidate(void *ctx, const struct store_voidable *f)
 	}
 	size_t at = strlen(p->ids);
 	snprintf(p->ids + at, sizeof(p->ids) - at, "%s%" PRId64, at ? ", " : "", f->file_id);
+	at = strlen(p->which);
+	snprintf(p->which + at, sizeof(p->which) - at, "%s%" PRId64 " applied %s, %" PRId64 " %s",
+		 at ? "; " : "", f->file_id, f->applied_at, f->rows, f->rows == 1 ? "row" : "rows");
 	if (p->candidates++)
 		return 0;
 	p->file_id = f->file_id;
@@ -60,9 +64,10 @@ static int pick_file(struct store *s, struct pick *p)
 		return err_set(p->e, KASI_EDATA, "%s was voided already, at %s by %s: %s", shown,
 			       p->voided_at, text_name(p->voided_by, who), text_name(p->note, why));
 	if (!p->candidates)
-		return err_set(p->e, KASI_ENOINPUT,
-			       "%s: no applied file of that %s (kasi status lists the files)",
-			       shown, q->name ? "name" : "id");
+		return err_set(p->e, KASI_ENOINPUT, "%s: no applied file of that %s (%s)", shown,
+			       q->name ? "name" : "id",
+			       q->name ? "a file is named as it was ingested, without its directory"
+				       : "name the file instead: kasi void NAME");
 	if (q->name && p->voided && p->candidates == 1)
 		return err_set(p->e, KASI_EDATA,
 			       "%s: a file of that name was voided already (at %s by %s), and "
@@ -71,9 +76,9 @@ static int pick_file(struct store *s, struct pick *p)
 			       shown, p->voided_at, text_name(p->voided_by, who), p->ids, p->ids);
 	if (p->candidates > 1)
 		return err_set(p->e, KASI_EDATA,
-			       "%s: %" PRId64 " applied files have that name (ids %s): say which "
-			       "with --file-id",
-			       shown, p->candidates, p->ids);
+			       "%s: %" PRId64 " applied files have that name (ids %s: %s): say "
+			       "which with --file-id",
+			       shown, p->candidates, p->ids, p->which);
 	if (!*p->channel)
 		return err_set(p->e, KASI_EDATA,
 			       "%s is a register, not a channel's file: load a corrected one "

@@ -146,6 +146,7 @@ check "TP-2 stays PAID_PARTIAL 80.00" test "$(outcome TP-2)" = "PAID_PARTIAL 800
 kasi void "$name" --note "which one?"
 expect_status 65 "with two applied files of the name beside the voided one, still not guessed"
 expect_err "2 applied files have that name (ids " "regression: it names the files' ids readably (it said 'file 4, 5 is applied', '--file-id 4, 5')" 
+expect_err "rows): say which with --file-id" "each with when it was applied and its rows"
 kasi status
 expect_out "files: 5 applied (1 voided), 0 rejected" "status counts the voided file apart"
 check "and its file groups leave it out (2 Softy Comp files, 4 rows, of that day)" \
