@@ -136,22 +136,21 @@ static const char sql_decided_own_key_later[] =
 	" WHERE c.fact_id > (SELECT min(fact_id) FROM temp.void_decided)\n"
 	"   AND k.channel = c.channel AND k.fact_key = c.fact_key AND c.fact_id > k.first_id\n"
 	"   AND c.withdrawn IS NULL";
+/* The further keys of the rows gathered, counted or not. */
+#define GATHERED_KEYS                                                               \
+	"  JOIN (SELECT fact_id, channel, key, value FROM uncounted_keys\n"         \
+	"        UNION ALL SELECT fact_id, channel, key, value FROM fact_keys) r\n" \
+	"    ON r.fact_id = d.fact_id\n"
 /* Any row after a gathered row holding one of its further keys: counted
  * (it took the key), or a repeat (of another row, by another key). */
 static const char sql_decided_further_key_later[] =
 	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted)\n"
-	"SELECT k.fact_id, 1 FROM temp.void_decided d\n"
-	"  JOIN (SELECT fact_id, channel, key, value FROM uncounted_keys\n"
-	"        UNION ALL SELECT fact_id, channel, key, value FROM fact_keys) r\n"
-	"    ON r.fact_id = d.fact_id\n"
+	"SELECT k.fact_id, 1 FROM temp.void_decided d\n" GATHERED_KEYS
 	"  JOIN fact_keys k ON k.channel = r.channel AND k.key = r.key AND k.value = r.value\n"
 	" WHERE k.fact_id > d.fact_id";
 static const char sql_decided_further_key_repeats[] =
 	"INSERT OR IGNORE INTO temp.void_decided (fact_id, counted, was_of)\n"
-	"SELECT u.fact_id, 0, f.duplicate_of FROM temp.void_decided d\n"
-	"  JOIN (SELECT fact_id, channel, key, value FROM uncounted_keys\n"
-	"        UNION ALL SELECT fact_id, channel, key, value FROM fact_keys) r\n"
-	"    ON r.fact_id = d.fact_id\n"
+	"SELECT u.fact_id, 0, f.duplicate_of FROM temp.void_decided d\n" GATHERED_KEYS
 	"  JOIN uncounted_keys u ON u.channel = r.channel AND u.key = r.key AND u.value = r.value\n"
 	"  JOIN facts f ON f.fact_id = u.fact_id\n"
 	" WHERE u.fact_id > d.fact_id AND f.withdrawn IS NULL AND f.duplicate_of IS NOT NULL";
@@ -169,17 +168,19 @@ static const char sql_decided_keys_free[] =
 static const char sql_decided_aside[] =
 	"UPDATE facts SET duplicate_of = fact_id\n"
 	" WHERE fact_id IN (SELECT fact_id FROM temp.void_decided WHERE counted = 1)";
-static const char sql_decided_each[] =
-	"SELECT d.fact_id, f.channel, f.fact_key FROM temp.void_decided d JOIN facts f USING (fact_id)\n"
-	" ORDER BY d.fact_id";
+static const char sql_decided_each[] = "SELECT fact_id FROM temp.void_decided ORDER BY fact_id";
+/* The counted row that holds the row's own key, else one of its further
+ * keys; 0: none (it counts). */
 /* clang-format off */
-static const char sql_own_key_holder[] =
-	"SELECT fact_id FROM facts WHERE channel = ?1 AND fact_key = ?2 AND " STORE_COUNTED("");
+static const char sql_key_holder[] =
+	"SELECT coalesce(\n"
+	"  (SELECT c.fact_id FROM facts r JOIN facts c\n"
+	"       ON c.channel = r.channel AND c.fact_key = r.fact_key AND " STORE_COUNTED("c.") "\n"
+	"    WHERE r.fact_id = ?1),\n"
+	"  (SELECT k.fact_id FROM uncounted_keys u JOIN fact_keys k\n"
+	"       ON k.channel = u.channel AND k.key = u.key AND k.value = u.value\n"
+	"    WHERE u.fact_id = ?1 ORDER BY k.fact_id LIMIT 1), 0)";
 /* clang-format on */
-static const char sql_further_key_holder[] =
-	"SELECT k.fact_id FROM uncounted_keys u JOIN fact_keys k\n"
-	"    ON k.channel = u.channel AND k.key = u.key AND k.value = u.value\n"
-	" WHERE u.fact_id = ?1 ORDER BY k.fact_id LIMIT 1";
 static const char sql_repeat_of[] = "UPDATE facts SET duplicate_of = ?2 WHERE fact_id = ?1";
 static const char sql_repeat_counts[] = "UPDATE facts SET duplicate_of = NULL WHERE fact_id = ?1";
 static const char sql_repeat_keys_count[] =
@@ -340,46 +341,26 @@ static int64_t fact_run(struct store *s, const char *sql, int64_t id, const int6
 	return *rc ? -1 : sqlite3_changes64(s->db);
 }
 
-static int64_t count_of(struct store *s, const char *sql, int *rc, struct err *e)
+/* The value of a one-row statement, on one fact id (or none); 0 when it
+ * gives no row. */
+static int64_t value_of(struct store *s, const char *sql, const int64_t *id, int *rc, struct err *e,
+			const char *what)
 {
-	int64_t n = 0;
+	int64_t v = 0;
 	sqlite3_stmt *st = db_prep(s, sql, rc, e);
-	if (db_step_row(s, st, rc, e, "counting the repeats decided"))
-		n = sqlite3_column_int64(st, 0);
+	if (id)
+		db_bind_int(s, st, rc, e, 1, *id);
+	if (db_step_row(s, st, rc, e, what))
+		v = sqlite3_column_int64(st, 0);
 	if (st)
 		sqlite3_reset(st);
-	return n;
-}
-
-/* The counted row that holds the row's own key, else one of its further
- * keys; 0: none. */
-static int64_t key_holder(struct store *s, int64_t fact_id, const char *channel,
-			  const char *fact_key, int *rc, struct err *e)
-{
-	int64_t holder = 0;
-	sqlite3_stmt *st = db_prep(s, sql_own_key_holder, rc, e);
-	db_bind_text(s, st, rc, e, 1, channel);
-	db_bind_text(s, st, rc, e, 2, fact_key);
-	if (db_step_row(s, st, rc, e, "looking up a key"))
-		holder = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	if (holder || *rc)
-		return holder;
-	st = db_prep(s, sql_further_key_holder, rc, e);
-	db_bind_int(s, st, rc, e, 1, fact_id);
-	if (db_step_row(s, st, rc, e, "looking up a key"))
-		holder = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return holder;
+	return v;
 }
 
 /* Decide one row again, as ingest would. */
-static void decide(struct store *s, int64_t fact_id, const char *channel, const char *fact_key,
-		   int *rc, struct err *e)
+static void decide(struct store *s, int64_t fact_id, int *rc, struct err *e)
 {
-	int64_t holder = key_holder(s, fact_id, channel, fact_key, rc, e);
+	int64_t holder = value_of(s, sql_key_holder, &fact_id, rc, e, "looking up a key");
 	if (*rc)
 		return;
 	if (holder) {
@@ -392,11 +373,7 @@ static void decide(struct store *s, int64_t fact_id, const char *channel, const 
 		fact_run(s, sql_repeat_keys_counted, fact_id, NULL, rc, e,
 			 "counting a repeat's keys");
 	}
-	sqlite3_stmt *st = db_prep(s, sql_decided_mark, rc, e);
-	db_bind_int(s, st, rc, e, 1, fact_id);
-	if (holder)
-		db_bind_int(s, st, rc, e, 2, holder);
-	db_step_done(s, st, rc, e, "deciding a repeat");
+	fact_run(s, sql_decided_mark, fact_id, holder ? &holder : NULL, rc, e, "deciding a repeat");
 }
 
 /* The rows to decide again (the growing set, until it grows no more),
@@ -427,36 +404,28 @@ static void decided_gather(struct store *s, const struct void_args *a, int *rc, 
 static void repeats_decide(struct store *s, const struct void_args *a,
 			   struct store_void_result *out, int *rc, struct err *e)
 {
-	struct decided {
-		int64_t fact_id;
-		char *channel, *fact_key;
-	} *rows = NULL;
+	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	decided_gather(s, a, rc, e);
 	sqlite3_stmt *st = *rc ? NULL : db_prep(s, sql_decided_each, rc, e);
 	while (db_step_row(s, st, rc, e, "reading the repeats to decide")) {
-		if (!grow_array((void **)&rows, &cap, n + 1, sizeof(*rows))) {
+		if (!grow_array((void **)&ids, &cap, n + 1, sizeof(*ids))) {
 			*rc = err_set(e, KASI_EIO, "out of memory");
 			break;
 		}
-		rows[n] = (struct decided){ sqlite3_column_int64(st, 0), strdup(db_col_text(st, 1)),
-					    strdup(db_col_text(st, 2)) };
-		if (!rows[n++].fact_key || !rows[n - 1].channel)
-			*rc = err_set(e, KASI_EIO, "out of memory");
+		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	if (st)
 		sqlite3_reset(st);
-	for (size_t i = 0; i < n; i++) {
-		if (!*rc)
-			decide(s, rows[i].fact_id, rows[i].channel, rows[i].fact_key, rc, e);
-		free(rows[i].channel);
-		free(rows[i].fact_key);
-	}
-	free(rows);
+	for (size_t i = 0; i < n && !*rc; i++)
+		decide(s, ids[i], rc, e);
+	free(ids);
 	void_run(s, sql_decided_demoted_keep, a, rc, e, "keeping the rows made repeats");
 	if (!*rc) {
-		out->repeats_counted = count_of(s, sql_decided_promoted, rc, e);
-		out->counted_repeat = count_of(s, sql_decided_demoted, rc, e);
+		out->repeats_counted = value_of(s, sql_decided_promoted, NULL, rc, e,
+						"counting the repeats decided");
+		out->counted_repeat = value_of(s, sql_decided_demoted, NULL, rc, e,
+					       "counting the repeats decided");
 	}
 }
 
