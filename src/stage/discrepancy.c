@@ -54,22 +54,10 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 			  struct err *e)
 {
 	struct store_discrepancy *batch = malloc(WRITTEN_AT_ONCE * sizeof(*batch));
-	char(*numbers)[64] = malloc(WRITTEN_AT_ONCE * sizeof(*numbers));
-	int rc = batch && numbers ? 0 : err_set(e, KASI_EIO, "out of memory");
+	int rc = batch ? 0 : err_set(e, KASI_EIO, "out of memory");
 	size_t k = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct finding *d = &f[i];
-		char *number = numbers[k];
-		const char *reference = d->reference;
-		if (d->policy_id) {
-			int found = store_policy_find_number(s, d->policy_id, number, e);
-			if (found < 0) {
-				rc = found;
-				break;
-			}
-			if (found)
-				reference = number;
-		}
 		batch[k++] = (struct store_discrepancy){
 			.period = period,
 			.code = d->code,
@@ -77,13 +65,14 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 			.channel = d->channel,
 			.file_id = d->file_id,
 			.row = d->row,
-			.reference = reference,
+			.reference = d->reference,
 			.transaction_id = d->txn,
 			.expected = d->expected,
 			.actual = d->actual,
 			.detail = d->detail ? d->detail : "",
 			.source = "reconcile",
-			.subject = discrepancy_of_policy_month(d->code) ? reference : NULL,
+			.policy_id = d->policy_id,
+			.subject_is_reference = discrepancy_of_policy_month(d->code),
 		};
 		if (k == WRITTEN_AT_ONCE) {
 			rc = store_discrepancies_add(s, batch, k, e);
@@ -93,7 +82,6 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 	if (!rc)
 		rc = store_discrepancies_add(s, batch, k, e);
 	free(batch);
-	free(numbers);
 	return rc;
 }
 

@@ -103,6 +103,48 @@ static void line_column(sqlite3_context *ctx, const void *row, int col)
 	}
 }
 
+/* A text kept as given: "" is a value (a detail may be empty), NULL none. */
+static void result_text_kept(sqlite3_context *ctx, const char *s)
+{
+	if (s)
+		sqlite3_result_text(ctx, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_result_null(ctx);
+}
+
+static void discrepancy_column(sqlite3_context *ctx, const void *row, int col)
+{
+	const struct store_discrepancy *d = row;
+	switch (col) {
+	case 0: result_text_kept(ctx, d->period); break;
+	case 1: result_text_kept(ctx, d->code); break;
+	case 2: result_text_kept(ctx, d->severity); break;
+	case 3: result_text(ctx, d->channel); break;
+	case 4:
+		if (d->file_id)
+			sqlite3_result_int64(ctx, d->file_id);
+		else
+			sqlite3_result_null(ctx);
+		break;
+	case 5:
+		if (d->row)
+			sqlite3_result_int64(ctx, (int64_t)d->row);
+		else
+			sqlite3_result_null(ctx);
+		break;
+	case 6: result_text(ctx, d->reference); break;
+	case 7: result_text(ctx, d->transaction_id); break;
+	case 8: result_text(ctx, d->expected); break;
+	case 9: result_text(ctx, d->actual); break;
+	case 10: result_text_kept(ctx, d->detail ? d->detail : ""); break;
+	case 11: result_text_kept(ctx, d->source); break;
+	case 12: result_text(ctx, d->subject); break;
+	case 13: sqlite3_result_int64(ctx, d->policy_id); break;
+	case 14: sqlite3_result_int(ctx, d->subject_is_reference); break;
+	default: sqlite3_result_null(ctx); break;
+	}
+}
+
 static const struct array_shape shapes[] = {
 	{ "kasi_outcomes",
 	  "CREATE TABLE x(policy_id, status, expected, collected, shortfall, pending, reason,"
@@ -116,6 +158,11 @@ static const struct array_shape shapes[] = {
 	  "CREATE TABLE x(fact_id, kind, batch_id, policy_id, channel, business_date, amount, fee,"
 	  " net, original, array HIDDEN)",
 	  STORE_LINE_ARRAY, 10, sizeof(struct store_settlement_line), line_column },
+	{ "kasi_discrepancies",
+	  "CREATE TABLE x(period, code, severity, channel, file_id, row, reference,"
+	  " transaction_id, expected, actual, detail, source, subject, policy_id,"
+	  " subject_is_reference, array HIDDEN)",
+	  STORE_DISCREPANCY_ARRAY, 15, sizeof(struct store_discrepancy), discrepancy_column },
 };
 
 /* ---- the virtual table ----------------------------------------------------------- */

@@ -109,11 +109,13 @@ int db_exceptions_clear(struct store *s, const char *period, struct err *e);
 /* The array-as-table functions of arrays.c, on this connection. */
 int db_register_arrays(struct store *s, struct err *e);
 
-/* What kasi_outcomes(?), kasi_movements(?) and kasi_lines(?) read: an
- * array bound with sqlite3_bind_pointer() under its type's name. */
-#define STORE_OUTCOME_ARRAY  "kasi-outcome-array"
-#define STORE_MOVEMENT_ARRAY "kasi-movement-array"
-#define STORE_LINE_ARRAY     "kasi-line-array"
+/* What kasi_outcomes(?), kasi_movements(?), kasi_lines(?) and
+ * kasi_discrepancies(?) read: an array bound with sqlite3_bind_pointer()
+ * under its type's name. */
+#define STORE_OUTCOME_ARRAY	"kasi-outcome-array"
+#define STORE_MOVEMENT_ARRAY	"kasi-movement-array"
+#define STORE_LINE_ARRAY	"kasi-line-array"
+#define STORE_DISCREPANCY_ARRAY "kasi-discrepancy-array"
 struct store_array {
 	const void *rows;
 	size_t n;

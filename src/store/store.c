@@ -1339,46 +1339,29 @@ int store_facts_insert(struct store *s, int64_t file_id, const struct store_fact
 
 /* ---- discrepancies -------------------------------------------------------- */
 
-static const char sql_discrepancy_insert[] =
+/* A batch of discrepancies in one statement (arrays.c). Those of a
+ * policy name it by its number, read here by its key: a night's hundred
+ * thousand findings are not a lookup each from C. */
+static const char sql_discrepancies_insert[] =
 	"INSERT INTO discrepancies (period, code, severity, channel, file_id, row, reference,\n"
 	"                           transaction_id, expected, actual, detail, source, subject)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-
-static int insert_discrepancy(struct store *s, const struct store_discrepancy *d, struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_discrepancy_insert, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, d->period);
-	db_bind_text(s, st, &rc, e, 2, d->code);
-	db_bind_text(s, st, &rc, e, 3, d->severity);
-	db_bind_opt_text(s, st, &rc, e, 4, d->channel);
-	if (d->file_id)
-		db_bind_int(s, st, &rc, e, 5, d->file_id);
-	if (d->row)
-		db_bind_int(s, st, &rc, e, 6, (int64_t)d->row);
-	db_bind_opt_text(s, st, &rc, e, 7, d->reference);
-	db_bind_opt_text(s, st, &rc, e, 8, d->transaction_id);
-	db_bind_opt_text(s, st, &rc, e, 9, d->expected);
-	db_bind_opt_text(s, st, &rc, e, 10, d->actual);
-	db_bind_text(s, st, &rc, e, 11, d->detail);
-	db_bind_text(s, st, &rc, e, 12, d->source);
-	db_bind_opt_text(s, st, &rc, e, 13, d->subject);
-	db_step_done(s, st, &rc, e, "recording a discrepancy");
-	return rc;
-}
+	"SELECT period, code, severity, channel, file_id, row, ref, transaction_id, expected,\n"
+	"       actual, detail, source, CASE WHEN subject_is_reference THEN ref ELSE subject END\n"
+	"  FROM (SELECT a.*, coalesce((SELECT p.policy_number FROM policies p\n"
+	"                               WHERE p.policy_id = a.policy_id), a.reference) AS ref\n"
+	"          FROM kasi_discrepancies(?1) a)";
 
 int store_discrepancies_add(struct store *s, const struct store_discrepancy *d, size_t n,
 			    struct err *e)
 {
 	int rc = 0;
-	int64_t first = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		rc = insert_discrepancy(s, &d[i], e);
-		if (!rc && i == 0)
-			first = sqlite3_last_insert_rowid(s->db);
-	}
-	/* Ids grow within the transaction: the rows just written are one range. */
-	return rc || !n ? rc : db_exceptions_seen(s, first, sqlite3_last_insert_rowid(s->db), e);
+	if (!n)
+		return 0;
+	sqlite3_stmt *st = db_prep(s, sql_discrepancies_insert, &rc, e);
+	db_insert_array(s, st, 1, STORE_DISCREPANCY_ARRAY, d, n, &rc, e, "recording discrepancies");
+	/* Ids grow within the statement: the rows just written are one range. */
+	int64_t last = sqlite3_last_insert_rowid(s->db);
+	return rc ? rc : db_exceptions_seen(s, last - (int64_t)n + 1, last, e);
 }
 
 int store_discrepancy_add(struct store *s, const struct store_discrepancy *d, struct err *e)

@@ -276,6 +276,11 @@ struct store_discrepancy {
 	/* What makes it the exception it is, beside its period, code and
 	 * channel; NULL: its transaction id, else reference, else file. */
 	const char *subject;
+	/* The policy it is of (0: none): its reference is then the policy's
+	 * number, read by the statement that records it; and with
+	 * subject_is_reference, so is its subject. */
+	int64_t policy_id;
+	bool subject_is_reference;
 };
 
 /* Record discrepancies, each seen as its exception (made, or seen again),
