@@ -294,9 +294,9 @@ static void trace_rule(struct run *r, uint32_t pol, enum outcome_status st,
 		      o->raw_reason ? o->raw_reason : "", o->raw_reason ? ")" : "");
 }
 
-static int flush(struct run *r, struct store_outcome *batch, size_t n)
+static int flush(struct run *r, struct store_rewrite *w, struct store_outcome *batch, size_t n)
 {
-	return n && r->opts->write ? store_outcomes_add(r->store, r->m.period, batch, n, r->e) : 0;
+	return r->opts->write ? store_rewrite_put(r->store, w, batch, n, r->e) : 0;
 }
 
 static int write_outcomes(struct run *r)
@@ -306,6 +306,8 @@ static int write_outcomes(struct run *r)
 	struct store_outcome *batch = malloc(STORE_OUTCOMES_AT_ONCE * sizeof(*batch));
 	if (!batch)
 		return err_set(r->e, KASI_EIO, "out of memory");
+	struct store_rewrite w;
+	store_rewrite_begin(&w, STORE_REWRITE_OUTCOMES, r->m.period);
 	size_t n = 0;
 	for (size_t i = 0; i < r->m.npolicies && !rc; i++) {
 		if (!r->m.policies[i].scheduled)
@@ -323,12 +325,15 @@ static int write_outcomes(struct run *r)
 		if (matcher_traced(&r->m, (uint32_t)i))
 			trace_rule(r, (uint32_t)i, st, o);
 		if (n == STORE_OUTCOMES_AT_ONCE) {
-			rc = flush(r, batch, n);
+			rc = flush(r, &w, batch, n);
 			n = 0;
 		}
 	}
 	if (!rc)
-		rc = flush(r, batch, n);
+		rc = flush(r, &w, batch, n);
+	if (!rc && r->opts->write)
+		rc = store_rewrite_end(r->store, &w, r->e);
+	store_rewrite_release(&w);
 	free(batch);
 	if (!rc && totals_overflow)
 		rc = err_set(r->e, KASI_EDATA,
@@ -360,8 +365,9 @@ static int write_movements(struct run *r)
 	enum { AT_ONCE = 4096 };
 	struct store_movement *batch = malloc(AT_ONCE * sizeof(*batch));
 	char(*dates)[DATE_BUFSZ] = malloc(AT_ONCE * sizeof(*dates));
-	int rc = batch && dates ? store_movements_clear(r->store, r->m.period, r->e)
-				: err_set(r->e, KASI_EIO, "out of memory");
+	int rc = batch && dates ? 0 : err_set(r->e, KASI_EIO, "out of memory");
+	struct store_rewrite w;
+	store_rewrite_begin(&w, STORE_REWRITE_MOVEMENTS, r->m.period);
 	size_t n = 0;
 	for (const struct movement *mv; !rc && (mv = moves_merge_next(&g));) {
 		if (mv->kind == MOVE_PENDING)
@@ -378,12 +384,18 @@ static int write_movements(struct run *r)
 			.business_date = dates[n],
 		};
 		if (++n == AT_ONCE) {
-			rc = store_movements_add(r->store, r->m.period, batch, n, r->e);
+			rc = store_rewrite_put(r->store, &w, batch, n, r->e);
 			n = 0;
 		}
 	}
 	if (!rc)
-		rc = store_movements_add(r->store, r->m.period, batch, n, r->e);
+		rc = store_rewrite_put(r->store, &w, batch, n, r->e);
+	if (!rc)
+		rc = store_rewrite_end(r->store, &w, r->e);
+	/* Movements to settle, perhaps: settlement reads the period again. */
+	if (!rc && w.rows)
+		rc = store_period_unsettled(r->store, r->m.period, r->e);
+	store_rewrite_release(&w);
 	free(batch);
 	free(dates);
 	return rc ? rc : take_back_voided(r);

@@ -656,39 +656,17 @@ int store_policy_find_number(struct store *s, int64_t policy_id, char out[64], s
 
 /* ---- what reconciliation writes ---------------------------------------------- */
 
-static const char sql_outcomes_clear[] = "DELETE FROM outcomes WHERE period = ?1";
 static const char sql_discrepancies_clear[] =
 	"DELETE FROM discrepancies WHERE period = ?1 AND source = 'reconcile'";
 
 int store_reconcile_clear(struct store *s, const char *period, struct err *e)
 {
 	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_outcomes_clear, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	db_step_done(s, st, &rc, e, "clearing outcomes");
-	st = db_prep(s, sql_discrepancies_clear, &rc, e);
+	sqlite3_stmt *st = db_prep(s, sql_discrepancies_clear, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
 	db_step_done(s, st, &rc, e, "clearing discrepancies");
 	/* Cleared unless what is recorded next finds them again. */
 	return rc ? rc : db_exceptions_clear(s, period, e);
-}
-
-/* Outcomes go in through kasi_outcomes(?) (arrays.c): one statement for
- * thousands, no parameter bound a row. */
-static const char sql_outcomes_add[] =
-	"INSERT INTO outcomes (period, policy_id, status, expected, collected, shortfall,\n"
-	"                      pending, reason, raw_reason)\n"
-	"SELECT ?1, policy_id, status, expected, collected, shortfall, pending, reason,\n"
-	"       raw_reason\n"
-	"  FROM kasi_outcomes(?2)";
-
-int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
-		       struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_outcomes_add, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	return db_insert_array(s, st, 2, STORE_OUTCOME_ARRAY, o, n, &rc, e, "recording outcomes");
 }
 
 static const char sql_period_reconciled[] =

@@ -15,42 +15,12 @@
 
 /* ---- movements ------------------------------------------------------------ */
 
-static const char sql_movements_clear[] = "DELETE FROM movements WHERE period = ?1";
-static const char sql_movements_add[] =
-	"INSERT INTO movements (period, fact_id, kind, policy_id, product_id, channel,\n"
-	"                       business_date, amount, original)\n"
-	"SELECT ?1, fact_id, kind, policy_id, product_id, channel, business_date, amount, original\n"
-	"  FROM kasi_movements(?2)";
 static const char sql_period_unsettled[] = "UPDATE periods SET unsettled = 1 WHERE period = ?1";
-
-int store_movements_clear(struct store *s, const char *period, struct err *e)
-{
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_movements_clear, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	db_step_done(s, st, &rc, e, "clearing movements");
-	return rc;
-}
 
 int store_period_unsettled(struct store *s, const char *period, struct err *e)
 {
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_period_unsettled, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	db_step_done(s, st, &rc, e, "marking a period unsettled");
-	return rc;
-}
-
-int store_movements_add(struct store *s, const char *period, const struct store_movement *m,
-			size_t n, struct err *e)
-{
-	int rc = 0;
-	if (!n)
-		return 0;
-	sqlite3_stmt *st = db_prep(s, sql_movements_add, &rc, e);
-	db_bind_text(s, st, &rc, e, 1, period);
-	db_insert_array(s, st, 2, STORE_MOVEMENT_ARRAY, m, n, &rc, e, "recording movements");
-	st = db_prep(s, sql_period_unsettled, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, period);
 	db_step_done(s, st, &rc, e, "marking a period unsettled");
 	return rc;

@@ -570,13 +570,40 @@ struct store_outcome {
 	const char *reason, *raw_reason;
 };
 
-/* Forget the period's outcomes and the discrepancies reconciliation found
- * (those ingest recorded stay), in the caller's transaction. */
+/* Forget the discrepancies reconciliation found in the period (those
+ * ingest recorded stay), in the caller's transaction. */
 int store_reconcile_clear(struct store *s, const char *period, struct err *e);
-/* Record n outcomes (one statement: best a few thousand at a time). */
+/* Outcomes go in a few thousand at a time (store_rewrite_put). */
 #define STORE_OUTCOMES_AT_ONCE 4096
-int store_outcomes_add(struct store *s, const char *period, const struct store_outcome *o, size_t n,
-		       struct err *e);
+
+/* A period's outcomes, or movements, written again (rewrite.c): the new
+ * rows, in key order (outcomes by policy id; movements by fact id, a
+ * collection before a reversal), any number of puts, then end. What was
+ * stored is kept where a new row is the same, replaced where it changed,
+ * and deleted where no new row has its key: at the end the period holds
+ * exactly the rows put. In the caller's transaction. */
+enum store_rewrite_table { STORE_REWRITE_OUTCOMES, STORE_REWRITE_MOVEMENTS };
+struct store_rewrite {
+	const struct rewrite_shape *shape;
+	const char *period;
+	struct rewrite_key {
+		int64_t id;
+		char kind[16];
+	} after;       /* the last key put */
+	void *changed; /* a batch's changed rows */
+	size_t changed_cap;
+	struct rewrite_key *gone; /* a batch's stored keys no row has */
+	size_t gone_cap;
+	int64_t rows, written, deleted; /* put; of them written; stored rows deleted */
+};
+void store_rewrite_begin(struct store_rewrite *w, enum store_rewrite_table table,
+			 const char *period);
+/* rows: struct store_outcome or struct store_movement, as the table. */
+int store_rewrite_put(struct store *s, struct store_rewrite *w, const void *rows, size_t n,
+		      struct err *e);
+int store_rewrite_end(struct store *s, struct store_rewrite *w, struct err *e);
+/* Let go of a rewrite not ended (after a failure). */
+void store_rewrite_release(struct store_rewrite *w);
 /* Record the period as reconciled now, through the files applied so far. */
 int store_period_reconciled(struct store *s, const char *period, struct err *e);
 /* The period's discrepancies, from ingest and reconciliation; or only
@@ -596,13 +623,9 @@ struct store_movement {
 	const char *channel, *business_date;
 };
 
-/* Forget the period's movements, then record its new ones (any number of
- * calls, best thousands at a time), in the caller's transaction (the one
- * that writes its outcomes); a period given movements is marked as holding
- * some that may be unsettled. */
-int store_movements_clear(struct store *s, const char *period, struct err *e);
-int store_movements_add(struct store *s, const char *period, const struct store_movement *m,
-			size_t n, struct err *e);
+/* A period's movements are written by store_rewrite_*, in the
+ * transaction that writes its outcomes; a period given movements is then
+ * marked as holding some that may be unsettled (store_period_unsettled). */
 
 /* A movement no settlement line holds yet, dated through the day asked,
  * with what settling it needs. */
@@ -716,7 +739,8 @@ int store_payout_confirm(struct store *s, const char *reference, const char *sta
 /* Clear the unsettled mark of periods whose every movement is settled,
  * once every movement through `through` is. */
 int store_periods_settled(struct store *s, const char *through, struct err *e);
-/* Mark a period as holding movements that may be unsettled (one held back). */
+/* Mark a period as holding movements that may be unsettled (one held
+ * back; or given movements by reconciliation). */
 int store_period_unsettled(struct store *s, const char *period, struct err *e);
 
 /* The money invariant of a provider's batches: Σ (collected - reversed -
