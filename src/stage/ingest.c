@@ -763,7 +763,17 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 	res->dated = r.dated;
 	res->file_date = r.file_date;
 	char detail[1200];
-	if (res->v.nerrors) {
+	/* Identity is the content, whatever the name: content applied before
+	 * is a duplicate even where this name makes its rows invalid (a day's
+	 * file sent again under the next day's name). */
+	int found = res->v.rows && res->v.have_sha256
+			    ? store_file_applied(s, res->v.sha256, &res->previous, e)
+			    : 0;
+	if (found < 0) {
+		rc = found;
+		goto out;
+	}
+	if (res->v.nerrors && !found) {
 		store_rollback(s);
 		in_tx = false;
 		res->outcome = INGEST_REJECTED;
@@ -772,11 +782,6 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		snprintf(detail, sizeof(detail), "%" PRIu64 " validation error%s; nothing loaded",
 			 res->v.nerrors, res->v.nerrors == 1 ? "" : "s");
 		rc = record_attempt(&r, path, "rejected", D_FILE_REJECTED, detail);
-		goto out;
-	}
-	int found = res->v.rows ? store_file_applied(s, res->v.sha256, &res->previous, e) : 0;
-	if (found < 0) {
-		rc = found;
 		goto out;
 	}
 	if (found && resuming && !strcmp(res->previous.name, base_name(path))) {

@@ -28,6 +28,19 @@ kasi --db "$db" ingest "$tmp/easypay_recon_20261005.csv.gz"
 expect_status 1 "the same content compressed is the same file"
 check "still nothing changes" test "$(facts)" = "3 67000"
 
+# Regression: the same content under the next day's name was rejected
+# (FILE_REJECTED, exit 65: its rows are not of that day) instead of being
+# skipped as the duplicate it is; identity is the content, not the name.
+cp "$f" "$tmp/easypay_recon_20261006.csv"
+before="$(disc DUPLICATE_FILE) $(disc FILE_REJECTED)"
+kasi --db "$db" ingest "$tmp/easypay_recon_20261006.csv"
+expect_status 1 "the same content under another day's name exits 1 ..."
+expect_out "DUPLICATE_FILE: the same content was applied from easypay_recon_20261005.csv" \
+	"... as a DUPLICATE_FILE of the file it repeats"
+check "... recorded as one more, not as a rejected file" \
+	test "$(disc DUPLICATE_FILE) $(disc FILE_REJECTED)" = "$((${before% *} + 1)) ${before#* }"
+check "and nothing changes" test "$(facts)" = "3 67000"
+
 # The same transaction in another file: not counted again.
 mkdir -p "$tmp/d"
 { head -1 "$f"; sed -n 2p "$f"; sed -n 3p "$f" | sed 's/,50.00,/,55.00,/'; } > "$tmp/d/easypay_recon_20261005.csv"
