@@ -126,8 +126,11 @@ static int print_batch(void *ctx, const struct store_batch_row *b)
 		printf("payout %s %s: carried forward into batch %" PRId64 "\n", b->reference,
 		       b->state, b->carried_into);
 	else
-		printf("payout %s %s%s%s\n", b->reference, b->state, b->state_date ? " on " : "",
-		       b->state_date ? b->state_date : "");
+		printf("payout %s %s%s%s%s\n", b->reference, b->state, b->state_date ? " on " : "",
+		       b->state_date ? b->state_date : "",
+		       !strcmp(b->state, "rejected")
+			       ? ": to be carried into the provider's next batch"
+			       : "");
 	return 0;
 }
 

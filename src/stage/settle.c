@@ -405,13 +405,6 @@ static void resolve_reversals(struct run *r)
 	}
 }
 
-/* A provider owed money by its payouts: a payee, with or without lines. */
-static int on_owed(void *ctx, int64_t provider_id)
-{
-	uint16_t ignored;
-	return payee_of(ctx, provider_id, &ignored);
-}
-
 static int read_movements(struct run *r)
 {
 	int rc = store_each_unsettled_movement(r->s, r->through, on_unsettled, r, r->e);
@@ -424,8 +417,7 @@ static int read_movements(struct run *r)
 	if (!sorted)
 		qsort(r->lines, r->nlines, sizeof(*r->lines), line_order);
 	resolve_reversals(r);
-	/* And the providers owed money by their payouts, lines or not. */
-	return store_each_provider_owed(r->s, on_owed, r, r->e);
+	return 0;
 }
 
 /* ---- 4: batches ---------------------------------------------------------------------- */
@@ -454,7 +446,9 @@ static void total(struct run *r)
 }
 
 /* One provider's batch: what it brings forward, its net, its payout. A
- * provider without lines gets one only to pay what it is owed. */
+ * provider with no line gets no batch: what it carries (a negative net;
+ * what a rejected or short payout left owed) waits for its next batch
+ * that has lines, and is brought forward there. */
 static int write_batch(struct run *r, struct payee *p)
 {
 	struct store_batch *b = &p->b;
@@ -469,8 +463,8 @@ static int write_batch(struct run *r, struct payee *p)
 		hold_payee(r, p, "its batch passes int64 cents");
 		return 0;
 	}
-	if (!b->collections && !b->reversals && b->net <= 0)
-		return 0; /* nothing to pay: its balance waits for its next batch with lines */
+	if (!b->collections && !b->reversals)
+		return 0;
 	if ((rc = store_batch_add(r->s, r->through, b, r->e)))
 		return rc;
 	p->made = true;

@@ -124,7 +124,8 @@ check "the mismatch names the payout and both amounts" \
 # 9 October: provider A collects 10.00 (fee 0.50). Its rejected 140.00 is
 # brought forward: net 10.00 - 0.50 + 140.00 = 149.50, a new payout.
 # Provider B has no new money, but its payout of 18.80 was paid 18.00: the
-# 0.80 short is owed still, and paid in a batch of its own, without lines.
+# 0.80 short is owed still; with no new line B gets no batch, and the 0.80
+# waits for its next batch that has lines.
 day 20261009 5301:4:2001:-10.00
 kasi settle --through 2026-10-09
 expect_status 0 "settle through 9 October"
@@ -134,13 +135,22 @@ check "once: the rejected payout is marked carried into it" \
 	test "$(sql "$db" "SELECT carried_into FROM payouts WHERE payout_id = 3")" = "$a_batch"
 old_ref=$(ref 3)
 check "and paid again, under a new reference" test "$(sql "$db" "SELECT amount || ' ' || (reference <> '$old_ref') FROM payouts WHERE batch_id = $a_batch")" = "14950 1"
-check "a mismatch's difference (0.80 short) is owed: brought into B's next batch, without lines" \
-	test "$(batch PROV_B 2026-10-09)" = "0 0 0 0 0 80 80"
+check "regression: a provider with no new line gets no batch, though a payout left it owed 0.80" \
+	test -z "$(batch PROV_B 2026-10-09)"
 kasi status
 expect_out "payout $old_ref rejected: carried forward into batch $a_batch" "kasi status lists the batches with their payout state"
 expect_out "payout $(ref 1) paid on 2026-10-08" "a paid one with its day"
-expect_out "payout $(ref 2) mismatch: paid 18.00 of 18.80 on 2026-10-08, 0.80 short: carried forward into batch" \
-	"a mismatched one with what it paid, the difference and where it went"
+expect_out "payout $(ref 2) mismatch: paid 18.00 of 18.80 on 2026-10-08, 0.80 short" \
+	"a mismatched one with what it paid and the difference"
+# 10 October: TP-3 (provider B: 100 bps + 1.00) pays 10.00, fee 1.10. B's
+# batch brings the 0.80 forward: net 10.00 - 1.10 + 0.80 = 9.70, paid.
+day 20261010 5311:4:2003:-10.00
+kasi settle --through 2026-10-10
+expect_status 0 "settle through 10 October"
+check "the 0.80 a short payout left owed is brought into B's next batch with lines" \
+	test "$(batch PROV_B 2026-10-10)" = "1 1000 0 0 110 80 970"
+check "and the short payout is marked carried into it" \
+	test "$(sql "$db" "SELECT carried_into = (SELECT max(batch_id) FROM settlement_batches) FROM payouts WHERE payout_id = 2")" = 1
 
 # kasi checks, before it commits a settlement, that every provider's money
 # balances: over all its batches, collected - reversed - fees against what
@@ -148,12 +158,12 @@ expect_out "payout $(ref 2) mismatch: paid 18.00 of 18.80 on 2026-10-08, 0.80 sh
 # more, its net left as it was) breaks it: the next settlement is refused,
 # naming the provider, and writes nothing.
 sql "$db" "UPDATE settlement_batches SET fees = fees + 1 WHERE batch_id = 1"
-day 20261010 5401:4:2002:-10.00
+day 20261011 5401:4:2002:-10.00
 before=$(sql "$db" 'SELECT count(*) FROM settlement_batches')
-kasi settle --through 2026-10-10
+kasi settle --through 2026-10-11
 expect_status 65 "money that does not balance stops the settlement (exit 65)"
 expect_err "provider PROV_A does not balance" "naming the provider"
 check "nothing is written" test "$(sql "$db" 'SELECT count(*) FROM settlement_batches')" = "$before"
-check "not even the settlement's day" test "$(sql "$db" "SELECT count(*) FROM settlements WHERE through = '2026-10-10'")" = 0
+check "not even the settlement's day" test "$(sql "$db" "SELECT count(*) FROM settlements WHERE through = '2026-10-11'")" = 0
 
 echo "1..$tap_n"

@@ -126,18 +126,26 @@ answer 20261003 'KP000000000001,6,20261003,090000,0,,' 'KP000000000001,1,2026100
 check "before a final answer, the latest in-progress one is the state" \
 	test "$(sql "$db" "SELECT state || ' ' || state_time FROM payouts")" = "in_progress 32400"
 
-# ---- a rejected payout is paid again, without new money ------------------------
+# ---- a rejected payout waits for the provider's next batch with lines ---------
+# A provider with nothing to settle gets no batch: what a rejected payout
+# left owed is brought forward into its next batch that has lines.
 fresh stranded
 answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
 kasi settle --through 2026-10-05
 expect_status 0 "settle with no new money"
-check "regression: PROVA gets a batch without lines that pays its 97.50 again (it got none)" \
-	test "$(batch 2026-10-05)" = "0 0 0 9750 9750"
-check "under a new reference; the rejected payout is carried into it" \
-	test "$(sql "$db" "SELECT group_concat(reference || ' ' || amount || ' ' || ifnull(carried_into, '-'), ', ') FROM payouts")" = \
-	"KP000000000001 9750 2, KP000000000002 9750 -"
+check "regression: PROVA, owed its rejected 97.50 but with no new line, gets no batch (it got one without lines)" \
+	test -z "$(batch 2026-10-05)"
+check "the rejected payout is not carried yet" \
+	test "$(sql "$db" "SELECT ifnull(carried_into, '-') FROM payouts")" = "-"
+collect 20261006 5002 10.00
 kasi settle --through 2026-10-06
-check "once: the next settlement has nothing to pay again" test -z "$(batch 2026-10-06)"
+check "its next batch with lines brings the 97.50 forward: 10.00 - 0.25 + 97.50 = 107.25" \
+	test "$(batch 2026-10-06)" = "1 1000 25 9750 10725"
+check "paid under a new reference; the rejected payout is carried into that batch" \
+	test "$(sql "$db" "SELECT group_concat(reference || ' ' || amount || ' ' || ifnull(carried_into, '-'), ', ') FROM payouts")" = \
+	"KP000000000001 9750 2, KP000000000002 10725 -"
+kasi settle --through 2026-10-07
+check "once: the next settlement has nothing to pay again" test -z "$(batch 2026-10-07)"
 
 # A negative balance carried is set against what a payout left owed: the
 # 100.00 is clawed back through 3 October (-97.50, carried forward), then
@@ -165,8 +173,10 @@ check "the discrepancy shows both amounts and the difference" \
 kasi status
 expect_out "payout KP000000000001 mismatch: paid 97.49 of 97.50 on 2026-10-03, 0.01 short: to be carried into the provider's next batch" \
 	"status shows what it paid and the difference"
+collect 20261005 5002 10.00
 kasi settle --through 2026-10-05
-check "regression: the 0.01 short is paid, not dropped" test "$(batch 2026-10-05)" = "0 0 0 1 1"
+check "regression: the 0.01 short is paid, not dropped: brought into the next batch (10.00 - 0.25 + 0.01)" \
+	test "$(batch 2026-10-05)" = "1 1000 25 1 976"
 fresh over
 answer 20261003 'KP000000000001,3,20261003,100000,98.00,0,Successful'
 collect 20261004 5002 10.00
@@ -186,18 +196,19 @@ sed -i 's/PROVA,Provider A,250,0.00,64,111111111/PROVA,Provider A,250,0.00,70,99
 KASI_PAYOUTS=$conf kasi report settlement --through 2026-10-02 --out "$tmp/r2/s.csv"
 check "regression: a rejected payout's instruction is not written again" test ! -e "$tmp/r2/payout_KP000000000001.json"
 expect_out "payout KP000000000001 to PROVA: 97.50 (rejected): no instruction written" "and the report says so"
+collect 20261004 5002 10.00
 "$KASI" settle --through 2026-10-04 >/dev/null
 KASI_PAYOUTS=$conf kasi report settlement --through 2026-10-04 --out "$tmp/r3/s.csv"
 got=$(jq -r '"\(.remoteReferenceNo) \(.transactionAmount) \(.toBanId) \(.toAccountNo)"' "$tmp/r3/payout_KP000000000002.json")
-check "the payout that carries it is instructed to the account loaded before its batch ($got)" \
-	test "$got" = "KP000000000002 97.5 70 999999999"
+check "the payout that carries it (10.00 - 0.25 + 97.50) is instructed to the account loaded before its batch ($got)" \
+	test "$got" = "KP000000000002 107.25 70 999999999"
 sed -i 's/PROVA,Provider A,250,0.00,70,999999999/PROVA,Provider A,250,0.00,71,888888888/' "$tmp/products.csv"
 "$KASI" load products "$tmp/products.csv" >/dev/null
 rm "$tmp/r3/payout_KP000000000002.json"
 KASI_PAYOUTS=$conf kasi report settlement --through 2026-10-04 --out "$tmp/r3/s.csv"
 got=$(jq -r '"\(.toBanId) \(.toAccountNo)"' "$tmp/r3/payout_KP000000000002.json")
 check "regression: written again after another account is loaded, it keeps its own ($got)" test "$got" = "70 999999999"
-answer 20261005 'KP000000000002,3,20261005,100000,97.50,0,Successful'
+answer 20261005 'KP000000000002,3,20261005,100000,107.25,0,Successful'
 mkdir "$tmp/r4"
 kasi report settlement --through 2026-10-04 --out "$tmp/r4/s.csv"
 expect_status 0 "a settlement with nothing to instruct needs no payout configuration"
