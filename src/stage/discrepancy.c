@@ -46,6 +46,39 @@ bool discrepancy_of_policy_month(const char *code)
 	return !strcmp(code, D_OVERPAYMENT);
 }
 
+bool discrepancy_out_of_period(const struct schema *schema, int32_t file_date,
+			       const struct dated_row *row, char want[OUT_OF_PERIOD_WANT_BUFSZ],
+			       char *detail, size_t size, const char **value)
+{
+	const struct schema_flow *flow = &schema->flow;
+	for (size_t i = 0; i < flow->nfuture; i++) {
+		enum canon_field field = flow->future[i].field;
+		unsigned kinds = flow->future[i].kinds;
+		int32_t day = field == CANON_STATUS_DATE  ? row->status_day
+			      : field == CANON_CYCLE_DATE ? row->cycle_day
+							  : row->day;
+		const char *v = field == CANON_STATUS_DATE  ? row->status_date
+				: field == CANON_CYCLE_DATE ? row->cycle_date
+							    : row->date;
+		if (!v || day <= file_date || (kinds && !(kinds & (1u << row->kind))))
+			continue;
+		const char *column = schema->columns[schema->map[field]].name;
+		char which[160];
+		if (kinds)
+			snprintf(which, sizeof(which), "%s of a %s", column,
+				 schema_kind_word(schema, (enum fact_kind)row->kind));
+		else
+			snprintf(which, sizeof(which), "%s", column);
+		date_format_iso(file_date, want);
+		snprintf(want + strlen(want), OUT_OF_PERIOD_WANT_BUFSZ - strlen(want),
+			 " or before");
+		snprintf(detail, size, "%s %s is after the file's date", which, v);
+		*value = v;
+		return true;
+	}
+	return false;
+}
+
 /* Written a batch at a time: their exceptions are seen in one statement
  * a batch. */
 enum { WRITTEN_AT_ONCE = 1024 };

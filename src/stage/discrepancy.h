@@ -8,7 +8,9 @@
 #ifndef KASI_DISCREPANCY_H
 #define KASI_DISCREPANCY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define D_FILE_REJECTED		     "FILE_REJECTED"
 #define D_DUPLICATE_FILE	     "DUPLICATE_FILE"
@@ -48,6 +50,22 @@ struct store_duplicate;
  * row counted and the key they share. */
 const char *discrepancy_repeat(const char *transaction_id, const struct store_duplicate *dup,
 			       char *detail, size_t size);
+
+/* A row's dates, for the schema's `future_dated` rules: each as stored
+ * (ISO, NULL: none) and as a day number; and its kind. */
+struct dated_row {
+	int kind; /* enum fact_kind */
+	const char *date, *status_date, *cycle_date;
+	int32_t day, status_day, cycle_day;
+};
+/* OUT_OF_PERIOD: the first date the schema says a row may not carry
+ * beyond its file's date that it does. Its expected value ("2026-10-05 or
+ * before") into want, its detail into detail; *value the date. false when
+ * none (want and detail untouched). */
+enum { OUT_OF_PERIOD_WANT_BUFSZ = 32 };
+bool discrepancy_out_of_period(const struct schema *schema, int32_t file_date,
+			       const struct dated_row *row, char want[OUT_OF_PERIOD_WANT_BUFSZ],
+			       char *detail, size_t size, const char **value);
 
 /* A row's reference as its discrepancies show it: the number of the
  * policy it names (by the key its schema matches) into policy, else as

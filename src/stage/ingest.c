@@ -178,39 +178,6 @@ static int record_discrepancy(struct ingest_run *r, const struct store_fact *f, 
 	return store_discrepancy_add(r->store, &d, r->e);
 }
 
-/* The first of the dates the schema says a row may not carry beyond its
- * file's date (`future_dated`) that it does: what it is, in words
- * ("messageDate of a completion"), into what, and its value; false when
- * there is none. */
-static bool future_date(const struct ingest_run *r, const struct held *h, char *what,
-			size_t what_size, const char **value)
-{
-	const struct schema_flow *flow = &r->schema->flow;
-	if (!r->dated)
-		return false;
-	for (size_t i = 0; i < flow->nfuture; i++) {
-		enum canon_field field = flow->future[i].field;
-		unsigned kinds = flow->future[i].kinds;
-		int32_t day = field == CANON_STATUS_DATE  ? h->status_day
-			      : field == CANON_CYCLE_DATE ? h->cycle_day
-							  : h->day;
-		const char *v = field == CANON_STATUS_DATE  ? h->f.status_date
-				: field == CANON_CYCLE_DATE ? h->f.cycle_date
-							    : h->f.business_date;
-		if (!v || day <= r->file_date || (kinds && !(kinds & (1u << h->kind))))
-			continue;
-		const char *column = r->schema->columns[r->schema->map[field]].name;
-		if (kinds)
-			snprintf(what, what_size, "%s of a %s", column,
-				 schema_kind_word(r->schema, h->kind));
-		else
-			snprintf(what, what_size, "%s", column);
-		*value = v;
-		return true;
-	}
-	return false;
-}
-
 /* What a stored fact raises: DUPLICATE_TRANSACTION or
  * CONFLICTING_DUPLICATE when its key was counted before, else
  * OUT_OF_PERIOD when it is dated after its file. */
@@ -388,13 +355,12 @@ static int after_store(struct ingest_run *r, const struct held *h,
 	r->res->facts++;
 	if (r->schema->flow.type == FLOW_PAYOUTS)
 		return confirm_payout(r, h);
-	char which[160];
+	char want[OUT_OF_PERIOD_WANT_BUFSZ];
 	const char *value;
-	if (future_date(r, h, which, sizeof(which), &value)) {
-		char want[DATE_BUFSZ + 16];
-		date_format_iso(r->file_date, want);
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), " or before");
-		snprintf(detail, sizeof(detail), "%s %s is after the file's date", which, value);
+	struct dated_row d = { h->kind, f->business_date, f->status_date, f->cycle_date,
+			       h->day,	h->status_day,	  h->cycle_day };
+	if (r->dated && discrepancy_out_of_period(r->schema, r->file_date, &d, want, detail,
+						  sizeof(detail), &value)) {
 		r->res->out_of_period++;
 		return record_discrepancy(r, f, h->period, D_OUT_OF_PERIOD, want, value, detail);
 	}

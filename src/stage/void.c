@@ -125,40 +125,93 @@ struct raise {
 	struct err *e;
 };
 
+/* Record what ingest raises of a row (d: all but its reference, which
+ * is shown as ingest shows it: the policy's number, else masked where
+ * personal; with no schema to say, masked). */
+static int record_row_finding(struct raise *x, const struct schema *schema, const char *reference,
+			      struct store_discrepancy *d)
+{
+	char policy[64], shown[TEXT_RENDER_BUFSZ];
+	int rc = 0;
+	d->reference = reference;
+	if (schema)
+		rc = discrepancy_reference(x->s, schema, d->channel, reference, policy, shown,
+					   &d->reference, x->e);
+	else if (reference) {
+		text_render(reference, strlen(reference), true, shown, sizeof(shown));
+		d->reference = shown;
+	}
+	d->severity = discrepancy_severity(d->code);
+	d->source = "ingest";
+	return rc ? rc : store_discrepancy_add(x->s, d, x->e);
+}
+
+static const struct schema *schema_of(const struct raise *x, const char *name)
+{
+	return name && x->schemas ? schema_set_find(x->schemas, name) : NULL;
+}
+
 /* A row of another file the void decided again, a repeat now of another
  * row than before: its discrepancy as ingest would have raised it, had
  * the voided file never come (the one it had is dropped by the void). */
 static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
 {
 	struct raise *x = ctx;
-	char detail[1024], policy[64], shown[TEXT_RENDER_BUFSZ];
-	const char *code = discrepancy_repeat(r->transaction_id, &r->dup, detail, sizeof(detail));
-	const struct schema *schema =
-		r->schema && x->schemas ? schema_set_find(x->schemas, r->schema) : NULL;
-	const char *reference = r->reference;
-	int rc = 0;
-	if (schema)
-		rc = discrepancy_reference(x->s, schema, r->channel, r->reference, policy, shown,
-					   &reference, x->e);
-	else if (reference) { /* no schema says what it may show: masked */
-		text_render(reference, strlen(reference), true, shown, sizeof(shown));
-		reference = shown;
-	}
-	if (rc)
-		return rc;
+	char detail[1024];
 	struct store_discrepancy d = {
 		.period = r->period,
-		.code = code,
-		.severity = discrepancy_severity(code),
+		.code = discrepancy_repeat(r->transaction_id, &r->dup, detail, sizeof(detail)),
 		.channel = r->channel,
 		.file_id = r->file_id,
 		.row = r->row,
-		.reference = reference,
 		.transaction_id = r->transaction_id,
 		.detail = detail,
-		.source = "ingest",
 	};
-	return store_discrepancy_add(x->s, &d, x->e);
+	return record_row_finding(x, schema_of(x, r->schema), r->reference, &d);
+}
+
+static int32_t day_of(const char *iso)
+{
+	int32_t day = 0;
+	return iso && strlen(iso) >= 10 && date_parse(iso, 10, DATE_FMT_ISO, &day) == DATE_OK ? day
+											      : 0;
+}
+
+/* A row that counts now in a withdrawn row's place: what ingest raises
+ * of a counted row and did not of it, a repeat then (OUT_OF_PERIOD). */
+static int raise_promoted(void *ctx, const struct store_promoted_row *r)
+{
+	struct raise *x = ctx;
+	const struct schema *schema = schema_of(x, r->schema);
+	enum fact_kind kind = r->kind ? fact_kind_parse(r->kind) : FACT_KIND_COUNT;
+	if (!schema || !r->file_date || kind == FACT_KIND_COUNT)
+		return 0;
+	struct dated_row row = {
+		kind,
+		r->business_date,
+		r->status_date,
+		r->cycle_date,
+		day_of(r->business_date),
+		day_of(r->status_date),
+		day_of(r->cycle_date),
+	};
+	char want[OUT_OF_PERIOD_WANT_BUFSZ], detail[512];
+	const char *value;
+	if (!discrepancy_out_of_period(schema, day_of(r->file_date), &row, want, detail,
+				       sizeof(detail), &value))
+		return 0;
+	struct store_discrepancy d = {
+		.period = r->period,
+		.code = D_OUT_OF_PERIOD,
+		.channel = r->channel,
+		.file_id = r->file_id,
+		.row = r->row,
+		.transaction_id = r->transaction_id,
+		.expected = want,
+		.actual = value,
+		.detail = detail,
+	};
+	return record_row_finding(x, schema, r->reference, &d);
 }
 
 static int on_out_of_date(void *ctx, const char *period)
@@ -186,6 +239,8 @@ int void_file(struct store *s, const struct void_request *q, struct void_summary
 	struct raise x = { s, q->schemas, e };
 	if (!rc)
 		rc = store_each_repeat_decided(s, raise_repeat, &x, e);
+	if (!rc)
+		rc = store_each_promoted_row(s, raise_promoted, &x, e);
 	if (!rc)
 		rc = store_each_reconciled_period_of_file(s, p.file_id, on_out_of_date, out, e);
 	if (!rc) {

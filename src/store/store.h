@@ -853,6 +853,19 @@ struct store_repeat_decided {
 int store_each_repeat_decided(struct store *s,
 			      int (*fn)(void *ctx, const struct store_repeat_decided *r), void *ctx,
 			      struct err *e);
+/* A row a void made count in a withdrawn row's place, that was a repeat:
+ * what deciding its findings needs (dates as stored, ISO; NULL: none). */
+struct store_promoted_row {
+	const char *channel, *schema, *transaction_id, *reference, *period;
+	int64_t file_id;
+	uint64_t row;
+	const char *kind; /* canonical kind */
+	const char *business_date, *status_date, *cycle_date, *file_date;
+};
+/* Each of them, after store_file_void, in its transaction. */
+int store_each_promoted_row(struct store *s,
+			    int (*fn)(void *ctx, const struct store_promoted_row *r), void *ctx,
+			    struct err *e);
 /* The reconciled periods the file reaches (file_periods), in order. */
 int store_each_reconciled_period_of_file(struct store *s, int64_t file_id,
 					 int (*fn)(void *ctx, const char *period), void *ctx,

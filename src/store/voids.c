@@ -211,10 +211,14 @@ static const char sql_promoted_periods[] =
  * them (a repeat that counts now is none), are of rows that count no
  * more: their exceptions are cleared (kept, with when), but one that
  * another discrepancy raises too; and they leave the discrepancies. */
-#define DROPPED                                                             \
-	"d.source = 'ingest' AND (d.file_id = :file OR\n"                   \
-	"  (d.code IN ('DUPLICATE_TRANSACTION', 'CONFLICTING_DUPLICATE')\n" \
-	"   AND d.file_id * 4294967296 + d.row IN (" REDECIDED ")))"
+/* (A row that counts no more is a repeat now: ingest raises nothing else
+ * of a repeat, so its OUT_OF_PERIOD goes too.) */
+#define DROPPED                                                               \
+	"d.source = 'ingest' AND (d.file_id = :file OR\n"                     \
+	"  (d.code IN ('DUPLICATE_TRANSACTION', 'CONFLICTING_DUPLICATE')\n"   \
+	"   AND d.file_id * 4294967296 + d.row IN (" REDECIDED ")) OR\n"      \
+	"  (d.code = 'OUT_OF_PERIOD' AND d.file_id * 4294967296 + d.row IN\n" \
+	"   (SELECT fact_id FROM temp.void_decided WHERE counted = 1 AND counts = 0)))"
 #define EXCEPTION_KEY                                                                         \
 	"SELECT d.period, d.code, " STORE_EXCEPTION_CHANNEL ", " STORE_EXCEPTION_SUBJECT "\n" \
 	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"
@@ -630,6 +634,48 @@ static const char sql_repeats_decided[] =
 	"  JOIN files l ON l.file_id = r.file_id\n"
 	"  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
 	" WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
+
+/* The rows that count now in a withdrawn row's place, that were repeats:
+ * what ingest would have raised of them, had the voided file never come,
+ * beside the repeat's discrepancy it did raise (dropped). */
+static const char sql_promoted_rows[] =
+	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"
+	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n"
+	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
+	"       r.canonical_kind, r.business_date, r.status_date, r.cycle_date, l.file_date\n"
+	"  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
+	"  JOIN files l ON l.file_id = r.file_id\n"
+	" WHERE d.counted = 0 AND d.counts = 1 ORDER BY d.fact_id";
+
+int store_each_promoted_row(struct store *s,
+			    int (*fn)(void *ctx, const struct store_promoted_row *r), void *ctx,
+			    struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_promoted_rows, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading the rows a void made count")) {
+		int64_t id = sqlite3_column_int64(st, 4);
+		struct store_promoted_row r = {
+			.channel = db_col_text(st, 0),
+			.schema = db_col_text(st, 1),
+			.transaction_id = db_col_text(st, 2),
+			.reference = db_col_text(st, 3),
+			.file_id = id >> 32,
+			.row = (uint64_t)id & STORE_MAX_ROW,
+			.period = db_col_text(st, 5),
+			.kind = db_col_text(st, 6),
+			.business_date = db_col_text(st, 7),
+			.status_date = db_col_text(st, 8),
+			.cycle_date = db_col_text(st, 9),
+			.file_date = db_col_text(st, 10),
+		};
+		if ((rc = fn(ctx, &r)))
+			break;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
 
 int store_each_repeat_decided(struct store *s,
 			      int (*fn)(void *ctx, const struct store_repeat_decided *r), void *ctx,

@@ -119,6 +119,31 @@ check "regression: the row made a repeat is taken back; over both settlements PR
 "$KASI" --db "$m" settle --through 2026-11-02 >/dev/null
 check "and once: a third settlement pays nothing more" \
 	test "$(sql "$m" "SELECT sum(net) FROM settlement_batches")" = 9750
+# Regression: a row that counts in a withdrawn row's place got none of
+# the findings ingest raises of a counted row. Softy Comp's 4001 of the
+# 10th comes again in the file of the 8th, dated the 10th: a repeat then
+# (DUPLICATE_TRANSACTION, nothing else); once the file of the 10th is
+# voided it counts, and is dated after its file: OUT_OF_PERIOD, as in a
+# store the file of the 10th never came to.
+sc() { echo "$1,4,9,$2,$3T00:00:00,-100.00,X,1,$3T00:00:00,,"; }
+day_file "$tmp/late" softycomp_transactions_20261010.csv "$softy_header" "$(sc 4001 2001 2026-10-10)"
+day_file "$tmp/late" softycomp_transactions_20261008.csv "$softy_header" "$(sc 4001 2001 2026-10-10)" \
+	"$(sc 4002 2002 2026-10-08)"
+four_policies "$tmp/late-a.db" && four_policies "$tmp/late-b.db"
+"$KASI" --db "$tmp/late-a.db" ingest "$tmp/late/softycomp_transactions_20261010.csv" >/dev/null
+"$KASI" --db "$tmp/late-a.db" ingest "$tmp/late/softycomp_transactions_20261008.csv" >/dev/null
+"$KASI" --db "$tmp/late-b.db" ingest "$tmp/late/softycomp_transactions_20261008.csv" >/dev/null
+check "the repeat dated after its file raised only its DUPLICATE_TRANSACTION" \
+	test "$(sql "$tmp/late-a.db" "SELECT group_concat(code) FROM discrepancies")" = DUPLICATE_TRANSACTION
+KASI_DB=$tmp/late-a.db kasi void softycomp_transactions_20261010.csv --note "wrong day"
+expect_status 0 "the file of the 10th is voided"
+check "regression: the row counting in its place is OUT_OF_PERIOD, as ingest says in a store without the voided file" \
+	test "$(findings "$tmp/late-a.db")" = "$(findings "$tmp/late-b.db")"
+check "with what it expected and what it got" \
+	test "$(sql "$tmp/late-a.db" "SELECT expected || ' | ' || actual FROM discrepancies WHERE code = 'OUT_OF_PERIOD'")" = \
+	"2026-10-08 or before | 2026-10-10"
+check "and it is on the worklist" \
+	test "$(sql "$tmp/late-a.db" "SELECT count(*) FROM exceptions WHERE code = 'OUT_OF_PERIOD' AND cleared_at IS NULL")" = 1
 KASI_DB=$m kasi explain TP-1 --period 2026-10
 check "regression: explain shows every settled line of TP-1's money (5), the row made a repeat marked" \
 	test "$(grep -c 'batch [0-9]* through' <<<"$out") $(grep -c '(a row a void made a repeat)' <<<"$out")" = "5 2"
