@@ -814,8 +814,13 @@ static const char sql_policy_lines[] =
 	"       y.policy_number, m.channel, f.transaction_id, m.business_date, m.kind, b.through,\n"
 	"       CASE WHEN l.batch_id IS NULL THEN g.transaction_id END, f.withdrawn IS NOT NULL\n"
 	"  FROM movements m JOIN policies y ON y.policy_id = m.policy_id\n"
+	/* (a reversal's line settled against a collection since voided
+	 * serves the row that took the collection's place, as settlement
+	 * has it) */
 	"  LEFT JOIN settlement_lines l ON l.fact_id = m.fact_id AND l.kind = m.kind\n"
-	"                              AND ifnull(l.original, 0) = ifnull(m.original, 0)\n"
+	"                              AND (ifnull(l.original, 0) = ifnull(m.original, 0)\n"
+	"                                   OR EXISTS (SELECT 1 FROM facts o WHERE o.fact_id = l.original\n"
+	"                                                 AND o.withdrawn IS NOT NULL))\n"
 	"  LEFT JOIN settlement_lines r ON m.kind = 'reversal' AND r.kind = 'reversal'\n"
 	"                              AND r.original = m.original AND r.fact_id <> m.fact_id\n"
 	"                              AND NOT " STORE_GIVEN_BACK("r") "\n"

@@ -57,6 +57,10 @@ check "regression: PROVA is paid nothing over all (it kept 97.50 it was not owed
 check "TP-1 is UNPAID" test "$(outcome TP-1)" = "UNPAID 0"
 check "as a take-back of the voided collection and the new one paid over" \
 	test "$(sql "$db" "SELECT group_concat(amount || '/' || fee, ' ') FROM (SELECT amount, fee FROM settlement_lines WHERE batch_id = (SELECT max(batch_id) FROM settlement_batches) ORDER BY fact_id, kind)")" = "-10000/-250 10000/250"
+kasi explain TP-1 --period 2026-10
+check "regression: explain shows the unpaid settled in batch 1 (its line serves the new collection), not 'not settled yet'" \
+	grep -qE '^  reversal +-100\.00 +2026-10-12 +6002 +batch 1 through 2026-10-31' <<<"$out"
+check "and nothing of TP-1's money as not settled" test "$(grep -c 'not settled yet' <<<"$out")" = 0
 night 2026-11-03
 check "and nothing more after" test "$(paid)" = 0
 
