@@ -556,6 +556,30 @@ static int periods_settled(struct run *r)
 	return rc;
 }
 
+/* A provider owed money by its payouts that got no batch now: what waits
+ * for its next batch that has lines, said (else finance sees it only in
+ * kasi status). */
+static int note_waiting(void *ctx, int64_t provider_id)
+{
+	struct run *r = ctx;
+	for (size_t i = 0; i < r->npayees; i++)
+		if (r->payees[i].b.provider_id == provider_id && r->payees[i].made)
+			return 0;
+	int64_t last_net = 0, owed = 0;
+	char code[32], money[MONEY_BUFSZ];
+	int rc = store_provider_carry(r->s, provider_id, &last_net, &owed, r->e);
+	if (!rc)
+		rc = store_provider_code(r->s, provider_id, code, r->e);
+	if (rc || owed <= 0)
+		return rc;
+	money_format(owed, money);
+	note(r->res,
+	     "%s: %s its payouts left owed (rejected, or paid short) waits for its next batch "
+	     "that has lines: it has none in this settlement",
+	     code, money);
+	return 0;
+}
+
 static int write_batches(struct run *r)
 {
 	int rc = store_settlement_add(r->s, r->through, r->now, r->e);
@@ -581,6 +605,8 @@ static int write_batches(struct run *r)
 	free(sorted);
 	if (!rc)
 		rc = write_lines(r);
+	if (!rc)
+		rc = store_each_provider_owed(r->s, note_waiting, r, r->e);
 	return rc ? rc : periods_settled(r);
 }
 

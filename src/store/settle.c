@@ -519,6 +519,24 @@ int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net
 	return rc;
 }
 
+static const char sql_providers_owed[] =
+	"SELECT DISTINCT b.provider_id FROM payouts p JOIN settlement_batches b USING (batch_id)\n"
+	" WHERE p.carried_into IS NULL AND (p.state = 'rejected' OR p.state = 'mismatch')\n"
+	" ORDER BY b.provider_id";
+
+int store_each_provider_owed(struct store *s, int (*fn)(void *ctx, int64_t provider_id), void *ctx,
+			     struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_providers_owed, &rc, e);
+	while (db_step_row(s, st, &rc, e, "reading payouts owed still"))
+		if ((rc = fn(ctx, sqlite3_column_int64(st, 0))))
+			break;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 static const char sql_payouts_carry[] =
 	"UPDATE payouts SET carried_into = ?2\n"
 	" WHERE (state = 'rejected' OR state = 'mismatch') AND carried_into IS NULL\n"

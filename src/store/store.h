@@ -708,6 +708,9 @@ int store_lines_add(struct store *s, const struct store_settlement_line *l, size
  * mismatched one's difference). */
 int store_provider_carry(struct store *s, int64_t provider_id, int64_t *last_net, int64_t *owed,
 			 struct err *e);
+/* Each provider with a payout that left money owed not brought forward yet. */
+int store_each_provider_owed(struct store *s, int (*fn)(void *ctx, int64_t provider_id), void *ctx,
+			     struct err *e);
 /* Mark the provider's payouts that left money owed, not carried yet, as
  * carried into batch_id. */
 int store_payouts_carry(struct store *s, int64_t provider_id, int64_t batch_id, struct err *e);

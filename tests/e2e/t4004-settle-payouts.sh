@@ -137,6 +137,8 @@ check "regression: PROVA, owed its rejected 97.50 but with no new line, gets no 
 	test -z "$(batch 2026-10-05)"
 check "the rejected payout is not carried yet" \
 	test "$(sql "$db" "SELECT ifnull(carried_into, '-') FROM payouts")" = "-"
+expect_err "PROVA: 97.50 its payouts left owed (rejected, or paid short) waits for its next batch that has lines" \
+	"regression: the settlement says what waits (it said only 0 batches)"
 collect 20261006 5002 10.00
 kasi settle --through 2026-10-06
 check "its next batch with lines brings the 97.50 forward: 10.00 - 0.25 + 97.50 = 107.25" \
