@@ -566,6 +566,8 @@ static void write_batches(FILE *out, const struct figures *f)
 			html_text(out, b->state);
 			if (b->carried_into)
 				fprintf(out, ", carried into batch %" PRId64, b->carried_into);
+			else if (!strcmp(b->state, "rejected") || !strcmp(b->state, "mismatch"))
+				fputs(": owed, to be carried into the provider's next batch", out);
 		} else {
 			fputs(b->net < 0 ? "none: carried forward" : "none", out);
 		}

@@ -139,6 +139,9 @@ check "the rejected payout is not carried yet" \
 	test "$(sql "$db" "SELECT ifnull(carried_into, '-') FROM payouts")" = "-"
 expect_err "PROVA: 97.50 its payouts left owed (rejected, or paid short) waits for its next batch that has lines" \
 	"regression: the settlement says what waits (it said only 0 batches)"
+kasi report summary --period 2026-10 --out "$tmp/stranded.html"
+check "regression: the summary page says the rejected payout is owed still (it said only 'rejected')" \
+	grep -q "KP000000000001 rejected: owed, to be carried into the provider&#39;s next batch\|KP000000000001 rejected: owed, to be carried into the provider's next batch" "$tmp/stranded.html"
 collect 20261006 5002 10.00
 kasi settle --through 2026-10-06
 check "its next batch with lines brings the 97.50 forward: 10.00 - 0.25 + 97.50 = 107.25" \
