@@ -676,6 +676,24 @@ static int check_schema(const struct schema *s, struct err *e)
 	return 0;
 }
 
+/* A duplicate's detail: the file applied before, and, when that was the
+ * file of another day than this name's, that this day's has not come. */
+static void duplicate_words(const struct ingest_run *r, const struct store_applied *previous,
+			    char *detail, size_t size)
+{
+	char day[DATE_BUFSZ] = "";
+	if (r->dated)
+		date_format_iso(r->file_date, day);
+	if (*day && *previous->file_date && strcmp(day, previous->file_date))
+		snprintf(detail, size,
+			 "the same content was applied from %s (the file of %s) at %s; skipped: "
+			 "the file of %s has not come",
+			 previous->name, previous->file_date, previous->applied_at, day);
+	else
+		snprintf(detail, size, "the same content was applied from %s at %s; skipped",
+			 previous->name, previous->applied_at);
+}
+
 static int ingest(struct store *s, const struct schema *schema, int fd, const char *path,
 		  bool resuming, struct ingest_result *res, struct err *e)
 {
@@ -730,8 +748,8 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 	res->file_date = r.file_date;
 	char detail[1200];
 	/* Identity is the content, whatever the name: content applied before
-	 * is a duplicate even where this name makes its rows invalid (a day's
-	 * file sent again under the next day's name). */
+	 * as this schema's is a duplicate even where this name makes its rows
+	 * invalid (a day's file sent again under the next day's name). */
 	int found = res->v.rows && res->v.have_sha256
 			    ? store_file_applied(s, res->v.sha256, &res->previous, e)
 			    : 0;
@@ -739,6 +757,8 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		rc = found;
 		goto out;
 	}
+	if (found && res->v.nerrors && strcmp(res->previous.schema, schema->name))
+		found = 0; /* another channel's content under this name: invalid here */
 	if (res->v.nerrors && !found) {
 		store_rollback(s);
 		in_tx = false;
@@ -765,9 +785,7 @@ static int ingest(struct store *s, const struct schema *schema, int fd, const ch
 		res->outcome = INGEST_DUPLICATE_FILE;
 		res->facts = res->duplicates = res->conflicts = res->out_of_period = 0;
 		res->discrepancies = res->nnotes = 0;
-		snprintf(detail, sizeof(detail),
-			 "the same content was applied from %s at %s; skipped", res->previous.name,
-			 res->previous.applied_at);
+		duplicate_words(&r, &res->previous, detail, sizeof(detail));
 		rc = record_attempt(&r, path, "duplicate", D_DUPLICATE_FILE, detail);
 		goto out;
 	}

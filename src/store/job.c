@@ -74,8 +74,15 @@ static const char sql_first_day_add[] =
 	"INSERT INTO job_days (job, day, missing_at)\n"
 	"SELECT ?1, ?2, NULL WHERE NOT EXISTS (SELECT 1 FROM job_days WHERE job = ?1)";
 static const char sql_first_day[] = "SELECT min(day) FROM job_days WHERE job = ?1";
+/* A file of the day came: any outcome, but a duplicate of content
+ * applied as another day's file (yesterday's sent again under this day's
+ * name: this day's has not come). */
 static const char sql_arrived[] =
-	"SELECT 1 FROM files WHERE schema = ?1 AND file_date = ?2 LIMIT 1";
+	"SELECT 1 FROM files f WHERE f.schema = ?1 AND f.file_date = ?2\n"
+	"   AND NOT (f.outcome = 'duplicate' AND EXISTS (\n"
+	"        SELECT 1 FROM files o WHERE o.sha256 = f.sha256 AND o.outcome = 'applied'\n"
+	"           AND o.file_date IS NOT f.file_date))\n"
+	" LIMIT 1";
 static const char sql_day_missing[] =
 	"INSERT INTO job_days (job, day, missing_at) VALUES (?1, ?2, ?3)\n"
 	"ON CONFLICT (job, day) DO UPDATE SET missing_at = excluded.missing_at\n"

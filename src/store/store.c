@@ -463,8 +463,9 @@ const char *store_library_version(void)
 /* ---- files --------------------------------------------------------------- */
 
 static const char sql_file_applied[] =
-	"SELECT file_id, name, applied_at FROM files\n"
-	" WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0 AND voided IS NULL";
+	"SELECT file_id, name, applied_at, schema, file_date FROM files\n"
+	" WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0 AND voided IS NULL\n"
+	" ORDER BY file_id DESC LIMIT 1";
 
 int store_file_applied(struct store *s, const char *sha256, struct store_applied *found,
 		       struct err *e)
@@ -477,6 +478,11 @@ int store_file_applied(struct store *s, const char *sha256, struct store_applied
 		snprintf(found->name, sizeof(found->name), "%s", db_col_text(st, 1));
 		snprintf(found->applied_at, sizeof(found->applied_at), "%s",
 			 db_col_text(st, 2) ? db_col_text(st, 2) : "");
+		snprintf(found->schema, sizeof(found->schema), "%s",
+			 db_col_text(st, 3) ? db_col_text(st, 3) : "");
+		snprintf(found->file_date, sizeof(found->file_date), "%s",
+			 db_col_text(st, 4) ? db_col_text(st, 4) : "");
+		sqlite3_reset(st);
 		return 1;
 	}
 	return rc;

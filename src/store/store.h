@@ -109,6 +109,8 @@ struct store_applied {
 	int64_t file_id;
 	char name[512];
 	char applied_at[32];
+	char schema[64];
+	char file_date[16]; /* "" when its name has none */
 };
 
 /* Was content with this SHA-256 applied before? 1 (and *found filled), 0,

@@ -246,3 +246,14 @@ check "and nothing else" test -e "$r/easypay/processed/keep.tmp-notanumber"
 kasi run "$tmp/jobs/easypay.job" --date 2026-11-01 --date 2026-11-02
 expect_status 64 "regression: --date given twice is a usage error, not the last one silently"
 expect_err "--date is given twice ('2026-11-01', then '2026-11-02')" "naming both"
+
+# Regression: 5 October's file sent again under 4 November's name is a
+# duplicate (its content was applied), and 4 November's file has still
+# not come: the duplicate said only that it was skipped, and counted as
+# the day's file, so no MISSING_FILE was raised for the day.
+cp "$fixtures/world/easypay_recon_20261005.csv" "$tmp/drop/easypay/easypay_recon_20261104.csv"
+KASI_NOW=2026-11-06T09:00:00+02:00 kasi run "$tmp/jobs/easypay.job" --date 2026-11-04
+expect_status 1 "yesterday's content under a later day's name: exit 1"
+check "regression: the duplicate names the day of the file it repeats, and says the day's own has not come" \
+	test "$(sql "$db" "SELECT count(*) FROM discrepancies WHERE code = 'DUPLICATE_FILE' AND detail LIKE '%(the file of 2026-10-05)%the file of 2026-11-04 has not come'")" = 1
+expect_out "MISSING_FILE: no file dated 2026-11-04 by 2026-11-05 07:00 SAST" "regression: and the day's file is missing"
