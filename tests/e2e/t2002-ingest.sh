@@ -40,6 +40,11 @@ expect_out "DUPLICATE_FILE: the same content was applied from easypay_recon_2026
 check "... recorded as one more, not as a rejected file" \
 	test "$(disc DUPLICATE_FILE) $(disc FILE_REJECTED)" = "$((${before% *} + 1)) ${before#* }"
 check "and nothing changes" test "$(facts)" = "3 67000"
+cp "$f" "$tmp/softycomp_transactions_20261007.csv"
+cp "$db" "$tmp/other.db"
+kasi --db "$tmp/other.db" ingest "$tmp/softycomp_transactions_20261007.csv"
+expect_status 65 "regression: another channel's applied content under this channel's name is rejected as invalid here ..."
+expect_out "FILE_REJECTED" "... not recorded as this channel's duplicate"
 
 # The same transaction in another file: not counted again.
 mkdir -p "$tmp/d"
