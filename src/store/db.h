@@ -80,16 +80,20 @@ struct store {
 #define STORE_EXCEPTION_SUBJECT                                                       \
 	"coalesce(d.subject, nullif(d.transaction_id, ''), nullif(d.reference, ''), " \
 	"f.name, d.expected, '')"
-/* The larger of the row's amount and the amount it asked for (an
- * instruction that failed moved nothing but was for its premium; a payout
- * rejected paid nothing of what it was for), as a size. */
 /* Its channel, as the exception's key has it: none for a problem of a
  * policy's month (its subject given), whichever channel's row it names
  * last. */
 #define STORE_EXCEPTION_CHANNEL "CASE WHEN d.subject IS NULL THEN ifnull(d.channel, '') ELSE '' END"
-#define STORE_EXCEPTION_AMOUNT                                                              \
-	"(SELECT max(abs(ifnull(amount, 0)), abs(ifnull(requested_amount, 0))) FROM facts " \
-	"WHERE fact_id = d.file_id * 4294967296 + d.row)"
+/* The larger of the row's amount and the amount it was for, as a size: an
+ * instruction that failed moved nothing but asked for its premium; a
+ * payout's answer that gave the payout its state (a rejection paid out
+ * 0.00) was for the amount the payout was instructed for. */
+#define STORE_EXCEPTION_AMOUNT                                                        \
+	"(SELECT max(abs(ifnull(t.amount, 0)), abs(ifnull(t.requested_amount, 0)),\n" \
+	"           ifnull(p.amount, 0))\n"                                           \
+	"   FROM facts t LEFT JOIN payouts p\n"                                       \
+	"     ON p.reference = t.reference AND p.state_fact = t.fact_id\n"            \
+	"  WHERE t.fact_id = d.file_id * 4294967296 + d.row)"
 
 /* The discrepancies of ids first..last, just recorded, seen as their
  * exceptions, in one statement (exceptions.c). */
