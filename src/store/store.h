@@ -161,13 +161,14 @@ struct store_policy {
 /* A product's id by its code into *id; 0 when there is none. */
 int store_product_id(struct store *s, const char *code, int64_t *id, struct err *e);
 
-/* Upsert a policy by number, recording each changed field (old, new,
- * file, time) in policy_changes. -KASI_EDATA with a message, and *field
+/* Upsert a policy by number, recording who created it (by: the operator,
+ * as cmd_operator gives it), or each changed field (old, new, file, time,
+ * who) in policy_changes. -KASI_EDATA with a message, and *field
  * naming the field at fault ("product_code", "cash_code"), when its product
  * is unknown or its cash payment code belongs to another policy. */
 int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t file_id,
-			const char *now, enum store_upsert *what, const char **field,
-			struct err *e);
+			const char *now, const char *by, enum store_upsert *what,
+			const char **field, struct err *e);
 
 /* Which of a policy's keys a reference is. */
 enum store_policy_key {
@@ -193,7 +194,7 @@ struct store_ledger_entry {
  * records likewise. Nothing is looked up first; the table's constraints
  * still stand, and a row they refuse is -KASI_EDATA. */
 int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
-			  const char *now, struct err *e);
+			  const char *now, const char *by, struct err *e);
 int store_ledger_insert(struct store *s, const struct store_ledger_entry *l, size_t n,
 			int64_t file_id, struct err *e);
 
@@ -952,6 +953,7 @@ int store_expected_find(struct store *s, const char *period, int64_t policy_id, 
  * text NULL or not as the value was; any other as text. */
 struct store_policy_change {
 	const char *field, *old_value, *new_value, *file, *changed_at;
+	const char *by; /* who loaded the file; NULL: not recorded (a store before version 11) */
 	bool amount;
 	int64_t old_amount, new_amount;
 };
