@@ -119,11 +119,14 @@ static int print_change(void *ctx, const struct store_policy_change *c)
 		if (c->new_value)
 			text_render(c->new_value, strlen(c->new_value), personal, new, sizeof(new));
 	}
+	/* Who, as a void's "by": escaped, a number in it masked when kept. */
+	char who[TEXT_NAME_BUFSZ];
+	const char *by = c->by ? text_name(c->by, who) : "(not recorded)";
 	if (!strcmp(c->field, "policy"))
-		printf("  %s  created, from %s\n", c->changed_at, c->file);
+		printf("  %s  created, from %s, by %s\n", c->changed_at, c->file, by);
 	else
-		printf("  %s  %s: %s -> %s, from %s\n", c->changed_at, c->field,
-		       c->old_value ? old : "(none)", c->new_value ? new : "(none)", c->file);
+		printf("  %s  %s: %s -> %s, from %s, by %s\n", c->changed_at, c->field,
+		       c->old_value ? old : "(none)", c->new_value ? new : "(none)", c->file, by);
 	return 0;
 }
 

@@ -67,7 +67,7 @@ static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return -rc;
 	}
 	struct load_result res;
-	rc = load_file(ctx->store, schema, kind, fd, path, &res, &e);
+	rc = load_file(ctx->store, schema, kind, fd, path, cmd_operator(), &res, &e);
 	if (rc) {
 		log_error("%s", e.msg);
 		validation_release(&res.v);

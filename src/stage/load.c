@@ -53,6 +53,7 @@ struct load_run {
 	enum load_kind kind;
 	int64_t file_id;
 	char now[32];
+	const char *by; /* who loads it, for the register's history */
 	struct load_result *res;
 	struct err *e;
 	bool invalid;
@@ -193,7 +194,7 @@ static int insert_held(struct load_run *r)
 	int rc =
 		r->kind == LOAD_POLICIES
 			? store_policies_insert(r->store, r->held_policies, r->nheld, r->file_id,
-						r->now, r->e)
+						r->now, r->by, r->e)
 			: store_ledger_insert(r->store, r->held_ledger, r->nheld, r->file_id, r->e);
 	r->nheld = 0;
 	arena_reset(r->held_strings);
@@ -283,7 +284,7 @@ static int load_policy(struct load_run *r, const struct vrow *row, enum store_up
 	if (r->fresh)
 		return hold_policy(r, row, &p, what);
 	const char *field;
-	int rc = store_policy_upsert(r->store, &p, r->file_id, r->now, what, &field, r->e);
+	int rc = store_policy_upsert(r->store, &p, r->file_id, r->now, r->by, what, &field, r->e);
 	if (rc == -KASI_EDATA) {
 		int c = !strcmp(field, "cash_code") ? r->col[PO_CASH_CODE]
 						    : schema_column_index(r->schema, field);
@@ -415,11 +416,13 @@ static int resolve_columns(struct load_run *r, struct err *e)
 }
 
 int load_file(struct store *s, const struct schema *schema, enum load_kind kind, int fd,
-	      const char *path, struct load_result *res, struct err *e)
+	      const char *path, const char *by, struct load_result *res, struct err *e)
 {
 	int rc;
 	bool in_tx = false;
-	struct load_run r = { .store = s, .schema = schema, .kind = kind, .res = res, .e = e };
+	struct load_run r = {
+		.store = s, .schema = schema, .kind = kind, .by = by, .res = res, .e = e
+	};
 	int64_t started = clock_us();
 	memset(res, 0, sizeof(*res));
 	store_now(r.now);

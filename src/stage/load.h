@@ -28,11 +28,12 @@ int load_kind_from_name(const char *name, enum load_kind *kind);
 const char *load_kind_schema(enum load_kind kind);
 
 /* Load the file open on fd (from input_open; load_file closes it),
- * named path. Returns 0 when it was read to a verdict (see res), or a
+ * named path, by the operator `by` (recorded with each policy created or
+ * changed: cmd_operator). Returns 0 when it was read to a verdict (see res), or a
  * negative status (-KASI_ENOINPUT, -KASI_EIO, -KASI_ELOCKED,
  * -KASI_ECONFIG) with a message in e; res->v is to be released either
  * way. */
 int load_file(struct store *s, const struct schema *schema, enum load_kind kind, int fd,
-	      const char *path, struct load_result *res, struct err *e);
+	      const char *path, const char *by, struct load_result *res, struct err *e);
 
 #endif

@@ -158,16 +158,22 @@ static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
 {
 	struct raise *x = ctx;
 	char detail[1024];
+	char expected[DISCREPANCY_VALUES_BUFSZ], actual[DISCREPANCY_VALUES_BUFSZ];
+	const struct schema *schema = schema_of(x, r->schema);
+	const char *code = discrepancy_repeat(schema, &r->values, &r->dup, detail, sizeof(detail),
+					      expected, actual);
 	struct store_discrepancy d = {
 		.period = r->period,
-		.code = discrepancy_repeat(r->transaction_id, &r->dup, detail, sizeof(detail)),
+		.code = code,
 		.channel = r->channel,
 		.file_id = r->file_id,
 		.row = r->row,
 		.transaction_id = r->transaction_id,
+		.expected = *expected ? expected : NULL,
+		.actual = *actual ? actual : NULL,
 		.detail = detail,
 	};
-	return record_row_finding(x, schema_of(x, r->schema), r->reference, &d);
+	return record_row_finding(x, schema, r->reference, &d);
 }
 
 static int32_t day_of(const char *iso)

@@ -80,16 +80,20 @@ struct store {
 #define STORE_EXCEPTION_SUBJECT                                                       \
 	"coalesce(d.subject, nullif(d.transaction_id, ''), nullif(d.reference, ''), " \
 	"f.name, d.expected, '')"
-/* The larger of the row's amount and the amount it asked for (an
- * instruction that failed moved nothing but was for its premium; a payout
- * rejected paid nothing of what it was for), as a size. */
 /* Its channel, as the exception's key has it: none for a problem of a
  * policy's month (its subject given), whichever channel's row it names
  * last. */
 #define STORE_EXCEPTION_CHANNEL "CASE WHEN d.subject IS NULL THEN ifnull(d.channel, '') ELSE '' END"
-#define STORE_EXCEPTION_AMOUNT                                                              \
-	"(SELECT max(abs(ifnull(amount, 0)), abs(ifnull(requested_amount, 0))) FROM facts " \
-	"WHERE fact_id = d.file_id * 4294967296 + d.row)"
+/* The larger of the row's amount and the amount it was for, as a size: an
+ * instruction that failed moved nothing but asked for its premium; a
+ * payout's answer that gave the payout its state (a rejection paid out
+ * 0.00) was for the amount the payout was instructed for. */
+#define STORE_EXCEPTION_AMOUNT                                                        \
+	"(SELECT max(abs(ifnull(t.amount, 0)), abs(ifnull(t.requested_amount, 0)),\n" \
+	"           ifnull(p.amount, 0))\n"                                           \
+	"   FROM facts t LEFT JOIN payouts p\n"                                       \
+	"     ON p.reference = t.reference AND p.state_fact = t.fact_id\n"            \
+	"  WHERE t.fact_id = d.file_id * 4294967296 + d.row)"
 
 /* The discrepancies of ids first..last, just recorded, seen as their
  * exceptions, in one statement (exceptions.c). */
@@ -125,6 +129,13 @@ struct store_array {
  * kasi_X(?param)), run it, and check that n rows went in. Sticky rc. */
 int db_insert_array(struct store *s, sqlite3_stmt *st, int param, const char *pointer_type,
 		    const void *rows, size_t n, int *rc, struct err *e, const char *what);
+
+/* The columns of a fact (alias a: "f.") that store_fact_values keeps, in
+ * the order db_fact_values reads them from column at. */
+#define STORE_FACT_VALUES(a)                                                               \
+	a "transaction_id, " a "reference, " a "business_date, " a "kind, " a "amount, " a \
+	  "status, " a "reason"
+void db_fact_values(sqlite3_stmt *st, int at, struct store_fact_values *v);
 
 /* Whether a field recorded in policy_changes holds money (cents). */
 bool db_policy_field_is_amount(const char *field);

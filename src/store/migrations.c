@@ -541,6 +541,24 @@ static const char *const scripts[] = {
 	"	fact_id INTEGER PRIMARY KEY,\n"
 	"	void_id INTEGER NOT NULL REFERENCES voids(void_id)\n"
 	");\n",
+
+	/* 11: who changed the register, and a rejected payout's money at
+	 * stake. A policy's creation and each change to it record who loaded
+	 * the file ($USER, as a void or a resolution records it); those
+	 * recorded before say nobody (NULL: not recorded). An exception of a
+	 * rejected payout was given the answer's amount paid out (0.00), not
+	 * the amount the payout was instructed for: it is given that now, and
+	 * a resolution made on the old amount is given it too (made on the
+	 * same answer, it still holds). */
+	"ALTER TABLE policies ADD COLUMN created_by TEXT;\n"
+	"ALTER TABLE policy_changes ADD COLUMN changed_by TEXT;\n"
+	"UPDATE exception_resolutions AS r SET amount = n.amount\n"
+	"  FROM (SELECT x.exception_id, x.amount AS old, max(ifnull(x.amount, 0), p.amount) AS amount\n"
+	"          FROM exceptions x JOIN payouts p ON p.reference = x.reference\n"
+	"         WHERE x.code = 'PAYOUT_REJECTED') AS n\n"
+	" WHERE r.exception_id = n.exception_id AND r.amount IS n.old;\n"
+	"UPDATE exceptions AS x SET amount = max(ifnull(x.amount, 0), p.amount)\n"
+	"  FROM payouts p WHERE p.reference = x.reference AND x.code = 'PAYOUT_REJECTED';\n",
 };
 
 static const struct store_index policies_indexes[] = {

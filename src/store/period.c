@@ -824,12 +824,13 @@ int store_each_discrepancy(struct store *s, const char *period,
 
 /* The creation first (field 'policy'), then each change. */
 static const char sql_each_policy_change[] =
-	"SELECT field, old_value, new_value, name, changed_at FROM (\n"
+	"SELECT field, old_value, new_value, name, changed_at, changed_by FROM (\n"
 	"  SELECT 0 AS n, 'policy' AS field, NULL AS old_value, 'created' AS new_value,\n"
-	"         f.name, p.created_at AS changed_at\n"
+	"         f.name, p.created_at AS changed_at, p.created_by AS changed_by\n"
 	"    FROM policies p JOIN files f ON f.file_id = p.created_file WHERE p.policy_id = ?1\n"
 	"  UNION ALL\n"
-	"  SELECT c.change_id, c.field, c.old_value, c.new_value, f.name, c.changed_at\n"
+	"  SELECT c.change_id, c.field, c.old_value, c.new_value, f.name, c.changed_at,\n"
+	"         c.changed_by\n"
 	"    FROM policy_changes c JOIN files f USING (file_id) WHERE c.policy_id = ?1)\n"
 	" ORDER BY n";
 
@@ -847,6 +848,7 @@ int store_each_policy_change(struct store *s, int64_t policy_id,
 			.new_value = db_col_text(st, 2),
 			.file = db_col_text(st, 3),
 			.changed_at = db_col_text(st, 4),
+			.by = db_col_text(st, 5),
 			.old_amount = sqlite3_column_int64(st, 1),
 			.new_amount = sqlite3_column_int64(st, 2),
 		};

@@ -716,21 +716,24 @@ static void policy_values(const struct store_policy *p, char buf[][64], const ch
 static const char sql_policy_insert[] =
 	"INSERT INTO policies (policy_number, product_id, customer_name, id_number, premium,\n"
 	"                      channel, collection_ref, cash_code, debit_day, status,\n"
-	"                      start_date, cancel_date, file_id, created_file, created_at)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)";
+	"                      start_date, cancel_date, file_id, created_file, created_at,\n"
+	"                      created_by)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)";
 static const char sql_policy_update[] =
 	"UPDATE policies SET product_id = ?2, customer_name = ?3, id_number = ?4, premium = ?5,\n"
 	"       channel = ?6, collection_ref = ?7, cash_code = ?8, debit_day = ?9,\n"
 	"       status = ?10, start_date = ?11, cancel_date = ?12, file_id = ?13\n"
 	" WHERE policy_id = ?1";
 static const char sql_policy_change[] =
-	"INSERT INTO policy_changes (policy_id, field, old_value, new_value, file_id, changed_at)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	"INSERT INTO policy_changes (policy_id, field, old_value, new_value, file_id, changed_at,\n"
+	"                            changed_by)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char sql_policy_by_cash_code[] =
 	"SELECT policy_number FROM policies WHERE cash_code = ?1";
 
 int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t file_id,
-			const char *now, enum store_upsert *what, const char **field, struct err *e)
+			const char *now, const char *by, enum store_upsert *what,
+			const char **field, struct err *e)
 {
 	int rc = 0;
 	int64_t product_id;
@@ -797,8 +800,10 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		db_bind_text(s, st, &rc, e, 11, p->start_date);
 		db_bind_opt_text(s, st, &rc, e, 12, p->cancel_date);
 		db_bind_int(s, st, &rc, e, 13, file_id);
-		if (!policy_id)
+		if (!policy_id) {
 			db_bind_text(s, st, &rc, e, 14, now);
+			db_bind_text(s, st, &rc, e, 15, by);
+		}
 		db_step_done(s, st, &rc, e, "saving a policy");
 		*what = policy_id ? STORE_UPDATED : STORE_CREATED;
 		if (!policy_id)
@@ -815,6 +820,7 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 		db_bind_text(s, st, &rc, e, 4, vals[i]);
 		db_bind_int(s, st, &rc, e, 5, file_id);
 		db_bind_text(s, st, &rc, e, 6, now);
+		db_bind_text(s, st, &rc, e, 7, by);
 		db_step_done(s, st, &rc, e, "recording a policy change");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(policy_fields); i++)
@@ -825,9 +831,10 @@ int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t f
 /* ---- rows known to be new, many to a statement ------------------------------ */
 
 #define POLICY_INSERT                                                                           \
-	"INSERT INTO policies (file_id, created_file, created_at, policy_number, product_id,\n" \
-	"                      customer_name, id_number, premium, channel, collection_ref,\n"   \
-	"                      cash_code, debit_day, status, start_date, cancel_date)\n"        \
+	"INSERT INTO policies (file_id, created_file, created_at, created_by, policy_number,\n" \
+	"                      product_id, customer_name, id_number, premium, channel,\n"       \
+	"                      collection_ref, cash_code, debit_day, status, start_date,\n"     \
+	"                      cancel_date)\n"                                                  \
 	"VALUES "
 #define POLICY_PARAMS 12
 static char sql_policies_one[sizeof(POLICY_INSERT) + 100];
@@ -837,7 +844,7 @@ struct new_policies {
 	const struct store_policy *p;
 	const int64_t *product_ids;
 	int64_t file_id;
-	const char *now;
+	const char *now, *by;
 };
 
 static void bind_policy_file(struct store *s, sqlite3_stmt *st, int *rc, struct err *e,
@@ -846,6 +853,7 @@ static void bind_policy_file(struct store *s, sqlite3_stmt *st, int *rc, struct 
 	const struct new_policies *n = ctx;
 	db_bind_int(s, st, rc, e, 1, n->file_id);
 	db_bind_text(s, st, rc, e, 2, n->now);
+	db_bind_text(s, st, rc, e, 3, n->by);
 }
 
 static void bind_new_policy(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int at,
@@ -879,7 +887,7 @@ static int refused(struct store *s, int rc, struct err *e)
 }
 
 int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
-			  const char *now, struct err *e)
+			  const char *now, const char *by, struct err *e)
 {
 	int64_t ids[STORE_BATCH];
 	int rc = 0;
@@ -892,12 +900,13 @@ int store_policies_insert(struct store *s, const struct store_policy *p, size_t 
 				rc = err_set(e, KASI_EDATA, "'%s' is not a known product",
 					     text_value(p[i + j].product_code, shown));
 		}
-		struct new_policies ctx = { p + i, ids, file_id, now };
+		struct new_policies ctx = { p + i, ids, file_id, now, by };
 		struct db_rows rows = {
 			.one = db_rows_sql(sql_policies_one, sizeof(sql_policies_one),
-					   POLICY_INSERT, "?1, ?1, ?2, ", 3, POLICY_PARAMS, 1, ""),
+					   POLICY_INSERT, "?1, ?1, ?2, ?3, ", 4, POLICY_PARAMS, 1,
+					   ""),
 			.many = db_rows_sql(sql_policies_many, sizeof(sql_policies_many),
-					    POLICY_INSERT, "?1, ?1, ?2, ", 3, POLICY_PARAMS,
+					    POLICY_INSERT, "?1, ?1, ?2, ?3, ", 4, POLICY_PARAMS,
 					    STORE_BATCH, ""),
 			.per_row = POLICY_PARAMS,
 			.bind_shared = bind_policy_file,
@@ -906,7 +915,7 @@ int store_policies_insert(struct store *s, const struct store_policy *p, size_t 
 			.what = "saving policies",
 		};
 		if (!rc)
-			rc = refused(s, db_insert_rows(s, &rows, 3, k, e), e);
+			rc = refused(s, db_insert_rows(s, &rows, 4, k, e), e);
 	}
 	return rc;
 }
@@ -1135,7 +1144,7 @@ static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 2
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
 /* clang-format off */
 static const char sql_fact_counted[] =
-	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, " STORE_FACT_VALUES("f.") "\n"
 	"  FROM facts f JOIN files l USING (file_id)\n"
 	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND " STORE_COUNTED("f.");
 /* clang-format on */
@@ -1147,8 +1156,39 @@ static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 /* A fact whose key is counted already: kept for the record, marked as a
  * duplicate of the counted one, which *dup describes. */
 static const char sql_fact_counted_at[] =
-	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
-	"  FROM facts f JOIN files l USING (file_id) WHERE f.fact_id = ?1";
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, " STORE_FACT_VALUES(
+		"f.") "\n"
+		      "  FROM facts f JOIN files l USING (file_id) WHERE f.fact_id = ?1";
+
+static const char *nonnull(const char *s)
+{
+	return s ? s : "";
+}
+
+void store_fact_values_of(const struct store_fact *f, struct store_fact_values *v)
+{
+	*v = (struct store_fact_values){ .has_amount = f->has_amount, .amount = f->amount };
+	snprintf(v->transaction_id, sizeof(v->transaction_id), "%s", nonnull(f->transaction_id));
+	snprintf(v->reference, sizeof(v->reference), "%s", nonnull(f->reference));
+	snprintf(v->business_date, sizeof(v->business_date), "%s", nonnull(f->business_date));
+	snprintf(v->kind, sizeof(v->kind), "%s", nonnull(f->kind));
+	snprintf(v->status, sizeof(v->status), "%s", nonnull(f->status));
+	snprintf(v->reason, sizeof(v->reason), "%s", nonnull(f->reason));
+}
+
+void db_fact_values(sqlite3_stmt *st, int at, struct store_fact_values *v)
+{
+	*v = (struct store_fact_values){ .has_amount =
+						 sqlite3_column_type(st, at + 4) != SQLITE_NULL,
+					 .amount = sqlite3_column_int64(st, at + 4) };
+	snprintf(v->transaction_id, sizeof(v->transaction_id), "%s", nonnull(db_col_text(st, at)));
+	snprintf(v->reference, sizeof(v->reference), "%s", nonnull(db_col_text(st, at + 1)));
+	snprintf(v->business_date, sizeof(v->business_date), "%s",
+		 nonnull(db_col_text(st, at + 2)));
+	snprintf(v->kind, sizeof(v->kind), "%s", nonnull(db_col_text(st, at + 3)));
+	snprintf(v->status, sizeof(v->status), "%s", nonnull(db_col_text(st, at + 5)));
+	snprintf(v->reason, sizeof(v->reason), "%s", nonnull(db_col_text(st, at + 6)));
+}
 
 /* The counted fact by its key, or by its id (key NULL), into *dup; its id,
  * or 0. */
@@ -1169,8 +1209,7 @@ static int64_t counted(struct store *s, const struct store_fact *f, const char *
 		dup->same_content = sqlite3_column_int64(st, 1) == f->content_hash;
 		snprintf(dup->file, sizeof(dup->file), "%s", db_col_text(st, 2));
 		dup->row = (uint64_t)sqlite3_column_int64(st, 3);
-		snprintf(dup->transaction_id, sizeof(dup->transaction_id), "%s",
-			 db_col_text(st, 4));
+		db_fact_values(st, 4, &dup->counted);
 	}
 	if (st)
 		sqlite3_reset(st);

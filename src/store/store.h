@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 10
+#define STORE_VERSION 11
 
 struct store;
 
@@ -163,13 +163,14 @@ struct store_policy {
 /* A product's id by its code into *id; 0 when there is none. */
 int store_product_id(struct store *s, const char *code, int64_t *id, struct err *e);
 
-/* Upsert a policy by number, recording each changed field (old, new,
- * file, time) in policy_changes. -KASI_EDATA with a message, and *field
+/* Upsert a policy by number, recording who created it (by: the operator,
+ * as cmd_operator gives it), or each changed field (old, new, file, time,
+ * who) in policy_changes. -KASI_EDATA with a message, and *field
  * naming the field at fault ("product_code", "cash_code"), when its product
  * is unknown or its cash payment code belongs to another policy. */
 int store_policy_upsert(struct store *s, const struct store_policy *p, int64_t file_id,
-			const char *now, enum store_upsert *what, const char **field,
-			struct err *e);
+			const char *now, const char *by, enum store_upsert *what,
+			const char **field, struct err *e);
 
 /* Which of a policy's keys a reference is. */
 enum store_policy_key {
@@ -195,7 +196,7 @@ struct store_ledger_entry {
  * records likewise. Nothing is looked up first; the table's constraints
  * still stand, and a row they refuse is -KASI_EDATA. */
 int store_policies_insert(struct store *s, const struct store_policy *p, size_t n, int64_t file_id,
-			  const char *now, struct err *e);
+			  const char *now, const char *by, struct err *e);
 int store_ledger_insert(struct store *s, const struct store_ledger_entry *l, size_t n,
 			int64_t file_id, struct err *e);
 
@@ -231,14 +232,25 @@ struct store_fact {
 	size_t nkeys;
 };
 
+/* The values kasi keeps of a fact that tell two copies of a transaction
+ * apart, as stored ("": none). */
+struct store_fact_values {
+	char transaction_id[128], reference[256], business_date[16], kind[64], status[64],
+		reason[64];
+	bool has_amount;
+	int64_t amount;
+};
+/* A fact's values, as store_fact_values keeps them. */
+void store_fact_values_of(const struct store_fact *f, struct store_fact_values *v);
+
 /* What store_facts_insert found when a fact's key was stored before. */
 struct store_duplicate {
 	bool duplicate; /* the key was stored before (this row is not counted) */
 	bool same_content;
 	char file[512]; /* where the counted one came from */
 	uint64_t row;
-	char key[64];		  /* the further key repeated; "": the fact's own */
-	char transaction_id[128]; /* the counted one's */
+	char key[64];			  /* the further key repeated; "": the fact's own */
+	struct store_fact_values counted; /* the counted one's */
 };
 
 /* A fact's content hash: the first 8 bytes of its content's SHA-256, as a
@@ -852,6 +864,7 @@ struct store_repeat_decided {
 	const char *channel, *schema, *transaction_id, *reference, *period;
 	int64_t file_id;
 	uint64_t row;
+	struct store_fact_values values; /* its own */
 	struct store_duplicate dup;
 };
 /* Each of them, after store_file_void, in its transaction. */
@@ -967,6 +980,7 @@ int store_expected_find(struct store *s, const char *period, int64_t policy_id, 
  * text NULL or not as the value was; any other as text. */
 struct store_policy_change {
 	const char *field, *old_value, *new_value, *file, *changed_at;
+	const char *by; /* who loaded the file; NULL: not recorded (a store before version 11) */
 	bool amount;
 	int64_t old_amount, new_amount;
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# kasi load: reference data, all or nothing; policy changes recorded; the
-# same register twice changes nothing and says so.
+# kasi load: reference data, all or nothing; policy changes recorded (with
+# who made them: regression, who was not kept); the same register twice
+# changes nothing and says so.
 . "$(dirname "$0")/lib.sh"
 
 db=$tmp/kasi.db
@@ -23,13 +24,15 @@ kasi --db "$db" load products "$fixtures/world/products.csv"
 expect_status 0 "the same products again exit 0"
 expect_out "nothing changed" "and say nothing changed"
 
-kasi --db "$db" load policies "$fixtures/world/policies.csv"
+USER=clerk4 kasi --db "$db" load policies "$fixtures/world/policies.csv"
 expect_status 0 "the register loads"
 expect_out "loaded 13 policies: 13 new" "13 new policies"
 check "premiums are cents" test "$(sql "$db" "SELECT premium FROM policies WHERE policy_number = 'POL-1002'")" = 72419
 check "each policy records the file and time that created it" \
 	test "$(sql "$db" "SELECT count(*) FROM policies p JOIN files f ON f.file_id = p.created_file WHERE f.name = 'policies.csv' AND p.created_at <> ''")" = 13
 check "and a creation is no change" test "$(sql "$db" "SELECT count(*) FROM policy_changes")" = 0
+check "regression: each policy records who created it (\$USER)" \
+	test "$(sql "$db" "SELECT count(*) FROM policies WHERE created_by = 'clerk4'")" = 13
 
 cp "$fixtures/world/policies.csv" "$tmp/policies.csv"
 kasi --db "$db" load policies "$tmp/policies.csv"
@@ -40,7 +43,7 @@ expect_out "nothing changed" "changes nothing"
 sed -e 's/^POL-1001,FUNERAL_01,Thandiwe Mokoena,8001015009087,150.00,/POL-1001,FUNERAL_01,Thandiwe Mokoena,8001015009087,165.00,/' \
 	-e 's/^POL-1004,\(.*\),active,2025-01-15,$/POL-1004,\1,cancelled,2025-01-15,2026-11-01/' \
 	"$fixtures/world/policies.csv" > "$tmp/policies_2.csv"
-kasi --db "$db" load policies "$tmp/policies_2.csv"
+USER=clerk8001015009087 kasi --db "$db" load policies "$tmp/policies_2.csv"
 expect_status 0 "a changed register loads"
 expect_out "loaded 13 policies: 0 new, 2 changed, 11 unchanged" "2 changed"
 got=$(sql "$db" "SELECT field || ':' || old_value || '->' || new_value || ':' || f.name FROM policy_changes c JOIN policies p USING (policy_id) JOIN files f ON f.file_id = c.file_id WHERE p.policy_number = 'POL-1001' AND field <> 'policy'")
@@ -49,6 +52,29 @@ got=$(sql "$db" "SELECT group_concat(field || '=' || ifnull(old_value, '') || '>
 check "the cancellation records status and date ($got)" test "$got" = "cancel_date=>2026-11-01 status=active>cancelled"
 check "a change keeps the creating file" \
 	test "$(sql "$db" "SELECT f.name FROM policies p JOIN files f ON f.file_id = p.created_file WHERE p.policy_number = 'POL-1004'")" = policies.csv
+check "regression: each change records who made it, a number in the name masked as everywhere" \
+	test "$(sql "$db" "SELECT group_concat(DISTINCT changed_by) || ' ' || count(*) FROM policy_changes")" = "clerk*********9087 3"
+"$KASI" --db "$db" schedule --period 2026-10 >/dev/null
+kasi --db "$db" explain POL-1001 --period 2026-10
+expect_out "premium: 150.00 -> 165.00, from policies_2.csv, by clerk*********9087" "explain says who changed the premium"
+expect_out "created, from policies.csv, by clerk4" "and who created the policy"
+{ cat "$tmp/policies_2.csv"; sed -n 's/^POL-1003,/POL-9003,/p' "$tmp/policies_2.csv"; } >"$tmp/policies_3.csv"
+LOGNAME=lindiwe USER= kasi --db "$db" load policies "$tmp/policies_3.csv"
+expect_out "loaded 14 policies: 1 new, 0 changed, 13 unchanged" "a policy added to the register"
+check "a policy added later records who created it too (\$LOGNAME when \$USER is empty)" \
+	test "$(sql "$db" "SELECT created_by FROM policies WHERE policy_number = 'POL-9003'")" = lindiwe
+
+# A store of version 10 kept no one: migrated, its history is whole, and
+# says who is not recorded.
+cp "$db" "$tmp/v10.db"
+sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+	PRAGMA user_version = 10"
+kasi --db "$tmp/v10.db" init
+expect_out "from version 10 to 11" "a version-10 store is migrated"
+check "its changes are all kept, who unknown (NULL)" \
+	test "$(sql "$tmp/v10.db" "SELECT count(*) || ' ' || count(changed_by) FROM policy_changes") $(sql "$tmp/v10.db" "SELECT count(created_by) FROM policies")" = "3 0 0"
+kasi --db "$tmp/v10.db" explain POL-1001 --period 2026-10
+expect_out "premium: 150.00 -> 165.00, from policies_2.csv, by (not recorded)" "explain says who is not recorded"
 
 # A first register that names a policy twice: the fresh store's fast path
 # still refuses it, whole.

@@ -8,6 +8,7 @@
 #   - a rejected payout was never paid again when its provider had no new
 #     money;
 #   - a mismatched payout dropped the difference;
+#   - a rejected payout's exception put 0.00 at stake, not its amount;
 #   - `report settlement` wrote instructions again for payouts already
 #     paid, rejected or carried, and with today's account, not the one the
 #     batch was made for;
@@ -94,6 +95,7 @@ sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUM
 	DROP INDEX facts_counted_once; ALTER TABLE facts DROP COLUMN withdrawn;
 	CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key) WHERE duplicate_of IS NULL;
 	ALTER TABLE periods DROP COLUMN reconciled_through_void; DROP TABLE voids; DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_keys_by_fact;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
 	PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
@@ -187,6 +189,47 @@ answer 20261003 'KP000000000001,3,20261003,100000,98.00,0,Successful'
 collect 20261004 5002 10.00
 kasi settle --through 2026-10-04
 check "paid 0.50 over: taken from the next batch (10.00 - 0.25 - 0.50)" test "$(batch 2026-10-04)" = "1 1000 25 -50 925"
+
+# ---- the money a rejected payout puts at stake ----------------------------------------
+# A rejection pays out 0.00 of the 97.50 instructed: the 97.50 is at stake
+# (it was 0.00, the answer's amountPaidOut) in the list, its JSON, kasi
+# status and the summary page; a mismatch's stays the difference (0.01).
+fresh stake
+answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
+"$KASI" reconcile --period 2026-10 >/dev/null
+kasi exceptions
+check "regression: PAYOUT_REJECTED puts the 97.50 instructed at stake (it put 0.00)" \
+	grep -qE '^ +[0-9]+ +2026-10 +PAYOUT_REJECTED .* 97\.50  0-1d ' <<<"$out"
+expect_out "1 listed, 97.50 at stake" "and the total counts it"
+kasi exceptions --json
+check "--json: at_stake 97.50, the list's too" \
+	test "$(jq -r '"\(.exceptions[] | select(.code == "PAYOUT_REJECTED") | .at_stake) \(.at_stake)"' <<<"$out")" = "97.50 97.50"
+kasi status --json
+check "kasi status: 97.50 open at stake" test "$(jq -r .exceptions.open_at_stake <<<"$out")" = 97.50
+kasi report summary --period 2026-10 --out "$tmp/stake.html"
+check "the summary page: 97.50 at stake" grep -q 'id="open-at-stake">97.50<' "$tmp/stake.html"
+fresh stake2
+answer 20261003 'KP000000000001,3,20261003,100000,97.49,0,Successful'
+kasi exceptions --json
+check "a mismatch still puts the difference at stake (0.01)" \
+	test "$(jq -r '.exceptions[] | select(.code == "PAYOUT_MISMATCH") | .at_stake' <<<"$out")" = 0.01
+
+# A store of version 10 gave a rejected payout's exception 0.00: migrated,
+# it is given the 97.50, and a resolution made on the 0.00 still holds.
+fresh stake10
+answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
+x=$(sql "$db" "SELECT exception_id FROM exceptions WHERE code = 'PAYOUT_REJECTED'")
+"$KASI" exceptions resolve "$x" --note "asked the provider for a new account" >/dev/null
+sql "$db" "UPDATE exceptions SET amount = 0; UPDATE exception_resolutions SET amount = 0;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+	PRAGMA user_version = 10"
+kasi init
+expect_status 0 "a version-10 store is migrated"
+check "regression: its rejected payout's exception is given the 97.50 instructed" \
+	test "$(sql "$db" "SELECT amount FROM exceptions WHERE exception_id = $x")" = 9750
+kasi exceptions --all --json
+check "and stays resolved" \
+	test "$(jq -r ".exceptions[] | select(.id == $x) | .status + \" \" + .at_stake" <<<"$out")" = "resolved 97.50"
 
 # ---- instructions: only for payouts still instructed, to the account of then ------
 fresh instr

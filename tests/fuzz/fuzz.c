@@ -129,7 +129,7 @@ static void load_world(struct store *s, const char *kind)
 		fuzz_fail("cannot open %s: %s", path, e.msg);
 	const struct schema *schema = schema_set_find(fuzz_schemas(), load_kind_schema(k));
 	struct load_result res;
-	int rc = load_file(s, schema, k, fd, path, &res, &e);
+	int rc = load_file(s, schema, k, fd, path, "fuzz", &res, &e);
 	if (rc || res.rejected)
 		fuzz_fail("loading %s: %s", path, rc ? e.msg : "rejected");
 	validation_release(&res.v);

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = fuzz_memfd(data + 2, size - 2);
 	struct load_result res;
 	struct err e = { 0 };
-	int rc = load_file(s, schema, kind, fd, fuzz_name_for(schema), &res, &e);
+	int rc = load_file(s, schema, kind, fd, fuzz_name_for(schema), "fuzz", &res, &e);
 	if (rc)
 		fuzz_fail("load %s failed (%d): %s", load_kind_schema(kind), rc, e.msg);
 	validation_print_text(&res.v, fuzz_devnull());
