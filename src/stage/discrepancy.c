@@ -3,6 +3,8 @@
  * about (see discrepancy.h).
  */
 #include "core/common.h"
+#include "core/money.h"
+#include "core/text.h"
 #include "io/schema.h"
 #include "stage/discrepancy.h"
 #include "stage/match.h"
@@ -85,21 +87,96 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 	return rc;
 }
 
-const char *discrepancy_repeat(const char *transaction_id, const struct store_duplicate *dup,
-			       char *detail, size_t size)
+/* A value of a repeat as its discrepancy shows it: masked when its column
+ * (canon, of schema) is personal, and when no schema says (personal). */
+static const char *shown_value(const struct schema *schema, int canon, bool personal, const char *v,
+			       char out[TEXT_RENDER_BUFSZ])
 {
+	if (!*v)
+		return "(none)";
+	if (!schema) {
+		if (!personal)
+			return v;
+		text_render(v, strlen(v), true, out, TEXT_RENDER_BUFSZ);
+		return out;
+	}
+	int col = schema->map[canon];
+	return schema_shown_value(col >= 0 ? &schema->columns[col] : NULL, v, out);
+}
+
+/* Append "name value" to the list in buf (", " between). */
+static void add_value(char buf[DISCREPANCY_VALUES_BUFSZ], const char *name, const char *v)
+{
+	size_t at = strlen(buf);
+	if (at < DISCREPANCY_VALUES_BUFSZ)
+		snprintf(buf + at, DISCREPANCY_VALUES_BUFSZ - at, "%s%s %s", at ? ", " : "", name,
+			 v);
+}
+
+/* The values in which the counted row (was) and the repeat (now) differ,
+ * each side's into expected and actual. */
+static void repeat_values(const struct schema *schema, const struct store_fact_values *was,
+			  const struct store_fact_values *now,
+			  char expected[DISCREPANCY_VALUES_BUFSZ],
+			  char actual[DISCREPANCY_VALUES_BUFSZ])
+{
+	static const struct {
+		const char *name;
+		int canon;
+		bool personal; /* without a schema to say */
+		size_t offset;
+	} text[] = {
+		{ "transaction", CANON_TRANSACTION_ID, false,
+		  offsetof(struct store_fact_values, transaction_id) },
+		{ "reference", CANON_REFERENCE, true,
+		  offsetof(struct store_fact_values, reference) },
+		{ "date", CANON_DATE, false, offsetof(struct store_fact_values, business_date) },
+		{ "type", CANON_TYPE, false, offsetof(struct store_fact_values, kind) },
+		{ "status", CANON_STATUS, false, offsetof(struct store_fact_values, status) },
+		{ "reason", CANON_REASON, false, offsetof(struct store_fact_values, reason) },
+	};
+	char a[TEXT_RENDER_BUFSZ], b[TEXT_RENDER_BUFSZ];
+	expected[0] = actual[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
+		const char *x = (const char *)was + text[i].offset;
+		const char *y = (const char *)now + text[i].offset;
+		if (!strcmp(x, y))
+			continue;
+		add_value(expected, text[i].name,
+			  shown_value(schema, text[i].canon, text[i].personal, x, a));
+		add_value(actual, text[i].name,
+			  shown_value(schema, text[i].canon, text[i].personal, y, b));
+	}
+	if (was->has_amount != now->has_amount || was->amount != now->amount) {
+		money_format(was->amount, a);
+		money_format(now->amount, b);
+		add_value(expected, "amount", was->has_amount ? a : "(none)");
+		add_value(actual, "amount", now->has_amount ? b : "(none)");
+	}
+}
+
+const char *discrepancy_repeat(const struct schema *schema, const struct store_fact_values *now,
+			       const struct store_duplicate *dup, char *detail, size_t size,
+			       char expected[DISCREPANCY_VALUES_BUFSZ],
+			       char actual[DISCREPANCY_VALUES_BUFSZ])
+{
+	const char *transaction_id = now->transaction_id;
 	if (*dup->key)
 		snprintf(detail, size,
 			 "transaction %s repeats the %s of transaction %s, applied before "
 			 "from %s row %" PRIu64 ": the same request again",
-			 transaction_id, dup->key, dup->transaction_id, dup->file, dup->row);
+			 transaction_id, dup->key, dup->counted.transaction_id, dup->file,
+			 dup->row);
 	else
 		snprintf(detail, size, "%s %s was applied before from %s row %" PRIu64,
 			 dup->same_content ? "the same transaction" : "transaction", transaction_id,
 			 dup->file, dup->row);
 	size_t at = strlen(detail);
-	if (!dup->same_content)
+	expected[0] = actual[0] = '\0';
+	if (!dup->same_content) {
 		snprintf(detail + at, size - at, " with different content; the first one counts");
+		repeat_values(schema, &dup->counted, now, expected, actual);
+	}
 	return dup->same_content ? D_DUPLICATE_TRANSACTION : D_CONFLICTING_DUPLICATE;
 }
 

@@ -41,13 +41,22 @@ struct finding;
 struct err;
 struct schema;
 struct store_duplicate;
+struct store_fact_values;
 
-/* A repeat's discrepancy (a row whose key was counted before): its code,
+#define DISCREPANCY_VALUES_BUFSZ 1024
+/* A repeat's discrepancy (a row whose key was counted before, its values
+ * now, of a row of schema, NULL when unknown): its code,
  * DUPLICATE_TRANSACTION when its content is the counted row's, else
  * CONFLICTING_DUPLICATE; its detail into detail (size bytes), naming the
- * row counted and the key they share. */
-const char *discrepancy_repeat(const char *transaction_id, const struct store_duplicate *dup,
-			       char *detail, size_t size);
+ * row counted and the key they share. A conflicting one's expected and
+ * actual: the values that differ, the counted row's and this one's
+ * ("amount 95.50", "date 2026-10-01, amount 95.50"), a personal one
+ * masked (any reference, without a schema to say); "" when they are the
+ * same (the rows differ in a column kasi does not keep), or a duplicate. */
+const char *discrepancy_repeat(const struct schema *schema, const struct store_fact_values *now,
+			       const struct store_duplicate *dup, char *detail, size_t size,
+			       char expected[DISCREPANCY_VALUES_BUFSZ],
+			       char actual[DISCREPANCY_VALUES_BUFSZ]);
 
 /* A row's reference as its discrepancies show it: the number of the
  * policy it names (by the key its schema matches) into policy, else as

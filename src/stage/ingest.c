@@ -377,13 +377,17 @@ static int after_store(struct ingest_run *r, const struct held *h,
 	const struct store_fact *f = &h->f;
 	char detail[1024];
 	if (dup->duplicate) {
-		const char *code =
-			discrepancy_repeat(f->transaction_id, dup, detail, sizeof(detail));
+		struct store_fact_values now;
+		char expected[DISCREPANCY_VALUES_BUFSZ], actual[DISCREPANCY_VALUES_BUFSZ];
+		store_fact_values_of(f, &now);
+		const char *code = discrepancy_repeat(r->schema, &now, dup, detail, sizeof(detail),
+						      expected, actual);
 		if (dup->same_content)
 			r->res->duplicates++;
 		else
 			r->res->conflicts++;
-		return record_discrepancy(r, f, h->period, code, NULL, NULL, detail);
+		return record_discrepancy(r, f, h->period, code, *expected ? expected : NULL,
+					  *actual ? actual : NULL, detail);
 	}
 	r->res->facts++;
 	if (r->schema->flow.type == FLOW_PAYOUTS)

@@ -132,9 +132,11 @@ static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
 {
 	struct raise *x = ctx;
 	char detail[1024], policy[64], shown[TEXT_RENDER_BUFSZ];
-	const char *code = discrepancy_repeat(r->transaction_id, &r->dup, detail, sizeof(detail));
+	char expected[DISCREPANCY_VALUES_BUFSZ], actual[DISCREPANCY_VALUES_BUFSZ];
 	const struct schema *schema =
 		r->schema && x->schemas ? schema_set_find(x->schemas, r->schema) : NULL;
+	const char *code = discrepancy_repeat(schema, &r->values, &r->dup, detail, sizeof(detail),
+					      expected, actual);
 	const char *reference = r->reference;
 	int rc = 0;
 	if (schema)
@@ -155,6 +157,8 @@ static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
 		.row = r->row,
 		.reference = reference,
 		.transaction_id = r->transaction_id,
+		.expected = *expected ? expected : NULL,
+		.actual = *actual ? actual : NULL,
 		.detail = detail,
 		.source = "ingest",
 	};

@@ -130,6 +130,13 @@ struct store_array {
 int db_insert_array(struct store *s, sqlite3_stmt *st, int param, const char *pointer_type,
 		    const void *rows, size_t n, int *rc, struct err *e, const char *what);
 
+/* The columns of a fact (alias a: "f.") that store_fact_values keeps, in
+ * the order db_fact_values reads them from column at. */
+#define STORE_FACT_VALUES(a)                                                               \
+	a "transaction_id, " a "reference, " a "business_date, " a "kind, " a "amount, " a \
+	  "status, " a "reason"
+void db_fact_values(sqlite3_stmt *st, int at, struct store_fact_values *v);
+
 /* Whether a field recorded in policy_changes holds money (cents). */
 bool db_policy_field_is_amount(const char *field);
 

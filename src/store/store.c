@@ -1138,7 +1138,7 @@ static char sql_fact_batch[sizeof(FACT_COLUMNS_INSERTED) + STORE_BATCH * 120 + 2
 static const char sql_fact_stored[] = "SELECT 1 FROM facts WHERE fact_id = ?1";
 /* clang-format off */
 static const char sql_fact_counted[] =
-	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, " STORE_FACT_VALUES("f.") "\n"
 	"  FROM facts f JOIN files l USING (file_id)\n"
 	" WHERE f.channel = ?1 AND f.fact_key = ?2 AND " STORE_COUNTED("f.");
 /* clang-format on */
@@ -1150,8 +1150,39 @@ static const char sql_fact_insert_duplicate[] = FACT_COLUMNS_INSERTED
 /* A fact whose key is counted already: kept for the record, marked as a
  * duplicate of the counted one, which *dup describes. */
 static const char sql_fact_counted_at[] =
-	"SELECT f.fact_id, f.content_hash, l.name, f.row, f.transaction_id\n"
-	"  FROM facts f JOIN files l USING (file_id) WHERE f.fact_id = ?1";
+	"SELECT f.fact_id, f.content_hash, l.name, f.row, " STORE_FACT_VALUES(
+		"f.") "\n"
+		      "  FROM facts f JOIN files l USING (file_id) WHERE f.fact_id = ?1";
+
+static const char *nonnull(const char *s)
+{
+	return s ? s : "";
+}
+
+void store_fact_values_of(const struct store_fact *f, struct store_fact_values *v)
+{
+	*v = (struct store_fact_values){ .has_amount = f->has_amount, .amount = f->amount };
+	snprintf(v->transaction_id, sizeof(v->transaction_id), "%s", nonnull(f->transaction_id));
+	snprintf(v->reference, sizeof(v->reference), "%s", nonnull(f->reference));
+	snprintf(v->business_date, sizeof(v->business_date), "%s", nonnull(f->business_date));
+	snprintf(v->kind, sizeof(v->kind), "%s", nonnull(f->kind));
+	snprintf(v->status, sizeof(v->status), "%s", nonnull(f->status));
+	snprintf(v->reason, sizeof(v->reason), "%s", nonnull(f->reason));
+}
+
+void db_fact_values(sqlite3_stmt *st, int at, struct store_fact_values *v)
+{
+	*v = (struct store_fact_values){ .has_amount =
+						 sqlite3_column_type(st, at + 4) != SQLITE_NULL,
+					 .amount = sqlite3_column_int64(st, at + 4) };
+	snprintf(v->transaction_id, sizeof(v->transaction_id), "%s", nonnull(db_col_text(st, at)));
+	snprintf(v->reference, sizeof(v->reference), "%s", nonnull(db_col_text(st, at + 1)));
+	snprintf(v->business_date, sizeof(v->business_date), "%s",
+		 nonnull(db_col_text(st, at + 2)));
+	snprintf(v->kind, sizeof(v->kind), "%s", nonnull(db_col_text(st, at + 3)));
+	snprintf(v->status, sizeof(v->status), "%s", nonnull(db_col_text(st, at + 5)));
+	snprintf(v->reason, sizeof(v->reason), "%s", nonnull(db_col_text(st, at + 6)));
+}
 
 /* The counted fact by its key, or by its id (key NULL), into *dup; its id,
  * or 0. */
@@ -1172,8 +1203,7 @@ static int64_t counted(struct store *s, const struct store_fact *f, const char *
 		dup->same_content = sqlite3_column_int64(st, 1) == f->content_hash;
 		snprintf(dup->file, sizeof(dup->file), "%s", db_col_text(st, 2));
 		dup->row = (uint64_t)sqlite3_column_int64(st, 3);
-		snprintf(dup->transaction_id, sizeof(dup->transaction_id), "%s",
-			 db_col_text(st, 4));
+		db_fact_values(st, 4, &dup->counted);
 	}
 	if (st)
 		sqlite3_reset(st);

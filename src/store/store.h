@@ -230,14 +230,25 @@ struct store_fact {
 	size_t nkeys;
 };
 
+/* The values kasi keeps of a fact that tell two copies of a transaction
+ * apart, as stored ("": none). */
+struct store_fact_values {
+	char transaction_id[128], reference[256], business_date[16], kind[64], status[64],
+		reason[64];
+	bool has_amount;
+	int64_t amount;
+};
+/* A fact's values, as store_fact_values keeps them. */
+void store_fact_values_of(const struct store_fact *f, struct store_fact_values *v);
+
 /* What store_facts_insert found when a fact's key was stored before. */
 struct store_duplicate {
 	bool duplicate; /* the key was stored before (this row is not counted) */
 	bool same_content;
 	char file[512]; /* where the counted one came from */
 	uint64_t row;
-	char key[64];		  /* the further key repeated; "": the fact's own */
-	char transaction_id[128]; /* the counted one's */
+	char key[64];			  /* the further key repeated; "": the fact's own */
+	struct store_fact_values counted; /* the counted one's */
 };
 
 /* A fact's content hash: the first 8 bytes of its content's SHA-256, as a
@@ -851,6 +862,7 @@ struct store_repeat_decided {
 	const char *channel, *schema, *transaction_id, *reference, *period;
 	int64_t file_id;
 	uint64_t row;
+	struct store_fact_values values; /* its own */
 	struct store_duplicate dup;
 };
 /* Each of them, after store_file_void, in its transaction. */

@@ -620,16 +620,20 @@ static const char sql_repeats_decided[] =
 	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"
 	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n"
 	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
-	"       o.content_hash = r.content_hash, ol.name, o.row, o.transaction_id,\n"
+	"       o.content_hash = r.content_hash, ol.name, o.row,\n"
 	"       CASE WHEN o.fact_key = r.fact_key THEN ''\n"
 	"            ELSE ifnull((SELECT u.key FROM uncounted_keys u JOIN fact_keys k\n"
 	"                             ON k.channel = u.channel AND k.key = u.key\n"
 	"                            AND k.value = u.value AND k.fact_id = o.fact_id\n"
-	"                          WHERE u.fact_id = r.fact_id ORDER BY u.key LIMIT 1), '') END\n"
-	"  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
-	"  JOIN files l ON l.file_id = r.file_id\n"
-	"  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
-	" WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
+	"                          WHERE u.fact_id = r.fact_id ORDER BY u.key LIMIT 1), '') END,\n"
+	"       " STORE_FACT_VALUES(
+		"r.") ",\n"
+		      "       " STORE_FACT_VALUES(
+			      "o.") "\n"
+				    "  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
+				    "  JOIN files l ON l.file_id = r.file_id\n"
+				    "  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
+				    " WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
 
 int store_each_repeat_decided(struct store *s,
 			      int (*fn)(void *ctx, const struct store_repeat_decided *r), void *ctx,
@@ -652,9 +656,9 @@ int store_each_repeat_decided(struct store *s,
 				 .row = (uint64_t)sqlite3_column_int64(st, 8) },
 		};
 		snprintf(r.dup.file, sizeof(r.dup.file), "%s", db_col_text(st, 7));
-		snprintf(r.dup.transaction_id, sizeof(r.dup.transaction_id), "%s",
-			 db_col_text(st, 9));
-		snprintf(r.dup.key, sizeof(r.dup.key), "%s", db_col_text(st, 10));
+		snprintf(r.dup.key, sizeof(r.dup.key), "%s", db_col_text(st, 9));
+		db_fact_values(st, 10, &r.values);
+		db_fact_values(st, 17, &r.dup.counted);
 		if ((rc = fn(ctx, &r)))
 			break;
 	}

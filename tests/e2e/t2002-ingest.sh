@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kasi ingest: all or nothing; duplicate files and transactions never
-# counted twice; rejected files recorded once.
+# counted twice (a conflicting repeat says what differs: regression, its
+# expected and actual were empty); rejected files recorded once.
 . "$(dirname "$0")/lib.sh"
 
 db=$tmp/kasi.db
@@ -38,6 +39,10 @@ expect_out "CONFLICTING_DUPLICATE row 3 EP_TXN_20261005_002" "one with other con
 check "neither is counted" test "$(facts)" = "3 67000"
 check "both are kept for the record" test "$(sql "$db" 'SELECT count(*) FROM facts WHERE duplicate_of IS NOT NULL')" = 2
 check "the discrepancies name the policy" test "$(sql "$db" "SELECT reference FROM discrepancies WHERE code = 'CONFLICTING_DUPLICATE'")" = POL-1007
+check "regression: the conflicting repeat's expected and actual are what differs, the counted row's and its own" \
+	test "$(sql "$db" "SELECT expected || ' / ' || actual FROM discrepancies WHERE code = 'CONFLICTING_DUPLICATE'")" = "amount 50.00 / amount 55.00"
+check "a repeat with the same content has none" \
+	test "$(sql "$db" "SELECT count(*) FROM discrepancies WHERE code = 'DUPLICATE_TRANSACTION' AND expected IS NULL AND actual IS NULL")" = 1
 
 # An invalid file loads nothing, and is recorded once however often it comes.
 bad=$fixtures/invalid/luhn/easypay_recon_20261005.csv

@@ -29,6 +29,9 @@ kasi ingest "$in/mobilemoney_transactions_20261023.csv"
 expect_status 1 "the next day's file repeating the correlation id is applied, exit 1"
 expect_out "CONFLICTING_DUPLICATE row 2 MM2" "its row is a CONFLICTING_DUPLICATE (its other columns differ)"
 expect_out "repeats the clientCorrelationId of transaction MM1" "naming the key and the transaction counted"
+check "regression: its expected and actual say what differs (they were empty)" \
+	test "$(sql "$db" "SELECT expected || ' / ' || actual FROM discrepancies WHERE code = 'CONFLICTING_DUPLICATE'")" = \
+	"transaction MM1, date 2026-10-22 / transaction MM2, date 2026-10-23"
 expect_out "1 counted, 1 duplicate not counted" "the repeat is not counted; the other row is"
 check "the duplicate is stored for the record, not counted" \
 	test "$(sql "$db" "SELECT transaction_id || ':' || (duplicate_of IS NOT NULL) FROM facts ORDER BY fact_id" | tr '\n' ' ')" = "MM1:0 MM2:1 MM3:0 "
@@ -66,5 +69,17 @@ day_file "$in" mobilemoney_transactions_20261025.csv "$mobile_header" \
 	"MM7,2e3f4a5b-0b5e-4c2e-9a7b-6f1d8c3a5b63,2026-10-25T09:00:00+02:00,50.00,ZAR,merchantpay,completed,27831234567,TP-2,,"
 kasi ingest "$in/mobilemoney_transactions_20261025.csv"
 expect_status 0 "a correlation id of a rejected file is counted when it comes in a good one"
+
+# MM7 again with an ID number typed as its account reference: what differs
+# is shown, the ID masked as everywhere but for its last four.
+day_file "$in/typed" mobilemoney_transactions_20261025.csv "$mobile_header" \
+	"MM7,2e3f4a5b-0b5e-4c2e-9a7b-6f1d8c3a5b63,2026-10-25T09:00:00+02:00,50.00,ZAR,merchantpay,completed,27831234567,8001015009087,,"
+kasi ingest "$in/typed/mobilemoney_transactions_20261025.csv"
+expect_out "CONFLICTING_DUPLICATE row 2 MM7" "a repeat of MM7 with another account reference"
+check "its expected and actual: the reference, the typed ID masked" \
+	test "$(sql "$db" "SELECT expected || ' / ' || actual FROM discrepancies WHERE code = 'CONFLICTING_DUPLICATE' AND transaction_id = 'MM7'")" = \
+	"reference TP-2 / reference *********9087"
+check "the ID is nowhere in the discrepancies or exceptions" \
+	test -z "$(sqlite3 "$db" .dump | grep -E '^INSERT INTO (discrepancies|exceptions)' | grep 8001015009087)"
 
 echo "1..$tap_n"

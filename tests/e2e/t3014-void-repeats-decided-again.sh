@@ -58,9 +58,10 @@ scenario() {
 	check "$name: the same discrepancies (the rows each repeat names)" \
 		test "$(findings "$a")" = "$(findings "$b")"
 }
-findings() { # every discrepancy by its file's name, row and words
+findings() { # every discrepancy by its file's name, row, words and values
 	sql "$1" "SELECT d.code || ' ' || ifnull(l.name, '') || ' ' || ifnull(d.row, '') || ' ' ||
-	            ifnull(d.transaction_id, '') || ' ' || d.detail
+	            ifnull(d.transaction_id, '') || ' ' || d.detail || ' [' || ifnull(d.expected, '') ||
+	            '] [' || ifnull(d.actual, '') || ']'
 	            FROM discrepancies d LEFT JOIN files l USING (file_id) ORDER BY 1"
 }
 U=44444444-4444-4444-8444-444444444444 W=55555555-5555-4555-8555-555555555555
@@ -68,6 +69,10 @@ Y=66666666-6666-4666-8666-666666666666 X=33333333-3333-4333-8333-333333333333
 
 scenario "regression: two keys" "05:$(mm MA $U 2026-10-05 TP-1)" \
 	"06:$(mm MC $W 2026-10-06 TP-1)" "07:$(mm MA $W 2026-10-07 TP-1)"
+check "regression: the conflicting repeat the void raised again says what differs, as ingest does (it was empty)" \
+	test "$(sql "$tmp/regression: two keys-a.db" "SELECT expected || ' / ' || actual FROM discrepancies
+		WHERE code = 'CONFLICTING_DUPLICATE' AND transaction_id = 'MA'")" = \
+	"transaction MC, date 2026-10-06 / transaction MA, date 2026-10-07"
 scenario "regression: taken later" "05:$(mm MA $U 2026-10-05 TP-1)" \
 	"06:$(mm MA $X 2026-10-06 TP-1)" "07:$(mm MB $X 2026-10-07 TP-1)"
 scenario "regression: blocked" "05:$(mm MA $U 2026-10-05 TP-1)" \
