@@ -464,7 +464,8 @@ const char *store_library_version(void)
 
 static const char sql_file_applied[] =
 	"SELECT file_id, name, applied_at FROM files\n"
-	" WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0 AND voided IS NULL";
+	" WHERE sha256 = ?1 AND outcome = 'applied' AND rows > 0 AND voided IS NULL\n"
+	" ORDER BY file_id DESC LIMIT 1";
 
 int store_file_applied(struct store *s, const char *sha256, struct store_applied *found,
 		       struct err *e)
