@@ -470,7 +470,10 @@ int load_file(struct store *s, const struct schema *schema, enum load_kind kind,
 		rc = found;
 		goto out;
 	}
-	if (found) {
+	/* Content loaded before is skipped when it changes nothing; when a
+	 * later load changed what it set (a register put back as it was),
+	 * it is loaded again. */
+	if (found && !res->created && !res->updated) {
 		res->same_content = true;
 		res->unchanged = res->v.rows;
 		res->created = res->updated = 0;

@@ -559,6 +559,14 @@ static const char *const scripts[] = {
 	" WHERE r.exception_id = n.exception_id AND r.amount IS n.old;\n"
 	"UPDATE exceptions AS x SET amount = max(ifnull(x.amount, 0), p.amount)\n"
 	"  FROM payouts p WHERE p.reference = x.reference AND x.code = 'PAYOUT_REJECTED';\n",
+
+	/* 12: a channel file's content is applied once; reference data's may
+	 * be loaded again after other content changed it (a register put
+	 * back as it was): an upsert, harmless twice, so the once-only index
+	 * holds channel files only (reference files have no channel). */
+	"DROP INDEX files_applied_once;\n"
+	"CREATE UNIQUE INDEX files_applied_once ON files(sha256)\n"
+	"	WHERE outcome = 'applied' AND rows > 0 AND voided IS NULL AND channel IS NOT NULL;\n",
 };
 
 static const struct store_index policies_indexes[] = {

@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 11
+#define STORE_VERSION 12
 
 struct store;
 

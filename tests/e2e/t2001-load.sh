@@ -70,11 +70,29 @@ cp "$db" "$tmp/v10.db"
 sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
 	PRAGMA user_version = 10"
 kasi --db "$tmp/v10.db" init
-expect_out "from version 10 to 11" "a version-10 store is migrated"
+expect_out "from version 10 to 12" "a version-10 store is migrated"
 check "its changes are all kept, who unknown (NULL)" \
 	test "$(sql "$tmp/v10.db" "SELECT count(*) || ' ' || count(changed_by) FROM policy_changes") $(sql "$tmp/v10.db" "SELECT count(created_by) FROM policies")" = "3 0 0"
 kasi --db "$tmp/v10.db" explain POL-1001 --period 2026-10
 expect_out "premium: 150.00 -> 165.00, from policies_2.csv, by (not recorded)" "explain says who is not recorded"
+
+# Regression: the first register loaded again, after the second changed
+# it (a change undone), was skipped as "the same content was loaded
+# before" and the changed register kept: a policy moved to another
+# product by mistake stayed there, its money settled to the wrong
+# provider. Content loaded before is skipped only when it changes nothing.
+kasi --db "$db" load policies "$fixtures/world/policies.csv"
+expect_status 0 "the first register loaded again ..."
+expect_out "loaded 13 policies: 0 new, 2 changed, 11 unchanged" "... changes back what the second changed"
+check "the premium is the first register's again" \
+	test "$(sql "$db" "SELECT premium || ' ' || status || ' ' || ifnull(cancel_date, '-') FROM policies WHERE policy_number IN ('POL-1001', 'POL-1004') ORDER BY policy_number" | tr '\n' ' ')" = "15000 active - 30000 active - "
+check "and the change back is recorded" \
+	test "$(sql "$db" "SELECT count(*) FROM policy_changes c JOIN files f ON f.file_id = c.file_id WHERE f.name = 'policies.csv'")" -ge 2
+kasi --db "$db" load policies "$fixtures/world/policies.csv"
+expect_out "nothing changed: the same content was loaded from policies.csv" "loaded a third time, it changes nothing and says so"
+kasi --db "$tmp/v10.db" load policies "$fixtures/world/policies.csv"
+expect_status 0 "a store migrated from before version 12 loads it again too ..."
+expect_out "loaded 13 policies: 0 new, 2 changed, 11 unchanged" "... with its changes"
 
 # A first register that names a policy twice: the fresh store's fast path
 # still refuses it, whole.
