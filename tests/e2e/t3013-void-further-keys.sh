@@ -83,7 +83,7 @@ sql "$old" "DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_
 	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
 	PRAGMA user_version = 9"
 kasi init
-expect_out "from version 9 to 11" "a version-9 store is migrated"
+expect_out "from version 9 to 12" "a version-9 store is migrated"
 check "regression: the migration gives MM2 (a repeat by its correlation id) that id, uncounted" \
 	test "$(sql "$old" "SELECT t.transaction_id || ' ' || u.key FROM uncounted_keys u JOIN facts t USING (fact_id) WHERE u.value = '$uuid'")" = "MM2 clientCorrelationId"
 "$KASI" void mobilemoney_transactions_20261031.csv --note "sent a day early" >/dev/null
