@@ -77,8 +77,14 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	struct err e = { 0 };
 	struct job job;
 	int lock = -1;
+	const struct schema *schema;
 	int rc = job_load(&job, argv[optind], &e);
 	struct fetch_result res = { 0 };
+	/* Files of a schema no run can process are not pulled at all. */
+	if (!rc)
+		rc = cmd_load_schemas(ctx, &e);
+	if (!rc)
+		rc = job_schema(&job, ctx->schemas, &schema, &e);
 	/* Two pulls of a job at once would write the same files: the job's
 	 * lock, as a run takes it, keeps the second out. */
 	if (!rc)

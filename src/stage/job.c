@@ -206,7 +206,8 @@ static int set_key(struct job_parse *p, int line, const char *key, const char *v
 		return set_pattern(p, line, value);
 	if (!strcmp(key, "schema"))
 		return is_word(value) && strlen(value) < sizeof(j->schema)
-			       ? (snprintf(j->schema, sizeof(j->schema), "%s", value), 0)
+			       ? (snprintf(j->schema, sizeof(j->schema), "%s", value),
+				  j->schema_line = line, 0)
 			       : bad(p, line, key, "a schema's name, got '%s'", value);
 	if (!strcmp(key, "deadline"))
 		return set_deadline(p, line, value);
@@ -472,6 +473,21 @@ void job_release(struct job *job)
 {
 	regex_free(job->pattern_re);
 	job->pattern_re = NULL;
+}
+
+int job_schema(const struct job *job, const struct schema_set *set, const struct schema **out,
+	       struct err *e)
+{
+	*out = schema_set_find(set, job->schema);
+	if (!*out)
+		return err_set(e, KASI_ECONFIG, "%s:%d: schema: no schema named '%s' in %s",
+			       job->path, job->schema_line, job->schema, set->dir);
+	if (!(*out)->channel)
+		return err_set(e, KASI_ECONFIG,
+			       "%s:%d: schema: %s is not a channel's schema (a job pulls a "
+			       "channel's files, which a run validates, ingests and reconciles)",
+			       job->path, job->schema_line, job->schema);
+	return 0;
 }
 
 bool job_takes_name(const struct job *job, struct regex_matcher *m, const char *name, bool *unsafe)
