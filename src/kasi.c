@@ -151,7 +151,9 @@ static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	(void)ctx;
 	if (argc > 2)
 		return cmd_usage_error(&cmd_help, "expected at most one COMMAND");
-	if (argc == 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")) {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return cmd_print_help(&cmd_help); /* as every 'kasi COMMAND --help' */
+	if (argc == 2) {
 		const struct command *cmd = find_command(argv[1]);
 		const char *near = cmd ? NULL : nearest_command(argv[1]);
 		if (!cmd)
@@ -166,8 +168,9 @@ static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
 
 static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	(void)argv;
 	(void)ctx;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cmd_print_help(&cmd_version);
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version, "takes no arguments");
 	/* Each library's version comes from the module that uses it. */
