@@ -460,9 +460,10 @@ int job_load(struct job *job, const char *path, struct err *e)
 	if (rc) /* the message names the file */
 		return err_set(e, KASI_ECONFIG, "%s", e->msg);
 	char msg[256];
-	rc = ini_parse(text, n, on_entry, &p, msg, sizeof(msg));
-	if (rc == -1) /* msg is "line N: what" */
-		rc = err_set(e, KASI_ECONFIG, "%s: %s", path, msg);
+	int line = 0;
+	rc = ini_parse(text, n, on_entry, &p, &line, msg, sizeof(msg));
+	if (rc == -1)
+		rc = err_set(e, KASI_ECONFIG, "%s:%d: %s", path, line, msg);
 	if (!rc)
 		rc = check_keys(&p, text, n);
 	free(text);

@@ -129,6 +129,11 @@ for bad in nosuch:"no schema named 'nosuch'" policies:"policies is not a channel
 	done
 done
 
+# (regression: a line that is no 'key = value' was 'j.job: line 10:
+# expected key = value', unlike every other message's FILE:LINE)
+job "$tmp/j.job" easypay "notify /bin/true"
+refused "a line with no '='" "$tmp/j.job:10: expected key = value"
+
 # A job file over 64 KiB: the message quoted itself through an
 # overlapping snprintf (undefined; it came out "big.job: big.job:  is...").
 { echo "[job]"; for i in $(seq 1 3000); do echo "# padding line $i ........................"; done; } >"$tmp/big.job"
@@ -141,7 +146,7 @@ rm "$tmp/schemas/unpaid_reasons.csv"
 job "$tmp/j.job" easypay
 KASI_SCHEMAS=$tmp/schemas KASI_NOW=$now kasi run "$tmp/j.job" --date 2026-10-20
 expect_status 78 "no unpaid reason mapping: exit 78"
-expect_err "the unpaid reason mapping is missing: cannot open '$tmp/schemas/unpaid_reasons.csv'" \
+expect_err "the unpaid reason mapping file is missing: cannot open '$tmp/schemas/unpaid_reasons.csv'" \
 	"regression: its message quotes the cause whole"
 
 # ---- 3. notify -----------------------------------------------------------------------------------
