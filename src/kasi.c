@@ -151,7 +151,9 @@ static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	(void)ctx;
 	if (argc > 2)
 		return cmd_usage_error(&cmd_help, "expected at most one COMMAND");
-	if (argc == 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")) {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return cmd_print_help(&cmd_help); /* as every 'kasi COMMAND --help' */
+	if (argc == 2) {
 		const struct command *cmd = find_command(argv[1]);
 		const char *near = cmd ? NULL : nearest_command(argv[1]);
 		if (!cmd)
@@ -166,8 +168,9 @@ static int cmd_help_fn(int argc, char **argv, struct kasi_ctx *ctx)
 
 static int cmd_version_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	(void)argv;
 	(void)ctx;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cmd_print_help(&cmd_version);
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version, "takes no arguments");
 	/* Each library's version comes from the module that uses it. */
@@ -358,6 +361,29 @@ static int unknown_global(int argc, char **argv, int at)
 			 argv[at], line);
 }
 
+/* Whether the command at argv[at] is asked for JSON (--json before any
+ * "--", after which nothing is an option). */
+static bool asks_json(int argc, char **argv, int at)
+{
+	for (int k = at + 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "--json"))
+			return true;
+	return false;
+}
+
+/* A command the dispatcher cannot start (its clock does not read, its
+ * store does not open): the message logged, and asked for JSON, its
+ * document still printed (the command's own stopped shape, else
+ * {"error": ...}), so that a reader of the JSON always gets one. */
+static int cannot_start(const struct command *cmd, int rc, bool json, const struct err *e)
+{
+	if (!json || !cmd->json_stopped)
+		return cmd_finish(rc, json, e);
+	log_error("%s", e->msg);
+	cmd->json_stopped(-rc, e->msg);
+	return -rc;
+}
+
 /* kasi is a batch program whose reader runs on two threads. glibc serves
  * large blocks with mmap and gives them back with munmap/mremap, and in a
  * threaded process each of those flushes the TLB of every core (an IPI);
@@ -423,7 +449,7 @@ int main(int argc, char **argv)
 		return KASI_EIO;
 	}
 
-	int status;
+	int status, rc = 0;
 	struct err e = { 0 };
 	bool wants_help =
 		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
@@ -431,21 +457,13 @@ int main(int argc, char **argv)
 		cmd_job_logging(); /* the store's own errors stamped too */
 	/* Every command that opens the store records times by $KASI_NOW when
 	 * it is set: one kasi cannot read is refused before anything is. */
-	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && cmd_clock(&ctx.now, &e)) {
+	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help)
+		rc = cmd_clock(&ctx.now, &e);
+	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && !rc)
+		rc = store_open(&ctx.store, ctx.db_path, &e);
+	if (rc) {
 		free(ctx.schemas_dir);
-		log_error("%s", e.msg);
-		return KASI_ECONFIG;
-	}
-	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help) {
-		int rc = store_open(&ctx.store, ctx.db_path, &e);
-		if (rc) {
-			/* A command asked for JSON gets its error as JSON too. */
-			bool json = false;
-			for (int k = i + 1; k < argc && !json; k++)
-				json = !strcmp(argv[k], "--json");
-			free(ctx.schemas_dir);
-			return cmd_finish(rc, json, &e);
-		}
+		return cannot_start(cmd, rc, asks_json(argc, argv, i), &e);
 	}
 	status = cmd->fn(argc - i, argv + i, &ctx);
 

@@ -37,6 +37,10 @@ struct command {
 	const char *usage;   /* one line: "kasi validate FILE [--schema NAME] [--json]" */
 	const char *summary; /* one line for `kasi help` */
 	const char *help;    /* the full text for `kasi help CMD` */
+	/* With --json, the document of a command that could not start (its
+	 * clock or its store refused by the dispatcher), given its exit status
+	 * and message; NULL: {"error": ...} (cmd_finish). */
+	void (*json_stopped)(int status, const char *message);
 };
 
 extern const struct command cmd_init;

@@ -27,7 +27,8 @@ const struct command cmd_fetch = {
 		"@revoked, is refused, with the key's SHA-256 fingerprint, and nothing\n"
 		"is ever added to known_hosts (@cert-authority lines trust nothing: no\n"
 		"host certificates are taken). Only the job's private key is offered.\n"
-		"The key and known_hosts are read from regular files only.\n"
+		"The key (without a passphrase) and known_hosts are read from regular\n"
+		"files only; a known_hosts that does not exist is a bad job file.\n"
 		"\n"
 		"It takes the job's lock (ROOT/.lock), as `kasi run` does: while a run\n"
 		"or a fetch of the job holds it, it exits 75 at once, naming the pid.\n"
@@ -51,8 +52,9 @@ const struct command cmd_fetch = {
 		"exit: 0 fetched (or nothing new), 1 a file was refused or not taken\n"
 		"this time (the log says why), 66 no job file or no store, 69 the server\n"
 		"could not be reached, trusted or entered, 74 I/O error, 75 the job or\n"
-		"the store locked, 78 a bad job file (or a key or known_hosts that is\n"
-		"not a regular file)\n",
+		"the store locked, 78 a bad job file, naming its line and key (a key\n"
+		"with a passphrase, a key or known_hosts that does not exist or is not\n"
+		"a regular file)\n",
 };
 
 static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
@@ -75,8 +77,14 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	struct err e = { 0 };
 	struct job job;
 	int lock = -1;
+	const struct schema *schema;
 	int rc = job_load(&job, argv[optind], &e);
 	struct fetch_result res = { 0 };
+	/* Files of a schema no run can process are not pulled at all. */
+	if (!rc)
+		rc = cmd_load_schemas(ctx, &e);
+	if (!rc)
+		rc = job_schema(&job, ctx->schemas, &schema, &e);
 	/* Two pulls of a job at once would write the same files: the job's
 	 * lock, as a run takes it, keeps the second out. */
 	if (!rc)

@@ -12,6 +12,7 @@
 #include <getopt.h>
 
 static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx);
+static void print_json_stopped(int status, const char *why);
 
 const struct command cmd_run = {
 	.name = "run",
@@ -68,6 +69,7 @@ const struct command cmd_run = {
 		"error, 75 another run holds the job's lock (or the store's), 78 a bad\n"
 		"job file, $KASI_NOW or $KASI_NOTIFY_TIMEOUT, or a machine clock outside\n"
 		"the years 2000 to 2999\n",
+	.json_stopped = print_json_stopped,
 };
 
 /* How long notify may take: $KASI_NOTIFY_TIMEOUT seconds (1 to 3600)
@@ -90,13 +92,12 @@ static int notify_timeout(int *seconds, struct err *e)
 }
 
 /* The run's outcome as one JSON document (docs/json.md). */
-static void print_json(const struct job *job, const struct run_result *res, bool stopped,
-		       const char *why)
+static void print_json(const char *job, const struct run_result *res, bool stopped, const char *why)
 {
 	struct json j;
 	json_begin(&j, stdout);
 	json_object(&j, NULL);
-	json_text(&j, "job", *job->name ? job->name : NULL);
+	json_text(&j, "job", *job ? job : NULL);
 	json_text(&j, "day", *res->day ? res->day : NULL);
 	json_int(&j, "status", res->status);
 	json_bool(&j, "stopped", stopped);
@@ -115,6 +116,14 @@ static void print_json(const struct job *job, const struct run_result *res, bool
 	json_close(&j, ']');
 	json_close(&j, '}');
 	json_end(&j);
+}
+
+/* A run the dispatcher stopped before it began (a clock that does not
+ * read, no store): the run's own document, stopped, nothing done. */
+static void print_json_stopped(int status, const char *why)
+{
+	struct run_result res = { .status = status };
+	print_json("", &res, true, why);
 }
 
 static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
@@ -193,7 +202,7 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		printf("%s: %s\n", prefix, res.summary);
 	}
 	if (json)
-		print_json(&job, &res, rc != 0, e.msg);
+		print_json(job.name, &res, rc != 0, e.msg);
 	/* Every run that took the job's lock tells notify how it ended, a
 	 * store locked or failing included. */
 	if (lock >= 0)

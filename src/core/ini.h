@@ -14,8 +14,10 @@
 typedef int (*ini_entry_fn)(void *ctx, const char *section, const char *key, const char *value,
 			    int line);
 
-/* Parse text[0..n). Returns 0, fn's non-zero return, or -1 with "line N:
- * what is wrong" in msg (a line that is neither, a NUL byte). */
-int ini_parse(const char *text, size_t n, ini_entry_fn fn, void *ctx, char *msg, size_t msg_size);
+/* Parse text[0..n). Returns 0, fn's non-zero return, or -1 with what is
+ * wrong in msg and its line in *bad_line (a line that is neither, a NUL
+ * byte), for the caller's "FILE:LINE: what" like every other message. */
+int ini_parse(const char *text, size_t n, ini_entry_fn fn, void *ctx, int *bad_line, char *msg,
+	      size_t msg_size);
 
 #endif

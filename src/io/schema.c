@@ -924,6 +924,28 @@ static int resolve_flow_dates(struct parser *p)
 	return 0;
 }
 
+/* A debits flow finds a reversal's original only as its `link`
+ * directives say: reversals with no link would each be an orphan, even
+ * one that names its original in a mapped original_id. Refused, at the
+ * reversal's rule. */
+static int reversals_linked(struct parser *p)
+{
+	const struct schema_flow *f = &p->s->flow;
+	if (f->link_original || f->link_pair)
+		return 0;
+	for (size_t i = 0; i < f->nrules; i++) {
+		if (f->rules[i].kind != FACT_REVERSAL)
+			continue;
+		p->line = f->rules[i].line;
+		return perr(p,
+			    "kind reversal: a reversal finds its original only through a 'link' "
+			    "directive: add 'link original_id'%s, 'link reference cycle_date', or "
+			    "both (without one, every reversal is an ORPHAN_REVERSAL)",
+			    p->s->map[CANON_ORIGINAL_ID] >= 0 ? " (original_id is mapped)" : "");
+	}
+	return 0;
+}
+
 /* The flow directives make sense together: checked once every line is
  * read and the maps are known. */
 static int resolve_flow(struct parser *p)
@@ -958,6 +980,8 @@ static int resolve_flow(struct parser *p)
 		if (f->link_pair && s->map[CANON_CYCLE_DATE] < 0)
 			return perr(p, "link reference cycle_date: 'map cycle_date COLUMN' is "
 				       "required");
+		if ((rc = reversals_linked(p)))
+			return rc;
 	} else if (f->link_original || f->link_pair || p->seen[ONCE_AMOUNTS]) {
 		p->line = p->seen[ONCE_AMOUNTS]		? p->seen[ONCE_AMOUNTS]
 			  : p->seen[ONCE_LINK_ORIGINAL] ? p->seen[ONCE_LINK_ORIGINAL]

@@ -2,6 +2,7 @@
  * sftp.c — the SFTP client (see sftp.h), on libssh.
  */
 #include "core/common.h"
+#include "io/input.h"
 #include "io/sftp.h"
 
 #include <libssh/libssh.h>
@@ -224,27 +225,15 @@ static int check_host_key(struct sftp_client *c, const struct sftp_target *t, st
 		       t->host, t->port, why, t->known_hosts, fp, t->port, t->host, t->known_hosts);
 }
 
-/* What a path is when it is not a regular file, for a message. */
-static const char *kind_of(mode_t mode)
-{
-	return S_ISDIR(mode)			? "a directory"
-	       : S_ISFIFO(mode)			? "a FIFO"
-	       : S_ISSOCK(mode)			? "a socket"
-	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
-						: "not a regular file";
-}
-
 /* Open the job's key or known_hosts for reading, as a regular file only:
  * opened without waiting (a FIFO would hold the nightly job for good) and
- * then checked. Returns 0 (*fd open), 1 when it does not exist and that
- * is allowed (*fd -1), or -KASI_ECONFIG. */
-static int open_regular(const char *what, const char *path, bool may_be_missing, int *fd,
-			struct err *e)
+ * then checked. Returns 0 (*fd open) or -KASI_ECONFIG (one not there
+ * included: a known_hosts that is not there is a misspelt path, never a
+ * file to make by the refusal's advice). */
+static int open_regular(const char *what, const char *path, int *fd, struct err *e)
 {
 	struct stat st;
 	*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (*fd < 0 && errno == ENOENT && may_be_missing)
-		return 1;
 	if (*fd < 0)
 		return err_sys(e, KASI_ECONFIG, "cannot read the job's %s '%s'", what, path);
 	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
@@ -252,24 +241,22 @@ static int open_regular(const char *what, const char *path, bool may_be_missing,
 		*fd = -1;
 		return err_set(e, KASI_ECONFIG,
 			       "the job's %s '%s' is %s: kasi reads it only from a regular file",
-			       what, path, kind_of(st.st_mode));
+			       what, path, input_kind(st.st_mode));
 	}
 	return 0;
 }
 
-/* Before connecting: the job's key and known_hosts are regular files (or
- * known_hosts is not made yet: it trusts nothing, and the refusal tells
- * the server's fingerprint). */
+/* Before connecting: the job's key and known_hosts are regular files. */
 static int check_trust_files(const struct sftp_target *t, struct err *e)
 {
-	int fd, rc = open_regular("identity", t->identity, false, &fd, e);
+	int fd, rc = open_regular("identity", t->identity, &fd, e);
 	if (!rc) {
 		close(fd);
-		rc = open_regular("known_hosts", t->known_hosts, true, &fd, e);
+		rc = open_regular("known_hosts", t->known_hosts, &fd, e);
 	}
 	if (!rc)
 		close(fd);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* Whether a known_hosts line marks the key k as @revoked ("@revoked HOSTS
@@ -309,9 +296,9 @@ static bool revokes(char *line, ssh_key k)
  * kasi takes no host certificates, so it trusts nothing.) */
 static int check_revoked(struct sftp_client *c, const struct sftp_target *t, struct err *e)
 {
-	int fd, rc = open_regular("known_hosts", t->known_hosts, true, &fd, e);
+	int fd, rc = open_regular("known_hosts", t->known_hosts, &fd, e);
 	if (rc)
-		return rc < 0 ? rc : 0;
+		return rc;
 	FILE *f = fdopen(fd, "r");
 	ssh_key key = NULL;
 	if (!f) {
@@ -343,11 +330,25 @@ static int check_revoked(struct sftp_client *c, const struct sftp_target *t, str
 		       t->host, t->port, fp, t->known_hosts, at);
 }
 
+/* Asked for a key's passphrase: there is none to give (kasi runs
+ * unattended); *data records that one was wanted. */
+static int no_passphrase(const char *prompt, char *buf, size_t len, int echo, int verify,
+			 void *data)
+{
+	(void)prompt;
+	(void)echo;
+	(void)verify;
+	if (len)
+		buf[0] = '\0';
+	*(bool *)data = true;
+	return -1;
+}
+
 /* The private key, read as a regular file only (see open_regular), and
  * wiped from memory once imported. */
 static int load_identity(const char *path, ssh_key *key, struct err *e)
 {
-	int fd, rc = open_regular("identity", path, false, &fd, e);
+	int fd, rc = open_regular("identity", path, &fd, e);
 	if (rc)
 		return rc;
 	char buf[64 * 1024];
@@ -362,12 +363,25 @@ static int load_identity(const char *path, ssh_key *key, struct err *e)
 	}
 	close(fd);
 	buf[n] = '\0';
-	if (ssh_pki_import_privkey_base64(buf, NULL, NULL, NULL, key) != SSH_OK)
-		rc = err_set(e, KASI_ECONFIG,
-			     "cannot read the private key '%s' (a key with a "
-			     "passphrase cannot be used unattended)",
-			     path);
+	bool asked = false;
+	if (ssh_pki_import_privkey_base64(buf, NULL, no_passphrase, &asked, key) != SSH_OK)
+		rc = asked ? err_set(e, KASI_ECONFIG,
+				     "the private key '%s' has a passphrase, which nobody is there "
+				     "to type at night: give the job a key without one",
+				     path)
+			   : err_set(e, KASI_ECONFIG,
+				     "cannot read the private key '%s': not a private key libssh "
+				     "reads (OpenSSH or PEM)",
+				     path);
 	explicit_bzero(buf, n);
+	return rc;
+}
+
+int sftp_identity_check(const char *path, struct err *e)
+{
+	ssh_key key = NULL;
+	int rc = load_identity(path, &key, e);
+	ssh_key_free(key);
 	return rc;
 }
 

@@ -72,6 +72,11 @@ int sftp_client_remove(struct sftp_client *c, const char *dir, const char *name,
 int sftp_client_move(struct sftp_client *c, const char *dir, const char *name, const char *to_dir,
 		     struct err *e);
 
+/* Whether the private key at path can be used: a regular file libssh
+ * reads, with no passphrase (nobody is there to type one). Returns 0, or
+ * -KASI_ECONFIG with what is wrong in e (naming the path). */
+int sftp_identity_check(const char *path, struct err *e);
+
 /* The version of libssh in use, with its crypto backend
  * ("0.10.6/openssl/zlib"). */
 const char *sftp_library_version(void);

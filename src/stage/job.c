@@ -5,6 +5,7 @@
 #include "core/ini.h"
 #include "core/text.h"
 #include "io/input.h"
+#include "io/sftp.h"
 #include "stage/job.h"
 
 /* The keys, and which source each belongs to. */
@@ -205,7 +206,8 @@ static int set_key(struct job_parse *p, int line, const char *key, const char *v
 		return set_pattern(p, line, value);
 	if (!strcmp(key, "schema"))
 		return is_word(value) && strlen(value) < sizeof(j->schema)
-			       ? (snprintf(j->schema, sizeof(j->schema), "%s", value), 0)
+			       ? (snprintf(j->schema, sizeof(j->schema), "%s", value),
+				  j->schema_line = line, 0)
 			       : bad(p, line, key, "a schema's name, got '%s'", value);
 	if (!strcmp(key, "deadline"))
 		return set_deadline(p, line, value);
@@ -241,7 +243,9 @@ static int check_identity(struct job_parse *p, const char *path)
 	if (access(path, R_OK) || stat(path, &st))
 		return bad(p, line, "identity", "cannot read '%s': %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return bad(p, line, "identity", "'%s' is not a regular file", path);
+		return bad(p, line, "identity",
+			   "'%s' is %s: kasi reads it only from a regular file", path,
+			   input_kind(st.st_mode));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
 	if (fd >= 0)
@@ -256,6 +260,33 @@ static int check_identity(struct job_parse *p, const char *path)
 			   "'%s' can be read by others (mode %04o): a private key must be "
 			   "0600 (chmod 600 '%s')",
 			   path, (unsigned)(st.st_mode & 07777), path);
+	struct err ke = { 0 };
+	if (sftp_identity_check(path, &ke)) /* a passphrase: nobody types it at night */
+		return bad(p, line, "identity", "%s", ke.msg);
+	return 0;
+}
+
+/* The only trust store: a regular file kasi can read. One that is not
+ * there is a misspelt path, said now: the refusal of a server it does
+ * not know would advise appending its key to it, making the misspelt
+ * file. (An empty one trusts nothing: the first fetch is refused with
+ * the server key's fingerprint, to confirm and add.) */
+static int check_known_hosts(struct job_parse *p, const char *path)
+{
+	int line = p->line_of[6];
+	struct stat st;
+	if (stat(path, &st) && errno == ENOENT)
+		return bad(p, line, "known_hosts",
+			   "'%s' does not exist: kasi trusts only the server keys listed in it "
+			   "(give the path of the job's known_hosts, or make it with the "
+			   "server's key once its fingerprint is confirmed with the partner)",
+			   path);
+	if (stat(path, &st) || access(path, R_OK))
+		return bad(p, line, "known_hosts", "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bad(p, line, "known_hosts",
+			   "'%s' is %s: kasi reads it only from a regular file", path,
+			   input_kind(st.st_mode));
 	return 0;
 }
 
@@ -397,13 +428,10 @@ static int check_keys(struct job_parse *p, const char *text, size_t n)
 	}
 	if (j->source == JOB_SFTP) {
 		int rc = check_identity(p, j->identity);
+		if (!rc)
+			rc = check_known_hosts(p, j->known_hosts);
 		if (rc)
 			return rc;
-		/* A known_hosts not made yet trusts nothing: the first fetch is
-		 * refused with the server key's fingerprint, to confirm and add. */
-		if (access(j->known_hosts, R_OK) && errno != ENOENT)
-			return bad(p, p->line_of[6], "known_hosts", "cannot read '%s': %s",
-				   j->known_hosts, strerror(errno));
 	}
 	if (j->source == JOB_LOCAL) {
 		int rc = check_local_paths(p);
@@ -432,9 +460,10 @@ int job_load(struct job *job, const char *path, struct err *e)
 	if (rc) /* the message names the file */
 		return err_set(e, KASI_ECONFIG, "%s", e->msg);
 	char msg[256];
-	rc = ini_parse(text, n, on_entry, &p, msg, sizeof(msg));
-	if (rc == -1) /* msg is "line N: what" */
-		rc = err_set(e, KASI_ECONFIG, "%s: %s", path, msg);
+	int line = 0;
+	rc = ini_parse(text, n, on_entry, &p, &line, msg, sizeof(msg));
+	if (rc == -1)
+		rc = err_set(e, KASI_ECONFIG, "%s:%d: %s", path, line, msg);
 	if (!rc)
 		rc = check_keys(&p, text, n);
 	free(text);
@@ -445,6 +474,21 @@ void job_release(struct job *job)
 {
 	regex_free(job->pattern_re);
 	job->pattern_re = NULL;
+}
+
+int job_schema(const struct job *job, const struct schema_set *set, const struct schema **out,
+	       struct err *e)
+{
+	*out = schema_set_find(set, job->schema);
+	if (!*out)
+		return err_set(e, KASI_ECONFIG, "%s:%d: schema: no schema named '%s' in %s",
+			       job->path, job->schema_line, job->schema, set->dir);
+	if (!(*out)->channel)
+		return err_set(e, KASI_ECONFIG,
+			       "%s:%d: schema: %s is not a channel's schema (a job pulls a "
+			       "channel's files, which a run validates, ingests and reconciles)",
+			       job->path, job->schema_line, job->schema);
+	return 0;
 }
 
 bool job_takes_name(const struct job *job, struct regex_matcher *m, const char *name, bool *unsafe)

@@ -37,6 +37,7 @@
 
 #include "core/err.h"
 #include "io/regex.h"
+#include "io/schema.h"
 
 enum job_source { JOB_SFTP, JOB_LOCAL };
 enum job_after_pull { AFTER_KEEP, AFTER_DELETE, AFTER_MOVE };
@@ -53,6 +54,7 @@ struct job {
 	char pattern[1024];
 	struct regex *pattern_re;
 	char schema[128];
+	int schema_line; /* the job file's line that names it */
 	char root[PATH_MAX];
 	int deadline_minutes; /* after midnight, SAST */
 	enum job_after_pull after_pull;
@@ -66,6 +68,13 @@ struct job {
  * wrong"), with the message in e. Released with job_release. */
 int job_load(struct job *job, const char *path, struct err *e);
 void job_release(struct job *job);
+
+/* The schema the job's files must satisfy, in set: a channel's (a
+ * register's, or a name set does not hold, would fetch files no run can
+ * process). Returns 0 with *out, or -KASI_ECONFIG ("path:line: schema:
+ * what is wrong"), before anything is fetched. */
+int job_schema(const struct job *job, const struct schema_set *set, const struct schema **out,
+	       struct err *e);
 
 /* Whether a server's file name may be taken: one the pattern does not
  * take is passed over; one holding a control character (C0, C1, or a

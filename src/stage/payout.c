@@ -119,11 +119,12 @@ int payout_house_load(struct payout_house *h, const char *db_path, struct err *e
 			       why);
 	}
 	char msg[256];
+	int line = 0;
 	struct house_parse hp = { h, e, 0 };
-	rc = ini_parse(text, n, on_house_entry, &hp, msg, sizeof(msg));
+	rc = ini_parse(text, n, on_house_entry, &hp, &line, msg, sizeof(msg));
 	free(text);
 	if (rc == -1)
-		return err_set(e, KASI_ECONFIG, "%s: %s", h->path, msg);
+		return err_set(e, KASI_ECONFIG, "%s:%d: %s", h->path, line, msg);
 	const char *missing = rc ? NULL : missing_key(hp.seen);
 	if (missing)
 		return err_set(e, KASI_ECONFIG,

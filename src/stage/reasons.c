@@ -90,7 +90,7 @@ static int load_data(const struct schema *s, const struct schema_set *set, const
 	if (rc == -KASI_ENOINPUT) {
 		char why[sizeof(e->msg)];
 		snprintf(why, sizeof(why), "%s", e->msg);
-		rc = err_set(e, KASI_ECONFIG, "%s is missing: %s", what, why);
+		rc = err_set(e, KASI_ECONFIG, "%s file is missing: %s", what, why);
 	} else if (!rc && v.nerrors) {
 		rc = err_set(e, KASI_ECONFIG,
 			     "%s is invalid (%" PRIu64 " %s; kasi validate shows them)", path,

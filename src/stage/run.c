@@ -695,12 +695,8 @@ int run_job(struct store *s, const struct schema_set *schemas, const struct reas
 	int rc = 0;
 	date_format_iso(day, res->day);
 	log_info("%s: run for %s started (pid %ld)", job->name, res->day, (long)getpid());
-	if (!(r.schema = schema_set_find(schemas, job->schema)))
-		return err_set(e, KASI_ECONFIG, "%s: schema: no schema named '%s' in %s", job->path,
-			       job->schema, schemas->dir);
-	if (!r.schema->channel)
-		return err_set(e, KASI_ECONFIG, "%s: schema: %s is not a channel's schema",
-			       job->path, job->schema);
+	if ((rc = job_schema(job, schemas, &r.schema, e)))
+		return rc;
 
 	clean_leftovers(job);
 	struct fetch_result fr;

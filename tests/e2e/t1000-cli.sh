@@ -41,6 +41,13 @@ check "the overview names commands (${commands//$'\n'/ })" test -n "$commands"
 for c in $commands; do
 	kasi help "$c"
 	check "kasi help $c: a command that exists" test "$status" = 0
+	help=$out
+	# (regression: 'kasi version --help' was a usage error, exit 64)
+	for opt in --help -h; do
+		kasi "$c" "$opt"
+		check "kasi $c $opt: exit 0 (got $status)" test "$status" = 0
+		check "kasi $c $opt: the help 'kasi help $c' shows" test "$out" = "$help"
+	done
 done
 
 kasi

@@ -25,6 +25,19 @@ printf '%s\n' "debitron,Not enough money,INSUFFICIENT_FUNDS,,Debitron's words" \
 kasi --schemas "$schemas" validate "$schemas/unpaid_reasons.csv"
 expect_status 0 "the schemas load, with the new channel in the reason mapping"
 
+# (regression: a debits schema with a reversal rule and a mapped
+# original_id but no 'link' was taken, and every return then became an
+# ORPHAN_REVERSAL "names no original", though it named one) Refused at
+# the reversal's rule, as every command loads every schema.
+mkdir -p "$tmp/nolink"
+cp "$schemas"/* "$tmp/nolink/"
+sed -i '/^link /d' "$tmp/nolink/debitron_debits.schema"
+rule=$(grep -n '^kind reversal' "$tmp/nolink/debitron_debits.schema" | cut -d: -f1)
+kasi --schemas "$tmp/nolink" validate "$schemas/unpaid_reasons.csv"
+expect_status 78 "regression: a debits flow's reversals with no link: exit 78"
+expect_err "debitron_debits.schema:$rule: kind reversal: a reversal finds its original only through a 'link' directive: add 'link original_id' (original_id is mapped)" \
+	"naming the file, the line of the reversal rule, and the link to add"
+
 # night NAME CHANNEL REF_PREFIX FILES...: a store of four policies of
 # CHANNEL, the files ingested in order, October reconciled and reported.
 night() {

@@ -77,7 +77,8 @@ expect_status 78 "regression: a limit past 10000 basis points is refused, whatev
 rm "$schemas/debit_limits.csv"
 kasi --schemas "$schemas" monitor --period 2026-10
 expect_status 78 "without its limits monitor cannot judge (exit 78)"
-expect_err "the debit-order limits is missing" "saying so"
+expect_err "the debit-order limits file is missing: cannot open '$schemas/debit_limits.csv'" \
+	"regression: saying so in a sentence (it said 'the debit-order limits is missing')"
 
 # Out of date, and mistakes.
 cat >"$tmp/easypay_recon_20261027.csv" <<'EOF'

@@ -92,6 +92,25 @@ kasi run "$tmp/missing.job" --json
 check "a run that cannot start says so in JSON too (exit $status)" \
 	test "$(jq -r '"\(.stopped) \(.status)"' <<<"$out")" = "true $status"
 
+# (regression: a bad $KASI_NOW with --json printed nothing on stdout,
+# though a command that cannot do its work still prints one document)
+for c in "status" "exceptions" "settle --through 2026-10-31" "reconcile --period 2026-10" "monitor --period 2026-10"; do
+	KASI_NOW=bad kasi $c --json
+	expect_status 78 "regression: a bad \$KASI_NOW, $c --json: exit 78"
+	check "$c --json: one document, {\"error\": ...}, status 78 and the message logged" \
+		test "$(jq -r '.error | "\(.status) \(.message)"' <<<"$out")" = "78 KASI_NOW must be ISO 8601 with an offset (2026-10-23T07:30:00+02:00), got 'bad'"
+	expect_err "KASI_NOW must be ISO 8601" "$c --json: the message still on stderr"
+done
+KASI_NOW=bad kasi run "$tmp/easypay.job" --json
+expect_status 78 "regression: a bad \$KASI_NOW, run --json: exit 78"
+check "run --json: the run's own document, stopped, with the status and the message" \
+	test "$(jq -r '"\(.stopped) \(.status) \(.files) \(.error)"' <<<"$out")" = "true 78 0 KASI_NOW must be ISO 8601 with an offset (2026-10-23T07:30:00+02:00), got 'bad'"
+# A run whose store is not there is stopped the same way.
+kasi --db "$tmp/none.db" run "$tmp/easypay.job" --json
+expect_status 66 "run --json with no store: exit 66"
+check "run --json with no store: the run's document, stopped" \
+	test "$(jq -r '"\(.stopped) \(.status)"' <<<"$out")" = "true 66"
+
 kasi reconcile --period 2026-10 --json --period 2026-11
 expect_status 64 "--period twice is still a usage error"
 kasi status --json extra

@@ -283,6 +283,12 @@ KASI_PAYOUTS=$tmp/partial.conf kasi report settlement --through 2026-10-02 --out
 expect_status 78 "a configuration without the house's account number: exit 78"
 expect_err "partial.conf: no fromAccountNo" "naming the key"
 check "still nothing written" test -z "$(ls "$tmp/h1")"
+# (regression: a line with no '=' was "FILE: line N: expected key =
+# value", unlike every other message's FILE:LINE)
+{ cat "$conf"; echo "remoteGid 39"; } >"$tmp/noeq.conf"
+KASI_PAYOUTS=$tmp/noeq.conf kasi report settlement --through 2026-10-02 --out "$tmp/h1/s.csv"
+expect_status 78 "a line with no '=': exit 78"
+expect_err "$tmp/noeq.conf:$(wc -l <"$tmp/noeq.conf"): expected key = value" "naming the file and the line as FILE:LINE"
 KASI_PAYOUTS=$conf kasi report settlement --through 2026-10-02 --out "$tmp/h1/s.csv"
 got=$(jq -r '"\(.fromAccountNo) \(.fromBanId) \(.remoteGid)"' "$tmp/h1/payout_KP000000000001.json")
 check "with it, the instruction carries the house's account ($got)" test "$got" = "1234567 65 39"

@@ -59,13 +59,20 @@ refused "an unknown host key"
 expect_err "not known" "an unknown host key is said so"
 check "nothing is added to known_hosts" test ! -s "$tmp/empty_known_hosts"
 
-# Before known_hosts exists at all (a first setup): refused the same way,
-# with the fingerprint to confirm, not a configuration error.
+# (regression: a known_hosts path that does not exist, most likely
+# misspelt, was exit 69 "host key is not known", advising
+# "ssh-keyscan ... >> PATH", which would make the misspelt file) It is a
+# bad job file: exit 78 naming the file, the line and the key, before
+# connecting.
 job_set hk known_hosts "$tmp/not_made_yet"
 kasi --db "$db" fetch "$tmp/ssh/hk.job"
-refused "a known_hosts not made yet"
-expect_err "ssh-keyscan -p $sshd_port 127.0.0.1 >> $tmp/not_made_yet" "and says how to add the key once confirmed"
+expect_status 78 "regression: a known_hosts that does not exist: exit 78, not 69"
+expect_err "$tmp/ssh/hk.job:$(grep -n '^known_hosts' "$tmp/ssh/hk.job" | cut -d: -f1): known_hosts: '$tmp/not_made_yet' does not exist" \
+	"naming the job file, the line and the key"
+check "no advice to append to it" bash -c '! grep -q ssh-keyscan <<<"$1"' _ "$err"
 check "nothing makes the file" test ! -e "$tmp/not_made_yet"
+kasi --db "$db" run "$tmp/ssh/hk.job" --date 2026-10-21
+expect_status 78 "run: the same, exit 78"
 
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/other_ed25519"
 echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$tmp/other_ed25519.pub")" >"$tmp/changed_known_hosts"
@@ -111,6 +118,14 @@ job_set wk identity "$sshd_userkey.pub"
 kasi --db "$db" fetch "$tmp/ssh/wk.job"
 expect_status 78 "the public half named as identity: 78"
 expect_err "is a public key: name the private key" "and says which file was meant"
+# (regression: a key with a passphrase was exit 78 at connecting, naming
+# neither the job file, its line nor the key)
+ssh-keygen -q -t ed25519 -N 'secret' -f "$tmp/locked_key"
+job_set wk identity "$tmp/locked_key"
+kasi --db "$db" fetch "$tmp/ssh/wk.job"
+expect_status 78 "regression: a private key with a passphrase: 78"
+expect_err "$tmp/ssh/wk.job:$(grep -n '^identity' "$tmp/ssh/wk.job" | cut -d: -f1): identity: the private key '$tmp/locked_key' has a passphrase" \
+	"naming the job file, the line and the key, and why"
 
 # ---- hostile names --------------------------------------------------------------------------
 mkdir -p "$tmp/hsrv"
@@ -392,12 +407,12 @@ out=$(timeout 30 "$KASI" --db "$db" fetch "$tmp/ssh/tf.job" 2>"$tmp/.stderr")
 status=$?
 err=$(cat "$tmp/.stderr")
 expect_status 78 "regression: a known_hosts that is a FIFO: exit 78 at once, not a wait"
-expect_err "known_hosts '$tmp/kh.fifo' is a FIFO" "naming the file and what it is"
+expect_err "known_hosts: '$tmp/kh.fifo' is a named pipe" "naming the file and what it is"
 mkdir "$tmp/kh.dir"
 job_set tf known_hosts "$tmp/kh.dir"
 kasi --db "$db" fetch "$tmp/ssh/tf.job"
 expect_status 78 "regression: a known_hosts that is a directory: exit 78, not 69"
-expect_err "known_hosts '$tmp/kh.dir' is a directory" "naming it"
+expect_err "$tmp/ssh/tf.job:$(grep -n '^known_hosts' "$tmp/ssh/tf.job" | cut -d: -f1): known_hosts: '$tmp/kh.dir' is a directory" "naming it, with the job file and the line"
 job_set tf known_hosts "$sshd_known_hosts"
 mkfifo "$tmp/id.fifo"
 job_set tf identity "$tmp/id.fifo"

@@ -113,6 +113,27 @@ sftp_job 127.0.0.1 kasi
 kasi fetch "$tmp/j.job"
 expect_status 69 "an IPv4 address is a host"
 
+# (regression: a schema no run can process, one that does not exist or a
+# register's, was taken by kasi fetch, which pulled files no run could
+# process; kasi run refused it without the line) Both refuse it with the
+# line, before anything is fetched.
+for bad in nosuch:"no schema named 'nosuch'" policies:"policies is not a channel's schema"; do
+	job "$tmp/s.job" easypay
+	sed -i -e "s|^schema .*|schema = ${bad%%:*}|" -e "s|^root .*|root = $tmp/sroot|" "$tmp/s.job"
+	cp "$fixtures/world/easypay_recon_20261020.csv" "$tmp/drop/"
+	for cmd in fetch run; do
+		KASI_NOW=$now kasi "$cmd" "$tmp/s.job"
+		expect_status 78 "regression: $cmd, schema = ${bad%%:*}: exit 78"
+		expect_err "s.job:6: schema: ${bad#*:}" "$cmd, schema = ${bad%%:*}: says file, line and key"
+		check "$cmd, schema = ${bad%%:*}: nothing fetched" test ! -e "$tmp/sroot/inbox/easypay_recon_20261020.csv"
+	done
+done
+
+# (regression: a line that is no 'key = value' was 'j.job: line 10:
+# expected key = value', unlike every other message's FILE:LINE)
+job "$tmp/j.job" easypay "notify /bin/true"
+refused "a line with no '='" "$tmp/j.job:10: expected key = value"
+
 # A job file over 64 KiB: the message quoted itself through an
 # overlapping snprintf (undefined; it came out "big.job: big.job:  is...").
 { echo "[job]"; for i in $(seq 1 3000); do echo "# padding line $i ........................"; done; } >"$tmp/big.job"
@@ -125,7 +146,7 @@ rm "$tmp/schemas/unpaid_reasons.csv"
 job "$tmp/j.job" easypay
 KASI_SCHEMAS=$tmp/schemas KASI_NOW=$now kasi run "$tmp/j.job" --date 2026-10-20
 expect_status 78 "no unpaid reason mapping: exit 78"
-expect_err "the unpaid reason mapping is missing: cannot open '$tmp/schemas/unpaid_reasons.csv'" \
+expect_err "the unpaid reason mapping file is missing: cannot open '$tmp/schemas/unpaid_reasons.csv'" \
 	"regression: its message quotes the cause whole"
 
 # ---- 3. notify -----------------------------------------------------------------------------------

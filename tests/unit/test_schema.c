@@ -200,15 +200,16 @@ static void test_flow_directives(void **state)
 		"channel deb\n"
 		"file_name ^deb\\.csv$\n"
 		"column id\ncolumn t\ncolumn ref\ncolumn d\n\tdate yyyy-mm-dd\n"
-		"column amt\n\tmoney decimals=2\n"
+		"column amt\n\tmoney decimals=2\ncolumn cyc\n\tdate yyyy-mm-dd\n"
 		"map transaction_id id\nmap type t\nmap reference ref\n"
-		"map date d\nmap amount amt\n";
+		"map date d\nmap amount amt\nmap cycle_date cyc\n";
 	char text[2048];
 	struct err e = { 0 };
 	int rc;
 	snprintf(text, sizeof(text),
 		 "%slabel Deb Bureau\nflow debits\nmatch collection_ref\n"
-		 "kind collected called debit type=C|D\nkind reversal type=R\namounts negative\n",
+		 "kind collected called debit type=C|D\nkind reversal type=R\namounts negative\n"
+		 "link reference cycle_date\n",
 		 base);
 	struct schema *s = load_text("deb.schema", text, &e, &rc);
 	assert_int_equal(rc, 0);
@@ -243,6 +244,8 @@ static void test_flow_directives(void **state)
 		  "'map original_id COLUMN' is required" },
 		{ "flow payments\nkind collected type=C\namounts negative\n",
 		  "belong to a debits flow" },
+		{ "flow debits\nmatch collection_ref\nkind collected type=C\nkind reversal type=R\n",
+		  "bad.schema:21: kind reversal: a reversal finds its original only through a 'link'" },
 		{ "flow debits\nkind collected type=C\nledger two_sided\n",
 		  "belongs to a payments flow" },
 		{ "flow debits\nmatch phone\n", "match: expected policy_number" },
