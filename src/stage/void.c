@@ -125,14 +125,20 @@ struct raise {
 	struct err *e;
 };
 
-/* Record what ingest raises of a row (d: all but its reference, which
- * is shown as ingest shows it: the policy's number, else masked where
- * personal; with no schema to say, masked). */
-static int record_row_finding(struct raise *x, const struct schema *schema, const char *reference,
-			      struct store_discrepancy *d)
+/* Record what ingest raises of the row at (d: its code and values; where
+ * it is is the row's, and its reference is shown as ingest shows it: the
+ * policy's number, else masked where personal; with no schema, masked). */
+static int record_row_finding(struct raise *x, const struct schema *schema,
+			      const struct store_decided_row *at, struct store_discrepancy *d)
 {
 	char policy[64], shown[TEXT_RENDER_BUFSZ];
+	const char *reference = at->reference;
 	int rc = 0;
+	d->period = at->period;
+	d->channel = at->channel;
+	d->file_id = at->file_id;
+	d->row = at->row;
+	d->transaction_id = at->transaction_id;
 	d->reference = reference;
 	if (schema)
 		rc = discrepancy_reference(x->s, schema, d->channel, reference, policy, shown,
@@ -159,21 +165,16 @@ static int raise_repeat(void *ctx, const struct store_repeat_decided *r)
 	struct raise *x = ctx;
 	char detail[1024];
 	char expected[DISCREPANCY_VALUES_BUFSZ], actual[DISCREPANCY_VALUES_BUFSZ];
-	const struct schema *schema = schema_of(x, r->schema);
+	const struct schema *schema = schema_of(x, r->at.schema);
 	const char *code = discrepancy_repeat(schema, &r->values, &r->dup, detail, sizeof(detail),
 					      expected, actual);
 	struct store_discrepancy d = {
-		.period = r->period,
 		.code = code,
-		.channel = r->channel,
-		.file_id = r->file_id,
-		.row = r->row,
-		.transaction_id = r->transaction_id,
 		.expected = *expected ? expected : NULL,
 		.actual = *actual ? actual : NULL,
 		.detail = detail,
 	};
-	return record_row_finding(x, schema, r->reference, &d);
+	return record_row_finding(x, schema, &r->at, &d);
 }
 
 static int32_t day_of(const char *iso)
@@ -188,7 +189,7 @@ static int32_t day_of(const char *iso)
 static int raise_promoted(void *ctx, const struct store_promoted_row *r)
 {
 	struct raise *x = ctx;
-	const struct schema *schema = schema_of(x, r->schema);
+	const struct schema *schema = schema_of(x, r->at.schema);
 	enum fact_kind kind = r->kind ? fact_kind_parse(r->kind) : FACT_KIND_COUNT;
 	if (!schema || !r->file_date || kind == FACT_KIND_COUNT)
 		return 0;
@@ -207,17 +208,12 @@ static int raise_promoted(void *ctx, const struct store_promoted_row *r)
 				       sizeof(detail), &value))
 		return 0;
 	struct store_discrepancy d = {
-		.period = r->period,
 		.code = D_OUT_OF_PERIOD,
-		.channel = r->channel,
-		.file_id = r->file_id,
-		.row = r->row,
-		.transaction_id = r->transaction_id,
 		.expected = want,
 		.actual = value,
 		.detail = detail,
 	};
-	return record_row_finding(x, schema, r->reference, &d);
+	return record_row_finding(x, schema, &r->at, &d);
 }
 
 static int on_out_of_date(void *ctx, const char *period)

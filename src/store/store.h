@@ -860,10 +860,13 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 		    struct store_void_result *out, struct err *e);
 /* A row of another file that the last void decided again and that is a
  * repeat now of another row than before (dup: the row it repeats). */
-struct store_repeat_decided {
+struct store_decided_row {
 	const char *channel, *schema, *transaction_id, *reference, *period;
 	int64_t file_id;
 	uint64_t row;
+};
+struct store_repeat_decided {
+	struct store_decided_row at;
 	struct store_fact_values values; /* its own */
 	struct store_duplicate dup;
 };
@@ -874,9 +877,7 @@ int store_each_repeat_decided(struct store *s,
 /* A row a void made count in a withdrawn row's place, that was a repeat:
  * what deciding its findings needs (dates as stored, ISO; NULL: none). */
 struct store_promoted_row {
-	const char *channel, *schema, *transaction_id, *reference, *period;
-	int64_t file_id;
-	uint64_t row;
+	struct store_decided_row at;
 	const char *kind; /* canonical kind */
 	const char *business_date, *status_date, *cycle_date, *file_date;
 };

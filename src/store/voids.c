@@ -617,39 +617,55 @@ int store_each_withdrawn_fact(struct store *s, int64_t policy_id, const char *fi
 	return rc;
 }
 
-/* The rows the last void (store_file_void, in this transaction) decided
- * again that are repeats now of another row than before: each with the
+/* A row the last void (store_file_void, in this transaction) decided
+ * again: where it is, and the period its discrepancies belong to (a
+ * reversal's, its original's cycle). */
+/* clang-format off */
+#define DECIDED_ROW                                                                      \
+	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"        \
+	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n" \
+	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
+#define DECIDED_FROM                                                         \
+	"  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n" \
+	"  JOIN files l ON l.file_id = r.file_id\n"
+/* Those that are repeats now of another row than before: each with the
  * row it repeats now (the key they share: its own, else a further one). */
 static const char sql_repeats_decided[] =
-	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"
-	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n"
-	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
+	DECIDED_ROW
 	"       o.content_hash = r.content_hash, ol.name, o.row,\n"
 	"       CASE WHEN o.fact_key = r.fact_key THEN ''\n"
 	"            ELSE ifnull((SELECT u.key FROM uncounted_keys u JOIN fact_keys k\n"
 	"                             ON k.channel = u.channel AND k.key = u.key\n"
 	"                            AND k.value = u.value AND k.fact_id = o.fact_id\n"
 	"                          WHERE u.fact_id = r.fact_id ORDER BY u.key LIMIT 1), '') END,\n"
-	"       " STORE_FACT_VALUES(
-		"r.") ",\n"
-		      "       " STORE_FACT_VALUES(
-			      "o.") "\n"
-				    "  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
-				    "  JOIN files l ON l.file_id = r.file_id\n"
-				    "  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
-				    " WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
-
-/* The rows that count now in a withdrawn row's place, that were repeats:
+	"       " STORE_FACT_VALUES("r.") ",\n"
+	"       " STORE_FACT_VALUES("o.") "\n"
+	DECIDED_FROM
+	"  JOIN facts o ON o.fact_id = d.now_of JOIN files ol ON ol.file_id = o.file_id\n"
+	" WHERE d.counts = 0 AND d.now_of IS NOT d.was_of ORDER BY d.fact_id";
+/* Those that count now in a withdrawn row's place, that were repeats:
  * what ingest would have raised of them, had the voided file never come,
  * beside the repeat's discrepancy it did raise (dropped). */
 static const char sql_promoted_rows[] =
-	"SELECT r.channel, l.schema, r.transaction_id, r.reference, r.fact_id,\n"
-	"       substr(CASE WHEN r.canonical_kind = 'reversal' AND r.cycle_date IS NOT NULL\n"
-	"                   THEN r.cycle_date ELSE r.business_date END, 1, 7),\n"
+	DECIDED_ROW
 	"       r.canonical_kind, r.business_date, r.status_date, r.cycle_date, l.file_date\n"
-	"  FROM temp.void_decided d JOIN facts r ON r.fact_id = d.fact_id\n"
-	"  JOIN files l ON l.file_id = r.file_id\n"
+	DECIDED_FROM
 	" WHERE d.counted = 0 AND d.counts = 1 ORDER BY d.fact_id";
+/* clang-format on */
+
+static void decided_row(sqlite3_stmt *st, struct store_decided_row *r)
+{
+	int64_t id = sqlite3_column_int64(st, 4);
+	*r = (struct store_decided_row){
+		.channel = db_col_text(st, 0),
+		.schema = db_col_text(st, 1),
+		.transaction_id = db_col_text(st, 2),
+		.reference = db_col_text(st, 3),
+		.file_id = id >> 32,
+		.row = (uint64_t)id & STORE_MAX_ROW,
+		.period = db_col_text(st, 5),
+	};
+}
 
 int store_each_promoted_row(struct store *s,
 			    int (*fn)(void *ctx, const struct store_promoted_row *r), void *ctx,
@@ -658,21 +674,14 @@ int store_each_promoted_row(struct store *s,
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_promoted_rows, &rc, e);
 	while (db_step_row(s, st, &rc, e, "reading the rows a void made count")) {
-		int64_t id = sqlite3_column_int64(st, 4);
 		struct store_promoted_row r = {
-			.channel = db_col_text(st, 0),
-			.schema = db_col_text(st, 1),
-			.transaction_id = db_col_text(st, 2),
-			.reference = db_col_text(st, 3),
-			.file_id = id >> 32,
-			.row = (uint64_t)id & STORE_MAX_ROW,
-			.period = db_col_text(st, 5),
 			.kind = db_col_text(st, 6),
 			.business_date = db_col_text(st, 7),
 			.status_date = db_col_text(st, 8),
 			.cycle_date = db_col_text(st, 9),
 			.file_date = db_col_text(st, 10),
 		};
+		decided_row(st, &r.at);
 		if ((rc = fn(ctx, &r)))
 			break;
 	}
@@ -688,19 +697,12 @@ int store_each_repeat_decided(struct store *s,
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sql_repeats_decided, &rc, e);
 	while (db_step_row(s, st, &rc, e, "reading the repeats a void decided")) {
-		int64_t id = sqlite3_column_int64(st, 4);
 		struct store_repeat_decided r = {
-			.channel = db_col_text(st, 0),
-			.schema = db_col_text(st, 1),
-			.transaction_id = db_col_text(st, 2),
-			.reference = db_col_text(st, 3),
-			.file_id = id >> 32,
-			.row = (uint64_t)id & STORE_MAX_ROW,
-			.period = db_col_text(st, 5),
 			.dup = { .duplicate = true,
 				 .same_content = sqlite3_column_int(st, 6) != 0,
 				 .row = (uint64_t)sqlite3_column_int64(st, 8) },
 		};
+		decided_row(st, &r.at);
 		snprintf(r.dup.file, sizeof(r.dup.file), "%s", db_col_text(st, 7));
 		snprintf(r.dup.key, sizeof(r.dup.key), "%s", db_col_text(st, 9));
 		db_fact_values(st, 10, &r.values);
