@@ -27,22 +27,34 @@ struct rewrite_shape {
 	const char *sql_write;	/* ?1 the period, ?2 the array */
 	const char *pointer_type;
 	size_t row_size;
-	void (*key_of)(const void *row, struct rewrite_key *k);
+	/* A new row's key: its id, and (nkey 2) its kind. */
+	int64_t (*id_of)(const void *row);
+	const char *(*kind_of)(const void *row);
 	/* Whether the stored row at st (its key first) is the new row. */
 	bool (*same)(sqlite3_stmt *st, const void *row);
 };
 
-static int key_cmp(const struct rewrite_key *a, const struct rewrite_key *b)
+/* -1, 0 or 1 as the stored row at st sorts before, with or after the new
+ * row: compared where they are (a million rows a night, none copied). */
+static int stored_cmp(const struct rewrite_shape *sh, sqlite3_stmt *st, const void *row)
 {
-	return a->id != b->id ? (a->id < b->id ? -1 : 1) : strcmp(a->kind, b->kind);
+	int64_t a = sqlite3_column_int64(st, 0), b = sh->id_of(row);
+	if (a != b)
+		return a < b ? -1 : 1;
+	return sh->nkey > 1 ? strcmp(db_col_text(st, 1), sh->kind_of(row)) : 0;
 }
 
-static void key_from_stmt(sqlite3_stmt *st, int nkey, struct rewrite_key *k)
+/* A key kept past its row: the last one put, a stored one to delete. */
+static void key_of_row(const struct rewrite_shape *sh, const void *row, struct rewrite_key *k)
+{
+	k->id = sh->id_of(row);
+	snprintf(k->kind, sizeof(k->kind), "%s", sh->nkey > 1 ? sh->kind_of(row) : "");
+}
+
+static void key_of_stored(const struct rewrite_shape *sh, sqlite3_stmt *st, struct rewrite_key *k)
 {
 	k->id = sqlite3_column_int64(st, 0);
-	k->kind[0] = '\0';
-	if (nkey > 1)
-		snprintf(k->kind, sizeof(k->kind), "%s", db_col_text(st, 1));
+	snprintf(k->kind, sizeof(k->kind), "%s", sh->nkey > 1 ? db_col_text(st, 1) : "");
 }
 
 static void bind_key(struct store *s, sqlite3_stmt *st, int *rc, struct err *e, int param, int nkey,
@@ -62,10 +74,9 @@ static bool same_text(sqlite3_stmt *st, int col, const char *v)
 
 /* ---- the shapes --------------------------------------------------------------- */
 
-static void outcome_key(const void *row, struct rewrite_key *k)
+static int64_t outcome_id(const void *row)
 {
-	k->id = ((const struct store_outcome *)row)->policy_id;
-	k->kind[0] = '\0';
+	return ((const struct store_outcome *)row)->policy_id;
 }
 
 static bool outcome_same(sqlite3_stmt *st, const void *row)
@@ -94,15 +105,18 @@ static const struct rewrite_shape outcomes_shape = {
 		     "  FROM kasi_outcomes(?2)",
 	.pointer_type = STORE_OUTCOME_ARRAY,
 	.row_size = sizeof(struct store_outcome),
-	.key_of = outcome_key,
+	.id_of = outcome_id,
 	.same = outcome_same,
 };
 
-static void movement_key(const void *row, struct rewrite_key *k)
+static int64_t movement_id(const void *row)
 {
-	const struct store_movement *m = row;
-	k->id = m->fact_id;
-	snprintf(k->kind, sizeof(k->kind), "%s", m->kind);
+	return ((const struct store_movement *)row)->fact_id;
+}
+
+static const char *movement_kind(const void *row)
+{
+	return ((const struct store_movement *)row)->kind;
 }
 
 static bool movement_same(sqlite3_stmt *st, const void *row)
@@ -133,7 +147,8 @@ static const struct rewrite_shape movements_shape = {
 		     "  FROM kasi_movements(?2)",
 	.pointer_type = STORE_MOVEMENT_ARRAY,
 	.row_size = sizeof(struct store_movement),
-	.key_of = movement_key,
+	.id_of = movement_id,
+	.kind_of = movement_kind,
 	.same = movement_same,
 };
 
@@ -162,8 +177,8 @@ static int merge_range(struct store *s, struct store_rewrite *w, const char *row
 		       size_t *nchanged, size_t *ngone, struct err *e)
 {
 	const struct rewrite_shape *sh = w->shape;
-	struct rewrite_key last, old, key;
-	sh->key_of(rows + (n - 1) * sh->row_size, &last);
+	struct rewrite_key last;
+	key_of_row(sh, rows + (n - 1) * sh->row_size, &last);
 	int rc = 0;
 	sqlite3_stmt *st = db_prep(s, sh->sql_range, &rc, e);
 	db_bind_text(s, st, &rc, e, 1, w->period);
@@ -172,14 +187,13 @@ static int merge_range(struct store *s, struct store_rewrite *w, const char *row
 	bool more = db_step_row(s, st, &rc, e, "reading what was recorded");
 	for (size_t i = 0; i < n && !rc; i++) {
 		const char *row = rows + i * sh->row_size;
-		sh->key_of(row, &key);
 		int c = -1;
-		while (more && (key_from_stmt(st, sh->nkey, &old), (c = key_cmp(&old, &key)) < 0)) {
+		while (more && (c = stored_cmp(sh, st, row)) < 0) {
 			if (!grow_array((void **)&w->gone, &w->gone_cap, *ngone + 1,
 					sizeof(*w->gone)))
 				rc = err_set(e, KASI_EIO, "out of memory");
 			else
-				w->gone[(*ngone)++] = old;
+				key_of_stored(sh, st, &w->gone[(*ngone)++]);
 			more = db_step_row(s, st, &rc, e, "reading what was recorded");
 		}
 		if (rc)
@@ -207,8 +221,6 @@ static int delete_keys(struct store *s, struct store_rewrite *w, const char *sql
 		db_bind_text(s, st, &rc, e, 1, w->period);
 		bind_key(s, st, &rc, e, 2, w->shape->nkey, &keys[i]);
 		db_step_done(s, st, &rc, e, "deleting what changed");
-		if (!rc)
-			w->deleted += sqlite3_changes64(s->db);
 	}
 	return rc;
 }
@@ -236,7 +248,6 @@ int store_rewrite_put(struct store *s, struct store_rewrite *w, const void *rows
 		db_insert_array(s, st, 2, sh->pointer_type, w->changed, nchanged, &rc, e,
 				"recording what changed");
 	}
-	w->written += (int64_t)nchanged;
 	w->rows += (int64_t)n;
 	return rc;
 }

@@ -608,7 +608,7 @@ struct store_rewrite {
 	size_t changed_cap;
 	struct rewrite_key *gone; /* a batch's stored keys no row has */
 	size_t gone_cap;
-	int64_t rows, written, deleted; /* put; of them written; stored rows deleted */
+	int64_t rows; /* put */
 };
 void store_rewrite_begin(struct store_rewrite *w, enum store_rewrite_table table,
 			 const char *period);
