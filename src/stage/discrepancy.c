@@ -120,6 +120,14 @@ int discrepancy_write_all(struct store *s, const char *period, const struct find
 	return rc;
 }
 
+/* A value no schema says may be shown: masked (a reference, with no
+ * schema to say whether its column is personal). */
+static const char *masked(const char *v, char out[TEXT_RENDER_BUFSZ])
+{
+	text_render(v, strlen(v), true, out, TEXT_RENDER_BUFSZ);
+	return out;
+}
+
 /* A value of a repeat as its discrepancy shows it: masked when its column
  * (canon, of schema) is personal, and when no schema says (personal). */
 static const char *shown_value(const struct schema *schema, int canon, bool personal, const char *v,
@@ -127,12 +135,8 @@ static const char *shown_value(const struct schema *schema, int canon, bool pers
 {
 	if (!*v)
 		return "(none)";
-	if (!schema) {
-		if (!personal)
-			return v;
-		text_render(v, strlen(v), true, out, TEXT_RENDER_BUFSZ);
-		return out;
-	}
+	if (!schema)
+		return personal ? masked(v, out) : v;
 	int col = schema->map[canon];
 	return schema_shown_value(col >= 0 ? &schema->columns[col] : NULL, v, out);
 }
@@ -225,6 +229,10 @@ int discrepancy_reference(struct store *s, const struct schema *schema, const ch
 			  const char *reference, char policy[64], char *shown, const char **out,
 			  struct err *e)
 {
+	if (!schema) {
+		*out = reference ? masked(reference, shown) : NULL;
+		return 0;
+	}
 	enum flow_type flow = schema->flow.type;
 	int col = schema->map[CANON_REFERENCE];
 	int found = 0;

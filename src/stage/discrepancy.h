@@ -78,7 +78,8 @@ bool discrepancy_out_of_period(const struct schema *schema, int32_t file_date,
 
 /* A row's reference as its discrepancies show it: the number of the
  * policy it names (by the key its schema matches) into policy, else as
- * the row gives it, masked where its column is personal (into shown).
+ * the row gives it, masked where its column is personal (into shown);
+ * with no schema (NULL) to say, masked.
  * *out points at one of them. 0, or a negative status. */
 int discrepancy_reference(struct store *s, const struct schema *schema, const char *channel,
 			  const char *reference, char policy[64], char *shown, const char **out,

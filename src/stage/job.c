@@ -235,17 +235,27 @@ static int on_entry(void *ctx, const char *section, const char *key, const char 
 
 /* The private key: readable, kept from others (as ssh itself insists),
  * and not the public half. */
+/* The job's key or known_hosts (key, at line): a regular file kasi can
+ * read, its status in *st. */
+static int readable_file(struct job_parse *p, int line, const char *key, const char *path,
+			 struct stat *st)
+{
+	if (access(path, R_OK) || stat(path, st))
+		return bad(p, line, key, "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return bad(p, line, key, "'%s' is %s: kasi reads it only from a regular file", path,
+			   input_kind(st->st_mode));
+	return 0;
+}
+
 static int check_identity(struct job_parse *p, const char *path)
 {
 	int line = p->line_of[5];
 	struct stat st;
 	char head[16] = "";
-	if (access(path, R_OK) || stat(path, &st))
-		return bad(p, line, "identity", "cannot read '%s': %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bad(p, line, "identity",
-			   "'%s' is %s: kasi reads it only from a regular file", path,
-			   input_kind(st.st_mode));
+	int rc = readable_file(p, line, "identity", path, &st);
+	if (rc)
+		return rc;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
 	if (fd >= 0)
@@ -281,13 +291,7 @@ static int check_known_hosts(struct job_parse *p, const char *path)
 			   "(give the path of the job's known_hosts, or make it with the "
 			   "server's key once its fingerprint is confirmed with the partner)",
 			   path);
-	if (stat(path, &st) || access(path, R_OK))
-		return bad(p, line, "known_hosts", "cannot read '%s': %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bad(p, line, "known_hosts",
-			   "'%s' is %s: kasi reads it only from a regular file", path,
-			   input_kind(st.st_mode));
-	return 0;
+	return readable_file(p, line, "known_hosts", path, &st);
 }
 
 /* The path with every link and "." or ".." resolved, as far as it

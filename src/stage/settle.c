@@ -446,9 +446,10 @@ static void total(struct run *r)
 }
 
 /* One provider's batch: what it brings forward, its net, its payout. A
- * provider with no line gets no batch: what it carries (a negative net;
- * what a rejected or short payout left owed) waits for its next batch
- * that has lines, and is brought forward there. */
+ * payee is made by its lines only: a provider with no line gets no
+ * batch, and what it carries (a negative net; what a rejected or short
+ * payout left owed) waits for its next batch that has lines, and is
+ * brought forward there (note_waiting says so). */
 static int write_batch(struct run *r, struct payee *p)
 {
 	struct store_batch *b = &p->b;
@@ -463,8 +464,6 @@ static int write_batch(struct run *r, struct payee *p)
 		hold_payee(r, p, "its batch passes int64 cents");
 		return 0;
 	}
-	if (!b->collections && !b->reversals)
-		return 0;
 	if ((rc = store_batch_add(r->s, r->through, b, r->e)))
 		return rc;
 	p->made = true;

@@ -132,21 +132,13 @@ static int record_row_finding(struct raise *x, const struct schema *schema,
 			      const struct store_decided_row *at, struct store_discrepancy *d)
 {
 	char policy[64], shown[TEXT_RENDER_BUFSZ];
-	const char *reference = at->reference;
-	int rc = 0;
 	d->period = at->period;
 	d->channel = at->channel;
 	d->file_id = at->file_id;
 	d->row = at->row;
 	d->transaction_id = at->transaction_id;
-	d->reference = reference;
-	if (schema)
-		rc = discrepancy_reference(x->s, schema, d->channel, reference, policy, shown,
-					   &d->reference, x->e);
-	else if (reference) {
-		text_render(reference, strlen(reference), true, shown, sizeof(shown));
-		d->reference = shown;
-	}
+	int rc = discrepancy_reference(x->s, schema, d->channel, at->reference, policy, shown,
+				       &d->reference, x->e);
 	d->severity = discrepancy_severity(d->code);
 	d->source = "ingest";
 	return rc ? rc : store_discrepancy_add(x->s, d, x->e);
