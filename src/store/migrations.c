@@ -563,10 +563,12 @@ static const char *const scripts[] = {
 	/* 12: a channel file's content is applied once; reference data's may
 	 * be loaded again after other content changed it (a register put
 	 * back as it was): an upsert, harmless twice, so the once-only index
-	 * holds channel files only (reference files have no channel). */
+	 * holds channel files only (reference files have no channel); content
+	 * is looked up by its digest through an index of every file's. */
 	"DROP INDEX files_applied_once;\n"
 	"CREATE UNIQUE INDEX files_applied_once ON files(sha256)\n"
-	"	WHERE outcome = 'applied' AND rows > 0 AND voided IS NULL AND channel IS NOT NULL;\n",
+	"	WHERE outcome = 'applied' AND rows > 0 AND voided IS NULL AND channel IS NOT NULL;\n"
+	"CREATE INDEX files_by_content ON files(sha256);\n",
 };
 
 static const struct store_index policies_indexes[] = {
