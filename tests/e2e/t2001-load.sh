@@ -67,7 +67,7 @@ check "a policy added later records who created it too (\$LOGNAME when \$USER is
 # A store of version 10 kept no one: migrated, its history is whole, and
 # says who is not recorded.
 cp "$db" "$tmp/v10.db"
-sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
 	PRAGMA user_version = 10"
 kasi --db "$tmp/v10.db" init
 expect_out "from version 10 to 12" "a version-10 store is migrated"

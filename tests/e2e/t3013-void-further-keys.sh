@@ -80,7 +80,7 @@ export KASI_DB=$old
 four_policies "$old"
 "$KASI" ingest "$in/mobilemoney_transactions_20261031.csv" "$in/mobilemoney_transactions_20261101.csv" >/dev/null
 sql "$old" "DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_keys_by_fact;
-	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
 	PRAGMA user_version = 9"
 kasi init
 expect_out "from version 9 to 12" "a version-9 store is migrated"

@@ -95,7 +95,7 @@ sql "$db" "DROP INDEX settlement_lines_reversals; ALTER TABLE payouts DROP COLUM
 	DROP INDEX facts_counted_once; ALTER TABLE facts DROP COLUMN withdrawn;
 	CREATE UNIQUE INDEX facts_counted_once ON facts(channel, fact_key) WHERE duplicate_of IS NULL;
 	ALTER TABLE periods DROP COLUMN reconciled_through_void; DROP TABLE voids; DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_keys_by_fact;
-	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
 	PRAGMA user_version = 6;
 	UPDATE payouts SET state = 'paid', amount_paid = 9750 WHERE reference = 'KP000000000001'"
 kasi init
@@ -221,7 +221,7 @@ answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
 x=$(sql "$db" "SELECT exception_id FROM exceptions WHERE code = 'PAYOUT_REJECTED'")
 "$KASI" exceptions resolve "$x" --note "asked the provider for a new account" >/dev/null
 sql "$db" "UPDATE exceptions SET amount = 0; UPDATE exception_resolutions SET amount = 0;
-	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
 	PRAGMA user_version = 10"
 kasi init
 expect_status 0 "a version-10 store is migrated"
