@@ -355,6 +355,35 @@ static int take_back_voided(struct run *r)
 					r->e);
 }
 
+/* A batch of movements as the store keeps them. Their policies, which
+ * the rows name in no order, are fetched from memory for the whole batch
+ * first, so that the cache misses overlap; a day's date is written once
+ * for the run of movements that share it. */
+static void movements_for_store(const struct run *r, const struct movement *const *mvs, size_t n,
+				struct store_movement *batch, char (*dates)[DATE_BUFSZ])
+{
+	for (size_t i = 0; i < n; i++)
+		__builtin_prefetch(&r->m.policies[mvs[i]->policy]);
+	for (size_t i = 0; i < n; i++) {
+		const struct movement *mv = mvs[i];
+		const struct match_policy *policy = &r->m.policies[mv->policy];
+		if (i && mv->day == mvs[i - 1]->day)
+			memcpy(dates[i], dates[i - 1], DATE_BUFSZ);
+		else
+			date_format_iso(mv->day, dates[i]);
+		batch[i] = (struct store_movement){
+			.fact_id = mv->fact_id,
+			.policy_id = policy->id,
+			.product_id = policy->product_id,
+			.amount = mv->amount,
+			.original = mv->original,
+			.kind = mv->kind == MOVE_REVERSAL ? "reversal" : "collection",
+			.channel = r->m.channels[mv->channel].name,
+			.business_date = dates[i],
+		};
+	}
+}
+
 /* The movements settlement reads: collections and reversals (pending
  * money is not settled), a few thousand to a statement, in the store's
  * order. */
@@ -363,39 +392,27 @@ static int write_movements(struct run *r)
 	struct moves_merge g;
 	moves_merge_begin(&g, r->m.moves, r->m.nmoves);
 	enum { AT_ONCE = 4096 };
+	const struct movement **mvs = malloc(AT_ONCE * sizeof(*mvs));
 	struct store_movement *batch = malloc(AT_ONCE * sizeof(*batch));
 	char(*dates)[DATE_BUFSZ] = malloc(AT_ONCE * sizeof(*dates));
-	int rc = batch && dates ? 0 : err_set(r->e, KASI_EIO, "out of memory");
+	int rc = mvs && batch && dates ? 0 : err_set(r->e, KASI_EIO, "out of memory");
 	struct store_rewrite w;
 	store_rewrite_begin(&w, STORE_REWRITE_MOVEMENTS, r->m.period);
-	size_t n = 0;
-	for (const struct movement *mv; !rc && (mv = moves_merge_next(&g));) {
-		if (mv->kind == MOVE_PENDING)
-			continue;
-		date_format_iso(mv->day, dates[n]);
-		batch[n] = (struct store_movement){
-			.fact_id = mv->fact_id,
-			.policy_id = r->m.policies[mv->policy].id,
-			.product_id = r->m.policies[mv->policy].product_id,
-			.amount = mv->amount,
-			.original = mv->original,
-			.kind = mv->kind == MOVE_REVERSAL ? "reversal" : "collection",
-			.channel = r->m.channels[mv->channel].name,
-			.business_date = dates[n],
-		};
-		if (++n == AT_ONCE) {
-			rc = store_rewrite_put(r->store, &w, batch, n, r->e);
-			n = 0;
-		}
-	}
-	if (!rc)
+	for (size_t n = AT_ONCE; !rc && n == AT_ONCE;) {
+		const struct movement *mv;
+		for (n = 0; n < AT_ONCE && (mv = moves_merge_next(&g));)
+			if (mv->kind != MOVE_PENDING)
+				mvs[n++] = mv;
+		movements_for_store(r, mvs, n, batch, dates);
 		rc = store_rewrite_put(r->store, &w, batch, n, r->e);
+	}
 	if (!rc)
 		rc = store_rewrite_end(r->store, &w, r->e);
 	/* Movements to settle, perhaps: settlement reads the period again. */
 	if (!rc && w.rows)
 		rc = store_period_unsettled(r->store, r->m.period, r->e);
 	store_rewrite_release(&w);
+	free(mvs);
 	free(batch);
 	free(dates);
 	return rc ? rc : take_back_voided(r);
