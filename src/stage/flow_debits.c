@@ -141,6 +141,29 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 		     matcher_money(m, magnitude(u->amount)), why);
 }
 
+/* Why a reversal cannot be linked: what of the ways its schema links by
+ * the row lacks ("names no original_id; has no cycle_date"), in the
+ * schema's column names. A way the schema does not declare is not named,
+ * though the row may carry its column. */
+static const char *unlinkable(struct matcher *m, const struct channel *c,
+			      const struct store_fact_row *u, const char *word)
+{
+	const struct schema *s = c->schema;
+	const struct schema_flow *flow = &s->flow;
+	char lacks[256] = "";
+	size_t n = 0;
+	if (flow->link_original)
+		n += (size_t)snprintf(lacks, sizeof(lacks), "names no %s",
+				      s->columns[s->map[CANON_ORIGINAL_ID]].name);
+	if (flow->link_pair) {
+		const char *missing = !u->reference ? s->columns[s->map[CANON_REFERENCE]].name
+						    : s->columns[s->map[CANON_CYCLE_DATE]].name;
+		snprintf(lacks + n, sizeof(lacks) - n, "%shas no %s", n ? " and " : "", missing);
+	}
+	return matcher_fmt(m, "%s %s %s: nothing links it to its original", word, u->transaction_id,
+			   lacks);
+}
+
 /* Find the reversal's original into *o; false (an orphan raised) if it
  * has none it may take back. */
 static int find_original(struct matcher *m, const struct channel *c, const struct store_fact_row *u,
@@ -170,9 +193,7 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 					   word, u->transaction_id,
 					   matcher_reference(m, c, u->reference), u->cycle_date));
 	} else {
-		orphan(m, c, u,
-		       matcher_fmt(m, "%s %s names no original and no cycle date", word,
-				   u->transaction_id));
+		orphan(m, c, u, unlinkable(m, c, u, word));
 	}
 	return 0;
 }

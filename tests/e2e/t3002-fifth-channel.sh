@@ -154,4 +154,29 @@ check "monitor counts Debitron's debits as Softy Comp's: 4 instructions, 2 unpai
 	test "$(grep -E '^  debitron ' <<<"$out" | sed 's/^  debitron  /  CHANNEL /' | tr -s ' ')" = "$(tr -s ' ' <<<"$softy_line")"
 check "(4 instructions, 2 unpaids, 50.00%)" grep -qE '^  debitron +OLDMUTUAL +4 +2 +50\.00% ' <<<"$out"
 
+# (regression: with 'link reference cycle_date' alone, a return with no
+# run date was said to name "no original and no cycle date", though it
+# named one, by a column this schema does not link by) The orphan says
+# what the row lacks of the way its schema links.
+pair=$tmp/pair-only
+mkdir -p "$pair" "$tmp/pair-files"
+cp "$schemas"/* "$pair/"
+sed -i '/^link original_id$/d' "$pair/debitron_debits.schema"
+printf '%s\n' "$dh" \
+	"DT000001,DR,M1001,2026-10-01,100.00,2026-10-01,," \
+	"DT000002,DR,M1002,2026-10-01,100.00,2026-10-01,," \
+	"DT000003,DR,M1003,2026-10-01,100.00,2026-10-01,," \
+	"DT000004,DR,M1004,2026-10-01,100.00,2026-10-01,," \
+	>"$tmp/pair-files/debitron_debits_20261001.csv"
+printf '%s\n' "$dh" "DT000101,RD,M1002,2026-10-06,100.00,,DT000002,Not enough money" \
+	>"$tmp/pair-files/debitron_debits_20261006.csv"
+schemas=$pair night pair-only debitron M "$tmp"/pair-files/debitron_debits_2026100{1,6}.csv
+check "regression: the return is an orphan that says it has no run date to be linked by" \
+	grep -q ',return DT000101 has no run: nothing links it to its original,' "$tmp/pair-only-discrepancies.csv"
+if grep -q 'names no' "$tmp/pair-only-discrepancies.csv"; then
+	not_ok "and not that it names no original (it names one)"
+else
+	ok "and not that it names no original (it names one)"
+fi
+
 echo "1..$tap_n"
