@@ -80,22 +80,49 @@ int cmd_pick_schema(struct kasi_ctx *ctx, const char *path, const char *name,
 	return 0;
 }
 
+/* The error document's code for an exit status: a word a program can
+ * switch on, beside the status itself. */
+static const char *error_code(int status)
+{
+	switch (status) {
+	case KASI_EUSAGE: return "USAGE_ERROR";
+	case KASI_EDATA: return "VALIDATION_ERROR";
+	case KASI_ENOINPUT: return "NOT_FOUND";
+	case KASI_EUNAVAILABLE: return "UNAVAILABLE";
+	case KASI_ELOCKED: return "LOCKED";
+	case KASI_ECONFIG: return "CONFIGURATION_ERROR";
+	}
+	return "INTERNAL_ERROR";
+}
+
+void cmd_json_error(int status, const char *message, const struct cmd_error_details *details)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_object(&j, NULL);
+	json_object(&j, "error");
+	json_text(&j, "code", error_code(status));
+	json_int(&j, "status", status);
+	json_text(&j, "message", message);
+	if (details) {
+		json_object(&j, "details");
+		json_text(&j, "field", details->field);
+		json_text(&j, "expected", details->expected);
+		json_text(&j, "received", details->received);
+		json_close(&j, '}');
+	}
+	json_close(&j, '}');
+	json_close(&j, '}');
+	json_end(&j);
+}
+
 int cmd_finish(int rc, bool json, const struct err *e)
 {
 	if (!rc)
 		return KASI_OK;
 	log_error("%s", e->msg);
-	if (json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_object(&j, NULL);
-		json_object(&j, "error");
-		json_int(&j, "status", -rc);
-		json_text(&j, "message", e->msg);
-		json_close(&j, '}');
-		json_close(&j, '}');
-		json_end(&j);
-	}
+	if (json)
+		cmd_json_error(-rc, e->msg, NULL);
 	return -rc;
 }
 

@@ -84,9 +84,19 @@ void cmd_job_logging(void);
 
 /* How a command that could not do its work ends: rc (0 or a negative
  * status) into the exit status; the message in e logged, and with --json
- * also given on stdout as {"error": {"status": N, "message": "..."}}, so
- * that a reader of the JSON always gets a document. */
+ * also given on stdout as the error document (cmd_json_error), so that a
+ * reader of the JSON always gets a document. */
 int cmd_finish(int rc, bool json, const struct err *e);
+
+/* What a failure was about, for a program to show: the field, what was
+ * expected of it, and what was received (the collections API's shape). */
+struct cmd_error_details {
+	const char *field, *expected, *received;
+};
+/* Print the one error document every --json command prints when it
+ * cannot do its work: {"error": {"code", "status", "message"}}, with
+ * "details" when given (kasi validate). */
+void cmd_json_error(int status, const char *message, const struct cmd_error_details *details);
 
 /* Who is at the keyboard, for the record of a resolution or a void:
  * $USER, else $LOGNAME, else the account kasi runs as (cron and systemd

@@ -8,7 +8,6 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
-#include "core/json.h"
 #include "core/log.h"
 #include "io/input.h"
 #include "stage/validate.h"
@@ -41,19 +40,8 @@ const struct command cmd_validate = {
 		"unreadable, 74 I/O error, 78 bad schema, 64 usage\n",
 };
 
-static const char *json_code(int status)
-{
-	switch (status) {
-	case KASI_EDATA: return "VALIDATION_ERROR";
-	case KASI_ENOINPUT: return "NOT_FOUND";
-	case KASI_ECONFIG: return "CONFIGURATION_ERROR";
-	case KASI_EUSAGE: return "USAGE_ERROR";
-	}
-	return "INTERNAL_ERROR";
-}
-
 /* A failure that is not a validation report: a message on stderr, or
- * with --json an {"error": {...}} document (the collections API's error shape) on stdout. */
+ * with --json the error document of every command, with its details. */
 static int fail(bool json, int status, const char *field, const char *expected,
 		const char *received, const char *msg)
 {
@@ -61,15 +49,7 @@ static int fail(bool json, int status, const char *field, const char *expected,
 		log_error("%s", msg);
 		return status;
 	}
-	printf("{\"error\": {\"code\": \"%s\", \"message\": ", json_code(status));
-	json_str(stdout, msg);
-	fputs(", \"details\": {\"field\": ", stdout);
-	json_str(stdout, field);
-	fputs(", \"expected\": ", stdout);
-	json_str(stdout, expected);
-	fputs(", \"received\": ", stdout);
-	json_str(stdout, received);
-	fputs("}}}\n", stdout);
+	cmd_json_error(status, msg, &(struct cmd_error_details){ field, expected, received });
 	return status;
 }
 

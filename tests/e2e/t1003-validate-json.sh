@@ -20,9 +20,9 @@ check "details.expected says what the rule wants" \
 
 kasi validate --json "$tmp/missing_20261005.csv"
 expect_status 66 "a missing file with --json exits 66"
-got=$(jq -r '.error | "\(.code)|\(.details.field)|\(.details.received)"' <<<"$out")
-check "a missing file is a NOT_FOUND error document ($got)" \
-	test "$got" = "NOT_FOUND|file|$tmp/missing_20261005.csv"
+got=$(jq -r '.error | "\(.code)|\(.status)|\(.details.field)|\(.details.received)"' <<<"$out")
+check "a missing file is a NOT_FOUND error document, its status in it as every command's ($got)" \
+	test "$got" = "NOT_FOUND|66|file|$tmp/missing_20261005.csv"
 
 cp "$fixtures/world/products.csv" "$tmp/unnamed.csv"
 kasi validate --json "$tmp/unnamed.csv"

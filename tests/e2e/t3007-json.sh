@@ -99,6 +99,8 @@ for c in "status" "exceptions" "settle --through 2026-10-31" "reconcile --period
 	expect_status 78 "regression: a bad \$KASI_NOW, $c --json: exit 78"
 	check "$c --json: one document, {\"error\": ...}, status 78 and the message logged" \
 		test "$(jq -r '.error | "\(.status) \(.message)"' <<<"$out")" = "78 KASI_NOW must be ISO 8601 with an offset (2026-10-23T07:30:00+02:00), got 'bad'"
+	check "regression: $c --json: the error's code as kasi validate's (the two shapes differed)" \
+		test "$(jq -r '.error.code' <<<"$out")" = CONFIGURATION_ERROR
 	expect_err "KASI_NOW must be ISO 8601" "$c --json: the message still on stderr"
 done
 KASI_NOW=bad kasi run "$tmp/easypay.job" --json
