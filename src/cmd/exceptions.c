@@ -18,10 +18,12 @@ const struct command cmd_exceptions = {
 	.fn = cmd_exceptions_fn,
 	.flags = CMD_NEEDS_DB,
 	.usage = "kasi exceptions [--period YYYY-MM] [--all] [--json]\n"
-		 "       kasi exceptions resolve ID --note TEXT",
+		 "       kasi exceptions resolve ID --note TEXT\n"
+		 "       kasi exceptions reopen ID --note TEXT",
 	.summary = "the discrepancies still to be worked, oldest problems kept by their id",
 	.help = "usage: kasi exceptions [--period YYYY-MM] [--all] [--json]\n"
 		"       kasi exceptions resolve ID --note TEXT\n"
+		"       kasi exceptions reopen ID --note TEXT\n"
 		"\n"
 		"Every discrepancy is an exception: a problem to be worked, with an id\n"
 		"that stays the same across re-ingests, re-reconciles and nightly runs\n"
@@ -44,10 +46,13 @@ const struct command cmd_exceptions = {
 		"'resolve ID --note TEXT' records who ($USER), when and why: the\n"
 		"exception is resolved, and stays so through every re-run, until its\n"
 		"values (expected, actual) change: then it is open again by itself.\n"
-		"Every resolution is kept.\n"
+		"'reopen ID --note TEXT' undoes a resolution made by mistake, recording\n"
+		"who, when and why in the same way: the exception is open again. Every\n"
+		"resolution and reopening is kept (--all shows the latest).\n"
 		"\n"
-		"exit: 0 listed (or resolved), 64 usage, 66 no store or no such exception,\n"
-		"74 I/O error, 75 locked, 78 a bad $KASI_NOW\n",
+		"exit: 0 listed (or resolved, reopened), 64 usage, 65 reopen of an\n"
+		"exception not resolved, 66 no store or no such exception, 74 I/O error,\n"
+		"75 locked, 78 a bad $KASI_NOW\n",
 };
 
 /* What an exception is about, in a word: its reference; a whole file's
@@ -80,7 +85,9 @@ static void print_item(const struct exception_item *it, bool all)
 	printf("\n");
 	if (all && x->resolved_at)
 		printf("        %s by %s on %s: %s\n",
-		       it->x.resolved ? "resolved" : "resolved (values changed since)",
+		       x->reopened   ? "reopened"
+		       : x->resolved ? "resolved"
+				     : "resolved (values changed since)",
 		       text_name(x->resolved_by, who), x->resolved_at, text_name(x->note, note));
 }
 
@@ -143,6 +150,7 @@ static void json_item(struct json *j, const struct exception_item *it)
 		json_text(j, "at", x->resolved_at);
 		json_text(j, "note", x->note);
 		json_bool(j, "holds", x->resolved);
+		json_bool(j, "reopened", x->reopened);
 		json_close(j, '}');
 	} else {
 		json_null(j, "resolution");
@@ -252,17 +260,19 @@ static int print_resolved(void *ctx, const struct store_exception *x)
 	(void)ctx;
 	char subject[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ],
 		note[TEXT_NAME_BUFSZ];
-	printf("exception %" PRId64 " (%s %s %s %s%s%s, %s) resolved by %s: %s\n", x->id, x->period,
+	printf("exception %" PRId64 " (%s %s %s %s%s%s, %s) %s by %s: %s\n", x->id, x->period,
 	       x->code, *x->channel ? x->channel : "-", text_name(subject_of(x), subject),
 	       x->transaction_id ? " " : "",
 	       x->transaction_id ? text_name(x->transaction_id, txn) : "",
-	       exception_status(x->cleared_at, x->resolved), text_name(x->resolved_by, who),
-	       text_name(x->note, note));
+	       exception_status(x->cleared_at, x->resolved), x->reopened ? "reopened" : "resolved",
+	       text_name(x->resolved_by, who), text_name(x->note, note));
 	return 0;
 }
 
+/* kasi exceptions resolve|reopen ID --note TEXT (verb argv[0]). */
 static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 {
+	bool reopen = !strcmp(argv[0], "reopen");
 	static const struct option longopts[] = {
 		{ "note", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -283,7 +293,7 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 		note = optarg;
 	}
 	if (argc - optind != 1)
-		return cmd_usage_error(&cmd_exceptions, "resolve takes one exception ID");
+		return cmd_usage_error(&cmd_exceptions, "%s takes one exception ID", argv[0]);
 	char *end;
 	errno = 0;
 	const char *given = argv[optind];
@@ -292,11 +302,12 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_exceptions, "an exception ID is a number, got '%s'",
 				       argv[optind]);
 	char masked[CMD_NOTE_BUFSZ];
-	int status = cmd_note(&cmd_exceptions, "resolve", "why it is resolved", note, masked);
+	int status = cmd_note(&cmd_exceptions, argv[0],
+			      reopen ? "why it is open again" : "why it is resolved", note, masked);
 	if (status)
 		return status;
 	struct err e = { 0 };
-	int rc = store_exception_resolve(ctx->store, id, cmd_operator(), masked, &e);
+	int rc = store_exception_resolve(ctx->store, id, cmd_operator(), masked, reopen, &e);
 	if (!rc) {
 		int found = store_exception_find(ctx->store, id, print_resolved, NULL, &e);
 		rc = found < 0 ? found : 0;
@@ -306,7 +317,7 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 
 static int cmd_exceptions_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
-	if (argc > 1 && !strcmp(argv[1], "resolve"))
+	if (argc > 1 && (!strcmp(argv[1], "resolve") || !strcmp(argv[1], "reopen")))
 		return resolve_exception(argc - 1, argv + 1, ctx);
 	return list_exceptions(argc, argv, ctx);
 }

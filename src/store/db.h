@@ -106,9 +106,9 @@ int db_exceptions_clear(struct store *s, const char *period, struct err *e);
  * values x has now (expected, actual, the amount of its row, its detail:
  * a repeat with another amount, a file rejected again for other errors, is
  * open again). */
-#define STORE_RESOLUTION_HOLDS                                                         \
-	"(r.expected IS x.expected AND r.actual IS x.actual AND r.amount IS x.amount " \
-	"AND r.detail IS x.detail)"
+#define STORE_RESOLUTION_HOLDS                                                       \
+	"(NOT r.reopened AND r.expected IS x.expected AND r.actual IS x.actual AND " \
+	"r.amount IS x.amount AND r.detail IS x.detail)"
 
 /* The array-as-table functions of arrays.c, on this connection. */
 int db_register_arrays(struct store *s, struct err *e);

@@ -67,7 +67,8 @@ int db_exceptions_clear(struct store *s, const char *period, struct err *e)
 	"       x.transaction_id, x.file, ifnull(x.row, 0), x.expected, x.actual,\n"       \
 	"       x.amount, x.detail, x.first_seen, x.last_seen, x.cleared_at,\n"            \
 	"       r.resolved_at, r.resolved_by, r.note,\n"                                   \
-	"       r.resolution_id IS NOT NULL AND " STORE_RESOLUTION_HOLDS "\n"              \
+	"       r.resolution_id IS NOT NULL AND " STORE_RESOLUTION_HOLDS ",\n"             \
+	"       ifnull(r.reopened, 0)\n"                                                   \
 	"  FROM exceptions x LEFT JOIN exception_resolutions r\n"                          \
 	"    ON r.resolution_id = (SELECT max(resolution_id) FROM exception_resolutions\n" \
 	"                           WHERE exception_id = x.exception_id)\n"
@@ -100,6 +101,7 @@ static void exception_row(sqlite3_stmt *st, struct store_exception *x)
 		.resolved_by = db_col_text(st, 17),
 		.note = db_col_text(st, 18),
 		.resolved = sqlite3_column_int(st, 19) != 0,
+		.reopened = sqlite3_column_int(st, 20) != 0,
 	};
 }
 
@@ -139,15 +141,42 @@ int store_exception_find(struct store *s, int64_t id,
 	return rc;
 }
 
-/* A resolution keeps the values it was made on: the exception's now. */
+/* A resolution keeps the values it was made on: the exception's now. A
+ * reopening (?5 = 1) is recorded only over a resolution that holds. */
 static const char sql_exception_resolve[] =
 	"INSERT INTO exception_resolutions (exception_id, resolved_at, resolved_by, note,\n"
-	"                                   expected, actual, amount, detail)\n"
-	"SELECT exception_id, ?2, ?3, ?4, expected, actual, amount, detail FROM exceptions\n"
-	" WHERE exception_id = ?1";
+	"                                   expected, actual, amount, detail, reopened)\n"
+	"SELECT exception_id, ?2, ?3, ?4, expected, actual, amount, detail, ?5\n"
+	"  FROM exceptions x\n"
+	" WHERE exception_id = ?1\n"
+	"   AND (?5 = 0 OR ifnull((SELECT " STORE_RESOLUTION_HOLDS "\n"
+	"                           FROM exception_resolutions r\n"
+	"                          WHERE r.exception_id = x.exception_id\n"
+	"                          ORDER BY r.resolution_id DESC LIMIT 1), 0))";
+static const char sql_exception_exists[] = "SELECT 1 FROM exceptions WHERE exception_id = ?1";
+
+/* Why nothing was recorded for exception id: there is none, or (a
+ * reopening) it is not resolved. */
+static int not_recorded(struct store *s, int64_t id, bool reopen, struct err *e)
+{
+	int rc = 0;
+	sqlite3_stmt *st = db_prep(s, sql_exception_exists, &rc, e);
+	db_bind_int(s, st, &rc, e, 1, id);
+	bool exists = db_step_row(s, st, &rc, e, "reading an exception");
+	if (st)
+		sqlite3_reset(st);
+	if (rc)
+		return rc;
+	if (exists && reopen)
+		return err_set(e, KASI_EDATA,
+			       "exception %" PRId64 " is not resolved: there is nothing to reopen",
+			       id);
+	return err_set(e, KASI_ENOINPUT, "no exception %" PRId64 " (see 'kasi exceptions --all')",
+		       id);
+}
 
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
-			    struct err *e)
+			    bool reopen, struct err *e)
 {
 	char now[32];
 	store_now(now);
@@ -157,10 +186,10 @@ int store_exception_resolve(struct store *s, int64_t id, const char *who, const 
 	db_bind_text(s, st, &rc, e, 2, now);
 	db_bind_text(s, st, &rc, e, 3, who);
 	db_bind_text(s, st, &rc, e, 4, note);
-	db_step_done(s, st, &rc, e, "recording a resolution");
+	db_bind_int(s, st, &rc, e, 5, reopen);
+	db_step_done(s, st, &rc, e, reopen ? "recording a reopening" : "recording a resolution");
 	if (!rc && sqlite3_changes(s->db) != 1)
-		rc = err_set(e, KASI_ENOINPUT,
-			     "no exception %" PRId64 " (see 'kasi exceptions --all')", id);
+		rc = not_recorded(s, id, reopen, e);
 	if (!rc && !(rc = store_commit(s, e)))
 		return 0;
 	store_rollback(s);

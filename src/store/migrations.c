@@ -569,6 +569,12 @@ static const char *const scripts[] = {
 	"CREATE UNIQUE INDEX files_applied_once ON files(sha256)\n"
 	"	WHERE outcome = 'applied' AND rows > 0 AND voided IS NULL AND channel IS NOT NULL;\n"
 	"CREATE INDEX files_by_content ON files(sha256);\n",
+
+	/* 13: a resolution made by mistake is undone by another entry, a
+	 * reopening (who, when, why), kept beside the resolutions: the latest
+	 * entry says whether the exception is resolved. */
+	"ALTER TABLE exception_resolutions ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0\n"
+	"	CHECK (reopened IN (0, 1));\n",
 };
 
 static const struct store_index policies_indexes[] = {

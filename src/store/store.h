@@ -23,7 +23,7 @@
 
 #include "core/err.h"
 
-#define STORE_VERSION 12
+#define STORE_VERSION 13
 
 struct store;
 
@@ -318,6 +318,7 @@ struct store_exception {
 	const char *first_seen, *last_seen, *cleared_at; /* cleared_at NULL: not cleared */
 	const char *resolved_at, *resolved_by, *note;	 /* the latest resolution, or NULL */
 	bool resolved; /* that resolution was made on the values it has now */
+	bool reopened; /* the latest entry is a reopening: the resolution undone */
 };
 
 /* Every exception (of period, unless NULL), by id. */
@@ -335,9 +336,11 @@ int store_exception_find(struct store *s, int64_t id,
 int store_exception_clear(struct store *s, const char *period, const char *code,
 			  const char *channel, const char *subject, struct err *e);
 /* Record who resolved exception id, when and why, on its values now (one
- * transaction). -KASI_ENOINPUT when there is no such exception. */
+ * transaction); or (reopen) who undid its resolution, when and why: it is
+ * open again. -KASI_ENOINPUT when there is no such exception; a reopening
+ * of an exception not resolved is -KASI_EDATA. */
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
-			    struct err *e);
+			    bool reopen, struct err *e);
 
 /* ---- debit-order health ---------------------------------------------- */
 

@@ -67,10 +67,10 @@ check "a policy added later records who created it too (\$LOGNAME when \$USER is
 # A store of version 10 kept no one: migrated, its history is whole, and
 # says who is not recorded.
 cp "$db" "$tmp/v10.db"
-sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
+sql "$tmp/v10.db" "ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content; ALTER TABLE exception_resolutions DROP COLUMN reopened;
 	PRAGMA user_version = 10"
 kasi --db "$tmp/v10.db" init
-expect_out "from version 10 to 12" "a version-10 store is migrated"
+expect_out "from version 10 to 13" "a version-10 store is migrated"
 check "its changes are all kept, who unknown (NULL)" \
 	test "$(sql "$tmp/v10.db" "SELECT count(*) || ' ' || count(changed_by) FROM policy_changes") $(sql "$tmp/v10.db" "SELECT count(created_by) FROM policies")" = "3 0 0"
 kasi --db "$tmp/v10.db" explain POL-1001 --period 2026-10

@@ -89,6 +89,36 @@ check "--all shows it, resolved, with the note" grep -q "resolved by alice on $T
 KASI_NOW=$T1 kasi report discrepancies --period 2026-10 --out "$tmp/d2.csv"
 check "the report says resolved" grep -q "^AMOUNT_MISMATCH,.*,$mismatch,resolved,$T0,2-7d" "$tmp/d2.csv"
 
+# A resolution made by mistake is undone: reopened, by whom, when and why;
+# open again through a reconcile, until resolved again.
+USER=dave KASI_NOW=$T1 kasi exceptions reopen "$mismatch" --note "resolved the wrong one"
+expect_status 0 "a resolved exception is reopened"
+expect_out "AMOUNT_MISMATCH easypay POL-1005 EP_TXN_20261005_001, open) reopened by dave: resolved the wrong one" \
+	"saying it is open again, by whom and why"
+KASI_NOW=$T1 "$KASI" reconcile --period 2026-10 >/dev/null
+kasi exceptions
+expect_out "16 open, 0 resolved" "it stays open through a reconcile"
+check "and is on the open list again" test -n "$(line AMOUNT_MISMATCH)"
+kasi exceptions --all
+check "--all shows the reopening, with its note" grep -q "reopened by dave on $T1: resolved the wrong one" <<<"$out"
+kasi exceptions --json
+check "--json: its latest entry is a reopening, which does not hold" \
+	test "$(jq -r ".exceptions[] | select(.id == $mismatch) | \"\(.status) \(.resolution.reopened) \(.resolution.holds) \(.resolution.by)\"" <<<"$out")" = "open true false dave"
+KASI_NOW=$T1 kasi report discrepancies --period 2026-10 --out "$tmp/d3.csv"
+check "the report says open" grep -q "^AMOUNT_MISMATCH,.*,$mismatch,open,$T0,2-7d" "$tmp/d3.csv"
+kasi exceptions reopen "$mismatch" --note "again"
+expect_status 65 "an exception not resolved cannot be reopened: exit 65"
+expect_err "exception $mismatch is not resolved: there is nothing to reopen" "saying so"
+kasi exceptions reopen 99999 --note x
+expect_status 66 "reopening an exception that does not exist exits 66"
+kasi exceptions reopen "$mismatch"
+expect_status 64 "a reopening needs a note"
+expect_err "reopen needs --note TEXT: why it is open again" "saying what the note is for"
+USER=alice KASI_NOW=$T1 kasi exceptions resolve "$mismatch" --note "till short; EasyPay agreed"
+expect_status 0 "and it is resolved again"
+kasi exceptions
+expect_out "15 open, 1 resolved" "off the open list again"
+
 # A resolved exception whose values change is open again: a later 30.00
 # topup by POL-1012 makes its overpayment 50.00 (130.00 on 80.00).
 over=$(id OVERPAYMENT POL-1012)
@@ -195,7 +225,7 @@ kasi exceptions resolve " 7" --note x
 expect_status 64 "regression: an id is digits only (no space, sign or leading zero)"
 KASI_NOW=0001-01-01T00:00:00Z kasi exceptions
 expect_status 78 "a KASI_NOW kasi cannot take is a configuration error"
-check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 6
+check "nothing of these was recorded" test "$(sql "$db" "SELECT count(*) FROM exception_resolutions")" = 8
 
 # A store written before exceptions (version 7) keeps every discrepancy,
 # each now an exception first seen when the store first knew of it.

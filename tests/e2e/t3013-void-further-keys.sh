@@ -80,10 +80,10 @@ export KASI_DB=$old
 four_policies "$old"
 "$KASI" ingest "$in/mobilemoney_transactions_20261031.csv" "$in/mobilemoney_transactions_20261101.csv" >/dev/null
 sql "$old" "DROP TABLE uncounted_keys; DROP TABLE void_repeats; DROP INDEX fact_keys_by_fact;
-	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content; ALTER TABLE exception_resolutions DROP COLUMN reopened;
 	PRAGMA user_version = 9"
 kasi init
-expect_out "from version 9 to 12" "a version-9 store is migrated"
+expect_out "from version 9 to 13" "a version-9 store is migrated"
 check "regression: the migration gives MM2 (a repeat by its correlation id) that id, uncounted" \
 	test "$(sql "$old" "SELECT t.transaction_id || ' ' || u.key FROM uncounted_keys u JOIN facts t USING (fact_id) WHERE u.value = '$uuid'")" = "MM2 clientCorrelationId"
 "$KASI" void mobilemoney_transactions_20261031.csv --note "sent a day early" >/dev/null

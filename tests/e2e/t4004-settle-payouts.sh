@@ -221,7 +221,7 @@ answer 20261003 'KP000000000001,4,20261003,100000,0,RR04,Closed'
 x=$(sql "$db" "SELECT exception_id FROM exceptions WHERE code = 'PAYOUT_REJECTED'")
 "$KASI" exceptions resolve "$x" --note "asked the provider for a new account" >/dev/null
 sql "$db" "UPDATE exceptions SET amount = 0; UPDATE exception_resolutions SET amount = 0;
-	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content;
+	ALTER TABLE policies DROP COLUMN created_by; ALTER TABLE policy_changes DROP COLUMN changed_by; DROP INDEX files_by_content; ALTER TABLE exception_resolutions DROP COLUMN reopened;
 	PRAGMA user_version = 10"
 kasi init
 expect_status 0 "a version-10 store is migrated"
