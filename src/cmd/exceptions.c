@@ -66,20 +66,50 @@ static const char *subject_of(const struct store_exception *x)
 				   : "-";
 }
 
-static void print_item(const struct exception_item *it, bool all)
+/* The list's text columns, each as wide as its widest value shown (a
+ * file's name, a long code), so that the columns stay aligned. */
+enum { COL_CODE, COL_CHANNEL, COL_SUBJECT, COL_TXN, NCOLS };
+struct columns {
+	char text[NCOLS][TEXT_NAME_BUFSZ]; /* the item's values, shown escaped */
+	int width[NCOLS];
+};
+
+/* Text from files and people is shown escaped: it cannot move the cursor,
+ * turn the line around or ring the terminal's bell. */
+static void item_columns(const struct store_exception *x, struct columns *c)
+{
+	text_name(x->code, c->text[COL_CODE]);
+	text_name(*x->channel ? x->channel : "-", c->text[COL_CHANNEL]);
+	text_name(subject_of(x), c->text[COL_SUBJECT]);
+	text_name(x->transaction_id ? x->transaction_id : "-", c->text[COL_TXN]);
+}
+
+/* Its width on a terminal: a code point a column. */
+static int shown_width(const char *s)
+{
+	uint32_t cps = 0;
+	text_scan(s, strlen(s), &cps);
+	return (int)cps;
+}
+
+/* printf's "%-*s" for a text of width w in a column of width `column`:
+ * the bytes to pad to, as printf counts bytes. */
+static int pad(const char *s, int column)
+{
+	return column + (int)strlen(s) - shown_width(s);
+}
+
+static void print_item(const struct exception_item *it, bool all, struct columns *c)
 {
 	const struct store_exception *x = &it->x;
 	char stake[MONEY_BUFSZ];
 	money_format(it->at_stake, stake);
-	/* Text from files and people is shown escaped: it cannot move the
-	 * cursor, turn the line around or ring the terminal's bell. */
-	char subject[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ], who[TEXT_NAME_BUFSZ],
-		note[TEXT_NAME_BUFSZ];
-	text_name(subject_of(x), subject);
-	text_name(x->transaction_id ? x->transaction_id : "-", txn);
-	printf("%6" PRId64 "  %s  %-26s %-12s %-16s %-22s %12s  %-5s %s", x->id, x->period, x->code,
-	       *x->channel ? x->channel : "-", subject, txn, stake, exception_age_name(it->age),
-	       x->first_seen);
+	char who[TEXT_NAME_BUFSZ], note[TEXT_NAME_BUFSZ];
+	item_columns(x, c);
+	printf("%6" PRId64 "  %s  ", x->id, x->period);
+	for (int k = 0; k < NCOLS; k++)
+		printf("%-*s ", pad(c->text[k], c->width[k]), c->text[k]);
+	printf("%12s  %-5s %s", stake, exception_age_name(it->age), x->first_seen);
 	if (all)
 		printf("  %s", it->status);
 	printf("\n");
@@ -101,11 +131,26 @@ static void print_list(const struct exception_list *l, const char *period, bool 
 	       stake);
 	if (!l->n)
 		return;
-	printf("\n%6s  %-7s  %-26s %-12s %-16s %-22s %12s  %-5s %s%s\n", "id", "period", "code",
-	       "channel", "reference/file", "transaction_id", "at stake", "age", "first seen",
-	       all ? "  status" : "");
+	static const char *const heads[NCOLS] = { "code", "channel", "reference/file",
+						  "transaction_id" };
+	struct columns *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	for (int k = 0; k < NCOLS; k++)
+		c->width[k] = (int)strlen(heads[k]);
+	for (size_t i = 0; i < l->n; i++) {
+		item_columns(&l->items[i].x, c);
+		for (int k = 0; k < NCOLS; k++)
+			if (shown_width(c->text[k]) > c->width[k])
+				c->width[k] = shown_width(c->text[k]);
+	}
+	printf("\n%6s  %-7s  ", "id", "period");
+	for (int k = 0; k < NCOLS; k++)
+		printf("%-*s ", c->width[k], heads[k]);
+	printf("%12s  %-5s %s%s\n", "at stake", "age", "first seen", all ? "  status" : "");
 	for (size_t i = 0; i < l->n; i++)
-		print_item(&l->items[i], all);
+		print_item(&l->items[i], all, c);
+	free(c);
 	printf("\nby age:");
 	for (int a = 0; a <= EXCEPTION_AGES; a++) {
 		if (a == EXCEPTION_AGES && !l->by_age[a].count)

@@ -33,6 +33,15 @@ check "a rejected file names the file and puts nothing at stake" grep -qE 'easyp
 check "the most money at stake comes first: the failed 300.00 cashout" \
 	grep -qE '^ +[0-9]+  2026-10  STATUS_MISMATCH .* 300\.00 ' <<<"$(sed -n 4p <<<"$out")"
 check "a duplicate skipped (info) puts nothing at stake" grep -q ' 0\.00  0-1d ' <<<"$(line DUPLICATE_TRANSACTION)"
+# (regression: the columns had fixed widths: a rejected file's name or a
+# long code pushed the rest of its line out of line) Each column is as
+# wide as its widest value: every row's amount ends, and its first seen
+# starts, under the header's.
+check "regression: the list's columns stay aligned with a file's name in them" \
+	awk 'NR == 3 { stake = index($0, "at stake") + 7; seen = index($0, "first seen") }
+	     NR > 3 && /^ +[0-9]+  / { if (substr($0, stake, 1) !~ /[0-9]/ || substr($0, stake + 1, 1) != " " ||
+	                                  substr($0, seen, 4) !~ /^[0-9]{4}$/) bad++ }
+	     END { exit bad || !stake }' <<<"$out"
 check "a topup to an unknown code, also missing from our ledger: 60.00 each" \
 	test "$(grep -cE ' EP_TXN_20261020_006 +60\.00 ' <<<"$out")" = 2
 # The total counts a transaction's money once (EP_TXN_20261020_006's 60.00;
