@@ -150,18 +150,18 @@ static const char *unlinkable(struct matcher *m, const struct channel *c,
 {
 	const struct schema *s = c->schema;
 	const struct schema_flow *flow = &s->flow;
-	char lacks[256] = "";
-	size_t n = 0;
-	if (flow->link_original)
-		n += (size_t)snprintf(lacks, sizeof(lacks), "names no %s",
-				      s->columns[s->map[CANON_ORIGINAL_ID]].name);
-	if (flow->link_pair) {
-		const char *missing = !u->reference ? s->columns[s->map[CANON_REFERENCE]].name
-						    : s->columns[s->map[CANON_CYCLE_DATE]].name;
-		snprintf(lacks + n, sizeof(lacks) - n, "%shas no %s", n ? " and " : "", missing);
-	}
-	return matcher_fmt(m, "%s %s %s: nothing links it to its original", word, u->transaction_id,
-			   lacks);
+	const char *id = flow->link_original ? s->columns[s->map[CANON_ORIGINAL_ID]].name : NULL;
+	const char *pair = NULL;
+	if (flow->link_pair)
+		pair = !u->reference ? s->columns[s->map[CANON_REFERENCE]].name
+				     : s->columns[s->map[CANON_CYCLE_DATE]].name;
+	/* Column names are as long as a schema makes them: the message is
+	 * formatted whole, never into a fixed buffer. */
+	if (id && pair)
+		return matcher_fmt(m, "%s %s names no %s and has no %s: nothing links it to its "
+				      "original", word, u->transaction_id, id, pair);
+	return matcher_fmt(m, "%s %s %s %s: nothing links it to its original", word,
+			   u->transaction_id, id ? "names no" : "has no", id ? id : pair ? pair : "");
 }
 
 /* Find the reversal's original into *o; false (an orphan raised) if it

@@ -234,11 +234,32 @@ const char *matcher_keep(struct matcher *m, const char *s)
 	return c;
 }
 
+/* A finding's words are formatted whole, however long the values and
+ * column names a schema gives them: a short one in place, a long one in
+ * a buffer of its own size. */
 static const char *vfmt(struct matcher *m, const char *f, va_list ap)
 {
-	char buf[512];
-	vsnprintf(buf, sizeof(buf), f, ap);
-	return matcher_keep(m, buf);
+	char buf[512], *big;
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(buf, sizeof(buf), f, ap);
+	const char *s = buf;
+	if (n >= (int)sizeof(buf)) {
+		if (!(big = malloc((size_t)n + 1))) {
+			va_end(again);
+			m->oom = true;
+			return NULL;
+		}
+		vsnprintf(big, (size_t)n + 1, f, again);
+		s = matcher_keep(m, big);
+		free(big);
+	} else if (n >= 0) {
+		s = matcher_keep(m, buf);
+	} else {
+		s = matcher_keep(m, "");
+	}
+	va_end(again);
+	return s;
 }
 
 const char *matcher_fmt(struct matcher *m, const char *f, ...)

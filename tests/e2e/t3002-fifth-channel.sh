@@ -179,4 +179,31 @@ else
 	ok "and not that it names no original (it names one)"
 fi
 
+
+# (regression: the words of an orphan were put together in a 256-byte
+# buffer, and a finding's in 512: a schema's long column names ran past
+# the first and were cut by the second) A return that names no original
+# and has no run date, under column names of 300 characters each: the
+# discrepancy says both names whole.
+long=$tmp/long-names
+mkdir -p "$long" "$tmp/long-files"
+cp "$schemas"/* "$long/"
+returns_col=returns_$(printf 'r%.0s' $(seq 292))
+run_col=run_$(printf 'd%.0s' $(seq 296))
+sed -i -e "s/^column returns$/column $returns_col/" -e "s/^map original_id returns$/map original_id $returns_col/" \
+	-e "s/^column run$/column $run_col/" -e "s/^map cycle_date run$/map cycle_date $run_col/" \
+	"$long/debitron_debits.schema"
+lh="ref,code,mandate,value_date,value,$run_col,$returns_col,why"
+printf '%s\n' "$lh" "DT000001,DR,M1001,2026-10-01,100.00,2026-10-01,," \
+	"DT000002,DR,M1002,2026-10-01,100.00,2026-10-01,," \
+	"DT000003,DR,M1003,2026-10-01,100.00,2026-10-01,," \
+	"DT000004,DR,M1004,2026-10-01,100.00,2026-10-01,," \
+	>"$tmp/long-files/debitron_debits_20261001.csv"
+printf '%s\n' "$lh" "DT000101,RD,M1002,2026-10-06,100.00,,,Not enough money" \
+	>"$tmp/long-files/debitron_debits_20261006.csv"
+schemas=$long night long-names debitron M "$tmp"/long-files/debitron_debits_2026100{1,6}.csv
+check "regression: an orphan under 300-character column names is told whole" \
+	grep -qF ",return DT000101 names no $returns_col and has no $run_col: nothing links it to its original," \
+	"$tmp/long-names-discrepancies.csv"
+
 echo "1..$tap_n"
