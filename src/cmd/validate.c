@@ -40,16 +40,16 @@ const struct command cmd_validate = {
 		"unreadable, 74 I/O error, 78 bad schema, 64 usage\n",
 };
 
-/* A failure that is not a validation report: a message on stderr, or
- * with --json the error document of every command, with its details. */
+/* A failure that is not a validation report: a message on stderr, as
+ * every command logs one, and with --json also the error document of
+ * every command on stdout, with its details. */
 static int fail(bool json, int status, const char *field, const char *expected,
 		const char *received, const char *msg)
 {
-	if (!json) {
-		log_error("%s", msg);
-		return status;
-	}
-	cmd_json_error(status, msg, &(struct cmd_error_details){ field, expected, received });
+	log_error("%s", msg);
+	if (json)
+		cmd_json_error(status, msg,
+			       &(struct cmd_error_details){ field, expected, received });
 	return status;
 }
 

@@ -23,6 +23,11 @@ expect_status 66 "a missing file with --json exits 66"
 got=$(jq -r '.error | "\(.code)|\(.status)|\(.details.field)|\(.details.received)"' <<<"$out")
 check "a missing file is a NOT_FOUND error document, its status in it as every command's ($got)" \
 	test "$got" = "NOT_FOUND|66|file|$tmp/missing_20261005.csv"
+# (regression: with --json, validate's failures went to stdout only, while
+# every other command also logs its failure on stderr, where a job's log
+# keeps it)
+expect_err "kasi: error: cannot open '$tmp/missing_20261005.csv'" \
+	"and, as every command's failure, it is logged on stderr too"
 
 cp "$fixtures/world/products.csv" "$tmp/unnamed.csv"
 kasi validate --json "$tmp/unnamed.csv"
