@@ -134,7 +134,7 @@ int store_exception_find(struct store *s, int64_t id,
 	if (db_step_row(s, st, &rc, e, "reading an exception")) {
 		struct store_exception x;
 		exception_row(st, &x);
-		rc = fn(ctx, &x);
+		rc = fn ? fn(ctx, &x) : 0;
 		sqlite3_reset(st);
 		return rc ? rc : 1;
 	}
@@ -153,24 +153,34 @@ static const char sql_exception_resolve[] =
 	"                           FROM exception_resolutions r\n"
 	"                          WHERE r.exception_id = x.exception_id\n"
 	"                          ORDER BY r.resolution_id DESC LIMIT 1), 0))";
-static const char sql_exception_exists[] = "SELECT 1 FROM exceptions WHERE exception_id = ?1";
+/* Why exception x could not be reopened: its latest entry says. */
+static int not_resolved(void *ctx, const struct store_exception *x)
+{
+	struct err *e = ctx;
+	if (!x->resolved_at)
+		return err_set(e, KASI_EDATA,
+			       "exception %" PRId64 " was never resolved: there is nothing to reopen",
+			       x->id);
+	if (x->reopened)
+		return err_set(e, KASI_EDATA,
+			       "exception %" PRId64 " was reopened already, on %s: there is nothing "
+			       "to reopen",
+			       x->id, x->resolved_at);
+	return err_set(e, KASI_EDATA,
+		       "exception %" PRId64 " is open again already: its values changed since it "
+		       "was resolved on %s, so that resolution no longer holds (nothing to reopen)",
+		       x->id, x->resolved_at);
+}
 
 /* Why nothing was recorded for exception id: there is none, or (a
- * reopening) it is not resolved. */
+ * reopening) it is not resolved, as not_resolved says. */
 static int not_recorded(struct store *s, int64_t id, bool reopen, struct err *e)
 {
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_exception_exists, &rc, e);
-	db_bind_int(s, st, &rc, e, 1, id);
-	bool exists = db_step_row(s, st, &rc, e, "reading an exception");
-	if (st)
-		sqlite3_reset(st);
-	if (rc)
-		return rc;
-	if (exists && reopen)
-		return err_set(e, KASI_EDATA,
-			       "exception %" PRId64 " is not resolved: there is nothing to reopen",
-			       id);
+	int found = store_exception_find(s, id, reopen ? not_resolved : NULL, e, e);
+	if (found < 0)
+		return found;
+	if (found)
+		return err_set(e, KASI_EIO, "exception %" PRId64 ": nothing was recorded", id);
 	return err_set(e, KASI_ENOINPUT, "no exception %" PRId64 " (see 'kasi exceptions --all')",
 		       id);
 }

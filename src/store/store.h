@@ -325,7 +325,8 @@ struct store_exception {
 int store_each_exception(struct store *s, const char *period,
 			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
 			 struct err *e);
-/* One exception: 1 through fn, or 0 when there is none of that id. */
+/* One exception: 1 through fn (when not NULL), or 0 when there is none of
+ * that id. */
 int store_exception_find(struct store *s, int64_t id,
 			 int (*fn)(void *ctx, const struct store_exception *x), void *ctx,
 			 struct err *e);
@@ -338,7 +339,8 @@ int store_exception_clear(struct store *s, const char *period, const char *code,
 /* Record who resolved exception id, when and why, on its values now (one
  * transaction); or (reopen) who undid its resolution, when and why: it is
  * open again. -KASI_ENOINPUT when there is no such exception; a reopening
- * of an exception not resolved is -KASI_EDATA. */
+ * of an exception not resolved is -KASI_EDATA, with why (never resolved,
+ * reopened already, or its values changed since). */
 int store_exception_resolve(struct store *s, int64_t id, const char *who, const char *note,
 			    bool reopen, struct err *e);
 

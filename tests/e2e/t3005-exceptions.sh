@@ -117,7 +117,13 @@ KASI_NOW=$T1 kasi report discrepancies --period 2026-10 --out "$tmp/d3.csv"
 check "the report says open" grep -q "^AMOUNT_MISMATCH,.*,$mismatch,open,$T0,2-7d" "$tmp/d3.csv"
 kasi exceptions reopen "$mismatch" --note "again"
 expect_status 65 "an exception not resolved cannot be reopened: exit 65"
-expect_err "exception $mismatch is not resolved: there is nothing to reopen" "saying so"
+# (regression: every refusal said only "is not resolved", whatever the
+# exception's history) It says why there is nothing to reopen.
+expect_err "exception $mismatch was reopened already, on $T1: there is nothing to reopen" \
+	"saying it was reopened already, and when"
+kasi exceptions reopen "$dup" --note "by mistake"
+expect_status 65 "an exception never resolved cannot be reopened: exit 65"
+expect_err "exception $dup was never resolved: there is nothing to reopen" "saying it never was"
 kasi exceptions reopen 99999 --note x
 expect_status 66 "reopening an exception that does not exist exits 66"
 kasi exceptions reopen "$mismatch"
@@ -204,6 +210,10 @@ printf '%s\n' 'transactionId,transactionTypeId,clientId,collectionId,transaction
 kasi exceptions
 check "regression: a repeat with another amount reopens a resolved conflicting duplicate (999.00 at stake)" \
 	grep -qE "^ +$conflict  2026-10  CONFLICTING_DUPLICATE .* 999\.00 " <<<"$out"
+kasi exceptions reopen "$conflict" --note "by mistake"
+expect_status 65 "an exception whose resolution no longer holds cannot be reopened: exit 65"
+expect_err "exception $conflict is open again already: its values changed since it was resolved on " \
+	"saying its values changed since it was resolved"
 
 # What people and files wrote is shown escaped, never as terminal codes.
 USER=$'ev\e]0;x\a\e[31mil' "$KASI" exceptions resolve "$conflict" --note "seen" >/dev/null
