@@ -158,10 +158,15 @@ static const char *unlinkable(struct matcher *m, const struct channel *c,
 	/* Column names are as long as a schema makes them: the message is
 	 * formatted whole, never into a fixed buffer. */
 	if (id && pair)
-		return matcher_fmt(m, "%s %s names no %s and has no %s: nothing links it to its "
-				      "original", word, u->transaction_id, id, pair);
+		return matcher_fmt(m,
+				   "%s %s names no %s and has no %s: nothing links it to its "
+				   "original",
+				   word, u->transaction_id, id, pair);
 	return matcher_fmt(m, "%s %s %s %s: nothing links it to its original", word,
-			   u->transaction_id, id ? "names no" : "has no", id ? id : pair ? pair : "");
+			   u->transaction_id, id ? "names no" : "has no",
+			   id	  ? id
+			   : pair ? pair
+				  : "");
 }
 
 /* Find the reversal's original into *o; false (an orphan raised) if it

@@ -159,11 +159,13 @@ static int not_resolved(void *ctx, const struct store_exception *x)
 	struct err *e = ctx;
 	if (!x->resolved_at)
 		return err_set(e, KASI_EDATA,
-			       "exception %" PRId64 " was never resolved: there is nothing to reopen",
+			       "exception %" PRId64
+			       " was never resolved: there is nothing to reopen",
 			       x->id);
 	if (x->reopened)
 		return err_set(e, KASI_EDATA,
-			       "exception %" PRId64 " was reopened already, on %s: there is nothing "
+			       "exception %" PRId64
+			       " was reopened already, on %s: there is nothing "
 			       "to reopen",
 			       x->id, x->resolved_at);
 	return err_set(e, KASI_EDATA,
