@@ -47,12 +47,15 @@ const struct command cmd_exceptions = {
 		"exception is resolved, and stays so through every re-run, until its\n"
 		"values (expected, actual) change: then it is open again by itself.\n"
 		"'reopen ID --note TEXT' undoes a resolution made by mistake, recording\n"
-		"who, when and why in the same way: the exception is open again. Every\n"
-		"resolution and reopening is kept (--all shows the latest).\n"
+		"who, when and why in the same way: the exception is open again (a\n"
+		"cleared one stays cleared). Only a resolution that holds is undone: a\n"
+		"refusal says why (never resolved, reopened already, or its values\n"
+		"changed since it was resolved). Every resolution and reopening is kept\n"
+		"(--all shows the latest).\n"
 		"\n"
-		"exit: 0 listed (or resolved, reopened), 64 usage, 65 reopen of an\n"
-		"exception not resolved, 66 no store or no such exception, 74 I/O error,\n"
-		"75 locked, 78 a bad $KASI_NOW\n",
+		"exit: 0 listed (or resolved, reopened), 64 usage, 65 a reopen refused,\n"
+		"66 no store or no such exception, 74 I/O error, 75 locked, 78 a bad\n"
+		"$KASI_NOW\n",
 };
 
 /* What an exception is about, in a word: its reference; a whole file's
