@@ -361,29 +361,6 @@ static int unknown_global(int argc, char **argv, int at)
 			 argv[at], line);
 }
 
-/* Whether the command at argv[at] is asked for JSON (--json before any
- * "--", after which nothing is an option). */
-static bool asks_json(int argc, char **argv, int at)
-{
-	for (int k = at + 1; k < argc && strcmp(argv[k], "--"); k++)
-		if (!strcmp(argv[k], "--json"))
-			return true;
-	return false;
-}
-
-/* A command the dispatcher cannot start (its clock does not read, its
- * store does not open): the message logged, and asked for JSON, its
- * document still printed (the command's own stopped shape, else
- * {"error": ...}), so that a reader of the JSON always gets one. */
-static int cannot_start(const struct command *cmd, int rc, bool json, const struct err *e)
-{
-	if (!json || !cmd->json_stopped)
-		return cmd_finish(rc, json, e);
-	log_error("%s", e->msg);
-	cmd->json_stopped(-rc, e->msg);
-	return -rc;
-}
-
 /* kasi is a batch program whose reader runs on two threads. glibc serves
  * large blocks with mmap and gives them back with munmap/mremap, and in a
  * threaded process each of those flushes the TLB of every core (an IPI);
@@ -449,23 +426,13 @@ int main(int argc, char **argv)
 		return KASI_EIO;
 	}
 
-	int status, rc = 0;
-	struct err e = { 0 };
 	bool wants_help =
 		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
 	if ((cmd->flags & CMD_JOB_LOG) && !wants_help)
 		cmd_job_logging(); /* the store's own errors stamped too */
-	/* Every command that opens the store records times by $KASI_NOW when
-	 * it is set: one kasi cannot read is refused before anything is. */
-	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help)
-		rc = cmd_clock(&ctx.now, &e);
-	if ((cmd->flags & CMD_NEEDS_DB) && !wants_help && !rc)
-		rc = store_open(&ctx.store, ctx.db_path, &e);
-	if (rc) {
-		free(ctx.schemas_dir);
-		return cannot_start(cmd, rc, asks_json(argc, argv, i), &e);
-	}
-	status = cmd->fn(argc - i, argv + i, &ctx);
+	/* The command reads its arguments, then opens the store (cmd_begin). */
+	ctx.cmd = cmd;
+	int status = cmd->fn(argc - i, argv + i, &ctx);
 
 	store_close(ctx.store);
 	schema_set_free(ctx.schemas);

@@ -126,6 +126,21 @@ int cmd_finish(int rc, bool json, const struct err *e)
 	return -rc;
 }
 
+int cmd_begin(struct kasi_ctx *ctx, bool json)
+{
+	struct err e = { 0 };
+	int rc = ctx->store ? 0 : cmd_clock(&ctx->now, &e);
+	if (!rc && !ctx->store)
+		rc = store_open(&ctx->store, ctx->db_path, &e);
+	if (!rc)
+		return KASI_OK;
+	if (!json || !ctx->cmd->json_stopped)
+		return cmd_finish(rc, json, &e);
+	log_error("%s", e.msg);
+	ctx->cmd->json_stopped(-rc, e.msg);
+	return -rc;
+}
+
 const char *cmd_plural(uint64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;

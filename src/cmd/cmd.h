@@ -18,11 +18,12 @@
 #include "store/store.h"
 
 struct kasi_ctx {
+	const struct command *cmd;  /* the command run */
 	const char *db_path;	    /* --db, $KASI_DB, else ./kasi.db */
 	char *schemas_dir;	    /* --schemas, $KASI_SCHEMAS, beside the binary, installed */
 	struct schema_set *schemas; /* loaded by cmd_load_schemas() */
-	struct store *store;	    /* opened by the dispatcher for CMD_NEEDS_DB */
-	int64_t now; /* the clock (cmd_clock), read once by the dispatcher for CMD_NEEDS_DB */
+	struct store *store;	    /* opened by cmd_begin (CMD_NEEDS_DB) */
+	int64_t now;		    /* the clock (cmd_clock), read once by cmd_begin */
 };
 
 enum cmd_flags {
@@ -81,6 +82,15 @@ int cmd_clock(int64_t *now, struct err *e);
  * SAST with a new run id; with standard error not a terminal (cron), only
  * warnings and errors unless -v was given. */
 void cmd_job_logging(void);
+
+/* A command that needs the store (CMD_NEEDS_DB) calls this once its
+ * arguments are known to be right, before anything else: a usage mistake
+ * is told as one even where there is no store. Reads the clock
+ * ($KASI_NOW, refused before anything is opened when kasi cannot read
+ * it) and opens the store. 0, or the exit status of a command that
+ * cannot start, its message logged (and with --json its document
+ * printed: the command's own stopped shape, else {"error": ...}). */
+int cmd_begin(struct kasi_ctx *ctx, bool json);
 
 /* How a command that could not do its work ends: rc (0 or a negative
  * status) into the exit status; the message in e logged, and with --json

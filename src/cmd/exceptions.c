@@ -289,6 +289,9 @@ static int list_exceptions(int argc, char **argv, struct kasi_ctx *ctx)
 	if (period && period_parse(period, strlen(period), &p) != DATE_OK)
 		return cmd_usage_error(&cmd_exceptions, "--period must be YYYY-MM, got '%s'",
 				       period);
+	int status = cmd_begin(ctx, json);
+	if (status)
+		return status;
 	struct err e = { 0 };
 	struct exception_list l = { 0 };
 	int rc = exception_list_build(ctx->store, period, all, ctx->now, &l, &e);
@@ -352,7 +355,7 @@ static int resolve_exception(int argc, char **argv, struct kasi_ctx *ctx)
 	char masked[CMD_NOTE_BUFSZ];
 	int status = cmd_note(&cmd_exceptions, argv[0],
 			      reopen ? "why it is open again" : "why it is resolved", note, masked);
-	if (status)
+	if (status || (status = cmd_begin(ctx, false)))
 		return status;
 	struct err e = { 0 };
 	int rc = store_exception_resolve(ctx->store, id, cmd_operator(), masked, reopen, &e);

@@ -216,6 +216,8 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (!cmd_period_args(&cmd_explain, argc, argv, 1, "one POLICY number", &period, NULL,
 			     &status))
 		return status;
+	if ((status = cmd_begin(ctx, false)))
+		return status;
 	const char *number = argv[optind];
 
 	/* Every refusal comes before the first line of the story: half a

@@ -74,6 +74,9 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_fetch, "expected one JOBFILE");
+	int status = cmd_begin(ctx, false);
+	if (status)
+		return status;
 	struct err e = { 0 };
 	struct job job;
 	int lock = -1;
@@ -107,7 +110,7 @@ static int cmd_fetch_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	printf("%s: %d fetched, %d fetched before, %d refused, %d not taken this time; inbox "
 	       "%s/inbox\n",
 	       job.name, res.fetched, res.known, res.refused, res.failed, job.root);
-	int status = res.refused || res.failed ? KASI_FINDINGS : KASI_OK;
+	status = res.refused || res.failed ? KASI_FINDINGS : KASI_OK;
 	job_release(&job);
 	fetch_result_release(&res);
 	return status;

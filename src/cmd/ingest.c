@@ -142,7 +142,9 @@ static int cmd_ingest_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (argc - optind < 1)
 		return cmd_usage_error(&cmd_ingest, "expected at least one FILE");
-	int worst = KASI_OK;
+	int worst = cmd_begin(ctx, false);
+	if (worst)
+		return worst;
 	for (int i = optind; i < argc; i++) {
 		int status = ingest_one(ctx, argv[i], schema_name);
 		worst = kasi_worse(worst, status);

@@ -52,6 +52,9 @@ static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_load, "unknown kind '%s' (products, policies, ledger)",
 				       argv[1]);
 	const char *path = argv[2];
+	int status = cmd_begin(ctx, false);
+	if (status)
+		return status;
 	struct err e = { 0 };
 	int fd;
 	int rc = input_open(path, &fd, &e);
@@ -73,7 +76,7 @@ static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		validation_release(&res.v);
 		return -rc;
 	}
-	int status = KASI_OK;
+	status = KASI_OK;
 	if (res.rejected) {
 		validation_print_text(&res.v, stdout);
 		printf("%s: not loaded: nothing changed\n", path);

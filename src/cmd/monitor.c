@@ -187,6 +187,8 @@ static int cmd_monitor_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	int status;
 	if (!cmd_period_args(&cmd_monitor, argc, argv, 0, "no operand", &period, &json, &status))
 		return status;
+	if ((status = cmd_begin(ctx, json)))
+		return status;
 	struct err e = { 0 };
 	struct reasons *reasons = NULL;
 	struct debit_limits limits;

@@ -93,6 +93,8 @@ static int cmd_reconcile_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	bool json = false;
 	if (!cmd_period_args(&cmd_reconcile, argc, argv, 0, "no operand", &period, &json, &status))
 		return status;
+	if ((status = cmd_begin(ctx, json)))
+		return status;
 
 	struct err e = { 0 };
 	struct reasons *reasons = NULL;

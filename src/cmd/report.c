@@ -569,7 +569,7 @@ static int cmd_report_fn(int argc, char **argv, struct kasi_ctx *ctx)
 {
 	struct report_args a = { 0 };
 	int status;
-	if (!parse_args(argc, argv, &a, &status))
+	if (!parse_args(argc, argv, &a, &status) || (status = cmd_begin(ctx, false)))
 		return status;
 	return !strcmp(a.kind, "settlement") ? report_settlement(ctx, &a)
 	       : !strcmp(a.kind, "summary")  ? report_summary(ctx, &a)

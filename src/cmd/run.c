@@ -167,6 +167,9 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_run,
 				       "--date wants a date in the years %d to %d, got '%s'",
 				       DATE_SERVICE_FIRST_YEAR, DATE_SERVICE_LAST_YEAR, date);
+	int status = cmd_begin(ctx, json);
+	if (status)
+		return status;
 
 	struct err e = { 0 };
 	struct job job;
@@ -207,7 +210,7 @@ static int cmd_run_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	 * store locked or failing included. */
 	if (lock >= 0)
 		run_notify(&job, &res, timeout);
-	int status = res.status;
+	status = res.status;
 	reasons_free(reasons);
 	run_result_release(&res);
 	job_release(&job);

@@ -32,6 +32,8 @@ static int cmd_schedule_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	int status;
 	if (!cmd_period_args(&cmd_schedule, argc, argv, 0, "no operand", &period, NULL, &status))
 		return status;
+	if ((status = cmd_begin(ctx, false)))
+		return status;
 	struct err e = { 0 };
 	struct schedule_result res;
 	int rc = schedule_period(ctx->store, period, &res, &e);

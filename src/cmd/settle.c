@@ -176,6 +176,9 @@ static int cmd_settle_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		return cmd_usage_error(&cmd_settle, "unexpected '%s'", argv[optind]);
 	if (!through)
 		return cmd_usage_error(&cmd_settle, "--through YYYY-MM-DD is required");
+	int status = cmd_begin(ctx, json);
+	if (status)
+		return status;
 	struct err e = { 0 };
 	int32_t today = date_business_of(ctx->now); /* SAST */
 	int rc = cmd_load_schemas(ctx, &e);

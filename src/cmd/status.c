@@ -333,6 +333,9 @@ static int cmd_status_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	if (argc > 2 || (argc == 2 && !json))
 		return cmd_usage_error(&cmd_status, "unknown or unexpected '%s'",
 				       argv[argc > 2 ? 2 : 1]);
+	int status = cmd_begin(ctx, json);
+	if (status)
+		return status;
 	struct err e = { 0 };
 	int erc = json ? print_json(ctx, ctx->now, &e) : 0;
 	if (erc || json)

@@ -206,7 +206,7 @@ static int cmd_void_fn(int argc, char **argv, struct kasi_ctx *ctx)
 				       file_id);
 	char masked[CMD_NOTE_BUFSZ];
 	int status = cmd_note(&cmd_void, "void", "why the file is withdrawn", note, masked);
-	if (status)
+	if (status || (status = cmd_begin(ctx, json)))
 		return status;
 	q.note = masked;
 	if (!file_id) { /* its base name, whole (a path is never cut short) */
