@@ -69,12 +69,15 @@ static const char *subject_of(const struct store_exception *x)
 				   : "-";
 }
 
-/* The list's text columns, each as wide as its widest value shown (a
- * file's name, a long code), so that the columns stay aligned. */
+/* The list's columns, each as wide as its widest value shown (a file's
+ * name, a long code, a large amount, a long first seen), so that the
+ * columns stay aligned. */
 enum { COL_CODE, COL_CHANNEL, COL_SUBJECT, COL_TXN, NCOLS };
 struct columns {
 	char text[NCOLS][TEXT_NAME_BUFSZ]; /* the item's values, shown escaped */
 	int width[NCOLS];
+	int stake_width; /* the money at stake, right-aligned */
+	int seen_width;	 /* first seen, when another column follows it */
 };
 
 /* Text from files and people is shown escaped: it cannot move the cursor,
@@ -112,9 +115,11 @@ static void print_item(const struct exception_item *it, bool all, struct columns
 	printf("%6" PRId64 "  %s  ", x->id, x->period);
 	for (int k = 0; k < NCOLS; k++)
 		printf("%-*s ", pad(c->text[k], c->width[k]), c->text[k]);
-	printf("%12s  %-5s %s", stake, exception_age_name(it->age), x->first_seen);
+	printf("%*s  %-5s ", c->stake_width, stake, exception_age_name(it->age));
 	if (all)
-		printf("  %s", it->status);
+		printf("%-*s  %s", pad(x->first_seen, c->seen_width), x->first_seen, it->status);
+	else
+		printf("%s", x->first_seen);
 	printf("\n");
 	if (all && x->resolved_at)
 		printf("        %s by %s on %s: %s\n",
@@ -141,16 +146,29 @@ static void print_list(const struct exception_list *l, const char *period, bool 
 		return;
 	for (int k = 0; k < NCOLS; k++)
 		c->width[k] = (int)strlen(heads[k]);
+	c->stake_width = 12;
+	c->seen_width = (int)strlen("first seen");
 	for (size_t i = 0; i < l->n; i++) {
-		item_columns(&l->items[i].x, c);
+		const struct exception_item *it = &l->items[i];
+		item_columns(&it->x, c);
 		for (int k = 0; k < NCOLS; k++)
 			if (shown_width(c->text[k]) > c->width[k])
 				c->width[k] = shown_width(c->text[k]);
+		int w = (int)money_format(it->at_stake, stake);
+		if (w > c->stake_width)
+			c->stake_width = w;
+		w = shown_width(it->x.first_seen);
+		if (w > c->seen_width)
+			c->seen_width = w;
 	}
 	printf("\n%6s  %-7s  ", "id", "period");
 	for (int k = 0; k < NCOLS; k++)
 		printf("%-*s ", c->width[k], heads[k]);
-	printf("%12s  %-5s %s%s\n", "at stake", "age", "first seen", all ? "  status" : "");
+	printf("%*s  %-5s ", c->stake_width, "at stake", "age");
+	if (all)
+		printf("%-*s  status\n", c->seen_width, "first seen");
+	else
+		printf("first seen\n");
 	for (size_t i = 0; i < l->n; i++)
 		print_item(&l->items[i], all, c);
 	free(c);

@@ -265,4 +265,32 @@ kasi --db "$old" reconcile --period 2026-10
 check "a reconcile after the migration keeps the same ids" \
 	test "$(sql "$old" "SELECT count(*) FROM exceptions")" = 16
 
+# (regression: the money at stake had a fixed width of 12 and first seen
+# none: a Collexia amount of 9999999999999.99, its ceiling, pushed the rest
+# of its line out of line, and under --all a first seen longer than its
+# header pushed the status out.) Each of them is as wide as its widest
+# value too.
+big=$tmp/big.db
+world "$big"
+printf '%s\n' 'remoteReferenceNo,contractReference,messageDate,status,statusDate,statusTime,transactionAmount,amountPaidOut,responseCode,responseDescription' \
+	'BIG1,CX9999,20261015,3,20261015,141000,9999999999999.99,9999999999999.99,0,Transaction Successful' \
+	'SMALL1,CX9998,20261015,3,20261015,141000,1.50,1.50,0,Transaction Successful' \
+	>"$tmp/collexia_results_20261015.csv"
+"$KASI" --db "$big" ingest "$tmp/collexia_results_20261015.csv" >/dev/null
+"$KASI" --db "$big" schedule --period 2026-10 >/dev/null
+KASI_NOW=$T0 "$KASI" --db "$big" reconcile --period 2026-10 >/dev/null
+# aligned: every row's amount ends under the header's "at stake", its first
+# seen starts under "first seen" and (--all) its status under "status".
+aligned() {
+	awk 'NR == 3 { stake = index($0, "at stake") + 7; seen = index($0, "first seen"); st = index($0, "status") }
+	     NR > 3 && /^ +[0-9]+  / { n++
+	         if (substr($0, stake, 1) !~ /[0-9]/ || substr($0, stake + 1, 1) != " " ||
+	             substr($0, seen, 4) !~ /^[0-9]{4}$/ || (st && substr($0, st - 2, 3) !~ /^  [a-z]$/)) bad++ }
+	     END { exit bad || !stake || n < 2 }' <<<"$out"
+}
+KASI_NOW=$T0 kasi --db "$big" exceptions
+check "regression: the list stays aligned with 9999999999999.99 at stake" aligned
+KASI_NOW=$T0 kasi --db "$big" exceptions --all
+check "regression: --all stays aligned, its status under its header, with a long first seen" aligned
+
 echo "1..$tap_n"
