@@ -284,8 +284,21 @@ const char *cmd_operator(void)
 		const struct passwd *pw = getpwuid(geteuid());
 		who = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "unknown";
 	}
+	/* At most what kept holds, cut between characters, never inside one:
+	 * a cut in the middle of a character would record text that is not
+	 * UTF-8. A byte that starts no character counts as one. */
+	size_t n = strlen(who), cut = 0;
+	while (cut < n) {
+		size_t len = text_utf8_len(who + cut, n - cut);
+		if (!len)
+			len = 1;
+		if (cut + len >= sizeof(kept))
+			break;
+		cut += len;
+	}
+	memcpy(kept, who, cut);
+	kept[cut] = '\0';
 	/* a number in it masked (it is shown escaped, as every name) */
-	snprintf(kept, sizeof(kept), "%s", who);
 	text_mask_digit_runs(kept);
 	return kept;
 }

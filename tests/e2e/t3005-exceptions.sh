@@ -293,4 +293,20 @@ check "regression: the list stays aligned with 9999999999999.99 at stake" aligne
 KASI_NOW=$T0 kasi --db "$big" exceptions --all
 check "regression: --all stays aligned, its status under its header, with a long first seen" aligned
 
+# (regression: a $USER longer than the 255 bytes kept was cut between the
+# two bytes of an é, and the resolver recorded was not UTF-8.) It is cut
+# between characters: 200 é's keep 127 of them (254 bytes; 255 would split
+# the 128th).
+long=$(printf '%.0s\xc3\xa9' {1..200})
+kept=$(printf '%.0s\xc3\xa9' {1..127})
+bigx=$(sql "$big" "SELECT exception_id FROM exceptions WHERE subject = 'BIG1'")
+USER=$long kasi --db "$big" exceptions resolve "$bigx" --note "checked"
+expect_status 0 "a resolver with a very long name resolves"
+check "regression: a very long \$USER is kept cut between its characters" \
+	test "$(sql "$big" "SELECT resolved_by FROM exception_resolutions ORDER BY resolution_id DESC LIMIT 1")" = "$kept"
+check "and what is said of it is UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null <<<"$out"
+USER=$long kasi --db "$big" exceptions reopen "$bigx" --note "not yet"
+check "regression: the one who reopens too" \
+	test "$(sql "$big" "SELECT resolved_by FROM exception_resolutions ORDER BY resolution_id DESC LIMIT 1")" = "$kept"
+
 echo "1..$tap_n"
