@@ -251,6 +251,11 @@ static int global_option(int argc, char **argv, int *i, const char *name, const 
 
 static int top_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Whether the command line asks for JSON anywhere (--json before any
+ * "--"): a command line kasi cannot read then still prints the error
+ * document. */
+static bool top_json;
+
 static int top_usage(const char *fmt, ...)
 {
 	char msg[512];
@@ -262,6 +267,8 @@ static int top_usage(const char *fmt, ...)
 	fputs("usage: kasi [--db PATH] [--schemas DIR] COMMAND [ARGS...]\n"
 	      "(see 'kasi help')\n",
 	      stderr);
+	if (top_json)
+		cmd_json_error(KASI_EUSAGE, msg, NULL);
 	return KASI_EUSAGE;
 }
 
@@ -361,6 +368,16 @@ static int unknown_global(int argc, char **argv, int at)
 			 argv[at], line);
 }
 
+/* Whether the command at argv[at] is asked for JSON (--json before any
+ * "--", after which nothing is an option). */
+static bool asks_json(int argc, char **argv, int at)
+{
+	for (int k = at + 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "--json"))
+			return true;
+	return false;
+}
+
 /* kasi is a batch program whose reader runs on two threads. glibc serves
  * large blocks with mmap and gives them back with munmap/mremap, and in a
  * threaded process each of those flushes the TLB of every core (an IPI);
@@ -380,6 +397,7 @@ int main(int argc, char **argv)
 	 * (SIGXFSZ): ignored, the write fails with EFBIG instead, and the
 	 * command reports an I/O error with the store rolled back. */
 	signal(SIGXFSZ, SIG_IGN);
+	top_json = asks_json(argc, argv, 0);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		int rc;
@@ -426,6 +444,7 @@ int main(int argc, char **argv)
 		return KASI_EIO;
 	}
 
+	cmd_json_asked(asks_json(argc, argv, i));
 	bool wants_help =
 		argc - i == 2 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"));
 	if ((cmd->flags & CMD_JOB_LOG) && !wants_help)

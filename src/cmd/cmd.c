@@ -146,6 +146,14 @@ const char *cmd_plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* Whether the command line asks for JSON (cmd_json_asked). */
+static bool json_asked;
+
+void cmd_json_asked(bool asked)
+{
+	json_asked = asked;
+}
+
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	char msg[1024];
@@ -155,6 +163,12 @@ int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	va_end(ap);
 	log_error("%s", msg);
 	fprintf(stderr, "usage: %s\n(see 'kasi help %s')\n", cmd->usage, cmd->name);
+	/* A program that asked for JSON reads stdout for a document: a
+	 * command line it got wrong is no reason to leave it without one. */
+	if (json_asked && cmd->json_stopped)
+		cmd->json_stopped(KASI_EUSAGE, msg);
+	else if (json_asked)
+		cmd_json_error(KASI_EUSAGE, msg, NULL);
 	return KASI_EUSAGE;
 }
 

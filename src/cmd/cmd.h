@@ -126,7 +126,14 @@ int cmd_note(const struct command *cmd, const char *what, const char *why, const
 /* The noun for n of a thing: one ("1 policy") or many ("2 policies"). */
 const char *cmd_plural(uint64_t n, const char *one, const char *many);
 
-/* Print "kasi: error: <msg>" and the command's usage; returns 64. */
+/* Whether the command line asks for JSON (--json), told by the
+ * dispatcher before the command runs: a usage error then also prints its
+ * document on stdout. */
+void cmd_json_asked(bool asked);
+
+/* Print "kasi: error: <msg>" and the command's usage, and when JSON was
+ * asked for (cmd_json_asked), the error document (the command's own
+ * stopped shape, else {"error": ...}) with status 64; returns 64. */
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -118,4 +118,44 @@ expect_status 64 "--period twice is still a usage error"
 kasi status --json extra
 expect_status 64 "status takes nothing but --json"
 
+# (regression: a usage error with --json printed the usage on stderr and
+# nothing on stdout: a program reading the document got none, and could
+# not tell a mistyped cron line from a crash.) Every command line kasi
+# cannot read still prints one document, USAGE_ERROR, status 64; text from
+# the command line in it (a control character, a byte that is no UTF-8)
+# escaped.
+bad=$'\x01\xff"x'
+while IFS='|' read -r desc args; do
+	eval "set -- $args"
+	kasi "$@"
+	expect_status 64 "$desc: exit 64"
+	check "regression: $desc: one JSON document on stdout, USAGE_ERROR, status 64" \
+		test "$(jq -sr 'if length == 1 then .[0].error | "\(.code) \(.status)" else "docs: \(length)" end' <<<"$out")" = "USAGE_ERROR 64"
+done <<'EOF'
+an unknown option|exceptions --json --bogus
+an operand too many|status --json extra
+a period that is no period|monitor --period 2026-13 --json
+no period|reconcile --json
+a period given twice|reconcile --period 2026-10 --json --period 2026-11
+settle through no day|settle --json
+settle through a day that is not real|settle --through 2026-02-30 --json
+validate with no file|validate --json
+void with no file|void --json
+a period of control characters and bad bytes|exceptions --period "$bad" --json
+an unknown command|statsu --json
+an unknown global option|--bogus status --json
+a global option after the command|status --json --db "$tmp/x.db"
+EOF
+kasi exceptions --period "$bad" --json
+check "the bad bytes of the command line escaped in the message, read back as U+FFFD" \
+	test "$(jq -r '.error.message' <<<"$out")" = $'--period must be YYYY-MM, got \'\x01\xef\xbf\xbd"x\''
+kasi run --json --bogus "$tmp/easypay.job"
+expect_status 64 "run --json with an unknown option: exit 64"
+check "regression: run --json with an unknown option: the run's own document, stopped, status 64" \
+	test "$(jq -r '"\(.stopped) \(.status) \(.error)"' <<<"$out")" = "true 64 unknown or incomplete option '--bogus'"
+kasi exceptions --bogus
+check "without --json a usage error prints nothing on stdout" test -z "$out"
+kasi exceptions --bogus -- --json
+check "nor with --json after --, where it is no option" test -z "$out"
+
 echo "1..$tap_n"
