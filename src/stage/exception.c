@@ -131,7 +131,10 @@ static int count_totals(struct exception_list *l, struct err *e)
 	if (!seen)
 		return err_set(e, KASI_EIO, "out of memory");
 	int rc = 0;
-	char key[512];
+	/* The key is the channel and the transaction id whole: two ids cut
+	 * to one length would be one transaction, and one's money dropped. */
+	char *key = NULL;
+	size_t cap = 0;
 	for (size_t i = 0; i < l->n && !rc; i++) {
 		struct exception_item *it = &l->items[i];
 		if (strcmp(it->status, "open"))
@@ -139,10 +142,16 @@ static int count_totals(struct exception_list *l, struct err *e)
 		struct exception_age_total *t = &l->by_age[it->age];
 		t->count++;
 		uint32_t v;
-		size_t n = (size_t)snprintf(key, sizeof(key), "%s\x1f%s", it->x.channel,
-					    it->x.transaction_id ? it->x.transaction_id : "");
-		n = n < sizeof(key) ? n : sizeof(key) - 1;
 		if (it->x.transaction_id && *it->x.transaction_id) {
+			size_t cn = strlen(it->x.channel), tn = strlen(it->x.transaction_id);
+			size_t n = cn + 1 + tn;
+			if (!grow_array((void **)&key, &cap, n, 1)) {
+				rc = err_set(e, KASI_EIO, "out of memory");
+				break;
+			}
+			memcpy(key, it->x.channel, cn);
+			key[cn] = '\x1f';
+			memcpy(key + cn + 1, it->x.transaction_id, tn);
 			if (strmap_get(seen, key, n, &v))
 				continue; /* its money is counted */
 			if (strmap_put(seen, key, n, 1)) {
@@ -153,6 +162,7 @@ static int count_totals(struct exception_list *l, struct err *e)
 		if (!(rc = add_total(&t->at_stake, it->at_stake, e)))
 			rc = add_total(&l->at_stake, it->at_stake, e);
 	}
+	free(key);
 	strmap_free(seen);
 	return rc;
 }

@@ -206,4 +206,30 @@ check "regression: an orphan under 300-character column names is told whole" \
 	grep -qF ",return DT000101 names no $returns_col and has no $run_col: nothing links it to its original," \
 	"$tmp/long-names-discrepancies.csv"
 
+# (regression: the worklist's total counted a transaction's money once by
+# its channel and transaction id cut to 511 bytes: two collections whose
+# 603-character ids differ only at the end were one transaction, and one's
+# money was dropped from the total at stake.) A schema whose ids and
+# mandates may be long; two collections to mandates no policy has.
+ids=$tmp/long-ids
+mkdir -p "$ids" "$tmp/long-id-files"
+cp "$schemas"/* "$ids/"
+sed -i -e 's/pattern \^DT\[0-9\]{6}\$/pattern ^DT[0-9]{6,2000}$/' \
+	-e 's/pattern \^M\[0-9\]{4}\$/pattern ^M[0-9]{4,2000}$/' "$ids/debitron_debits.schema"
+zeros=$(printf '0%.0s' $(seq 600))
+sevens=$(printf '7%.0s' $(seq 600))
+printf '%s\n' "$dh" "DT${zeros}1,DR,M${sevens}1,2026-10-01,100.00,2026-10-01,," \
+	"DT${zeros}2,DR,M${sevens}2,2026-10-01,50.00,2026-10-01,," \
+	"DT000001,DR,M1001,2026-10-01,100.00,2026-10-01,," \
+	"DT000002,DR,M1002,2026-10-01,100.00,2026-10-01,," \
+	"DT000003,DR,M1003,2026-10-01,100.00,2026-10-01,," \
+	"DT000004,DR,M1004,2026-10-01,100.00,2026-10-01,," \
+	>"$tmp/long-id-files/debitron_debits_20261001.csv"
+schemas=$ids night long-ids debitron M "$tmp/long-id-files/debitron_debits_20261001.csv"
+kasi --db "$tmp/long-ids.db" --schemas "$ids" exceptions
+check "two unknown references of 602 characters: two exceptions" \
+	test "$(grep -c ' UNKNOWN_REFERENCE ' <<<"$out")" = 2
+expect_out "2 open, 0 resolved, 0 cleared; 2 listed, 150.00 at stake" \
+	"regression: two transactions whose long ids differ only at the end: 100.00 + 50.00 at stake"
+
 echo "1..$tap_n"
