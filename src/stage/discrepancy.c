@@ -64,17 +64,17 @@ bool discrepancy_out_of_period(const struct schema *schema, int32_t file_date,
 							    : row->date;
 		if (!v || day <= file_date || (kinds && !(kinds & (1u << row->kind))))
 			continue;
+		/* The column's name as long as the schema makes it: written
+		 * straight into detail, never cut short in a buffer of its own. */
 		const char *column = schema->columns[schema->map[field]].name;
-		char which[160];
-		if (kinds)
-			snprintf(which, sizeof(which), "%s of a %s", column,
-				 schema_kind_word(schema, (enum fact_kind)row->kind));
-		else
-			snprintf(which, sizeof(which), "%s", column);
 		date_format_iso(file_date, want);
 		snprintf(want + strlen(want), OUT_OF_PERIOD_WANT_BUFSZ - strlen(want),
 			 " or before");
-		snprintf(detail, size, "%s %s is after the file's date", which, v);
+		if (kinds)
+			snprintf(detail, size, "%s of a %s %s is after the file's date", column,
+				 schema_kind_word(schema, (enum fact_kind)row->kind), v);
+		else
+			snprintf(detail, size, "%s %s is after the file's date", column, v);
 		*value = v;
 		return true;
 	}

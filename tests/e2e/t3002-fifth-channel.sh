@@ -232,4 +232,23 @@ check "two unknown references of 602 characters: two exceptions" \
 expect_out "2 open, 0 resolved, 0 cleared; 2 listed, 150.00 at stake" \
 	"regression: two transactions whose long ids differ only at the end: 100.00 + 50.00 at stake"
 
+# (regression: an OUT_OF_PERIOD's detail named the date column from a
+# 160-byte buffer: a 300-character column name was cut to 159.) A row
+# dated after its file's date, under a date column of 300 characters:
+# the detail names the column whole.
+late=$tmp/long-date
+mkdir -p "$late" "$tmp/long-date-files"
+cp "$schemas"/* "$late/"
+date_col=value_date_$(printf 'v%.0s' $(seq 289))
+sed -i -e "s/^column value_date$/column $date_col/" -e "s/^map date value_date$/map date $date_col/" \
+	"$late/debitron_debits.schema"
+printf '%s\n' "ref,code,mandate,$date_col,value,run,returns,why" "DT000001,DR,M1001,2026-10-05,100.00,2026-10-01,," \
+	>"$tmp/long-date-files/debitron_debits_20261002.csv"
+"$KASI" --db "$tmp/long-date.db" --schemas "$late" init >/dev/null
+kasi --db "$tmp/long-date.db" --schemas "$late" ingest "$tmp/long-date-files/debitron_debits_20261002.csv"
+expect_status 1 "a row dated after its file's date is applied, out of period (exit 1)"
+kasi --db "$tmp/long-date.db" --schemas "$late" exceptions --json
+check "regression: its OUT_OF_PERIOD names the 300-character date column whole" \
+	test "$(jq -r '.exceptions[] | select(.code == "OUT_OF_PERIOD") | .detail' <<<"$out")" = "$date_col 2026-10-05 is after the file's date"
+
 echo "1..$tap_n"
