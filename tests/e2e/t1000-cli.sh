@@ -197,4 +197,21 @@ mkdir -p "$tmp/easypay_recon_20261005.csv"
 kasi validate "$tmp/easypay_recon_20261005.csv"
 expect_status 66 "a directory exits 66"
 
+# (regression: the store was opened before a command read its arguments,
+# so with no store a mistyped command line said "no store", and the usage
+# came only once there was one) A usage mistake is told as one first.
+none=$tmp/no-store.db
+for line in "reconcile 2026-10" "report outcomes" "settle" "exceptions resolve x --note y" \
+	"explain --period 2026-10" "ingest" "load policies" "run" "fetch" "status extra" \
+	"void" "schedule --period 2026-13" "monitor"; do
+	# shellcheck disable=SC2086
+	kasi --db "$none" $line
+	expect_status 64 "with no store, 'kasi $line' is a usage error (64)"
+	expect_err "usage: kasi ${line%% *}" "and shows the usage of 'kasi ${line%% *}'"
+done
+check "no store was made by any of them" test ! -e "$none"
+kasi --db "$none" reconcile --period 2026-10
+expect_status 66 "a right command line with no store is still 66"
+expect_err "no store at '$none'" "saying there is no store"
+
 echo "1..$tap_n"
