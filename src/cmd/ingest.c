@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/text.h"
 #include "core/log.h"
 #include "io/input.h"
 #include "stage/ingest.h"
@@ -76,6 +77,9 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 		ingest_result_release(&res);
 		return -rc;
 	}
+	/* The path as typed, shown escaped (text_name): it cannot colour a terminal. */
+	char shown[TEXT_NAME_BUFSZ], previous[TEXT_NAME_BUFSZ];
+	text_name(path, shown);
 	int status = res.discrepancies ? KASI_FINDINGS : KASI_OK;
 	if (res.outcome == INGEST_REJECTED) {
 		validation_print_text(&res.v, stdout);
@@ -83,7 +87,7 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 	}
 	for (size_t i = 0; i < res.nnotes; i++) {
 		const struct ingest_note *n = &res.notes[i];
-		printf("%s: %s", path, n->code);
+		printf("%s: %s", shown, n->code);
 		if (n->row)
 			printf(" row %" PRIu64, n->row);
 		if (*n->transaction_id)
@@ -91,16 +95,17 @@ static int ingest_one(struct kasi_ctx *ctx, const char *path, const char *schema
 		printf(": %s\n", n->detail);
 	}
 	if (res.discrepancies > res.nnotes)
-		printf("%s: ... and %" PRIu64 " more %s\n", path, res.discrepancies - res.nnotes,
+		printf("%s: ... and %" PRIu64 " more %s\n", shown, res.discrepancies - res.nnotes,
 		       cmd_plural(res.discrepancies - res.nnotes, "discrepancy", "discrepancies"));
 	switch (res.outcome) {
-	case INGEST_REJECTED: printf("%s: rejected: nothing loaded\n", path); break;
+	case INGEST_REJECTED: printf("%s: rejected: nothing loaded\n", shown); break;
 	case INGEST_APPLIED_BEFORE: /* not asked for here */
 	case INGEST_DUPLICATE_FILE:
-		printf("%s: skipped: a duplicate of %s\n", path, res.previous.name);
+		printf("%s: skipped: a duplicate of %s\n", shown,
+		       text_name(res.previous.name, previous));
 		break;
 	case INGEST_APPLIED:
-		printf("%s: applied: %" PRIu64 " %s, %" PRIu64 " counted", path, res.v.rows,
+		printf("%s: applied: %" PRIu64 " %s, %" PRIu64 " counted", shown, res.v.rows,
 		       cmd_plural(res.v.rows, "row", "rows"), res.facts);
 		if (res.duplicates || res.conflicts)
 			printf(", %" PRIu64 " %s not counted", res.duplicates + res.conflicts,

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "cmd/cmd.h"
+#include "core/text.h"
 #include "core/log.h"
 #include "io/input.h"
 #include "stage/load.h"
@@ -76,21 +77,24 @@ static int cmd_load_fn(int argc, char **argv, struct kasi_ctx *ctx)
 		validation_release(&res.v);
 		return -rc;
 	}
+	/* The path as typed, shown escaped (text_name): it cannot colour a terminal. */
+	char shown[TEXT_NAME_BUFSZ], previous[TEXT_NAME_BUFSZ];
+	text_name(path, shown);
 	status = KASI_OK;
 	if (res.rejected) {
 		validation_print_text(&res.v, stdout);
-		printf("%s: not loaded: nothing changed\n", path);
+		printf("%s: not loaded: nothing changed\n", shown);
 		status = KASI_EDATA;
 	} else if (res.same_content) {
-		printf("%s: nothing changed: the same content was loaded from %s at %s\n", path,
-		       res.previous.name, res.previous.applied_at);
+		printf("%s: nothing changed: the same content was loaded from %s at %s\n", shown,
+		       text_name(res.previous.name, previous), res.previous.applied_at);
 	} else if (!res.created && !res.updated) {
-		printf("%s: %" PRIu64 " %s, all as stored: nothing changed\n", path, res.v.rows,
+		printf("%s: %" PRIu64 " %s, all as stored: nothing changed\n", shown, res.v.rows,
 		       noun(kind, res.v.rows));
 	} else {
 		printf("%s: loaded %" PRIu64 " %s: %" PRIu64 " new, %" PRIu64 " changed, %" PRIu64
 		       " unchanged\n",
-		       path, res.v.rows, noun(kind, res.v.rows), res.created, res.updated,
+		       shown, res.v.rows, noun(kind, res.v.rows), res.created, res.updated,
 		       res.unchanged);
 	}
 	validation_release(&res.v);

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "core/log.h"
+#include "core/text.h"
 
 static enum log_level threshold = LOG_INFO;
 static char run[32];
@@ -69,16 +70,47 @@ void log_prefix(char *out, size_t size)
 	snprintf(out, size, "%s kasi[run %s]", now, run);
 }
 
+/* A message that cannot move the terminal or pass for a line of its
+ * own: every control byte (an escape, a newline) that reached it, from a
+ * command line, a path or $KASI_NOW, shown as \xNN, but for a newline
+ * that begins an indented line under it (a list the message itself
+ * lays out, which no line of kasi's begins with); a message cut at the
+ * end of a character, never inside one. */
+static void one_line(const char *msg, size_t n, bool cut, char *out, size_t size)
+{
+	if (cut)
+		for (size_t back = 1; back <= 3 && back <= n; back++) {
+			size_t at = n - back;
+			if (((unsigned char)msg[at] & 0xC0) == 0x80)
+				continue;
+			if (text_utf8_len(msg + at, back) == 0 && (unsigned char)msg[at] >= 0xC0)
+				n = at; /* a character begun, not ended */
+			break;
+		}
+	size_t len = 0;
+	for (size_t i = 0; i < n && len + 5 < size; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		bool continues = c == '\n' && i + 2 < n && msg[i + 1] == ' ' && msg[i + 2] == ' ';
+		if ((c < 0x20 || c == 0x7F) && !continues)
+			len += (size_t)snprintf(out + len, size - len, "\\x%02X", c);
+		else
+			out[len++] = (char)c;
+	}
+	out[len] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	if (level > threshold)
 		return;
-	char line[2048];
+	char msg[2048], line[sizeof(msg) * 4];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	bool cut = n >= (int)sizeof(msg);
+	one_line(msg, n < 0 ? 0 : cut ? sizeof(msg) - 1 : (size_t)n, cut, line, sizeof(line));
 	/* One write per line, so lines from concurrent runs do not interleave. */
 	char prefix[96];
 	log_prefix(prefix, sizeof(prefix));

@@ -1146,13 +1146,17 @@ void validation_release(struct validation *v)
 
 /* ---- printing ---------------------------------------------------------- */
 
+/* A path and a column name are shown as text_name escapes them: a name
+ * from outside (a partner's file, its header) cannot colour a terminal
+ * or break a line. */
 static void print_location(FILE *out, const struct validation *v, const struct verror *ve)
 {
-	fprintf(out, "%s: ", v->file);
+	char name[TEXT_NAME_BUFSZ];
+	fprintf(out, "%s: ", text_name(v->file, name));
 	if (ve->row)
 		fprintf(out, "row %" PRIu64 ", ", ve->row);
 	if (ve->column)
-		fprintf(out, "column '%s', ", ve->column);
+		fprintf(out, "column '%s', ", text_name(ve->column, name));
 }
 
 /* "luhn 2, required 5" into buf. */
@@ -1184,6 +1188,8 @@ static void describe_file(FILE *out, const struct validation *v)
 
 void validation_print_text(const struct validation *v, FILE *out)
 {
+	char file[TEXT_NAME_BUFSZ];
+	text_name(v->file, file);
 	for (size_t i = 0; i < v->nshown; i++) {
 		const struct verror *ve = &v->shown[i];
 		print_location(out, v, ve);
@@ -1199,15 +1205,14 @@ void validation_print_text(const struct validation *v, FILE *out)
 		fputc('\n', out);
 	}
 	if (v->nerrors > v->nshown)
-		fprintf(out, "%s: ... and %" PRIu64 " more errors\n", v->file,
-			v->nerrors - v->nshown);
+		fprintf(out, "%s: ... and %" PRIu64 " more errors\n", file, v->nerrors - v->nshown);
 	if (v->nerrors == 0) {
-		fprintf(out, "%s: valid: ", v->file);
+		fprintf(out, "%s: valid: ", file);
 		describe_file(out, v);
 	} else {
 		char counts[1024];
 		rule_counts(v, counts, sizeof(counts));
-		fprintf(out, "%s: invalid: %" PRIu64 " error%s (%s) in ", v->file, v->nerrors,
+		fprintf(out, "%s: invalid: %" PRIu64 " error%s (%s) in ", file, v->nerrors,
 			v->nerrors == 1 ? "" : "s", counts);
 		describe_file(out, v);
 		if (v->stopped)

@@ -214,4 +214,33 @@ kasi --db "$none" reconcile --period 2026-10
 expect_status 66 "a right command line with no store is still 66"
 expect_err "no store at '$none'" "saying there is no store"
 
+# (regression: a message quoted what it was given raw, so an argument,
+# a path or $KASI_NOW holding an escape or a newline reached the terminal
+# or split a log line) Every control byte in a message is shown as \xNN.
+kasi --db "$none" reconcile --period $'\e[31mX\nY'
+expect_status 64 "a period holding an escape and a newline is a usage error"
+expect_err "'\\x1B[31mX\\x0AY' is not a period" "the escape and the newline shown as \\xNN"
+check "no raw escape reaches stderr" bash -c '! grep -q $'"'"'\e'"'"' <<<"$1"' _ "$err"
+check "and the message stays one line" test "$(grep -c "is not a period" <<<"$err")" = 1
+KASI_NOW=$'2026\e]0;x\a' kasi --db "$none" status
+expect_status 78 "a \$KASI_NOW holding control bytes is refused"
+expect_err "got '2026\\x1B]0;x\\x07'" "and quoted escaped"
+
+# (regression: validate, load and ingest printed the path they were given
+# raw in their result lines) A directory named with an escape is shown
+# escaped in every line.
+odd=$tmp/$'ev\e[31mil'
+mkdir -p "$odd"
+cp "$fixtures/world/products.csv" "$fixtures/world/easypay_recon_20261020.csv" "$odd/"
+"$KASI" --db "$tmp/odd.db" init >/dev/null
+for command in validate load ingest; do
+	case $command in
+	validate) kasi validate "$odd/products.csv" ;;
+	load) kasi --db "$tmp/odd.db" load products "$odd/products.csv" ;;
+	ingest) kasi --db "$tmp/odd.db" ingest "$odd/easypay_recon_20261020.csv" ;;
+	esac
+	check "kasi $command: the path shown escaped" grep -qF 'ev\x1B[31mil/' <<<"$out"
+	check "kasi $command: no raw escape in its output" bash -c '! grep -q $'"'"'\e'"'"' <<<"$1$2"' _ "$out" "$err"
+done
+
 echo "1..$tap_n"
