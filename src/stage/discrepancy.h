@@ -69,9 +69,10 @@ struct dated_row {
 };
 /* OUT_OF_PERIOD: the first date the schema says a row may not carry
  * beyond its file's date that it does. Its expected value ("2026-10-05 or
- * before") into want, its detail into detail; *value the date. false when
+ * before") into want, its detail into detail (OUT_OF_PERIOD_DETAIL_BUFSZ
+ * bytes, as ingest and void both give it); *value the date. false when
  * none (want and detail untouched). */
-enum { OUT_OF_PERIOD_WANT_BUFSZ = 32 };
+enum { OUT_OF_PERIOD_WANT_BUFSZ = 32, OUT_OF_PERIOD_DETAIL_BUFSZ = 1024 };
 bool discrepancy_out_of_period(const struct schema *schema, int32_t file_date,
 			       const struct dated_row *row, char want[OUT_OF_PERIOD_WANT_BUFSZ],
 			       char *detail, size_t size, const char **value);

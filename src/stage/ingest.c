@@ -342,7 +342,7 @@ static int after_store(struct ingest_run *r, const struct held *h,
 		       const struct store_duplicate *dup)
 {
 	const struct store_fact *f = &h->f;
-	char detail[1024];
+	char detail[OUT_OF_PERIOD_DETAIL_BUFSZ]; /* also a duplicate's */
 	if (dup->duplicate) {
 		struct store_fact_values now;
 		char expected[DISCREPANCY_VALUES_BUFSZ], actual[DISCREPANCY_VALUES_BUFSZ];

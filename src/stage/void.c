@@ -194,7 +194,7 @@ static int raise_promoted(void *ctx, const struct store_promoted_row *r)
 		day_of(r->status_date),
 		day_of(r->cycle_date),
 	};
-	char want[OUT_OF_PERIOD_WANT_BUFSZ], detail[512];
+	char want[OUT_OF_PERIOD_WANT_BUFSZ], detail[OUT_OF_PERIOD_DETAIL_BUFSZ];
 	const char *value;
 	if (!discrepancy_out_of_period(schema, day_of(r->file_date), &row, want, detail,
 				       sizeof(detail), &value))
