@@ -101,6 +101,15 @@ static void check_ledger(struct matcher *m, const struct channel *c, const struc
 					 f->status ? f->status : "nothing", status));
 }
 
+void flow_payments_prefetch(const struct matcher *m, const struct channel *c,
+			    const struct store_fact_row *f)
+{
+	char key[128];
+	size_t n;
+	if (c->schema->flow.two_sided && (n = ledger_key(key, c->id, f->transaction_id)))
+		strmap_prefetch(m->ledger_by_txn, key, n);
+}
+
 /* The row's ledger record: the period's, in memory; else (the store is the
  * facts' reader's now) looked up when the facts are read. */
 static int match_ledger(struct matcher *m, const struct channel *c, const struct store_fact_row *f)

@@ -343,6 +343,10 @@ int flow_payments_ledger(struct matcher *m, const struct channel *c,
 			 const struct store_ledger_row *l);
 void flow_payments_applied(struct matcher *m, const struct channel *c, const char *date);
 int flow_payments_fact(struct matcher *m, const struct channel *c, const struct store_fact_row *f);
+/* Ask for the memory the row's ledger record is found through (a row of
+ * a two-sided channel), ahead of flow_payments_fact. */
+void flow_payments_prefetch(const struct matcher *m, const struct channel *c,
+			    const struct store_fact_row *f);
 int flow_payments_finish(struct matcher *m);
 
 /* debits (flow_debits.c): each fact dated in the period (collections;

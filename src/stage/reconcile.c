@@ -205,6 +205,8 @@ static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t 
 		if (c &&
 		    (c->schema->flow.type == FLOW_PAYMENTS || c->schema->flow.type == FLOW_DEBITS))
 			matcher_prefetch_reference(&r->m, c, rows[i].reference);
+		if (c && c->schema->flow.type == FLOW_PAYMENTS)
+			flow_payments_prefetch(&r->m, c, &rows[i]);
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
@@ -214,6 +216,11 @@ static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t 
 
 static int read_facts(struct run *r)
 {
+	/* About a movement a policy: room made once, not doubled into a
+	 * copy at a time. */
+	if (!grow_array((void **)&r->m.moves, &r->m.moves_cap, r->m.npolicies,
+			sizeof(*r->m.moves)))
+		return err_set(r->e, KASI_EIO, "out of memory");
 	return store_read_facts_between(r->store, r->m.first, r->m.last, on_period_facts, r, r->e);
 }
 
