@@ -273,6 +273,10 @@ void matcher_prefetch_policy(const struct matcher *m, const struct store_policy_
 uint32_t matcher_policy(const struct matcher *m, const struct channel *c, const char *reference);
 void matcher_prefetch_reference(const struct matcher *m, const struct channel *c,
 				const char *reference);
+/* Then, once that memory has come, ask for the policy the reference
+ * names (its matcher.policies entry). */
+void matcher_prefetch_named(const struct matcher *m, const struct channel *c,
+			    const char *reference);
 
 /* Movements, for policy pol at w; what (a format) says what it was, for
  * the trace (formatted only when pol is traced). Money for a policy is

@@ -195,18 +195,30 @@ static int on_period_fact(struct run *r, const struct store_fact_row *f)
 	return 0;
 }
 
-/* A block of the period's facts. The policies they name are fetched from
- * memory for the whole block first, so that their cache misses overlap. */
+/* Whether a channel's rows name their policy by a reference. */
+static bool names_policy(const struct channel *c)
+{
+	return c && (c->schema->flow.type == FLOW_PAYMENTS || c->schema->flow.type == FLOW_DEBITS);
+}
+
+/* A block of the period's facts. What they name is fetched from memory
+ * for the whole block first, so that the cache misses overlap: their
+ * policies' map slots (and their ledger records'), then, those come, the
+ * policies. */
 static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t n)
 {
 	struct run *r = ctx;
 	for (size_t i = 0; i < n; i++) {
 		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
-		if (c &&
-		    (c->schema->flow.type == FLOW_PAYMENTS || c->schema->flow.type == FLOW_DEBITS))
+		if (names_policy(c))
 			matcher_prefetch_reference(&r->m, c, rows[i].reference);
 		if (c && c->schema->flow.type == FLOW_PAYMENTS)
 			flow_payments_prefetch(&r->m, c, &rows[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
+		if (names_policy(c))
+			matcher_prefetch_named(&r->m, c, rows[i].reference);
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
