@@ -224,8 +224,7 @@ void matcher_prefetch_reference(const struct matcher *m, const struct channel *c
 		strmap_prefetch(m->by_key, key, n);
 }
 
-void matcher_prefetch_named(const struct matcher *m, const struct channel *c,
-			    const char *reference)
+void matcher_prefetch_named(const struct matcher *m, const struct channel *c, const char *reference)
 {
 	uint32_t idx = matcher_policy(m, c, reference);
 	if (idx != MATCH_NONE)

@@ -230,8 +230,7 @@ static int read_facts(struct run *r)
 {
 	/* About a movement a policy: room made once, not doubled into a
 	 * copy at a time. */
-	if (!grow_array((void **)&r->m.moves, &r->m.moves_cap, r->m.npolicies,
-			sizeof(*r->m.moves)))
+	if (!grow_array((void **)&r->m.moves, &r->m.moves_cap, r->m.npolicies, sizeof(*r->m.moves)))
 		return err_set(r->e, KASI_EIO, "out of memory");
 	return store_read_facts_between(r->store, r->m.first, r->m.last, on_period_facts, r, r->e);
 }
