@@ -40,7 +40,7 @@ check "a duplicate skipped (info) puts nothing at stake" grep -q ' 0\.00  0-1d '
 check "regression: the list's columns stay aligned with a file's name in them" \
 	awk 'NR == 3 { stake = index($0, "at stake") + 7; seen = index($0, "first seen") }
 	     NR > 3 && /^ +[0-9]+  / { if (substr($0, stake, 1) !~ /[0-9]/ || substr($0, stake + 1, 1) != " " ||
-	                                  substr($0, seen, 4) !~ /^[0-9]{4}$/) bad++ }
+	                                  substr($0, seen, 4) !~ /^[0-9][0-9][0-9][0-9]$/) bad++ }
 	     END { exit bad || !stake }' <<<"$out"
 check "a topup to an unknown code, also missing from our ledger: 60.00 each" \
 	test "$(grep -cE ' EP_TXN_20261020_006 +60\.00 ' <<<"$out")" = 2
@@ -285,7 +285,7 @@ aligned() {
 	awk 'NR == 3 { stake = index($0, "at stake") + 7; seen = index($0, "first seen"); st = index($0, "status") }
 	     NR > 3 && /^ +[0-9]+  / { n++
 	         if (substr($0, stake, 1) !~ /[0-9]/ || substr($0, stake + 1, 1) != " " ||
-	             substr($0, seen, 4) !~ /^[0-9]{4}$/ || (st && substr($0, st - 2, 3) !~ /^  [a-z]$/)) bad++ }
+	             substr($0, seen, 4) !~ /^[0-9][0-9][0-9][0-9]$/ || (st && substr($0, st - 2, 3) !~ /^  [a-z]$/)) bad++ }
 	     END { exit bad || !stake || n < 2 }' <<<"$out"
 }
 KASI_NOW=$T0 kasi --db "$big" exceptions
