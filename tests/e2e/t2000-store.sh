@@ -10,6 +10,8 @@ expect_out "created store $db (version " "and says so"
 current=$(sed -n 's/.*(version \([0-9]*\)).*/\1/p' <<<"$out")
 check "the store is at the version it says ($current)" test "$(sql "$db" 'PRAGMA user_version')" = "${current:-x}"
 check "in WAL mode" test "$(sql "$db" 'PRAGMA journal_mode')" = wal
+check "with 16 KiB pages (a page read or written carries four times SQLite's default)" \
+	test "$(sql "$db" 'PRAGMA page_size')" = 16384
 
 kasi --db "$db" init
 expect_status 0 "kasi init on a current store exits 0"
@@ -120,6 +122,7 @@ expect_err "run 'kasi init' to migrate it to $current" "saying how"
 kasi --db "$v1" init
 expect_status 0 "a version-1 store is migrated"
 expect_out "migrated store $v1 from version 1 to $current" "and says so"
+check "keeping the 4 KiB pages it was made with" test "$(sql "$v1" 'PRAGMA page_size')" = 4096
 check "keeping its outcomes" test "$(sql "$v1" "SELECT count(*) FROM outcomes WHERE period = '2026-10'")" = 12
 check "every fact has its meaning" test "$(sql "$v1" "SELECT count(*) FROM facts WHERE canonical_kind IS NULL")" = 0
 check "the unpaids are reversals" test "$(sql "$v1" "SELECT group_concat(DISTINCT canonical_kind) FROM facts WHERE kind = '7'")" = reversal
