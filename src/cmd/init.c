@@ -21,9 +21,12 @@ const struct command cmd_init = {
 		"\n"
 		"The store holds customers' names and ID numbers: it is created mode 0600\n"
 		"(its -wal and -shm follow), and a store readable by others is made 0600.\n"
+		"A new store has 16 KiB pages; one made by an earlier kasi keeps its own\n"
+		"(see the README, \"The store\", to convert it).\n"
 		"\n"
 		"exit: 0 done, 66 the path is a directory, 74 I/O error, 75 locked by\n"
-		"another run, 78 a store newer than this kasi\n",
+		"another run, 78 a store newer than this kasi, or a file that is not a\n"
+		"kasi store (another application's database, or not a database)\n",
 };
 
 /* What a fact stored before kasi kept its meaning means: its schema's

@@ -369,21 +369,35 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 	return rc;
 }
 
+/* An empty file: no store yet, and left empty (opening it would write
+ * SQLite's header, with its default page size, before kasi init). */
+static bool empty_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+static int no_store(const char *path, struct err *e)
+{
+	return err_set(e, KASI_ENOINPUT, "no kasi store at '%s' (create it with 'kasi init')",
+		       path);
+}
+
 int store_open(struct store **out, const char *path, struct err *e)
 {
 	int version = 0;
+	*out = NULL;
+	if (empty_file(path))
+		return no_store(path, e);
 	/* Looked at first, read-only: opening sets the journal mode. */
 	int rc = not_kasi(path, e);
-	if (rc) {
-		*out = NULL;
+	if (rc)
 		return rc;
-	}
 	rc = open_connection(out, path, false, e);
 	if (!rc)
 		rc = user_version(*out, &version, e);
 	if (!rc && version == 0)
-		rc = err_set(e, KASI_ENOINPUT, "no kasi store at '%s' (create it with 'kasi init')",
-			     path);
+		rc = no_store(path, e);
 	if (!rc && version != STORE_VERSION) {
 		if (version < STORE_VERSION)
 			rc = err_set(

@@ -78,8 +78,15 @@ check "and left as it was" test "$(cat "$tmp/not-a-db.csv")" = "policy_number,pr
 kasi --db "$tmp/empty.db" status
 expect_status 66 "an empty file is no store yet (exit 66)"
 expect_err "no kasi store at '$tmp/empty.db' (create it with 'kasi init')" "saying how to make one"
+# (regression: a command refused an empty file after writing SQLite's
+# header into it, with 4 KiB pages, which kasi init then kept)
+check "and leaves it empty" test "$(stat -c %s "$tmp/empty.db")" = 0
+kasi --db "$tmp/empty.db" report outcomes --period 2026-10
+expect_status 66 "a report of an empty file: no store yet (exit 66)"
+check "and it stays empty" test "$(stat -c %s "$tmp/empty.db")" = 0
 kasi --db "$tmp/empty.db" init
 expect_status 0 "kasi init makes a store of an empty file"
+check "with 16 KiB pages, as every new store" test "$(sql "$tmp/empty.db" 'PRAGMA page_size')" = 16384
 
 # A store written by a newer kasi is left alone.
 new=$tmp/new.db
