@@ -286,11 +286,40 @@ static int classify_facts(struct store *s, const struct store_upgrade *up, struc
 	return rc;
 }
 
-/* Whether the SQLite database at path is another application's (no
- * kasi version, tables of its own), or no SQLite database at all: kasi
- * adds nothing to it, nor changes its mode. 0: a kasi store, an empty
- * file or none; else -KASI_ECONFIG. Looked at read-only, before anything
- * is written. */
+/* Why a file's version could not be read, when that means it may be
+ * another's: not a database; locked by another program; holding another
+ * program's unfinished transaction. Otherwise (no -shm can be made
+ * beside a read-only store, say) 0: opening it says what is wrong. */
+static int unreadable(sqlite3 *db, const char *path, struct err *e)
+{
+	int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
+	if ((code & 0xff) == SQLITE_NOTADB)
+		return err_set(e, KASI_ECONFIG,
+			       "'%s' is not a kasi store (not an SQLite database): kasi changes "
+			       "nothing in it (give --db a new path)",
+			       path);
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return err_set(
+			e, KASI_ELOCKED,
+			"'%s' is locked by another program: kasi cannot tell whether it is "
+			"a kasi store, and changes nothing in it (try again when it is free)",
+			path);
+	if (code == SQLITE_READONLY_ROLLBACK)
+		return err_set(
+			e, KASI_EIO,
+			"'%s' holds an unfinished transaction of the program that last wrote "
+			"it (its -journal): kasi changes nothing in it (open it with that "
+			"program, or sqlite3, to finish it)",
+			path);
+	return 0;
+}
+
+/* Whether an existing file is another's: kasi's store is an SQLite
+ * database with kasi's version and kasi's tables, or one of nothing yet.
+ * Looked at read-only, before anything opens it to write (which would
+ * set its journal mode and its file's mode). What cannot be read for the
+ * moment (locked; a transaction of another program's left unfinished)
+ * is not taken for kasi's. */
 static int not_kasi(const char *path, struct err *e)
 {
 	struct stat st;
@@ -301,15 +330,23 @@ static int not_kasi(const char *path, struct err *e)
 	int rc = 0, version = -1;
 	char table[TEXT_RENDER_BUFSZ] = "";
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
+	    SQLITE_OK)
+		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (db && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
 	    sqlite3_step(st_v) == SQLITE_ROW)
 		version = sqlite3_column_int(st_v, 0);
-	else if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+	else
+		rc = unreadable(db, path, e);
+	/* Kasi's tables: every version has had these two. */
+	static const char sql_kasi_tables[] =
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table'\n"
+		"   AND name IN ('files', 'facts')";
+	if (version > 0 && sqlite3_prepare_v2(db, sql_kasi_tables, -1, &st_t, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_t) == SQLITE_ROW && sqlite3_column_int(st_t, 0) != 2)
 		rc = err_set(e, KASI_ECONFIG,
-			     "'%s' is not a kasi store (not an SQLite database): kasi changes "
-			     "nothing in it (give --db a new path)",
-			     path);
+			     "'%s' is not a kasi store: an SQLite database at version %d without "
+			     "kasi's tables; kasi adds nothing to it (give --db a new path)",
+			     path, version);
 	if (version == 0 &&
 	    sqlite3_prepare_v2(db,
 			       "SELECT name FROM sqlite_master WHERE type = 'table'\n"

@@ -68,6 +68,64 @@ check "nor changes its mode or its journal" test "$(stat -c %a "$old") $(sql "$o
 kasi --db "$old" status
 expect_status 78 "other commands refuse it too"
 expect_err "is not a kasi store" "alike"
+# (regression: a database of another application's that sets its own
+# user_version was taken for a kasi store: made 0600, put in WAL mode,
+# migrated or called up to date)
+versioned=$tmp/versioned.db
+sql "$versioned" "CREATE TABLE t (x); PRAGMA user_version = 13;"
+chmod 644 "$versioned"
+kasi --db "$versioned" init
+expect_status 78 "kasi init refuses another application's database that has a version of its own"
+expect_err "'$versioned' is not a kasi store: an SQLite database at version 13 without kasi's tables" "saying so"
+check "and changes nothing in it: mode, journal, tables" \
+	test "$(stat -c %a "$versioned") $(sql "$versioned" 'PRAGMA journal_mode') $(sql "$versioned" "SELECT group_concat(name) FROM sqlite_master")" = "644 delete t"
+kasi --db "$versioned" status
+expect_status 78 "and so does every other command"
+check "which changes nothing either" test "$(sql "$versioned" 'PRAGMA journal_mode')" = delete
+# (regression: another application's database it could not read for the
+# moment was taken for kasi's) Locked by its program for two seconds:
+# kasi waits, then sees it is not kasi's.
+busy=$tmp/busy.db
+sql "$busy" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
+chmod 644 "$busy"
+rm -f "$tmp/lock" && mkfifo "$tmp/lock"
+sqlite3 "$busy" <"$tmp/lock" >/dev/null 2>&1 &
+locker=$!
+exec 4>"$tmp/lock"
+echo "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);" >&4
+for _ in $(seq 100); do [ -s "$busy-journal" ] && break; sleep 0.05; done
+(sleep 2 && echo "COMMIT;" >&4 && exec 4>&-) &
+kasi --db "$busy" init
+expect_status 78 "kasi init on another application's locked database waits, then refuses it"
+expect_err "is not a kasi store: an SQLite database with tables of its own ('t', ...)" "saying why"
+exec 4>&-
+wait "$locker" 2>/dev/null
+check "and changes nothing in it" \
+	test "$(stat -c %a "$busy") $(sql "$busy" 'PRAGMA journal_mode') $(sql "$busy" 'SELECT count(*) FROM t') $(sql "$busy" 'PRAGMA user_version')" = "644 delete 2 0"
+# Left with a transaction its program never finished (killed): kasi
+# cannot read it without finishing that transaction, which is not its to
+# do.
+hot=$tmp/hot.db
+sql "$hot" "CREATE TABLE t (x); INSERT INTO t VALUES ('keep');"
+chmod 644 "$hot"
+rm -f "$tmp/crash" && mkfifo "$tmp/crash"
+sqlite3 "$hot" <"$tmp/crash" >/dev/null 2>&1 &
+crashing=$!
+exec 5>"$tmp/crash"
+echo "PRAGMA cache_size = 10; BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t SELECT randomblob(1000) FROM n; SELECT 'inserted';" >&5
+for _ in $(seq 200); do [ "$(stat -c %s "$hot-journal" 2>/dev/null || echo 0)" -gt 100000 ] && break; sleep 0.05; done
+sleep 0.5
+kill -9 "$crashing"
+wait "$crashing" 2>/dev/null
+exec 5>&-
+check "(a hot journal is left beside it)" test -s "$hot-journal"
+kasi --db "$hot" init
+expect_status 74 "kasi init refuses a database another program left mid-transaction"
+expect_err "holds an unfinished transaction of the program that last wrote it" "saying so"
+check "and changes nothing: its journal is still there, its mode and rows as they were" \
+	test "$(stat -c %a "$hot") $([ -s "$hot-journal" ] && echo journal)" = "644 journal"
+check "(its program's transaction, rolled back by sqlite3, leaves its one row)" \
+	test "$(sql "$hot" 'SELECT count(*) FROM t')" = 1
 echo "policy_number,premium" >"$tmp/not-a-db.csv"
 kasi --db "$tmp/not-a-db.csv" init
 expect_status 78 "a file that is no database is refused"
@@ -90,6 +148,7 @@ check "with 16 KiB pages, as every new store" test "$(sql "$tmp/empty.db" 'PRAGM
 
 # A store written by a newer kasi is left alone.
 new=$tmp/new.db
+"$KASI" --db "$new" init >/dev/null
 sql "$new" "PRAGMA user_version = 99;"
 kasi --db "$new" init
 expect_status 78 "a newer store is refused"
