@@ -54,7 +54,8 @@ static int make_private(const char *path, struct err *e)
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_MODE);
 	if (fd < 0)
-		return err_sys(e, KASI_EIO, "cannot create store '%s'", path);
+		return err_sys(e, KASI_EIO, "cannot %s store '%s'",
+			       access(path, F_OK) == 0 ? "write the" : "create", path);
 	if (fstat(fd, &st) != 0)
 		rc = err_sys(e, KASI_EIO, "cannot read store '%s'", path);
 	else if ((st.st_mode & 07777) != STORE_MODE) {
