@@ -45,6 +45,10 @@ as_reader schedule --period 2026-11
 expect_status 74 "what would write it fails"
 expect_err "is read-only for this user: " "saying the store is read-only"
 check "and it is unchanged" cmp -s "$db" "$ro/kasi.db"
+# (regression: kasi init said it could not create the store it had found)
+as_reader init
+expect_status 74 "kasi init cannot migrate or touch a read-only store"
+expect_err "cannot write the store '$ro/kasi.db'" "and says it cannot write it, not create it"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	# Its directory read-only too: a reader cannot make the store's -shm
 	# index there. Said so, not "attempt to write a readonly database".
