@@ -85,13 +85,20 @@ check "which changes nothing either" test "$(sql "$versioned" 'PRAGMA journal_mo
 # (regression: another application's database it could not read for the
 # moment was taken for kasi's) Locked by its program for two seconds:
 # kasi waits, then sees it is not kasi's.
+# other_program DB FD: another program's database DB (a table t of one
+# row, mode 0644), and that program (sqlite3) at work on it, taking its
+# statements from file descriptor FD; its pid in $program.
+other_program() {
+	sql "$1" "CREATE TABLE t (x); INSERT INTO t VALUES ('keep');"
+	chmod 644 "$1"
+	rm -f "$1.fifo" && mkfifo "$1.fifo"
+	sqlite3 "$1" <"$1.fifo" >/dev/null 2>&1 &
+	program=$!
+	eval "exec $2>\"\$1.fifo\""
+}
 busy=$tmp/busy.db
-sql "$busy" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
-chmod 644 "$busy"
-rm -f "$tmp/lock" && mkfifo "$tmp/lock"
-sqlite3 "$busy" <"$tmp/lock" >/dev/null 2>&1 &
-locker=$!
-exec 4>"$tmp/lock"
+other_program "$busy" 4
+locker=$program
 echo "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);" >&4
 for _ in $(seq 100); do [ -s "$busy-journal" ] && break; sleep 0.05; done
 (sleep 2 && echo "COMMIT;" >&4 && exec 4>&-) &
@@ -106,12 +113,8 @@ check "and changes nothing in it" \
 # cannot read it without finishing that transaction, which is not its to
 # do.
 hot=$tmp/hot.db
-sql "$hot" "CREATE TABLE t (x); INSERT INTO t VALUES ('keep');"
-chmod 644 "$hot"
-rm -f "$tmp/crash" && mkfifo "$tmp/crash"
-sqlite3 "$hot" <"$tmp/crash" >/dev/null 2>&1 &
-crashing=$!
-exec 5>"$tmp/crash"
+other_program "$hot" 5
+crashing=$program
 echo "PRAGMA cache_size = 10; BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t SELECT randomblob(1000) FROM n; SELECT 'inserted';" >&5
 for _ in $(seq 200); do [ "$(stat -c %s "$hot-journal" 2>/dev/null || echo 0)" -gt 100000 ] && break; sleep 0.05; done
 sleep 0.5
