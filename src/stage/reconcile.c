@@ -180,12 +180,11 @@ static int read_ledgers(struct run *r)
 
 /* ---- 3, 4: facts; reversals ---------------------------------------------------- */
 
-static int on_period_fact(struct run *r, const struct store_fact_row *f)
+/* A fact of the period, handed to its channel's flow (c: none when no
+ * schema describes its channel any more: nothing to match). */
+static int on_period_fact(struct run *r, const struct channel *c, const struct store_fact_row *f)
 {
-	const struct channel *c = matcher_channel(&r->m, f->channel);
-	if (!c)
-		return 0; /* no schema describes its channel any more: nothing to match */
-	switch (c->schema->flow.type) {
+	switch (c ? c->schema->flow.type : FLOW_NONE) {
 	case FLOW_PAYMENTS: return flow_payments_fact(&r->m, c, f);
 	case FLOW_DEBITS: return flow_debits_fact(&r->m, c, f);
 	case FLOW_INSTRUCTIONS: return flow_instructions_fact(&r->m, c, f);
@@ -201,28 +200,37 @@ static bool names_policy(const struct channel *c)
 	return c && (c->schema->flow.type == FLOW_PAYMENTS || c->schema->flow.type == FLOW_DEBITS);
 }
 
-/* A block of the period's facts. What they name is fetched from memory
- * for the whole block first, so that the cache misses overlap: their
- * policies' map slots (and their ledger records'), then, those come, the
- * policies. */
-static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t n)
+/* Facts matched at a time: their channels looked up once. */
+enum { FACTS_AHEAD = 512 };
+
+/* Up to FACTS_AHEAD facts. What they name is fetched from memory for all
+ * of them first, so that the cache misses overlap: their policies' map
+ * slots (and their ledger records'), then, those come, the policies. */
+static int match_facts(struct run *r, const struct store_fact_row *rows, size_t n)
 {
-	struct run *r = ctx;
+	const struct channel *channels[FACTS_AHEAD];
 	for (size_t i = 0; i < n; i++) {
-		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
+		const struct channel *c = channels[i] = matcher_channel(&r->m, rows[i].channel);
 		if (names_policy(c))
 			matcher_prefetch_reference(&r->m, c, rows[i].reference);
 		if (c && c->schema->flow.type == FLOW_PAYMENTS)
 			flow_payments_prefetch(&r->m, c, &rows[i]);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct channel *c = matcher_channel(&r->m, rows[i].channel);
-		if (names_policy(c))
-			matcher_prefetch_named(&r->m, c, rows[i].reference);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (names_policy(channels[i]))
+			matcher_prefetch_named(&r->m, channels[i], rows[i].reference);
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = on_period_fact(r, &rows[i]);
+		rc = on_period_fact(r, channels[i], &rows[i]);
+	return rc;
+}
+
+/* A block of the period's facts, as the store's reader hands them over. */
+static int on_period_facts(void *ctx, const struct store_fact_row *rows, size_t n)
+{
+	int rc = 0;
+	for (size_t at = 0; at < n && !rc; at += FACTS_AHEAD)
+		rc = match_facts(ctx, rows + at, n - at < FACTS_AHEAD ? n - at : FACTS_AHEAD);
 	return rc;
 }
 

@@ -53,9 +53,12 @@ static int make_private(const char *path, struct err *e)
 	int rc = 0;
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_MODE);
-	if (fd < 0)
-		return err_sys(e, KASI_EIO, "cannot %s store '%s'",
-			       access(path, F_OK) == 0 ? "write the" : "create", path);
+	if (fd < 0) {
+		int why = errno; /* access() below must not replace it */
+		const char *what = access(path, F_OK) == 0 ? "write the" : "create";
+		errno = why;
+		return err_sys(e, KASI_EIO, "cannot %s store '%s'", what, path);
+	}
 	if (fstat(fd, &st) != 0)
 		rc = err_sys(e, KASI_EIO, "cannot read store '%s'", path);
 	else if ((st.st_mode & 07777) != STORE_MODE) {
@@ -81,16 +84,28 @@ static int make_private(const char *path, struct err *e)
  * bytes (whatever the store's page size). */
 #define WAL_CHECKPOINT_BYTES ((int64_t)64 << 20)
 
+/* The value of an integer pragma (a statement read once: not kept). */
+static int pragma_int(struct store *s, const char *sql, int *value, struct err *e, const char *what)
+{
+	sqlite3_stmt *st;
+	int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (r != SQLITE_OK)
+		return db_fail(s, r, e, what);
+	r = sqlite3_step(st);
+	*value = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : db_fail(s, r, e, what);
+}
+
+static int user_version(struct store *s, int *version, struct err *e)
+{
+	return pragma_int(s, "PRAGMA user_version", version, e, "reading the store's version");
+}
+
 static int size_checkpoints(struct store *s, struct err *e)
 {
-	static const char sql_page_size[] = "PRAGMA page_size";
-	int rc = 0;
-	sqlite3_stmt *st = db_prep(s, sql_page_size, &rc, e);
-	int64_t page = db_step_row(s, st, &rc, e, "reading the store's page size")
-			       ? sqlite3_column_int64(st, 0)
-			       : 0;
-	if (st)
-		sqlite3_reset(st);
+	int page = 0;
+	int rc = pragma_int(s, "PRAGMA page_size", &page, e, "reading the store's page size");
 	if (rc || page <= 0)
 		return rc;
 	char sql[64];
@@ -161,18 +176,6 @@ static int open_connection(struct store **out, const char *path, bool create, st
 			     "there (make the directory writable, or read a copy)",
 			     path);
 	return rc;
-}
-
-static int user_version(struct store *s, int *version, struct err *e)
-{
-	sqlite3_stmt *st;
-	int r = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
-	if (r != SQLITE_OK)
-		return db_fail(s, r, e, "reading the store's version");
-	r = sqlite3_step(st);
-	*version = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	return r == SQLITE_ROW ? 0 : db_fail(s, r, e, "reading the store's version");
 }
 
 /* Stores made at version 1 named the policies' cash payment code column
@@ -287,6 +290,13 @@ static int classify_facts(struct store *s, const struct store_upgrade *up, struc
 	return rc;
 }
 
+/* The size of the regular file at path; -1 if there is none. */
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
+}
+
 /* Why a file's version could not be read, when that means it may be
  * another's: not a database; locked by another program; holding another
  * program's unfinished transaction. Otherwise (no -shm can be made
@@ -323,8 +333,7 @@ static int unreadable(sqlite3 *db, const char *path, struct err *e)
  * is not taken for kasi's. */
 static int not_kasi(const char *path, struct err *e)
 {
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+	if (file_size(path) <= 0)
 		return 0; /* none yet, or empty: kasi's to make */
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st_v = NULL, *st_t = NULL;
@@ -407,14 +416,6 @@ int store_init(const char *path, const struct store_upgrade *up, int *from, stru
 	return rc;
 }
 
-/* An empty file: no store yet, and left empty (opening it would write
- * SQLite's header, with its default page size, before kasi init). */
-static bool empty_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
-}
-
 static int no_store(const char *path, struct err *e)
 {
 	return err_set(e, KASI_ENOINPUT, "no kasi store at '%s' (create it with 'kasi init')",
@@ -425,7 +426,9 @@ int store_open(struct store **out, const char *path, struct err *e)
 {
 	int version = 0;
 	*out = NULL;
-	if (empty_file(path))
+	/* An empty file is no store yet, and is left empty: opening it would
+	 * write SQLite's header (its default page size) before kasi init. */
+	if (file_size(path) == 0)
 		return no_store(path, e);
 	/* Looked at first, read-only: opening sets the journal mode. */
 	int rc = not_kasi(path, e);

@@ -82,30 +82,30 @@ check "and changes nothing in it: mode, journal, tables" \
 kasi --db "$versioned" status
 expect_status 78 "and so does every other command"
 check "which changes nothing either" test "$(sql "$versioned" 'PRAGMA journal_mode')" = delete
-# (regression: another application's database it could not read for the
-# moment was taken for kasi's) Locked by its program for two seconds:
-# kasi waits, then sees it is not kasi's.
-# other_program DB FD: another program's database DB (a table t of one
-# row, mode 0644), and that program (sqlite3) at work on it, taking its
-# statements from file descriptor FD; its pid in $program.
+# other_program DB: another program's database DB (a table t of one row,
+# mode 0644), and that program (sqlite3) at work on it, taking its
+# statements from file descriptor $to_program; its pid in $program.
 other_program() {
 	sql "$1" "CREATE TABLE t (x); INSERT INTO t VALUES ('keep');"
 	chmod 644 "$1"
 	rm -f "$1.fifo" && mkfifo "$1.fifo"
 	sqlite3 "$1" <"$1.fifo" >/dev/null 2>&1 &
 	program=$!
-	eval "exec $2>\"\$1.fifo\""
+	exec {to_program}>"$1.fifo"
 }
+# (regression: another application's database it could not read for the
+# moment was taken for kasi's) Locked by its program for two seconds:
+# kasi waits, then sees it is not kasi's.
 busy=$tmp/busy.db
-other_program "$busy" 4
+other_program "$busy"
 locker=$program
-echo "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);" >&4
+echo "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);" >&"$to_program"
 for _ in $(seq 100); do [ -s "$busy-journal" ] && break; sleep 0.05; done
-(sleep 2 && echo "COMMIT;" >&4 && exec 4>&-) &
+(sleep 2 && echo "COMMIT;" >&"$to_program") &
 kasi --db "$busy" init
 expect_status 78 "kasi init on another application's locked database waits, then refuses it"
 expect_err "is not a kasi store: an SQLite database with tables of its own ('t', ...)" "saying why"
-exec 4>&-
+exec {to_program}>&-
 wait "$locker" 2>/dev/null
 check "and changes nothing in it" \
 	test "$(stat -c %a "$busy") $(sql "$busy" 'PRAGMA journal_mode') $(sql "$busy" 'SELECT count(*) FROM t') $(sql "$busy" 'PRAGMA user_version')" = "644 delete 2 0"
@@ -113,14 +113,14 @@ check "and changes nothing in it" \
 # cannot read it without finishing that transaction, which is not its to
 # do.
 hot=$tmp/hot.db
-other_program "$hot" 5
+other_program "$hot"
 crashing=$program
-echo "PRAGMA cache_size = 10; BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t SELECT randomblob(1000) FROM n; SELECT 'inserted';" >&5
+echo "PRAGMA cache_size = 10; BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t SELECT randomblob(1000) FROM n; SELECT 'inserted';" >&"$to_program"
 for _ in $(seq 200); do [ "$(stat -c %s "$hot-journal" 2>/dev/null || echo 0)" -gt 100000 ] && break; sleep 0.05; done
 sleep 0.5
 kill -9 "$crashing"
 wait "$crashing" 2>/dev/null
-exec 5>&-
+exec {to_program}>&-
 check "(a hot journal is left beside it)" test -s "$hot-journal"
 kasi --db "$hot" init
 expect_status 74 "kasi init refuses a database another program left mid-transaction"
