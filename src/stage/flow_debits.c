@@ -23,7 +23,9 @@
  *   - else the first collection not yet taken back with the same reference
  *     and cycle date (`link reference cycle_date`);
  *   - none, one that is not a collection, or one taken back already:
- *     ORPHAN_REVERSAL, in the period of its cycle date (else its own).
+ *     ORPHAN_REVERSAL. Like any reversal's discrepancy it belongs to its
+ *     original's period; with no original found, to the period of its
+ *     own date.
  * So every reversal is, in exactly one period, either the taking back of
  * its original or an ORPHAN_REVERSAL.
  * The reversal's reason may explain the unpaid policy.
@@ -128,11 +130,12 @@ static int64_t magnitude(int64_t amount)
 	return amount < 0 ? -amount : amount; /* never INT64_MIN: under its column's ceiling */
 }
 
+/* An ORPHAN_REVERSAL of reversal u: in the period of the original it
+ * names (o, found but not one it may take back), else of its own date. */
 static void orphan(struct matcher *m, const struct channel *c, const struct store_fact_row *u,
-		   const char *why)
+		   const struct original *o, const char *why)
 {
-	/* An orphan belongs to the period its cycle date names, else its own. */
-	int32_t day = u->cycle_date ? match_day(u->cycle_date) : match_day(u->business_date);
+	int32_t day = o && o->found ? o->day : match_day(u->business_date);
 	if (!matcher_in_period(m, day))
 		return;
 	struct where w = match_where(u);
@@ -183,7 +186,7 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 		if (rc < 0)
 			return rc;
 		if (!o->found)
-			orphan(m, c, u,
+			orphan(m, c, u, NULL,
 			       matcher_fmt(m, "%s %s names original %s, which is not stored", word,
 					   u->transaction_id, u->original_id));
 	} else if (flow->link_pair && u->reference && u->cycle_date) {
@@ -193,12 +196,12 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 						    take_original, o, m->e)) < 0)
 			return rc;
 		if (!o->found)
-			orphan(m, c, u,
+			orphan(m, c, u, NULL,
 			       matcher_fmt(m, "%s %s: no unreversed collection of %s on cycle %s",
 					   word, u->transaction_id,
 					   matcher_reference(m, c, u->reference), u->cycle_date));
 	} else {
-		orphan(m, c, u, unlinkable(m, c, u, word));
+		orphan(m, c, u, NULL, unlinkable(m, c, u, word));
 	}
 	return 0;
 }
@@ -211,7 +214,7 @@ int flow_debits_reversal(struct matcher *m, const struct channel *c, const struc
 	if (rc < 0 || !o.found)
 		return rc < 0 ? rc : (m->oom ? err_set(m->e, KASI_EIO, "out of memory") : 0);
 	if (o.fact_kind != FACT_COLLECTED) {
-		orphan(m, c, u,
+		orphan(m, c, u, &o,
 		       matcher_fmt(m, "%s %s names %s, which is not a collection (type %s)", word,
 				   u->transaction_id, o.txn, o.kind));
 		return 0;
@@ -219,7 +222,7 @@ int flow_debits_reversal(struct matcher *m, const struct channel *c, const struc
 	/* A collection of a sign its channel never sends was not counted
 	 * (UNEXPECTED_SIGN): there is nothing of it to take back. */
 	if ((c->schema->flow.negative_amounts ? -o.amount : o.amount) < 0) {
-		orphan(m, c, u,
+		orphan(m, c, u, &o,
 		       matcher_fmt(m,
 				   "%s %s: its original %s was not counted (a sign %s never "
 				   "sends): nothing to take back",
@@ -227,7 +230,7 @@ int flow_debits_reversal(struct matcher *m, const struct channel *c, const struc
 		return 0;
 	}
 	if (was_reversed(m, o.fact_id)) {
-		orphan(m, c, u,
+		orphan(m, c, u, &o,
 		       matcher_fmt(m, "%s %s: its original %s was reversed already", word,
 				   u->transaction_id, o.txn));
 		return 0;

@@ -438,12 +438,13 @@ static int reach_period(void *ctx, const char *period)
 /* Record the periods whose outcomes or discrepancies the file's facts can
  * change, so that a period reconciled before it is known to be out of
  * date (store.h, struct store_period): those of its rows' dates and cycle
- * dates (a collection of a cycle may be what that cycle's orphan unpaid
- * takes back) and of its own date (a day's file, even empty, says what
- * the channel had that day); for a debits flow, those of what its
- * reversals may take back or compete for, and of the reversals stored
- * before that name its facts; for a two-sided payments flow, those of the
- * ledger records its rows hold. */
+ * dates (an unpaid's discrepancies raised here are its cycle's) and of
+ * its own date (a day's file, even empty, says what the channel had that
+ * day); for a debits flow, those of what its reversals may take back or
+ * compete for, and of the reversals stored before that name its facts or
+ * share a collection's reference and cycle date (an orphan of its own
+ * date's period that the collection may be the original of); for a
+ * two-sided payments flow, those of the ledger records its rows hold. */
 static int record_reach(struct ingest_run *r)
 {
 	const struct schema *s = r->schema;

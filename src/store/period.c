@@ -155,8 +155,11 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 }
 
 /* The stored reversals of the channel that name one of the file's facts
- * by id: each of the file's facts looked up in facts_by_original (the
- * work grows with the file, not with the history of reversals). */
+ * by id, and those of a collection's reference and cycle date (an orphan
+ * until then, in the period of its own date, which the collection may be
+ * the original of): each of the file's facts looked up in
+ * facts_by_original, each collection in facts_by_cycle (the work grows
+ * with the file, not with the history of reversals). */
 /* clang-format off */
 static const char sql_periods_naming[] =
 	"WITH naming(d1, d2) AS (\n"
@@ -164,7 +167,14 @@ static const char sql_periods_naming[] =
 	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"
 	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED("x.") "\n"
 	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
-	"     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
+	"     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") "\n"
+	"  UNION ALL\n"
+	"  SELECT r.business_date, NULL\n"
+	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_cycle\n"
+	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED("x.") "\n"
+	"     AND x.canonical_kind = 'collected'\n"
+	"     AND r.cycle_date = x.cycle_date AND r.reference = x.reference\n"
+	"     AND r.channel = ?1 AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
 	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
 	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
 	" WHERE d IS NOT NULL";

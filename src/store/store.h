@@ -463,8 +463,9 @@ int store_file_period_add(struct store *s, int64_t file_id, const char *period, 
  * reversals that name any of those by id. */
 int store_each_period_linked(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
-/* The reversals stored before that name one of its facts by id (each was
- * an orphan, or is one now). */
+/* The reversals stored before that name one of its facts by id, or share
+ * the reference and cycle date of one of its collections (each was an
+ * orphan, or is one now). */
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
 /* The ledger records its facts hold (a two-sided payments flow): a record

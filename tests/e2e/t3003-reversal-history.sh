@@ -61,27 +61,30 @@ check "reconciling October again, then September, gives October the same outcome
 	cmp -s "$tmp/o10-first.csv" "$tmp/o10-again.csv"
 
 # A third unpaid of the same cycle finds nothing left to take back: an
-# orphan, in the period of its cycle date (September), and nowhere else.
+# orphan. With no original found, it belongs to the period of its own date
+# (October, not its cycle's September), and nowhere else.
 day_file "$in" softycomp_transactions_20261012.csv "$softy_header" \
 	'203,7,9,2001,2026-10-12T00:00:00,-100.00,,1,2026-09-01T00:00:00,,Account Closed'
 "$KASI" ingest "$in/softycomp_transactions_20261012.csv" >/dev/null
 "$KASI" reconcile --period 2026-09 >/dev/null
 "$KASI" reconcile --period 2026-10 >/dev/null
-orphans() { sql "$db" "SELECT group_concat(period || ':' || transaction_id) FROM discrepancies WHERE code = 'ORPHAN_REVERSAL'"; }
-check "an unpaid with nothing left to take back is September's ORPHAN_REVERSAL ($(orphans))" \
-	test "$(orphans)" = "2026-09:203"
+orphans() { sql "$db" "SELECT group_concat(o, ',') FROM (SELECT period || ':' || transaction_id AS o FROM discrepancies WHERE code = 'ORPHAN_REVERSAL' ORDER BY period, transaction_id)"; }
+check "an unpaid with nothing left to take back is October's ORPHAN_REVERSAL, its own date's ($(orphans))" \
+	test "$(orphans)" = "2026-10:203"
 check "the earlier links stand ($(taken_back 201), $(taken_back 202)), none lost ($(lost))" \
 	test "$(taken_back 201) $(taken_back 202) $(lost)" = "2026-09 2026-10 0"
 
 # An unpaid naming its original explicitly, taken back already by an
-# unpaid of another month, is an orphan too (not silently dropped).
+# unpaid of another month, is an orphan too (not silently dropped). Its
+# original is found: like any reversal's discrepancy, it belongs to the
+# original's period (September), not to its own date's.
 day_file "$in" softycomp_transactions_20261013.csv "$softy_header" \
 	'204,7,9,2001,2026-10-13T00:00:00,-100.00,,1,2026-09-01T00:00:00,101,Account Closed'
 "$KASI" ingest "$in/softycomp_transactions_20261013.csv" >/dev/null
 "$KASI" reconcile --period 2026-10 >/dev/null
 "$KASI" reconcile --period 2026-09 >/dev/null
 check "an unpaid naming 101, which 201 took back, is an orphan ($(orphans))" \
-	test "$(orphans)" = "2026-09:203,2026-09:204"
+	test "$(orphans)" = "2026-09:204,2026-10:203"
 check "and none is lost ($(lost))" test "$(lost)" = 0
 
 # Collexia: a rejection arriving in November's file for an instruction of

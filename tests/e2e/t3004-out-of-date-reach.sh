@@ -122,16 +122,31 @@ snapshot 2026-10 >"$tmp/after"
 check "rightly: reconciling again changes October" differs "$tmp/before" "$tmp/after"
 
 # A collection arriving in November for September's cycle is what the
-# orphan 201 (September's, by its cycle) now takes back.
+# orphan 201 now takes back. 201 found no original, so its ORPHAN_REVERSAL
+# was October's, the period of its own date (10 October): the collection
+# puts October out of date though neither its date nor its cycle is
+# October's.
+orphans() { sql "$db" "SELECT group_concat(o, ',') FROM (SELECT period || ':' || transaction_id AS o FROM discrepancies WHERE code = 'ORPHAN_REVERSAL' ORDER BY 1)"; }
+check "before it, 201 is October's orphan ($(orphans))" test "$(orphans)" = "2026-10:201"
 day_file "$in" softycomp_transactions_20261105.csv "$softy_header" \
 	'103,4,9,2001,2026-11-05T00:00:00,-100.00,,1,2026-09-01T00:00:00,,'
 "$KASI" ingest "$in/softycomp_transactions_20261105.csv" >/dev/null
 check "a November collection of September's cycle puts September out of date" \
 	test "$(state 2026-09)" = "OUT OF DATE: 1 file applied or voided since"
-check "but not October" test "$(state 2026-10)" = "up to date"
-snapshot 2026-09 >"$tmp/before"
+check "and October, where the orphan it may end is ($(state 2026-10))" \
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
+snapshot 2026-10 >"$tmp/before"
 reconcile_all
-snapshot 2026-09 >"$tmp/after"
-check "rightly: September's orphan is gone" differs "$tmp/before" "$tmp/after"
+snapshot 2026-10 >"$tmp/after"
+check "rightly: October's orphan is gone ($(orphans))" test -z "$(orphans)"
+check "and October changed" differs "$tmp/before" "$tmp/after"
+
+# Voided, that collection is no one's original again: 201 is October's
+# orphan once more, and the void put October out of date to say so.
+"$KASI" void softycomp_transactions_20261105.csv --note "sent twice" >/dev/null
+check "the void puts October out of date ($(state 2026-10))" \
+	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
+reconcile_all
+check "201 is October's orphan again ($(orphans))" test "$(orphans)" = "2026-10:201"
 
 echo "1..$tap_n"

@@ -288,11 +288,12 @@ static void test_debits_link_by_id(void **state)
 	assert_int_equal(mv->day, match_day("2026-11-03"));
 	assert_int_not_equal(m.policies[1].fail, 0);
 	assert_string_equal(m.fails[m.policies[1].fail - 1].raw, "Account Closed");
-	/* The same original again: an orphan, never a second reversal (in
-	 * the period its cycle date names; else its own: November's). */
+	/* The same original again: an orphan, never a second reversal. Its
+	 * original is found: the orphan is the original's period's
+	 * (October's), though it is dated in November and names no cycle. */
 	struct store_fact_row again = u;
 	again.transaction_id = "U2";
-	again.cycle_date = "2026-10-01";
+	again.cycle_date = NULL;
 	again.row = 4;
 	again.fact_id = store_fact_id(1, 4);
 	assert_int_equal(flow_debits_reversal(&m, channel("deb"), &again), 0);
@@ -328,6 +329,12 @@ static void test_debits_link_by_pair(void **state)
 	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 1);
 	assert_string_equal(m.findings[0].detail,
 			    "unpaid U3: no unreversed collection of R2 on cycle 2026-10-01");
+	/* With no original found, an orphan is its own date's period's: one
+	 * dated in November is not October's, though its cycle is. */
+	u = fact("deb", 13, "U4", "reversal", "R", "R2", "2026-11-02", -5000);
+	u.cycle_date = "2026-10-01";
+	assert_int_equal(flow_debits_reversal(&m, channel("deb"), &u), 0);
+	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 1);
 	stop();
 }
 
@@ -353,11 +360,18 @@ static void test_debits_orphans(void **state)
 	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 3);
 	/* Its amount is taken back by its absolute value, whatever its sign. */
 	assert_string_equal(m.findings[0].actual, "1.00");
-	/* An orphan whose cycle date is another period's is that period's. */
+	/* With no original found, an orphan is its own date's period's,
+	 * whatever its cycle date: October's, though its cycle is
+	 * September's... */
 	u.cycle_date = "2026-09-01";
 	u.original_id = "NOPE";
 	assert_int_equal(flow_debits_reversal(&m, channel("deb"), &u), 0);
-	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 3);
+	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 4);
+	/* ...and not October's when dated in November, its cycle October's. */
+	u.business_date = "2026-11-02";
+	u.cycle_date = "2026-10-01";
+	assert_int_equal(flow_debits_reversal(&m, channel("deb"), &u), 0);
+	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 4);
 	stop();
 }
 
