@@ -573,8 +573,8 @@ static int note_waiting(void *ctx, int64_t provider_id)
 		return rc;
 	money_format(owed, money);
 	note(r->res,
-	     "%s: %s its payouts left owed (rejected, or paid short) waits for its next batch "
-	     "that has lines: it has none in this settlement",
+	     "%s is still owed %s from its payouts (rejected, or paid short); it has no lines "
+	     "in this settlement, so this waits for its next batch with lines",
 	     code, money);
 	return 0;
 }

@@ -139,7 +139,7 @@ check "regression: PROVA, owed its rejected 97.50 but with no new line, gets no 
 	test -z "$(batch 2026-10-05)"
 check "the rejected payout is not carried yet" \
 	test "$(sql "$db" "SELECT ifnull(carried_into, '-') FROM payouts")" = "-"
-expect_err "PROVA: 97.50 its payouts left owed (rejected, or paid short) waits for its next batch that has lines" \
+expect_err "PROVA is still owed 97.50 from its payouts (rejected, or paid short); it has no lines in this settlement, so this waits for its next batch with lines" \
 	"regression: the settlement says what waits (it said only 0 batches)"
 kasi report summary --period 2026-10 --out "$tmp/stranded.html"
 check "regression: the summary page says the rejected payout is owed still (it said only 'rejected')" \
