@@ -100,16 +100,20 @@ run report summary --period 2026-10 --out demo/reports/summary_2026-10.html
 cat <<TXT
 
 Where everything is (reports are CSV, mode 0600):
-   $root/demo/reports/outcomes_2026-10.csv                  each policy's October
-   $root/demo/<job>/reports/discrepancies_2026-10.csv       every discrepancy of October,
-                                                           as the job's last run left it
-   $root/demo/<job>/{processed,discrepancies,error}/       each file, filed; a file's own
-                                                           discrepancies or errors beside it
-   $root/demo/reports/settlement_2026-10-31.csv             what each provider is owed
-   $root/demo/reports/settlement_lines_2026-10-31.csv       every line behind it
-   $root/demo/reports/payout_*.json                         the EFT payout instructions
-   $root/demo/reports/summary_2026-10.html                  the month on one page, for a
-                                                           manager (open it in a browser)
+   $root/demo/reports/outcomes_2026-10.csv
+      each policy's October
+   $root/demo/<job>/reports/discrepancies_2026-10.csv
+      every discrepancy of October, as the job's last run left it
+   $root/demo/<job>/{processed,discrepancies,error}/
+      each file, filed; a file's own discrepancies or errors beside it
+   $root/demo/reports/settlement_2026-10-31.csv
+      what each provider is owed
+   $root/demo/reports/settlement_lines_2026-10-31.csv
+      every line behind it
+   $root/demo/reports/payout_*.json
+      the EFT payout instructions
+   $root/demo/reports/summary_2026-10.html
+      the month on one page, for a manager (open it in a browser)
 The store is $KASI_DB ('$KASI --db $KASI_DB status' shows it).
 Next: 'make test' runs the test suite; 'kasi help' lists the commands;
 jobs/README.md explains the nightly job and how to point it at a partner's

@@ -555,9 +555,9 @@ static int periods_settled(struct run *r)
 	return rc;
 }
 
-/* A provider owed money by its payouts that got no batch now: what waits
- * for its next batch that has lines, said (else finance sees it only in
- * kasi status). */
+/* A provider its payouts left owed money (or paid too much) that got no
+ * batch now: what its next batch that has lines brings forward, said
+ * (else finance sees it only in kasi status). */
 static int note_waiting(void *ctx, int64_t provider_id)
 {
 	struct run *r = ctx;
@@ -569,13 +569,21 @@ static int note_waiting(void *ctx, int64_t provider_id)
 	int rc = store_provider_carry(r->s, provider_id, &last_net, &owed, r->e);
 	if (!rc)
 		rc = store_provider_code(r->s, provider_id, code, r->e);
-	if (rc || owed <= 0)
+	if (rc || !owed)
 		return rc;
-	money_format(owed, money);
-	note(r->res,
-	     "%s is still owed %s from its payouts (rejected, or paid short); it has no lines "
-	     "in this settlement, so this waits for its next batch with lines",
-	     code, money);
+	money_format(owed < 0 ? -owed : owed, money);
+	if (owed > 0)
+		note(r->res,
+		     "%s is owed %s that its payouts did not pay (rejected, or paid short); "
+		     "nothing of its is settled this time, so no batch is made for it and the "
+		     "money is carried into its next batch",
+		     code, money);
+	else
+		note(r->res,
+		     "%s was paid %s more than its payouts were for; nothing of its is settled "
+		     "this time, so no batch is made for it and the difference is taken off its "
+		     "next batch",
+		     code, money);
 	return 0;
 }
 

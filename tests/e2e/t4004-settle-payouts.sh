@@ -139,7 +139,7 @@ check "regression: PROVA, owed its rejected 97.50 but with no new line, gets no 
 	test -z "$(batch 2026-10-05)"
 check "the rejected payout is not carried yet" \
 	test "$(sql "$db" "SELECT ifnull(carried_into, '-') FROM payouts")" = "-"
-expect_err "PROVA is still owed 97.50 from its payouts (rejected, or paid short); it has no lines in this settlement, so this waits for its next batch with lines" \
+expect_err "PROVA is owed 97.50 that its payouts did not pay (rejected, or paid short); nothing of its is settled this time, so no batch is made for it and the money is carried into its next batch" \
 	"regression: the settlement says what waits (it said only 0 batches)"
 kasi report summary --period 2026-10 --out "$tmp/stranded.html"
 check "regression: the summary page says the rejected payout is owed still (it said only 'rejected')" \
@@ -292,5 +292,18 @@ expect_err "$tmp/noeq.conf:$(wc -l <"$tmp/noeq.conf"): expected key = value" "na
 KASI_PAYOUTS=$conf kasi report settlement --through 2026-10-02 --out "$tmp/h1/s.csv"
 got=$(jq -r '"\(.fromAccountNo) \(.fromBanId) \(.remoteGid)"' "$tmp/h1/payout_KP000000000001.json")
 check "with it, the instruction carries the house's account ($got)" test "$got" = "1234567 65 39"
+
+# Paid too much (100.00 for 97.50), with nothing to settle: said too, and
+# the 2.50 is taken off the next batch with lines.
+fresh overpaid
+answer 20261003 'KP000000000001,3,20261003,110000,100.00,0,Successful'
+kasi settle --through 2026-10-05
+check "regression: a payout paid too much, with no new line: no batch" test -z "$(batch 2026-10-05)"
+expect_err "PROVA was paid 2.50 more than its payouts were for; nothing of its is settled this time, so no batch is made for it and the difference is taken off its next batch" \
+	"regression: the settlement says so (it said nothing)"
+collect 20261006 5002 10.00
+kasi settle --through 2026-10-06
+check "its next batch takes the 2.50 off: 10.00 - 0.25 - 2.50 = 7.25 ($(batch 2026-10-06))" \
+	test "$(batch 2026-10-06)" = "1 1000 25 -250 725"
 
 echo "1..$tap_n"
