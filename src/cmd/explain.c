@@ -175,6 +175,31 @@ static int print_withdrawn_facts(struct store *store, int64_t policy_id, const c
 	return store_each_withdrawn_fact(store, policy_id, first, last, print_withdrawn, &n, e);
 }
 
+/* A discrepancy ingest raised of a row naming the policy (a repeat, a
+ * row dated after its file): reconciling raises none of these again. */
+static int print_ingest_discrepancy(void *ctx, const struct store_discrepancy_row *d)
+{
+	char file[TEXT_NAME_BUFSZ], txn[TEXT_NAME_BUFSZ], detail[TEXT_NAME_BUFSZ];
+	if (!(*(int *)ctx)++)
+		printf("\n  raised when its rows were applied:\n");
+	printf("  %s (%s)", d->code, d->severity);
+	if (*d->file)
+		printf("  %s row %" PRIu64, text_name(d->file, file), d->row);
+	if (d->transaction_id && *d->transaction_id)
+		printf("  %s", text_name(d->transaction_id, txn));
+	/* (Its detail was masked when it was raised.) */
+	printf("\n              %s\n", text_name(d->detail, detail));
+	return 0;
+}
+
+static int print_ingest_discrepancies(struct store *store, const char *period,
+				      const char *number, struct err *e)
+{
+	int n = 0;
+	return store_each_ingest_discrepancy_of(store, period, number, print_ingest_discrepancy,
+						&n, e);
+}
+
 static int print_line(void *ctx, const struct store_line_row *l, const char *through)
 {
 	int *n = ctx;
@@ -277,7 +302,8 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 	}
 	if (!s.lines)
 		printf("  nothing: no fact of the period names this policy\n");
-	if ((rc = print_withdrawn_facts(ctx->store, s.policy_id, period, &e))) {
+	if ((rc = print_ingest_discrepancies(ctx->store, period, s.number, &e)) ||
+	    (rc = print_withdrawn_facts(ctx->store, s.policy_id, period, &e))) {
 		log_error("%s", e.msg);
 		return -rc;
 	}

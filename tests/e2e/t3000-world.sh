@@ -121,6 +121,17 @@ expect_out "reason ACCOUNT_CLOSED (the channel said: Account Closed)" "and the r
 
 kasi explain POL-1006 --period 2026-10
 expect_out "PAID_FULL, by the rule collected 99.99 >= expected 100.00 - 0.01" "the tolerance edge is explained"
+# Regression: the discrepancies ingest raised of a policy's rows were not
+# shown, though the help promises every discrepancy its rows raised.
+kasi explain POL-1001 --period 2026-10
+expect_out "DUPLICATE_TRANSACTION (info)  softycomp_transactions_20261002.csv row 2  4846101" \
+	"explain shows the repeat ingest raised of the policy's row"
+expect_out "was applied before from softycomp_transactions_20261001.csv row 2" "with its detail"
+kasi explain POL-1010 --period 2026-10
+expect_out "OUT_OF_PERIOD (warning)  collexia_results_20261015.csv row 6  0029789700RB42" \
+	"and a row dated after its file"
+kasi explain POL-1006 --period 2026-10
+check "a policy with none shows no such heading" test -n "$out" -a -z "$(grep -F "raised when its rows were applied" <<<"$out")"
 kasi explain POL-9999 --period 2026-10
 expect_status 65 "explaining an unknown policy exits 65"
 
