@@ -315,6 +315,7 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			log_error("%s", e.msg);
 			return KASI_EIO;
 		}
+		money_format(st.collected, amount);
 		if (!st.found)
 			printf("  (not reconciled yet: 'kasi reconcile --period %s' records it)\n",
 			       period);
@@ -322,6 +323,14 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			printf("  the stored outcome is %s: facts arrived (or were voided) since the\n"
 			       "  last reconciliation; 'kasi reconcile --period %s' brings it up to date\n",
 			       st.status, period);
+		else if (sp.files_since_reconciled > 0)
+			/* The same status, perhaps not the same money or reason. */
+			printf("  the period is out of date (%" PRId64 " file%s applied or voided since its\n"
+			       "  last reconciliation): the stored outcome is %s%s%s, collected %s;\n"
+			       "  'kasi reconcile --period %s' brings it up to date\n",
+			       sp.files_since_reconciled, sp.files_since_reconciled == 1 ? "" : "s",
+			       st.status, *st.reason ? ", reason " : "", st.reason,
+			       amount, period);
 	}
 	if ((rc = print_settlement(ctx->store, s.policy_id, period, &e))) {
 		log_error("%s", e.msg);

@@ -135,6 +135,11 @@ check "a November collection of September's cycle puts September out of date" \
 	test "$(state 2026-09)" = "OUT OF DATE: 1 file applied or voided since"
 check "and October, where the orphan it may end is ($(state 2026-10))" \
 	test "$(state 2026-10)" = "OUT OF DATE: 1 file applied or voided since"
+# Explained now, TP-1's October keeps its status: explain says the period
+# is out of date all the same, with what is stored (it said nothing).
+kasi explain TP-1 --period 2026-10
+expect_out "the period is out of date (1 file applied or voided since its" "explain says the period is out of date"
+expect_out "the stored outcome is UNPAID, reason ACCOUNT_CLOSED, collected 0.00;" "with the outcome stored"
 snapshot 2026-10 >"$tmp/before"
 reconcile_all
 snapshot 2026-10 >"$tmp/after"
