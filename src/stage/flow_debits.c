@@ -144,6 +144,13 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 		     matcher_money(m, magnitude(u->amount)), why);
 }
 
+/* The name the channel's schema gives a column it maps. */
+static const char *column_name(const struct channel *c, enum canon_field field)
+{
+	const struct schema *s = c->schema;
+	return s->columns[s->map[field]].name;
+}
+
 /* Why a reversal cannot be linked: what of the ways its schema links by
  * the row lacks ("names no original_id; has no cycle_date"), in the
  * schema's column names. A way the schema does not declare is not named,
@@ -151,13 +158,11 @@ static void orphan(struct matcher *m, const struct channel *c, const struct stor
 static const char *unlinkable(struct matcher *m, const struct channel *c,
 			      const struct store_fact_row *u, const char *word)
 {
-	const struct schema *s = c->schema;
-	const struct schema_flow *flow = &s->flow;
-	const char *id = flow->link_original ? s->columns[s->map[CANON_ORIGINAL_ID]].name : NULL;
+	const struct schema_flow *flow = &c->schema->flow;
+	const char *id = flow->link_original ? column_name(c, CANON_ORIGINAL_ID) : NULL;
 	const char *pair = NULL;
 	if (flow->link_pair)
-		pair = !u->reference ? s->columns[s->map[CANON_REFERENCE]].name
-				     : s->columns[s->map[CANON_CYCLE_DATE]].name;
+		pair = column_name(c, !u->reference ? CANON_REFERENCE : CANON_CYCLE_DATE);
 	/* Column names are as long as a schema makes them: the message is
 	 * formatted whole, never into a fixed buffer. */
 	if (id && pair)
@@ -197,9 +202,11 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 			return rc;
 		if (!o->found)
 			orphan(m, c, u, NULL,
-			       matcher_fmt(m, "%s %s: no unreversed collection of %s on cycle %s",
-					   word, u->transaction_id,
-					   matcher_reference(m, c, u->reference), u->cycle_date));
+			       matcher_fmt(m, "%s %s: no collection with %s %s and %s %s is left "
+					      "to take back",
+					   word, u->transaction_id, column_name(c, CANON_REFERENCE),
+					   matcher_reference(m, c, u->reference),
+					   column_name(c, CANON_CYCLE_DATE), u->cycle_date));
 	} else {
 		orphan(m, c, u, NULL, unlinkable(m, c, u, word));
 	}
