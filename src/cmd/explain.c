@@ -192,12 +192,12 @@ static int print_ingest_discrepancy(void *ctx, const struct store_discrepancy_ro
 	return 0;
 }
 
-static int print_ingest_discrepancies(struct store *store, const char *period,
-				      const char *number, struct err *e)
+static int print_ingest_discrepancies(struct store *store, const char *period, const char *number,
+				      struct err *e)
 {
 	int n = 0;
-	return store_each_ingest_discrepancy_of(store, period, number, print_ingest_discrepancy,
-						&n, e);
+	return store_each_ingest_discrepancy_of(store, period, number, print_ingest_discrepancy, &n,
+						e);
 }
 
 static int print_line(void *ctx, const struct store_line_row *l, const char *through)
@@ -325,12 +325,12 @@ static int cmd_explain_fn(int argc, char **argv, struct kasi_ctx *ctx)
 			       st.status, period);
 		else if (sp.files_since_reconciled > 0)
 			/* The same status, perhaps not the same money or reason. */
-			printf("  the period is out of date (%" PRId64 " file%s applied or voided since its\n"
+			printf("  the period is out of date (%" PRId64
+			       " file%s applied or voided since its\n"
 			       "  last reconciliation): the stored outcome is %s%s%s, collected %s;\n"
 			       "  'kasi reconcile --period %s' brings it up to date\n",
 			       sp.files_since_reconciled, sp.files_since_reconciled == 1 ? "" : "s",
-			       st.status, *st.reason ? ", reason " : "", st.reason,
-			       amount, period);
+			       st.status, *st.reason ? ", reason " : "", st.reason, amount, period);
 	}
 	if ((rc = print_settlement(ctx->store, s.policy_id, period, &e))) {
 		log_error("%s", e.msg);

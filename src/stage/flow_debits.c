@@ -202,8 +202,9 @@ static int find_original(struct matcher *m, const struct channel *c, const struc
 			return rc;
 		if (!o->found)
 			orphan(m, c, u, NULL,
-			       matcher_fmt(m, "%s %s: no collection with %s %s and %s %s is left "
-					      "to take back",
+			       matcher_fmt(m,
+					   "%s %s: no collection with %s %s and %s %s is left "
+					   "to take back",
 					   word, u->transaction_id, column_name(c, CANON_REFERENCE),
 					   matcher_reference(m, c, u->reference),
 					   column_name(c, CANON_CYCLE_DATE), u->cycle_date));

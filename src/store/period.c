@@ -787,26 +787,26 @@ int store_outcome_find(struct store *s, const char *period, int64_t policy_id,
 
 /* Each with its exception: id, first seen, and whether its latest
  * resolution was made on the values it has now. */
-#define DISCREPANCY_ROWS                                                                        \
-	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"               \
-	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"           \
-	"       ifnull(d.file_id, 0), x.exception_id, x.first_seen,\n"                           \
-	"       ifnull((SELECT " STORE_RESOLUTION_HOLDS "\n"                                     \
-	"                 FROM exception_resolutions r WHERE r.exception_id = x.exception_id\n" \
-	"                ORDER BY r.resolution_id DESC LIMIT 1), 0)\n"                          \
-	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"                             \
-	"  LEFT JOIN exceptions x ON x.period = d.period AND x.code = d.code\n"                  \
+#define DISCREPANCY_ROWS                                                                          \
+	"SELECT d.code, d.severity, d.channel, ifnull(f.name, ''), d.reference,\n"                \
+	"       d.transaction_id, d.expected, d.actual, d.detail, ifnull(d.row, 0),\n"            \
+	"       ifnull(d.file_id, 0), x.exception_id, x.first_seen,\n"                            \
+	"       ifnull((SELECT " STORE_RESOLUTION_HOLDS "\n"                                      \
+	"                 FROM exception_resolutions r WHERE r.exception_id = x.exception_id\n"   \
+	"                ORDER BY r.resolution_id DESC LIMIT 1), 0)\n"                            \
+	"  FROM discrepancies d LEFT JOIN files f USING (file_id)\n"                              \
+	"  LEFT JOIN exceptions x ON x.period = d.period AND x.code = d.code\n"                   \
 	"   AND x.channel = " STORE_EXCEPTION_CHANNEL " AND x.subject = " STORE_EXCEPTION_SUBJECT \
 	"\n"
-static const char sql_each_discrepancy[] =
-	DISCREPANCY_ROWS " WHERE d.period = ?1\n"
+static const char sql_each_discrepancy[] = DISCREPANCY_ROWS
+	" WHERE d.period = ?1\n"
 	" ORDER BY d.code, ifnull(f.name, ''), ifnull(d.row, 0), ifnull(d.transaction_id, ''),\n"
 	"          d.detail";
 /* What ingest raised of rows naming the policy (its number is their
  * reference), in the order of their files and rows. */
 static const char sql_ingest_discrepancies_of[] =
 	DISCREPANCY_ROWS " WHERE d.period = ?1 AND d.source = 'ingest' AND d.reference = ?2\n"
-	" ORDER BY ifnull(f.name, ''), ifnull(d.row, 0), d.code";
+			 " ORDER BY ifnull(f.name, ''), ifnull(d.row, 0), d.code";
 
 static int each_discrepancy(struct store *s, sqlite3_stmt *st, int *rcp,
 			    int (*fn)(void *ctx, const struct store_discrepancy_row *d), void *ctx,
@@ -848,8 +848,7 @@ int store_each_discrepancy(struct store *s, const char *period,
 	return each_discrepancy(s, st, &rc, fn, ctx, e);
 }
 
-int store_each_ingest_discrepancy_of(struct store *s, const char *period,
-				     const char *policy_number,
+int store_each_ingest_discrepancy_of(struct store *s, const char *period, const char *policy_number,
 				     int (*fn)(void *ctx, const struct store_discrepancy_row *d),
 				     void *ctx, struct err *e)
 {
