@@ -973,8 +973,7 @@ int store_each_discrepancy(struct store *s, const char *period,
 			   struct err *e);
 /* The period's discrepancies ingest raised of rows naming the policy (by
  * their reference, the policy's number), by file and row. */
-int store_each_ingest_discrepancy_of(struct store *s, const char *period,
-				     const char *policy_number,
+int store_each_ingest_discrepancy_of(struct store *s, const char *period, const char *policy_number,
 				     int (*fn)(void *ctx, const struct store_discrepancy_row *d),
 				     void *ctx, struct err *e);
 /* One policy's outcome for the period: 1 through fn, or 0. */

@@ -327,9 +327,10 @@ static void test_debits_link_by_pair(void **state)
 	assert_int_equal(flow_debits_reversal(&m, channel("deb"), &u), 0);
 	assert_int_equal(m.nmoves, 2);
 	assert_int_equal(count_findings(D_ORPHAN_REVERSAL), 1);
-	assert_string_equal(m.findings[0].detail,
-			    "unpaid U3: no collection with ref R2 and cyc 2026-10-01 is left to take "
-			    "back");
+	assert_string_equal(
+		m.findings[0].detail,
+		"unpaid U3: no collection with ref R2 and cyc 2026-10-01 is left to take "
+		"back");
 	/* With no original found, an orphan is its own date's period's: one
 	 * dated in November is not October's, though its cycle is. */
 	u = fact("deb", 13, "U4", "reversal", "R", "R2", "2026-11-02", -5000);
