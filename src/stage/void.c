@@ -230,6 +230,11 @@ int void_file(struct store *s, const struct void_request *q, struct void_summary
 		rc = reach_periods(s, &p, e);
 	if (!rc)
 		rc = store_file_void(s, p.file_id, q->by, q->note, &out->done, e);
+	if (!rc) {
+		/* And what the rows it decided again can change now. */
+		struct reach r = { s, p.file_id, e };
+		rc = store_each_period_void_changed(s, p.channel, add_period, &r, e);
+	}
 	struct raise x = { s, q->schemas, e };
 	if (!rc)
 		rc = store_each_repeat_decided(s, raise_repeat, &x, e);

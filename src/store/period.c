@@ -98,42 +98,51 @@ static int each_period(struct store *s, sqlite3_stmt *st, int *rc, struct err *e
 	return *rc;
 }
 
-/* The file's reversals; the pairs (reference, cycle date) they link by,
+/* The rows a reach query starts from: a file's (?2..?3, its fact ids),
+ * those that count; or the rows a void decided again whose standing
+ * changed (temp.void_decided: repeats that count now, rows that count no
+ * more), whatever they are now. */
+#define FILE_ROWS(t)	     t "fact_id BETWEEN ?2 AND ?3"
+#define FILE_ROWS_COUNTED(t) FILE_ROWS(t) " AND " STORE_COUNTED(t)
+#define CHANGED_ROWS(t) \
+	t "fact_id IN (SELECT fact_id FROM temp.void_decided WHERE counts <> counted)"
+
+/* The rows' reversals; the pairs (reference, cycle date) they link by,
  * and those of the originals they name; the facts of those pairs and the
  * originals named (what the reversals may take back); and the reversals
  * that name any of those by id (what they compete with). Their dates and
  * cycle dates. */
 /* clang-format off */
-static const char sql_periods_linked[] =
-	"WITH mine AS (\n"
-	"  SELECT reference, cycle_date, original_id FROM facts NOT INDEXED\n"
-	"   WHERE fact_id BETWEEN ?2 AND ?3 AND canonical_kind = 'reversal'\n"
-	"     AND " STORE_COUNTED("") "),\n"
-	"named AS (\n"
-	"  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"
-	"    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"
-	"   WHERE " STORE_COUNTED("o.") "),\n"
-	"pairs(reference, cycle_date) AS (\n"
-	"  SELECT reference, cycle_date FROM mine\n"
-	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"
-	"  UNION SELECT reference, cycle_date FROM named\n"
-	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"
-	"members(fact_key, d1, d2) AS (\n"
-	"  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"
-	"    JOIN facts m INDEXED BY facts_by_cycle\n"
-	"      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"
-	"   WHERE m.channel = ?1 AND " STORE_COUNTED("m.") "\n"
-	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"
-	"rivals(d1, d2) AS (\n"
-	"  SELECT r.business_date, r.cycle_date FROM members\n"
-	"    CROSS JOIN facts r INDEXED BY facts_by_original\n"
-	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"
-	"   WHERE r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
-	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-	"  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"
-	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"
-	" WHERE d IS NOT NULL";
+#define SQL_PERIODS_LINKED(ROWS)                                                         \
+	"WITH mine AS (\n"                                                               \
+	"  SELECT reference, cycle_date, original_id FROM facts NOT INDEXED\n"           \
+	"   WHERE " ROWS("") " AND canonical_kind = 'reversal'),\n"                     \
+	"named AS (\n"                                                                   \
+	"  SELECT o.fact_key, o.reference, o.cycle_date, o.business_date FROM mine\n"    \
+	"    JOIN facts o ON o.channel = ?1 AND o.fact_key = mine.original_id\n"         \
+	"   WHERE " STORE_COUNTED("o.") "),\n"                                            \
+	"pairs(reference, cycle_date) AS (\n"                                            \
+	"  SELECT reference, cycle_date FROM mine\n"                                     \
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL\n"                    \
+	"  UNION SELECT reference, cycle_date FROM named\n"                              \
+	"   WHERE reference IS NOT NULL AND cycle_date IS NOT NULL),\n"                  \
+	"members(fact_key, d1, d2) AS (\n"                                               \
+	"  SELECT m.fact_key, m.business_date, m.cycle_date FROM pairs\n"                \
+	"    JOIN facts m INDEXED BY facts_by_cycle\n"                                   \
+	"      ON m.cycle_date = pairs.cycle_date AND m.reference = pairs.reference\n"   \
+	"   WHERE m.channel = ?1 AND " STORE_COUNTED("m.") "\n"                           \
+	"  UNION SELECT fact_key, business_date, cycle_date FROM named),\n"              \
+	"rivals(d1, d2) AS (\n"                                                          \
+	"  SELECT r.business_date, r.cycle_date FROM members\n"                          \
+	"    CROSS JOIN facts r INDEXED BY facts_by_original\n"                          \
+	"      ON r.channel = ?1 AND r.original_id = members.fact_key\n"                 \
+	"   WHERE r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"           \
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"                                       \
+	"  SELECT d1 AS d FROM members UNION ALL SELECT d2 FROM members\n"               \
+	"  UNION ALL SELECT d1 FROM rivals UNION ALL SELECT d2 FROM rivals)\n"           \
+	" WHERE d IS NOT NULL"
 /* clang-format on */
+static const char sql_periods_linked[] = SQL_PERIODS_LINKED(FILE_ROWS_COUNTED);
 
 /* The periods a query of one channel's file gives: ?1 the channel, ?2..?3
  * the range of the file's fact ids. */
@@ -154,31 +163,33 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 	return file_periods(s, sql_periods_linked, channel, file_id, fn, ctx, e);
 }
 
-/* The stored reversals of the channel that name one of the file's facts
- * by id, and those of a collection's reference and cycle date (an orphan
- * until then, in the period of its own date, which the collection may be
- * the original of): each of the file's facts looked up in
+/* The stored reversals of the channel that name one of the rows by id;
+ * and the facts of a collection's reference and cycle date: the reversals
+ * (an orphan until then, in the period of its own date, that the
+ * collection may be the original of) and the other collections (what a
+ * reversal takes back in its place when it goes). Each row looked up in
  * facts_by_original, each collection in facts_by_cycle (the work grows
  * with the file, not with the history of reversals). */
 /* clang-format off */
-static const char sql_periods_naming[] =
-	"WITH naming(d1, d2) AS (\n"
-	"  SELECT r.business_date, r.cycle_date\n"
-	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"
-	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED("x.") "\n"
-	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"
-	"     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") "\n"
-	"  UNION ALL\n"
-	"  SELECT r.business_date, NULL\n"
-	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_cycle\n"
-	"   WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1 AND " STORE_COUNTED("x.") "\n"
-	"     AND x.canonical_kind = 'collected'\n"
-	"     AND r.cycle_date = x.cycle_date AND r.reference = x.reference\n"
-	"     AND r.channel = ?1 AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") ")\n"
-	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
-	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"
-	" WHERE d IS NOT NULL";
+#define SQL_PERIODS_NAMING(ROWS)                                                         \
+	"WITH naming(d1, d2) AS (\n"                                                     \
+	"  SELECT r.business_date, r.cycle_date\n"                                        \
+	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_original\n"  \
+	"   WHERE " ROWS("x.") " AND x.channel = ?1\n"                                    \
+	"     AND r.channel = ?1 AND r.original_id = x.fact_key\n"                        \
+	"     AND r.canonical_kind = 'reversal' AND " STORE_COUNTED("r.") "\n"             \
+	"  UNION ALL\n"                                                                   \
+	"  SELECT r.business_date, NULL\n"                                                \
+	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_cycle\n"     \
+	"   WHERE " ROWS("x.") " AND x.channel = ?1 AND x.canonical_kind = 'collected'\n" \
+	"     AND r.cycle_date = x.cycle_date AND r.reference = x.reference\n"            \
+	"     AND r.channel = ?1 AND r.canonical_kind IN ('reversal', 'collected')\n"     \
+	"     AND " STORE_COUNTED("r.") ")\n"                                              \
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"                                        \
+	"  SELECT d1 AS d FROM naming UNION ALL SELECT d2 FROM naming)\n"                 \
+	" WHERE d IS NOT NULL"
 /* clang-format on */
+static const char sql_periods_naming[] = SQL_PERIODS_NAMING(FILE_ROWS_COUNTED);
 
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e)
@@ -186,13 +197,36 @@ int store_each_period_naming(struct store *s, const char *channel, int64_t file_
 	return file_periods(s, sql_periods_naming, channel, file_id, fn, ctx, e);
 }
 
-/* The ledger records the file's facts hold: a record of another day that
- * a file holds is not missing from that day's file. */
-static const char sql_periods_ledger_held[] =
-	"SELECT DISTINCT substr(l.business_date, 1, 7)\n"
-	"  FROM facts x NOT INDEXED\n"
-	"  CROSS JOIN ledger l ON l.channel = x.channel AND l.transaction_id = x.fact_key\n"
-	" WHERE x.fact_id BETWEEN ?2 AND ?3 AND x.channel = ?1";
+/* The ledger records the rows hold: a record of another day that a file
+ * holds is not missing from that day's file. */
+#define SQL_PERIODS_LEDGER_HELD(ROWS)                                                        \
+	"SELECT DISTINCT substr(l.business_date, 1, 7)\n"                                    \
+	"  FROM facts x NOT INDEXED\n"                                                       \
+	"  CROSS JOIN ledger l ON l.channel = x.channel AND l.transaction_id = x.fact_key\n" \
+	" WHERE " ROWS("x.") " AND x.channel = ?1"
+static const char sql_periods_ledger_held[] = SQL_PERIODS_LEDGER_HELD(FILE_ROWS);
+
+/* What the rows a void decided again can change, as for a file applied:
+ * a repeat that counts now may take back, or be taken back, as a row of
+ * a file just applied; a row that counts no more, as one voided. */
+static const char *const sql_periods_changed[] = {
+	SQL_PERIODS_NAMING(CHANGED_ROWS),
+	SQL_PERIODS_LINKED(CHANGED_ROWS),
+	SQL_PERIODS_LEDGER_HELD(CHANGED_ROWS),
+};
+
+int store_each_period_void_changed(struct store *s, const char *channel,
+				   int (*fn)(void *ctx, const char *period), void *ctx,
+				   struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sql_periods_changed) && !rc; i++) {
+		sqlite3_stmt *st = db_prep(s, sql_periods_changed[i], &rc, e);
+		db_bind_text(s, st, &rc, e, 1, channel);
+		rc = each_period(s, st, &rc, e, fn, ctx);
+	}
+	return rc;
+}
 
 int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
 				  int (*fn)(void *ctx, const char *period), void *ctx,

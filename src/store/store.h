@@ -468,6 +468,12 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
  * orphan, or is one now). */
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
+/* What the rows of the channel a void decided again (a repeat that counts
+ * now, a row that counts no more) can change, as the three queries above
+ * give it for a file's rows. Read within the void, after store_file_void. */
+int store_each_period_void_changed(struct store *s, const char *channel,
+				   int (*fn)(void *ctx, const char *period), void *ctx,
+				   struct err *e);
 /* The ledger records its facts hold (a two-sided payments flow): a record
  * of another day held by a file is not missing from that day's file. */
 int store_each_period_ledger_held(struct store *s, const char *channel, int64_t file_id,
