@@ -183,6 +183,8 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 	"    FROM facts x NOT INDEXED CROSS JOIN facts r INDEXED BY facts_by_cycle\n"     \
 	"   WHERE " ROWS("x.") " AND x.channel = ?1 AND x.canonical_kind = 'collected'\n" \
 	"     AND r.cycle_date = x.cycle_date AND r.reference = x.reference\n"            \
+	/* (itself: passed over from the index, its row never read) */                    \
+	"     AND r.fact_id <> x.fact_id\n"                                               \
 	"     AND r.channel = ?1 AND r.canonical_kind IN ('reversal', 'collected')\n"     \
 	"     AND " STORE_COUNTED("r.") ")\n"                                              \
 	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"                                        \
