@@ -209,9 +209,16 @@ int store_each_period_naming(struct store *s, const char *channel, int64_t file_
 static const char sql_periods_ledger_held[] = SQL_PERIODS_LEDGER_HELD(FILE_ROWS);
 
 /* What the rows a void decided again can change, as for a file applied:
- * a repeat that counts now may take back, or be taken back, as a row of
- * a file just applied; a row that counts no more, as one voided. */
+ * the periods of their own dates and cycle dates; and a repeat that
+ * counts now may take back, or be taken back, as a row of a file just
+ * applied, a row that counts no more as one voided. */
 static const char *const sql_periods_changed[] = {
+	"SELECT DISTINCT substr(d, 1, 7) FROM (\n"
+	"  SELECT business_date AS d FROM facts WHERE " CHANGED_ROWS(
+		"") " AND channel = ?1\n"
+		    "  UNION ALL\n"
+		    "  SELECT cycle_date FROM facts WHERE " CHANGED_ROWS("") " AND channel = ?1)\n"
+									     " WHERE d IS NOT NULL",
 	SQL_PERIODS_NAMING(CHANGED_ROWS),
 	SQL_PERIODS_LINKED(CHANGED_ROWS),
 	SQL_PERIODS_LEDGER_HELD(CHANGED_ROWS),

@@ -469,8 +469,9 @@ int store_each_period_linked(struct store *s, const char *channel, int64_t file_
 int store_each_period_naming(struct store *s, const char *channel, int64_t file_id,
 			     int (*fn)(void *ctx, const char *period), void *ctx, struct err *e);
 /* What the rows of the channel a void decided again (a repeat that counts
- * now, a row that counts no more) can change, as the three queries above
- * give it for a file's rows. Read within the void, after store_file_void. */
+ * now, a row that counts no more) can change: their own dates' and cycle
+ * dates' periods, and what the three queries above give for a file's
+ * rows. Read within the void, after store_file_void. */
 int store_each_period_void_changed(struct store *s, const char *channel,
 				   int (*fn)(void *ctx, const char *period), void *ctx,
 				   struct err *e);

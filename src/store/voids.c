@@ -196,17 +196,10 @@ static const char sql_decided_promoted[] =
 	"SELECT count(*) FROM temp.void_decided WHERE counted = 0 AND counts = 1";
 static const char sql_decided_demoted[] =
 	"SELECT count(*) FROM temp.void_decided WHERE counted = 1 AND counts = 0";
-/* The rows that counted and count no more, or the reverse. */
-#define CHANGED "SELECT fact_id FROM temp.void_decided WHERE counts <> counted"
-/* The rows whose standing changed: counted, or a repeat of another row. */
+/* The rows whose standing changed: counted, or a repeat of another row.
+ * (Those that count now and did not, or the reverse, change periods that
+ * the void puts out of date: store_each_period_void_changed.) */
 #define REDECIDED "SELECT fact_id FROM temp.void_decided WHERE now_of IS NOT was_of"
-/* Their periods are the void's to put out of date too. */
-static const char sql_promoted_periods[] =
-	"INSERT OR IGNORE INTO file_periods (period, file_id)\n"
-	"SELECT DISTINCT substr(d, 1, 7), :file FROM (\n"
-	"  SELECT business_date AS d FROM facts WHERE fact_id IN (" CHANGED ")\n"
-	"  UNION ALL SELECT cycle_date FROM facts WHERE fact_id IN (" CHANGED "))\n"
-	" WHERE d IS NOT NULL";
 /* The problems ingest raised of its rows, and of the rows that repeated
  * them (a repeat that counts now is none), are of rows that count no
  * more: their exceptions are cleared (kept, with when), but one that
@@ -450,7 +443,6 @@ int store_file_void(struct store *s, int64_t file_id, const char *by, const char
 	void_run(s, sql_fact_keys_uncount, &a, &rc, e, "keeping a file's keys");
 	void_run(s, sql_fact_keys_forget, &a, &rc, e, "freeing a file's keys");
 	repeats_decide(s, &a, out, &rc, e);
-	void_run(s, sql_promoted_periods, &a, &rc, e, "recording what the repeats change");
 	out->exceptions_cleared =
 		void_run(s, sql_void_exceptions_clear, &a, &rc, e, "clearing a file's exceptions");
 	void_run(s, sql_void_discrepancies_drop, &a, &rc, e, "dropping a file's discrepancies");
