@@ -438,7 +438,9 @@ static int reach_period(void *ctx, const char *period)
 /* Record the periods whose outcomes or discrepancies the file's facts can
  * change, so that a period reconciled before it is known to be out of
  * date (store.h, struct store_period): those of its rows' dates and cycle
- * dates (an unpaid's discrepancies raised here are its cycle's) and of
+ * dates (an unpaid's discrepancies raised here are its cycle's; a
+ * collection's cycle is reached too, though the unpaids it may end are
+ * found by the query below: a month that may not change) and of
  * its own date (a day's file, even empty, says what the channel had that
  * day); for a debits flow, those of what its reversals may take back or
  * compete for, and of the reversals stored before that name its facts or
